@@ -1,0 +1,588 @@
+//! The statistics engine: realtime state and the cumulative index, computed from events.
+//!
+//! Pure and synchronous: no I/O, no async, no clock of its own. Time comes in through
+//! the events' timestamps and through [`Engine::maintain`], so the same events always give
+//! the same numbers, whatever order they arrived in, and tests are plain `#[test]`s.
+//!
+//! Data flow: an event names a task; the task keeps its events in time order and is
+//! re-folded ([`task::fold`]) on every new event; the difference between its old and new
+//! contribution is applied to the per-series [`index::CumIndex`] and [`Realtime`] counts.
+//! A *series* is one workflow on one task channel; workflow-wide answers add up its series.
+
+pub mod index;
+pub mod registry;
+pub mod task;
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use rustc_hash::FxHashMap;
+use wallboard_shared::resources::{
+    CumulativeStats, RealTimeStats, Split, SplitByWaitTime, SplitCounts, TasksByStatus,
+    WaitDuration,
+};
+use wallboard_shared::sid::{EventSid, ReservationSid, TaskSid};
+use wallboard_shared::time::to_datetime;
+use wallboard_shared::{Window, WorkflowSid};
+
+use crate::event::Event;
+use index::{Agg, CumIndex, CumKind, Entry, MINUTE_MS, NO_WAIT, WaitAgg};
+pub use registry::Registry;
+use task::{Folded, Kind, Live, NO_CHANNEL, TaskEv};
+
+const DAY_MS: i64 = 86_400_000;
+
+/// Tuning of the engine; the defaults suit a real contact center.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EngineConfig {
+    /// How long cumulative statistics are kept (and the oldest window one may ask for).
+    pub retention_ms: i64,
+    /// How long an ended task's events are kept in memory so that a late event for it is
+    /// folded exactly. Later than that, the event still counts but is not re-folded.
+    pub late_horizon_ms: i64,
+    /// How far behind the newest event the index seals minutes (builds tree nodes).
+    pub seal_grace_ms: i64,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            retention_ms: 30 * DAY_MS,
+            late_horizon_ms: DAY_MS,
+            seal_grace_ms: 2 * MINUTE_MS,
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct Task {
+    events: Vec<TaskEv>,
+    /// The current cumulative contribution: (series, entry), sorted.
+    contrib: Vec<(u32, Entry)>,
+    live: Option<(u32, Live)>,
+    ended: bool,
+}
+
+/// What is left of an evicted task: enough to give a very late event its wait.
+#[derive(Debug, Clone, Copy)]
+struct Tomb {
+    created_ms: Option<i64>,
+    channel: u32,
+    last_ms: i64,
+}
+
+/// Live tasks of one series.
+#[derive(Debug, Default)]
+struct Realtime {
+    by_status: [u64; 4],
+    by_priority: BTreeMap<i64, u64>,
+    /// Pending tasks by (creation time, task): the first is the longest waiting.
+    pending: BTreeSet<(i64, u128)>,
+}
+
+impl Realtime {
+    fn add(&mut self, l: &Live, task: u128) {
+        self.by_status[l.status as usize] += 1;
+        *self.by_priority.entry(l.priority).or_default() += 1;
+        if l.status == task::Status::Pending {
+            self.pending.insert((l.created_ms, task));
+        }
+    }
+
+    fn remove(&mut self, l: &Live, task: u128) {
+        self.by_status[l.status as usize] -= 1;
+        if let Some(n) = self.by_priority.get_mut(&l.priority) {
+            *n -= 1;
+            if *n == 0 {
+                self.by_priority.remove(&l.priority);
+            }
+        }
+        if l.status == task::Status::Pending {
+            self.pending.remove(&(l.created_ms, task));
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Series {
+    channel: u32,
+    index: CumIndex,
+    realtime: Realtime,
+}
+
+/// All series, addressable by (workflow, channel).
+#[derive(Debug, Default)]
+struct SeriesSet {
+    all: Vec<Series>,
+    ids: FxHashMap<(u32, u32), u32>,
+    by_workflow: Vec<Vec<u32>>,
+}
+
+impl SeriesSet {
+    fn id(&mut self, workflow: u32, channel: u32) -> u32 {
+        if let Some(&id) = self.ids.get(&(workflow, channel)) {
+            return id;
+        }
+        let id = self.all.len() as u32;
+        self.all.push(Series {
+            channel,
+            index: CumIndex::default(),
+            realtime: Realtime::default(),
+        });
+        self.ids.insert((workflow, channel), id);
+        if self.by_workflow.len() <= workflow as usize {
+            self.by_workflow.resize(workflow as usize + 1, Vec::new());
+        }
+        self.by_workflow[workflow as usize].push(id);
+        id
+    }
+
+    fn of(&self, workflow: u32, channel: Option<u32>) -> impl Iterator<Item = &Series> {
+        self.by_workflow
+            .get(workflow as usize)
+            .into_iter()
+            .flatten()
+            .map(|&id| &self.all[id as usize])
+            .filter(move |s| channel.is_none_or(|c| s.channel == c))
+    }
+}
+
+/// What an applied event touched, for whoever caches or pushes statistics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Applied {
+    /// The workflow the event belongs to, when it is about a task.
+    pub workflow: Option<u32>,
+    /// False when the event was a duplicate or older than the retention.
+    pub changed: bool,
+}
+
+/// The statistics engine. See the module documentation.
+#[derive(Debug)]
+pub struct Engine {
+    config: EngineConfig,
+    registry: Registry,
+    tasks: FxHashMap<u128, Task>,
+    tombs: FxHashMap<u128, Tomb>,
+    /// (last event time, task) of ended tasks, roughly in time order, for eviction.
+    ended: VecDeque<(i64, u128)>,
+    /// (last event time, task) of tombstones, for their purge after the retention.
+    tomb_queue: VecDeque<(i64, u128)>,
+    series: SeriesSet,
+    /// Minutes before this one are sealed in every index.
+    sealed_minute: i64,
+    newest_ms: i64,
+    /// The clock as last told by [`Engine::maintain`]; caps sealing and refuses history
+    /// beyond the retention.
+    now_ms: Option<i64>,
+    scratch: Folded,
+    scratch_contrib: Vec<(u32, Entry)>,
+    events_applied: u64,
+}
+
+impl Default for Engine {
+    fn default() -> Self {
+        Self::new(EngineConfig::default())
+    }
+}
+
+impl Engine {
+    pub fn new(config: EngineConfig) -> Self {
+        Self {
+            config,
+            registry: Registry::default(),
+            tasks: FxHashMap::default(),
+            tombs: FxHashMap::default(),
+            ended: VecDeque::new(),
+            tomb_queue: VecDeque::new(),
+            series: SeriesSet::default(),
+            sealed_minute: i64::MIN,
+            newest_ms: i64::MIN,
+            now_ms: None,
+            scratch: Folded::default(),
+            scratch_contrib: Vec::new(),
+            events_applied: 0,
+        }
+    }
+
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// Number of events that changed something since start.
+    pub fn events_applied(&self) -> u64 {
+        self.events_applied
+    }
+
+    /// Live tasks held in memory (for metrics and tests).
+    pub fn tasks_in_memory(&self) -> usize {
+        self.tasks.len()
+    }
+
+    /// Applies one event. Duplicates (same event SID for a task in memory) change nothing.
+    pub fn apply(&mut self, e: &Event) -> Applied {
+        let seen = self.registry.observe(e);
+        let Some(kind) = Kind::from_type(&e.event_type) else {
+            return Applied {
+                workflow: None,
+                changed: true,
+            };
+        };
+        let (Some(workflow), Some(task)) = (
+            seen.workflow,
+            e.get("task_sid").and_then(|s| TaskSid::parse(s).ok()),
+        ) else {
+            return Applied::default();
+        };
+        if let Some(now) = self.now_ms
+            && e.ts_ms < now - self.config.retention_ms
+        {
+            return Applied {
+                workflow: Some(workflow),
+                changed: false,
+            };
+        }
+        if e.ts_ms > self.newest_ms {
+            self.newest_ms = e.ts_ms;
+            self.advance_seal();
+        }
+        let ev = TaskEv {
+            ts_ms: e.ts_ms,
+            kind,
+            sid: e.sid.to_u128(),
+            reservation: e
+                .get("reservation_sid")
+                .or_else(|| e.get("resource_sid"))
+                .and_then(|s| ReservationSid::parse(s).ok())
+                .map_or(0, |r| r.to_u128()),
+            workflow,
+            channel: seen.channel.unwrap_or(NO_CHANNEL),
+            priority: e.get("task_priority").and_then(|p| p.trim().parse().ok()),
+            date_created_ms: e
+                .get("task_date_created")
+                .and_then(|p| p.trim().parse::<i64>().ok())
+                .and_then(|s| s.checked_mul(1000)),
+        };
+        let key = task.to_u128();
+        let changed = match self.tombs.get(&key).copied() {
+            Some(tomb) => self.apply_to_tomb(tomb, ev),
+            None => self.apply_to_task(key, ev),
+        };
+        if changed {
+            self.events_applied += 1;
+        }
+        Applied {
+            workflow: Some(workflow),
+            changed,
+        }
+    }
+
+    fn apply_to_task(&mut self, key: u128, ev: TaskEv) -> bool {
+        let task = self.tasks.entry(key).or_default();
+        if !task::insert_event(&mut task.events, ev) {
+            return false;
+        }
+        task::fold(&task.events, &mut self.scratch);
+        let folded = &self.scratch;
+
+        // Cumulative: apply the difference between the old and the new contribution.
+        let new = &mut self.scratch_contrib;
+        new.clear();
+        for &(wf, ch, entry) in &folded.entries {
+            new.push((self.series.id(wf, ch), entry));
+        }
+        new.sort_unstable();
+        let sealed = self.sealed_minute;
+        let (mut i, mut j) = (0, 0);
+        let old = &task.contrib;
+        while i < old.len() || j < new.len() {
+            match (old.get(i), new.get(j)) {
+                (Some(a), Some(b)) if a == b => {
+                    i += 1;
+                    j += 1;
+                }
+                (Some(a), Some(b)) if a < b => {
+                    self.series.all[a.0 as usize].index.remove(a.1, sealed);
+                    i += 1;
+                }
+                (Some(a), None) => {
+                    self.series.all[a.0 as usize].index.remove(a.1, sealed);
+                    i += 1;
+                }
+                (_, Some(b)) => {
+                    self.series.all[b.0 as usize].index.insert(b.1, sealed);
+                    j += 1;
+                }
+                (None, None) => unreachable!("loop condition"),
+            }
+        }
+        std::mem::swap(&mut task.contrib, new);
+
+        // Realtime: swap the old live record for the new one.
+        let live = folded
+            .live
+            .map(|l| (self.series.id(l.workflow, l.channel), l));
+        if live != task.live {
+            if let Some((s, l)) = task.live {
+                self.series.all[s as usize].realtime.remove(&l, key);
+            }
+            if let Some((s, l)) = live {
+                self.series.all[s as usize].realtime.add(&l, key);
+            }
+            task.live = live;
+        }
+        if folded.ended && !task.ended {
+            let last = task.events.last().map_or(ev.ts_ms, |e| e.ts_ms);
+            self.ended.push_back((last, key));
+        }
+        task.ended = folded.ended;
+        true
+    }
+
+    /// A late event for a task evicted from memory: counted, with the wait from the
+    /// remembered creation time, but not re-folded (its entry was counted long ago).
+    fn apply_to_tomb(&mut self, tomb: Tomb, ev: TaskEv) -> bool {
+        let Some(counter) = ev.kind.counter() else {
+            return false;
+        };
+        let wait_ms = match counter {
+            CumKind::Canceled | CumKind::ResAccepted => {
+                task::wait_between(tomb.created_ms, ev.ts_ms)
+            }
+            _ => NO_WAIT,
+        };
+        let channel = if ev.channel == NO_CHANNEL {
+            tomb.channel
+        } else {
+            ev.channel
+        };
+        let s = self.series.id(ev.workflow, channel);
+        self.series.all[s as usize].index.insert(
+            Entry {
+                ts_ms: ev.ts_ms,
+                kind: counter,
+                wait_ms,
+            },
+            self.sealed_minute,
+        );
+        true
+    }
+
+    fn advance_seal(&mut self) {
+        let horizon = self
+            .now_ms
+            .map_or(self.newest_ms, |n| n.min(self.newest_ms));
+        let target = (horizon - self.config.seal_grace_ms).div_euclid(MINUTE_MS);
+        if self.sealed_minute == i64::MIN {
+            // Nothing was stored before the first event: start sealing from there.
+            self.sealed_minute = target;
+            return;
+        }
+        if target > self.sealed_minute {
+            for s in &mut self.series.all {
+                s.index.seal(self.sealed_minute, target);
+            }
+            self.sealed_minute = target;
+        }
+    }
+
+    /// Housekeeping at `now_ms`: seal the index, evict ended tasks past the late horizon,
+    /// drop statistics past the retention. Cheap when there is nothing to do.
+    pub fn maintain(&mut self, now_ms: i64) {
+        self.now_ms = Some(now_ms);
+        if self.newest_ms != i64::MIN {
+            self.advance_seal();
+        }
+        let evict_before = now_ms - self.config.late_horizon_ms;
+        while let Some(&(last, key)) = self.ended.front() {
+            if last >= evict_before {
+                break;
+            }
+            self.ended.pop_front();
+            let Some(task) = self.tasks.get(&key) else {
+                continue;
+            };
+            if !task.ended {
+                continue; // revived by a late event; it will be queued again when it ends
+            }
+            let newest = task.events.last().map_or(last, |e| e.ts_ms);
+            if newest >= evict_before {
+                self.ended.push_back((newest, key));
+                continue;
+            }
+            let tomb = Tomb {
+                created_ms: task::creation_time(&task.events),
+                channel: task
+                    .events
+                    .iter()
+                    .rev()
+                    .map(|e| e.channel)
+                    .find(|&c| c != NO_CHANNEL)
+                    .unwrap_or(NO_CHANNEL),
+                last_ms: newest,
+            };
+            self.tasks.remove(&key);
+            self.tombs.insert(key, tomb);
+            self.tomb_queue.push_back((newest, key));
+        }
+        let retain_from = now_ms - self.config.retention_ms;
+        while let Some(&(last, key)) = self.tomb_queue.front() {
+            if last >= retain_from {
+                break;
+            }
+            self.tomb_queue.pop_front();
+            if self.tombs.get(&key).is_some_and(|t| t.last_ms == last) {
+                self.tombs.remove(&key);
+            }
+        }
+        let cutoff_minute = retain_from.div_euclid(MINUTE_MS);
+        for s in &mut self.series.all {
+            s.index.purge(cutoff_minute);
+        }
+    }
+
+    /// Realtime statistics of a workflow, optionally of one channel, at `now_ms`.
+    pub fn realtime(&self, workflow: u32, channel: Option<u32>, now_ms: i64) -> RealTimeStats {
+        let mut by_status = [0u64; 4];
+        let mut by_priority: BTreeMap<i64, u64> = BTreeMap::new();
+        let mut oldest: Option<(i64, u128)> = None;
+        for s in self.series.of(workflow, channel) {
+            for (a, b) in by_status.iter_mut().zip(s.realtime.by_status) {
+                *a += b;
+            }
+            for (&p, &n) in &s.realtime.by_priority {
+                *by_priority.entry(p).or_default() += n;
+            }
+            if let Some(&first) = s.realtime.pending.first() {
+                oldest = Some(oldest.map_or(first, |o| o.min(first)));
+            }
+        }
+        let tasks_by_status = TasksByStatus {
+            pending: by_status[0],
+            reserved: by_status[1],
+            assigned: by_status[2],
+            wrapping: by_status[3],
+        };
+        RealTimeStats {
+            longest_task_waiting_age: oldest
+                .map_or(0, |(c, _)| ((now_ms - c).max(0) / 1000) as u64),
+            longest_task_waiting_sid: oldest.map(|(_, t)| TaskSid::from_u128(t)),
+            tasks_by_priority: by_priority
+                .into_iter()
+                .filter(|&(_, n)| n > 0)
+                .map(|(p, n)| (p.to_string(), n))
+                .collect(),
+            total_tasks: tasks_by_status.total(),
+            tasks_by_status,
+        }
+    }
+
+    /// Cumulative statistics of a workflow over `window`, with splits at `thresholds`
+    /// (seconds) when given.
+    pub fn cumulative(
+        &self,
+        workflow: u32,
+        channel: Option<u32>,
+        window: Window,
+        thresholds: Option<&[u32]>,
+    ) -> CumulativeStats {
+        let t_ms: Vec<u64> = thresholds
+            .unwrap_or(&[])
+            .iter()
+            .map(|&t| u64::from(t) * 1000)
+            .collect();
+        let mut agg = Agg::new(t_ms.len());
+        for s in self.series.of(workflow, channel) {
+            s.index.query(
+                window.start_ms,
+                window.end_ms,
+                self.sealed_minute,
+                &t_ms,
+                &mut agg,
+            );
+        }
+        let split = thresholds.map(|ts| {
+            SplitByWaitTime(
+                ts.iter()
+                    .enumerate()
+                    .map(|(i, &t)| {
+                        let (acc_below, can_below) = (agg.accepted.below[i], agg.canceled.below[i]);
+                        let split = Split {
+                            below: SplitCounts {
+                                tasks_canceled: can_below,
+                                reservations_accepted: acc_below,
+                            },
+                            above: SplitCounts {
+                                tasks_canceled: agg.canceled.count - can_below,
+                                reservations_accepted: agg.accepted.count - acc_below,
+                            },
+                        };
+                        (t, split)
+                    })
+                    .collect(),
+            )
+        });
+        let accepted = wait_duration(&agg.accepted);
+        CumulativeStats {
+            avg_task_acceptance_time: accepted.avg,
+            start_time: to_datetime(window.start_ms),
+            end_time: to_datetime(window.end_ms),
+            reservations_created: agg.count(CumKind::ResCreated),
+            reservations_accepted: agg.count(CumKind::ResAccepted),
+            reservations_rejected: agg.count(CumKind::ResRejected),
+            reservations_timed_out: agg.count(CumKind::ResTimedOut),
+            reservations_canceled: agg.count(CumKind::ResCanceled),
+            reservations_rescinded: agg.count(CumKind::ResRescinded),
+            split_by_wait_time: split,
+            wait_duration_until_accepted: accepted,
+            wait_duration_until_canceled: wait_duration(&agg.canceled),
+            tasks_canceled: agg.count(CumKind::Canceled),
+            tasks_completed: agg.count(CumKind::Completed),
+            tasks_entered: agg.count(CumKind::Entered),
+            tasks_deleted: agg.count(CumKind::Deleted),
+            tasks_moved: agg.count(CumKind::Moved),
+            tasks_timed_out_in_workflow: agg.count(CumKind::TimedOut),
+        }
+    }
+
+    /// The workflow SID behind an id handed out by [`Engine::apply`].
+    pub fn workflow_sid(&self, id: u32) -> Option<&WorkflowSid> {
+        self.registry
+            .workflows
+            .get(id as usize)
+            .map(|w| &w.known.sid)
+    }
+
+    /// Is this event already known to the engine (for callers without a store)?
+    pub fn knows_event(&self, task: &TaskSid, event: &EventSid) -> bool {
+        let sid = event.to_u128();
+        self.tasks
+            .get(&task.to_u128())
+            .is_some_and(|t| t.events.iter().any(|e| e.sid == sid))
+    }
+}
+
+/// Rounds milliseconds to whole seconds, halves away from zero (waits are never negative).
+pub fn ms_to_s(ms: u64) -> u64 {
+    (ms + 500) / 1000
+}
+
+fn wait_duration(w: &WaitAgg) -> WaitDuration {
+    if w.count == 0 {
+        return WaitDuration::default();
+    }
+    // avg = sum / count / 1000, rounded half up, in exact integer arithmetic.
+    let avg =
+        (u128::from(w.sum_ms) * 2 + u128::from(w.count) * 1000) / (u128::from(w.count) * 2000);
+    WaitDuration {
+        avg: avg as u64,
+        min: ms_to_s(u64::from(w.min_ms.unwrap_or(0))),
+        max: ms_to_s(u64::from(w.max_ms.unwrap_or(0))),
+        total: ms_to_s(w.sum_ms),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,226 @@
+//! Workspaces, workflows and task channels known from the events, with their names.
+
+use rustc_hash::FxHashMap;
+use sha2::{Digest, Sha256};
+use wallboard_shared::sid::{TaskChannelSid, WorkflowSid, WorkspaceSid, is_sid};
+
+use crate::event::Event;
+
+/// A resource as first and last seen in the events; the name is that of the newest event
+/// that carried one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Known<S> {
+    pub sid: S,
+    pub name: Option<String>,
+    pub first_ms: i64,
+    pub last_ms: i64,
+    name_ms: i64,
+}
+
+impl<S> Known<S> {
+    fn new(sid: S, ts: i64) -> Self {
+        Self {
+            sid,
+            name: None,
+            first_ms: ts,
+            last_ms: ts,
+            name_ms: i64::MIN,
+        }
+    }
+
+    fn seen(&mut self, ts: i64, name: Option<&str>) {
+        self.first_ms = self.first_ms.min(ts);
+        self.last_ms = self.last_ms.max(ts);
+        if let Some(n) = name
+            && ts >= self.name_ms
+        {
+            self.name = Some(n.chars().take(256).collect());
+            self.name_ms = ts;
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct WorkflowRec {
+    pub workspace: u32,
+    pub known: Known<WorkflowSid>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ChannelRec {
+    pub workspace: u32,
+    pub known: Known<TaskChannelSid>,
+    /// The SID was made up from the unique name because no event carried the real one.
+    pub synthetic: bool,
+}
+
+/// Interned resources: ids are indexes into the vectors and never change.
+#[derive(Debug, Default)]
+pub struct Registry {
+    pub workspaces: Vec<Known<WorkspaceSid>>,
+    pub workflows: Vec<WorkflowRec>,
+    pub channels: Vec<ChannelRec>,
+    workspace_ids: FxHashMap<u128, u32>,
+    workflow_ids: FxHashMap<u128, u32>,
+    channel_ids: FxHashMap<u128, u32>,
+    channel_names: FxHashMap<(u32, String), u32>,
+}
+
+/// What an event names, as ids.
+#[derive(Debug, Clone, Copy)]
+pub struct Observed {
+    pub workspace: u32,
+    pub workflow: Option<u32>,
+    pub channel: Option<u32>,
+}
+
+impl Registry {
+    pub fn observe(&mut self, e: &Event) -> Observed {
+        let ts = e.ts_ms;
+        let ws_key = e.workspace_sid.to_u128();
+        let workspace = *self.workspace_ids.entry(ws_key).or_insert_with(|| {
+            self.workspaces
+                .push(Known::new(e.workspace_sid.clone(), ts));
+            (self.workspaces.len() - 1) as u32
+        });
+        self.workspaces[workspace as usize].seen(ts, e.get("workspace_name"));
+
+        let workflow = e
+            .get("workflow_sid")
+            .and_then(|s| WorkflowSid::parse(s).ok())
+            .map(|sid| {
+                let id = *self.workflow_ids.entry(sid.to_u128()).or_insert_with(|| {
+                    self.workflows.push(WorkflowRec {
+                        workspace,
+                        known: Known::new(sid.clone(), ts),
+                    });
+                    (self.workflows.len() - 1) as u32
+                });
+                self.workflows[id as usize]
+                    .known
+                    .seen(ts, e.get("workflow_name"));
+                id
+            });
+
+        let channel = self.observe_channel(workspace, e);
+        Observed {
+            workspace,
+            workflow,
+            channel,
+        }
+    }
+
+    fn observe_channel(&mut self, workspace: u32, e: &Event) -> Option<u32> {
+        let ts = e.ts_ms;
+        let sid = e
+            .get("task_channel_sid")
+            .and_then(|s| TaskChannelSid::parse(s).ok());
+        let name = e
+            .get("task_channel_unique_name")
+            .or_else(|| e.get("task_channel"));
+        let id = match (sid, name) {
+            (Some(sid), name) => match self.channel_ids.get(&sid.to_u128()) {
+                Some(&id) => id,
+                None => {
+                    // A channel first seen by name alone gets its real SID now.
+                    let by_name = name
+                        .and_then(|n| self.channel_names.get(&(workspace, n.to_owned())).copied());
+                    match by_name {
+                        Some(id) if self.channels[id as usize].synthetic => {
+                            let rec = &mut self.channels[id as usize];
+                            self.channel_ids.remove(&rec.known.sid.to_u128());
+                            rec.known.sid = sid.clone();
+                            rec.synthetic = false;
+                            self.channel_ids.insert(sid.to_u128(), id);
+                            id
+                        }
+                        _ => self.add_channel(workspace, sid, false, ts),
+                    }
+                }
+            },
+            (None, Some(name)) if is_sid("TC", name) => {
+                return self.observe_named_sid(workspace, name, ts);
+            }
+            (None, Some(name)) => match self.channel_names.get(&(workspace, name.to_owned())) {
+                Some(&id) => id,
+                None => self.add_channel(
+                    workspace,
+                    synthetic_channel_sid(workspace_sid_str(self, workspace), name),
+                    true,
+                    ts,
+                ),
+            },
+            (None, None) => return None,
+        };
+        let rec = &mut self.channels[id as usize];
+        rec.known.seen(ts, name);
+        if let Some(n) = &rec.known.name {
+            self.channel_names.insert((workspace, n.clone()), id);
+        }
+        Some(id)
+    }
+
+    fn observe_named_sid(&mut self, workspace: u32, sid: &str, ts: i64) -> Option<u32> {
+        let sid = TaskChannelSid::parse(sid).ok()?;
+        let id = match self.channel_ids.get(&sid.to_u128()) {
+            Some(&id) => id,
+            None => self.add_channel(workspace, sid, false, ts),
+        };
+        self.channels[id as usize].known.seen(ts, None);
+        Some(id)
+    }
+
+    fn add_channel(
+        &mut self,
+        workspace: u32,
+        sid: TaskChannelSid,
+        synthetic: bool,
+        ts: i64,
+    ) -> u32 {
+        let id = self.channels.len() as u32;
+        self.channel_ids.insert(sid.to_u128(), id);
+        self.channels.push(ChannelRec {
+            workspace,
+            known: Known::new(sid, ts),
+            synthetic,
+        });
+        id
+    }
+
+    pub fn workspace_id(&self, sid: &WorkspaceSid) -> Option<u32> {
+        self.workspace_ids.get(&sid.to_u128()).copied()
+    }
+
+    /// The workflow's id, if it exists and belongs to the workspace.
+    pub fn workflow_id(&self, ws: &WorkspaceSid, wf: &WorkflowSid) -> Option<u32> {
+        let ws = self.workspace_id(ws)?;
+        let id = *self.workflow_ids.get(&wf.to_u128())?;
+        (self.workflows[id as usize].workspace == ws).then_some(id)
+    }
+
+    /// Finds a channel of the workspace by unique name or `TC…` SID.
+    pub fn resolve_channel(&self, ws: &WorkspaceSid, name_or_sid: &str) -> Option<u32> {
+        let ws = self.workspace_id(ws)?;
+        if let Ok(sid) = TaskChannelSid::parse(name_or_sid)
+            && let Some(&id) = self.channel_ids.get(&sid.to_u128())
+        {
+            return (self.channels[id as usize].workspace == ws).then_some(id);
+        }
+        self.channel_names
+            .get(&(ws, name_or_sid.to_owned()))
+            .copied()
+    }
+}
+
+fn workspace_sid_str(r: &Registry, ws: u32) -> &str {
+    r.workspaces[ws as usize].sid.as_str()
+}
+
+/// A stable SID for a channel known only by name: the same name in the same workspace
+/// always gets the same SID, across restarts and instances.
+pub fn synthetic_channel_sid(workspace_sid: &str, unique_name: &str) -> TaskChannelSid {
+    let digest = Sha256::digest(format!("{workspace_sid}/{unique_name}").as_bytes());
+    let mut n = [0u8; 16];
+    n.copy_from_slice(&digest[..16]);
+    TaskChannelSid::from_u128(u128::from_be_bytes(n))
+}

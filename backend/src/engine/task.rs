@@ -1,0 +1,380 @@
+//! One task's events and what they contribute: its live status and its cumulative entries.
+//!
+//! A task's contribution is a pure function of the *set* of its events, folded in time
+//! order. The engine keeps the previous contribution and applies only the difference,
+//! so late, out-of-order and repeated events converge to the same numbers.
+
+use super::index::{CumKind, Entry, NO_WAIT};
+
+/// Channel id meaning "the events never named a channel".
+pub const NO_CHANNEL: u32 = u32::MAX;
+
+/// TaskRouter event types that concern a task, in the order they take effect when they
+/// share a millisecond.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Kind {
+    TaskCreated,
+    WorkflowEntered,
+    ResCreated,
+    ResAccepted,
+    ResRejected,
+    ResTimeout,
+    ResCanceled,
+    ResRescinded,
+    Moved,
+    Other,
+    WorkflowTimeout,
+    Wrapup,
+    Completed,
+    Canceled,
+    Deleted,
+    SystemDeleted,
+}
+
+impl Kind {
+    /// `None` for events that are not about a task (worker, activity, queue …).
+    pub fn from_type(t: &str) -> Option<Self> {
+        Some(match t {
+            "task.created" => Self::TaskCreated,
+            "workflow.entered" => Self::WorkflowEntered,
+            "reservation.created" => Self::ResCreated,
+            "reservation.accepted" => Self::ResAccepted,
+            "reservation.rejected" => Self::ResRejected,
+            "reservation.timeout" => Self::ResTimeout,
+            "reservation.canceled" => Self::ResCanceled,
+            "reservation.rescinded" => Self::ResRescinded,
+            "task-queue.moved" => Self::Moved,
+            "workflow.timeout" => Self::WorkflowTimeout,
+            "task.wrapup" => Self::Wrapup,
+            "task.completed" => Self::Completed,
+            "task.canceled" => Self::Canceled,
+            "task.deleted" => Self::Deleted,
+            "task.system-deleted" => Self::SystemDeleted,
+            t if crate::event::is_task_event(t) => Self::Other,
+            _ => return None,
+        })
+    }
+
+    /// The cumulative counter this kind feeds, if any (entered is decided per task).
+    pub fn counter(self) -> Option<CumKind> {
+        Some(match self {
+            Self::Canceled => CumKind::Canceled,
+            Self::Completed => CumKind::Completed,
+            Self::Deleted => CumKind::Deleted,
+            Self::Moved => CumKind::Moved,
+            Self::WorkflowTimeout => CumKind::TimedOut,
+            Self::ResCreated => CumKind::ResCreated,
+            Self::ResAccepted => CumKind::ResAccepted,
+            Self::ResRejected => CumKind::ResRejected,
+            Self::ResTimeout => CumKind::ResTimedOut,
+            Self::ResCanceled => CumKind::ResCanceled,
+            Self::ResRescinded => CumKind::ResRescinded,
+            _ => return None,
+        })
+    }
+
+    fn has_wait(self) -> bool {
+        matches!(self, Self::Canceled | Self::ResAccepted)
+    }
+}
+
+/// Live status of a task (the four keys of `tasks_by_status`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Status {
+    Pending = 0,
+    Reserved = 1,
+    Assigned = 2,
+    Wrapping = 3,
+}
+
+/// The part of an event a task needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TaskEv {
+    pub ts_ms: i64,
+    pub kind: Kind,
+    /// The event SID as a number: the tie-breaker and the duplicate check.
+    pub sid: u128,
+    pub reservation: u128,
+    pub workflow: u32,
+    pub channel: u32,
+    pub priority: Option<i64>,
+    pub date_created_ms: Option<i64>,
+}
+
+impl TaskEv {
+    fn key(&self) -> (i64, Kind, u128) {
+        (self.ts_ms, self.kind, self.sid)
+    }
+}
+
+/// A task's realtime contribution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Live {
+    pub workflow: u32,
+    pub channel: u32,
+    pub status: Status,
+    pub priority: i64,
+    /// Creation time, or the first event's time when creation was never seen: the
+    /// ordering key of "longest waiting".
+    pub created_ms: i64,
+}
+
+/// The result of folding a task's events.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Folded {
+    /// (workflow, channel, entry), sorted.
+    pub entries: Vec<(u32, u32, Entry)>,
+    pub live: Option<Live>,
+    pub ended: bool,
+    pub created_ms: Option<i64>,
+    pub channel: u32,
+}
+
+/// Inserts `ev` in time order; `false` when an event with the same SID is already there.
+pub fn insert_event(events: &mut Vec<TaskEv>, ev: TaskEv) -> bool {
+    if events.iter().any(|x| x.sid == ev.sid) {
+        return false;
+    }
+    let at = events.partition_point(|x| x.key() <= ev.key());
+    events.insert(at, ev);
+    true
+}
+
+/// The wait from `created` to `ts`, in milliseconds, clamped to what an entry can hold.
+pub fn wait_between(created: Option<i64>, ts: i64) -> u32 {
+    match created {
+        Some(c) => (ts - c).clamp(0, i64::from(NO_WAIT - 1)) as u32,
+        None => NO_WAIT,
+    }
+}
+
+/// Creation time per DESIGN.md: `task.created`, else `workflow.entered`, else `TaskDateCreated`.
+pub fn creation_time(events: &[TaskEv]) -> Option<i64> {
+    let first = |k: Kind| events.iter().find(|e| e.kind == k).map(|e| e.ts_ms);
+    first(Kind::TaskCreated)
+        .or_else(|| first(Kind::WorkflowEntered))
+        .or_else(|| events.iter().find_map(|e| e.date_created_ms))
+}
+
+/// Folds time-ordered events into the task's contribution, writing entries into `out`.
+pub fn fold(events: &[TaskEv], out: &mut Folded) {
+    out.entries.clear();
+    out.live = None;
+    let created = creation_time(events);
+    let entered_by_workflow = events.iter().any(|e| e.kind == Kind::WorkflowEntered);
+    let channel = events
+        .iter()
+        .rev()
+        .map(|e| e.channel)
+        .find(|&c| c != NO_CHANNEL)
+        .unwrap_or(NO_CHANNEL);
+    let priority = events.iter().rev().find_map(|e| e.priority).unwrap_or(0);
+
+    let mut status: Option<Status> = None;
+    let mut ended = false;
+    let mut open: Vec<u128> = Vec::new();
+    for e in events {
+        let mut push = |kind: CumKind, wait_ms: u32| {
+            out.entries.push((
+                e.workflow,
+                channel,
+                Entry {
+                    ts_ms: e.ts_ms,
+                    kind,
+                    wait_ms,
+                },
+            ));
+        };
+        match e.kind {
+            Kind::TaskCreated | Kind::WorkflowEntered => {
+                if e.kind == Kind::WorkflowEntered || !entered_by_workflow {
+                    push(CumKind::Entered, NO_WAIT);
+                }
+                status.get_or_insert(Status::Pending);
+            }
+            Kind::ResCreated => {
+                open.push(e.reservation);
+                if matches!(status, None | Some(Status::Pending)) {
+                    status = Some(Status::Reserved);
+                }
+            }
+            Kind::ResAccepted => {
+                open.retain(|&r| r != e.reservation);
+                status = Some(Status::Assigned);
+            }
+            Kind::ResRejected | Kind::ResTimeout | Kind::ResCanceled | Kind::ResRescinded => {
+                open.retain(|&r| r != e.reservation);
+                if status == Some(Status::Reserved) && open.is_empty() {
+                    status = Some(Status::Pending);
+                }
+            }
+            Kind::Wrapup => status = Some(Status::Wrapping),
+            Kind::Completed | Kind::Canceled | Kind::Deleted | Kind::SystemDeleted => ended = true,
+            Kind::Moved | Kind::WorkflowTimeout | Kind::Other => {}
+        }
+        if let Some(counter) = e.kind.counter() {
+            let wait = if e.kind.has_wait() {
+                wait_between(created, e.ts_ms)
+            } else {
+                NO_WAIT
+            };
+            push(counter, wait);
+        }
+    }
+    out.entries.sort_unstable();
+    out.ended = ended;
+    out.created_ms = created;
+    out.channel = channel;
+    if let (Some(status), false, Some(last)) = (status, ended, events.last()) {
+        out.live = Some(Live {
+            workflow: last.workflow,
+            channel,
+            status,
+            priority,
+            created_ms: created.unwrap_or(events[0].ts_ms),
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(ts: i64, kind: Kind, sid: u128) -> TaskEv {
+        TaskEv {
+            ts_ms: ts,
+            kind,
+            sid,
+            reservation: 0,
+            workflow: 0,
+            channel: 1,
+            priority: None,
+            date_created_ms: None,
+        }
+    }
+
+    fn folded(events: &[TaskEv]) -> Folded {
+        let mut sorted = Vec::new();
+        for e in events {
+            insert_event(&mut sorted, *e);
+        }
+        let mut f = Folded::default();
+        fold(&sorted, &mut f);
+        f
+    }
+
+    #[test]
+    fn lifecycle_statuses() {
+        let created = ev(1_000, Kind::TaskCreated, 1);
+        let res = TaskEv {
+            reservation: 7,
+            ..ev(2_000, Kind::ResCreated, 2)
+        };
+        let acc = TaskEv {
+            reservation: 7,
+            ..ev(5_500, Kind::ResAccepted, 3)
+        };
+        let wrap = ev(9_000, Kind::Wrapup, 4);
+        let done = ev(10_000, Kind::Completed, 5);
+        assert_eq!(
+            folded(&[created]).live.map(|l| l.status),
+            Some(Status::Pending)
+        );
+        assert_eq!(
+            folded(&[created, res]).live.map(|l| l.status),
+            Some(Status::Reserved)
+        );
+        assert_eq!(
+            folded(&[created, res, acc]).live.map(|l| l.status),
+            Some(Status::Assigned)
+        );
+        assert_eq!(
+            folded(&[created, res, acc, wrap]).live.map(|l| l.status),
+            Some(Status::Wrapping)
+        );
+        let f = folded(&[done, wrap, acc, res, created]);
+        assert!(f.live.is_none() && f.ended);
+        let accepted = f
+            .entries
+            .iter()
+            .find(|(_, _, e)| e.kind == CumKind::ResAccepted)
+            .unwrap();
+        assert_eq!(accepted.2.wait_ms, 4_500);
+    }
+
+    #[test]
+    fn rejected_reservation_returns_to_pending_only_when_none_open() {
+        let created = ev(1_000, Kind::TaskCreated, 1);
+        let r1 = TaskEv {
+            reservation: 1,
+            ..ev(2_000, Kind::ResCreated, 2)
+        };
+        let r2 = TaskEv {
+            reservation: 2,
+            ..ev(2_100, Kind::ResCreated, 3)
+        };
+        let rej1 = TaskEv {
+            reservation: 1,
+            ..ev(3_000, Kind::ResRejected, 4)
+        };
+        let rej2 = TaskEv {
+            reservation: 2,
+            ..ev(3_500, Kind::ResTimeout, 5)
+        };
+        assert_eq!(
+            folded(&[created, r1, r2, rej1]).live.unwrap().status,
+            Status::Reserved
+        );
+        assert_eq!(
+            folded(&[created, r1, r2, rej1, rej2]).live.unwrap().status,
+            Status::Pending
+        );
+    }
+
+    #[test]
+    fn entered_prefers_workflow_entered_and_late_creation_fixes_waits() {
+        let created = ev(1_000, Kind::TaskCreated, 1);
+        let entered = ev(1_000, Kind::WorkflowEntered, 2);
+        let canceled = ev(31_000, Kind::Canceled, 3);
+        let entries = |f: &Folded| {
+            f.entries
+                .iter()
+                .map(|(_, _, e)| (e.kind, e.wait_ms))
+                .collect::<Vec<_>>()
+        };
+        // Cancel seen alone: counted, no wait known.
+        assert_eq!(
+            entries(&folded(&[canceled])),
+            vec![(CumKind::Canceled, NO_WAIT)]
+        );
+        // task.created alone counts as entered; with workflow.entered, only that counts.
+        assert_eq!(
+            entries(&folded(&[created, canceled])),
+            vec![(CumKind::Entered, NO_WAIT), (CumKind::Canceled, 30_000)]
+        );
+        let both = folded(&[canceled, entered, created]);
+        assert_eq!(
+            entries(&both),
+            vec![(CumKind::Entered, NO_WAIT), (CumKind::Canceled, 30_000)]
+        );
+    }
+
+    #[test]
+    fn duplicates_are_refused() {
+        let mut v = Vec::new();
+        assert!(insert_event(&mut v, ev(1, Kind::TaskCreated, 9)));
+        assert!(!insert_event(&mut v, ev(1, Kind::TaskCreated, 9)));
+        assert_eq!(v.len(), 1);
+    }
+
+    #[test]
+    fn date_created_is_the_last_resort() {
+        let acc = TaskEv {
+            date_created_ms: Some(10_000),
+            ..ev(25_000, Kind::ResAccepted, 1)
+        };
+        let f = folded(&[acc]);
+        assert_eq!(f.entries[0].2.wait_ms, 15_000);
+        assert_eq!(f.live.unwrap().status, Status::Assigned);
+    }
+}

@@ -1,0 +1,435 @@
+//! A TaskRouter event as Wallboard stores and replays it, whatever door it came in by
+//! (signed event callback, simulator, import, backfill).
+//!
+//! Callback forms use PascalCase (`TaskChannelUniqueName`), the Events API uses snake_case
+//! in `event_data` (`task_channel_unique_name`); both normalise to snake_case here so the
+//! engine reads one vocabulary.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+use wallboard_shared::event::EventResource;
+use wallboard_shared::sid::{EventSid, ReservationSid, TaskSid, WorkflowSid, WorkspaceSid, is_sid};
+use wallboard_shared::time::format_ms;
+
+/// Why an event was refused (HTTP 400 on the webhook, a rejected line on import).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct EventError(pub String);
+
+fn err(msg: impl Into<String>) -> EventError {
+    EventError(msg.into())
+}
+
+/// A well-formed TaskRouter event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    pub sid: EventSid,
+    pub event_type: String,
+    pub ts_ms: i64,
+    pub workspace_sid: WorkspaceSid,
+    /// Every other field, snake_case, as strings.
+    pub data: BTreeMap<String, String>,
+}
+
+/// Event types whose statistics need a task and a workflow.
+pub fn is_task_event(event_type: &str) -> bool {
+    event_type.starts_with("task.")
+        || event_type.starts_with("reservation.")
+        || event_type.starts_with("workflow.")
+        || matches!(
+            event_type,
+            "task-queue.entered" | "task-queue.moved" | "task-queue.timeout"
+        )
+}
+
+/// Longest accepted field value; TaskAttributes of real accounts can be large JSON.
+const MAX_FIELD_LEN: usize = 64 * 1024;
+const MAX_FIELDS: usize = 200;
+
+impl Event {
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.data
+            .get(key)
+            .map(String::as_str)
+            .filter(|s| !s.is_empty())
+    }
+
+    /// From the form fields of a TaskRouter event callback.
+    pub fn from_form(pairs: &[(String, String)]) -> Result<Self, EventError> {
+        if pairs.len() > MAX_FIELDS {
+            return Err(err(format!(
+                "too many fields ({}; at most {MAX_FIELDS})",
+                pairs.len()
+            )));
+        }
+        let mut data = BTreeMap::new();
+        for (k, v) in pairs {
+            if v.len() > MAX_FIELD_LEN {
+                return Err(err(format!(
+                    "field {k} is longer than {MAX_FIELD_LEN} bytes"
+                )));
+            }
+            data.insert(snake_case(k), v.clone());
+        }
+        let ts_ms = match (data.get("timestamp_ms"), data.get("timestamp")) {
+            (Some(ms), _) => parse_i64("TimestampMs", ms)?,
+            (None, Some(s)) => parse_i64("Timestamp", s)?
+                .checked_mul(1000)
+                .ok_or_else(|| err("Timestamp is out of range"))?,
+            (None, None) => return Err(err("missing TimestampMs (or Timestamp)")),
+        };
+        let sid = take(&mut data, "sid", "Sid")?;
+        let event_type = take(&mut data, "event_type", "EventType")?;
+        let workspace_sid = take(&mut data, "workspace_sid", "WorkspaceSid")?;
+        Self::build(sid, event_type, ts_ms, workspace_sid, data)
+    }
+
+    /// From a line of the import format (TaskRouter's Events API resource).
+    pub fn from_resource(r: EventResource) -> Result<Self, EventError> {
+        let sid = r.sid.ok_or_else(|| err("missing sid"))?;
+        let event_type = r.event_type.ok_or_else(|| err("missing event_type"))?;
+        let workspace_sid = r
+            .workspace_sid
+            .ok_or_else(|| err("missing workspace_sid"))?;
+        let mut data = BTreeMap::new();
+        for (k, v) in r.event_data.unwrap_or_default() {
+            let s = match v {
+                Value::Null => continue,
+                Value::String(s) => s,
+                other => other.to_string(),
+            };
+            if s.len() > MAX_FIELD_LEN {
+                return Err(err(format!(
+                    "event_data.{k} is longer than {MAX_FIELD_LEN} bytes"
+                )));
+            }
+            data.insert(snake_case(&k), s);
+        }
+        let ts_ms = match (
+            r.event_date_ms,
+            r.event_date.as_deref(),
+            data.get("timestamp_ms"),
+        ) {
+            (Some(ms), _, _) => ms,
+            (None, _, Some(ms)) => parse_i64("event_data.timestamp_ms", ms)?,
+            (None, Some(date), None) => chrono::DateTime::parse_from_rfc3339(date)
+                .map_err(|e| err(format!("event_date '{date}' is not RFC 3339: {e}")))?
+                .timestamp_millis(),
+            (None, None, None) => return Err(err("missing event_date_ms (or event_date)")),
+        };
+        if let Some(d) = r.description {
+            data.entry("event_description".into()).or_insert(d);
+        }
+        if let Some(s) = r.resource_sid {
+            data.entry("resource_sid".into()).or_insert(s);
+        }
+        if let Some(s) = r.resource_type {
+            data.entry("resource_type".into()).or_insert(s);
+        }
+        Self::build(sid, event_type, ts_ms, workspace_sid, data)
+    }
+
+    fn build(
+        sid: String,
+        event_type: String,
+        ts_ms: i64,
+        workspace_sid: String,
+        data: BTreeMap<String, String>,
+    ) -> Result<Self, EventError> {
+        let sid = EventSid::parse(&sid).map_err(|e| err(format!("Sid: {e}")))?;
+        let workspace_sid =
+            WorkspaceSid::parse(&workspace_sid).map_err(|e| err(format!("WorkspaceSid: {e}")))?;
+        if event_type.is_empty()
+            || event_type.len() > 64
+            || !event_type.bytes().all(|b| b.is_ascii_graphic())
+        {
+            return Err(err(
+                "EventType must be a TaskRouter event type such as task.created",
+            ));
+        }
+        // Year 1970 to 9999: anything else is a unit mistake, not a real event.
+        if !(0..=253_402_300_799_999).contains(&ts_ms) {
+            return Err(err(format!("timestamp {ts_ms} ms is out of range")));
+        }
+        let event = Self {
+            sid,
+            event_type,
+            ts_ms,
+            workspace_sid,
+            data,
+        };
+        event.validate()?;
+        Ok(event)
+    }
+
+    fn validate(&self) -> Result<(), EventError> {
+        if is_task_event(&self.event_type) {
+            let task = self
+                .get("task_sid")
+                .ok_or_else(|| err(format!("{} needs TaskSid", self.event_type)))?;
+            TaskSid::parse(task).map_err(|e| err(format!("TaskSid: {e}")))?;
+            let wf = self
+                .get("workflow_sid")
+                .ok_or_else(|| err(format!("{} needs WorkflowSid", self.event_type)))?;
+            WorkflowSid::parse(wf).map_err(|e| err(format!("WorkflowSid: {e}")))?;
+        }
+        if self.event_type.starts_with("reservation.") {
+            let r = self
+                .get("reservation_sid")
+                .or_else(|| self.get("resource_sid"))
+                .ok_or_else(|| err(format!("{} needs ReservationSid", self.event_type)))?;
+            ReservationSid::parse(r).map_err(|e| err(format!("ReservationSid: {e}")))?;
+        }
+        for key in ["task_priority", "task_date_created", "task_age"] {
+            if let Some(v) = self.get(key) {
+                parse_i64(key, v)?;
+            }
+        }
+        if let Some(c) = self.get("task_channel_sid")
+            && !is_sid("TC", c)
+        {
+            return Err(err(format!("TaskChannelSid '{c}' is not a TC sid")));
+        }
+        Ok(())
+    }
+
+    /// As a TaskRouter Event resource (the import format and the Events API).
+    pub fn to_resource(&self, account_sid: &str, base_url: &str) -> EventResource {
+        let mut data: serde_json::Map<String, Value> = self
+            .data
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect();
+        let description = data
+            .remove("event_description")
+            .and_then(|v| v.as_str().map(str::to_owned));
+        let resource_sid = data
+            .get("resource_sid")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        let resource_type = data
+            .get("resource_type")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        EventResource {
+            account_sid: Some(account_sid.to_owned()),
+            description,
+            event_data: Some(data),
+            event_date: Some(format_ms(self.ts_ms)),
+            event_date_ms: Some(self.ts_ms),
+            event_type: Some(self.event_type.clone()),
+            resource_sid,
+            resource_type,
+            sid: Some(self.sid.to_string()),
+            source: Some("wallboard".into()),
+            url: Some(format!(
+                "{base_url}/v1/Workspaces/{}/Events/{}",
+                self.workspace_sid, self.sid
+            )),
+            workspace_sid: Some(self.workspace_sid.to_string()),
+            ..EventResource::default()
+        }
+    }
+
+    /// The stored representation of `data`.
+    pub fn data_json(&self) -> String {
+        serde_json::to_string(&self.data).expect("a map of strings always serializes")
+    }
+
+    /// Rebuilds an event from its stored columns (already validated when it was stored).
+    pub fn from_stored(
+        sid: &str,
+        event_type: String,
+        ts_ms: i64,
+        workspace_sid: &str,
+        data_json: &str,
+    ) -> Result<Self, EventError> {
+        let data: BTreeMap<String, String> = serde_json::from_str(data_json)
+            .map_err(|e| err(format!("stored event {sid} has bad data: {e}")))?;
+        Self::build(
+            sid.to_owned(),
+            event_type,
+            ts_ms,
+            workspace_sid.to_owned(),
+            data,
+        )
+    }
+}
+
+/// Builds events in code (simulator, tests, benchmarks) through the same validation as
+/// every other door.
+#[derive(Debug, Clone)]
+pub struct EventBuilder {
+    sid: String,
+    event_type: String,
+    ts_ms: i64,
+    workspace_sid: String,
+    data: BTreeMap<String, String>,
+}
+
+impl EventBuilder {
+    pub fn new(event_type: &str, sid: &EventSid, ts_ms: i64, workspace_sid: &WorkspaceSid) -> Self {
+        Self {
+            sid: sid.to_string(),
+            event_type: event_type.to_owned(),
+            ts_ms,
+            workspace_sid: workspace_sid.to_string(),
+            data: BTreeMap::new(),
+        }
+    }
+
+    /// Sets a field by its snake_case name (`task_sid`, `workflow_name`, …).
+    pub fn field(mut self, key: &str, value: impl ToString) -> Self {
+        self.data.insert(key.to_owned(), value.to_string());
+        self
+    }
+
+    pub fn build(self) -> Result<Event, EventError> {
+        Event::build(
+            self.sid,
+            self.event_type,
+            self.ts_ms,
+            self.workspace_sid,
+            self.data,
+        )
+    }
+}
+
+fn take(data: &mut BTreeMap<String, String>, key: &str, name: &str) -> Result<String, EventError> {
+    data.remove(key)
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| err(format!("missing {name}")))
+}
+
+fn parse_i64(name: &str, v: &str) -> Result<i64, EventError> {
+    v.trim().parse::<i64>().map_err(|_| {
+        err(format!(
+            "{name} '{}' is not an integer",
+            v.chars().take(32).collect::<String>()
+        ))
+    })
+}
+
+/// `TaskChannelUniqueName` → `task_channel_unique_name`; snake_case input is unchanged.
+pub fn snake_case(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    for (i, c) in s.chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 && !out.ends_with('_') {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form(extra: &[(&str, &str)]) -> Vec<(String, String)> {
+        let mut v: Vec<(String, String)> = [
+            ("EventType", "task.created"),
+            ("Sid", "EV00000000000000000000000000000001"),
+            ("WorkspaceSid", "WS00000000000000000000000000000001"),
+            ("TimestampMs", "1700000000123"),
+            ("TaskSid", "WT00000000000000000000000000000001"),
+            ("WorkflowSid", "WW00000000000000000000000000000001"),
+            ("TaskChannelUniqueName", "voice"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        v.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        v
+    }
+
+    #[test]
+    fn snake_cases_pascal_names() {
+        assert_eq!(
+            snake_case("TaskChannelUniqueName"),
+            "task_channel_unique_name"
+        );
+        assert_eq!(snake_case("task_sid"), "task_sid");
+        assert_eq!(snake_case("Sid"), "sid");
+    }
+
+    #[test]
+    fn form_event_normalises() {
+        let e = Event::from_form(&form(&[])).expect("valid");
+        assert_eq!(e.ts_ms, 1_700_000_000_123);
+        assert_eq!(e.get("task_channel_unique_name"), Some("voice"));
+        assert_eq!(e.event_type, "task.created");
+    }
+
+    #[test]
+    fn timestamp_seconds_fallback() {
+        let mut f = form(&[("Timestamp", "1700000000")]);
+        f.retain(|(k, _)| k != "TimestampMs");
+        assert_eq!(
+            Event::from_form(&f).expect("valid").ts_ms,
+            1_700_000_000_000
+        );
+    }
+
+    #[test]
+    fn malformed_events_are_refused() {
+        let mut missing_task = form(&[]);
+        missing_task.retain(|(k, _)| k != "TaskSid");
+        assert!(Event::from_form(&missing_task).is_err());
+        let mut bad_sid = form(&[]);
+        bad_sid[1].1 = "EVnothex".into();
+        assert!(Event::from_form(&bad_sid).is_err());
+        assert!(Event::from_form(&form(&[("TaskPriority", "high")])).is_err());
+        let mut no_ts = form(&[]);
+        no_ts.retain(|(k, _)| k != "TimestampMs");
+        assert!(Event::from_form(&no_ts).is_err());
+        let res = form(&[("EventType", "reservation.created")]);
+        let res: Vec<_> = res
+            .into_iter()
+            .filter(|(k, v)| !(k == "EventType" && v == "task.created"))
+            .collect();
+        assert!(
+            Event::from_form(&res).is_err(),
+            "reservation without ReservationSid"
+        );
+    }
+
+    #[test]
+    fn non_task_events_need_no_task() {
+        let f: Vec<(String, String)> = [
+            ("EventType", "worker.activity.update"),
+            ("Sid", "EV00000000000000000000000000000002"),
+            ("WorkspaceSid", "WS00000000000000000000000000000001"),
+            ("TimestampMs", "1700000000123"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        assert!(Event::from_form(&f).is_ok());
+    }
+
+    #[test]
+    fn resource_round_trip() {
+        let e = Event::from_form(&form(&[("TaskPriority", "5")])).expect("valid");
+        let r = e.to_resource(
+            "AC00000000000000000000000000000001",
+            "http://127.0.0.1:8080",
+        );
+        let back = Event::from_resource(r).expect("valid");
+        assert_eq!(back, e);
+        let stored = Event::from_stored(
+            e.sid.as_str(),
+            e.event_type.clone(),
+            e.ts_ms,
+            e.workspace_sid.as_str(),
+            &e.data_json(),
+        )
+        .expect("valid");
+        assert_eq!(stored, e);
+    }
+}
