@@ -1,8 +1,216 @@
 //! Wallboard: a live statistics wall for Twilio TaskRouter contact centers.
 //!
 //! The server implements TaskRouter's Workflow Statistics API from events it stores
-//! itself. Events come in through [`api`] (signed event callbacks) or [`ingest`] (imports);
-//! they are made durable by [`storage`] and folded into numbers by [`engine`].
+//! itself. Events come in through [`api`] (signed event callbacks) or [`ingest`] (the
+//! writer thread and imports); [`storage`] makes them durable and [`engine`] folds them
+//! into numbers. [`Application`] wires it together: `build` binds and replays, and
+//! `run_until_stopped` serves until the shutdown future resolves.
 
+pub mod api;
+pub mod clock;
+pub mod config;
 pub mod engine;
 pub mod event;
+pub mod ingest;
+pub mod storage;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use rand::Rng;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use wallboard_shared::AccountSid;
+
+use crate::api::{AppState, StateInner};
+use crate::clock::Clock;
+use crate::config::ServeArgs;
+use crate::engine::{Engine, EngineConfig};
+use crate::ingest::Ingest;
+use crate::storage::{EventLog, SqliteLog};
+
+const DAY_MS: i64 = 86_400_000;
+/// How often the engine seals, evicts and purges in memory.
+const MAINTAIN_EVERY: Duration = Duration::from_secs(5);
+/// How often old events are deleted from the log.
+const PURGE_EVERY: Duration = Duration::from_secs(3600);
+
+/// The API credentials in force and whether they were just generated.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub account_sid: AccountSid,
+    pub auth_token: String,
+    pub generated: bool,
+}
+
+/// A built server: bound, replayed, ready to serve.
+#[derive(Debug)]
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+    writer: std::thread::JoinHandle<()>,
+    credentials: Credentials,
+    replayed: u64,
+}
+
+impl Application {
+    /// Opens the data directory, settles the credentials, replays the event log into a
+    /// fresh engine, starts the writer and binds the listener.
+    pub async fn build(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        let log = SqliteLog::open_dir(&args.data_dir)
+            .with_context(|| format!("cannot open the database in {}", args.data_dir.display()))?;
+        let credentials = resolve_credentials(args, &log)?;
+
+        let retention_ms = i64::from(args.retention_days) * DAY_MS;
+        let mut engine = Engine::new(EngineConfig {
+            retention_ms,
+            ..EngineConfig::default()
+        });
+        let now = clock.now_ms();
+        engine.maintain(now);
+        let started = Instant::now();
+        let replayed = log.replay(now - retention_ms, &mut |e| {
+            engine.apply(&e);
+        })?;
+        engine.maintain(clock.now_ms());
+        tracing::info!(
+            events = replayed,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "replayed the event log"
+        );
+
+        let engine = Arc::new(RwLock::new(engine));
+        let (ingest, writer) = Ingest::start(Box::new(log), engine.clone());
+        let listener = TcpListener::bind(args.bind)
+            .await
+            .with_context(|| format!("cannot listen on {}", args.bind))?;
+        let public_url = args.public_url_for(listener.local_addr()?);
+        let state = AppState::new(StateInner {
+            engine,
+            ingest,
+            clock,
+            account_sid: credentials.account_sid.clone(),
+            auth_token: credentials.auth_token.clone(),
+            public_url,
+            retention_ms,
+        });
+        Ok(Self {
+            listener,
+            state,
+            writer,
+            credentials,
+            replayed,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    pub fn public_url(&self) -> &str {
+        &self.state.public_url
+    }
+
+    pub fn credentials(&self) -> &Credentials {
+        &self.credentials
+    }
+
+    /// Events replayed from the log at start.
+    pub fn replayed(&self) -> u64 {
+        self.replayed
+    }
+
+    /// Serves until `shutdown` resolves, then stops every task and waits until every
+    /// acknowledged event is on disk.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let Self {
+            listener,
+            state,
+            writer,
+            ..
+        } = self;
+        let stop = CancellationToken::new();
+        let maintenance = tokio::spawn(maintain(state.clone(), stop.clone()));
+        let app = api::router(state);
+        let result = axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await;
+        stop.cancel();
+        let _ = maintenance.await;
+        // The router and every task are gone, so the writer's queue closes: it drains
+        // what is left and stops.
+        tokio::task::spawn_blocking(move || writer.join())
+            .await?
+            .map_err(|_| anyhow::anyhow!("the event writer panicked"))?;
+        result.context("the HTTP server failed")
+    }
+}
+
+/// Periodic housekeeping: engine maintenance and the purge of old events.
+async fn maintain(state: AppState, stop: CancellationToken) {
+    let mut tick = tokio::time::interval(MAINTAIN_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last_purge: Option<Instant> = None;
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        let now = state.clock.now_ms();
+        state
+            .engine
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .maintain(now);
+        if last_purge.is_none_or(|t| t.elapsed() >= PURGE_EVERY) {
+            state.ingest.purge(now - state.retention_ms).await;
+            last_purge = Some(Instant::now());
+        }
+    }
+}
+
+/// Credentials from the command line, else from the database, else new ones (stored).
+fn resolve_credentials(args: &ServeArgs, log: &SqliteLog) -> anyhow::Result<Credentials> {
+    if let (Some(sid), Some(token)) = (&args.account_sid, &args.auth_token) {
+        let account_sid = AccountSid::parse(sid).context("--account-sid")?;
+        anyhow::ensure!(
+            token.len() >= 8,
+            "--auth-token must be at least 8 characters"
+        );
+        return Ok(Credentials {
+            account_sid,
+            auth_token: token.clone(),
+            generated: false,
+        });
+    }
+    let stored_sid = log.setting("account_sid")?;
+    let stored_token = log.setting("auth_token")?;
+    let (account_sid, auth_token, generated) = match (stored_sid, stored_token) {
+        (Some(sid), Some(token)) => (sid, token, false),
+        _ => {
+            let mut rng = rand::rng();
+            let sid = AccountSid::from_u128(rng.random()).to_string();
+            let token = format!("{:032x}", rng.random::<u128>());
+            log.set_setting("account_sid", &sid)?;
+            log.set_setting("auth_token", &token)?;
+            (sid, token, true)
+        }
+    };
+    // A flag given alone overrides its stored half.
+    let account_sid = AccountSid::parse(args.account_sid.as_deref().unwrap_or(&account_sid))
+        .context("account sid")?;
+    let auth_token = args.auth_token.clone().unwrap_or(auth_token);
+    Ok(Credentials {
+        account_sid,
+        auth_token,
+        generated,
+    })
+}

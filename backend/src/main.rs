@@ -1,1 +1,126 @@
-fn main() {}
+//! The `wallboard` command: parse the command line, set up logging, run.
+
+use std::io::{BufReader, IsTerminal};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::Parser;
+use indicatif::{ProgressBar, ProgressStyle};
+use wallboard::clock::SystemClock;
+use wallboard::config::{Cli, Command, ImportArgs, ServeArgs};
+use wallboard::ingest::import::import;
+use wallboard::storage::SqliteLog;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,tower_http=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let result = match cli.command {
+        None => serve(cli.serve),
+        Some(Command::Serve(args)) => serve(args),
+        Some(Command::Import(args)) => run_import(&args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let app = wallboard::Application::build(&args, Arc::new(SystemClock)).await?;
+        let c = app.credentials();
+        println!("Wallboard is listening on {}", app.local_addr());
+        println!("  API base:       {}/v1/Workspaces", app.public_url());
+        println!("  event callback: {}/webhooks/taskrouter", app.public_url());
+        println!("  account sid:    {}", c.account_sid);
+        if c.generated {
+            println!(
+                "  auth token:     {}   (generated and stored in {})",
+                c.auth_token,
+                args.data_dir.display()
+            );
+        } else {
+            println!(
+                "  auth token:     (as configured or stored in {})",
+                args.data_dir.display()
+            );
+        }
+        println!("  events replayed from the log: {}", app.replayed());
+        app.run_until_stopped(shutdown_signal()).await?;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+    tracing::info!("shutting down");
+}
+
+fn run_import(args: &ImportArgs) -> anyhow::Result<ExitCode> {
+    let mut log = SqliteLog::open_dir(&args.data_dir)
+        .with_context(|| format!("cannot open the database in {}", args.data_dir.display()))?;
+    let show = !args.quiet && std::io::stderr().is_terminal();
+    let (input, total): (Box<dyn std::io::BufRead>, Option<u64>) = if args.file == "-" {
+        (Box::new(BufReader::new(std::io::stdin().lock())), None)
+    } else {
+        let f = std::fs::File::open(&args.file)
+            .with_context(|| format!("cannot open {}", args.file))?;
+        let len = f.metadata().ok().map(|m| m.len());
+        (Box::new(BufReader::with_capacity(1 << 20, f)), len)
+    };
+    let bar = show.then(|| {
+        let bar = total.map_or_else(ProgressBar::new_spinner, ProgressBar::new);
+        let template = if total.is_some() {
+            "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} ({bytes_per_sec}, eta {eta})"
+        } else {
+            "{spinner} [{elapsed_precise}] {bytes} ({bytes_per_sec})"
+        };
+        bar.set_style(ProgressStyle::with_template(template).expect("the template is valid"));
+        bar
+    });
+    let started = std::time::Instant::now();
+    let summary = import(input, &mut log, args.batch_size as usize, bar.as_ref())?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let secs = started.elapsed().as_secs_f64();
+    print!("{summary}");
+    println!(
+        "took {secs:.1} s ({:.0} events/s) into {}",
+        summary.read as f64 / secs.max(1e-9),
+        log.path().display()
+    );
+    Ok(if summary.rejected > 0 {
+        ExitCode::from(3)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

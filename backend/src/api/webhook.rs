@@ -1,0 +1,50 @@
+//! `POST /webhooks/taskrouter`: TaskRouter's signed event callbacks.
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+
+use super::{ApiError, ApiResult, AppState, signature};
+use crate::event::Event;
+
+/// Events stamped further in the future than this are refused: a wrong clock or unit
+/// would otherwise distort every window.
+const MAX_FUTURE_MS: i64 = 5 * 60_000;
+
+pub(super) async fn taskrouter(
+    State(state): State<AppState>,
+    RawQuery(raw_query): RawQuery,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<StatusCode> {
+    let body =
+        body.map_err(|e| ApiError::too_large(format!("cannot read the request body: {e}")))?;
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body)
+        .map_err(|_| ApiError::invalid("the body is not application/x-www-form-urlencoded"))?;
+    let url = match &raw_query {
+        Some(q) => format!("{}/webhooks/taskrouter?{q}", state.public_url),
+        None => format!("{}/webhooks/taskrouter", state.public_url),
+    };
+    let signed = headers
+        .get("x-twilio-signature")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|sig| signature::is_valid(&state.auth_token, &url, &pairs, sig));
+    if !signed {
+        tracing::warn!("refused an event callback with a missing or invalid X-Twilio-Signature");
+        return Err(ApiError::forbidden(
+            "X-Twilio-Signature is missing or invalid",
+        ));
+    }
+    let event =
+        Event::from_form(&pairs).map_err(|e| ApiError::invalid(format!("malformed event: {e}")))?;
+    if event.ts_ms > state.clock.now_ms() + MAX_FUTURE_MS {
+        return Err(ApiError::invalid(
+            "the event's TimestampMs is in the future",
+        ));
+    }
+    state.ingest.submit(vec![event]).await.map_err(|e| {
+        ApiError::unavailable(format!("the event was not stored, retry later: {e}"))
+    })?;
+    Ok(StatusCode::NO_CONTENT)
+}

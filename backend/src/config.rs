@@ -1,0 +1,129 @@
+//! The command line (DESIGN.md, "Command line"): every option documented and settable by
+//! a `WALLBOARD_…` environment variable.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "wallboard",
+    version,
+    about = "Live statistics wall for Twilio TaskRouter contact centers"
+)]
+#[command(
+    long_about = "Wallboard implements TaskRouter's Workflow Statistics API from TaskRouter events \
+(signed event callbacks, imports), stores them in SQLite and serves Twilio-compatible statistics.\n\n\
+Without a subcommand it runs the server (`wallboard serve`)."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (the default command).
+    Serve(ServeArgs),
+    /// Load events from NDJSON in the format of TaskRouter's Events API ("-" reads stdin).
+    ///
+    /// Each line is one event object: `sid`, `event_type`, `event_date_ms` (or `event_date`),
+    /// `workspace_sid` and `event_data` with snake_case fields. Events already stored are
+    /// skipped, so an import can be re-run safely. Restart a running server afterwards to
+    /// see the imported history. Exit status 0 when every line was stored or skipped as a
+    /// duplicate, 3 when some lines were rejected (they are listed with their numbers).
+    Import(ImportArgs),
+}
+
+/// Where statistics come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Source {
+    /// The local engine, fed by TaskRouter event callbacks and imports.
+    Events,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "WALLBOARD_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+
+    /// Directory of the SQLite database (created if missing).
+    #[arg(long, env = "WALLBOARD_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+
+    /// Base of every absolute URL we emit and of webhook signatures, as clients and
+    /// Twilio reach this server (e.g. https://wallboard.example.com). Default: http://<bind>.
+    #[arg(long, env = "WALLBOARD_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// Account SID of our Twilio-compatible API (HTTP Basic user name). Generated, stored
+    /// and printed on first start when not given.
+    #[arg(long, env = "WALLBOARD_ACCOUNT_SID")]
+    pub account_sid: Option<String>,
+
+    /// Auth token: HTTP Basic password of the API and key of event-callback signatures.
+    /// Generated, stored and printed on first start when not given.
+    #[arg(long, env = "WALLBOARD_AUTH_TOKEN", hide_env_values = true)]
+    pub auth_token: Option<String>,
+
+    /// Where statistics come from.
+    #[arg(long, env = "WALLBOARD_SOURCE", value_enum, default_value_t = Source::Events)]
+    pub source: Source,
+
+    /// Days of events and cumulative statistics to keep.
+    #[arg(long, env = "WALLBOARD_RETENTION_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub retention_days: u32,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ImportArgs {
+    /// NDJSON file to read, or "-" for standard input.
+    pub file: String,
+
+    /// Directory of the SQLite database (created if missing).
+    #[arg(long, env = "WALLBOARD_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+
+    /// Events per transaction.
+    #[arg(long, default_value_t = 5_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub batch_size: u32,
+
+    /// No progress bar (it is also hidden when stderr is not a terminal).
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+impl ServeArgs {
+    /// The public URL without a trailing slash.
+    pub fn public_url_for(&self, bound: SocketAddr) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{bound}"))
+            .trim_end_matches('/')
+            .to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn serve_is_the_default() {
+        let cli = Cli::try_parse_from(["wallboard", "--bind", "127.0.0.1:0"]).expect("parse");
+        assert!(cli.command.is_none());
+        assert_eq!(cli.serve.bind.port(), 0);
+        let cli = Cli::try_parse_from(["wallboard", "import", "-"]).expect("parse");
+        assert!(matches!(cli.command, Some(Command::Import(a)) if a.file == "-"));
+    }
+}

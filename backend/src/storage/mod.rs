@@ -1,0 +1,58 @@
+//! The event log: every accepted TaskRouter event, durable, unique by event SID.
+//!
+//! This is the only module that speaks SQL. The log sits behind [`EventLog`] so that a
+//! distributed log can replace SQLite later without touching ingest or the engine.
+
+mod sqlite;
+
+pub use sqlite::SqliteLog;
+
+use crate::event::Event;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("cannot create data directory {path}: {source}")]
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("stored event is corrupt: {0}")]
+    Corrupt(String),
+}
+
+/// Filters of the Events list resource.
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter {
+    pub workspace_sid: String,
+    pub start_ms: i64,
+    pub end_ms: i64,
+    pub event_type: Option<String>,
+}
+
+/// An append-only, idempotent log of events.
+pub trait EventLog: Send {
+    /// Appends a batch atomically. For each event, `true` when it was new and `false`
+    /// when an event with the same SID was already stored (Twilio retries callbacks).
+    /// When this returns `Ok`, the new events are durable.
+    fn append(&mut self, events: &[Event]) -> Result<Vec<bool>, StorageError>;
+
+    /// Calls `f` with every event at or after `since_ms`, in time order. Returns how many.
+    fn replay(&self, since_ms: i64, f: &mut dyn FnMut(Event)) -> Result<u64, StorageError>;
+
+    /// Deletes the events before `before_ms`; returns how many.
+    fn purge(&mut self, before_ms: i64) -> Result<u64, StorageError>;
+
+    /// Number of stored events.
+    fn count(&self) -> Result<u64, StorageError>;
+
+    /// One page of events in time order (the Events resource): at most `limit` after
+    /// skipping `offset`.
+    fn list(
+        &self,
+        filter: &EventFilter,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Vec<Event>, StorageError>;
+}
