@@ -1,0 +1,154 @@
+//! The test harness: a real server on port 0 with a real SQLite file, a real HTTP client,
+//! and a clock the test controls.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::Value;
+use tokio::sync::oneshot;
+use wallboard::Application;
+use wallboard::api::signature;
+use wallboard::clock::ManualClock;
+use wallboard::config::{ServeArgs, Source};
+
+/// Every await on the network in tests is bounded by this.
+pub const TIMEOUT: Duration = Duration::from_secs(20);
+
+pub const ACCOUNT_SID: &str = "AC0123456789abcdef0123456789abcdef";
+pub const AUTH_TOKEN: &str = "test-auth-token-0123456789";
+
+#[allow(dead_code)] // not every test reads every field
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub clock: Arc<ManualClock>,
+    pub data_dir: PathBuf,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+pub fn serve_args(data_dir: &Path) -> ServeArgs {
+    ServeArgs {
+        bind: "127.0.0.1:0".parse().expect("valid address"),
+        data_dir: data_dir.to_owned(),
+        public_url: None,
+        account_sid: Some(ACCOUNT_SID.into()),
+        auth_token: Some(AUTH_TOKEN.into()),
+        source: Source::Events,
+        retention_days: 30,
+    }
+}
+
+/// A server on a fresh data directory, its clock at `now_ms`.
+pub async fn spawn_app(now_ms: i64) -> TestApp {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut app = spawn_app_with(serve_args(dir.path()), Arc::new(ManualClock::new(now_ms))).await;
+    app._dir = Some(dir);
+    app
+}
+
+/// A server on the given arguments and clock (e.g. an existing data directory).
+pub async fn spawn_app_with(args: ServeArgs, clock: Arc<ManualClock>) -> TestApp {
+    let app = tokio::time::timeout(TIMEOUT, Application::build(&args, clock.clone()))
+        .await
+        .expect("build in time")
+        .expect("build");
+    let base = app.public_url().to_owned();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until_stopped(async {
+        let _ = stopped.await;
+    }));
+    TestApp {
+        base,
+        client: reqwest::Client::builder().timeout(TIMEOUT).build().expect("client"),
+        clock,
+        data_dir: args.data_dir.clone(),
+        stop: Some(stop),
+        server: Some(server),
+        _dir: None,
+    }
+}
+
+impl TestApp {
+    /// GET with the account's Basic credentials; returns status and JSON body.
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        let r = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .basic_auth(ACCOUNT_SID, Some(AUTH_TOKEN))
+            .send()
+            .await
+            .expect("request");
+        let status = r.status();
+        (status, r.json().await.expect("JSON body"))
+    }
+
+    /// GET that must succeed.
+    pub async fn get_ok(&self, path: &str) -> Value {
+        let (status, body) = self.get(path).await;
+        assert_eq!(status, StatusCode::OK, "GET {path}: {body}");
+        body
+    }
+
+    /// POSTs an event callback signed with the account's token.
+    pub async fn post_event(&self, pairs: &[(String, String)]) -> StatusCode {
+        let url = format!("{}/webhooks/taskrouter", self.base);
+        let sig = signature::compute(AUTH_TOKEN, &url, pairs);
+        self.post_event_signed(pairs, &sig).await
+    }
+
+    pub async fn post_event_signed(&self, pairs: &[(String, String)], sig: &str) -> StatusCode {
+        self.client
+            .post(format!("{}/webhooks/taskrouter", self.base))
+            .header("X-Twilio-Signature", sig)
+            .form(pairs)
+            .send()
+            .await
+            .expect("request")
+            .status()
+    }
+
+    /// Graceful stop; returns once every acknowledged event is on disk.
+    pub async fn stop(mut self) -> Option<tempfile::TempDir> {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(h) = self.server.take() {
+            tokio::time::timeout(TIMEOUT, h).await.expect("stops in time").expect("join").expect("clean stop");
+        }
+        self._dir.take()
+    }
+}
+
+/// Builds the form of a TaskRouter event callback.
+#[derive(Debug, Clone)]
+pub struct Form(pub Vec<(String, String)>);
+
+impl Form {
+    pub fn new(event_type: &str, sid: u32, ts_ms: i64, workspace: &str) -> Self {
+        Self(vec![
+            ("EventType".into(), event_type.into()),
+            ("Sid".into(), format!("EV{sid:032x}")),
+            ("AccountSid".into(), ACCOUNT_SID.into()),
+            ("WorkspaceSid".into(), workspace.into()),
+            ("WorkspaceName".into(), "Demo Contact Center".into()),
+            ("TimestampMs".into(), ts_ms.to_string()),
+            ("Timestamp".into(), (ts_ms / 1000).to_string()),
+            ("EventDescription".into(), format!("{event_type} event")),
+        ])
+    }
+
+    pub fn with(mut self, key: &str, value: impl ToString) -> Self {
+        self.0.retain(|(k, _)| k != key);
+        self.0.push((key.into(), value.to_string()));
+        self
+    }
+
+    pub fn without(mut self, key: &str) -> Self {
+        self.0.retain(|(k, _)| k != key);
+        self
+    }
+}

@@ -1,0 +1,11 @@
+//! One integration-test binary: a real server on port 0 per test.
+
+mod helpers;
+mod scenario;
+
+mod errors;
+mod import;
+mod restart;
+mod schema;
+mod statistics;
+mod webhooks;
