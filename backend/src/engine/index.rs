@@ -423,7 +423,7 @@ impl CumIndex {
         }
         self.partial_leaf(sm, so, u16::MAX, thresholds_ms, agg);
         self.partial_leaf(em, 0, eo, thresholds_ms, agg);
-        if sm + 1 <= em - 1 {
+        if sm + 1 < em {
             let (a, b) = (sm + 1, em - 1);
             let top = LEVELS;
             let shift = FAN_BITS as usize * top;
