@@ -7,6 +7,7 @@
 //! (group commit), so many concurrent webhooks cost one fsync.
 
 pub mod import;
+pub mod simulator;
 
 use std::sync::{Arc, RwLock};
 use std::thread::JoinHandle;

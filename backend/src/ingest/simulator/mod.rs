@@ -1,0 +1,1 @@
+//! The built-in contact center: a deterministic simulator of a TaskRouter workspace.
