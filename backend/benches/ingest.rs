@@ -14,7 +14,14 @@ const T0: i64 = 1_795_766_400_000;
 /// Callback-sized events (about the fields TaskRouter sends), six per task.
 fn events(n: usize, offset: u128) -> Vec<Event> {
     let ws = WorkspaceSid::from_u128(1);
-    let types = ["task.created", "workflow.entered", "reservation.created", "reservation.accepted", "task.wrapup", "task.completed"];
+    let types = [
+        "task.created",
+        "workflow.entered",
+        "reservation.created",
+        "reservation.accepted",
+        "task.wrapup",
+        "task.completed",
+    ];
     (0..n)
         .map(|i| {
             let task = (i / types.len()) as u128 + offset;

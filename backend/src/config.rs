@@ -7,16 +7,10 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "wallboard",
-    version,
-    about = "Live statistics wall for Twilio TaskRouter contact centers"
-)]
-#[command(
-    long_about = "Wallboard implements TaskRouter's Workflow Statistics API from TaskRouter events \
+#[command(name = "wallboard", version, about = "Live statistics wall for Twilio TaskRouter contact centers")]
+#[command(long_about = "Wallboard implements TaskRouter's Workflow Statistics API from TaskRouter events \
 (signed event callbacks, imports), stores them in SQLite and serves Twilio-compatible statistics.\n\n\
-Without a subcommand it runs the server (`wallboard serve`)."
-)]
+Without a subcommand it runs the server (`wallboard serve`).")]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -77,6 +71,31 @@ pub struct ServeArgs {
     /// Days of events and cumulative statistics to keep.
     #[arg(long, env = "WALLBOARD_RETENTION_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=3650))]
     pub retention_days: u32,
+
+    /// At most one WebSocket snapshot per topic per this many milliseconds.
+    #[arg(long, env = "WALLBOARD_SNAPSHOT_INTERVAL_MS", default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=60_000))]
+    pub snapshot_interval_ms: u64,
+
+    /// Cumulative statistics of live subscriptions are recomputed at most this often (ms).
+    #[arg(long, env = "WALLBOARD_CUMULATIVE_REFRESH_MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(10..=600_000))]
+    pub cumulative_refresh_ms: u64,
+
+    /// Most concurrent WebSocket connections; more are refused with 503.
+    #[arg(long, env = "WALLBOARD_WS_MAX_CONNECTIONS", default_value_t = 20_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub ws_max_connections: u32,
+
+    /// Most subscriptions on one WebSocket connection.
+    #[arg(long, env = "WALLBOARD_WS_MAX_SUBSCRIPTIONS", default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub ws_max_subscriptions: u32,
+
+    /// Largest WebSocket message from a client, in bytes (larger ones get an error frame;
+    /// beyond 64 KiB the connection is closed).
+    #[arg(long, env = "WALLBOARD_WS_MAX_MESSAGE_BYTES", default_value_t = 4096, value_parser = clap::value_parser!(u32).range(256..=65_536))]
+    pub ws_max_message_bytes: u32,
+
+    /// Seconds between server pings; a client silent for two intervals is closed.
+    #[arg(long, env = "WALLBOARD_WS_PING_INTERVAL_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub ws_ping_interval_secs: u64,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -98,13 +117,20 @@ pub struct ImportArgs {
 }
 
 impl ServeArgs {
+    /// Session limits from the flags.
+    pub fn ws_config(&self) -> crate::ws::WsConfig {
+        crate::ws::WsConfig {
+            max_connections: self.ws_max_connections as usize,
+            max_subscriptions: self.ws_max_subscriptions as usize,
+            max_message_bytes: self.ws_max_message_bytes as usize,
+            ping_interval: std::time::Duration::from_secs(self.ws_ping_interval_secs),
+            ..crate::ws::WsConfig::default()
+        }
+    }
+
     /// The public URL without a trailing slash.
     pub fn public_url_for(&self, bound: SocketAddr) -> String {
-        self.public_url
-            .clone()
-            .unwrap_or_else(|| format!("http://{bound}"))
-            .trim_end_matches('/')
-            .to_owned()
+        self.public_url.clone().unwrap_or_else(|| format!("http://{bound}")).trim_end_matches('/').to_owned()
     }
 }
 

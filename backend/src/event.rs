@@ -37,10 +37,7 @@ pub fn is_task_event(event_type: &str) -> bool {
     event_type.starts_with("task.")
         || event_type.starts_with("reservation.")
         || event_type.starts_with("workflow.")
-        || matches!(
-            event_type,
-            "task-queue.entered" | "task-queue.moved" | "task-queue.timeout"
-        )
+        || matches!(event_type, "task-queue.entered" | "task-queue.moved" | "task-queue.timeout")
 }
 
 /// Longest accepted field value; TaskAttributes of real accounts can be large JSON.
@@ -49,34 +46,26 @@ const MAX_FIELDS: usize = 200;
 
 impl Event {
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.data
-            .get(key)
-            .map(String::as_str)
-            .filter(|s| !s.is_empty())
+        self.data.get(key).map(String::as_str).filter(|s| !s.is_empty())
     }
 
     /// From the form fields of a TaskRouter event callback.
     pub fn from_form(pairs: &[(String, String)]) -> Result<Self, EventError> {
         if pairs.len() > MAX_FIELDS {
-            return Err(err(format!(
-                "too many fields ({}; at most {MAX_FIELDS})",
-                pairs.len()
-            )));
+            return Err(err(format!("too many fields ({}; at most {MAX_FIELDS})", pairs.len())));
         }
         let mut data = BTreeMap::new();
         for (k, v) in pairs {
             if v.len() > MAX_FIELD_LEN {
-                return Err(err(format!(
-                    "field {k} is longer than {MAX_FIELD_LEN} bytes"
-                )));
+                return Err(err(format!("field {k} is longer than {MAX_FIELD_LEN} bytes")));
             }
             data.insert(snake_case(k), v.clone());
         }
         let ts_ms = match (data.get("timestamp_ms"), data.get("timestamp")) {
             (Some(ms), _) => parse_i64("TimestampMs", ms)?,
-            (None, Some(s)) => parse_i64("Timestamp", s)?
-                .checked_mul(1000)
-                .ok_or_else(|| err("Timestamp is out of range"))?,
+            (None, Some(s)) => {
+                parse_i64("Timestamp", s)?.checked_mul(1000).ok_or_else(|| err("Timestamp is out of range"))?
+            }
             (None, None) => return Err(err("missing TimestampMs (or Timestamp)")),
         };
         let sid = take(&mut data, "sid", "Sid")?;
@@ -89,9 +78,7 @@ impl Event {
     pub fn from_resource(r: EventResource) -> Result<Self, EventError> {
         let sid = r.sid.ok_or_else(|| err("missing sid"))?;
         let event_type = r.event_type.ok_or_else(|| err("missing event_type"))?;
-        let workspace_sid = r
-            .workspace_sid
-            .ok_or_else(|| err("missing workspace_sid"))?;
+        let workspace_sid = r.workspace_sid.ok_or_else(|| err("missing workspace_sid"))?;
         let mut data = BTreeMap::new();
         for (k, v) in r.event_data.unwrap_or_default() {
             let s = match v {
@@ -100,17 +87,11 @@ impl Event {
                 other => other.to_string(),
             };
             if s.len() > MAX_FIELD_LEN {
-                return Err(err(format!(
-                    "event_data.{k} is longer than {MAX_FIELD_LEN} bytes"
-                )));
+                return Err(err(format!("event_data.{k} is longer than {MAX_FIELD_LEN} bytes")));
             }
             data.insert(snake_case(&k), s);
         }
-        let ts_ms = match (
-            r.event_date_ms,
-            r.event_date.as_deref(),
-            data.get("timestamp_ms"),
-        ) {
+        let ts_ms = match (r.event_date_ms, r.event_date.as_deref(), data.get("timestamp_ms")) {
             (Some(ms), _, _) => ms,
             (None, _, Some(ms)) => parse_i64("event_data.timestamp_ms", ms)?,
             (None, Some(date), None) => chrono::DateTime::parse_from_rfc3339(date)
@@ -138,40 +119,24 @@ impl Event {
         data: BTreeMap<String, String>,
     ) -> Result<Self, EventError> {
         let sid = EventSid::parse(&sid).map_err(|e| err(format!("Sid: {e}")))?;
-        let workspace_sid =
-            WorkspaceSid::parse(&workspace_sid).map_err(|e| err(format!("WorkspaceSid: {e}")))?;
-        if event_type.is_empty()
-            || event_type.len() > 64
-            || !event_type.bytes().all(|b| b.is_ascii_graphic())
-        {
-            return Err(err(
-                "EventType must be a TaskRouter event type such as task.created",
-            ));
+        let workspace_sid = WorkspaceSid::parse(&workspace_sid).map_err(|e| err(format!("WorkspaceSid: {e}")))?;
+        if event_type.is_empty() || event_type.len() > 64 || !event_type.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(err("EventType must be a TaskRouter event type such as task.created"));
         }
         // Year 1970 to 9999: anything else is a unit mistake, not a real event.
         if !(0..=253_402_300_799_999).contains(&ts_ms) {
             return Err(err(format!("timestamp {ts_ms} ms is out of range")));
         }
-        let event = Self {
-            sid,
-            event_type,
-            ts_ms,
-            workspace_sid,
-            data,
-        };
+        let event = Self { sid, event_type, ts_ms, workspace_sid, data };
         event.validate()?;
         Ok(event)
     }
 
     fn validate(&self) -> Result<(), EventError> {
         if is_task_event(&self.event_type) {
-            let task = self
-                .get("task_sid")
-                .ok_or_else(|| err(format!("{} needs TaskSid", self.event_type)))?;
+            let task = self.get("task_sid").ok_or_else(|| err(format!("{} needs TaskSid", self.event_type)))?;
             TaskSid::parse(task).map_err(|e| err(format!("TaskSid: {e}")))?;
-            let wf = self
-                .get("workflow_sid")
-                .ok_or_else(|| err(format!("{} needs WorkflowSid", self.event_type)))?;
+            let wf = self.get("workflow_sid").ok_or_else(|| err(format!("{} needs WorkflowSid", self.event_type)))?;
             WorkflowSid::parse(wf).map_err(|e| err(format!("WorkflowSid: {e}")))?;
         }
         if self.event_type.starts_with("reservation.") {
@@ -196,22 +161,11 @@ impl Event {
 
     /// As a TaskRouter Event resource (the import format and the Events API).
     pub fn to_resource(&self, account_sid: &str, base_url: &str) -> EventResource {
-        let mut data: serde_json::Map<String, Value> = self
-            .data
-            .iter()
-            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-            .collect();
-        let description = data
-            .remove("event_description")
-            .and_then(|v| v.as_str().map(str::to_owned));
-        let resource_sid = data
-            .get("resource_sid")
-            .and_then(Value::as_str)
-            .map(str::to_owned);
-        let resource_type = data
-            .get("resource_type")
-            .and_then(Value::as_str)
-            .map(str::to_owned);
+        let mut data: serde_json::Map<String, Value> =
+            self.data.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
+        let description = data.remove("event_description").and_then(|v| v.as_str().map(str::to_owned));
+        let resource_sid = data.get("resource_sid").and_then(Value::as_str).map(str::to_owned);
+        let resource_type = data.get("resource_type").and_then(Value::as_str).map(str::to_owned);
         EventResource {
             account_sid: Some(account_sid.to_owned()),
             description,
@@ -223,10 +177,7 @@ impl Event {
             resource_type,
             sid: Some(self.sid.to_string()),
             source: Some("wallboard".into()),
-            url: Some(format!(
-                "{base_url}/v1/Workspaces/{}/Events/{}",
-                self.workspace_sid, self.sid
-            )),
+            url: Some(format!("{base_url}/v1/Workspaces/{}/Events/{}", self.workspace_sid, self.sid)),
             workspace_sid: Some(self.workspace_sid.to_string()),
             ..EventResource::default()
         }
@@ -245,15 +196,9 @@ impl Event {
         workspace_sid: &str,
         data_json: &str,
     ) -> Result<Self, EventError> {
-        let data: BTreeMap<String, String> = serde_json::from_str(data_json)
-            .map_err(|e| err(format!("stored event {sid} has bad data: {e}")))?;
-        Self::build(
-            sid.to_owned(),
-            event_type,
-            ts_ms,
-            workspace_sid.to_owned(),
-            data,
-        )
+        let data: BTreeMap<String, String> =
+            serde_json::from_str(data_json).map_err(|e| err(format!("stored event {sid} has bad data: {e}")))?;
+        Self::build(sid.to_owned(), event_type, ts_ms, workspace_sid.to_owned(), data)
     }
 }
 
@@ -286,29 +231,18 @@ impl EventBuilder {
     }
 
     pub fn build(self) -> Result<Event, EventError> {
-        Event::build(
-            self.sid,
-            self.event_type,
-            self.ts_ms,
-            self.workspace_sid,
-            self.data,
-        )
+        Event::build(self.sid, self.event_type, self.ts_ms, self.workspace_sid, self.data)
     }
 }
 
 fn take(data: &mut BTreeMap<String, String>, key: &str, name: &str) -> Result<String, EventError> {
-    data.remove(key)
-        .filter(|v| !v.is_empty())
-        .ok_or_else(|| err(format!("missing {name}")))
+    data.remove(key).filter(|v| !v.is_empty()).ok_or_else(|| err(format!("missing {name}")))
 }
 
 fn parse_i64(name: &str, v: &str) -> Result<i64, EventError> {
-    v.trim().parse::<i64>().map_err(|_| {
-        err(format!(
-            "{name} '{}' is not an integer",
-            v.chars().take(32).collect::<String>()
-        ))
-    })
+    v.trim()
+        .parse::<i64>()
+        .map_err(|_| err(format!("{name} '{}' is not an integer", v.chars().take(32).collect::<String>())))
 }
 
 /// `TaskChannelUniqueName` → `task_channel_unique_name`; snake_case input is unchanged.
@@ -350,10 +284,7 @@ mod tests {
 
     #[test]
     fn snake_cases_pascal_names() {
-        assert_eq!(
-            snake_case("TaskChannelUniqueName"),
-            "task_channel_unique_name"
-        );
+        assert_eq!(snake_case("TaskChannelUniqueName"), "task_channel_unique_name");
         assert_eq!(snake_case("task_sid"), "task_sid");
         assert_eq!(snake_case("Sid"), "sid");
     }
@@ -370,10 +301,7 @@ mod tests {
     fn timestamp_seconds_fallback() {
         let mut f = form(&[("Timestamp", "1700000000")]);
         f.retain(|(k, _)| k != "TimestampMs");
-        assert_eq!(
-            Event::from_form(&f).expect("valid").ts_ms,
-            1_700_000_000_000
-        );
+        assert_eq!(Event::from_form(&f).expect("valid").ts_ms, 1_700_000_000_000);
     }
 
     #[test]
@@ -389,14 +317,8 @@ mod tests {
         no_ts.retain(|(k, _)| k != "TimestampMs");
         assert!(Event::from_form(&no_ts).is_err());
         let res = form(&[("EventType", "reservation.created")]);
-        let res: Vec<_> = res
-            .into_iter()
-            .filter(|(k, v)| !(k == "EventType" && v == "task.created"))
-            .collect();
-        assert!(
-            Event::from_form(&res).is_err(),
-            "reservation without ReservationSid"
-        );
+        let res: Vec<_> = res.into_iter().filter(|(k, v)| !(k == "EventType" && v == "task.created")).collect();
+        assert!(Event::from_form(&res).is_err(), "reservation without ReservationSid");
     }
 
     #[test]
@@ -416,20 +338,12 @@ mod tests {
     #[test]
     fn resource_round_trip() {
         let e = Event::from_form(&form(&[("TaskPriority", "5")])).expect("valid");
-        let r = e.to_resource(
-            "AC00000000000000000000000000000001",
-            "http://127.0.0.1:8080",
-        );
+        let r = e.to_resource("AC00000000000000000000000000000001", "http://127.0.0.1:8080");
         let back = Event::from_resource(r).expect("valid");
         assert_eq!(back, e);
-        let stored = Event::from_stored(
-            e.sid.as_str(),
-            e.event_type.clone(),
-            e.ts_ms,
-            e.workspace_sid.as_str(),
-            &e.data_json(),
-        )
-        .expect("valid");
+        let stored =
+            Event::from_stored(e.sid.as_str(), e.event_type.clone(), e.ts_ms, e.workspace_sid.as_str(), &e.data_json())
+                .expect("valid");
         assert_eq!(stored, e);
     }
 }

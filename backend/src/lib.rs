@@ -7,12 +7,14 @@
 //! `run_until_stopped` serves until the shutdown future resolves.
 
 pub mod api;
+pub mod cache;
 pub mod clock;
 pub mod config;
 pub mod engine;
 pub mod event;
 pub mod ingest;
 pub mod storage;
+pub mod ws;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -26,11 +28,14 @@ use tokio_util::sync::CancellationToken;
 use wallboard_shared::AccountSid;
 
 use crate::api::{AppState, StateInner};
+use crate::cache::RealtimeCache;
 use crate::clock::Clock;
 use crate::config::ServeArgs;
 use crate::engine::{Engine, EngineConfig};
 use crate::ingest::Ingest;
 use crate::storage::{EventLog, SqliteLog};
+use crate::ws::hub::Identity;
+use crate::ws::{Hub, HubConfig};
 
 const DAY_MS: i64 = 86_400_000;
 /// How often the engine seals, evicts and purges in memory.
@@ -52,6 +57,7 @@ pub struct Application {
     listener: TcpListener,
     state: AppState,
     writer: std::thread::JoinHandle<()>,
+    hub_task: tokio::task::JoinHandle<()>,
     credentials: Credentials,
     replayed: u64,
 }
@@ -65,10 +71,7 @@ impl Application {
         let credentials = resolve_credentials(args, &log)?;
 
         let retention_ms = i64::from(args.retention_days) * DAY_MS;
-        let mut engine = Engine::new(EngineConfig {
-            retention_ms,
-            ..EngineConfig::default()
-        });
+        let mut engine = Engine::new(EngineConfig { retention_ms, ..EngineConfig::default() });
         let now = clock.now_ms();
         engine.maintain(now);
         let started = Instant::now();
@@ -76,18 +79,30 @@ impl Application {
             engine.apply(&e);
         })?;
         engine.maintain(clock.now_ms());
-        tracing::info!(
-            events = replayed,
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            "replayed the event log"
-        );
+        tracing::info!(events = replayed, elapsed_ms = started.elapsed().as_millis() as u64, "replayed the event log");
 
         let engine = Arc::new(RwLock::new(engine));
         let (ingest, writer) = Ingest::start(Box::new(log), engine.clone());
-        let listener = TcpListener::bind(args.bind)
-            .await
-            .with_context(|| format!("cannot listen on {}", args.bind))?;
+        let listener = TcpListener::bind(args.bind).await.with_context(|| format!("cannot listen on {}", args.bind))?;
         let public_url = args.public_url_for(listener.local_addr()?);
+        let stop = CancellationToken::new();
+        let cache = Arc::new(RealtimeCache::default());
+        let identity =
+            Identity { account_sid: credentials.account_sid.clone(), public_url: public_url.clone(), retention_ms };
+        let hub_config = HubConfig {
+            coalesce: Duration::from_millis(args.snapshot_interval_ms),
+            cumulative_refresh: Duration::from_millis(args.cumulative_refresh_ms),
+        };
+        let (hub, hub_task) = Hub::start(
+            engine.clone(),
+            cache.clone(),
+            ingest.changes(),
+            clock.clone(),
+            identity,
+            hub_config,
+            stop.clone(),
+        );
+        let ws_config = args.ws_config();
         let state = AppState::new(StateInner {
             engine,
             ingest,
@@ -96,20 +111,17 @@ impl Application {
             auth_token: credentials.auth_token.clone(),
             public_url,
             retention_ms,
+            cache,
+            hub,
+            ws_config,
+            ws_permits: Arc::new(tokio::sync::Semaphore::new(ws_config.max_connections)),
+            stop,
         });
-        Ok(Self {
-            listener,
-            state,
-            writer,
-            credentials,
-            replayed,
-        })
+        Ok(Self { listener, state, writer, hub_task, credentials, replayed })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener
-            .local_addr()
-            .expect("a bound listener has an address")
+        self.listener.local_addr().expect("a bound listener has an address")
     }
 
     pub fn public_url(&self) -> &str {
@@ -127,23 +139,22 @@ impl Application {
 
     /// Serves until `shutdown` resolves, then stops every task and waits until every
     /// acknowledged event is on disk.
-    pub async fn run_until_stopped(
-        self,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> anyhow::Result<()> {
-        let Self {
-            listener,
-            state,
-            writer,
-            ..
-        } = self;
-        let stop = CancellationToken::new();
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let Self { listener, state, writer, hub_task, .. } = self;
+        let stop = state.stop.clone();
         let maintenance = tokio::spawn(maintain(state.clone(), stop.clone()));
-        let app = api::router(state);
+        let app = api::router(state).into_make_service_with_connect_info::<SocketAddr>();
+        // Cancelling the token first lets WebSocket sessions send their Close frames, so
+        // the graceful shutdown does not wait on them.
+        let stopping = stop.clone();
         let result = axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown)
+            .with_graceful_shutdown(async move {
+                shutdown.await;
+                stopping.cancel();
+            })
             .await;
         stop.cancel();
+        let _ = hub_task.await;
         let _ = maintenance.await;
         // The router and every task are gone, so the writer's queue closes: it drains
         // what is left and stops.
@@ -165,11 +176,7 @@ async fn maintain(state: AppState, stop: CancellationToken) {
             _ = tick.tick() => {}
         }
         let now = state.clock.now_ms();
-        state
-            .engine
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .maintain(now);
+        state.engine.write().unwrap_or_else(|p| p.into_inner()).maintain(now);
         if last_purge.is_none_or(|t| t.elapsed() >= PURGE_EVERY) {
             state.ingest.purge(now - state.retention_ms).await;
             last_purge = Some(Instant::now());
@@ -181,15 +188,8 @@ async fn maintain(state: AppState, stop: CancellationToken) {
 fn resolve_credentials(args: &ServeArgs, log: &SqliteLog) -> anyhow::Result<Credentials> {
     if let (Some(sid), Some(token)) = (&args.account_sid, &args.auth_token) {
         let account_sid = AccountSid::parse(sid).context("--account-sid")?;
-        anyhow::ensure!(
-            token.len() >= 8,
-            "--auth-token must be at least 8 characters"
-        );
-        return Ok(Credentials {
-            account_sid,
-            auth_token: token.clone(),
-            generated: false,
-        });
+        anyhow::ensure!(token.len() >= 8, "--auth-token must be at least 8 characters");
+        return Ok(Credentials { account_sid, auth_token: token.clone(), generated: false });
     }
     let stored_sid = log.setting("account_sid")?;
     let stored_token = log.setting("auth_token")?;
@@ -205,12 +205,7 @@ fn resolve_credentials(args: &ServeArgs, log: &SqliteLog) -> anyhow::Result<Cred
         }
     };
     // A flag given alone overrides its stored half.
-    let account_sid = AccountSid::parse(args.account_sid.as_deref().unwrap_or(&account_sid))
-        .context("account sid")?;
+    let account_sid = AccountSid::parse(args.account_sid.as_deref().unwrap_or(&account_sid)).context("account sid")?;
     let auth_token = args.auth_token.clone().unwrap_or(auth_token);
-    Ok(Credentials {
-        account_sid,
-        auth_token,
-        generated,
-    })
+    Ok(Credentials { account_sid, auth_token, generated })
 }

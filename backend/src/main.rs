@@ -16,8 +16,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,tower_http=warn".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,tower_http=warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -45,16 +44,9 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         println!("  event callback: {}/webhooks/taskrouter", app.public_url());
         println!("  account sid:    {}", c.account_sid);
         if c.generated {
-            println!(
-                "  auth token:     {}   (generated and stored in {})",
-                c.auth_token,
-                args.data_dir.display()
-            );
+            println!("  auth token:     {}   (generated and stored in {})", c.auth_token, args.data_dir.display());
         } else {
-            println!(
-                "  auth token:     (as configured or stored in {})",
-                args.data_dir.display()
-            );
+            println!("  auth token:     (as configured or stored in {})", args.data_dir.display());
         }
         println!("  events replayed from the log: {}", app.replayed());
         app.run_until_stopped(shutdown_signal()).await?;
@@ -91,8 +83,7 @@ fn run_import(args: &ImportArgs) -> anyhow::Result<ExitCode> {
     let (input, total): (Box<dyn std::io::BufRead>, Option<u64>) = if args.file == "-" {
         (Box::new(BufReader::new(std::io::stdin().lock())), None)
     } else {
-        let f = std::fs::File::open(&args.file)
-            .with_context(|| format!("cannot open {}", args.file))?;
+        let f = std::fs::File::open(&args.file).with_context(|| format!("cannot open {}", args.file))?;
         let len = f.metadata().ok().map(|m| m.len());
         (Box::new(BufReader::with_capacity(1 << 20, f)), len)
     };
@@ -113,14 +104,6 @@ fn run_import(args: &ImportArgs) -> anyhow::Result<ExitCode> {
     }
     let secs = started.elapsed().as_secs_f64();
     print!("{summary}");
-    println!(
-        "took {secs:.1} s ({:.0} events/s) into {}",
-        summary.read as f64 / secs.max(1e-9),
-        log.path().display()
-    );
-    Ok(if summary.rejected > 0 {
-        ExitCode::from(3)
-    } else {
-        ExitCode::SUCCESS
-    })
+    println!("took {secs:.1} s ({:.0} events/s) into {}", summary.read as f64 / secs.max(1e-9), log.path().display());
+    Ok(if summary.rejected > 0 { ExitCode::from(3) } else { ExitCode::SUCCESS })
 }

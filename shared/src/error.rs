@@ -31,12 +31,7 @@ pub mod codes {
 
 impl TwilioError {
     pub fn new(status: u16, code: u32, message: impl Into<String>) -> Self {
-        Self {
-            code,
-            message: message.into(),
-            more_info: format!("https://www.twilio.com/docs/errors/{code}"),
-            status,
-        }
+        Self { code, message: message.into(), more_info: format!("https://www.twilio.com/docs/errors/{code}"), status }
     }
 
     pub fn invalid_parameter(message: impl Into<String>) -> Self {

@@ -40,12 +40,8 @@ mod tests {
             "event_data":{"task_sid":"WT00000000000000000000000000000001","task_priority":"5"}}"#;
         let e: EventResource = serde_json::from_str(line).expect("parse");
         assert_eq!(e.event_type.as_deref(), Some("task.created"));
-        assert_eq!(
-            e.event_data.as_ref().and_then(|d| d.get("task_priority")),
-            Some(&Value::from("5"))
-        );
-        let back: EventResource =
-            serde_json::from_str(&serde_json::to_string(&e).expect("ser")).expect("de");
+        assert_eq!(e.event_data.as_ref().and_then(|d| d.get("task_priority")), Some(&Value::from("5")));
+        let back: EventResource = serde_json::from_str(&serde_json::to_string(&e).expect("ser")).expect("de");
         assert_eq!(back, e);
     }
 }

@@ -11,9 +11,8 @@ pub mod query;
 pub mod resources;
 pub mod sid;
 pub mod time;
+pub mod ws;
 
 pub use error::TwilioError;
 pub use query::{StatisticsQuery, Window, WindowSpec};
-pub use sid::{
-    AccountSid, EventSid, ReservationSid, TaskChannelSid, TaskSid, WorkflowSid, WorkspaceSid,
-};
+pub use sid::{AccountSid, EventSid, ReservationSid, TaskChannelSid, TaskSid, WorkflowSid, WorkspaceSid};

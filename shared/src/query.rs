@@ -33,7 +33,7 @@ fn err(msg: impl Into<String>) -> QueryError {
 }
 
 /// A `StartDate`/`EndDate` value: an instant, or a whole UTC day when given as `YYYY-MM-DD`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DateBound {
     Day(NaiveDate),
     Instant(DateTime<Utc>),
@@ -70,9 +70,7 @@ impl DateBound {
     /// First millisecond covered.
     pub fn start_ms(&self) -> i64 {
         match self {
-            Self::Day(d) => Utc
-                .from_utc_datetime(&d.and_time(NaiveTime::MIN))
-                .timestamp_millis(),
+            Self::Day(d) => Utc.from_utc_datetime(&d.and_time(NaiveTime::MIN)).timestamp_millis(),
             Self::Instant(t) => t.timestamp_millis(),
         }
     }
@@ -94,15 +92,12 @@ impl DateBound {
 }
 
 /// Which cumulative window was asked for, before it is resolved against "now".
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum WindowSpec {
     /// The last N minutes up to now.
     Minutes(u32),
     /// Explicit bounds; at least one is present.
-    Range {
-        start: Option<DateBound>,
-        end: Option<DateBound>,
-    },
+    Range { start: Option<DateBound>, end: Option<DateBound> },
 }
 
 impl Default for WindowSpec {
@@ -122,10 +117,7 @@ impl WindowSpec {
     /// Resolves the window at `now_ms`, refusing anything that starts before `now - retention`.
     pub fn resolve(&self, now_ms: i64, retention_ms: i64) -> Result<Window, QueryError> {
         let window = match *self {
-            Self::Minutes(m) => Window {
-                start_ms: now_ms - i64::from(m) * MINUTE_MS,
-                end_ms: now_ms,
-            },
+            Self::Minutes(m) => Window { start_ms: now_ms - i64::from(m) * MINUTE_MS, end_ms: now_ms },
             Self::Range { start, end } => {
                 if let (Some(s), Some(e)) = (start, end)
                     && s.start_ms() > e.end_ms()
@@ -133,9 +125,7 @@ impl WindowSpec {
                     return Err(err("StartDate must not be after EndDate"));
                 }
                 let end_ms = end.map_or(now_ms, |e| e.end_ms().min(now_ms));
-                let start_ms = start.map_or(end_ms - i64::from(DEFAULT_MINUTES) * MINUTE_MS, |s| {
-                    s.start_ms()
-                });
+                let start_ms = start.map_or(end_ms - i64::from(DEFAULT_MINUTES) * MINUTE_MS, |s| s.start_ms());
                 if start_ms > end_ms {
                     return Err(err("StartDate must not be in the future"));
                 }
@@ -164,17 +154,13 @@ pub fn parse_thresholds(raw: &str) -> Result<Vec<u32>, QueryError> {
                 raw.chars().take(64).collect::<String>()
             )));
         }
-        let t = item
-            .parse::<u32>()
-            .map_err(|_| err(format!("SplitByWaitTime threshold {item} is too large")))?;
+        let t = item.parse::<u32>().map_err(|_| err(format!("SplitByWaitTime threshold {item} is too large")))?;
         out.push(t);
     }
     out.sort_unstable();
     out.dedup();
     if out.len() > MAX_THRESHOLDS {
-        return Err(err(format!(
-            "SplitByWaitTime takes at most {MAX_THRESHOLDS} thresholds"
-        )));
+        return Err(err(format!("SplitByWaitTime takes at most {MAX_THRESHOLDS} thresholds")));
     }
     Ok(out)
 }
@@ -207,9 +193,7 @@ impl StatisticsQuery {
                 "StartDate" => set_once(&mut start, key, DateBound::parse(key, value)?)?,
                 "EndDate" => set_once(&mut end, key, DateBound::parse(key, value)?)?,
                 "TaskChannel" => set_once(&mut query.task_channel, key, parse_channel(value)?)?,
-                "SplitByWaitTime" => {
-                    set_once(&mut query.split_by_wait_time, key, parse_thresholds(value)?)?
-                }
+                "SplitByWaitTime" => set_once(&mut query.split_by_wait_time, key, parse_thresholds(value)?)?,
                 _ => {}
             }
         }
@@ -326,17 +310,8 @@ mod tests {
 
     #[test]
     fn defaults_to_the_last_15_minutes() {
-        assert_eq!(
-            window(&[]).unwrap(),
-            Window {
-                start_ms: NOW - 15 * MINUTE_MS,
-                end_ms: NOW
-            }
-        );
-        assert_eq!(
-            window(&[("Minutes", "240")]).unwrap().start_ms,
-            NOW - 240 * MINUTE_MS
-        );
+        assert_eq!(window(&[]).unwrap(), Window { start_ms: NOW - 15 * MINUTE_MS, end_ms: NOW });
+        assert_eq!(window(&[("Minutes", "240")]).unwrap().start_ms, NOW - 240 * MINUTE_MS);
     }
 
     #[test]
@@ -363,30 +338,14 @@ mod tests {
     #[test]
     fn start_alone_runs_to_now_and_end_alone_is_15_minutes_before_it() {
         let w = window(&[("StartDate", "2023-11-14T00:00:00Z")]).unwrap();
-        assert_eq!(
-            w,
-            Window {
-                start_ms: 1_699_920_000_000,
-                end_ms: NOW
-            }
-        );
+        assert_eq!(w, Window { start_ms: 1_699_920_000_000, end_ms: NOW });
         let w = window(&[("EndDate", "2023-11-14T10:00:00Z")]).unwrap();
-        assert_eq!(
-            w,
-            Window {
-                start_ms: 1_699_956_000_000 - 15 * MINUTE_MS,
-                end_ms: 1_699_956_000_000
-            }
-        );
+        assert_eq!(w, Window { start_ms: 1_699_956_000_000 - 15 * MINUTE_MS, end_ms: 1_699_956_000_000 });
     }
 
     #[test]
     fn future_end_is_clipped_to_now() {
-        let w = window(&[
-            ("StartDate", "2023-11-14T00:00:00Z"),
-            ("EndDate", "2030-01-01"),
-        ])
-        .unwrap();
+        let w = window(&[("StartDate", "2023-11-14T00:00:00Z"), ("EndDate", "2030-01-01")]).unwrap();
         assert_eq!(w.end_ms, NOW);
     }
 
@@ -397,31 +356,14 @@ mod tests {
         let c = DateBound::parse("StartDate", "2023-11-14T00:00:00.000Z").unwrap();
         assert_eq!(a, b);
         assert_eq!(a.start_ms(), c.start_ms());
-        assert_eq!(
-            DateBound::parse("StartDate", "2023-11-14T00:00:00.250Z")
-                .unwrap()
-                .start_ms(),
-            1_699_920_000_250
-        );
+        assert_eq!(DateBound::parse("StartDate", "2023-11-14T00:00:00.250Z").unwrap().start_ms(), 1_699_920_000_250);
     }
 
     #[test]
     fn rejections() {
-        assert!(
-            window(&[
-                ("StartDate", "2023-11-14T10:00:00Z"),
-                ("EndDate", "2023-11-14T09:00:00Z")
-            ])
-            .is_err()
-        );
-        assert!(
-            window(&[("StartDate", "2030-01-01T00:00:00Z")]).is_err(),
-            "start in the future"
-        );
-        assert!(
-            window(&[("StartDate", "2023-01-01")]).is_err(),
-            "older than retention"
-        );
+        assert!(window(&[("StartDate", "2023-11-14T10:00:00Z"), ("EndDate", "2023-11-14T09:00:00Z")]).is_err());
+        assert!(window(&[("StartDate", "2030-01-01T00:00:00Z")]).is_err(), "start in the future");
+        assert!(window(&[("StartDate", "2023-01-01")]).is_err(), "older than retention");
         assert!(parse(&[("StartDate", "yesterday")]).is_err());
         assert!(parse(&[("EndDate", "2023-13-01")]).is_err());
         assert!(parse(&[("TaskChannel", "")]).is_err());
@@ -459,8 +401,7 @@ mod tests {
                 (k.to_owned(), decode(v))
             })
             .collect();
-        let back =
-            StatisticsQuery::parse(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))).unwrap();
+        let back = StatisticsQuery::parse(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))).unwrap();
         assert_eq!(back, q);
     }
 

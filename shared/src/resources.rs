@@ -255,14 +255,8 @@ mod tests {
 
     fn sample_cumulative() -> CumulativeStats {
         let split = Split {
-            above: SplitCounts {
-                tasks_canceled: 1,
-                reservations_accepted: 2,
-            },
-            below: SplitCounts {
-                tasks_canceled: 3,
-                reservations_accepted: 4,
-            },
+            above: SplitCounts { tasks_canceled: 1, reservations_accepted: 2 },
+            below: SplitCounts { tasks_canceled: 3, reservations_accepted: 4 },
         };
         CumulativeStats {
             avg_task_acceptance_time: 12,
@@ -275,12 +269,7 @@ mod tests {
             reservations_canceled: 0,
             reservations_rescinded: 0,
             split_by_wait_time: Some(SplitByWaitTime(vec![(5, split), (30, split)])),
-            wait_duration_until_accepted: WaitDuration {
-                avg: 1,
-                min: 0,
-                max: 3,
-                total: 6,
-            },
+            wait_duration_until_accepted: WaitDuration { avg: 1, min: 0, max: 3, total: 6 },
             wait_duration_until_canceled: WaitDuration::default(),
             tasks_canceled: 4,
             tasks_completed: 3,
@@ -302,10 +291,7 @@ mod tests {
         };
         let v = serde_json::to_value(&stats).expect("serialize");
         assert_eq!(v["start_time"], "2015-07-30T20:00:00Z");
-        assert_eq!(
-            v["split_by_wait_time"]["30"]["below"]["reservations_accepted"],
-            4
-        );
+        assert_eq!(v["split_by_wait_time"]["30"]["below"]["reservations_accepted"], 4);
         assert!(v.get("stats").is_none(), "flattened");
         let back: WorkflowCumulativeStatistics = serde_json::from_value(v).expect("deserialize");
         assert_eq!(back, stats);

@@ -30,9 +30,7 @@ impl std::error::Error for SidError {}
 
 /// True when `value` is `prefix` followed by exactly 32 hexadecimal digits.
 pub fn is_sid(prefix: &str, value: &str) -> bool {
-    value.len() == 34
-        && value.starts_with(prefix)
-        && value.as_bytes()[2..].iter().all(u8::is_ascii_hexdigit)
+    value.len() == 34 && value.starts_with(prefix) && value.as_bytes()[2..].iter().all(u8::is_ascii_hexdigit)
 }
 
 macro_rules! sid_type {

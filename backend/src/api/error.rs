@@ -35,11 +35,7 @@ impl ApiError {
     }
 
     pub fn method_not_allowed() -> Self {
-        Self(TwilioError::new(
-            405,
-            codes::INVALID_PARAMETER,
-            "method not allowed on this resource",
-        ))
+        Self(TwilioError::new(405, codes::INVALID_PARAMETER, "method not allowed on this resource"))
     }
 }
 
@@ -51,14 +47,12 @@ impl From<wallboard_shared::query::QueryError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let status =
-            StatusCode::from_u16(self.0.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status = StatusCode::from_u16(self.0.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut response = (status, Json(self.0)).into_response();
         if status == StatusCode::UNAUTHORIZED {
-            response.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Basic realm=\"Wallboard\""),
-            );
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"Wallboard\""));
         }
         response
     }

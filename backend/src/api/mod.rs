@@ -21,8 +21,10 @@ use base64::engine::general_purpose::STANDARD;
 use sha2::{Digest, Sha256};
 use wallboard_shared::AccountSid;
 
+use crate::cache::RealtimeCache;
 use crate::clock::Clock;
 use crate::ingest::{Ingest, SharedEngine};
+use crate::ws::{Hub, WsConfig};
 pub use error::{ApiError, ApiResult};
 
 /// Largest request body accepted (event callbacks are a few KiB).
@@ -42,6 +44,12 @@ pub struct StateInner {
     /// Base of absolute URLs, without a trailing slash.
     pub public_url: String,
     pub retention_ms: i64,
+    pub cache: Arc<RealtimeCache>,
+    pub hub: Hub,
+    pub ws_config: WsConfig,
+    pub ws_permits: Arc<tokio::sync::Semaphore>,
+    /// Cancelled when the server shuts down; long-lived sessions watch it.
+    pub stop: tokio_util::sync::CancellationToken,
 }
 
 impl std::ops::Deref for AppState {
@@ -68,37 +76,17 @@ pub fn router(state: AppState) -> Router {
         .route("/Workspaces", get(resources::list_workspaces))
         .route("/Workspaces/{ws}", get(resources::fetch_workspace))
         .route("/Workspaces/{ws}/Workflows", get(resources::list_workflows))
-        .route(
-            "/Workspaces/{ws}/Workflows/{wf}",
-            get(resources::fetch_workflow),
-        )
-        .route(
-            "/Workspaces/{ws}/TaskChannels",
-            get(resources::list_channels),
-        )
-        .route(
-            "/Workspaces/{ws}/TaskChannels/{tc}",
-            get(resources::fetch_channel),
-        )
-        .route(
-            "/Workspaces/{ws}/Workflows/{wf}/Statistics",
-            get(statistics::statistics),
-        )
-        .route(
-            "/Workspaces/{ws}/Workflows/{wf}/RealTimeStatistics",
-            get(statistics::realtime),
-        )
-        .route(
-            "/Workspaces/{ws}/Workflows/{wf}/CumulativeStatistics",
-            get(statistics::cumulative),
-        )
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            require_account,
-        ));
+        .route("/Workspaces/{ws}/Workflows/{wf}", get(resources::fetch_workflow))
+        .route("/Workspaces/{ws}/TaskChannels", get(resources::list_channels))
+        .route("/Workspaces/{ws}/TaskChannels/{tc}", get(resources::fetch_channel))
+        .route("/Workspaces/{ws}/Workflows/{wf}/Statistics", get(statistics::statistics))
+        .route("/Workspaces/{ws}/Workflows/{wf}/RealTimeStatistics", get(statistics::realtime))
+        .route("/Workspaces/{ws}/Workflows/{wf}/CumulativeStatistics", get(statistics::cumulative))
+        .route_layer(middleware::from_fn_with_state(state.clone(), require_account));
     Router::new()
         .nest("/v1", v1)
         .route("/webhooks/taskrouter", post(webhook::taskrouter))
+        .route("/ws", get(crate::ws::session::upgrade))
         .route("/healthz", get(|| async { "ok" }))
         .fallback(|| async { ApiError::not_found("The requested resource was not found") })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
@@ -109,8 +97,16 @@ pub fn router(state: AppState) -> Router {
 
 /// HTTP Basic with the account SID and auth token, as Twilio's API.
 async fn require_account(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let authorized = request
-        .headers()
+    if has_account_credentials(&state, request.headers()) {
+        next.run(request).await
+    } else {
+        ApiError::unauthorized().into_response()
+    }
+}
+
+/// True when the request carries the account's Basic credentials.
+pub fn has_account_credentials(state: &AppState, headers: &axum::http::HeaderMap) -> bool {
+    headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Basic "))
@@ -119,14 +115,8 @@ async fn require_account(State(state): State<AppState>, request: Request, next: 
         .is_some_and(|pair| {
             let (user, pass) = pair.split_once(':').unwrap_or((&pair, ""));
             // Compare digests so the time taken says nothing about the secret.
-            user == state.account_sid.as_str()
-                && Sha256::digest(pass) == Sha256::digest(&state.auth_token)
-        });
-    if authorized {
-        next.run(request).await
-    } else {
-        ApiError::unauthorized().into_response()
-    }
+            user == state.account_sid.as_str() && Sha256::digest(pass) == Sha256::digest(&state.auth_token)
+        })
 }
 
 /// Decodes a raw query string into pairs, or a 400.

@@ -27,27 +27,16 @@ struct Paging {
 }
 
 fn paging(raw: Option<&str>) -> ApiResult<Paging> {
-    let mut p = Paging {
-        page: 0,
-        page_size: DEFAULT_PAGE_SIZE,
-    };
+    let mut p = Paging { page: 0, page_size: DEFAULT_PAGE_SIZE };
     for (k, v) in query_pairs(raw)? {
         match k.as_str() {
             "PageSize" => {
-                p.page_size = v
-                    .parse()
-                    .ok()
-                    .filter(|n| (1..=MAX_PAGE_SIZE).contains(n))
-                    .ok_or_else(|| {
-                        ApiError::invalid(format!(
-                            "PageSize must be a whole number from 1 to {MAX_PAGE_SIZE}"
-                        ))
-                    })?;
+                p.page_size = v.parse().ok().filter(|n| (1..=MAX_PAGE_SIZE).contains(n)).ok_or_else(|| {
+                    ApiError::invalid(format!("PageSize must be a whole number from 1 to {MAX_PAGE_SIZE}"))
+                })?;
             }
             "Page" => {
-                p.page = v
-                    .parse()
-                    .map_err(|_| ApiError::invalid("Page must be a non-negative whole number"))?;
+                p.page = v.parse().map_err(|_| ApiError::invalid("Page must be a non-negative whole number"))?;
             }
             _ => {}
         }
@@ -59,11 +48,7 @@ fn paging(raw: Option<&str>) -> ApiResult<Paging> {
 fn page<T>(items: Vec<T>, p: Paging, list_url: &str, key: &str) -> (Vec<T>, PageMeta) {
     let start = (p.page as usize).saturating_mul(p.page_size as usize);
     let total = items.len();
-    let page_items: Vec<T> = items
-        .into_iter()
-        .skip(start)
-        .take(p.page_size as usize)
-        .collect();
+    let page_items: Vec<T> = items.into_iter().skip(start).take(p.page_size as usize).collect();
     let url_of = |page: u32| format!("{list_url}?PageSize={}&Page={page}", p.page_size);
     let meta = PageMeta {
         first_page_url: url_of(0),
@@ -78,11 +63,7 @@ fn page<T>(items: Vec<T>, p: Paging, list_url: &str, key: &str) -> (Vec<T>, Page
 }
 
 fn workspace_of(engine: &Engine, ws: &str) -> ApiResult<(WorkspaceSid, u32)> {
-    let not_found = || {
-        ApiError::not_found(format!(
-            "The requested resource /Workspaces/{ws} was not found"
-        ))
-    };
+    let not_found = || ApiError::not_found(format!("The requested resource /Workspaces/{ws} was not found"));
     let sid = WorkspaceSid::parse(ws).map_err(|_| not_found())?;
     let id = engine.registry().workspace_id(&sid).ok_or_else(not_found)?;
     Ok((sid, id))
@@ -114,20 +95,11 @@ fn workspace_resource(state: &AppState, k: &Known<WorkspaceSid>) -> Workspace {
 }
 
 fn workflow_resource(state: &AppState, ws: &WorkspaceSid, w: &WorkflowRec) -> Workflow {
-    let url = format!(
-        "{}/v1/Workspaces/{ws}/Workflows/{}",
-        state.public_url, w.known.sid
-    );
+    let url = format!("{}/v1/Workspaces/{ws}/Workflows/{}", state.public_url, w.known.sid);
     let links = BTreeMap::from([
         ("statistics".to_owned(), format!("{url}/Statistics")),
-        (
-            "real_time_statistics".to_owned(),
-            format!("{url}/RealTimeStatistics"),
-        ),
-        (
-            "cumulative_statistics".to_owned(),
-            format!("{url}/CumulativeStatistics"),
-        ),
+        ("real_time_statistics".to_owned(), format!("{url}/RealTimeStatistics")),
+        ("cumulative_statistics".to_owned(), format!("{url}/CumulativeStatistics")),
     ]);
     Workflow {
         account_sid: state.account_sid.clone(),
@@ -137,11 +109,7 @@ fn workflow_resource(state: &AppState, ws: &WorkspaceSid, w: &WorkflowRec) -> Wo
         date_updated: Some(to_datetime(w.known.last_ms)),
         document_content_type: Some("application/json".into()),
         fallback_assignment_callback_url: None,
-        friendly_name: w
-            .known
-            .name
-            .clone()
-            .unwrap_or_else(|| w.known.sid.to_string()),
+        friendly_name: w.known.name.clone().unwrap_or_else(|| w.known.sid.to_string()),
         sid: w.known.sid.clone(),
         task_reservation_timeout: 120,
         workspace_sid: ws.clone(),
@@ -151,15 +119,8 @@ fn workflow_resource(state: &AppState, ws: &WorkspaceSid, w: &WorkflowRec) -> Wo
 }
 
 fn channel_resource(state: &AppState, ws: &WorkspaceSid, c: &ChannelRec) -> TaskChannel {
-    let url = format!(
-        "{}/v1/Workspaces/{ws}/TaskChannels/{}",
-        state.public_url, c.known.sid
-    );
-    let name = c
-        .known
-        .name
-        .clone()
-        .unwrap_or_else(|| c.known.sid.to_string());
+    let url = format!("{}/v1/Workspaces/{ws}/TaskChannels/{}", state.public_url, c.known.sid);
+    let name = c.known.name.clone().unwrap_or_else(|| c.known.sid.to_string());
     TaskChannel {
         account_sid: state.account_sid.clone(),
         date_created: Some(to_datetime(c.known.first_ms)),
@@ -182,16 +143,8 @@ pub(super) async fn list_workspaces(
     let engine = state.engine();
     let mut all: Vec<&Known<WorkspaceSid>> = engine.registry().workspaces.iter().collect();
     all.sort_by(|a, b| (a.first_ms, &a.sid).cmp(&(b.first_ms, &b.sid)));
-    let items = all
-        .into_iter()
-        .map(|k| workspace_resource(&state, k))
-        .collect();
-    let (workspaces, meta) = page(
-        items,
-        p,
-        &format!("{}/v1/Workspaces", state.public_url),
-        "workspaces",
-    );
+    let items = all.into_iter().map(|k| workspace_resource(&state, k)).collect();
+    let (workspaces, meta) = page(items, p, &format!("{}/v1/Workspaces", state.public_url), "workspaces");
     Ok(Json(WorkspacePage { workspaces, meta }))
 }
 
@@ -201,10 +154,7 @@ pub(super) async fn fetch_workspace(
 ) -> ApiResult<Json<Workspace>> {
     let engine = state.engine();
     let (_, id) = workspace_of(&engine, &ws)?;
-    Ok(Json(workspace_resource(
-        &state,
-        &engine.registry().workspaces[id as usize],
-    )))
+    Ok(Json(workspace_resource(&state, &engine.registry().workspaces[id as usize])))
 }
 
 pub(super) async fn list_workflows(
@@ -215,17 +165,9 @@ pub(super) async fn list_workflows(
     let p = paging(raw.as_deref())?;
     let engine = state.engine();
     let (sid, id) = workspace_of(&engine, &ws)?;
-    let mut all: Vec<&WorkflowRec> = engine
-        .registry()
-        .workflows
-        .iter()
-        .filter(|w| w.workspace == id)
-        .collect();
+    let mut all: Vec<&WorkflowRec> = engine.registry().workflows.iter().filter(|w| w.workspace == id).collect();
     all.sort_by(|a, b| (a.known.first_ms, &a.known.sid).cmp(&(b.known.first_ms, &b.known.sid)));
-    let items = all
-        .into_iter()
-        .map(|w| workflow_resource(&state, &sid, w))
-        .collect();
+    let items = all.into_iter().map(|w| workflow_resource(&state, &sid, w)).collect();
     let list_url = format!("{}/v1/Workspaces/{sid}/Workflows", state.public_url);
     let (workflows, meta) = page(items, p, &list_url, "workflows");
     Ok(Json(WorkflowPage { workflows, meta }))
@@ -237,11 +179,7 @@ pub(super) async fn fetch_workflow(
 ) -> ApiResult<Json<Workflow>> {
     let engine = state.engine();
     let (ws_sid, _, id) = super::statistics::workflow(&engine, &ws, &wf)?;
-    Ok(Json(workflow_resource(
-        &state,
-        &ws_sid,
-        &engine.registry().workflows[id as usize],
-    )))
+    Ok(Json(workflow_resource(&state, &ws_sid, &engine.registry().workflows[id as usize])))
 }
 
 pub(super) async fn list_channels(
@@ -252,17 +190,9 @@ pub(super) async fn list_channels(
     let p = paging(raw.as_deref())?;
     let engine = state.engine();
     let (sid, id) = workspace_of(&engine, &ws)?;
-    let mut all: Vec<&ChannelRec> = engine
-        .registry()
-        .channels
-        .iter()
-        .filter(|c| c.workspace == id)
-        .collect();
+    let mut all: Vec<&ChannelRec> = engine.registry().channels.iter().filter(|c| c.workspace == id).collect();
     all.sort_by(|a, b| (a.known.first_ms, &a.known.sid).cmp(&(b.known.first_ms, &b.known.sid)));
-    let items = all
-        .into_iter()
-        .map(|c| channel_resource(&state, &sid, c))
-        .collect();
+    let items = all.into_iter().map(|c| channel_resource(&state, &sid, c)).collect();
     let list_url = format!("{}/v1/Workspaces/{sid}/TaskChannels", state.public_url);
     let (channels, meta) = page(items, p, &list_url, "channels");
     Ok(Json(TaskChannelPage { channels, meta }))
@@ -274,17 +204,10 @@ pub(super) async fn fetch_channel(
 ) -> ApiResult<Json<TaskChannel>> {
     let engine = state.engine();
     let (sid, id) = workspace_of(&engine, &ws)?;
-    let not_found = || {
-        ApiError::not_found(format!(
-            "The requested resource /Workspaces/{ws}/TaskChannels/{tc} was not found"
-        ))
-    };
+    let not_found =
+        || ApiError::not_found(format!("The requested resource /Workspaces/{ws}/TaskChannels/{tc} was not found"));
     let tc_sid = TaskChannelSid::parse(&tc).map_err(|_| not_found())?;
-    let channel = engine
-        .registry()
-        .channels
-        .iter()
-        .find(|c| c.workspace == id && c.known.sid == tc_sid)
-        .ok_or_else(not_found)?;
+    let channel =
+        engine.registry().channels.iter().find(|c| c.workspace == id && c.known.sid == tc_sid).ok_or_else(not_found)?;
     Ok(Json(channel_resource(&state, &sid, channel)))
 }

@@ -3,50 +3,35 @@
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use wallboard_shared::query::parse_realtime_query;
-use wallboard_shared::resources::{
-    WorkflowCumulativeStatistics, WorkflowRealTimeStatistics, WorkflowStatistics,
-};
+use wallboard_shared::resources::{WorkflowCumulativeStatistics, WorkflowRealTimeStatistics, WorkflowStatistics};
 use wallboard_shared::{StatisticsQuery, WorkflowSid, WorkspaceSid};
 
 use super::{ApiError, ApiResult, AppState, query_pairs};
 use crate::engine::Engine;
 
 /// Resolves path SIDs to the engine's workflow id, or 404.
-pub(super) fn workflow(
-    engine: &Engine,
-    ws: &str,
-    wf: &str,
-) -> ApiResult<(WorkspaceSid, WorkflowSid, u32)> {
-    let not_found = || {
-        ApiError::not_found(format!(
-            "The requested resource /Workspaces/{ws}/Workflows/{wf} was not found"
-        ))
-    };
+pub(super) fn workflow(engine: &Engine, ws: &str, wf: &str) -> ApiResult<(WorkspaceSid, WorkflowSid, u32)> {
+    let not_found =
+        || ApiError::not_found(format!("The requested resource /Workspaces/{ws}/Workflows/{wf} was not found"));
     let ws_sid = WorkspaceSid::parse(ws).map_err(|_| not_found())?;
     let wf_sid = WorkflowSid::parse(wf).map_err(|_| not_found())?;
-    let id = engine
-        .registry()
-        .workflow_id(&ws_sid, &wf_sid)
-        .ok_or_else(not_found)?;
+    let id = engine.registry().workflow_id(&ws_sid, &wf_sid).ok_or_else(not_found)?;
     Ok((ws_sid, wf_sid, id))
 }
 
 fn channel(engine: &Engine, ws: &WorkspaceSid, name: Option<&str>) -> ApiResult<Option<u32>> {
     name.map(|n| {
-        engine.registry().resolve_channel(ws, n).ok_or_else(|| {
-            ApiError::invalid(format!(
-                "TaskChannel '{n}' is not a task channel of this workspace"
-            ))
-        })
+        engine
+            .registry()
+            .resolve_channel(ws, n)
+            .ok_or_else(|| ApiError::invalid(format!("TaskChannel '{n}' is not a task channel of this workspace")))
     })
     .transpose()
 }
 
 fn parse_statistics_query(raw: Option<&str>) -> ApiResult<StatisticsQuery> {
     let pairs = query_pairs(raw)?;
-    Ok(StatisticsQuery::parse(
-        pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-    )?)
+    Ok(StatisticsQuery::parse(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))?)
 }
 
 pub(super) async fn realtime(
@@ -60,13 +45,10 @@ pub(super) async fn realtime(
     let engine = state.engine();
     let (workspace_sid, workflow_sid, id) = workflow(&engine, &ws, &wf)?;
     let ch = channel(&engine, &workspace_sid, channel_name.as_deref())?;
-    let stats = engine.realtime(id, ch, now);
+    let stats = state.cache.get(&engine, id, ch, now);
     drop(engine);
     Ok(Json(WorkflowRealTimeStatistics {
-        url: format!(
-            "{}/v1/Workspaces/{workspace_sid}/Workflows/{workflow_sid}/RealTimeStatistics",
-            state.public_url
-        ),
+        url: format!("{}/v1/Workspaces/{workspace_sid}/Workflows/{workflow_sid}/RealTimeStatistics", state.public_url),
         account_sid: state.account_sid.clone(),
         workspace_sid,
         workflow_sid,
@@ -111,13 +93,10 @@ pub(super) async fn statistics(
     let (workspace_sid, workflow_sid, id) = workflow(&engine, &ws, &wf)?;
     let ch = channel(&engine, &workspace_sid, query.task_channel.as_deref())?;
     let cumulative = engine.cumulative(id, ch, window, query.split_by_wait_time.as_deref());
-    let realtime = engine.realtime(id, ch, now);
+    let realtime = state.cache.get(&engine, id, ch, now);
     drop(engine);
     Ok(Json(WorkflowStatistics {
-        url: format!(
-            "{}/v1/Workspaces/{workspace_sid}/Workflows/{workflow_sid}/Statistics",
-            state.public_url
-        ),
+        url: format!("{}/v1/Workspaces/{workspace_sid}/Workflows/{workflow_sid}/Statistics", state.public_url),
         account_sid: state.account_sid.clone(),
         workspace_sid,
         workflow_sid,

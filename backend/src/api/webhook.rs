@@ -18,8 +18,7 @@ pub(super) async fn taskrouter(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<StatusCode> {
-    let body =
-        body.map_err(|e| ApiError::too_large(format!("cannot read the request body: {e}")))?;
+    let body = body.map_err(|e| ApiError::too_large(format!("cannot read the request body: {e}")))?;
     let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body)
         .map_err(|_| ApiError::invalid("the body is not application/x-www-form-urlencoded"))?;
     let url = match &raw_query {
@@ -32,19 +31,16 @@ pub(super) async fn taskrouter(
         .is_some_and(|sig| signature::is_valid(&state.auth_token, &url, &pairs, sig));
     if !signed {
         tracing::warn!("refused an event callback with a missing or invalid X-Twilio-Signature");
-        return Err(ApiError::forbidden(
-            "X-Twilio-Signature is missing or invalid",
-        ));
+        return Err(ApiError::forbidden("X-Twilio-Signature is missing or invalid"));
     }
-    let event =
-        Event::from_form(&pairs).map_err(|e| ApiError::invalid(format!("malformed event: {e}")))?;
+    let event = Event::from_form(&pairs).map_err(|e| ApiError::invalid(format!("malformed event: {e}")))?;
     if event.ts_ms > state.clock.now_ms() + MAX_FUTURE_MS {
-        return Err(ApiError::invalid(
-            "the event's TimestampMs is in the future",
-        ));
+        return Err(ApiError::invalid("the event's TimestampMs is in the future"));
     }
-    state.ingest.submit(vec![event]).await.map_err(|e| {
-        ApiError::unavailable(format!("the event was not stored, retry later: {e}"))
-    })?;
+    state
+        .ingest
+        .submit(vec![event])
+        .await
+        .map_err(|e| ApiError::unavailable(format!("the event was not stored, retry later: {e}")))?;
     Ok(StatusCode::NO_CONTENT)
 }

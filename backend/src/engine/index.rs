@@ -146,10 +146,7 @@ pub struct WaitAgg {
 
 impl WaitAgg {
     fn new(n: usize) -> Self {
-        Self {
-            below: vec![0; n],
-            ..Self::default()
-        }
+        Self { below: vec![0; n], ..Self::default() }
     }
 
     fn add_one(&mut self, w: u32, thresholds_ms: &[u64]) {
@@ -203,11 +200,7 @@ pub struct Agg {
 
 impl Agg {
     pub fn new(thresholds: usize) -> Self {
-        Self {
-            counts: [0; KINDS],
-            accepted: WaitAgg::new(thresholds),
-            canceled: WaitAgg::new(thresholds),
-        }
+        Self { counts: [0; KINDS], accepted: WaitAgg::new(thresholds), canceled: WaitAgg::new(thresholds) }
     }
 
     pub fn count(&self, k: CumKind) -> u64 {
@@ -259,11 +252,7 @@ pub struct CumIndex {
 impl CumIndex {
     pub fn insert(&mut self, e: Entry, sealed: i64) {
         let minute = e.ts_ms.div_euclid(MINUTE_MS);
-        let le = LeafEntry {
-            off_ms: e.ts_ms.rem_euclid(MINUTE_MS) as u16,
-            kind: e.kind as u8,
-            wait_ms: e.wait_ms,
-        };
+        let le = LeafEntry { off_ms: e.ts_ms.rem_euclid(MINUTE_MS) as u16, kind: e.kind as u8, wait_ms: e.wait_ms };
         let leaf = self.leaves.entry(minute).or_default();
         let at = leaf.entries.partition_point(|x| *x <= le);
         leaf.entries.insert(at, le);
@@ -285,11 +274,7 @@ impl CumIndex {
 
     pub fn remove(&mut self, e: Entry, sealed: i64) {
         let minute = e.ts_ms.div_euclid(MINUTE_MS);
-        let le = LeafEntry {
-            off_ms: e.ts_ms.rem_euclid(MINUTE_MS) as u16,
-            kind: e.kind as u8,
-            wait_ms: e.wait_ms,
-        };
+        let le = LeafEntry { off_ms: e.ts_ms.rem_euclid(MINUTE_MS) as u16, kind: e.kind as u8, wait_ms: e.wait_ms };
         let Some(leaf) = self.leaves.get_mut(&minute) else {
             return;
         };
@@ -370,13 +355,9 @@ impl CumIndex {
                     for (a, &c) in node.counts.iter_mut().zip(&child.counts) {
                         *a += c;
                     }
-                    node.accepted
-                        .sorted
-                        .extend_from_slice(&child.accepted.sorted);
+                    node.accepted.sorted.extend_from_slice(&child.accepted.sorted);
                     node.accepted.sum += child.accepted.sum;
-                    node.canceled
-                        .sorted
-                        .extend_from_slice(&child.canceled.sorted);
+                    node.canceled.sorted.extend_from_slice(&child.canceled.sorted);
                     node.canceled.sum += child.canceled.sum;
                 }
             }
@@ -402,14 +383,7 @@ impl CumIndex {
     }
 
     /// Adds the events with `start_ms <= ts <= end_ms` to `agg`.
-    pub fn query(
-        &self,
-        start_ms: i64,
-        end_ms: i64,
-        sealed: i64,
-        thresholds_ms: &[u64],
-        agg: &mut Agg,
-    ) {
+    pub fn query(&self, start_ms: i64, end_ms: i64, sealed: i64, thresholds_ms: &[u64], agg: &mut Agg) {
         if start_ms > end_ms {
             return;
         }
@@ -484,15 +458,8 @@ mod tests {
     /// A straightforward reference: scan every entry.
     fn naive(entries: &[Entry], start: i64, end: i64, t: &[u64]) -> Agg {
         let mut agg = Agg::new(t.len());
-        for e in entries
-            .iter()
-            .filter(|e| start <= e.ts_ms && e.ts_ms <= end)
-        {
-            let le = LeafEntry {
-                off_ms: 0,
-                kind: e.kind as u8,
-                wait_ms: e.wait_ms,
-            };
+        for e in entries.iter().filter(|e| start <= e.ts_ms && e.ts_ms <= end) {
+            let le = LeafEntry { off_ms: 0, kind: e.kind as u8, wait_ms: e.wait_ms };
             agg.add_leaf_entry(&le, t);
         }
         agg
@@ -517,16 +484,10 @@ mod tests {
             .map(|_| {
                 let kind = CumKind::from_u8(rng.below(KINDS as u64) as u8);
                 let wait_ms = match kind {
-                    CumKind::ResAccepted | CumKind::Canceled if rng.below(10) > 0 => {
-                        rng.below(300_000) as u32
-                    }
+                    CumKind::ResAccepted | CumKind::Canceled if rng.below(10) > 0 => rng.below(300_000) as u32,
                     _ => NO_WAIT,
                 };
-                Entry {
-                    ts_ms: 1_000_000_000_000 + rng.below(span_ms as u64) as i64,
-                    kind,
-                    wait_ms,
-                }
+                Entry { ts_ms: 1_000_000_000_000 + rng.below(span_ms as u64) as i64, kind, wait_ms }
             })
             .collect()
     }
@@ -607,17 +568,9 @@ mod tests {
     #[test]
     fn inclusive_bounds_in_milliseconds() {
         let mut idx = CumIndex::default();
-        let e = Entry {
-            ts_ms: 1_000_000_030_000,
-            kind: CumKind::Entered,
-            wait_ms: NO_WAIT,
-        };
+        let e = Entry { ts_ms: 1_000_000_030_000, kind: CumKind::Entered, wait_ms: NO_WAIT };
         idx.insert(e, 0);
-        for (s, end, n) in [
-            (e.ts_ms, e.ts_ms, 1),
-            (e.ts_ms + 1, e.ts_ms + 5, 0),
-            (e.ts_ms - 5, e.ts_ms - 1, 0),
-        ] {
+        for (s, end, n) in [(e.ts_ms, e.ts_ms, 1), (e.ts_ms + 1, e.ts_ms + 5, 0), (e.ts_ms - 5, e.ts_ms - 1, 0)] {
             let mut agg = Agg::new(0);
             idx.query(s, end, 0, &[], &mut agg);
             assert_eq!(agg.count(CumKind::Entered), n);

@@ -17,8 +17,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use rustc_hash::FxHashMap;
 use wallboard_shared::resources::{
-    CumulativeStats, RealTimeStats, Split, SplitByWaitTime, SplitCounts, TasksByStatus,
-    WaitDuration,
+    CumulativeStats, RealTimeStats, Split, SplitByWaitTime, SplitCounts, TasksByStatus, WaitDuration,
 };
 use wallboard_shared::sid::{EventSid, ReservationSid, TaskSid};
 use wallboard_shared::time::to_datetime;
@@ -45,11 +44,7 @@ pub struct EngineConfig {
 
 impl Default for EngineConfig {
     fn default() -> Self {
-        Self {
-            retention_ms: 30 * DAY_MS,
-            late_horizon_ms: DAY_MS,
-            seal_grace_ms: 2 * MINUTE_MS,
-        }
+        Self { retention_ms: 30 * DAY_MS, late_horizon_ms: DAY_MS, seal_grace_ms: 2 * MINUTE_MS }
     }
 }
 
@@ -123,11 +118,7 @@ impl SeriesSet {
             return id;
         }
         let id = self.all.len() as u32;
-        self.all.push(Series {
-            channel,
-            index: CumIndex::default(),
-            realtime: Realtime::default(),
-        });
+        self.all.push(Series { channel, index: CumIndex::default(), realtime: Realtime::default() });
         self.ids.insert((workflow, channel), id);
         if self.by_workflow.len() <= workflow as usize {
             self.by_workflow.resize(workflow as usize + 1, Vec::new());
@@ -176,6 +167,8 @@ pub struct Engine {
     scratch: Folded,
     scratch_contrib: Vec<(u32, Entry)>,
     events_applied: u64,
+    /// Per workflow id: how many applied events changed it (cache validation).
+    workflow_versions: Vec<u64>,
 }
 
 impl Default for Engine {
@@ -200,6 +193,7 @@ impl Engine {
             scratch: Folded::default(),
             scratch_contrib: Vec::new(),
             events_applied: 0,
+            workflow_versions: Vec::new(),
         }
     }
 
@@ -216,6 +210,12 @@ impl Engine {
         self.events_applied
     }
 
+    /// Changes so far to a workflow's numbers: equal versions mean equal answers (at the
+    /// same time).
+    pub fn workflow_version(&self, workflow: u32) -> u64 {
+        self.workflow_versions.get(workflow as usize).copied().unwrap_or(0)
+    }
+
     /// Live tasks held in memory (for metrics and tests).
     pub fn tasks_in_memory(&self) -> usize {
         self.tasks.len()
@@ -225,24 +225,16 @@ impl Engine {
     pub fn apply(&mut self, e: &Event) -> Applied {
         let seen = self.registry.observe(e);
         let Some(kind) = Kind::from_type(&e.event_type) else {
-            return Applied {
-                workflow: None,
-                changed: true,
-            };
+            return Applied { workflow: None, changed: true };
         };
-        let (Some(workflow), Some(task)) = (
-            seen.workflow,
-            e.get("task_sid").and_then(|s| TaskSid::parse(s).ok()),
-        ) else {
+        let (Some(workflow), Some(task)) = (seen.workflow, e.get("task_sid").and_then(|s| TaskSid::parse(s).ok()))
+        else {
             return Applied::default();
         };
         if let Some(now) = self.now_ms
             && e.ts_ms < now - self.config.retention_ms
         {
-            return Applied {
-                workflow: Some(workflow),
-                changed: false,
-            };
+            return Applied { workflow: Some(workflow), changed: false };
         }
         if e.ts_ms > self.newest_ms {
             self.newest_ms = e.ts_ms;
@@ -272,11 +264,13 @@ impl Engine {
         };
         if changed {
             self.events_applied += 1;
+            let w = workflow as usize;
+            if self.workflow_versions.len() <= w {
+                self.workflow_versions.resize(w + 1, 0);
+            }
+            self.workflow_versions[w] += 1;
         }
-        Applied {
-            workflow: Some(workflow),
-            changed,
-        }
+        Applied { workflow: Some(workflow), changed }
     }
 
     fn apply_to_task(&mut self, key: u128, ev: TaskEv) -> bool {
@@ -321,9 +315,7 @@ impl Engine {
         std::mem::swap(&mut task.contrib, new);
 
         // Realtime: swap the old live record for the new one.
-        let live = folded
-            .live
-            .map(|l| (self.series.id(l.workflow, l.channel), l));
+        let live = folded.live.map(|l| (self.series.id(l.workflow, l.channel), l));
         if live != task.live {
             if let Some((s, l)) = task.live {
                 self.series.all[s as usize].realtime.remove(&l, key);
@@ -348,32 +340,17 @@ impl Engine {
             return false;
         };
         let wait_ms = match counter {
-            CumKind::Canceled | CumKind::ResAccepted => {
-                task::wait_between(tomb.created_ms, ev.ts_ms)
-            }
+            CumKind::Canceled | CumKind::ResAccepted => task::wait_between(tomb.created_ms, ev.ts_ms),
             _ => NO_WAIT,
         };
-        let channel = if ev.channel == NO_CHANNEL {
-            tomb.channel
-        } else {
-            ev.channel
-        };
+        let channel = if ev.channel == NO_CHANNEL { tomb.channel } else { ev.channel };
         let s = self.series.id(ev.workflow, channel);
-        self.series.all[s as usize].index.insert(
-            Entry {
-                ts_ms: ev.ts_ms,
-                kind: counter,
-                wait_ms,
-            },
-            self.sealed_minute,
-        );
+        self.series.all[s as usize].index.insert(Entry { ts_ms: ev.ts_ms, kind: counter, wait_ms }, self.sealed_minute);
         true
     }
 
     fn advance_seal(&mut self) {
-        let horizon = self
-            .now_ms
-            .map_or(self.newest_ms, |n| n.min(self.newest_ms));
+        let horizon = self.now_ms.map_or(self.newest_ms, |n| n.min(self.newest_ms));
         let target = (horizon - self.config.seal_grace_ms).div_euclid(MINUTE_MS);
         if self.sealed_minute == i64::MIN {
             // Nothing was stored before the first event: start sealing from there.
@@ -414,13 +391,7 @@ impl Engine {
             }
             let tomb = Tomb {
                 created_ms: task::creation_time(&task.events),
-                channel: task
-                    .events
-                    .iter()
-                    .rev()
-                    .map(|e| e.channel)
-                    .find(|&c| c != NO_CHANNEL)
-                    .unwrap_or(NO_CHANNEL),
+                channel: task.events.iter().rev().map(|e| e.channel).find(|&c| c != NO_CHANNEL).unwrap_or(NO_CHANNEL),
                 last_ms: newest,
             };
             self.tasks.remove(&key);
@@ -445,6 +416,12 @@ impl Engine {
 
     /// Realtime statistics of a workflow, optionally of one channel, at `now_ms`.
     pub fn realtime(&self, workflow: u32, channel: Option<u32>, now_ms: i64) -> RealTimeStats {
+        self.realtime_detail(workflow, channel, now_ms).0
+    }
+
+    /// [`Engine::realtime`] and the creation time of the longest waiting task, from
+    /// which its age can be derived at any later instant.
+    pub fn realtime_detail(&self, workflow: u32, channel: Option<u32>, now_ms: i64) -> (RealTimeStats, Option<i64>) {
         let mut by_status = [0u64; 4];
         let mut by_priority: BTreeMap<i64, u64> = BTreeMap::new();
         let mut oldest: Option<(i64, u128)> = None;
@@ -465,9 +442,8 @@ impl Engine {
             assigned: by_status[2],
             wrapping: by_status[3],
         };
-        RealTimeStats {
-            longest_task_waiting_age: oldest
-                .map_or(0, |(c, _)| ((now_ms - c).max(0) / 1000) as u64),
+        let stats = RealTimeStats {
+            longest_task_waiting_age: oldest.map_or(0, |(c, _)| waiting_age(c, now_ms)),
             longest_task_waiting_sid: oldest.map(|(_, t)| TaskSid::from_u128(t)),
             tasks_by_priority: by_priority
                 .into_iter()
@@ -476,7 +452,8 @@ impl Engine {
                 .collect(),
             total_tasks: tasks_by_status.total(),
             tasks_by_status,
-        }
+        };
+        (stats, oldest.map(|(c, _)| c))
     }
 
     /// Cumulative statistics of a workflow over `window`, with splits at `thresholds`
@@ -488,20 +465,10 @@ impl Engine {
         window: Window,
         thresholds: Option<&[u32]>,
     ) -> CumulativeStats {
-        let t_ms: Vec<u64> = thresholds
-            .unwrap_or(&[])
-            .iter()
-            .map(|&t| u64::from(t) * 1000)
-            .collect();
+        let t_ms: Vec<u64> = thresholds.unwrap_or(&[]).iter().map(|&t| u64::from(t) * 1000).collect();
         let mut agg = Agg::new(t_ms.len());
         for s in self.series.of(workflow, channel) {
-            s.index.query(
-                window.start_ms,
-                window.end_ms,
-                self.sealed_minute,
-                &t_ms,
-                &mut agg,
-            );
+            s.index.query(window.start_ms, window.end_ms, self.sealed_minute, &t_ms, &mut agg);
         }
         let split = thresholds.map(|ts| {
             SplitByWaitTime(
@@ -510,10 +477,7 @@ impl Engine {
                     .map(|(i, &t)| {
                         let (acc_below, can_below) = (agg.accepted.below[i], agg.canceled.below[i]);
                         let split = Split {
-                            below: SplitCounts {
-                                tasks_canceled: can_below,
-                                reservations_accepted: acc_below,
-                            },
+                            below: SplitCounts { tasks_canceled: can_below, reservations_accepted: acc_below },
                             above: SplitCounts {
                                 tasks_canceled: agg.canceled.count - can_below,
                                 reservations_accepted: agg.accepted.count - acc_below,
@@ -549,19 +513,19 @@ impl Engine {
 
     /// The workflow SID behind an id handed out by [`Engine::apply`].
     pub fn workflow_sid(&self, id: u32) -> Option<&WorkflowSid> {
-        self.registry
-            .workflows
-            .get(id as usize)
-            .map(|w| &w.known.sid)
+        self.registry.workflows.get(id as usize).map(|w| &w.known.sid)
     }
 
     /// Is this event already known to the engine (for callers without a store)?
     pub fn knows_event(&self, task: &TaskSid, event: &EventSid) -> bool {
         let sid = event.to_u128();
-        self.tasks
-            .get(&task.to_u128())
-            .is_some_and(|t| t.events.iter().any(|e| e.sid == sid))
+        self.tasks.get(&task.to_u128()).is_some_and(|t| t.events.iter().any(|e| e.sid == sid))
     }
+}
+
+/// Age in whole seconds (floored) of a task created at `created_ms`.
+pub fn waiting_age(created_ms: i64, now_ms: i64) -> u64 {
+    ((now_ms - created_ms).max(0) / 1000) as u64
 }
 
 /// Rounds milliseconds to whole seconds, halves away from zero (waits are never negative).
@@ -574,8 +538,7 @@ fn wait_duration(w: &WaitAgg) -> WaitDuration {
         return WaitDuration::default();
     }
     // avg = sum / count / 1000, rounded half up, in exact integer arithmetic.
-    let avg =
-        (u128::from(w.sum_ms) * 2 + u128::from(w.count) * 1000) / (u128::from(w.count) * 2000);
+    let avg = (u128::from(w.sum_ms) * 2 + u128::from(w.count) * 1000) / (u128::from(w.count) * 2000);
     WaitDuration {
         avg: avg as u64,
         min: ms_to_s(u64::from(w.min_ms.unwrap_or(0))),

@@ -19,13 +19,7 @@ pub struct Known<S> {
 
 impl<S> Known<S> {
     fn new(sid: S, ts: i64) -> Self {
-        Self {
-            sid,
-            name: None,
-            first_ms: ts,
-            last_ms: ts,
-            name_ms: i64::MIN,
-        }
+        Self { sid, name: None, first_ms: ts, last_ms: ts, name_ms: i64::MIN }
     }
 
     fn seen(&mut self, ts: i64, name: Option<&str>) {
@@ -79,52 +73,34 @@ impl Registry {
         let ts = e.ts_ms;
         let ws_key = e.workspace_sid.to_u128();
         let workspace = *self.workspace_ids.entry(ws_key).or_insert_with(|| {
-            self.workspaces
-                .push(Known::new(e.workspace_sid.clone(), ts));
+            self.workspaces.push(Known::new(e.workspace_sid.clone(), ts));
             (self.workspaces.len() - 1) as u32
         });
         self.workspaces[workspace as usize].seen(ts, e.get("workspace_name"));
 
-        let workflow = e
-            .get("workflow_sid")
-            .and_then(|s| WorkflowSid::parse(s).ok())
-            .map(|sid| {
-                let id = *self.workflow_ids.entry(sid.to_u128()).or_insert_with(|| {
-                    self.workflows.push(WorkflowRec {
-                        workspace,
-                        known: Known::new(sid.clone(), ts),
-                    });
-                    (self.workflows.len() - 1) as u32
-                });
-                self.workflows[id as usize]
-                    .known
-                    .seen(ts, e.get("workflow_name"));
-                id
+        let workflow = e.get("workflow_sid").and_then(|s| WorkflowSid::parse(s).ok()).map(|sid| {
+            let id = *self.workflow_ids.entry(sid.to_u128()).or_insert_with(|| {
+                self.workflows.push(WorkflowRec { workspace, known: Known::new(sid.clone(), ts) });
+                (self.workflows.len() - 1) as u32
             });
+            self.workflows[id as usize].known.seen(ts, e.get("workflow_name"));
+            id
+        });
 
         let channel = self.observe_channel(workspace, e);
-        Observed {
-            workspace,
-            workflow,
-            channel,
-        }
+        Observed { workspace, workflow, channel }
     }
 
     fn observe_channel(&mut self, workspace: u32, e: &Event) -> Option<u32> {
         let ts = e.ts_ms;
-        let sid = e
-            .get("task_channel_sid")
-            .and_then(|s| TaskChannelSid::parse(s).ok());
-        let name = e
-            .get("task_channel_unique_name")
-            .or_else(|| e.get("task_channel"));
+        let sid = e.get("task_channel_sid").and_then(|s| TaskChannelSid::parse(s).ok());
+        let name = e.get("task_channel_unique_name").or_else(|| e.get("task_channel"));
         let id = match (sid, name) {
             (Some(sid), name) => match self.channel_ids.get(&sid.to_u128()) {
                 Some(&id) => id,
                 None => {
                     // A channel first seen by name alone gets its real SID now.
-                    let by_name = name
-                        .and_then(|n| self.channel_names.get(&(workspace, n.to_owned())).copied());
+                    let by_name = name.and_then(|n| self.channel_names.get(&(workspace, n.to_owned())).copied());
                     match by_name {
                         Some(id) if self.channels[id as usize].synthetic => {
                             let rec = &mut self.channels[id as usize];
@@ -170,20 +146,10 @@ impl Registry {
         Some(id)
     }
 
-    fn add_channel(
-        &mut self,
-        workspace: u32,
-        sid: TaskChannelSid,
-        synthetic: bool,
-        ts: i64,
-    ) -> u32 {
+    fn add_channel(&mut self, workspace: u32, sid: TaskChannelSid, synthetic: bool, ts: i64) -> u32 {
         let id = self.channels.len() as u32;
         self.channel_ids.insert(sid.to_u128(), id);
-        self.channels.push(ChannelRec {
-            workspace,
-            known: Known::new(sid, ts),
-            synthetic,
-        });
+        self.channels.push(ChannelRec { workspace, known: Known::new(sid, ts), synthetic });
         id
     }
 
@@ -206,9 +172,7 @@ impl Registry {
         {
             return (self.channels[id as usize].workspace == ws).then_some(id);
         }
-        self.channel_names
-            .get(&(ws, name_or_sid.to_owned()))
-            .copied()
+        self.channel_names.get(&(ws, name_or_sid.to_owned())).copied()
     }
 }
 

@@ -162,12 +162,7 @@ pub fn fold(events: &[TaskEv], out: &mut Folded) {
     out.live = None;
     let created = creation_time(events);
     let entered_by_workflow = events.iter().any(|e| e.kind == Kind::WorkflowEntered);
-    let channel = events
-        .iter()
-        .rev()
-        .map(|e| e.channel)
-        .find(|&c| c != NO_CHANNEL)
-        .unwrap_or(NO_CHANNEL);
+    let channel = events.iter().rev().map(|e| e.channel).find(|&c| c != NO_CHANNEL).unwrap_or(NO_CHANNEL);
     let priority = events.iter().rev().find_map(|e| e.priority).unwrap_or(0);
 
     let mut status: Option<Status> = None;
@@ -175,15 +170,7 @@ pub fn fold(events: &[TaskEv], out: &mut Folded) {
     let mut open: Vec<u128> = Vec::new();
     for e in events {
         let mut push = |kind: CumKind, wait_ms: u32| {
-            out.entries.push((
-                e.workflow,
-                channel,
-                Entry {
-                    ts_ms: e.ts_ms,
-                    kind,
-                    wait_ms,
-                },
-            ));
+            out.entries.push((e.workflow, channel, Entry { ts_ms: e.ts_ms, kind, wait_ms }));
         };
         match e.kind {
             Kind::TaskCreated | Kind::WorkflowEntered => {
@@ -213,11 +200,7 @@ pub fn fold(events: &[TaskEv], out: &mut Folded) {
             Kind::Moved | Kind::WorkflowTimeout | Kind::Other => {}
         }
         if let Some(counter) = e.kind.counter() {
-            let wait = if e.kind.has_wait() {
-                wait_between(created, e.ts_ms)
-            } else {
-                NO_WAIT
-            };
+            let wait = if e.kind.has_wait() { wait_between(created, e.ts_ms) } else { NO_WAIT };
             push(counter, wait);
         }
     }
@@ -241,16 +224,7 @@ mod tests {
     use super::*;
 
     fn ev(ts: i64, kind: Kind, sid: u128) -> TaskEv {
-        TaskEv {
-            ts_ms: ts,
-            kind,
-            sid,
-            reservation: 0,
-            workflow: 0,
-            channel: 1,
-            priority: None,
-            date_created_ms: None,
-        }
+        TaskEv { ts_ms: ts, kind, sid, reservation: 0, workflow: 0, channel: 1, priority: None, date_created_ms: None }
     }
 
     fn folded(events: &[TaskEv]) -> Folded {
@@ -266,69 +240,29 @@ mod tests {
     #[test]
     fn lifecycle_statuses() {
         let created = ev(1_000, Kind::TaskCreated, 1);
-        let res = TaskEv {
-            reservation: 7,
-            ..ev(2_000, Kind::ResCreated, 2)
-        };
-        let acc = TaskEv {
-            reservation: 7,
-            ..ev(5_500, Kind::ResAccepted, 3)
-        };
+        let res = TaskEv { reservation: 7, ..ev(2_000, Kind::ResCreated, 2) };
+        let acc = TaskEv { reservation: 7, ..ev(5_500, Kind::ResAccepted, 3) };
         let wrap = ev(9_000, Kind::Wrapup, 4);
         let done = ev(10_000, Kind::Completed, 5);
-        assert_eq!(
-            folded(&[created]).live.map(|l| l.status),
-            Some(Status::Pending)
-        );
-        assert_eq!(
-            folded(&[created, res]).live.map(|l| l.status),
-            Some(Status::Reserved)
-        );
-        assert_eq!(
-            folded(&[created, res, acc]).live.map(|l| l.status),
-            Some(Status::Assigned)
-        );
-        assert_eq!(
-            folded(&[created, res, acc, wrap]).live.map(|l| l.status),
-            Some(Status::Wrapping)
-        );
+        assert_eq!(folded(&[created]).live.map(|l| l.status), Some(Status::Pending));
+        assert_eq!(folded(&[created, res]).live.map(|l| l.status), Some(Status::Reserved));
+        assert_eq!(folded(&[created, res, acc]).live.map(|l| l.status), Some(Status::Assigned));
+        assert_eq!(folded(&[created, res, acc, wrap]).live.map(|l| l.status), Some(Status::Wrapping));
         let f = folded(&[done, wrap, acc, res, created]);
         assert!(f.live.is_none() && f.ended);
-        let accepted = f
-            .entries
-            .iter()
-            .find(|(_, _, e)| e.kind == CumKind::ResAccepted)
-            .unwrap();
+        let accepted = f.entries.iter().find(|(_, _, e)| e.kind == CumKind::ResAccepted).unwrap();
         assert_eq!(accepted.2.wait_ms, 4_500);
     }
 
     #[test]
     fn rejected_reservation_returns_to_pending_only_when_none_open() {
         let created = ev(1_000, Kind::TaskCreated, 1);
-        let r1 = TaskEv {
-            reservation: 1,
-            ..ev(2_000, Kind::ResCreated, 2)
-        };
-        let r2 = TaskEv {
-            reservation: 2,
-            ..ev(2_100, Kind::ResCreated, 3)
-        };
-        let rej1 = TaskEv {
-            reservation: 1,
-            ..ev(3_000, Kind::ResRejected, 4)
-        };
-        let rej2 = TaskEv {
-            reservation: 2,
-            ..ev(3_500, Kind::ResTimeout, 5)
-        };
-        assert_eq!(
-            folded(&[created, r1, r2, rej1]).live.unwrap().status,
-            Status::Reserved
-        );
-        assert_eq!(
-            folded(&[created, r1, r2, rej1, rej2]).live.unwrap().status,
-            Status::Pending
-        );
+        let r1 = TaskEv { reservation: 1, ..ev(2_000, Kind::ResCreated, 2) };
+        let r2 = TaskEv { reservation: 2, ..ev(2_100, Kind::ResCreated, 3) };
+        let rej1 = TaskEv { reservation: 1, ..ev(3_000, Kind::ResRejected, 4) };
+        let rej2 = TaskEv { reservation: 2, ..ev(3_500, Kind::ResTimeout, 5) };
+        assert_eq!(folded(&[created, r1, r2, rej1]).live.unwrap().status, Status::Reserved);
+        assert_eq!(folded(&[created, r1, r2, rej1, rej2]).live.unwrap().status, Status::Pending);
     }
 
     #[test]
@@ -336,27 +270,16 @@ mod tests {
         let created = ev(1_000, Kind::TaskCreated, 1);
         let entered = ev(1_000, Kind::WorkflowEntered, 2);
         let canceled = ev(31_000, Kind::Canceled, 3);
-        let entries = |f: &Folded| {
-            f.entries
-                .iter()
-                .map(|(_, _, e)| (e.kind, e.wait_ms))
-                .collect::<Vec<_>>()
-        };
+        let entries = |f: &Folded| f.entries.iter().map(|(_, _, e)| (e.kind, e.wait_ms)).collect::<Vec<_>>();
         // Cancel seen alone: counted, no wait known.
-        assert_eq!(
-            entries(&folded(&[canceled])),
-            vec![(CumKind::Canceled, NO_WAIT)]
-        );
+        assert_eq!(entries(&folded(&[canceled])), vec![(CumKind::Canceled, NO_WAIT)]);
         // task.created alone counts as entered; with workflow.entered, only that counts.
         assert_eq!(
             entries(&folded(&[created, canceled])),
             vec![(CumKind::Entered, NO_WAIT), (CumKind::Canceled, 30_000)]
         );
         let both = folded(&[canceled, entered, created]);
-        assert_eq!(
-            entries(&both),
-            vec![(CumKind::Entered, NO_WAIT), (CumKind::Canceled, 30_000)]
-        );
+        assert_eq!(entries(&both), vec![(CumKind::Entered, NO_WAIT), (CumKind::Canceled, 30_000)]);
     }
 
     #[test]
@@ -369,10 +292,7 @@ mod tests {
 
     #[test]
     fn date_created_is_the_last_resort() {
-        let acc = TaskEv {
-            date_created_ms: Some(10_000),
-            ..ev(25_000, Kind::ResAccepted, 1)
-        };
+        let acc = TaskEv { date_created_ms: Some(10_000), ..ev(25_000, Kind::ResAccepted, 1) };
         let f = folded(&[acc]);
         assert_eq!(f.entries[0].2.wait_ms, 15_000);
         assert_eq!(f.live.unwrap().status, Status::Assigned);

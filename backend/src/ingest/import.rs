@@ -33,11 +33,7 @@ impl std::fmt::Display for ImportSummary {
             writeln!(f, "  line {line}: {reason}")?;
         }
         if self.rejected > self.rejections.len() as u64 {
-            writeln!(
-                f,
-                "  … and {} more rejected lines",
-                self.rejected - self.rejections.len() as u64
-            )?;
+            writeln!(f, "  … and {} more rejected lines", self.rejected - self.rejections.len() as u64)?;
         }
         Ok(())
     }
@@ -53,24 +49,20 @@ pub fn import(
 ) -> Result<ImportSummary, ImportError> {
     let mut summary = ImportSummary::default();
     let mut batch: Vec<Event> = Vec::with_capacity(batch_size);
-    let mut flush =
-        |batch: &mut Vec<Event>, summary: &mut ImportSummary| -> Result<(), ImportError> {
-            if batch.is_empty() {
-                return Ok(());
-            }
-            let fresh = log.append(batch)?;
-            let stored = fresh.iter().filter(|&&f| f).count() as u64;
-            summary.stored += stored;
-            summary.duplicates += fresh.len() as u64 - stored;
-            batch.clear();
-            Ok(())
-        };
+    let mut flush = |batch: &mut Vec<Event>, summary: &mut ImportSummary| -> Result<(), ImportError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let fresh = log.append(batch)?;
+        let stored = fresh.iter().filter(|&&f| f).count() as u64;
+        summary.stored += stored;
+        summary.duplicates += fresh.len() as u64 - stored;
+        batch.clear();
+        Ok(())
+    };
     for (i, line) in input.lines().enumerate() {
         let line_no = i as u64 + 1;
-        let line = line.map_err(|e| ImportError::Read {
-            line: line_no,
-            source: e,
-        })?;
+        let line = line.map_err(|e| ImportError::Read { line: line_no, source: e })?;
         if let Some(p) = progress {
             p.inc(line.len() as u64 + 1);
         }
@@ -123,22 +115,11 @@ mod tests {
                 1, 1
             )
         };
-        let input = [
-            ok(1),
-            ok(2),
-            String::new(),
-            ok(1),
-            "{not json".into(),
-            r#"{"sid":"EV1"}"#.into(),
-            ok(3),
-        ]
-        .join("\n");
+        let input =
+            [ok(1), ok(2), String::new(), ok(1), "{not json".into(), r#"{"sid":"EV1"}"#.into(), ok(3)].join("\n");
         let s = import(input.as_bytes(), &mut log, 2, None).expect("import");
         assert_eq!((s.read, s.stored, s.duplicates, s.rejected), (6, 3, 1, 2));
-        assert_eq!(
-            s.rejections.iter().map(|(l, _)| *l).collect::<Vec<_>>(),
-            [5, 6]
-        );
+        assert_eq!(s.rejections.iter().map(|(l, _)| *l).collect::<Vec<_>>(), [5, 6]);
         assert_eq!(log.count().expect("count"), 3);
         let again = import(input.as_bytes(), &mut log, 100, None).expect("import");
         assert_eq!((again.stored, again.duplicates), (0, 4));

@@ -9,10 +9,11 @@
 pub mod import;
 pub mod simulator;
 
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
 
-use tokio::sync::{mpsc, oneshot, watch};
+use rustc_hash::FxHashSet;
+use tokio::sync::{Notify, mpsc, oneshot};
 
 use crate::engine::Engine;
 use crate::event::Event;
@@ -34,21 +35,47 @@ pub enum IngestError {
 }
 
 enum Command {
-    Write {
-        events: Vec<Event>,
-        ack: oneshot::Sender<Result<Vec<bool>, IngestError>>,
-    },
-    Purge {
-        before_ms: i64,
-    },
+    Write { events: Vec<Event>, ack: oneshot::Sender<Result<Vec<bool>, IngestError>> },
+    Purge { before_ms: i64 },
+}
+
+/// Which workflows changed since the last look: the writer adds, the hub takes.
+#[derive(Debug, Default)]
+pub struct ChangeFeed {
+    dirty: Mutex<FxHashSet<u32>>,
+    notify: Notify,
+}
+
+impl ChangeFeed {
+    /// Records changed workflows (engine ids) and wakes the waiter.
+    pub fn mark(&self, workflows: impl IntoIterator<Item = u32>) {
+        let mut dirty = self.dirty.lock().unwrap_or_else(|p| p.into_inner());
+        let before = dirty.len();
+        dirty.extend(workflows);
+        let grew = dirty.len() > before;
+        drop(dirty);
+        if grew {
+            self.notify.notify_one();
+        }
+    }
+
+    /// Waits until something changed, then takes the set of changed workflows.
+    pub async fn next(&self) -> FxHashSet<u32> {
+        loop {
+            let taken = std::mem::take(&mut *self.dirty.lock().unwrap_or_else(|p| p.into_inner()));
+            if !taken.is_empty() {
+                return taken;
+            }
+            self.notify.notified().await;
+        }
+    }
 }
 
 /// Cheap, cloneable handle to the writer thread.
 #[derive(Debug, Clone)]
 pub struct Ingest {
     tx: mpsc::Sender<Command>,
-    /// Counts committed batches that changed the engine; watchers wake on every change.
-    changes: watch::Receiver<u64>,
+    changes: Arc<ChangeFeed>,
 }
 
 impl std::fmt::Debug for Command {
@@ -65,7 +92,8 @@ impl Ingest {
     /// drained, so nothing acknowledged is lost on shutdown.
     pub fn start(mut log: Box<dyn EventLog>, engine: SharedEngine) -> (Self, JoinHandle<()>) {
         let (tx, mut rx) = mpsc::channel::<Command>(4096);
-        let (changes_tx, changes) = watch::channel(0u64);
+        let changes = Arc::new(ChangeFeed::default());
+        let feed = changes.clone();
         let thread = std::thread::Builder::new()
             .name("event-writer".into())
             .spawn(move || {
@@ -85,8 +113,8 @@ impl Ingest {
                         }
                     }
                     let changed = write_batch(log.as_mut(), &engine, &mut pending);
-                    if changed {
-                        changes_tx.send_modify(|n| *n += 1);
+                    if !changed.is_empty() {
+                        feed.mark(changed);
                     }
                 }
                 tracing::debug!("event writer drained and stopped");
@@ -98,10 +126,7 @@ impl Ingest {
     /// Stores `events` and applies the new ones; returns which were new.
     pub async fn submit(&self, events: Vec<Event>) -> Result<Vec<bool>, IngestError> {
         let (ack, done) = oneshot::channel();
-        self.tx
-            .send(Command::Write { events, ack })
-            .await
-            .map_err(|_| IngestError::Closed)?;
+        self.tx.send(Command::Write { events, ack }).await.map_err(|_| IngestError::Closed)?;
         done.await.map_err(|_| IngestError::Closed)?
     }
 
@@ -110,22 +135,20 @@ impl Ingest {
         let _ = self.tx.send(Command::Purge { before_ms }).await;
     }
 
-    /// A receiver that changes whenever committed events changed the engine.
-    pub fn changes(&self) -> watch::Receiver<u64> {
+    /// The feed of workflows changed by committed events.
+    pub fn changes(&self) -> Arc<ChangeFeed> {
         self.changes.clone()
     }
 }
 
 /// Commits all queued writes in one transaction, applies the new events, acknowledges.
-fn write_batch(log: &mut dyn EventLog, engine: &SharedEngine, pending: &mut Vec<Command>) -> bool {
+/// Returns the workflows whose numbers changed.
+fn write_batch(log: &mut dyn EventLog, engine: &SharedEngine, pending: &mut Vec<Command>) -> FxHashSet<u32> {
     let mut events: Vec<Event> = Vec::new();
     let mut acks = Vec::new();
     for cmd in pending.drain(..) {
         match cmd {
-            Command::Write {
-                events: mut batch,
-                ack,
-            } => {
+            Command::Write { events: mut batch, ack } => {
                 acks.push((ack, events.len(), batch.len()));
                 events.append(&mut batch);
             }
@@ -136,29 +159,27 @@ fn write_batch(log: &mut dyn EventLog, engine: &SharedEngine, pending: &mut Vec<
             },
         }
     }
+    let mut changed = FxHashSet::default();
     if events.is_empty() {
-        return false;
+        return changed;
     }
     let result = log.append(&events).map_err(|e: StorageError| {
         tracing::error!(error = %e, events = events.len(), "cannot store events");
         IngestError::Storage(e.to_string())
     });
-    let mut changed = false;
     if let Ok(fresh) = &result {
         let mut engine = engine.write().unwrap_or_else(|p| p.into_inner());
         for (e, &new) in events.iter().zip(fresh) {
             if new {
-                changed |= engine.apply(e).changed;
+                let applied = engine.apply(e);
+                if let (true, Some(wf)) = (applied.changed, applied.workflow) {
+                    changed.insert(wf);
+                }
             }
         }
     }
     for (ack, start, len) in acks {
-        let _ = ack.send(
-            result
-                .as_ref()
-                .map(|f| f[start..start + len].to_vec())
-                .map_err(Clone::clone),
-        );
+        let _ = ack.send(result.as_ref().map(|f| f[start..start + len].to_vec()).map_err(Clone::clone));
     }
     changed
 }

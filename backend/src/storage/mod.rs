@@ -14,10 +14,7 @@ pub enum StorageError {
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
     #[error("cannot create data directory {path}: {source}")]
-    DataDir {
-        path: String,
-        source: std::io::Error,
-    },
+    DataDir { path: String, source: std::io::Error },
     #[error("stored event is corrupt: {0}")]
     Corrupt(String),
 }
@@ -49,10 +46,5 @@ pub trait EventLog: Send {
 
     /// One page of events in time order (the Events resource): at most `limit` after
     /// skipping `offset`.
-    fn list(
-        &self,
-        filter: &EventFilter,
-        offset: u64,
-        limit: u64,
-    ) -> Result<Vec<Event>, StorageError>;
+    fn list(&self, filter: &EventFilter, offset: u64, limit: u64) -> Result<Vec<Event>, StorageError>;
 }

@@ -20,10 +20,8 @@ pub struct SqliteLog {
 impl SqliteLog {
     /// Opens (creating if needed) `wallboard.db` in `data_dir`.
     pub fn open_dir(data_dir: &Path) -> Result<Self, StorageError> {
-        std::fs::create_dir_all(data_dir).map_err(|source| StorageError::DataDir {
-            path: data_dir.display().to_string(),
-            source,
-        })?;
+        std::fs::create_dir_all(data_dir)
+            .map_err(|source| StorageError::DataDir { path: data_dir.display().to_string(), source })?;
         Self::open(&data_dir.join(DB_FILE))
     }
 
@@ -47,10 +45,7 @@ impl SqliteLog {
                  value TEXT NOT NULL
              );",
         )?;
-        Ok(Self {
-            conn,
-            path: path.to_owned(),
-        })
+        Ok(Self { conn, path: path.to_owned() })
     }
 
     pub fn path(&self) -> &Path {
@@ -58,12 +53,7 @@ impl SqliteLog {
     }
 
     pub fn setting(&self, key: &str) -> Result<Option<String>, StorageError> {
-        Ok(self
-            .conn
-            .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
-                r.get(0)
-            })
-            .optional()?)
+        Ok(self.conn.query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| r.get(0)).optional()?)
     }
 
     pub fn set_setting(&self, key: &str, value: &str) -> Result<(), StorageError> {
@@ -123,24 +113,14 @@ impl EventLog for SqliteLog {
     }
 
     fn purge(&mut self, before_ms: i64) -> Result<u64, StorageError> {
-        Ok(self
-            .conn
-            .execute("DELETE FROM events WHERE ts_ms < ?1", [before_ms])? as u64)
+        Ok(self.conn.execute("DELETE FROM events WHERE ts_ms < ?1", [before_ms])? as u64)
     }
 
     fn count(&self) -> Result<u64, StorageError> {
-        Ok(self
-            .conn
-            .query_row("SELECT COUNT(*) FROM events", [], |r| r.get::<_, i64>(0))?
-            as u64)
+        Ok(self.conn.query_row("SELECT COUNT(*) FROM events", [], |r| r.get::<_, i64>(0))? as u64)
     }
 
-    fn list(
-        &self,
-        filter: &EventFilter,
-        offset: u64,
-        limit: u64,
-    ) -> Result<Vec<Event>, StorageError> {
+    fn list(&self, filter: &EventFilter, offset: u64, limit: u64) -> Result<Vec<Event>, StorageError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT sid, ts_ms, workspace_sid, event_type, data FROM events
              WHERE workspace_sid = ?1 AND ts_ms >= ?2 AND ts_ms <= ?3
@@ -173,29 +153,18 @@ mod tests {
     use wallboard_shared::sid::{EventSid, WorkspaceSid};
 
     fn event(n: u128, ts: i64) -> Event {
-        EventBuilder::new(
-            "worker.activity.update",
-            &EventSid::from_u128(n),
-            ts,
-            &WorkspaceSid::from_u128(1),
-        )
-        .field("worker_sid", "WK00000000000000000000000000000001")
-        .build()
-        .expect("valid")
+        EventBuilder::new("worker.activity.update", &EventSid::from_u128(n), ts, &WorkspaceSid::from_u128(1))
+            .field("worker_sid", "WK00000000000000000000000000000001")
+            .build()
+            .expect("valid")
     }
 
     #[test]
     fn append_is_idempotent_and_replay_is_time_ordered() {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut log = SqliteLog::open_dir(dir.path()).expect("open");
-        assert_eq!(
-            log.append(&[event(1, 30), event(2, 10)]).expect("append"),
-            [true, true]
-        );
-        assert_eq!(
-            log.append(&[event(2, 10), event(3, 20)]).expect("append"),
-            [false, true]
-        );
+        assert_eq!(log.append(&[event(1, 30), event(2, 10)]).expect("append"), [true, true]);
+        assert_eq!(log.append(&[event(2, 10), event(3, 20)]).expect("append"), [false, true]);
         assert_eq!(log.count().expect("count"), 3);
         let mut seen = Vec::new();
         log.replay(0, &mut |e| seen.push(e.ts_ms)).expect("replay");

@@ -5,13 +5,14 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use clap::Parser;
 use reqwest::StatusCode;
 use serde_json::Value;
 use tokio::sync::oneshot;
 use wallboard::Application;
 use wallboard::api::signature;
 use wallboard::clock::ManualClock;
-use wallboard::config::{ServeArgs, Source};
+use wallboard::config::{Cli, ServeArgs};
 
 /// Every await on the network in tests is bounded by this.
 pub const TIMEOUT: Duration = Duration::from_secs(20);
@@ -31,15 +32,20 @@ pub struct TestApp {
 }
 
 pub fn serve_args(data_dir: &Path) -> ServeArgs {
-    ServeArgs {
-        bind: "127.0.0.1:0".parse().expect("valid address"),
-        data_dir: data_dir.to_owned(),
-        public_url: None,
-        account_sid: Some(ACCOUNT_SID.into()),
-        auth_token: Some(AUTH_TOKEN.into()),
-        source: Source::Events,
-        retention_days: 30,
-    }
+    // Parsed like a real command line, so every default is the documented one.
+    let cli = Cli::try_parse_from([
+        "wallboard",
+        "--bind",
+        "127.0.0.1:0",
+        "--data-dir",
+        data_dir.to_str().expect("utf-8 path"),
+        "--account-sid",
+        ACCOUNT_SID,
+        "--auth-token",
+        AUTH_TOKEN,
+    ])
+    .expect("valid arguments");
+    cli.serve
 }
 
 /// A server on a fresh data directory, its clock at `now_ms`.
@@ -150,5 +156,77 @@ impl Form {
     pub fn without(mut self, key: &str) -> Self {
         self.0.retain(|(k, _)| k != key);
         self
+    }
+}
+
+/// A WebSocket client of `/ws`.
+pub struct WsClient {
+    pub stream: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+}
+
+impl TestApp {
+    pub fn ws_url(&self) -> String {
+        format!("{}/ws", self.base.replacen("http://", "ws://", 1))
+    }
+
+    pub async fn ws(&self) -> WsClient {
+        let (stream, _) = tokio::time::timeout(TIMEOUT, tokio_tungstenite::connect_async(self.ws_url()))
+            .await
+            .expect("connect in time")
+            .expect("connect");
+        WsClient { stream }
+    }
+}
+
+impl WsClient {
+    pub async fn send(&mut self, v: &Value) {
+        self.send_text(&v.to_string()).await;
+    }
+
+    pub async fn send_text(&mut self, text: &str) {
+        use futures_util::SinkExt;
+        tokio::time::timeout(TIMEOUT, self.stream.send(tokio_tungstenite::tungstenite::Message::text(text)))
+            .await
+            .expect("send in time")
+            .expect("send");
+    }
+
+    /// The next JSON text frame (pings are answered by the library and skipped).
+    pub async fn recv(&mut self) -> Value {
+        use futures_util::StreamExt;
+        loop {
+            let msg = tokio::time::timeout(TIMEOUT, self.stream.next())
+                .await
+                .expect("a frame in time")
+                .expect("the connection is open")
+                .expect("a valid frame");
+            match msg {
+                tokio_tungstenite::tungstenite::Message::Text(t) => {
+                    return serde_json::from_str(&t).expect("JSON frame");
+                }
+                tokio_tungstenite::tungstenite::Message::Close(c) => panic!("closed by the server: {c:?}"),
+                _ => continue,
+            }
+        }
+    }
+
+    /// The next snapshot frame for `id` (other frames are skipped).
+    pub async fn snapshot(&mut self, id: &str) -> Value {
+        loop {
+            let v = self.recv().await;
+            if v["type"] == "snapshot" && v["id"] == id {
+                return v;
+            }
+        }
+    }
+
+    /// The first snapshot for `id` whose realtime `total_tasks` equals `total`.
+    pub async fn snapshot_with_total(&mut self, id: &str, total: u64) -> Value {
+        loop {
+            let v = self.snapshot(id).await;
+            if v["realtime"]["total_tasks"] == total {
+                return v;
+            }
+        }
     }
 }

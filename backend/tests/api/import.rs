@@ -38,11 +38,14 @@ async fn imported_history_gives_the_same_numbers_as_callbacks() {
         (output.status.code(), String::from_utf8_lossy(&output.stdout).into_owned())
     };
     let total = scenario::events().len();
-    let (code, out) = tokio::time::timeout(TIMEOUT, tokio::task::spawn_blocking({
-        let file = file.clone();
-        let run = run.clone();
-        move || run(&file)
-    }))
+    let (code, out) = tokio::time::timeout(
+        TIMEOUT,
+        tokio::task::spawn_blocking({
+            let file = file.clone();
+            let run = run.clone();
+            move || run(&file)
+        }),
+    )
     .await
     .expect("in time")
     .expect("join");
@@ -50,7 +53,10 @@ async fn imported_history_gives_the_same_numbers_as_callbacks() {
     // One duplicate (T2's cancel is in the script twice); lines 43 and 45 are bad.
     let bad1 = total + 1;
     let bad2 = total + 3;
-    assert!(out.contains(&format!("read {} events: {} stored, 1 duplicates, 2 rejected", total + 2, total - 1)), "{out}");
+    assert!(
+        out.contains(&format!("read {} events: {} stored, 1 duplicates, 2 rejected", total + 2, total - 1)),
+        "{out}"
+    );
     assert!(out.contains(&format!("line {bad1}:")) && out.contains(&format!("line {bad2}:")), "{out}");
 
     let app = spawn_app_with(serve_args(&data_dir), Arc::new(ManualClock::new(NOW))).await;

@@ -9,3 +9,4 @@ mod restart;
 mod schema;
 mod statistics;
 mod webhooks;
+mod ws;

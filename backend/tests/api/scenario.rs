@@ -48,7 +48,16 @@ struct Script {
 
 impl Script {
     #[allow(clippy::too_many_arguments)]
-    fn ev(&mut self, event_type: &str, at_s: f64, task: u32, wf: &str, channel: &str, priority: u32, reservation: Option<u32>) {
+    fn ev(
+        &mut self,
+        event_type: &str,
+        at_s: f64,
+        task: u32,
+        wf: &str,
+        channel: &str,
+        priority: u32,
+        reservation: Option<u32>,
+    ) {
         self.seq += 1;
         let mut f = Form::new(event_type, self.seq, D + (at_s * 1000.0).round() as i64, WS)
             .with("TaskSid", task_sid(task))

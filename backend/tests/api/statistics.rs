@@ -96,11 +96,15 @@ async fn channel_filters_by_unique_name_and_sid() {
         assert_eq!(rt["longest_task_waiting_age"], 6_000);
         assert_eq!(rt["tasks_by_priority"], json!({"0": 1, "2": 1}));
 
-        let c = app
-            .get_ok(&format!("{}?StartDate=2026-11-27&TaskChannel={channel}", sales("CumulativeStatistics")))
-            .await;
+        let c =
+            app.get_ok(&format!("{}?StartDate=2026-11-27&TaskChannel={channel}", sales("CumulativeStatistics"))).await;
         assert_eq!(
-            (c["tasks_entered"].as_u64(), c["tasks_canceled"].as_u64(), c["tasks_completed"].as_u64(), c["tasks_deleted"].as_u64()),
+            (
+                c["tasks_entered"].as_u64(),
+                c["tasks_canceled"].as_u64(),
+                c["tasks_completed"].as_u64(),
+                c["tasks_deleted"].as_u64()
+            ),
             (Some(5), Some(1), Some(1), Some(1))
         );
         assert_eq!(c["reservations_created"], 5);
@@ -112,7 +116,10 @@ async fn channel_filters_by_unique_name_and_sid() {
     assert_eq!(rt["tasks_by_status"], json!({"pending": 1, "reserved": 0, "assigned": 1, "wrapping": 0}));
     // sms is known by name only.
     let c = app.get_ok(&format!("{}?StartDate=2026-11-27&TaskChannel=sms", sales("CumulativeStatistics"))).await;
-    assert_eq!((c["tasks_entered"].as_u64(), c["tasks_canceled"].as_u64(), c["tasks_timed_out_in_workflow"].as_u64()), (Some(1), Some(1), Some(1)));
+    assert_eq!(
+        (c["tasks_entered"].as_u64(), c["tasks_canceled"].as_u64(), c["tasks_timed_out_in_workflow"].as_u64()),
+        (Some(1), Some(1), Some(1))
+    );
     assert_eq!(c["wait_duration_until_canceled"], json!({"avg": 300, "min": 300, "max": 300, "total": 300}));
     app.stop().await;
 }
@@ -195,7 +202,8 @@ async fn resources_known_from_events_with_paging() {
     assert_eq!(wf["links"]["statistics"], format!("{}{}", app.base, sales("Statistics")));
 
     let channels = app.get_ok(&format!("/v1/Workspaces/{WS}/TaskChannels")).await;
-    let names: Vec<&str> = channels["channels"].as_array().expect("list").iter().filter_map(|c| c["unique_name"].as_str()).collect();
+    let names: Vec<&str> =
+        channels["channels"].as_array().expect("list").iter().filter_map(|c| c["unique_name"].as_str()).collect();
     assert_eq!(names, ["voice", "chat", "sms"]);
     let sms_sid = channels["channels"][2]["sid"].as_str().expect("sid");
     assert!(sms_sid.starts_with("TC") && sms_sid.len() == 34, "synthetic but well-formed: {sms_sid}");

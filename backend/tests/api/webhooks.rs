@@ -27,7 +27,11 @@ async fn forged_signatures_are_refused_and_nothing_is_stored() {
     let form = created(1, 1, NOW - 1_000);
     let url = format!("{}/webhooks/taskrouter", app.base);
     let other_token = wallboard::api::signature::compute("another-token", &url, &form.0);
-    let other_url = wallboard::api::signature::compute(super::helpers::AUTH_TOKEN, "https://evil.example/webhooks/taskrouter", &form.0);
+    let other_url = wallboard::api::signature::compute(
+        super::helpers::AUTH_TOKEN,
+        "https://evil.example/webhooks/taskrouter",
+        &form.0,
+    );
     let good = wallboard::api::signature::compute(super::helpers::AUTH_TOKEN, &url, &form.0);
     let tampered = form.clone().with("TaskPriority", "99");
     for (pairs, sig) in [
@@ -81,7 +85,8 @@ async fn malformed_events_are_400_and_not_stored() {
     assert_eq!(body["code"], 20001);
     // Oversized body.
     let big = "a".repeat(wallboard::api::MAX_BODY_BYTES + 1);
-    let r = app.client.post(&url).header("X-Twilio-Signature", "x").form(&[("Big", big)]).send().await.expect("request");
+    let r =
+        app.client.post(&url).header("X-Twilio-Signature", "x").form(&[("Big", big)]).send().await.expect("request");
     assert!(r.status() == StatusCode::PAYLOAD_TOO_LARGE || r.status() == StatusCode::FORBIDDEN, "{}", r.status());
     assert_eq!(entered(&app).await, None);
     let (_, list) = app.get("/v1/Workspaces").await;

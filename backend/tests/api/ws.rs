@@ -1,0 +1,261 @@
+//! The WebSocket fan-out: protocol v1 against the real server.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use super::helpers::{Form, TIMEOUT, TestApp, serve_args, spawn_app, spawn_app_with};
+use super::scenario::{self, NOW, SALES, WS, sales, task_sid};
+
+fn subscribe(id: &str, cumulative: Option<Value>) -> Value {
+    let mut v = json!({"type": "subscribe", "id": id, "workspace_sid": WS, "workflow_sid": SALES});
+    if let Some(c) = cumulative {
+        v["cumulative"] = c;
+    }
+    v
+}
+
+/// A new pending task in Sales, now.
+fn new_task(n: u32) -> Form {
+    Form::new("task.created", 10_000 + n, NOW - 1_000, WS)
+        .with("TaskSid", task_sid(1_000 + n))
+        .with("WorkflowSid", SALES)
+        .with("WorkflowName", "Sales")
+        .with("TaskChannelUniqueName", "voice")
+}
+
+#[tokio::test]
+async fn subscribe_gives_the_rest_answer_at_once() {
+    let app = spawn_app(NOW).await;
+    scenario::load(&app).await;
+    let mut c = app.ws().await;
+    c.send(&subscribe("s1", Some(json!({"start_date": "2026-11-27", "split_by_wait_time": [60, 20, 300]})))).await;
+    let snap = c.snapshot("s1").await;
+    assert!(snap["rev"].as_u64().is_some_and(|r| r >= 1));
+    assert_eq!(snap["stale"], false);
+    assert_eq!(snap["at"], "2026-11-27T18:00:00Z");
+    assert_eq!(snap["realtime"], app.get_ok(&sales("RealTimeStatistics")).await);
+    let rest =
+        app.get_ok(&format!("{}?StartDate=2026-11-27&SplitByWaitTime=20,60,300", sales("CumulativeStatistics"))).await;
+    assert_eq!(snap["cumulative"], rest);
+    // Without a cumulative part, `cumulative` is null.
+    c.send(&subscribe("s2", None)).await;
+    assert_eq!(c.snapshot("s2").await["cumulative"], Value::Null);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_event_reaches_every_subscriber_with_a_higher_rev() {
+    let app = spawn_app(NOW).await;
+    scenario::load(&app).await;
+    let mut clients = Vec::new();
+    for _ in 0..5 {
+        let mut c = app.ws().await;
+        c.send(&subscribe("live", None)).await;
+        let first = c.snapshot("live").await;
+        assert_eq!(first["realtime"]["total_tasks"], 4);
+        clients.push((c, first["rev"].as_u64().expect("rev")));
+    }
+    assert_eq!(app.post_event(&new_task(1).0).await, reqwest::StatusCode::NO_CONTENT);
+    for (c, rev) in &mut clients {
+        let next = c.snapshot_with_total("live", 5).await;
+        assert!(next["rev"].as_u64().expect("rev") > *rev);
+        assert_eq!(next["realtime"]["tasks_by_status"]["pending"], 3);
+    }
+    // REST reads the same (refreshed) cache.
+    let rest = app.get_ok(&sales("RealTimeStatistics")).await;
+    assert_eq!(rest["total_tasks"], 5);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_client_that_stops_reading_does_not_delay_the_others() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut args = serve_args(dir.path());
+    args.snapshot_interval_ms = 1; // publish as fast as possible: the stuck client's buffers fill up
+    let app = spawn_app_with(args, std::sync::Arc::new(wallboard::clock::ManualClock::new(NOW))).await;
+    scenario::load(&app).await;
+    // The stuck client: many subscriptions with large cumulative snapshots, never read.
+    let mut stuck = app.ws().await;
+    for i in 0..32 {
+        let thresholds: Vec<u32> = (0..20).map(|t| t * 10 + i).collect();
+        stuck.send(&subscribe(&format!("s{i}"), Some(json!({"minutes": 600, "split_by_wait_time": thresholds})))).await;
+    }
+    let mut fast = app.ws().await;
+    fast.send(&subscribe("f", None)).await;
+    fast.snapshot("f").await;
+    let mut worst = Duration::ZERO;
+    for n in 1..=200u32 {
+        let sent = Instant::now();
+        assert_eq!(app.post_event(&new_task(n).0).await, reqwest::StatusCode::NO_CONTENT);
+        fast.snapshot_with_total("f", 4 + u64::from(n)).await;
+        worst = worst.max(sent.elapsed());
+    }
+    // A hub that waited on the stuck client would stall for the send timeout (10 s).
+    println!("slowest update of the reading client next to a stuck one: {worst:?}");
+    assert!(worst < Duration::from_secs(5), "updates were delayed: {worst:?}");
+    drop(stuck);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn unsubscribe_stops_updates() {
+    let app = spawn_app(NOW).await;
+    scenario::load(&app).await;
+    let mut c = app.ws().await;
+    c.send(&subscribe("gone", None)).await;
+    c.snapshot("gone").await;
+    c.send(&subscribe("kept", None)).await;
+    c.snapshot("kept").await;
+    c.send(&json!({"type": "unsubscribe", "id": "gone"})).await;
+    // Make sure the unsubscribe was handled before the event.
+    c.send(&json!({"type": "ping"})).await;
+    loop {
+        let v = c.recv().await;
+        assert_ne!(v["id"], "gone", "no snapshot after unsubscribe: {v}");
+        if v["type"] == "pong" {
+            break;
+        }
+    }
+    assert_eq!(app.post_event(&new_task(1).0).await, reqwest::StatusCode::NO_CONTENT);
+    let mut saw_kept = false;
+    loop {
+        let v = c.recv().await;
+        assert_ne!(v["id"], "gone", "no snapshot after unsubscribe: {v}");
+        if v["id"] == "kept" && v["realtime"]["total_tasks"] == 5 {
+            saw_kept = true;
+            c.send(&json!({"type": "ping"})).await;
+        }
+        if saw_kept && v["type"] == "pong" {
+            break;
+        }
+    }
+    c.send(&json!({"type": "unsubscribe", "id": "never"})).await;
+    assert_eq!(c.recv().await["code"], 20404);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn bad_messages_get_error_frames_and_the_connection_stays() {
+    let app = spawn_app(NOW).await;
+    scenario::load(&app).await;
+    let mut c = app.ws().await;
+    let cases: Vec<(String, Value, u64)> = vec![
+        ("not json".into(), Value::Null, 20001),
+        (r#"{"type":"dance","id":"d1"}"#.into(), json!("d1"), 20001),
+        (r#"{"id":"x"}"#.into(), json!("x"), 20001),
+        (json!({"type": "subscribe", "id": "a", "workspace_sid": "WS1", "workflow_sid": SALES}).to_string(), json!("a"), 20001),
+        (json!({"type": "subscribe", "id": "b", "workspace_sid": WS, "workflow_sid": "WW00000000000000000000000000000999"}).to_string(), json!("b"), 20404),
+        (subscribe("c", Some(json!({"minutes": 0}))).to_string(), json!("c"), 20001),
+        (subscribe("d", Some(json!({"minutes": 5, "start_date": "2026-11-27"}))).to_string(), json!("d"), 20001),
+        (subscribe("e", Some(json!({"start_date": "2026-01-01"}))).to_string(), json!("e"), 20001),
+        (json!({"type": "subscribe", "id": "f", "workspace_sid": WS, "workflow_sid": SALES, "task_channel": "fax"}).to_string(), json!("f"), 20001),
+        (format!(r#"{{"type":"ping","pad":"{}"}}"#, "x".repeat(10_000)), Value::Null, 20001),
+    ];
+    for (text, id, code) in cases {
+        c.send_text(&text).await;
+        let v = c.recv().await;
+        assert_eq!(v["type"], "error", "{text}: {v}");
+        assert_eq!(v["id"], id, "{text}: {v}");
+        assert_eq!(v["code"], code, "{text}: {v}");
+        assert!(v["message"].as_str().is_some_and(|m| !m.is_empty()));
+    }
+    // Binary frames too.
+    {
+        use futures_util::SinkExt;
+        c.stream.send(tokio_tungstenite::tungstenite::Message::binary(vec![1u8, 2, 3])).await.expect("send");
+    }
+    assert_eq!(c.recv().await["type"], "error");
+    // Still open and working.
+    c.send(&json!({"type": "ping"})).await;
+    assert_eq!(c.recv().await, json!({"type": "pong"}));
+    c.send(&subscribe("ok", None)).await;
+    assert_eq!(c.snapshot("ok").await["realtime"]["total_tasks"], 4);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn limits_on_subscriptions_and_connections() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut args = serve_args(dir.path());
+    args.ws_max_connections = 2;
+    args.ws_max_subscriptions = 3;
+    let app = spawn_app_with(args, std::sync::Arc::new(wallboard::clock::ManualClock::new(NOW))).await;
+    scenario::load(&app).await;
+    let mut a = app.ws().await;
+    for i in 0..3 {
+        a.send(&subscribe(&format!("s{i}"), None)).await;
+        a.snapshot(&format!("s{i}")).await;
+    }
+    a.send(&subscribe("s3", None)).await;
+    let v = a.recv().await;
+    assert_eq!((v["type"].as_str(), v["id"].as_str(), v["code"].as_u64()), (Some("error"), Some("s3"), Some(20001)));
+    // Re-subscribing an existing id replaces it and is not a new subscription.
+    a.send(&subscribe("s0", Some(json!({"minutes": 60})))).await;
+    assert!(a.snapshot("s0").await["cumulative"].is_object());
+
+    let _b = app.ws().await;
+    let refused = tokio_tungstenite::connect_async(app.ws_url()).await;
+    match refused {
+        Err(tokio_tungstenite::tungstenite::Error::Http(r)) => assert_eq!(r.status(), 503),
+        other => panic!("a third connection must be refused with 503, got {other:?}"),
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn shutdown_sends_close_frames() {
+    use futures_util::StreamExt;
+    let app = spawn_app(NOW).await;
+    scenario::load(&app).await;
+    let mut c = app.ws().await;
+    c.send(&subscribe("s", None)).await;
+    c.snapshot("s").await;
+    let stopping = tokio::spawn(app.stop());
+    loop {
+        let msg = tokio::time::timeout(TIMEOUT, c.stream.next()).await.expect("in time");
+        match msg {
+            Some(Ok(tokio_tungstenite::tungstenite::Message::Close(Some(frame)))) => {
+                assert_eq!(u16::from(frame.code), 1001);
+                break;
+            }
+            Some(Ok(_)) => continue,
+            other => panic!("expected a Close frame, got {other:?}"),
+        }
+    }
+    tokio::time::timeout(TIMEOUT, stopping).await.expect("stops in time").expect("join");
+}
+
+#[tokio::test]
+async fn a_thousand_clients_all_receive_the_update() {
+    let _ = rlimit::increase_nofile_limit(10_000);
+    let app = spawn_app(NOW).await;
+    scenario::load(&app).await;
+    let app_ref: &TestApp = &app;
+    let mut clients = Vec::with_capacity(1000);
+    for chunk in 0..10 {
+        let batch = futures_util::future::join_all((0..100).map(|i| async move {
+            let mut c = app_ref.ws().await;
+            c.send(&subscribe(&format!("c{}", chunk * 100 + i), None)).await;
+            c
+        }))
+        .await;
+        clients.extend(batch);
+    }
+    let firsts = futures_util::future::join_all(
+        clients.iter_mut().enumerate().map(|(i, c)| async move { c.snapshot(&format!("c{i}")).await }),
+    )
+    .await;
+    assert!(firsts.iter().all(|s| s["realtime"]["total_tasks"] == 4));
+    let sent = Instant::now();
+    assert_eq!(app.post_event(&new_task(1).0).await, reqwest::StatusCode::NO_CONTENT);
+    let updates = futures_util::future::join_all(
+        clients.iter_mut().enumerate().map(|(i, c)| async move { c.snapshot_with_total(&format!("c{i}"), 5).await }),
+    )
+    .await;
+    println!("1000 clients updated {:?} after the event", sent.elapsed());
+    assert_eq!(updates.len(), 1000);
+    assert!(updates.iter().zip(&firsts).all(|(u, f)| u["rev"].as_u64() > f["rev"].as_u64()));
+    drop(clients);
+    app.stop().await;
+}
