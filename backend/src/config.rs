@@ -30,6 +30,28 @@ pub enum Command {
     /// see the imported history. Exit status 0 when every line was stored or skipped as a
     /// duplicate, 3 when some lines were rejected (they are listed with their numbers).
     Import(ImportArgs),
+    /// Measure WebSocket fan-out: start a server, connect N clients, post events, report
+    /// event-to-client latency, snapshots/s and server memory per idle client.
+    Loadtest(LoadtestArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct LoadtestArgs {
+    /// WebSocket clients to connect.
+    #[arg(long, default_value_t = 1000)]
+    pub clients: usize,
+    /// Events to post, one at a time.
+    #[arg(long, default_value_t = 20)]
+    pub events: usize,
+    /// Milliseconds between events (longer than the coalescing interval).
+    #[arg(long, default_value_t = 300)]
+    pub gap_ms: u64,
+    /// Clients connecting at once.
+    #[arg(long, default_value_t = 200)]
+    pub connect_concurrency: usize,
+    /// Server binary to start (default: this executable).
+    #[arg(long)]
+    pub server_bin: Option<PathBuf>,
 }
 
 /// Where statistics come from.

@@ -13,6 +13,7 @@ pub mod config;
 pub mod engine;
 pub mod event;
 pub mod ingest;
+pub mod loadtest;
 pub mod storage;
 pub mod ws;
 

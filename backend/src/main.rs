@@ -8,7 +8,7 @@ use anyhow::Context;
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 use wallboard::clock::SystemClock;
-use wallboard::config::{Cli, Command, ImportArgs, ServeArgs};
+use wallboard::config::{Cli, Command, ImportArgs, LoadtestArgs, ServeArgs};
 use wallboard::ingest::import::import;
 use wallboard::storage::SqliteLog;
 
@@ -24,6 +24,7 @@ fn main() -> ExitCode {
         None => serve(cli.serve),
         Some(Command::Serve(args)) => serve(args),
         Some(Command::Import(args)) => run_import(&args),
+        Some(Command::Loadtest(args)) => run_loadtest(args),
     };
     match result {
         Ok(code) => code,
@@ -35,6 +36,8 @@ fn main() -> ExitCode {
 }
 
 fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    // Every WebSocket viewer is a file descriptor: allow as many as the system does.
+    let _ = rlimit::increase_nofile_limit(u64::from(u32::MAX));
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async {
         let app = wallboard::Application::build(&args, Arc::new(SystemClock)).await?;
@@ -74,6 +77,19 @@ async fn shutdown_signal() {
         () = term => {}
     }
     tracing::info!("shutting down");
+}
+
+fn run_loadtest(args: LoadtestArgs) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    let report = runtime.block_on(wallboard::loadtest::run(wallboard::loadtest::LoadOptions {
+        clients: args.clients,
+        events: args.events,
+        gap: std::time::Duration::from_millis(args.gap_ms),
+        connect_concurrency: args.connect_concurrency,
+        server_bin: args.server_bin,
+    }))?;
+    print!("{report}");
+    Ok(if report.missed == 0 { ExitCode::SUCCESS } else { ExitCode::from(4) })
 }
 
 fn run_import(args: &ImportArgs) -> anyhow::Result<ExitCode> {

@@ -13,6 +13,7 @@ use std::collections::hash_map::Entry;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::extract::ws::Utf8Bytes;
 use rustc_hash::FxHashMap;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
@@ -57,24 +58,42 @@ pub struct CumulativeKey {
     pub thresholds: Option<Vec<u32>>,
 }
 
-/// A published snapshot, serialized once. The subscriber's id is spliced in front.
+/// A published snapshot, serialized once. The subscriber's id is spliced in front; the
+/// complete frames of the most common ids are kept, so that thousands of dashboards
+/// using the same subscription id share one buffer.
 #[derive(Debug)]
 pub struct Frame {
     pub rev: u64,
     /// `"rev":…,"at":…,"stale":…,"realtime":{…},"cumulative":…}`
     tail: String,
+    by_id: std::sync::Mutex<Vec<(String, Utf8Bytes)>>,
 }
 
+/// Distinct ids whose complete frames are kept per snapshot.
+const SHARED_IDS: usize = 8;
+
 impl Frame {
+    fn new(rev: u64, tail: String) -> Self {
+        Self { rev, tail, by_id: std::sync::Mutex::new(Vec::new()) }
+    }
+
     /// The complete text frame for the subscription `id`.
-    pub fn text(&self, id: &str) -> String {
-        let id = serde_json::to_string(id).expect("a string serializes");
-        let mut out = String::with_capacity(self.tail.len() + id.len() + 32);
+    pub fn text(&self, id: &str) -> Utf8Bytes {
+        let mut shared = self.by_id.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((_, bytes)) = shared.iter().find(|(i, _)| i == id) {
+            return bytes.clone();
+        }
+        let id_json = serde_json::to_string(id).expect("a string serializes");
+        let mut out = String::with_capacity(self.tail.len() + id_json.len() + 32);
         out.push_str(r#"{"type":"snapshot","id":"#);
-        out.push_str(&id);
+        out.push_str(&id_json);
         out.push(',');
         out.push_str(&self.tail);
-        out
+        let bytes = Utf8Bytes::from(out);
+        if shared.len() < SHARED_IDS {
+            shared.push((id.to_owned(), bytes.clone()));
+        }
+        bytes
     }
 }
 
@@ -318,7 +337,7 @@ impl HubState {
             r#""rev":{rev},"at":"{}","stale":false,"realtime":{rt_json},"cumulative":{cum_json}}}"#,
             format_ms(at)
         );
-        (content, Frame { rev, tail })
+        (content, Frame::new(rev, tail))
     }
 }
 
@@ -328,13 +347,20 @@ mod tests {
 
     #[test]
     fn frame_text_is_a_snapshot_message() {
-        let f = Frame {
-            rev: 3,
-            tail: r#""rev":3,"at":"2026-11-27T18:00:00Z","stale":false,"realtime":{},"cumulative":null}"#.into(),
-        };
-        let v: serde_json::Value = serde_json::from_str(&f.text("s\"1")).expect("valid JSON");
-        assert_eq!(v["type"], "snapshot");
-        assert_eq!(v["id"], "s\"1");
-        assert_eq!(v["rev"], 3);
+        let f = Frame::new(
+            3,
+            r#""rev":3,"at":"2026-11-27T18:00:00Z","stale":false,"realtime":{},"cumulative":null}"#.into(),
+        );
+        for _ in 0..2 {
+            let v: serde_json::Value = serde_json::from_str(f.text("s\"1").as_str()).expect("valid JSON");
+            assert_eq!(v["type"], "snapshot");
+            assert_eq!(v["id"], "s\"1");
+            assert_eq!(v["rev"], 3);
+        }
+        // Many distinct ids still get their own, correct frame.
+        for i in 0..20 {
+            let v: serde_json::Value = serde_json::from_str(f.text(&format!("x{i}")).as_str()).expect("valid JSON");
+            assert_eq!(v["id"], format!("x{i}"));
+        }
     }
 }

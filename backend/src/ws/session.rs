@@ -112,7 +112,7 @@ async fn run(socket: WebSocket, state: AppState, _permit: OwnedSemaphorePermit) 
                 break;
             }
             Some((id, frame)) = subscriptions.next(), if !subscriptions.is_empty() => {
-                send!(Message::Text(frame.text(&id).into()));
+                send!(Message::Text(frame.text(&id)));
             }
             _ = ping.tick() => {
                 if last_heard.elapsed() > config.ping_interval * 2 {
