@@ -94,6 +94,16 @@ pub struct ServeArgs {
     #[arg(long, env = "WALLBOARD_RETENTION_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=3650))]
     pub retention_days: u32,
 
+    /// Let clients on this machine (loopback) read the API and WebSocket without
+    /// credentials: the built-in dashboard does. Turn off when a reverse proxy on the same
+    /// host forwards outside traffic.
+    #[arg(long, env = "WALLBOARD_LOOPBACK_VIEWERS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub loopback_viewers: bool,
+
+    /// Directory of the built dashboard (scripts/build-frontend.sh writes it).
+    #[arg(long, env = "WALLBOARD_ASSETS_DIR", default_value = "frontend/dist")]
+    pub assets_dir: PathBuf,
+
     /// At most one WebSocket snapshot per topic per this many milliseconds.
     #[arg(long, env = "WALLBOARD_SNAPSHOT_INTERVAL_MS", default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=60_000))]
     pub snapshot_interval_ms: u64,

@@ -116,6 +116,8 @@ impl Application {
             hub,
             ws_config,
             ws_permits: Arc::new(tokio::sync::Semaphore::new(ws_config.max_connections)),
+            loopback_viewers: args.loopback_viewers,
+            assets_dir: args.assets_dir.clone(),
             stop,
         });
         Ok(Self { listener, state, writer, hub_task, credentials, replayed })

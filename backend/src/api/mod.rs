@@ -2,6 +2,7 @@
 //!
 //! This module and [`error`] are the only places that know HTTP status codes.
 
+pub mod assets;
 pub mod error;
 mod resources;
 pub mod signature;
@@ -11,7 +12,9 @@ mod webhook;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{Request, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::header;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -48,6 +51,10 @@ pub struct StateInner {
     pub hub: Hub,
     pub ws_config: WsConfig,
     pub ws_permits: Arc<tokio::sync::Semaphore>,
+    /// Loopback peers may read without credentials.
+    pub loopback_viewers: bool,
+    /// Where the dashboard's built files are.
+    pub assets_dir: std::path::PathBuf,
     /// Cancelled when the server shuts down; long-lived sessions watch it.
     pub stop: tokio_util::sync::CancellationToken,
 }
@@ -82,13 +89,14 @@ pub fn router(state: AppState) -> Router {
         .route("/Workspaces/{ws}/Workflows/{wf}/Statistics", get(statistics::statistics))
         .route("/Workspaces/{ws}/Workflows/{wf}/RealTimeStatistics", get(statistics::realtime))
         .route("/Workspaces/{ws}/Workflows/{wf}/CumulativeStatistics", get(statistics::cumulative))
-        .route_layer(middleware::from_fn_with_state(state.clone(), require_account));
+        .route_layer(middleware::from_fn_with_state(state.clone(), require_account))
+        .fallback(|| async { ApiError::not_found("The requested resource was not found") });
     Router::new()
         .nest("/v1", v1)
         .route("/webhooks/taskrouter", post(webhook::taskrouter))
         .route("/ws", get(crate::ws::session::upgrade))
         .route("/healthz", get(|| async { "ok" }))
-        .fallback(|| async { ApiError::not_found("The requested resource was not found") })
+        .merge(assets::router(state.assets_dir.clone()))
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(tower_http::trace::TraceLayer::new_for_http())
@@ -97,11 +105,18 @@ pub fn router(state: AppState) -> Router {
 
 /// HTTP Basic with the account SID and auth token, as Twilio's API.
 async fn require_account(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    if has_account_credentials(&state, request.headers()) {
+    let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
+    if may_view(&state, peer, request.headers()) {
         next.run(request).await
     } else {
         ApiError::unauthorized().into_response()
     }
+}
+
+/// Reading is allowed with the account credentials, or from a loopback peer when
+/// `--loopback-viewers` is on (the built-in dashboard, until viewer tokens exist).
+pub fn may_view(state: &AppState, peer: Option<SocketAddr>, headers: &axum::http::HeaderMap) -> bool {
+    (state.loopback_viewers && peer.is_some_and(|p| p.ip().is_loopback())) || has_account_credentials(state, headers)
 }
 
 /// True when the request carries the account's Basic credentials.

@@ -63,8 +63,8 @@ pub async fn upgrade(
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
-    // Until viewer tokens exist, the API credentials or a loopback peer may watch.
-    if !peer.ip().is_loopback() && !crate::api::has_account_credentials(&state, &headers) {
+    // Until viewer tokens exist: the API credentials, or a loopback peer if allowed.
+    if !crate::api::may_view(&state, Some(peer), &headers) {
         return ApiError::unauthorized().into_response();
     }
     let Ok(permit) = state.ws_permits.clone().try_acquire_owned() else {

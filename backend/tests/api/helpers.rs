@@ -43,6 +43,9 @@ pub fn serve_args(data_dir: &Path) -> ServeArgs {
         ACCOUNT_SID,
         "--auth-token",
         AUTH_TOKEN,
+        // Tests authenticate like any remote client; loopback viewers have their own test.
+        "--loopback-viewers",
+        "false",
     ])
     .expect("valid arguments");
     cli.serve
@@ -169,8 +172,19 @@ impl TestApp {
         format!("{}/ws", self.base.replacen("http://", "ws://", 1))
     }
 
+    /// A WebSocket client authenticated with the account's Basic credentials.
     pub async fn ws(&self) -> WsClient {
-        let (stream, _) = tokio::time::timeout(TIMEOUT, tokio_tungstenite::connect_async(self.ws_url()))
+        use base64::Engine as _;
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let mut request = self.ws_url().into_client_request().expect("valid URL");
+        let basic = base64::engine::general_purpose::STANDARD.encode(format!("{ACCOUNT_SID}:{AUTH_TOKEN}"));
+        request.headers_mut().insert("authorization", format!("Basic {basic}").parse().expect("header value"));
+        self.ws_request(request).await
+    }
+
+    /// A WebSocket client from a prepared handshake request.
+    pub async fn ws_request(&self, request: tokio_tungstenite::tungstenite::handshake::client::Request) -> WsClient {
+        let (stream, _) = tokio::time::timeout(TIMEOUT, tokio_tungstenite::connect_async(request))
             .await
             .expect("connect in time")
             .expect("connect");

@@ -3,6 +3,7 @@
 mod helpers;
 mod scenario;
 
+mod dashboard;
 mod errors;
 mod import;
 mod restart;

@@ -197,6 +197,18 @@ async fn limits_on_subscriptions_and_connections() {
     let _b = app.ws().await;
     let refused = tokio_tungstenite::connect_async(app.ws_url()).await;
     match refused {
+        Err(tokio_tungstenite::tungstenite::Error::Http(r)) => assert_eq!(r.status(), 401, "no credentials"),
+        other => panic!("an anonymous connection must be refused with 401, got {other:?}"),
+    }
+    let mut authed =
+        tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(app.ws_url()).expect("url");
+    let basic = base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        format!("{}:{}", super::helpers::ACCOUNT_SID, super::helpers::AUTH_TOKEN),
+    );
+    authed.headers_mut().insert("authorization", format!("Basic {basic}").parse().expect("header"));
+    let refused = tokio_tungstenite::connect_async(authed).await;
+    match refused {
         Err(tokio_tungstenite::tungstenite::Error::Http(r)) => assert_eq!(r.status(), 503),
         other => panic!("a third connection must be refused with 503, got {other:?}"),
     }
