@@ -150,6 +150,10 @@ impl Application {
         // Cancelling the token first lets WebSocket sessions send their Close frames, so
         // the graceful shutdown does not wait on them.
         let stopping = stop.clone();
+        // Snapshots are small and latency matters more than packet count.
+        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         let result = axum::serve(listener, app)
             .with_graceful_shutdown(async move {
                 shutdown.await;

@@ -192,6 +192,7 @@ pub async fn run(opts: LoadOptions) -> anyhow::Result<LoadReport> {
     let (ready_tx, mut ready_rx) = tokio::sync::mpsc::channel::<anyhow::Result<()>>(opts.clients.max(1));
     let connect_started = Instant::now();
     let mut tasks = Vec::with_capacity(opts.clients);
+    let done_after = opts.events;
     for _ in 0..opts.clients {
         let (url, sub, tally, gate, ready) =
             (ws_url.clone(), subscribe.clone(), tally.clone(), gate.clone(), ready_tx.clone());
@@ -220,6 +221,7 @@ pub async fn run(opts: LoadOptions) -> anyhow::Result<LoadReport> {
                 }
             };
             let _ = ready.send(Ok(())).await;
+            let mut mine = Vec::new();
             while let Some(Ok(msg)) = ws.next().await {
                 let Message::Text(t) = msg else { continue };
                 let Some(rev) = rev_of(&t) else { continue };
@@ -231,10 +233,14 @@ pub async fn run(opts: LoadOptions) -> anyhow::Result<LoadReport> {
                 let sent = tally.sent_us.load(Ordering::Acquire);
                 let now = origin.elapsed().as_micros() as u64;
                 if sent != u64::MAX && now >= sent {
-                    tally.latencies_us.lock().unwrap_or_else(|p| p.into_inner()).push(now - sent);
+                    mine.push(now - sent);
                     tally.seen.fetch_add(1, Ordering::AcqRel);
+                    if mine.len() >= done_after {
+                        break;
+                    }
                 }
             }
+            tally.latencies_us.lock().unwrap_or_else(|p| p.into_inner()).extend(mine);
         }));
     }
     drop(ready_tx);
@@ -263,6 +269,8 @@ pub async fn run(opts: LoadOptions) -> anyhow::Result<LoadReport> {
         tokio::time::sleep(opts.gap).await;
     }
     let events_secs = events_started.elapsed().as_secs_f64();
+    // Clients stop by themselves after the last event; those that missed one are cut off.
+    let _ = tokio::time::timeout(Duration::from_secs(5), futures_util::future::join_all(tasks.iter_mut())).await;
     for t in &tasks {
         t.abort();
     }

@@ -13,7 +13,7 @@ use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, close_code};
 use axum::extract::{ConnectInfo, State, WebSocketUpgrade};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use futures_util::{SinkExt, StreamExt};
+use futures_util::StreamExt;
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::Instant;
 use tokio_stream::StreamMap;
@@ -87,9 +87,8 @@ fn error_text(id: Option<&str>, code: u32, message: impl Into<String>) -> String
     serde_json::to_string(&m).expect("messages serialize")
 }
 
-async fn run(socket: WebSocket, state: AppState, _permit: OwnedSemaphorePermit) {
+async fn run(mut socket: WebSocket, state: AppState, _permit: OwnedSemaphorePermit) {
     let config = state.ws_config;
-    let (mut sink, mut stream) = socket.split();
     let mut subscriptions: StreamMap<String, WatchStream<Arc<Frame>>> = StreamMap::new();
     let mut ping = tokio::time::interval_at(Instant::now() + config.ping_interval, config.ping_interval);
     let mut last_heard = Instant::now();
@@ -97,7 +96,7 @@ async fn run(socket: WebSocket, state: AppState, _permit: OwnedSemaphorePermit) 
 
     macro_rules! send {
         ($msg:expr) => {
-            match tokio::time::timeout(config.send_timeout, sink.send($msg)).await {
+            match tokio::time::timeout(config.send_timeout, socket.send($msg)).await {
                 Ok(Ok(())) => {}
                 _ => break, // dead or not reading: drop the connection
             }
@@ -108,7 +107,7 @@ async fn run(socket: WebSocket, state: AppState, _permit: OwnedSemaphorePermit) 
         tokio::select! {
             () = stop.cancelled() => {
                 let close = CloseFrame { code: close_code::AWAY, reason: Utf8Bytes::from_static("server shutting down") };
-                let _ = tokio::time::timeout(config.send_timeout, sink.send(Message::Close(Some(close)))).await;
+                let _ = tokio::time::timeout(config.send_timeout, socket.send(Message::Close(Some(close)))).await;
                 break;
             }
             Some((id, frame)) = subscriptions.next(), if !subscriptions.is_empty() => {
@@ -121,7 +120,7 @@ async fn run(socket: WebSocket, state: AppState, _permit: OwnedSemaphorePermit) 
                 }
                 send!(Message::Ping(Default::default()));
             }
-            incoming = stream.next() => {
+            incoming = socket.recv() => {
                 let Some(Ok(message)) = incoming else { break };
                 last_heard = Instant::now();
                 let reply = match message {
