@@ -1,0 +1,344 @@
+//! `wallboard simulate --to URL`: the simulated center as a real client of another
+//! Wallboard's signed event callback endpoint, and the load generator of ingest
+//! benchmarks.
+//!
+//! Events are POSTed form-encoded with Twilio's PascalCase field names and an
+//! `X-Twilio-Signature`. Requests are spread over `concurrency` connections, sharded by
+//! task so that the events of one task are sent one after the other, in order.
+//!
+//! Without a rate the center runs at the pace of the clock from an empty start at "now".
+//! With a rate, simulated time runs as fast as needed: the simulation starts far enough
+//! in the past for `rate × duration` events to end near now (never beyond the clock, as
+//! the server refuses future events), and sends are paced to the rate.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use wallboard_shared::sid::{TaskSid, WorkspaceSid};
+
+use super::config::SimConfig;
+use super::model::Simulator;
+use crate::api::signature;
+use crate::clock::Clock;
+use crate::event::Event;
+
+const DAY_MS: i64 = 86_400_000;
+/// How far back a rate-paced run may start (the server's retention is 30 days).
+const MAX_LOOKBACK_MS: i64 = 28 * DAY_MS;
+/// Simulated time produced per step of a rate-paced run.
+const STEP_MS: i64 = 10 * 60_000;
+/// Tick of a real-time run.
+const TICK: Duration = Duration::from_millis(100);
+/// Events queued per connection before the producer waits.
+const SHARD_QUEUE: usize = 256;
+/// Rejections kept in full in the report.
+const MAX_SAMPLES: usize = 5;
+
+/// What to drive and how hard.
+#[derive(Debug, Clone)]
+pub struct DriveOptions {
+    /// The other Wallboard's public base URL, e.g. `http://127.0.0.1:8080`. It must be the
+    /// URL that server signs against (its `--public-url`).
+    pub base_url: String,
+    /// That server's auth token (the key of the signatures).
+    pub auth_token: String,
+    /// Events per second; `None`: the real-time pace of the simulated center.
+    pub rate: Option<f64>,
+    /// How long to produce events (wall time); what is queued is still sent after it.
+    pub duration: Duration,
+    pub seed: u64,
+    /// Requests in flight at most (one connection each).
+    pub concurrency: usize,
+    pub config: SimConfig,
+}
+
+/// What a drive did.
+#[derive(Debug, Clone)]
+pub struct DriveReport {
+    pub sent: u64,
+    /// Answered 204.
+    pub accepted: u64,
+    /// Answered anything else, or not answered at all.
+    pub rejected: u64,
+    /// The first rejections: (HTTP status, or 0 for a transport error; body or error).
+    pub rejections: Vec<(u16, String)>,
+    pub elapsed: Duration,
+    pub events_per_sec: f64,
+    pub p50_latency: Duration,
+    pub p99_latency: Duration,
+    pub workspace_sid: WorkspaceSid,
+    /// Simulated time covered: the center was empty at the start.
+    pub sim_start_ms: i64,
+    pub sim_end_ms: i64,
+}
+
+impl fmt::Display for DriveReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "sent {} events in {:.2} s ({:.0} events/s): {} accepted, {} rejected",
+            self.sent,
+            self.elapsed.as_secs_f64(),
+            self.events_per_sec,
+            self.accepted,
+            self.rejected
+        )?;
+        writeln!(
+            f,
+            "latency p50 {:.2} ms, p99 {:.2} ms",
+            self.p50_latency.as_secs_f64() * 1e3,
+            self.p99_latency.as_secs_f64() * 1e3
+        )?;
+        writeln!(
+            f,
+            "workspace {} simulated from {} to {}",
+            self.workspace_sid,
+            wallboard_shared::time::format_ms(self.sim_start_ms),
+            wallboard_shared::time::format_ms(self.sim_end_ms)
+        )?;
+        for (status, body) in &self.rejections {
+            let body: String = body.chars().take(300).collect();
+            if *status == 0 {
+                writeln!(f, "  not sent: {body}")?;
+            } else {
+                writeln!(f, "  HTTP {status}: {body}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `task_channel_unique_name` → `TaskChannelUniqueName`.
+pub fn pascal_case(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for part in s.split('_') {
+        let mut chars = part.chars();
+        if let Some(c) = chars.next() {
+            out.push(c.to_ascii_uppercase());
+            out.extend(chars);
+        }
+    }
+    out
+}
+
+/// The form fields of the event callback TaskRouter would send for `e`.
+/// [`Event::from_form`] gives `e` back.
+pub fn to_pairs(e: &Event) -> Vec<(String, String)> {
+    let mut pairs = Vec::with_capacity(e.data.len() + 4);
+    pairs.push(("EventType".to_owned(), e.event_type.clone()));
+    pairs.push(("Sid".to_owned(), e.sid.to_string()));
+    pairs.push(("WorkspaceSid".to_owned(), e.workspace_sid.to_string()));
+    if !e.data.contains_key("timestamp_ms") {
+        pairs.push(("TimestampMs".to_owned(), e.ts_ms.to_string()));
+    }
+    pairs.extend(e.data.iter().map(|(k, v)| (pascal_case(k), v.clone())));
+    pairs
+}
+
+#[derive(Debug, Default)]
+struct WorkerStats {
+    accepted: u64,
+    rejected: u64,
+    samples: Vec<(u16, String)>,
+    latencies: Vec<Duration>,
+}
+
+async fn worker(client: reqwest::Client, url: Arc<str>, token: Arc<str>, mut rx: mpsc::Receiver<Event>) -> WorkerStats {
+    let mut stats = WorkerStats::default();
+    while let Some(e) = rx.recv().await {
+        let pairs = to_pairs(&e);
+        let sig = signature::compute(&token, &url, &pairs);
+        let body = match serde_urlencoded::to_string(&pairs) {
+            Ok(b) => b,
+            Err(err) => {
+                stats.rejected += 1;
+                if stats.samples.len() < MAX_SAMPLES {
+                    stats.samples.push((0, format!("cannot encode event {}: {err}", e.sid)));
+                }
+                continue;
+            }
+        };
+        let started = Instant::now();
+        let res = client
+            .post(&*url)
+            .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header("X-Twilio-Signature", sig)
+            .body(body)
+            .send()
+            .await;
+        match res {
+            Ok(r) if r.status().as_u16() == 204 => {
+                stats.latencies.push(started.elapsed());
+                stats.accepted += 1;
+            }
+            Ok(r) => {
+                let status = r.status().as_u16();
+                let text = r.text().await.unwrap_or_default();
+                stats.latencies.push(started.elapsed());
+                stats.rejected += 1;
+                if stats.samples.len() < MAX_SAMPLES {
+                    stats.samples.push((status, format!("{} {}: {text}", e.event_type, e.sid)));
+                }
+            }
+            Err(err) => {
+                stats.rejected += 1;
+                if stats.samples.len() < MAX_SAMPLES {
+                    stats.samples.push((0, format!("{} {}: {err}", e.event_type, e.sid)));
+                }
+            }
+        }
+    }
+    stats
+}
+
+fn shard_of(e: &Event, shards: usize) -> usize {
+    e.get("task_sid").and_then(|s| TaskSid::parse(s).ok()).map_or(0, |t| (t.to_u128() % shards as u128) as usize)
+}
+
+/// Where a rate-paced run starts so that about `events` events end near `now_ms`:
+/// measured on the simulated day before `now_ms`, with a margin.
+fn rate_start(config: &SimConfig, seed: u64, now_ms: i64, events: u64) -> i64 {
+    let mut sim = Simulator::new(config.clone(), seed, now_ms - DAY_MS);
+    let mut buf = Vec::new();
+    let mut per_day = 0u64;
+    let mut t = now_ms - DAY_MS;
+    while t < now_ms {
+        t = (t + STEP_MS).min(now_ms);
+        buf.clear();
+        sim.advance(t, &mut buf);
+        per_day += buf.len() as u64;
+    }
+    let span =
+        if per_day == 0 { DAY_MS } else { (events as f64 / per_day as f64 * DAY_MS as f64 * 1.1) as i64 + STEP_MS };
+    now_ms - span.clamp(STEP_MS, MAX_LOOKBACK_MS)
+}
+
+/// Drives the Wallboard at `opts.base_url` with the simulated center. See the module
+/// documentation. Simulated time is taken from `clock`; the duration and the pacing are
+/// wall time.
+pub async fn drive(opts: DriveOptions, clock: Arc<dyn Clock>) -> anyhow::Result<DriveReport> {
+    opts.config.validate()?;
+    if let Some(r) = opts.rate
+        && !(r.is_finite() && r > 0.0)
+    {
+        anyhow::bail!("the rate must be a positive number of events per second (got {r})");
+    }
+    let base = opts.base_url.trim_end_matches('/');
+    if !(base.starts_with("http://") || base.starts_with("https://")) {
+        anyhow::bail!("the target must be an http:// or https:// URL (got {base})");
+    }
+    let url: Arc<str> = Arc::from(format!("{base}/webhooks/taskrouter"));
+    let token: Arc<str> = Arc::from(opts.auth_token.as_str());
+    let shards = opts.concurrency.max(1);
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(shards)
+        .timeout(Duration::from_secs(30))
+        .build()
+        .context("cannot build the HTTP client")?;
+
+    let now_ms = clock.now_ms();
+    let start_ms = match opts.rate {
+        None => now_ms,
+        Some(rate) => {
+            let events = (rate * opts.duration.as_secs_f64()).ceil() as u64;
+            let (config, seed) = (opts.config.clone(), opts.seed);
+            tokio::task::spawn_blocking(move || rate_start(&config, seed, now_ms, events))
+                .await
+                .context("the simulation panicked")?
+        }
+    };
+    let mut sim = Simulator::try_new(opts.config.clone(), opts.seed, start_ms)?;
+
+    let started = Instant::now();
+    let mut senders = Vec::with_capacity(shards);
+    let mut workers = Vec::with_capacity(shards);
+    for _ in 0..shards {
+        let (tx, rx) = mpsc::channel(SHARD_QUEUE);
+        senders.push(tx);
+        workers.push(tokio::spawn(worker(client.clone(), url.clone(), token.clone(), rx)));
+    }
+
+    let mut sent = 0u64;
+    let mut buf: Vec<Event> = Vec::new();
+    let mut queue: VecDeque<Event> = VecDeque::new();
+    let mut last_sent_ms = start_ms;
+    'produce: while started.elapsed() < opts.duration {
+        match opts.rate {
+            None => {
+                sim.advance(clock.now_ms(), &mut buf);
+                for e in buf.drain(..) {
+                    last_sent_ms = e.ts_ms;
+                    let shard = shard_of(&e, shards);
+                    if senders[shard].send(e).await.is_err() {
+                        break 'produce;
+                    }
+                    sent += 1;
+                }
+                let left = opts.duration.saturating_sub(started.elapsed());
+                tokio::time::sleep(TICK.min(left)).await;
+            }
+            Some(rate) => {
+                let Some(e) = queue.pop_front() else {
+                    let target = (sim.now_ms() + STEP_MS).min(clock.now_ms());
+                    if target <= sim.now_ms() {
+                        // Caught up with the clock: continue at its pace.
+                        let left = opts.duration.saturating_sub(started.elapsed());
+                        tokio::time::sleep(TICK.min(left)).await;
+                    } else {
+                        sim.advance(target, &mut buf);
+                        queue.extend(buf.drain(..));
+                    }
+                    continue;
+                };
+                let due = started + Duration::from_secs_f64(sent as f64 / rate);
+                if due > Instant::now() {
+                    tokio::time::sleep_until(due).await;
+                }
+                last_sent_ms = e.ts_ms;
+                let shard = shard_of(&e, shards);
+                if senders[shard].send(e).await.is_err() {
+                    break 'produce;
+                }
+                sent += 1;
+            }
+        }
+    }
+    drop(senders);
+
+    let mut total = WorkerStats::default();
+    for w in workers {
+        let s = w.await.context("a sender task panicked")?;
+        total.accepted += s.accepted;
+        total.rejected += s.rejected;
+        for sample in s.samples {
+            if total.samples.len() < MAX_SAMPLES {
+                total.samples.push(sample);
+            }
+        }
+        total.latencies.extend(s.latencies);
+    }
+    let elapsed = started.elapsed();
+    total.latencies.sort_unstable();
+    let pct = |p: usize| {
+        let v = &total.latencies;
+        if v.is_empty() { Duration::ZERO } else { v[(v.len() * p / 100).min(v.len() - 1)] }
+    };
+    Ok(DriveReport {
+        sent,
+        accepted: total.accepted,
+        rejected: total.rejected,
+        rejections: total.samples,
+        elapsed,
+        events_per_sec: sent as f64 / elapsed.as_secs_f64().max(1e-9),
+        p50_latency: pct(50),
+        p99_latency: pct(99),
+        workspace_sid: sim.workspace_sid().clone(),
+        sim_start_ms: start_ms,
+        sim_end_ms: if opts.rate.is_none() { sim.now_ms() } else { last_sent_ms },
+    })
+}
