@@ -42,3 +42,49 @@ impl Clock for ManualClock {
         self.0.load(Ordering::SeqCst)
     }
 }
+
+/// Another clock run faster (or slower) from the moment this one was made: for a
+/// simulated contact center at more than real-time speed.
+#[derive(Debug)]
+pub struct ScaledClock<C: Clock> {
+    inner: C,
+    origin_ms: i64,
+    speed: f64,
+}
+
+impl<C: Clock> ScaledClock<C> {
+    pub fn new(inner: C, speed: f64) -> Self {
+        let origin_ms = inner.now_ms();
+        Self { inner, origin_ms, speed }
+    }
+}
+
+impl<C: Clock> Clock for ScaledClock<C> {
+    fn now_ms(&self) -> i64 {
+        let elapsed = (self.inner.now_ms() - self.origin_ms) as f64;
+        self.origin_ms + (elapsed * self.speed) as i64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    #[derive(Debug)]
+    struct Shared(Arc<ManualClock>);
+    impl Clock for Shared {
+        fn now_ms(&self) -> i64 {
+            self.0.now_ms()
+        }
+    }
+
+    #[test]
+    fn scaled_clock_runs_faster_from_its_origin() {
+        let base = Arc::new(ManualClock::new(1_000));
+        let fast = ScaledClock::new(Shared(base.clone()), 10.0);
+        assert_eq!(fast.now_ms(), 1_000);
+        base.advance(500);
+        assert_eq!(fast.now_ms(), 6_000);
+    }
+}

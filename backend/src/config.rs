@@ -30,9 +30,47 @@ pub enum Command {
     /// see the imported history. Exit status 0 when every line was stored or skipped as a
     /// duplicate, 3 when some lines were rejected (they are listed with their numbers).
     Import(ImportArgs),
+    /// Drive another Wallboard's signed event callbacks with the built-in contact center,
+    /// or write simulated history as NDJSON (the import format).
+    Simulate(SimulateArgs),
     /// Measure WebSocket fan-out: start a server, connect N clients, post events, report
     /// event-to-client latency, snapshots/s and server memory per idle client.
     Loadtest(LoadtestArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(group(clap::ArgGroup::new("target").required(true).args(["to", "out"])))]
+pub struct SimulateArgs {
+    /// Base URL of the Wallboard to drive (its --public-url), e.g. http://127.0.0.1:8080.
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Auth token of that Wallboard (signs the callbacks).
+    #[arg(long, env = "WALLBOARD_AUTH_TOKEN", hide_env_values = true, requires = "to")]
+    pub auth_token: Option<String>,
+    /// Events per second to send (default: the simulated center's real-time pace).
+    #[arg(long, requires = "to")]
+    pub rate: Option<f64>,
+    /// How long to send, e.g. 30s, 5m, 1h.
+    #[arg(long, default_value = "60s", value_parser = humantime::parse_duration, requires = "to")]
+    pub duration: std::time::Duration,
+    /// Requests in flight at once.
+    #[arg(long, default_value_t = 32, requires = "to")]
+    pub concurrency: usize,
+    /// Write NDJSON history to this file ("-" for stdout) instead of sending.
+    #[arg(long)]
+    pub out: Option<String>,
+    /// Days of history to write, ending now.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=3650), requires = "out")]
+    pub days: u32,
+    /// Account SID written into the events.
+    #[arg(long, default_value = "AC00000000000000000000000000000000", requires = "out")]
+    pub account_sid: String,
+    /// Simulator seed.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Simulator configuration (TOML). Default: built in.
+    #[arg(long, env = "WALLBOARD_SIM_CONFIG")]
+    pub sim_config: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -57,7 +95,9 @@ pub struct LoadtestArgs {
 /// Where statistics come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Source {
-    /// The local engine, fed by TaskRouter event callbacks and imports.
+    /// The local engine fed by the built-in contact center (and callbacks and imports).
+    Simulator,
+    /// The local engine, fed by TaskRouter event callbacks and imports only.
     Events,
 }
 
@@ -87,8 +127,24 @@ pub struct ServeArgs {
     pub auth_token: Option<String>,
 
     /// Where statistics come from.
-    #[arg(long, env = "WALLBOARD_SOURCE", value_enum, default_value_t = Source::Events)]
+    #[arg(long, env = "WALLBOARD_SOURCE", value_enum, default_value_t = Source::Simulator)]
     pub source: Source,
+
+    /// Simulator configuration (TOML; see simulator.toml in the repository). Default: built in.
+    #[arg(long, env = "WALLBOARD_SIM_CONFIG")]
+    pub sim_config: Option<PathBuf>,
+
+    /// Simulator seed. Default: random on first start, then stored.
+    #[arg(long, env = "WALLBOARD_SIM_SEED")]
+    pub sim_seed: Option<u64>,
+
+    /// Hours of history the simulator pre-fills on first start (at most the retention).
+    #[arg(long, env = "WALLBOARD_SIM_HISTORY_HOURS", default_value_t = 24, value_parser = clap::value_parser!(u32).range(0..=87_600))]
+    pub sim_history_hours: u32,
+
+    /// Speed of simulated time (and of the server's clock) relative to real time.
+    #[arg(long, env = "WALLBOARD_SIM_SPEED", default_value_t = 1.0)]
+    pub sim_speed: f64,
 
     /// Days of events and cumulative statistics to keep.
     #[arg(long, env = "WALLBOARD_RETENTION_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=3650))]

@@ -14,6 +14,7 @@ pub mod engine;
 pub mod event;
 pub mod ingest;
 pub mod loadtest;
+pub mod source;
 pub mod storage;
 pub mod ws;
 
@@ -31,9 +32,11 @@ use wallboard_shared::AccountSid;
 use crate::api::{AppState, StateInner};
 use crate::cache::RealtimeCache;
 use crate::clock::Clock;
-use crate::config::ServeArgs;
+use crate::config::{ServeArgs, Source};
 use crate::engine::{Engine, EngineConfig};
 use crate::ingest::Ingest;
+use crate::ingest::simulator::SimConfig;
+use crate::source::simulated::{DemoInfo, SimulatedCenter};
 use crate::storage::{EventLog, SqliteLog};
 use crate::ws::hub::Identity;
 use crate::ws::{Hub, HubConfig};
@@ -61,6 +64,8 @@ pub struct Application {
     hub_task: tokio::task::JoinHandle<()>,
     credentials: Credentials,
     replayed: u64,
+    center: Option<SimulatedCenter>,
+    demo: Option<DemoInfo>,
 }
 
 impl Application {
@@ -82,8 +87,23 @@ impl Application {
         engine.maintain(clock.now_ms());
         tracing::info!(events = replayed, elapsed_ms = started.elapsed().as_millis() as u64, "replayed the event log");
 
+        let mut center = match args.source {
+            Source::Simulator => {
+                let config = match &args.sim_config {
+                    Some(path) => SimConfig::load(path)?,
+                    None => SimConfig::default(),
+                };
+                let history_ms = (i64::from(args.sim_history_hours) * 3_600_000).min(retention_ms);
+                Some(SimulatedCenter::prepare(&log, config, args.sim_seed, history_ms, retention_ms, now)?)
+            }
+            Source::Events => None,
+        };
         let engine = Arc::new(RwLock::new(engine));
         let (ingest, writer) = Ingest::start(Box::new(log), engine.clone());
+        if let Some(c) = &mut center {
+            c.catch_up(&ingest, clock.now_ms()).await?;
+        }
+        let demo = center.as_ref().map(SimulatedCenter::info);
         let listener = TcpListener::bind(args.bind).await.with_context(|| format!("cannot listen on {}", args.bind))?;
         let public_url = args.public_url_for(listener.local_addr()?);
         let stop = CancellationToken::new();
@@ -120,7 +140,7 @@ impl Application {
             assets_dir: args.assets_dir.clone(),
             stop,
         });
-        Ok(Self { listener, state, writer, hub_task, credentials, replayed })
+        Ok(Self { listener, state, writer, hub_task, credentials, replayed, center, demo })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -135,6 +155,11 @@ impl Application {
         &self.credentials
     }
 
+    /// The simulated contact center, when it is the source.
+    pub fn demo(&self) -> Option<&DemoInfo> {
+        self.demo.as_ref()
+    }
+
     /// Events replayed from the log at start.
     pub fn replayed(&self) -> u64 {
         self.replayed
@@ -143,9 +168,10 @@ impl Application {
     /// Serves until `shutdown` resolves, then stops every task and waits until every
     /// acknowledged event is on disk.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-        let Self { listener, state, writer, hub_task, .. } = self;
+        let Self { listener, state, writer, hub_task, center, .. } = self;
         let stop = state.stop.clone();
         let maintenance = tokio::spawn(maintain(state.clone(), stop.clone()));
+        let simulation = center.map(|c| tokio::spawn(c.run(state.ingest.clone(), state.clock.clone(), stop.clone())));
         let app = api::router(state).into_make_service_with_connect_info::<SocketAddr>();
         // Cancelling the token first lets WebSocket sessions send their Close frames, so
         // the graceful shutdown does not wait on them.
@@ -161,6 +187,9 @@ impl Application {
             })
             .await;
         stop.cancel();
+        if let Some(s) = simulation {
+            let _ = s.await;
+        }
         let _ = hub_task.await;
         let _ = maintenance.await;
         // The router and every task are gone, so the writer's queue closes: it drains

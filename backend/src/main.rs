@@ -8,7 +8,7 @@ use anyhow::Context;
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 use wallboard::clock::SystemClock;
-use wallboard::config::{Cli, Command, ImportArgs, LoadtestArgs, ServeArgs};
+use wallboard::config::{Cli, Command, ImportArgs, LoadtestArgs, ServeArgs, SimulateArgs};
 use wallboard::ingest::import::import;
 use wallboard::storage::SqliteLog;
 
@@ -25,6 +25,7 @@ fn main() -> ExitCode {
         Some(Command::Serve(args)) => serve(args),
         Some(Command::Import(args)) => run_import(&args),
         Some(Command::Loadtest(args)) => run_loadtest(args),
+        Some(Command::Simulate(args)) => run_simulate(args),
     };
     match result {
         Ok(code) => code,
@@ -40,9 +41,16 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let _ = rlimit::increase_nofile_limit(u64::from(u32::MAX));
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async {
-        let app = wallboard::Application::build(&args, Arc::new(SystemClock)).await?;
+        anyhow::ensure!(args.sim_speed.is_finite() && args.sim_speed > 0.0, "--sim-speed must be a positive number");
+        let clock: Arc<dyn wallboard::clock::Clock> = if args.sim_speed == 1.0 {
+            Arc::new(SystemClock)
+        } else {
+            Arc::new(wallboard::clock::ScaledClock::new(SystemClock, args.sim_speed))
+        };
+        let app = wallboard::Application::build(&args, clock).await?;
         let c = app.credentials();
         println!("Wallboard is listening on {}", app.local_addr());
+        println!("  dashboard:      {}/", app.public_url());
         println!("  API base:       {}/v1/Workspaces", app.public_url());
         println!("  event callback: {}/webhooks/taskrouter", app.public_url());
         println!("  account sid:    {}", c.account_sid);
@@ -52,6 +60,13 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             println!("  auth token:     (as configured or stored in {})", args.data_dir.display());
         }
         println!("  events replayed from the log: {}", app.replayed());
+        if let Some(demo) = app.demo() {
+            println!("  simulated contact center \"{}\": workspace {}", demo.workspace_name, demo.workspace_sid);
+            for (sid, name) in &demo.workflows {
+                println!("    workflow {sid}  {name}");
+                println!("      {}/v1/Workspaces/{}/Workflows/{sid}/Statistics", app.public_url(), demo.workspace_sid);
+            }
+        }
         app.run_until_stopped(shutdown_signal()).await?;
         Ok(ExitCode::SUCCESS)
     })
@@ -77,6 +92,44 @@ async fn shutdown_signal() {
         () = term => {}
     }
     tracing::info!("shutting down");
+}
+
+fn run_simulate(args: SimulateArgs) -> anyhow::Result<ExitCode> {
+    use wallboard::ingest::simulator::{DriveOptions, SimConfig, drive, write_ndjson};
+    let config = match &args.sim_config {
+        Some(path) => SimConfig::load(path)?,
+        None => SimConfig::default(),
+    };
+    if let Some(out) = &args.out {
+        let end = chrono::Utc::now().timestamp_millis();
+        let start = end - i64::from(args.days) * 86_400_000;
+        let started = std::time::Instant::now();
+        let written = if out == "-" {
+            write_ndjson(std::io::stdout().lock(), &config, args.seed, start, end, &args.account_sid)?
+        } else {
+            let file = std::fs::File::create(out).with_context(|| format!("cannot create {out}"))?;
+            write_ndjson(file, &config, args.seed, start, end, &args.account_sid)?
+        };
+        eprintln!("wrote {written} events ({} days) in {:.1} s", args.days, started.elapsed().as_secs_f64());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let to = args.to.clone().context("--to or --out is required")?;
+    let auth_token = args.auth_token.clone().context("--auth-token is required with --to")?;
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    let report = runtime.block_on(drive(
+        DriveOptions {
+            base_url: to.trim_end_matches('/').to_owned(),
+            auth_token,
+            rate: args.rate,
+            duration: args.duration,
+            seed: args.seed,
+            concurrency: args.concurrency.max(1),
+            config,
+        },
+        Arc::new(SystemClock),
+    ))?;
+    print!("{report}");
+    Ok(if report.rejected == 0 { ExitCode::SUCCESS } else { ExitCode::from(3) })
 }
 
 fn run_loadtest(args: LoadtestArgs) -> anyhow::Result<ExitCode> {

@@ -41,6 +41,9 @@ pub trait EventLog: Send {
     /// Deletes the events before `before_ms`; returns how many.
     fn purge(&mut self, before_ms: i64) -> Result<u64, StorageError>;
 
+    /// Time of the newest stored event.
+    fn newest_ms(&self) -> Result<Option<i64>, StorageError>;
+
     /// Number of stored events.
     fn count(&self) -> Result<u64, StorageError>;
 

@@ -116,6 +116,10 @@ impl EventLog for SqliteLog {
         Ok(self.conn.execute("DELETE FROM events WHERE ts_ms < ?1", [before_ms])? as u64)
     }
 
+    fn newest_ms(&self) -> Result<Option<i64>, StorageError> {
+        Ok(self.conn.query_row("SELECT MAX(ts_ms) FROM events", [], |r| r.get::<_, Option<i64>>(0))?)
+    }
+
     fn count(&self) -> Result<u64, StorageError> {
         Ok(self.conn.query_row("SELECT COUNT(*) FROM events", [], |r| r.get::<_, i64>(0))? as u64)
     }

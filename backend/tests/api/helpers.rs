@@ -46,6 +46,9 @@ pub fn serve_args(data_dir: &Path) -> ServeArgs {
         // Tests authenticate like any remote client; loopback viewers have their own test.
         "--loopback-viewers",
         "false",
+        // Scripted events only; the simulator has its own tests.
+        "--source",
+        "events",
     ])
     .expect("valid arguments");
     cli.serve

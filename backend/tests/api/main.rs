@@ -8,6 +8,7 @@ mod errors;
 mod import;
 mod restart;
 mod schema;
+mod simulator;
 mod statistics;
 mod webhooks;
 mod ws;

@@ -308,6 +308,18 @@ pub async fn drive(opts: DriveOptions, clock: Arc<dyn Clock>) -> anyhow::Result<
             }
         }
     }
+    // Finish the last millisecond, so that what was sent is exactly the simulated stream
+    // up to `sim_end_ms` (several events often share a millisecond).
+    if opts.rate.is_some() && sent > 0 {
+        while queue.front().is_some_and(|e| e.ts_ms == last_sent_ms) {
+            let e = queue.pop_front().expect("checked above");
+            let shard = shard_of(&e, shards);
+            if senders[shard].send(e).await.is_err() {
+                break;
+            }
+            sent += 1;
+        }
+    }
     drop(senders);
 
     let mut total = WorkerStats::default();

@@ -1,0 +1,5 @@
+//! Where statistics come from. The local engine is fed by event callbacks and imports
+//! (`--source events`) or, in the embedded default, by the built-in contact center
+//! ([`simulated`], `--source simulator`), through the same ingest path.
+
+pub mod simulated;
