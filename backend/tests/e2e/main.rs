@@ -1,0 +1,312 @@
+//! End-to-end: the real server with the simulator, the built dashboard, headless Chromium.
+//!
+//! Needs `frontend/dist` (scripts/build-frontend.sh; scripts/test.sh builds it first) and
+//! Chromium with ChromeDriver (`/usr/bin/chromium`, `/usr/bin/chromedriver`; override with
+//! `CHROME_BIN` and `CHROMEDRIVER`). Screenshots go to `target/e2e/`.
+
+use std::net::TcpListener as StdListener;
+use std::path::{Path, PathBuf};
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Parser;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+use wallboard::Application;
+use wallboard::api::signature;
+use wallboard::clock::ManualClock;
+use wallboard::config::{Cli, ServeArgs};
+
+const TIMEOUT: Duration = Duration::from_secs(30);
+const ACCOUNT_SID: &str = "AC0123456789abcdef0123456789abcdef";
+const AUTH_TOKEN: &str = "e2e-auth-token-0123456789";
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn assets_dir() -> PathBuf {
+    let dir = repo_root().join("frontend/dist");
+    assert!(
+        dir.join("index.html").is_file(),
+        "the dashboard is not built: run scripts/build-frontend.sh (scripts/test.sh does) before the e2e tests"
+    );
+    dir
+}
+
+fn free_port() -> u16 {
+    StdListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+}
+
+fn args(data_dir: &Path, port: u16) -> ServeArgs {
+    let bind = format!("127.0.0.1:{port}");
+    let assets = assets_dir();
+    Cli::try_parse_from([
+        "wallboard",
+        "--bind",
+        &bind,
+        "--data-dir",
+        data_dir.to_str().expect("utf-8"),
+        "--account-sid",
+        ACCOUNT_SID,
+        "--auth-token",
+        AUTH_TOKEN,
+        "--assets-dir",
+        assets.to_str().expect("utf-8"),
+        "--sim-seed",
+        "11",
+        "--sim-history-hours",
+        "4",
+    ])
+    .expect("valid arguments")
+    .serve
+}
+
+struct Server {
+    base: String,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    demo: wallboard::source::simulated::DemoInfo,
+}
+
+async fn start(data_dir: &Path, port: u16, clock: Arc<ManualClock>) -> Server {
+    let app = tokio::time::timeout(TIMEOUT, Application::build(&args(data_dir, port), clock))
+        .await
+        .expect("build in time")
+        .expect("build");
+    let base = app.public_url().to_owned();
+    let demo = app.demo().expect("the simulator is the default source").clone();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(app.run_until_stopped(async {
+        let _ = stopped.await;
+    }));
+    Server { base, stop: Some(stop), task: Some(task), demo }
+}
+
+impl Server {
+    async fn stop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.task.take() {
+            tokio::time::timeout(TIMEOUT, t).await.expect("stops").expect("join").expect("clean stop");
+        }
+    }
+
+    async fn get(&self, path: &str) -> Value {
+        reqwest::Client::new()
+            .get(format!("{}{path}", self.base))
+            .basic_auth(ACCOUNT_SID, Some(AUTH_TOKEN))
+            .send()
+            .await
+            .expect("request")
+            .json()
+            .await
+            .expect("json")
+    }
+
+    /// Posts a signed `task.created` for a new pending task of `workflow`.
+    async fn new_task(&self, workflow: &str, n: u128, now: i64) {
+        let url = format!("{}/webhooks/taskrouter", self.base);
+        let pairs: Vec<(String, String)> = [
+            ("EventType", "task.created".to_owned()),
+            ("Sid", format!("EV{:032x}", 0xe2e0_0000 + n)),
+            ("WorkspaceSid", self.demo.workspace_sid.to_string()),
+            ("TimestampMs", now.to_string()),
+            ("TaskSid", format!("WT{:032x}", 0xe2e0_0000 + n)),
+            ("WorkflowSid", workflow.to_owned()),
+            ("TaskChannelUniqueName", "voice".to_owned()),
+            ("TaskPriority", "0".to_owned()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        let sig = signature::compute(AUTH_TOKEN, &url, &pairs);
+        let r = reqwest::Client::new().post(&url).header("X-Twilio-Signature", sig).form(&pairs).send().await.expect("post");
+        assert_eq!(r.status(), 204);
+    }
+}
+
+struct Driver {
+    process: Child,
+    _profile: tempfile::TempDir,
+    client: Client,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        // ChromeDriver leads its own process group: end Chromium with it, even when a
+        // failed assertion left the session open.
+        let _ = Command::new("kill").arg("-TERM").arg("--").arg(format!("-{}", self.process.id())).status();
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+async fn browser() -> Driver {
+    // reqwest and fantoccini both bring rustls; pick its provider once for the process.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let port = free_port();
+    let chromedriver = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+    let process = Command::new(&chromedriver)
+        .process_group(0)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {chromedriver}: {e} (scripts/setup.sh installs it)"));
+    let profile = tempfile::tempdir().expect("profile dir");
+    let chrome = std::env::var("CHROME_BIN").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": chrome,
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--disable-dev-shm-usage", "--window-size=1400,1000",
+                format!("--user-data-dir={}", profile.path().display()),
+            ],
+        }),
+    );
+    let url = format!("http://127.0.0.1:{port}");
+    let client = tokio::time::timeout(TIMEOUT, async {
+        loop {
+            match ClientBuilder::rustls().expect("TLS roots").capabilities(caps.clone()).connect(&url).await {
+                Ok(c) => return c,
+                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await, // chromedriver starting
+            }
+        }
+    })
+    .await
+    .expect("chromedriver answers");
+    Driver { process, _profile: profile, client }
+}
+
+/// Waits (bounded) until `check` returns Some.
+async fn until<T, F, Fut>(what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    tokio::time::timeout(TIMEOUT, async {
+        loop {
+            if let Some(v) = check().await {
+                return v;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("timed out waiting for {what}"))
+}
+
+async fn text_of(c: &Client, testid: &str) -> Option<String> {
+    let el = c.find(Locator::Css(&format!("[data-testid={testid}]"))).await.ok()?;
+    el.text().await.ok()
+}
+
+/// The first integer in a tile's text.
+fn number(text: &str) -> Option<u64> {
+    let digits: String = text.chars().skip_while(|c| !c.is_ascii_digit()).take_while(|c| c.is_ascii_digit() || *c == ',').filter(|c| *c != ',').collect();
+    digits.parse().ok()
+}
+
+async fn attr(c: &Client, css: &str, name: &str) -> Option<String> {
+    c.find(Locator::Css(css)).await.ok()?.attr(name).await.ok()?
+}
+
+async fn screenshot(c: &Client, name: &str) {
+    let dir = repo_root().join("target/e2e");
+    std::fs::create_dir_all(&dir).expect("screenshot dir");
+    let png = c.screenshot().await.expect("screenshot");
+    std::fs::write(dir.join(name), png).expect("write screenshot");
+}
+
+async fn console_errors(c: &Client) -> Vec<String> {
+    let v = c.execute("return (window.__wallboard && window.__wallboard.errors) || [];", vec![]).await.expect("script");
+    v.as_array().map(|a| a.iter().map(|e| e.to_string()).collect()).unwrap_or_default()
+}
+
+#[tokio::test]
+async fn dashboard_end_to_end() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let now = chrono::Utc::now().timestamp_millis();
+    let clock = Arc::new(ManualClock::new(now));
+    let port = free_port();
+    let mut server = start(dir.path(), port, clock.clone()).await;
+    let driver = browser().await;
+    let c = &driver.client;
+
+    // Overview: every workflow as a card.
+    c.goto(&format!("{}/", server.base)).await.expect("open the dashboard");
+    let cards = until("three workflow cards", || async {
+        let cards = c.find_all(Locator::Css("[data-testid=workflow-card]")).await.ok()?;
+        (cards.len() == 3).then_some(cards)
+    })
+    .await;
+    let first_ms = c.execute("return window.__wallboard && window.__wallboard.firstDataMs;", vec![]).await.expect("script");
+    println!("first numbers on screen after {first_ms} ms (from navigation start)");
+    let mut names = Vec::new();
+    for card in &cards {
+        names.push(card.text().await.expect("text"));
+    }
+    for wf in ["Sales", "Support", "Billing"] {
+        assert!(names.iter().any(|t| t.contains(wf)), "{wf} card in {names:?}");
+    }
+    screenshot(c, "overview.png").await;
+
+    // Workflow page: same numbers as the REST API.
+    let (sales, _) = server.demo.workflows.iter().find(|(_, n)| n == "Sales").expect("Sales").clone();
+    let sales = sales.to_string();
+    let card = c.find(Locator::Css(&format!("[data-testid=workflow-card][data-workflow-sid='{sales}']"))).await.expect("Sales card");
+    card.find(Locator::Css("a")).await.expect("the card links to its workflow").click().await.expect("open Sales");
+    let rt_path = format!("/v1/Workspaces/{}/Workflows/{sales}/RealTimeStatistics", server.demo.workspace_sid);
+    let rest = server.get(&rt_path).await;
+    for (tile, key) in [
+        ("tile-total", "total_tasks"),
+        ("tile-pending", "pending"),
+        ("tile-reserved", "reserved"),
+        ("tile-assigned", "assigned"),
+        ("tile-wrapping", "wrapping"),
+    ] {
+        let want = if key == "total_tasks" { rest[key].as_u64() } else { rest["tasks_by_status"][key].as_u64() };
+        until(&format!("{tile} = {want:?}"), || async { (text_of(c, tile).await.and_then(|t| number(&t)) == want).then_some(()) }).await;
+    }
+    for chart in ["chart-task-outcomes", "chart-reservation-outcomes", "chart-waits", "chart-sla", "chart-trend"] {
+        until(&format!("{chart} drawn"), || async {
+            (attr(c, &format!("[data-testid={chart}]"), "data-drawn").await.as_deref() == Some("1")).then_some(())
+        })
+        .await;
+    }
+    until("badge live", || async { (attr(c, "[data-testid=connection-badge]", "data-state").await.as_deref() == Some("live")).then_some(()) }).await;
+    screenshot(c, "workflow.png").await;
+
+    // A new event changes the tiles without a reload.
+    let pending = rest["tasks_by_status"]["pending"].as_u64().expect("pending");
+    server.new_task(&sales, 1, now).await;
+    until("pending + 1", || async { (text_of(c, "tile-pending").await.and_then(|t| number(&t)) == Some(pending + 1)).then_some(()) }).await;
+
+    // Drop the server: reconnecting; restore it on the same port: live again.
+    server.stop().await;
+    until("badge reconnecting", || async {
+        let s = attr(c, "[data-testid=connection-badge]", "data-state").await?;
+        (s == "reconnecting" || s == "stale").then_some(())
+    })
+    .await;
+    screenshot(c, "reconnecting.png").await;
+    let mut server = start(dir.path(), port, clock.clone()).await;
+    let restarted = std::time::Instant::now();
+    until("badge live again", || async { (attr(c, "[data-testid=connection-badge]", "data-state").await.as_deref() == Some("live")).then_some(()) }).await;
+    println!("live again {:?} after the server came back", restarted.elapsed());
+    until("numbers after reconnect", || async { (text_of(c, "tile-pending").await.and_then(|t| number(&t)) == Some(pending + 1)).then_some(()) }).await;
+
+    let errors = console_errors(c).await;
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+    driver.client.clone().close().await.expect("close the browser");
+    server.stop().await;
+}

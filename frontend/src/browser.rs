@@ -1,0 +1,213 @@
+//! The few browser facts the app needs: clocks, randomness, the URL, time zones, the build id.
+//!
+//! Everything reaches the page through these functions, so the rest of the code takes plain
+//! values (the model gets "now" and "random" as arguments).
+
+use js_sys::{Array, Date, Function, Object, Reflect};
+use wasm_bindgen::{JsCast, JsValue};
+
+/// Wall clock, milliseconds since the epoch.
+pub fn now_ms() -> f64 {
+    Date::now()
+}
+
+thread_local! {
+    /// How far this browser's clock is ahead of the server's (see `model::age`).
+    static CLOCK_SKEW_MS: std::cell::Cell<f64> = const { std::cell::Cell::new(0.0) };
+}
+
+/// Notes the server's `Date` header of a response that just arrived.
+pub fn note_server_date(header: &str) {
+    if let Some(date) = crate::model::age::parse_http_date(header) {
+        CLOCK_SKEW_MS.set(crate::model::age::clock_skew(date, now_ms()));
+    }
+}
+
+/// The last measured clock skew (0 when the clocks agree).
+pub fn clock_skew_ms() -> f64 {
+    CLOCK_SKEW_MS.get()
+}
+
+/// A number in `[0, 1)` for the reconnect jitter.
+pub fn random() -> f64 {
+    js_sys::Math::random()
+}
+
+/// `performance.now()`: milliseconds since the page started loading.
+pub fn performance_now() -> f64 {
+    web_sys::window().and_then(|w| w.performance()).map_or(0.0, |p| p.now())
+}
+
+/// The query string of the page, `?…` or empty.
+pub fn location_search() -> String {
+    web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default()
+}
+
+/// Writes `query` into the address bar; `push` adds a history entry (a new page), otherwise
+/// the current entry is replaced (a setting changed).
+pub fn set_location_query(query: &str, push: bool) {
+    let Some(window) = web_sys::window() else { return };
+    let path = window.location().pathname().unwrap_or_else(|_| "/".to_owned());
+    let url = if query.is_empty() { path } else { format!("{path}?{query}") };
+    let Ok(history) = window.history() else { return };
+    let _ = if push {
+        history.push_state_with_url(&JsValue::NULL, "", Some(&url))
+    } else {
+        history.replace_state_with_url(&JsValue::NULL, "", Some(&url))
+    };
+}
+
+/// The WebSocket URL on this page's origin.
+pub fn websocket_url() -> Option<String> {
+    let location = web_sys::window()?.location();
+    let scheme = if location.protocol().ok()? == "https:" { "wss" } else { "ws" };
+    Some(format!("{scheme}://{}/ws", location.host().ok()?))
+}
+
+/// The build id the page was built with (`<meta name="wallboard-build">`).
+pub fn page_build_id() -> Option<String> {
+    let document = web_sys::window()?.document()?;
+    let meta = document.query_selector("meta[name='wallboard-build']").ok()??;
+    meta.get_attribute("content").filter(|s| !s.is_empty())
+}
+
+/// Reloads the page (a new build is being served).
+pub fn reload() {
+    if let Some(window) = web_sys::window() {
+        let _ = window.location().reload();
+    }
+}
+
+/// Sets `<html data-theme>`.
+pub fn set_document_theme(key: &str) {
+    let root = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element());
+    if let Some(root) = root {
+        let _ = root.set_attribute("data-theme", key);
+    }
+}
+
+/// `window.__wallboard`, the hook of the end-to-end tests: `index.html` creates it with
+/// `firstDataMs: null` and `errors: []` (filled from `console.error` and uncaught errors);
+/// the app adds `buildId`, or creates the object when the page lacks the script.
+pub fn install_test_hook() {
+    let Some(window) = web_sys::window() else { return };
+    let hook = match Reflect::get(&window, &"__wallboard".into()) {
+        Ok(hook) if hook.is_object() => hook,
+        _ => {
+            let hook: JsValue = Object::new().into();
+            let _ = Reflect::set(&hook, &"firstDataMs".into(), &JsValue::NULL);
+            let _ = Reflect::set(&hook, &"errors".into(), &Array::new());
+            let _ = Reflect::set(&window, &"__wallboard".into(), &hook);
+            hook
+        }
+    };
+    if let Some(id) = page_build_id() {
+        let _ = Reflect::set(&hook, &"buildId".into(), &id.into());
+    }
+}
+
+/// Records in `window.__wallboard.firstDataMs` when the first numbers were on screen.
+pub fn mark_first_data() {
+    let Some(window) = web_sys::window() else { return };
+    let Ok(hook) = Reflect::get(&window, &"__wallboard".into()) else { return };
+    if hook.is_object() && Reflect::get(&hook, &"firstDataMs".into()).is_ok_and(|v| v.is_null()) {
+        let _ = Reflect::set(&hook, &"firstDataMs".into(), &performance_now().into());
+    }
+}
+
+fn intl() -> Option<JsValue> {
+    Reflect::get(&js_sys::global(), &"Intl".into()).ok().filter(JsValue::is_object)
+}
+
+/// A `Intl.DateTimeFormat` for `zone` printing every field as numbers, 24-hour; None when the
+/// browser does not know the zone (the constructor throws, which must not abort the app).
+fn zone_format(zone: &str) -> Option<js_sys::Intl::DateTimeFormat> {
+    let constructor: Function = Reflect::get(&intl()?, &"DateTimeFormat".into()).ok()?.dyn_into().ok()?;
+    let options = Object::new();
+    for (key, value) in [
+        ("timeZone", zone),
+        ("hourCycle", "h23"),
+        ("year", "numeric"),
+        ("month", "numeric"),
+        ("day", "numeric"),
+        ("hour", "numeric"),
+        ("minute", "numeric"),
+        ("second", "numeric"),
+    ] {
+        Reflect::set(&options, &key.into(), &value.into()).ok()?;
+    }
+    let args = Array::of2(&"en-US".into(), &options);
+    Reflect::construct(&constructor, &args).ok().map(JsCast::unchecked_into)
+}
+
+/// Whether the browser knows the IANA zone `zone`.
+pub fn is_known_zone(zone: &str) -> bool {
+    zone_format(zone).is_some()
+}
+
+/// The UTC offset in minutes (east positive) of `zone` (None: the browser's zone) at the
+/// UTC instant `utc_ms`. An unknown zone counts as the browser's.
+pub fn zone_offset_minutes(zone: Option<&str>, utc_ms: i64) -> i32 {
+    let date = Date::new(&JsValue::from_f64(utc_ms as f64));
+    let local = || -(date.get_timezone_offset().round() as i32);
+    let Some(format) = zone.and_then(zone_format) else { return local() };
+    let parts = format.format_to_parts(&date);
+    let mut fields = [0i32; 6];
+    for part in parts.iter() {
+        let kind = Reflect::get(&part, &"type".into()).ok().and_then(|v| v.as_string()).unwrap_or_default();
+        let value = Reflect::get(&part, &"value".into()).ok().and_then(|v| v.as_string()).unwrap_or_default();
+        let slot = match kind.as_str() {
+            "year" => 0,
+            "month" => 1,
+            "day" => 2,
+            "hour" => 3,
+            "minute" => 4,
+            "second" => 5,
+            _ => continue,
+        };
+        fields[slot] = value.parse().unwrap_or(0);
+    }
+    let [y, mo, d, h, mi, s] = fields;
+    let as_utc = chrono::NaiveDate::from_ymd_opt(y, mo.max(1) as u32, d.max(1) as u32)
+        .and_then(|day| day.and_hms_opt((h % 24) as u32, mi as u32, s as u32))
+        .map(|t| t.and_utc().timestamp_millis());
+    match as_utc {
+        Some(wall) => ((wall - utc_ms.div_euclid(1000) * 1000) as f64 / 60_000.0).round() as i32,
+        None => local(),
+    }
+}
+
+/// The browser's own IANA zone (`Europe/Berlin`), when it says.
+pub fn browser_zone() -> Option<String> {
+    let format = js_sys::Intl::DateTimeFormat::new(&Array::new(), &Object::new());
+    Reflect::get(&format.resolved_options(), &"timeZone".into()).ok()?.as_string()
+}
+
+/// Every IANA zone the browser knows, for the zone picker.
+pub fn known_zones() -> Vec<String> {
+    let Some(intl) = intl() else { return Vec::new() };
+    let Some(list) = Reflect::get(&intl, &"supportedValuesOf".into()).ok().and_then(|f| f.dyn_into::<Function>().ok())
+    else {
+        return Vec::new();
+    };
+    list.call1(&intl, &"timeZone".into())
+        .ok()
+        .and_then(|a| a.dyn_into::<Array>().ok())
+        .map(|a| a.iter().filter_map(|v| v.as_string()).collect())
+        .unwrap_or_default()
+}
+
+/// The device pixel ratio (charts draw at full resolution on HiDPI screens).
+pub fn device_pixel_ratio() -> f64 {
+    web_sys::window().map_or(1.0, |w| w.device_pixel_ratio()).clamp(1.0, 4.0)
+}
+
+/// The value of a CSS custom property on `<html>` (its computed value, trimmed).
+pub fn css_variable(name: &str) -> Option<String> {
+    let window = web_sys::window()?;
+    let root = window.document()?.document_element()?;
+    let style = window.get_computed_style(&root).ok()??;
+    let value = style.get_property_value(name).ok()?;
+    let value = value.trim();
+    (!value.is_empty()).then(|| value.to_owned())
+}

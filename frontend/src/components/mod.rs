@@ -1,0 +1,48 @@
+//! The components, one per file.
+
+mod chart_canvas;
+mod connection_badge;
+mod cumulative_controls;
+mod cumulative_panel;
+mod header;
+mod legend;
+mod level_settings;
+mod notice;
+mod overview;
+mod realtime_tiles;
+mod sla_table;
+mod theme_switch;
+mod tile;
+mod trend_panel;
+mod workflow_card;
+mod workflow_page;
+
+pub use chart_canvas::{ChartCanvas, painter};
+pub use connection_badge::ConnectionBadge;
+pub use cumulative_controls::CumulativeControls;
+pub use cumulative_panel::CumulativePanel;
+pub use header::Header;
+pub use legend::Legend;
+pub use level_settings::LevelSettings;
+pub use notice::Notice;
+pub use overview::Overview;
+pub use realtime_tiles::RealtimeTiles;
+pub use sla_table::SlaTable;
+pub use theme_switch::ThemeSwitch;
+pub use tile::Tile;
+pub use trend_panel::TrendPanel;
+pub use workflow_card::WorkflowCard;
+pub use workflow_page::WorkflowPage;
+
+use crate::model::view::ViewState;
+
+/// The `href` of a view: real links, so they can be opened in a new tab or copied.
+pub fn href(view: &ViewState) -> String {
+    let query = view.to_query();
+    if query.is_empty() { "?".to_owned() } else { format!("?{query}") }
+}
+
+/// Whether a click should be left to the browser (new tab, new window, download).
+pub fn is_modified_click(ev: &leptos::ev::MouseEvent) -> bool {
+    ev.ctrl_key() || ev.meta_key() || ev.shift_key() || ev.alt_key() || ev.button() != 0
+}

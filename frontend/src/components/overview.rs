@@ -1,0 +1,58 @@
+//! The overview: every workflow of the workspace as a card.
+
+use leptos::prelude::*;
+
+use super::{Notice, WorkflowCard};
+use crate::model::subscriptions::OVERVIEW_MINUTES;
+use crate::state::{Remote, WorkflowInfo, use_state};
+
+#[component]
+pub fn Overview() -> impl IntoView {
+    let state = use_state();
+    let workflows = Memo::new(move |_| {
+        state.directory.with(|d| match d {
+            Remote::Ready(d) => d.workflows.clone(),
+            _ => Vec::<WorkflowInfo>::new(),
+        })
+    });
+    let notice = move || {
+        state.directory.with(|d| match d {
+            Remote::Loading => Some(view! { <Notice title="Loading workflows…"/> }),
+            Remote::Failed(e) => Some(view! { <Notice title="The workflows cannot be listed" detail=e.clone()/> }),
+            Remote::Ready(d) if d.workspace.is_none() => Some(view! {
+                <Notice
+                    title="No data yet"
+                    detail="Workflows appear here as soon as the first TaskRouter events arrive."
+                />
+            }),
+            Remote::Ready(d) if d.workflows.is_empty() => {
+                Some(view! { <Notice title="This workspace has no workflows yet"/> })
+            }
+            Remote::Ready(_) => None,
+        })
+    };
+    let threshold = move || state.view.with(|v| v.headline_threshold());
+    view! {
+        <section class="overview">
+            <div class="page-head">
+                <h1>"Workflows"</h1>
+                <p class="page-sub">
+                    {move || {
+                        format!(
+                            "Live tasks now · service level of the last {OVERVIEW_MINUTES} min at {} s",
+                            threshold(),
+                        )
+                    }}
+                </p>
+            </div>
+            {notice}
+            // The list changes only when a workflow appears (the memo keeps it otherwise), so
+            // the cards are simply rebuilt then: no keyed diffing needed.
+            <div class="card-grid">
+                {move || {
+                    workflows.get().into_iter().map(|w| view! { <WorkflowCard workflow=w/> }).collect_view()
+                }}
+            </div>
+        </section>
+    }
+}

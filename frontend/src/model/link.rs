@@ -1,0 +1,317 @@
+//! The WebSocket connection's state machine: connecting, live, reconnecting, stale.
+//!
+//! It owns no socket and no timer: the WebSocket client feeds it what happened (`opened`,
+//! `heard`, `closed`) with the time, asks it what to do on each tick, and shows its
+//! [`Badge`]. The random source of the jitter is passed in, so all of it is testable.
+
+/// Exponential backoff with jitter ("equal jitter": half fixed, half random), so a server
+/// restart does not see every wall reconnect in the same millisecond.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Backoff {
+    pub base_ms: f64,
+    pub cap_ms: f64,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Self { base_ms: 500.0, cap_ms: 30_000.0 }
+    }
+}
+
+impl Backoff {
+    /// The delay before retry number `attempt` (0-based), `random` in `[0, 1)`.
+    pub fn delay_ms(&self, attempt: u32, random: f64) -> f64 {
+        let ceiling = (self.base_ms * 2f64.powi(attempt.min(30) as i32)).min(self.cap_ms);
+        ceiling / 2.0 + ceiling / 2.0 * random.clamp(0.0, 1.0)
+    }
+}
+
+/// Ping when the server has been silent this long (a pong proves the numbers are current:
+/// the server pushes every change, so silence means "no change", if the socket is alive).
+pub const PING_EVERY_MS: f64 = 5_000.0;
+/// Show "stale" when nothing was heard for this long on an open socket.
+pub const STALE_AFTER_MS: f64 = 12_000.0;
+/// Give up on an open socket whose ping stays unanswered this long. Counted from the
+/// ping, not from the last frame: a background tab whose timers the browser slows down
+/// pings late, and must not take that for a dead server.
+pub const PONG_TIMEOUT_MS: f64 = 15_000.0;
+/// Give up on a connection attempt that neither opens nor fails in this time.
+pub const CONNECT_TIMEOUT_MS: f64 = 10_000.0;
+
+/// Where the connection is.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Phase {
+    /// A socket is being opened.
+    Connecting { since_ms: f64 },
+    /// The socket is open.
+    Open,
+    /// The socket closed; the next attempt is due at `retry_at_ms`.
+    Waiting { retry_at_ms: f64 },
+}
+
+/// What the client should do now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Nothing,
+    /// Send `{"type":"ping"}`.
+    Ping,
+    /// Close the socket: it is dead or never opened (then [`Link::closed`] follows).
+    Drop,
+}
+
+/// The badge's state, also its `data-state`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BadgeState {
+    /// First connection, nothing shown yet.
+    Connecting,
+    Live,
+    Reconnecting,
+    /// Connected, but the numbers may be old: silence on the socket, or the server says its
+    /// source is failing.
+    Stale,
+}
+
+impl BadgeState {
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Connecting => "connecting",
+            Self::Live => "live",
+            Self::Reconnecting => "reconnecting",
+            Self::Stale => "stale",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Connecting => "Connecting",
+            Self::Live => "Live",
+            Self::Reconnecting => "Reconnecting",
+            Self::Stale => "Stale",
+        }
+    }
+}
+
+/// What the badge shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Badge {
+    pub state: BadgeState,
+    /// Seconds since the server was last heard from, when it ever was.
+    pub heard_secs_ago: Option<u64>,
+    /// Seconds until the next attempt, while waiting.
+    pub retry_in_secs: Option<u64>,
+}
+
+/// The state machine.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Link {
+    phase: Phase,
+    /// Failed attempts since the server was last heard from.
+    attempt: u32,
+    ever_open: bool,
+    last_heard_ms: Option<f64>,
+    /// A ping sent since the last frame, waiting for its pong.
+    ping_sent_ms: Option<f64>,
+    opened_ms: f64,
+    backoff: Backoff,
+}
+
+impl Link {
+    /// A link whose first connection attempt starts at `now_ms`.
+    pub fn new(backoff: Backoff, now_ms: f64) -> Self {
+        Self {
+            phase: Phase::Connecting { since_ms: now_ms },
+            attempt: 0,
+            ever_open: false,
+            last_heard_ms: None,
+            ping_sent_ms: None,
+            opened_ms: now_ms,
+            backoff,
+        }
+    }
+
+    pub fn phase(&self) -> Phase {
+        self.phase
+    }
+
+    /// A new attempt starts.
+    pub fn connecting(&mut self, now_ms: f64) {
+        self.phase = Phase::Connecting { since_ms: now_ms };
+    }
+
+    /// The socket opened; true when this is a reconnection (resubscribe, check the build).
+    pub fn opened(&mut self, now_ms: f64) -> bool {
+        self.phase = Phase::Open;
+        self.ping_sent_ms = None;
+        self.opened_ms = now_ms;
+        let again = self.ever_open;
+        self.ever_open = true;
+        again
+    }
+
+    /// A frame arrived: the server is alive, the backoff starts over.
+    pub fn heard(&mut self, now_ms: f64) {
+        self.last_heard_ms = Some(now_ms);
+        self.ping_sent_ms = None;
+        self.attempt = 0;
+    }
+
+    /// The socket closed or failed; returns the delay before the next attempt. A second
+    /// close for the same failure (`error` then `close`) does not push the retry further.
+    pub fn closed(&mut self, now_ms: f64, random: &mut dyn FnMut() -> f64) -> f64 {
+        if let Phase::Waiting { retry_at_ms } = self.phase {
+            return (retry_at_ms - now_ms).max(0.0);
+        }
+        let delay = self.backoff.delay_ms(self.attempt, random());
+        self.attempt = self.attempt.saturating_add(1);
+        self.phase = Phase::Waiting { retry_at_ms: now_ms + delay };
+        delay
+    }
+
+    /// Called every second or so.
+    pub fn tick(&mut self, now_ms: f64) -> Action {
+        match self.phase {
+            Phase::Connecting { since_ms } if now_ms - since_ms >= CONNECT_TIMEOUT_MS => Action::Drop,
+            Phase::Open => match self.ping_sent_ms {
+                Some(sent) if now_ms - sent >= PONG_TIMEOUT_MS => Action::Drop,
+                None if self.silence_ms(now_ms) >= PING_EVERY_MS => {
+                    self.ping_sent_ms = Some(now_ms);
+                    Action::Ping
+                }
+                _ => Action::Nothing,
+            },
+            _ => Action::Nothing,
+        }
+    }
+
+    /// How long the open socket has been silent: since the last frame, or since it opened
+    /// when it has delivered none yet.
+    fn silence_ms(&self, now_ms: f64) -> f64 {
+        now_ms - self.last_heard_ms.unwrap_or(f64::NEG_INFINITY).max(self.opened_ms)
+    }
+
+    /// The badge at `now_ms`; `server_stale` when a shown snapshot is marked stale.
+    pub fn badge(&self, now_ms: f64, server_stale: bool) -> Badge {
+        let heard_secs_ago = self.last_heard_ms.map(|t| ((now_ms - t).max(0.0) / 1000.0).floor() as u64);
+        let (state, retry_in_secs) = match self.phase {
+            Phase::Connecting { .. } if !self.ever_open => (BadgeState::Connecting, None),
+            Phase::Connecting { .. } => (BadgeState::Reconnecting, None),
+            Phase::Waiting { retry_at_ms } => {
+                let secs = ((retry_at_ms - now_ms).max(0.0) / 1000.0).ceil() as u64;
+                (if self.ever_open { BadgeState::Reconnecting } else { BadgeState::Connecting }, Some(secs))
+            }
+            Phase::Open => {
+                let silent = self.silence_ms(now_ms) >= STALE_AFTER_MS;
+                (if server_stale || silent { BadgeState::Stale } else { BadgeState::Live }, None)
+            }
+        };
+        Badge { state, heard_secs_ago, retry_in_secs }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixed(r: f64) -> impl FnMut() -> f64 {
+        move || r
+    }
+
+    #[test]
+    fn backoff_grows_to_its_cap_with_jitter() {
+        let b = Backoff::default();
+        assert_eq!(b.delay_ms(0, 0.0), 250.0);
+        assert_eq!(b.delay_ms(0, 1.0), 500.0);
+        assert_eq!(b.delay_ms(3, 0.5), 3000.0);
+        assert_eq!(b.delay_ms(10, 0.0), 15_000.0);
+        assert_eq!(b.delay_ms(10, 1.0), 30_000.0);
+        assert_eq!(b.delay_ms(u32::MAX, 1.0), 30_000.0);
+        assert_eq!(b.delay_ms(1, 7.0), 1000.0, "random is clamped");
+    }
+
+    #[test]
+    fn first_connection_then_live() {
+        let mut l = Link::new(Backoff::default(), 0.0);
+        assert_eq!(l.badge(0.0, false).state, BadgeState::Connecting);
+        assert!(!l.opened(100.0));
+        assert_eq!(l.badge(100.0, false).state, BadgeState::Live);
+        l.heard(150.0);
+        let b = l.badge(2_200.0, false);
+        assert_eq!((b.state, b.heard_secs_ago), (BadgeState::Live, Some(2)));
+    }
+
+    #[test]
+    fn drop_reconnect_and_backoff_reset() {
+        let mut l = Link::new(Backoff::default(), 0.0);
+        l.opened(0.0);
+        l.heard(0.0);
+        let mut random = fixed(0.0);
+        assert_eq!(l.closed(1_000.0, &mut random), 250.0);
+        assert_eq!(l.closed(1_010.0, &mut random), 240.0, "error then close: same retry");
+        let b = l.badge(1_000.0, false);
+        assert_eq!((b.state, b.retry_in_secs, b.heard_secs_ago), (BadgeState::Reconnecting, Some(1), Some(1)));
+        l.connecting(1_250.0);
+        assert_eq!(l.badge(1_250.0, false).state, BadgeState::Reconnecting);
+        assert_eq!(l.closed(1_300.0, &mut random), 500.0, "second failure waits longer");
+        l.connecting(1_800.0);
+        assert_eq!(l.closed(1_900.0, &mut random), 1_000.0);
+        l.connecting(2_900.0);
+        assert!(l.opened(3_000.0), "a reconnection");
+        assert_eq!(l.badge(3_000.0, false).state, BadgeState::Live);
+        l.heard(3_100.0);
+        assert_eq!(l.closed(4_000.0, &mut random), 250.0, "hearing the server resets the backoff");
+    }
+
+    #[test]
+    fn jitter_comes_from_the_injected_source() {
+        let mut l = Link::new(Backoff::default(), 0.0);
+        let mut values = [0.25, 0.75].into_iter();
+        let mut random = move || values.next().unwrap_or(0.0);
+        assert_eq!(l.closed(0.0, &mut random), 312.5);
+        l.connecting(400.0);
+        assert_eq!(l.closed(500.0, &mut random), 875.0);
+    }
+
+    #[test]
+    fn pings_on_silence_and_drops_dead_sockets() {
+        let mut l = Link::new(Backoff::default(), 0.0);
+        l.opened(0.0);
+        assert_eq!(l.tick(PING_EVERY_MS - 1.0), Action::Nothing);
+        assert_eq!(l.tick(PING_EVERY_MS), Action::Ping);
+        assert_eq!(l.tick(PING_EVERY_MS + 1000.0), Action::Nothing, "one ping at a time");
+        // The pong: silence starts over.
+        l.heard(6_000.0);
+        assert_eq!(l.tick(6_000.0 + PING_EVERY_MS - 1.0), Action::Nothing);
+        assert_eq!(l.tick(6_000.0 + PING_EVERY_MS), Action::Ping);
+        assert_eq!(l.badge(6_000.0 + STALE_AFTER_MS - 1.0, false).state, BadgeState::Live);
+        assert_eq!(l.badge(6_000.0 + STALE_AFTER_MS, false).state, BadgeState::Stale, "silence");
+        assert_eq!(l.tick(6_000.0 + PING_EVERY_MS + PONG_TIMEOUT_MS - 1.0), Action::Nothing);
+        assert_eq!(l.tick(6_000.0 + PING_EVERY_MS + PONG_TIMEOUT_MS), Action::Drop, "unanswered ping");
+    }
+
+    #[test]
+    fn late_ticks_of_a_background_tab_ping_before_giving_up() {
+        let mut l = Link::new(Backoff::default(), 0.0);
+        l.opened(0.0);
+        l.heard(0.0);
+        // The browser ran no timer for a minute: the first tick pings, it does not drop.
+        assert_eq!(l.tick(60_000.0), Action::Ping);
+        l.heard(60_010.0);
+        assert_eq!(l.tick(120_000.0), Action::Ping);
+        assert_eq!(l.tick(180_000.0), Action::Drop, "that ping got no answer in a minute");
+    }
+
+    #[test]
+    fn server_side_staleness_and_connect_timeout() {
+        let mut l = Link::new(Backoff::default(), 0.0);
+        assert_eq!(l.tick(9_000.0), Action::Nothing);
+        assert_eq!(l.tick(10_000.0), Action::Drop);
+        let mut random = fixed(0.5);
+        l.closed(10_000.0, &mut random);
+        assert_eq!(l.badge(10_000.0, false).state, BadgeState::Connecting, "never connected yet");
+        l.connecting(11_000.0);
+        l.opened(11_100.0);
+        l.heard(11_200.0);
+        assert_eq!(l.badge(11_300.0, true).state, BadgeState::Stale);
+        assert_eq!(l.badge(11_300.0, false).state, BadgeState::Live);
+    }
+}

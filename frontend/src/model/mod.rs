@@ -1,0 +1,15 @@
+//! The dashboard's logic as plain Rust types: no signals, no DOM, no clock of their own.
+//!
+//! Everything here is tested natively with `cargo test -p wallboard-frontend`; the components
+//! only wire these types to signals and the browser.
+
+pub mod age;
+pub mod format;
+pub mod frame;
+pub mod levels;
+pub mod link;
+pub mod sla;
+pub mod snapshots;
+pub mod subscriptions;
+pub mod trend;
+pub mod view;

@@ -1,0 +1,175 @@
+//! A bounded ring buffer of the last hour of realtime numbers, for the trend chart.
+//!
+//! The server pushes on change only, so samples are irregular: the chart holds each value
+//! until the next sample (a step line) and extends the last one to "now".
+
+use std::collections::VecDeque;
+
+use wallboard_shared::resources::RealTimeStats;
+
+/// How far back the trend reaches.
+pub const SPAN_MS: i64 = 60 * 60 * 1000;
+/// Samples closer together than this replace each other (at most one per second).
+pub const RESOLUTION_MS: i64 = 1000;
+/// Hard bound on memory, whatever the clock does.
+pub const CAPACITY: usize = 3600;
+
+/// The realtime numbers at one moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sample {
+    pub at_ms: i64,
+    pub total: u64,
+    pub pending: u64,
+    pub assigned: u64,
+    pub longest_wait: u64,
+}
+
+impl Sample {
+    pub fn from_stats(at_ms: i64, stats: &RealTimeStats) -> Self {
+        Self {
+            at_ms,
+            total: stats.total_tasks,
+            pending: stats.tasks_by_status.pending,
+            assigned: stats.tasks_by_status.assigned,
+            longest_wait: stats.longest_task_waiting_age,
+        }
+    }
+}
+
+/// The buffer; samples are kept in time order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Trend {
+    samples: VecDeque<Sample>,
+    span_ms: i64,
+    capacity: usize,
+}
+
+impl Default for Trend {
+    fn default() -> Self {
+        Self::new(SPAN_MS, CAPACITY)
+    }
+}
+
+impl Trend {
+    pub fn new(span_ms: i64, capacity: usize) -> Self {
+        Self { samples: VecDeque::with_capacity(capacity.min(1024)), span_ms, capacity: capacity.max(1) }
+    }
+
+    /// Adds a sample. One that is not after the last is merged into it (same second) or
+    /// dropped (older: the clock went back); old samples beyond the span fall out, and the
+    /// oldest goes when the buffer is full.
+    pub fn push(&mut self, sample: Sample) {
+        if let Some(last) = self.samples.back_mut() {
+            if sample.at_ms < last.at_ms {
+                return;
+            }
+            if sample.at_ms - last.at_ms < RESOLUTION_MS {
+                *last = Sample { at_ms: last.at_ms, ..sample };
+                return;
+            }
+        }
+        if self.samples.len() == self.capacity {
+            self.samples.pop_front();
+        }
+        self.samples.push_back(sample);
+        self.expire(sample.at_ms);
+    }
+
+    /// Drops samples older than the span before `now_ms`, keeping the newest of them so the
+    /// step line still starts at the left edge.
+    pub fn expire(&mut self, now_ms: i64) {
+        let cutoff = now_ms - self.span_ms;
+        while self.samples.len() > 1 && self.samples.get(1).is_some_and(|s| s.at_ms <= cutoff) {
+            self.samples.pop_front();
+        }
+    }
+
+    pub fn clear(&mut self) {
+        self.samples.clear();
+    }
+
+    pub fn len(&self) -> usize {
+        self.samples.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.samples.is_empty()
+    }
+
+    pub fn span_ms(&self) -> i64 {
+        self.span_ms
+    }
+
+    pub fn samples(&self) -> impl Iterator<Item = &Sample> {
+        self.samples.iter()
+    }
+
+    pub fn last(&self) -> Option<&Sample> {
+        self.samples.back()
+    }
+
+    /// The largest count (total, pending or assigned) in the buffer, for the y axis.
+    pub fn max_count(&self) -> u64 {
+        self.samples.iter().map(|s| s.total.max(s.pending).max(s.assigned)).max().unwrap_or(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(at_ms: i64, total: u64) -> Sample {
+        Sample { at_ms, total, pending: total / 2, assigned: 0, longest_wait: 0 }
+    }
+
+    #[test]
+    fn keeps_an_hour() {
+        let mut t = Trend::default();
+        for i in 0..7200 {
+            t.push(s(i * 1000, i as u64));
+        }
+        assert!(t.len() <= CAPACITY);
+        let first = t.samples().next().expect("not empty").at_ms;
+        assert!(first >= 7199 * 1000 - SPAN_MS, "first {first}");
+        assert_eq!(t.last().map(|x| x.total), Some(7199));
+    }
+
+    #[test]
+    fn the_newest_sample_before_the_window_is_kept_for_the_left_edge() {
+        let mut t = Trend::new(10_000, 100);
+        t.push(s(0, 1));
+        t.push(s(30_000, 2));
+        let v: Vec<_> = t.samples().map(|x| x.total).collect();
+        assert_eq!(v, [1, 2], "0 still tells what the value was at 20 s");
+        t.push(s(45_000, 3));
+        let v: Vec<_> = t.samples().map(|x| x.total).collect();
+        assert_eq!(v, [2, 3]);
+    }
+
+    #[test]
+    fn same_second_merges_and_going_back_is_dropped() {
+        let mut t = Trend::default();
+        t.push(s(10_000, 1));
+        t.push(s(10_400, 2));
+        assert_eq!(t.len(), 1);
+        assert_eq!(t.last().map(|x| (x.at_ms, x.total)), Some((10_000, 2)));
+        t.push(s(9_000, 9));
+        assert_eq!(t.last().map(|x| x.total), Some(2));
+        t.push(s(11_000, 3));
+        assert_eq!(t.len(), 2);
+    }
+
+    #[test]
+    fn capacity_bounds_memory() {
+        let mut t = Trend::new(i64::MAX / 4, 5);
+        for i in 0..50 {
+            t.push(s(i * 2000, i as u64));
+        }
+        assert_eq!(t.len(), 5);
+        assert_eq!(t.samples().next().map(|x| x.total), Some(45));
+        assert_eq!(t.max_count(), 49);
+        t.clear();
+        assert!(t.is_empty());
+        assert_eq!(t.max_count(), 0);
+    }
+}

@@ -1,0 +1,574 @@
+//! All view state, and its query string: every link to the wall is shareable.
+//!
+//! `?page=workflow&ws=WS…&wf=WW…&win=4h&ch=voice&sla=20,60&theme=dark&sl=80,60` and so on;
+//! parameters at their default are left out. Reading is forgiving (a bad value falls back to
+//! its default, so an edited link still opens); writing then reading gives the same state.
+
+use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, Timelike};
+use wallboard_shared::query::{DateBound, MAX_THRESHOLDS, StatisticsQuery, WindowSpec, parse_thresholds};
+use wallboard_shared::sid::is_sid;
+
+use super::levels::{Band, Levels, Metric};
+
+/// Statistics older than this are refused by the server (DESIGN.md: 30 days by default).
+pub const RETENTION_MS: i64 = 30 * 86_400_000;
+/// Thresholds when the URL names none.
+pub const DEFAULT_THRESHOLDS: [u32; 2] = [20, 60];
+
+/// Which page is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Page {
+    /// Every workflow of the workspace as a card.
+    #[default]
+    Overview,
+    /// One workflow in detail.
+    Workflow,
+}
+
+/// The cumulative window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WindowChoice {
+    #[default]
+    Last15m,
+    Last1h,
+    Last4h,
+    Last8h,
+    /// Since midnight in the chosen time zone.
+    Today,
+    /// From `from` to `to` (or now), wall-clock times in the chosen time zone.
+    Custom {
+        from: NaiveDateTime,
+        to: Option<NaiveDateTime>,
+    },
+}
+
+impl WindowChoice {
+    /// The choices of the window menu (custom bounds are edited apart).
+    pub const PRESETS: [WindowChoice; 5] = [Self::Last15m, Self::Last1h, Self::Last4h, Self::Last8h, Self::Today];
+
+    /// Its `win` value.
+    pub fn key(&self) -> &'static str {
+        match self {
+            Self::Last15m => "15m",
+            Self::Last1h => "1h",
+            Self::Last4h => "4h",
+            Self::Last8h => "8h",
+            Self::Today => "today",
+            Self::Custom { .. } => "custom",
+        }
+    }
+
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::Last15m => "Last 15 min",
+            Self::Last1h => "Last hour",
+            Self::Last4h => "Last 4 hours",
+            Self::Last8h => "Last 8 hours",
+            Self::Today => "Today",
+            Self::Custom { .. } => "Custom range",
+        }
+    }
+
+    fn minutes(&self) -> Option<u32> {
+        match self {
+            Self::Last15m => Some(15),
+            Self::Last1h => Some(60),
+            Self::Last4h => Some(240),
+            Self::Last8h => Some(480),
+            _ => None,
+        }
+    }
+}
+
+/// Colour theme; `auto` follows the system.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Theme {
+    #[default]
+    Auto,
+    Light,
+    Dark,
+    Contrast,
+}
+
+impl Theme {
+    pub const ALL: [Theme; 4] = [Self::Auto, Self::Light, Self::Dark, Self::Contrast];
+
+    /// Its `theme` value, also `<html data-theme>`.
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Auto => "auto",
+            Self::Light => "light",
+            Self::Dark => "dark",
+            Self::Contrast => "contrast",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Auto => "Auto",
+            Self::Light => "Light",
+            Self::Dark => "Dark",
+            Self::Contrast => "High contrast",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.key() == key)
+    }
+}
+
+/// Everything the URL says.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ViewState {
+    pub page: Page,
+    /// `WS…`; None: the first workspace the server lists.
+    pub workspace: Option<String>,
+    /// `WW…`; None on the workflow page: the first workflow.
+    pub workflow: Option<String>,
+    pub window: WindowChoice,
+    /// IANA name (`Europe/Berlin`); None: the browser's zone.
+    pub time_zone: Option<String>,
+    /// Task channel unique name (or `TC…`) of the cumulative panel; None: all channels.
+    pub channel: Option<String>,
+    /// SLA thresholds in seconds, ascending, 1 to 20 of them.
+    pub thresholds: Vec<u32>,
+    pub theme: Theme,
+    pub levels: Levels,
+}
+
+impl Default for ViewState {
+    fn default() -> Self {
+        Self {
+            page: Page::Overview,
+            workspace: None,
+            workflow: None,
+            window: WindowChoice::default(),
+            time_zone: None,
+            channel: None,
+            thresholds: DEFAULT_THRESHOLDS.to_vec(),
+            theme: Theme::Auto,
+            levels: Levels::default(),
+        }
+    }
+}
+
+/// Reads a wall-clock time as `<input type="datetime-local">` gives it:
+/// `YYYY-MM-DDTHH:MM`, seconds optional. (Parsed by hand: chrono's format-string parser
+/// would add a lot to the wasm.)
+pub fn parse_local(raw: &str) -> Option<NaiveDateTime> {
+    let (date, time) = raw.trim().split_once('T')?;
+    let numbers = |s: &str, sep: char| -> Option<Vec<u32>> {
+        s.split(sep).map(|p| (!p.is_empty() && p.len() <= 4).then(|| p.parse().ok()).flatten()).collect()
+    };
+    let (d, t) = (numbers(date, '-')?, numbers(time, ':')?);
+    let (&[y, mo, day], &[h, mi, ref s @ ..]) = (d.as_slice(), t.as_slice()) else { return None };
+    if s.len() > 1 || date.len() != 10 {
+        return None;
+    }
+    let year = i32::try_from(y).ok()?;
+    NaiveDate::from_ymd_opt(year, mo, day)?.and_hms_opt(h, mi, s.first().copied().unwrap_or(0))
+}
+
+/// The value `<input type="datetime-local">` takes (`YYYY-MM-DDTHH:MM`).
+pub fn format_local(t: &NaiveDateTime) -> String {
+    format!("{:04}-{:02}-{:02}T{:02}:{:02}", t.year(), t.month(), t.day(), t.hour(), t.minute())
+}
+
+fn valid_zone(tz: &str) -> bool {
+    !tz.is_empty() && tz.len() <= 64 && tz.bytes().all(|b| b.is_ascii_alphanumeric() || b"/_+-".contains(&b))
+}
+
+impl ViewState {
+    /// Reads a query string (with or without its `?`). Unknown parameters are ignored.
+    pub fn from_query(query: &str) -> Self {
+        let mut view = Self::default();
+        let mut window = None;
+        let (mut from, mut to) = (None, None);
+        for pair in query.trim_start_matches('?').split('&').filter(|p| !p.is_empty()) {
+            let (key, raw) = pair.split_once('=').unwrap_or((pair, ""));
+            let value = decode(raw);
+            let value = value.trim();
+            match key {
+                "page" if value == "workflow" => view.page = Page::Workflow,
+                "ws" if is_sid("WS", value) => view.workspace = Some(value.to_owned()),
+                "wf" if is_sid("WW", value) => view.workflow = Some(value.to_owned()),
+                "win" => window = Some(value.to_owned()),
+                "from" => from = parse_local(value),
+                "to" => to = parse_local(value),
+                "tz" if valid_zone(value) => view.time_zone = Some(value.to_owned()),
+                "ch" if !value.is_empty() && value.len() <= 64 => view.channel = Some(value.to_owned()),
+                "sla" => {
+                    if let Ok(t) = parse_thresholds(value)
+                        && !t.is_empty()
+                    {
+                        view.thresholds = t;
+                    }
+                }
+                "theme" => view.theme = Theme::from_key(value).unwrap_or_default(),
+                _ => {
+                    if let Some(metric) = Metric::ALL.into_iter().find(|m| m.param() == key)
+                        && let Some(band) = Band::parse(value, metric.direction())
+                    {
+                        *view.levels.band_mut(metric) = band;
+                    }
+                }
+            }
+        }
+        view.window = match window.as_deref() {
+            Some("custom") => match from {
+                Some(from) => Self::custom(from, to),
+                None => WindowChoice::default(),
+            },
+            Some(key) => WindowChoice::PRESETS.into_iter().find(|w| w.key() == key).unwrap_or_default(),
+            None => WindowChoice::default(),
+        };
+        view
+    }
+
+    /// A custom window; an end before the start is dropped (the window then runs to now).
+    pub fn custom(from: NaiveDateTime, to: Option<NaiveDateTime>) -> WindowChoice {
+        WindowChoice::Custom { from, to: to.filter(|t| *t >= from) }
+    }
+
+    /// The query string (without `?`) that [`ViewState::from_query`] reads back into `self`;
+    /// empty for the default view.
+    pub fn to_query(&self) -> String {
+        let mut parts: Vec<String> = Vec::new();
+        let mut put = |key: &str, value: &str| parts.push(format!("{key}={}", encode(value)));
+        if self.page == Page::Workflow {
+            put("page", "workflow");
+        }
+        if let Some(ws) = &self.workspace {
+            put("ws", ws);
+        }
+        if let Some(wf) = &self.workflow {
+            put("wf", wf);
+        }
+        if self.window != WindowChoice::default() {
+            put("win", self.window.key());
+        }
+        if let WindowChoice::Custom { from, to } = &self.window {
+            put("from", &format_local(from));
+            if let Some(to) = to {
+                put("to", &format_local(to));
+            }
+        }
+        if let Some(tz) = &self.time_zone {
+            put("tz", tz);
+        }
+        if let Some(ch) = &self.channel {
+            put("ch", ch);
+        }
+        if self.thresholds != DEFAULT_THRESHOLDS {
+            let list: Vec<String> = self.thresholds.iter().map(u32::to_string).collect();
+            put("sla", &list.join(","));
+        }
+        if self.theme != Theme::Auto {
+            put("theme", self.theme.key());
+        }
+        let defaults = Levels::default();
+        for metric in Metric::ALL {
+            let band = self.levels.band(metric);
+            if band != defaults.band(metric) {
+                put(metric.param(), &band.to_param());
+            }
+        }
+        parts.join("&")
+    }
+
+    /// The threshold of the overview cards' service level (the first one, 20 s by default).
+    pub fn headline_threshold(&self) -> u32 {
+        self.thresholds.first().copied().unwrap_or(DEFAULT_THRESHOLDS[0])
+    }
+
+    /// Sets the thresholds from what a user typed; the message says what is wrong.
+    pub fn set_thresholds(&mut self, raw: &str) -> Result<(), String> {
+        let t = parse_thresholds(raw).map_err(|_| {
+            format!("give 1 to {MAX_THRESHOLDS} whole numbers of seconds, separated by commas (e.g. 20, 60)")
+        })?;
+        if t.is_empty() || t.len() > MAX_THRESHOLDS {
+            return Err(format!("give 1 to {MAX_THRESHOLDS} thresholds"));
+        }
+        self.thresholds = t;
+        Ok(())
+    }
+
+    /// The statistics query of the cumulative panel at `now_ms`. `offset` gives the chosen
+    /// zone's UTC offset in minutes (east positive) at a UTC instant in milliseconds.
+    pub fn statistics_query(&self, now_ms: i64, offset: &dyn Fn(i64) -> i32) -> Result<StatisticsQuery, String> {
+        let window = match self.window {
+            WindowChoice::Today => {
+                WindowSpec::Range { start: Some(instant(local_midnight_ms(now_ms, offset))?), end: None }
+            }
+            WindowChoice::Custom { from, to } => {
+                let start = Some(instant(local_to_utc_ms(&from, offset))?);
+                let end = match to {
+                    Some(t) => Some(instant(local_to_utc_ms(&t, offset))?),
+                    None => None,
+                };
+                WindowSpec::Range { start, end }
+            }
+            w => WindowSpec::Minutes(w.minutes().unwrap_or(15)),
+        };
+        window.resolve(now_ms, RETENTION_MS).map_err(|e| e.0)?;
+        Ok(StatisticsQuery {
+            window,
+            task_channel: self.channel.clone(),
+            split_by_wait_time: Some(self.thresholds.clone()),
+        })
+    }
+}
+
+fn instant(ms: i64) -> Result<DateBound, String> {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(DateBound::Instant)
+        .ok_or_else(|| "the window is out of range".to_owned())
+}
+
+/// The UTC instant of wall-clock time `local` in a zone given by `offset` (see
+/// [`ViewState::statistics_query`]). Around a DST change the offset at the result is used.
+pub fn local_to_utc_ms(local: &NaiveDateTime, offset: &dyn Fn(i64) -> i32) -> i64 {
+    let as_utc = local.and_utc().timestamp_millis();
+    let guess = as_utc - i64::from(offset(as_utc)) * 60_000;
+    as_utc - i64::from(offset(guess)) * 60_000
+}
+
+/// The UTC instant of the last local midnight before `now_ms`.
+pub fn local_midnight_ms(now_ms: i64, offset: &dyn Fn(i64) -> i32) -> i64 {
+    let local_now = now_ms + i64::from(offset(now_ms)) * 60_000;
+    let Some(local) = chrono::DateTime::from_timestamp_millis(local_now) else { return now_ms };
+    let midnight = local.date_naive().and_hms_opt(0, 0, 0).unwrap_or(local.naive_utc());
+    let t = local_to_utc_ms(&midnight, offset);
+    // A zone whose day starts later than midnight (a DST jump at 00:00) still gives a start before now.
+    if t > now_ms { t - Duration::days(1).num_milliseconds() } else { t }
+}
+
+/// Percent-encodes a query value (RFC 3986 unreserved characters and `,` `:` `/` pass
+/// through, which keeps links readable).
+pub fn encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~,:/".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Decodes a query value (`+` is a space; a bad escape is kept as it is).
+pub fn decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => match (bytes.get(i + 1).and_then(|&h| hex(h)), bytes.get(i + 2).and_then(|&l| hex(l))) {
+                (Some(h), Some(l)) => {
+                    out.push(h << 4 | l);
+                    i += 2;
+                }
+                _ => out.push(b'%'),
+            },
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn hex(digit: u8) -> Option<u8> {
+    (digit as char).to_digit(16).map(|d| d as u8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const WS: &str = "WS0123456789abcdef0123456789abcdef";
+    const WF: &str = "WWfedcba9876543210fedcba9876543210";
+
+    fn t(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> NaiveDateTime {
+        NaiveDate::from_ymd_opt(y, mo, d).and_then(|x| x.and_hms_opt(h, mi, 0)).expect("valid")
+    }
+
+    fn utc(_: i64) -> i32 {
+        0
+    }
+
+    fn ms(s: &str) -> i64 {
+        chrono::DateTime::parse_from_rfc3339(s).expect("valid").timestamp_millis()
+    }
+
+    fn samples() -> Vec<ViewState> {
+        let levels =
+            Levels { service_level: Band::new(90.0, 70.5), pending: Band::new(0.0, 3.0), ..Default::default() };
+        vec![
+            ViewState::default(),
+            ViewState {
+                page: Page::Workflow,
+                workspace: Some(WS.into()),
+                workflow: Some(WF.into()),
+                window: WindowChoice::Last4h,
+                channel: Some("voice".into()),
+                thresholds: vec![10, 30, 120],
+                theme: Theme::Dark,
+                ..Default::default()
+            },
+            ViewState {
+                window: WindowChoice::Today,
+                time_zone: Some("America/Argentina/Buenos_Aires".into()),
+                theme: Theme::Contrast,
+                levels,
+                ..Default::default()
+            },
+            ViewState {
+                page: Page::Workflow,
+                window: WindowChoice::Custom { from: t(2026, 11, 27, 8, 0), to: Some(t(2026, 11, 27, 17, 30)) },
+                time_zone: Some("Etc/GMT+5".into()),
+                channel: Some("chat & sms".into()),
+                ..Default::default()
+            },
+            ViewState { window: WindowChoice::Custom { from: t(2026, 11, 27, 8, 0), to: None }, ..Default::default() },
+        ]
+    }
+
+    #[test]
+    fn url_round_trip() {
+        for view in samples() {
+            let q = view.to_query();
+            assert_eq!(ViewState::from_query(&q), view, "{q}");
+            assert_eq!(ViewState::from_query(&format!("?{q}")), view);
+        }
+        assert_eq!(ViewState::default().to_query(), "");
+    }
+
+    #[test]
+    fn query_strings_are_canonical_and_readable() {
+        let view = &samples()[1];
+        assert_eq!(view.to_query(), format!("page=workflow&ws={WS}&wf={WF}&win=4h&ch=voice&sla=10,30,120&theme=dark"));
+        let custom = &samples()[3];
+        assert_eq!(
+            custom.to_query(),
+            "page=workflow&win=custom&from=2026-11-27T08:00&to=2026-11-27T17:30&tz=Etc/GMT%2B5&ch=chat%20%26%20sms"
+        );
+        assert_eq!(ViewState::from_query("theme=light&sl=95,90").to_query(), "theme=light&sl=95,90");
+    }
+
+    #[test]
+    fn bad_values_fall_back_to_defaults() {
+        let v = ViewState::from_query(
+            "page=nope&ws=WS123&wf=WW&win=3h&sla=5,-1&theme=pink&sl=50,90&tz=../../etc&ch=&unknown=1&from=yesterday",
+        );
+        assert_eq!(v, ViewState::default());
+        let v = ViewState::from_query("win=custom");
+        assert_eq!(v.window, WindowChoice::Last15m, "custom without a start");
+        let v = ViewState::from_query("win=custom&from=2026-11-27T10:00&to=2026-11-27T09:00");
+        assert_eq!(v.window, WindowChoice::Custom { from: t(2026, 11, 27, 10, 0), to: None }, "end before start");
+        let v = ViewState::from_query("sla=60,20,20&ch=voice+chat&tz=Europe%2FBerlin");
+        assert_eq!(v.thresholds, [20, 60]);
+        assert_eq!(v.channel.as_deref(), Some("voice chat"));
+        assert_eq!(v.time_zone.as_deref(), Some("Europe/Berlin"));
+    }
+
+    #[test]
+    fn decoding_is_forgiving() {
+        assert_eq!(decode("a%2Cb+c%"), "a,b c%");
+        assert_eq!(decode("%zz%41"), "%zzA");
+        assert_eq!(decode("%C3%A9"), "é");
+        assert_eq!(decode(&encode("Ünïcode & spaces/+")), "Ünïcode & spaces/+");
+    }
+
+    #[test]
+    fn local_times() {
+        assert_eq!(parse_local("2026-11-27T08:05"), Some(t(2026, 11, 27, 8, 5)));
+        assert_eq!(parse_local("2026-11-27T08:05:00"), Some(t(2026, 11, 27, 8, 5)));
+        for bad in ["2026-11-27", "2026-11-27T8", "2026-13-01T00:00", "2026-11-27T24:00", "26-11-27T00:00", "x", ""] {
+            assert_eq!(parse_local(bad), None, "{bad}");
+        }
+        assert_eq!(format_local(&t(2026, 1, 2, 3, 4)), "2026-01-02T03:04");
+    }
+
+    #[test]
+    fn thresholds_from_user_input() {
+        let mut v = ViewState::default();
+        assert!(v.set_thresholds("30, 10").is_ok());
+        assert_eq!(v.thresholds, [10, 30]);
+        assert_eq!(v.headline_threshold(), 10);
+        assert!(v.set_thresholds("10,abc").is_err());
+        assert!(v.set_thresholds("").is_err());
+        assert_eq!(v.thresholds, [10, 30], "unchanged on error");
+    }
+
+    #[test]
+    fn minute_windows() {
+        let now = ms("2026-11-27T12:00:00Z");
+        for (w, m) in [
+            (WindowChoice::Last15m, 15),
+            (WindowChoice::Last1h, 60),
+            (WindowChoice::Last4h, 240),
+            (WindowChoice::Last8h, 480),
+        ] {
+            let view = ViewState { window: w, channel: Some("voice".into()), ..Default::default() };
+            let q = view.statistics_query(now, &utc).expect("valid");
+            assert_eq!(q.window, WindowSpec::Minutes(m));
+            assert_eq!(q.task_channel.as_deref(), Some("voice"));
+            assert_eq!(q.split_by_wait_time, Some(vec![20, 60]));
+        }
+    }
+
+    #[test]
+    fn today_starts_at_local_midnight() {
+        let view = ViewState { window: WindowChoice::Today, ..Default::default() };
+        let now = ms("2026-11-27T12:34:56Z");
+        let q = view.statistics_query(now, &utc).expect("valid");
+        let start = |q: &StatisticsQuery| match q.window {
+            WindowSpec::Range { start: Some(s), end: None } => s.start_ms(),
+            ref w => panic!("{w:?}"),
+        };
+        assert_eq!(start(&q), ms("2026-11-27T00:00:00Z"));
+        // UTC+2: local 14:34, midnight is 22:00 UTC the day before.
+        let q = view.statistics_query(now, &|_| 120).expect("valid");
+        assert_eq!(start(&q), ms("2026-11-26T22:00:00Z"));
+        // UTC-5 at 02:00 UTC: local 21:00 of the 26th.
+        let q = view.statistics_query(ms("2026-11-27T02:00:00Z"), &|_| -300).expect("valid");
+        assert_eq!(start(&q), ms("2026-11-26T05:00:00Z"));
+    }
+
+    #[test]
+    fn today_across_a_dst_change() {
+        // A zone at UTC+1 before 2026-03-29T01:00Z and UTC+2 after (Central Europe).
+        let switch = ms("2026-03-29T01:00:00Z");
+        let cet = move |at: i64| if at < switch { 60 } else { 120 };
+        let view = ViewState { window: WindowChoice::Today, ..Default::default() };
+        let q = view.statistics_query(ms("2026-03-29T20:00:00Z"), &cet).expect("valid");
+        assert_eq!(
+            q.window,
+            WindowSpec::Range { start: Some(DateBound::Instant(utc_dt("2026-03-28T23:00:00Z"))), end: None }
+        );
+    }
+
+    fn utc_dt(s: &str) -> chrono::DateTime<chrono::Utc> {
+        chrono::DateTime::parse_from_rfc3339(s).expect("valid").with_timezone(&chrono::Utc)
+    }
+
+    #[test]
+    fn custom_ranges_in_the_chosen_zone() {
+        let view = ViewState {
+            window: WindowChoice::Custom { from: t(2026, 11, 27, 8, 0), to: Some(t(2026, 11, 27, 17, 0)) },
+            ..Default::default()
+        };
+        let q = view.statistics_query(ms("2026-11-28T00:00:00Z"), &|_| 60).expect("valid");
+        assert_eq!(
+            q.window,
+            WindowSpec::Range {
+                start: Some(DateBound::Instant(utc_dt("2026-11-27T07:00:00Z"))),
+                end: Some(DateBound::Instant(utc_dt("2026-11-27T16:00:00Z"))),
+            }
+        );
+        assert!(view.statistics_query(ms("2026-11-27T06:00:00Z"), &utc).is_err(), "starts in the future");
+        assert!(view.statistics_query(ms("2027-01-27T06:00:00Z"), &utc).is_err(), "beyond the retention");
+    }
+}

@@ -1,0 +1,168 @@
+//! The app's state: one `Copy` struct of signals, provided as context by `App`.
+
+use leptos::prelude::*;
+
+use crate::api::Listed;
+use crate::browser;
+use crate::model::link::{Badge, BadgeState};
+use crate::model::snapshots::Snapshots;
+use crate::model::subscriptions::{self, Plan};
+use crate::model::trend::Trend;
+use crate::model::view::{Page, Theme, ViewState};
+
+/// Something fetched over REST.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Remote<T> {
+    Loading,
+    Ready(T),
+    Failed(String),
+}
+
+/// A workflow as the dashboard lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkflowInfo {
+    pub sid: String,
+    pub name: String,
+}
+
+/// A task channel of the channel filter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelInfo {
+    pub unique_name: String,
+    pub name: String,
+}
+
+/// The workspace being shown, its workflows (by name) and task channels.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Directory {
+    /// None when the server knows no workspace yet (no events so far).
+    pub workspace: Option<(String, String)>,
+    pub workflows: Vec<WorkflowInfo>,
+    pub channels: Vec<ChannelInfo>,
+}
+
+impl Directory {
+    /// Workflows are shown by name.
+    pub fn new(workspace: Option<&Listed>, workflows: Vec<Listed>, channels: Vec<Listed>) -> Self {
+        let by_name: std::collections::BTreeMap<(String, String), ()> =
+            workflows.into_iter().map(|w| ((w.friendly_name, w.sid), ())).collect();
+        Self {
+            workspace: workspace.map(|w| (w.sid.clone(), w.friendly_name.clone())),
+            workflows: by_name.into_keys().map(|(name, sid)| WorkflowInfo { sid, name }).collect(),
+            channels: channels
+                .into_iter()
+                .map(|c| ChannelInfo {
+                    unique_name: c.unique_name.unwrap_or_else(|| c.sid.clone()),
+                    name: c.friendly_name,
+                })
+                .collect(),
+        }
+    }
+
+    pub fn workflow(&self, sid: &str) -> Option<&WorkflowInfo> {
+        self.workflows.iter().find(|w| w.sid == sid)
+    }
+}
+
+/// All signals of the app.
+#[derive(Debug, Clone, Copy)]
+pub struct AppState {
+    /// What the URL says.
+    pub view: RwSignal<ViewState>,
+    pub directory: RwSignal<Remote<Directory>>,
+    /// Bumped to fetch the directory again (reconnects, a timer).
+    pub directory_epoch: RwSignal<u64>,
+    /// The latest snapshot per subscription.
+    pub snapshots: RwSignal<Snapshots>,
+    /// The last hour of the shown workflow's realtime numbers.
+    pub trend: RwSignal<Trend>,
+    pub badge: RwSignal<Badge>,
+    /// The client clock, updated every second (ticking ages, "N s ago").
+    pub now_ms: RwSignal<f64>,
+    /// Bumped when the window is resized (charts redraw at the new size).
+    pub resized: RwSignal<u64>,
+    /// The subscriptions of the current view.
+    pub plan: Memo<Plan>,
+    /// The workflow shown on the workflow page (from the URL, or the first one).
+    pub workflow: Memo<Option<WorkflowInfo>>,
+    /// The theme alone (charts redraw when it changes, not on every view change).
+    pub theme: Memo<Theme>,
+}
+
+impl AppState {
+    pub fn new() -> Self {
+        let view = RwSignal::new(ViewState::from_query(&browser::location_search()));
+        let directory = RwSignal::new(Remote::<Directory>::Loading);
+        let now_ms = RwSignal::new(browser::now_ms());
+        let workflow = Memo::new(move |_| {
+            let wanted = view.with(|v| (v.page == Page::Workflow).then(|| v.workflow.clone()))?;
+            directory.with(|d| match d {
+                Remote::Ready(d) => match wanted {
+                    Some(sid) => d.workflow(&sid).cloned(),
+                    None => d.workflows.first().cloned(),
+                },
+                _ => None,
+            })
+        });
+        // Recomputed each minute at most ("today" moves at midnight); equal plans do not
+        // notify, so a sliding window never resubscribes.
+        let minute = Memo::new(move |_| (now_ms.get() / 60_000.0).floor() as i64);
+        let plan = Memo::new(move |_| {
+            let minute = minute.get();
+            let wf = workflow.get();
+            view.with(|v| {
+                directory.with(|d| {
+                    let Remote::Ready(Directory { workspace: Some((ws, _)), workflows, .. }) = d else {
+                        return Plan::default();
+                    };
+                    let sids: Vec<String> = workflows.iter().map(|w| w.sid.clone()).collect();
+                    let zone = v.time_zone.clone();
+                    let offset = move |at: i64| browser::zone_offset_minutes(zone.as_deref(), at);
+                    let now = (minute * 60_000).max(browser::now_ms() as i64);
+                    subscriptions::plan(v, ws.as_str(), &sids, wf.as_ref().map(|w| w.sid.as_str()), now, &offset)
+                })
+            })
+        });
+        Self {
+            view,
+            directory,
+            directory_epoch: RwSignal::new(0),
+            snapshots: RwSignal::new(Snapshots::default()),
+            trend: RwSignal::new(Trend::default()),
+            badge: RwSignal::new(Badge { state: BadgeState::Connecting, heard_secs_ago: None, retry_in_secs: None }),
+            now_ms,
+            resized: RwSignal::new(0),
+            plan,
+            workflow,
+            theme: Memo::new(move |_| view.with(|v| v.theme)),
+        }
+    }
+
+    /// Changes the view and the address bar with it. `push` for a new page (back returns),
+    /// otherwise the current history entry is replaced.
+    pub fn navigate(&self, push: bool, change: impl FnOnce(&mut ViewState)) {
+        let mut next = self.view.get_untracked();
+        change(&mut next);
+        if next != self.view.get_untracked() {
+            browser::set_location_query(&next.to_query(), push);
+            self.view.set(next);
+        }
+    }
+
+    /// The chosen zone's UTC offset function (see `ViewState::statistics_query`).
+    pub fn zone_offset(&self) -> impl Fn(i64) -> i32 + use<> {
+        let zone = self.view.with_untracked(|v| v.time_zone.clone());
+        move |at| browser::zone_offset_minutes(zone.as_deref(), at)
+    }
+}
+
+impl Default for AppState {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The state provided by `App`.
+pub fn use_state() -> AppState {
+    expect_context::<AppState>()
+}
