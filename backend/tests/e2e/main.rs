@@ -5,8 +5,8 @@
 //! `CHROME_BIN` and `CHROMEDRIVER`). Screenshots go to `target/e2e/`.
 
 use std::net::TcpListener as StdListener;
-use std::path::{Path, PathBuf};
 use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
@@ -125,7 +125,13 @@ impl Server {
         .map(|(k, v)| (k.to_owned(), v))
         .collect();
         let sig = signature::compute(AUTH_TOKEN, &url, &pairs);
-        let r = reqwest::Client::new().post(&url).header("X-Twilio-Signature", sig).form(&pairs).send().await.expect("post");
+        let r = reqwest::Client::new()
+            .post(&url)
+            .header("X-Twilio-Signature", sig)
+            .form(&pairs)
+            .send()
+            .await
+            .expect("post");
         assert_eq!(r.status(), 204);
     }
 }
@@ -212,7 +218,12 @@ async fn text_of(c: &Client, testid: &str) -> Option<String> {
 
 /// The first integer in a tile's text.
 fn number(text: &str) -> Option<u64> {
-    let digits: String = text.chars().skip_while(|c| !c.is_ascii_digit()).take_while(|c| c.is_ascii_digit() || *c == ',').filter(|c| *c != ',').collect();
+    let digits: String = text
+        .chars()
+        .skip_while(|c| !c.is_ascii_digit())
+        .take_while(|c| c.is_ascii_digit() || *c == ',')
+        .filter(|c| *c != ',')
+        .collect();
     digits.parse().ok()
 }
 
@@ -249,7 +260,8 @@ async fn dashboard_end_to_end() {
         (cards.len() == 3).then_some(cards)
     })
     .await;
-    let first_ms = c.execute("return window.__wallboard && window.__wallboard.firstDataMs;", vec![]).await.expect("script");
+    let first_ms =
+        c.execute("return window.__wallboard && window.__wallboard.firstDataMs;", vec![]).await.expect("script");
     println!("first numbers on screen after {first_ms} ms (from navigation start)");
     let mut names = Vec::new();
     for card in &cards {
@@ -263,7 +275,10 @@ async fn dashboard_end_to_end() {
     // Workflow page: same numbers as the REST API.
     let (sales, _) = server.demo.workflows.iter().find(|(_, n)| n == "Sales").expect("Sales").clone();
     let sales = sales.to_string();
-    let card = c.find(Locator::Css(&format!("[data-testid=workflow-card][data-workflow-sid='{sales}']"))).await.expect("Sales card");
+    let card = c
+        .find(Locator::Css(&format!("[data-testid=workflow-card][data-workflow-sid='{sales}']")))
+        .await
+        .expect("Sales card");
     card.find(Locator::Css("a")).await.expect("the card links to its workflow").click().await.expect("open Sales");
     let rt_path = format!("/v1/Workspaces/{}/Workflows/{sales}/RealTimeStatistics", server.demo.workspace_sid);
     let rest = server.get(&rt_path).await;
@@ -275,7 +290,10 @@ async fn dashboard_end_to_end() {
         ("tile-wrapping", "wrapping"),
     ] {
         let want = if key == "total_tasks" { rest[key].as_u64() } else { rest["tasks_by_status"][key].as_u64() };
-        until(&format!("{tile} = {want:?}"), || async { (text_of(c, tile).await.and_then(|t| number(&t)) == want).then_some(()) }).await;
+        until(&format!("{tile} = {want:?}"), || async {
+            (text_of(c, tile).await.and_then(|t| number(&t)) == want).then_some(())
+        })
+        .await;
     }
     for chart in ["chart-task-outcomes", "chart-reservation-outcomes", "chart-waits", "chart-sla", "chart-trend"] {
         until(&format!("{chart} drawn"), || async {
@@ -283,13 +301,19 @@ async fn dashboard_end_to_end() {
         })
         .await;
     }
-    until("badge live", || async { (attr(c, "[data-testid=connection-badge]", "data-state").await.as_deref() == Some("live")).then_some(()) }).await;
+    until("badge live", || async {
+        (attr(c, "[data-testid=connection-badge]", "data-state").await.as_deref() == Some("live")).then_some(())
+    })
+    .await;
     screenshot(c, "workflow.png").await;
 
     // A new event changes the tiles without a reload.
     let pending = rest["tasks_by_status"]["pending"].as_u64().expect("pending");
     server.new_task(&sales, 1, now).await;
-    until("pending + 1", || async { (text_of(c, "tile-pending").await.and_then(|t| number(&t)) == Some(pending + 1)).then_some(()) }).await;
+    until("pending + 1", || async {
+        (text_of(c, "tile-pending").await.and_then(|t| number(&t)) == Some(pending + 1)).then_some(())
+    })
+    .await;
 
     // Drop the server: reconnecting; restore it on the same port: live again.
     server.stop().await;
@@ -301,9 +325,15 @@ async fn dashboard_end_to_end() {
     screenshot(c, "reconnecting.png").await;
     let mut server = start(dir.path(), port, clock.clone()).await;
     let restarted = std::time::Instant::now();
-    until("badge live again", || async { (attr(c, "[data-testid=connection-badge]", "data-state").await.as_deref() == Some("live")).then_some(()) }).await;
+    until("badge live again", || async {
+        (attr(c, "[data-testid=connection-badge]", "data-state").await.as_deref() == Some("live")).then_some(())
+    })
+    .await;
     println!("live again {:?} after the server came back", restarted.elapsed());
-    until("numbers after reconnect", || async { (text_of(c, "tile-pending").await.and_then(|t| number(&t)) == Some(pending + 1)).then_some(()) }).await;
+    until("numbers after reconnect", || async {
+        (text_of(c, "tile-pending").await.and_then(|t| number(&t)) == Some(pending + 1)).then_some(())
+    })
+    .await;
 
     let errors = console_errors(c).await;
     assert!(errors.is_empty(), "console errors: {errors:?}");
