@@ -88,7 +88,17 @@ impl Drop for Server {
 fn start_server(bin: &std::path::Path, max_connections: usize) -> anyhow::Result<Server> {
     let dir = tempfile::tempdir()?;
     let mut child = Command::new(bin)
-        .args(["serve", "--bind", "127.0.0.1:0", "--account-sid", ACCOUNT_SID, "--auth-token", AUTH_TOKEN])
+        .args([
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--source",
+            "events",
+            "--account-sid",
+            ACCOUNT_SID,
+            "--auth-token",
+            AUTH_TOKEN,
+        ])
         .arg("--data-dir")
         .arg(dir.path())
         .arg("--ws-max-connections")

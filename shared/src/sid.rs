@@ -33,6 +33,11 @@ pub fn is_sid(prefix: &str, value: &str) -> bool {
     value.len() == 34 && value.starts_with(prefix) && value.as_bytes()[2..].iter().all(u8::is_ascii_hexdigit)
 }
 
+/// The 128-bit number of a SID with `prefix`, without allocating; `None` when malformed.
+pub fn sid_number(prefix: &str, value: &str) -> Option<u128> {
+    if is_sid(prefix, value) { u128::from_str_radix(&value[2..], 16).ok() } else { None }
+}
+
 macro_rules! sid_type {
     ($(#[$doc:meta])* $name:ident, $prefix:literal) => {
         $(#[$doc])*

@@ -19,7 +19,7 @@ use rustc_hash::FxHashMap;
 use wallboard_shared::resources::{
     CumulativeStats, RealTimeStats, Split, SplitByWaitTime, SplitCounts, TasksByStatus, WaitDuration,
 };
-use wallboard_shared::sid::{EventSid, ReservationSid, TaskSid};
+use wallboard_shared::sid::{EventSid, TaskSid, sid_number};
 use wallboard_shared::time::to_datetime;
 use wallboard_shared::{Window, WorkflowSid};
 
@@ -227,8 +227,7 @@ impl Engine {
         let Some(kind) = Kind::from_type(&e.event_type) else {
             return Applied { workflow: None, changed: true };
         };
-        let (Some(workflow), Some(task)) = (seen.workflow, e.get("task_sid").and_then(|s| TaskSid::parse(s).ok()))
-        else {
+        let (Some(workflow), Some(task)) = (seen.workflow, e.get("task_sid").and_then(|s| sid_number("WT", s))) else {
             return Applied::default();
         };
         if let Some(now) = self.now_ms
@@ -247,8 +246,8 @@ impl Engine {
             reservation: e
                 .get("reservation_sid")
                 .or_else(|| e.get("resource_sid"))
-                .and_then(|s| ReservationSid::parse(s).ok())
-                .map_or(0, |r| r.to_u128()),
+                .and_then(|s| sid_number("WR", s))
+                .unwrap_or(0),
             workflow,
             channel: seen.channel.unwrap_or(NO_CHANNEL),
             priority: e.get("task_priority").and_then(|p| p.trim().parse().ok()),
@@ -257,7 +256,7 @@ impl Engine {
                 .and_then(|p| p.trim().parse::<i64>().ok())
                 .and_then(|s| s.checked_mul(1000)),
         };
-        let key = task.to_u128();
+        let key = task;
         let changed = match self.tombs.get(&key).copied() {
             Some(tomb) => self.apply_to_tomb(tomb, ev),
             None => self.apply_to_task(key, ev),

@@ -2,7 +2,7 @@
 
 use rustc_hash::FxHashMap;
 use sha2::{Digest, Sha256};
-use wallboard_shared::sid::{TaskChannelSid, WorkflowSid, WorkspaceSid, is_sid};
+use wallboard_shared::sid::{TaskChannelSid, WorkflowSid, WorkspaceSid, is_sid, sid_number};
 
 use crate::event::Event;
 
@@ -22,15 +22,20 @@ impl<S> Known<S> {
         Self { sid, name: None, first_ms: ts, last_ms: ts, name_ms: i64::MIN }
     }
 
-    fn seen(&mut self, ts: i64, name: Option<&str>) {
+    /// Records a sighting; true when the name changed.
+    fn seen(&mut self, ts: i64, name: Option<&str>) -> bool {
         self.first_ms = self.first_ms.min(ts);
         self.last_ms = self.last_ms.max(ts);
-        if let Some(n) = name
-            && ts >= self.name_ms
-        {
-            self.name = Some(n.chars().take(256).collect());
-            self.name_ms = ts;
+        let Some(n) = name.filter(|_| ts >= self.name_ms) else {
+            return false;
+        };
+        self.name_ms = ts;
+        // The hot path: the same name again costs no allocation.
+        if self.name.as_deref() == Some(n) {
+            return false;
         }
+        self.name = Some(n.chars().take(256).collect());
+        true
     }
 }
 
@@ -78,11 +83,17 @@ impl Registry {
         });
         self.workspaces[workspace as usize].seen(ts, e.get("workspace_name"));
 
-        let workflow = e.get("workflow_sid").and_then(|s| WorkflowSid::parse(s).ok()).map(|sid| {
-            let id = *self.workflow_ids.entry(sid.to_u128()).or_insert_with(|| {
-                self.workflows.push(WorkflowRec { workspace, known: Known::new(sid.clone(), ts) });
-                (self.workflows.len() - 1) as u32
-            });
+        let workflow = e.get("workflow_sid").and_then(|s| Some((s, sid_number("WW", s)?))).map(|(s, n)| {
+            let id = match self.workflow_ids.get(&n) {
+                Some(&id) => id,
+                None => {
+                    let sid = WorkflowSid::parse(s).expect("checked by sid_number");
+                    self.workflows.push(WorkflowRec { workspace, known: Known::new(sid, ts) });
+                    let id = (self.workflows.len() - 1) as u32;
+                    self.workflow_ids.insert(n, id);
+                    id
+                }
+            };
             self.workflows[id as usize].known.seen(ts, e.get("workflow_name"));
             id
         });
@@ -93,7 +104,19 @@ impl Registry {
 
     fn observe_channel(&mut self, workspace: u32, e: &Event) -> Option<u32> {
         let ts = e.ts_ms;
-        let sid = e.get("task_channel_sid").and_then(|s| TaskChannelSid::parse(s).ok());
+        let sid_str = e.get("task_channel_sid");
+        // Known channels are found by number, without building a SID.
+        if let Some(&id) = sid_str.and_then(|s| sid_number("TC", s)).and_then(|n| self.channel_ids.get(&n)) {
+            let name = e.get("task_channel_unique_name").or_else(|| e.get("task_channel"));
+            let rec = &mut self.channels[id as usize];
+            if rec.known.seen(ts, name)
+                && let Some(n) = &rec.known.name
+            {
+                self.channel_names.insert((workspace, n.clone()), id);
+            }
+            return Some(id);
+        }
+        let sid = sid_str.and_then(|s| TaskChannelSid::parse(s).ok());
         let name = e.get("task_channel_unique_name").or_else(|| e.get("task_channel"));
         let id = match (sid, name) {
             (Some(sid), name) => match self.channel_ids.get(&sid.to_u128()) {
@@ -129,8 +152,9 @@ impl Registry {
             (None, None) => return None,
         };
         let rec = &mut self.channels[id as usize];
-        rec.known.seen(ts, name);
-        if let Some(n) = &rec.known.name {
+        if rec.known.seen(ts, name)
+            && let Some(n) = &rec.known.name
+        {
             self.channel_names.insert((workspace, n.clone()), id);
         }
         Some(id)
