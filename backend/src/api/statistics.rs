@@ -34,6 +34,26 @@ fn parse_statistics_query(raw: Option<&str>) -> ApiResult<StatisticsQuery> {
     Ok(StatisticsQuery::parse(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))?)
 }
 
+/// A statistics request resolved against the engine: who, which channel, which window.
+struct Resolved {
+    workspace_sid: WorkspaceSid,
+    workflow_sid: WorkflowSid,
+    workflow: u32,
+    channel: Option<u32>,
+}
+
+impl Resolved {
+    fn new(engine: &Engine, ws: &str, wf: &str, channel_name: Option<&str>) -> ApiResult<Self> {
+        let (workspace_sid, workflow_sid, workflow) = self::workflow(engine, ws, wf)?;
+        let channel = channel(engine, &workspace_sid, channel_name)?;
+        Ok(Self { workspace_sid, workflow_sid, workflow, channel })
+    }
+
+    fn url(&self, state: &AppState, resource: &str) -> String {
+        format!("{}/v1/Workspaces/{}/Workflows/{}/{resource}", state.public_url, self.workspace_sid, self.workflow_sid)
+    }
+}
+
 pub(super) async fn realtime(
     State(state): State<AppState>,
     Path((ws, wf)): Path<(String, String)>,
@@ -43,15 +63,14 @@ pub(super) async fn realtime(
     let channel_name = parse_realtime_query(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
     let now = state.clock.now_ms();
     let engine = state.engine();
-    let (workspace_sid, workflow_sid, id) = workflow(&engine, &ws, &wf)?;
-    let ch = channel(&engine, &workspace_sid, channel_name.as_deref())?;
-    let stats = state.cache.get(&engine, id, ch, now);
+    let r = Resolved::new(&engine, &ws, &wf, channel_name.as_deref())?;
+    let stats = state.cache.get(&engine, r.workflow, r.channel, now);
     drop(engine);
     Ok(Json(WorkflowRealTimeStatistics {
-        url: format!("{}/v1/Workspaces/{workspace_sid}/Workflows/{workflow_sid}/RealTimeStatistics", state.public_url),
+        url: r.url(&state, "RealTimeStatistics"),
         account_sid: state.account_sid.clone(),
-        workspace_sid,
-        workflow_sid,
+        workspace_sid: r.workspace_sid,
+        workflow_sid: r.workflow_sid,
         stats,
     }))
 }
@@ -62,21 +81,16 @@ pub(super) async fn cumulative(
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<WorkflowCumulativeStatistics>> {
     let query = parse_statistics_query(raw.as_deref())?;
-    let now = state.clock.now_ms();
-    let window = query.window.resolve(now, state.retention_ms)?;
+    let window = query.window.resolve(state.clock.now_ms(), state.retention_ms)?;
     let engine = state.engine();
-    let (workspace_sid, workflow_sid, id) = workflow(&engine, &ws, &wf)?;
-    let ch = channel(&engine, &workspace_sid, query.task_channel.as_deref())?;
-    let stats = engine.cumulative(id, ch, window, query.split_by_wait_time.as_deref());
+    let r = Resolved::new(&engine, &ws, &wf, query.task_channel.as_deref())?;
+    let stats = engine.cumulative(r.workflow, r.channel, window, query.split_by_wait_time.as_deref());
     drop(engine);
     Ok(Json(WorkflowCumulativeStatistics {
-        url: format!(
-            "{}/v1/Workspaces/{workspace_sid}/Workflows/{workflow_sid}/CumulativeStatistics",
-            state.public_url
-        ),
+        url: r.url(&state, "CumulativeStatistics"),
         account_sid: state.account_sid.clone(),
-        workspace_sid,
-        workflow_sid,
+        workspace_sid: r.workspace_sid,
+        workflow_sid: r.workflow_sid,
         stats,
     }))
 }
@@ -90,16 +104,15 @@ pub(super) async fn statistics(
     let now = state.clock.now_ms();
     let window = query.window.resolve(now, state.retention_ms)?;
     let engine = state.engine();
-    let (workspace_sid, workflow_sid, id) = workflow(&engine, &ws, &wf)?;
-    let ch = channel(&engine, &workspace_sid, query.task_channel.as_deref())?;
-    let cumulative = engine.cumulative(id, ch, window, query.split_by_wait_time.as_deref());
-    let realtime = state.cache.get(&engine, id, ch, now);
+    let r = Resolved::new(&engine, &ws, &wf, query.task_channel.as_deref())?;
+    let cumulative = engine.cumulative(r.workflow, r.channel, window, query.split_by_wait_time.as_deref());
+    let realtime = state.cache.get(&engine, r.workflow, r.channel, now);
     drop(engine);
     Ok(Json(WorkflowStatistics {
-        url: format!("{}/v1/Workspaces/{workspace_sid}/Workflows/{workflow_sid}/Statistics", state.public_url),
+        url: r.url(&state, "Statistics"),
         account_sid: state.account_sid.clone(),
-        workspace_sid,
-        workflow_sid,
+        workspace_sid: r.workspace_sid,
+        workflow_sid: r.workflow_sid,
         cumulative,
         realtime,
     }))
