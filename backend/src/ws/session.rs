@@ -93,6 +93,10 @@ async fn run(mut socket: WebSocket, state: AppState, _permit: OwnedSemaphorePerm
     let mut ping = tokio::time::interval_at(Instant::now() + config.ping_interval, config.ping_interval);
     let mut last_heard = Instant::now();
     let stop = state.stop.clone();
+    // Registered once: re-creating it every turn would lock the token's shared waiter list
+    // on every snapshot of every session.
+    let cancelled = stop.cancelled();
+    tokio::pin!(cancelled);
 
     macro_rules! send {
         ($msg:expr) => {
@@ -105,7 +109,7 @@ async fn run(mut socket: WebSocket, state: AppState, _permit: OwnedSemaphorePerm
 
     loop {
         tokio::select! {
-            () = stop.cancelled() => {
+            () = &mut cancelled => {
                 let close = CloseFrame { code: close_code::AWAY, reason: Utf8Bytes::from_static("server shutting down") };
                 let _ = tokio::time::timeout(config.send_timeout, socket.send(Message::Close(Some(close)))).await;
                 break;
