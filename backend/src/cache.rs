@@ -43,9 +43,4 @@ impl RealtimeCache {
             .insert(key, Cached { version, stats: stats.clone(), oldest_created_ms });
         stats
     }
-
-    /// Drops entries of workflows nobody asked about lately (called by housekeeping).
-    pub fn clear(&self) {
-        self.entries.write().unwrap_or_else(|p| p.into_inner()).clear();
-    }
 }

@@ -445,10 +445,6 @@ impl CumIndex {
             agg.add_leaf_entry(e, t);
         }
     }
-
-    pub fn is_empty(&self) -> bool {
-        self.leaves.is_empty()
-    }
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ use rustc_hash::FxHashMap;
 use wallboard_shared::resources::{
     CumulativeStats, RealTimeStats, Split, SplitByWaitTime, SplitCounts, TasksByStatus, WaitDuration,
 };
-use wallboard_shared::sid::{EventSid, TaskSid, sid_number};
+use wallboard_shared::sid::{TaskSid, sid_number};
 use wallboard_shared::time::to_datetime;
 use wallboard_shared::{Window, WorkflowSid};
 
@@ -513,12 +513,6 @@ impl Engine {
     /// The workflow SID behind an id handed out by [`Engine::apply`].
     pub fn workflow_sid(&self, id: u32) -> Option<&WorkflowSid> {
         self.registry.workflows.get(id as usize).map(|w| &w.known.sid)
-    }
-
-    /// Is this event already known to the engine (for callers without a store)?
-    pub fn knows_event(&self, task: &TaskSid, event: &EventSid) -> bool {
-        let sid = event.to_u128();
-        self.tasks.get(&task.to_u128()).is_some_and(|t| t.events.iter().any(|e| e.sid == sid))
     }
 }
 
