@@ -36,6 +36,76 @@ pub enum Command {
     /// Measure WebSocket fan-out: start a server, connect N clients, post events, report
     /// event-to-client latency, snapshots/s and server memory per idle client.
     Loadtest(LoadtestArgs),
+    /// Viewer tokens for dashboards, TVs and embeds: create, list, revoke.
+    ///
+    /// Tokens are stored hashed in the database of --data-dir and scoped to one workspace
+    /// (optionally some of its workflows). A running server picks up changes within a
+    /// second; revoking a token closes the dashboards using it at once.
+    Token(TokenArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct TokenArgs {
+    /// Directory of the SQLite database (the server's --data-dir).
+    #[arg(long, env = "WALLBOARD_DATA_DIR", default_value = "./data", global = true)]
+    pub data_dir: PathBuf,
+    #[command(subcommand)]
+    pub command: TokenCommand,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token and print it alone on stdout (a dashboard link goes to stderr).
+    Create(TokenCreateArgs),
+    /// List tokens (active ones; --all adds revoked and expired).
+    List {
+        /// Also list revoked and expired tokens.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Revoke a token by its id (TK…, from `token list`); live dashboards using it close.
+    Revoke {
+        /// The token's id.
+        id: String,
+    },
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(group(clap::ArgGroup::new("scope").required(true).args(["workspace", "admin"])))]
+pub struct TokenCreateArgs {
+    /// Workspace SID (WS…) the token may see.
+    #[arg(long)]
+    pub workspace: Option<String>,
+    /// Limit the token to this workflow (WW…) of the workspace; repeat for several.
+    #[arg(long = "workflow", requires = "workspace")]
+    pub workflows: Vec<String>,
+    /// An admin token: everything, like the account credentials.
+    #[arg(long)]
+    pub admin: bool,
+    /// Lifetime, e.g. 12h, 30d, 1y; "never" for no expiry.
+    #[arg(long, default_value = "30d", value_parser = parse_ttl)]
+    pub ttl: Ttl,
+    /// What the token is for (shown by `token list`), e.g. "lobby TV".
+    #[arg(long, default_value = "")]
+    pub label: String,
+    /// Base URL of the server, for the dashboard link printed on stderr.
+    #[arg(long, env = "WALLBOARD_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
+    pub public_url: String,
+}
+
+/// A token lifetime; None: it never expires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ttl(pub Option<std::time::Duration>);
+
+fn parse_ttl(raw: &str) -> Result<Ttl, String> {
+    if raw.eq_ignore_ascii_case("never") {
+        return Ok(Ttl(None));
+    }
+    let d = humantime::parse_duration(raw).map_err(|e| format!("{e} (e.g. 12h, 30d, never)"))?;
+    if d.as_secs() < 60 {
+        return Err("a token must live at least 1 minute".into());
+    }
+    Ok(Ttl(Some(d)))
 }
 
 #[derive(Debug, Clone, Args)]
@@ -150,11 +220,16 @@ pub struct ServeArgs {
     #[arg(long, env = "WALLBOARD_RETENTION_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=3650))]
     pub retention_days: u32,
 
-    /// Let clients on this machine (loopback) read the API and WebSocket without
-    /// credentials: the built-in dashboard does. Turn off when a reverse proxy on the same
-    /// host forwards outside traffic.
-    #[arg(long, env = "WALLBOARD_LOOPBACK_VIEWERS", default_value_t = true, action = clap::ArgAction::Set)]
-    pub loopback_viewers: bool,
+    /// Origins that may embed the dashboard in an iframe (comma-separated, e.g.
+    /// https://crm.example.com,http://127.0.0.1:9000); sent as the CSP `frame-ancestors`.
+    /// Default: none, nobody may frame it.
+    #[arg(long, env = "WALLBOARD_FRAME_ANCESTORS", value_delimiter = ',')]
+    pub frame_ancestors: Vec<String>,
+
+    /// Failed authentication attempts one address may make per minute before it is
+    /// refused (429) for a minute.
+    #[arg(long, env = "WALLBOARD_AUTH_FAILURES_PER_MINUTE", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub auth_failures_per_minute: u32,
 
     /// Directory of the built dashboard (scripts/build-frontend.sh writes it).
     #[arg(long, env = "WALLBOARD_ASSETS_DIR", default_value = "frontend/dist")]

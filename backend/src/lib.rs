@@ -6,6 +6,7 @@
 //! into numbers. [`Application`] wires it together: `build` binds and replays, and
 //! `run_until_stopped` serves until the shutdown future resolves.
 
+pub mod access;
 pub mod api;
 pub mod cache;
 pub mod clock;
@@ -29,6 +30,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use wallboard_shared::AccountSid;
 
+use crate::access::{Access, FailedAuthLimiter};
 use crate::api::{AppState, StateInner};
 use crate::cache::RealtimeCache;
 use crate::clock::Clock;
@@ -63,6 +65,8 @@ pub struct Application {
     writer: std::thread::JoinHandle<()>,
     hub_task: tokio::task::JoinHandle<()>,
     credentials: Credentials,
+    /// The admin token minted for this start (the previous start's one is revoked).
+    admin_token: String,
     replayed: u64,
     center: Option<SimulatedCenter>,
     demo: Option<DemoInfo>,
@@ -124,6 +128,18 @@ impl Application {
             stop.clone(),
         );
         let ws_config = args.ws_config();
+        let ancestors = api::headers::FrameAncestors::parse(&args.frame_ancestors)
+            .map_err(|e| anyhow::anyhow!("--frame-ancestors: {e}"))?;
+        let limiter = FailedAuthLimiter::new(args.auth_failures_per_minute, 60_000, 60_000);
+        let access = Access::open(
+            &args.data_dir,
+            credentials.account_sid.clone(),
+            &credentials.auth_token,
+            limiter,
+            clock.clone(),
+        )
+        .context("cannot open the tokens")?;
+        let admin_token = access.mint_startup_token().context("cannot store the startup token")?;
         let state = AppState::new(StateInner {
             engine,
             ingest,
@@ -136,11 +152,12 @@ impl Application {
             hub,
             ws_config,
             ws_permits: Arc::new(tokio::sync::Semaphore::new(ws_config.max_connections)),
-            loopback_viewers: args.loopback_viewers,
+            access,
+            security: api::headers::SecurityHeaders::new(&ancestors),
             assets_dir: args.assets_dir.clone(),
             stop,
         });
-        Ok(Self { listener, state, writer, hub_task, credentials, replayed, center, demo })
+        Ok(Self { listener, state, writer, hub_task, credentials, admin_token, replayed, center, demo })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -153,6 +170,16 @@ impl Application {
 
     pub fn credentials(&self) -> &Credentials {
         &self.credentials
+    }
+
+    /// This start's admin token: everything, until the next start replaces it.
+    pub fn admin_token(&self) -> &str {
+        &self.admin_token
+    }
+
+    /// A ready dashboard link with the admin token in its fragment (never sent to servers).
+    pub fn dashboard_url(&self) -> String {
+        format!("{}/#token={}", self.state.public_url, self.admin_token)
     }
 
     /// The simulated contact center, when it is the source.
@@ -171,6 +198,7 @@ impl Application {
         let Self { listener, state, writer, hub_task, center, .. } = self;
         let stop = state.stop.clone();
         let maintenance = tokio::spawn(maintain(state.clone(), stop.clone()));
+        let tokens = tokio::spawn(state.access.clone().follow(stop.clone()));
         let simulation = center.map(|c| tokio::spawn(c.run(state.ingest.clone(), state.clock.clone(), stop.clone())));
         let app = api::router(state).into_make_service_with_connect_info::<SocketAddr>();
         // Cancelling the token first lets WebSocket sessions send their Close frames, so
@@ -192,6 +220,7 @@ impl Application {
         }
         let _ = hub_task.await;
         let _ = maintenance.await;
+        let _ = tokens.await;
         // The router and every task are gone, so the writer's queue closes: it drains
         // what is left and stops.
         tokio::task::spawn_blocking(move || writer.join())

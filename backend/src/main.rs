@@ -8,7 +8,7 @@ use anyhow::Context;
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 use wallboard::clock::SystemClock;
-use wallboard::config::{Cli, Command, ImportArgs, LoadtestArgs, ServeArgs, SimulateArgs};
+use wallboard::config::{Cli, Command, ImportArgs, LoadtestArgs, ServeArgs, SimulateArgs, TokenArgs, TokenCommand};
 use wallboard::ingest::import::import;
 use wallboard::storage::SqliteLog;
 
@@ -26,6 +26,7 @@ fn main() -> ExitCode {
         Some(Command::Import(args)) => run_import(&args),
         Some(Command::Loadtest(args)) => run_loadtest(args),
         Some(Command::Simulate(args)) => run_simulate(args),
+        Some(Command::Token(args)) => run_token(&args),
     };
     match result {
         Ok(code) => code,
@@ -50,7 +51,10 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let app = wallboard::Application::build(&args, clock).await?;
         let c = app.credentials();
         println!("Wallboard is listening on {}", app.local_addr());
-        println!("  dashboard:      {}/", app.public_url());
+        println!("  dashboard:      {}", app.dashboard_url());
+        println!(
+            "                  (admin link, valid until the next start; `wallboard token create` makes lasting ones)"
+        );
         println!("  API base:       {}/v1/Workspaces", app.public_url());
         println!("  event callback: {}/webhooks/taskrouter", app.public_url());
         println!("  account sid:    {}", c.account_sid);
@@ -175,4 +179,83 @@ fn run_import(args: &ImportArgs) -> anyhow::Result<ExitCode> {
     print!("{summary}");
     println!("took {secs:.1} s ({:.0} events/s) into {}", summary.read as f64 / secs.max(1e-9), log.path().display());
     Ok(if summary.rejected > 0 { ExitCode::from(3) } else { ExitCode::SUCCESS })
+}
+
+fn run_token(args: &TokenArgs) -> anyhow::Result<ExitCode> {
+    use wallboard::access::{NewToken, Scope, Standing, TokenStore};
+    use wallboard_shared::{WorkflowSid, WorkspaceSid};
+    let mut store = TokenStore::open_dir(&args.data_dir)
+        .with_context(|| format!("cannot open the database in {}", args.data_dir.display()))?;
+    let now = chrono::Utc::now().timestamp_millis();
+    let date = |ms: i64| wallboard_shared::time::format_ms(ms);
+    match &args.command {
+        TokenCommand::Create(c) => {
+            let scope = match &c.workspace {
+                None => Scope::Admin,
+                Some(ws) => Scope::Workspace {
+                    workspace: WorkspaceSid::parse(ws).context("--workspace")?,
+                    workflows: c
+                        .workflows
+                        .iter()
+                        .map(|w| WorkflowSid::parse(w))
+                        .collect::<Result<_, _>>()
+                        .context("--workflow")?,
+                },
+            };
+            let ttl_ms = c.ttl.0.map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+            let (plain, record) = store.create(&NewToken { label: c.label.clone(), scope, ttl_ms }, now)?;
+            println!("{plain}");
+            let base = c.public_url.trim_end_matches('/');
+            let query = match &record.scope {
+                Scope::Workspace { workspace, workflows } if workflows.len() == 1 => {
+                    format!("?page=workflow&ws={workspace}&wf={}", workflows[0])
+                }
+                Scope::Workspace { workspace, .. } => format!("?ws={workspace}"),
+                Scope::Admin => String::new(),
+            };
+            eprintln!(
+                "created token {} ({}), scope {}, {}",
+                record.id,
+                record.label,
+                record.scope,
+                match record.expires_ms {
+                    Some(e) => format!("expires {}", date(e)),
+                    None => "never expires".to_owned(),
+                }
+            );
+            eprintln!("dashboard link: {base}/{query}#token={plain}");
+            eprintln!("  (kiosk: add kiosk=1 to the query; embed: embed=1)");
+        }
+        TokenCommand::List { all } => {
+            let tokens = store.all()?;
+            println!("{:<34}  {:<8}  {:<20}  {:<20}  {:<20}  SCOPE", "ID", "STATUS", "LABEL", "CREATED", "EXPIRES");
+            for (_, t) in tokens {
+                let standing = t.standing(now);
+                if !all && standing != Standing::Active {
+                    continue;
+                }
+                let status = match standing {
+                    Standing::Active => "active",
+                    Standing::Expired => "expired",
+                    Standing::Revoked => "revoked",
+                };
+                let label: String = t.label.chars().take(20).collect();
+                let expires = t.expires_ms.map_or_else(|| "never".to_owned(), date);
+                println!(
+                    "{:<34}  {status:<8}  {label:<20}  {:<20}  {expires:<20}  {}",
+                    t.id,
+                    date(t.created_ms),
+                    t.scope
+                );
+            }
+        }
+        TokenCommand::Revoke { id } => {
+            if store.revoke(id, now)? {
+                eprintln!("revoked {id}; dashboards using it are refused from now on");
+            } else {
+                eprintln!("{id} was already revoked");
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

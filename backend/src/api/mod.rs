@@ -4,6 +4,7 @@
 
 pub mod assets;
 pub mod error;
+pub mod headers;
 mod resources;
 pub mod signature;
 mod statistics;
@@ -14,15 +15,19 @@ use std::sync::Arc;
 use axum::Router;
 use std::net::SocketAddr;
 
+use axum::extract::Path;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::header;
+use axum::http::{HeaderMap, HeaderValue};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
-use sha2::{Digest, Sha256};
-use wallboard_shared::AccountSid;
+use std::collections::HashMap;
+use wallboard_shared::error::codes;
+use wallboard_shared::{AccountSid, TwilioError};
+
+use crate::access::{Access, Denied};
 
 use crate::cache::RealtimeCache;
 use crate::clock::Clock;
@@ -51,8 +56,10 @@ pub struct StateInner {
     pub hub: Hub,
     pub ws_config: WsConfig,
     pub ws_permits: Arc<tokio::sync::Semaphore>,
-    /// Loopback peers may read without credentials.
-    pub loopback_viewers: bool,
+    /// Account credentials, tokens and the failed-attempt limit.
+    pub access: Arc<Access>,
+    /// `Content-Security-Policy` of every response (with the `frame-ancestors` allowlist).
+    pub security: headers::SecurityHeaders,
     /// Where the dashboard's built files are.
     pub assets_dir: std::path::PathBuf,
     /// Cancelled when the server shuts down; long-lived sessions watch it.
@@ -89,7 +96,7 @@ pub fn router(state: AppState) -> Router {
         .route("/Workspaces/{ws}/Workflows/{wf}/Statistics", get(statistics::statistics))
         .route("/Workspaces/{ws}/Workflows/{wf}/RealTimeStatistics", get(statistics::realtime))
         .route("/Workspaces/{ws}/Workflows/{wf}/CumulativeStatistics", get(statistics::cumulative))
-        .route_layer(middleware::from_fn_with_state(state.clone(), require_account))
+        .route_layer(middleware::from_fn_with_state(state.clone(), authorize))
         .fallback(|| async { ApiError::not_found("The requested resource was not found") });
     Router::new()
         .nest("/v1", v1)
@@ -99,39 +106,67 @@ pub fn router(state: AppState) -> Router {
         .merge(assets::router(state.assets_dir.clone()))
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::map_response_with_state(state.clone(), headers::set_security_headers))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }
 
-/// HTTP Basic with the account SID and auth token, as Twilio's API.
-async fn require_account(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
-    if may_view(&state, peer, request.headers()) {
-        next.run(request).await
-    } else {
-        ApiError::unauthorized().into_response()
+/// Authenticates every `/v1` request (account credentials or a token), refuses paths
+/// outside a token's scope with 403, and hands the [`Principal`] to the handlers (lists
+/// show only what it may see).
+async fn authorize(
+    State(state): State<AppState>,
+    params: Result<Path<HashMap<String, String>>, PathRejection>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    let principal = match state.access.authenticate_headers(request.headers(), peer).await {
+        Ok(p) => p,
+        Err(denied) => return denied_response(&denied, request.headers()),
+    };
+    if let Ok(Path(params)) = &params {
+        let ws = params.get("ws").map(String::as_str);
+        let wf = params.get("wf").map(String::as_str);
+        let allowed = match (ws, wf) {
+            (Some(ws), Some(wf)) => principal.allows_workflow(ws, wf),
+            (Some(ws), None) => principal.allows_workspace(ws),
+            _ => true,
+        };
+        if !allowed {
+            return ApiError::forbidden("This token does not give access to the requested resource").into_response();
+        }
     }
+    request.extensions_mut().insert(principal);
+    next.run(request).await
 }
 
-/// Reading is allowed with the account credentials, or from a loopback peer when
-/// `--loopback-viewers` is on (the built-in dashboard, until viewer tokens exist).
-pub fn may_view(state: &AppState, peer: Option<SocketAddr>, headers: &axum::http::HeaderMap) -> bool {
-    (state.loopback_viewers && peer.is_some_and(|p| p.ip().is_loopback())) || has_account_credentials(state, headers)
-}
-
-/// True when the request carries the account's Basic credentials.
-pub fn has_account_credentials(state: &AppState, headers: &axum::http::HeaderMap) -> bool {
-    headers
+/// The response to a refused authentication, in Twilio's error format. The challenge
+/// names Bearer for token requests, so browsers never pop up a login dialog for them.
+pub fn denied_response(denied: &Denied, headers: &HeaderMap) -> Response {
+    let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Basic "))
-        .and_then(|b64| STANDARD.decode(b64.trim()).ok())
-        .and_then(|raw| String::from_utf8(raw).ok())
-        .is_some_and(|pair| {
-            let (user, pass) = pair.split_once(':').unwrap_or((&pair, ""));
-            // Compare digests so the time taken says nothing about the secret.
-            user == state.account_sid.as_str() && Sha256::digest(pass) == Sha256::digest(&state.auth_token)
-        })
+        .is_some_and(|v| v.len() >= 7 && v[..7].eq_ignore_ascii_case("bearer "));
+    match denied {
+        Denied::RateLimited { retry_after_secs } => {
+            let error = TwilioError::new(429, codes::TOO_MANY_REQUESTS, denied.message());
+            let mut response = ApiError(error).into_response();
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+            response
+        }
+        _ => {
+            let error = TwilioError::new(401, codes::AUTHENTICATION, denied.message());
+            let mut response = ApiError(error).into_response();
+            let challenge = if bearer {
+                "Bearer realm=\"Wallboard\", error=\"invalid_token\""
+            } else {
+                "Basic realm=\"Wallboard\""
+            };
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+            response
+        }
+    }
 }
 
 /// Decodes a raw query string into pairs, or a 400.

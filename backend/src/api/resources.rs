@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use axum::Json;
 use axum::extract::{Path, RawQuery, State};
+use axum::{Extension, Json};
 use wallboard_shared::WorkspaceSid;
 use wallboard_shared::resources::{
     PageMeta, TaskChannel, TaskChannelPage, Workflow, WorkflowPage, Workspace, WorkspacePage,
@@ -13,6 +13,7 @@ use wallboard_shared::sid::TaskChannelSid;
 use wallboard_shared::time::to_datetime;
 
 use super::{ApiError, ApiResult, AppState, query_pairs};
+use crate::access::Principal;
 use crate::engine::Engine;
 use crate::engine::registry::{ChannelRec, Known, WorkflowRec};
 
@@ -137,11 +138,13 @@ fn channel_resource(state: &AppState, ws: &WorkspaceSid, c: &ChannelRec) -> Task
 
 pub(super) async fn list_workspaces(
     State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<WorkspacePage>> {
     let p = paging(raw.as_deref())?;
     let engine = state.engine();
-    let mut all: Vec<&Known<WorkspaceSid>> = engine.registry().workspaces.iter().collect();
+    let mut all: Vec<&Known<WorkspaceSid>> =
+        engine.registry().workspaces.iter().filter(|k| principal.allows_workspace(k.sid.as_str())).collect();
     all.sort_by(|a, b| (a.first_ms, &a.sid).cmp(&(b.first_ms, &b.sid)));
     let items = all.into_iter().map(|k| workspace_resource(&state, k)).collect();
     let (workspaces, meta) = page(items, p, &format!("{}/v1/Workspaces", state.public_url), "workspaces");
@@ -159,13 +162,19 @@ pub(super) async fn fetch_workspace(
 
 pub(super) async fn list_workflows(
     State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
     Path(ws): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<WorkflowPage>> {
     let p = paging(raw.as_deref())?;
     let engine = state.engine();
     let (sid, id) = workspace_of(&engine, &ws)?;
-    let mut all: Vec<&WorkflowRec> = engine.registry().workflows.iter().filter(|w| w.workspace == id).collect();
+    let mut all: Vec<&WorkflowRec> = engine
+        .registry()
+        .workflows
+        .iter()
+        .filter(|w| w.workspace == id && principal.allows_workflow(sid.as_str(), w.known.sid.as_str()))
+        .collect();
     all.sort_by(|a, b| (a.known.first_ms, &a.known.sid).cmp(&(b.known.first_ms, &b.known.sid)));
     let items = all.into_iter().map(|w| workflow_resource(&state, &sid, w)).collect();
     let list_url = format!("{}/v1/Workspaces/{sid}/Workflows", state.public_url);

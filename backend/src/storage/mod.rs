@@ -5,7 +5,7 @@
 
 mod sqlite;
 
-pub use sqlite::SqliteLog;
+pub use sqlite::{DB_FILE, SqliteLog};
 
 use crate::event::Event;
 
@@ -15,7 +15,7 @@ pub enum StorageError {
     Sqlite(#[from] rusqlite::Error),
     #[error("cannot create data directory {path}: {source}")]
     DataDir { path: String, source: std::io::Error },
-    #[error("stored event is corrupt: {0}")]
+    #[error("stored data is corrupt: {0}")]
     Corrupt(String),
 }
 

@@ -23,7 +23,8 @@ use wallboard_shared::ws::{ClientMessage, CumulativeRequest, ServerMessage};
 use wallboard_shared::{WorkflowSid, WorkspaceSid};
 
 use super::hub::{CumulativeKey, Frame, TopicKey};
-use crate::api::{ApiError, AppState};
+use crate::access::{Denied, Principal};
+use crate::api::{ApiError, AppState, denied_response};
 
 /// Limits and timings of WebSocket sessions.
 #[derive(Debug, Clone, Copy)]
@@ -35,6 +36,8 @@ pub struct WsConfig {
     pub ping_interval: Duration,
     /// A send that takes longer closes the connection (the peer stopped reading).
     pub send_timeout: Duration,
+    /// A connection that has not authenticated by then is closed.
+    pub auth_timeout: Duration,
 }
 
 impl Default for WsConfig {
@@ -45,6 +48,7 @@ impl Default for WsConfig {
             max_message_bytes: 4096,
             ping_interval: Duration::from_secs(30),
             send_timeout: Duration::from_secs(10),
+            auth_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -63,10 +67,13 @@ pub async fn upgrade(
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
-    // Until viewer tokens exist: the API credentials, or a loopback peer if allowed.
-    if !crate::api::may_view(&state, Some(peer), &headers) {
-        return ApiError::unauthorized().into_response();
-    }
+    // Server-side clients may authenticate the upgrade itself (Basic or Bearer); browsers
+    // cannot set headers and send the `auth` frame first instead.
+    let principal = match state.access.authenticate_headers(&headers, Some(peer.ip())).await {
+        Ok(p) => Some(p),
+        Err(Denied::Missing) => None,
+        Err(denied) => return denied_response(&denied, &headers).into_response(),
+    };
     let Ok(permit) = state.ws_permits.clone().try_acquire_owned() else {
         return ApiError::unavailable(format!(
             "too many WebSocket connections (at most {}); retry later",
@@ -79,7 +86,7 @@ pub async fn upgrade(
         .max_write_buffer_size(HARD_MESSAGE_LIMIT.max(1 << 20))
         .max_message_size(HARD_MESSAGE_LIMIT)
         .max_frame_size(HARD_MESSAGE_LIMIT)
-        .on_upgrade(move |socket| run(socket, state, permit))
+        .on_upgrade(move |socket| run(socket, state, permit, peer, principal))
 }
 
 fn error_text(id: Option<&str>, code: u32, message: impl Into<String>) -> String {
@@ -87,7 +94,21 @@ fn error_text(id: Option<&str>, code: u32, message: impl Into<String>) -> String
     serde_json::to_string(&m).expect("messages serialize")
 }
 
-async fn run(mut socket: WebSocket, state: AppState, _permit: OwnedSemaphorePermit) {
+/// What a client frame calls for.
+enum Reply {
+    None,
+    Send(String),
+    /// Send this error frame, then close the connection (authentication failed).
+    Refuse(String),
+}
+
+async fn run(
+    mut socket: WebSocket,
+    state: AppState,
+    _permit: OwnedSemaphorePermit,
+    peer: SocketAddr,
+    mut principal: Option<Principal>,
+) {
     let config = state.ws_config;
     let mut subscriptions: StreamMap<String, WatchStream<Arc<Frame>>> = StreamMap::new();
     let mut ping = tokio::time::interval_at(Instant::now() + config.ping_interval, config.ping_interval);
@@ -97,6 +118,10 @@ async fn run(mut socket: WebSocket, state: AppState, _permit: OwnedSemaphorePerm
     // on every snapshot of every session.
     let cancelled = stop.cancelled();
     tokio::pin!(cancelled);
+    let auth_deadline = tokio::time::sleep(config.auth_timeout);
+    tokio::pin!(auth_deadline);
+    let mut access_changes = state.access.changes();
+    access_changes.mark_unchanged();
 
     macro_rules! send {
         ($msg:expr) => {
@@ -106,8 +131,17 @@ async fn run(mut socket: WebSocket, state: AppState, _permit: OwnedSemaphorePerm
             }
         };
     }
+    macro_rules! refuse {
+        ($text:expr, $reason:expr) => {{
+            let _ = tokio::time::timeout(config.send_timeout, socket.send(Message::Text($text.into()))).await;
+            let close = CloseFrame { code: close_code::POLICY, reason: Utf8Bytes::from_static($reason) };
+            let _ = tokio::time::timeout(config.send_timeout, socket.send(Message::Close(Some(close)))).await;
+            break;
+        }};
+    }
 
     loop {
+        let token_session = principal.as_ref().is_some_and(|p| p.token().is_some());
         tokio::select! {
             () = &mut cancelled => {
                 let close = CloseFrame { code: close_code::AWAY, reason: Utf8Bytes::from_static("server shutting down") };
@@ -116,6 +150,17 @@ async fn run(mut socket: WebSocket, state: AppState, _permit: OwnedSemaphorePerm
             }
             Some((id, frame)) = subscriptions.next(), if !subscriptions.is_empty() => {
                 send!(Message::Text(frame.text(&id)));
+            }
+            () = &mut auth_deadline, if principal.is_none() => {
+                let text = error_text(None, codes::AUTHENTICATION, "authenticate first: send {\"type\":\"auth\",\"token\":\"…\"}");
+                refuse!(text, "authentication timeout");
+            }
+            Ok(()) = access_changes.changed(), if token_session => {
+                if let Some(p) = &principal && !state.access.still_valid(p) {
+                    tracing::info!(token = p.token().map(|t| t.id.as_str()), "closing a WebSocket whose token was revoked or expired");
+                    let text = error_text(None, codes::AUTHENTICATION, "the token was revoked or has expired");
+                    refuse!(text, "token revoked or expired");
+                }
             }
             _ = ping.tick() => {
                 if last_heard.elapsed() > config.ping_interval * 2 {
@@ -128,35 +173,49 @@ async fn run(mut socket: WebSocket, state: AppState, _permit: OwnedSemaphorePerm
                 let Some(Ok(message)) = incoming else { break };
                 last_heard = Instant::now();
                 let reply = match message {
-                    Message::Text(text) => handle_text(&state, text.as_str(), &mut subscriptions).await,
-                    Message::Binary(_) => Some(error_text(None, codes::INVALID_PARAMETER, "binary frames are not supported; send JSON text frames")),
-                    Message::Ping(_) | Message::Pong(_) => None,
+                    Message::Text(text) => handle_text(&state, text.as_str(), &mut subscriptions, &mut principal, peer).await,
+                    Message::Binary(_) if principal.is_none() => Reply::Refuse(not_authenticated()),
+                    Message::Binary(_) => Reply::Send(error_text(None, codes::INVALID_PARAMETER, "binary frames are not supported; send JSON text frames")),
+                    Message::Ping(_) | Message::Pong(_) => Reply::None,
                     Message::Close(_) => break,
                 };
-                if let Some(text) = reply {
-                    send!(Message::Text(text.into()));
+                match reply {
+                    Reply::None => {}
+                    Reply::Send(text) => send!(Message::Text(text.into())),
+                    Reply::Refuse(text) => refuse!(text, "not authenticated"),
                 }
             }
         }
     }
 }
 
-/// Handles one client frame; returns the reply frame, if any.
+fn not_authenticated() -> String {
+    error_text(
+        None,
+        codes::AUTHENTICATION,
+        "authenticate first: the first frame must be {\"type\":\"auth\",\"token\":\"…\"}",
+    )
+}
+
+/// Handles one client frame.
 async fn handle_text(
     state: &AppState,
     text: &str,
     subscriptions: &mut StreamMap<String, WatchStream<Arc<Frame>>>,
-) -> Option<String> {
+    principal: &mut Option<Principal>,
+    peer: SocketAddr,
+) -> Reply {
     let config = state.ws_config;
     if text.len() > config.max_message_bytes {
-        return Some(error_text(
-            None,
-            codes::INVALID_PARAMETER,
-            format!("message too large ({} bytes; at most {})", text.len(), config.max_message_bytes),
-        ));
+        let why = format!("message too large ({} bytes; at most {})", text.len(), config.max_message_bytes);
+        return match principal {
+            None => Reply::Refuse(error_text(None, codes::AUTHENTICATION, why)),
+            Some(_) => Reply::Send(error_text(None, codes::INVALID_PARAMETER, why)),
+        };
     }
     let message = match serde_json::from_str::<ClientMessage>(text) {
         Ok(m) => m,
+        Err(_) if principal.is_none() => return Reply::Refuse(not_authenticated()),
         Err(e) => {
             let value = serde_json::from_str::<serde_json::Value>(text).ok();
             let id = value.as_ref().and_then(|v| v.get("id")).and_then(|v| v.as_str()).map(str::to_owned);
@@ -164,37 +223,58 @@ async fn handle_text(
                 None => "not a JSON message".to_owned(),
                 Some(_) => format!("not a valid message: {e}"),
             };
-            return Some(error_text(id.as_deref(), codes::INVALID_PARAMETER, why));
+            return Reply::Send(error_text(id.as_deref(), codes::INVALID_PARAMETER, why));
         }
     };
+    let Some(who) = principal.as_ref() else {
+        let ClientMessage::Auth { token } = message else { return Reply::Refuse(not_authenticated()) };
+        return match state.access.authenticate_token(&token, Some(peer.ip())).await {
+            Ok(p) => {
+                *principal = Some(p);
+                Reply::None
+            }
+            Err(denied) => {
+                let code = match denied {
+                    Denied::RateLimited { .. } => codes::TOO_MANY_REQUESTS,
+                    _ => codes::AUTHENTICATION,
+                };
+                Reply::Refuse(error_text(None, code, denied.message()))
+            }
+        };
+    };
     match message {
-        ClientMessage::Ping => Some(serde_json::to_string(&ServerMessage::Pong).expect("serializes")),
-        // Access control (viewer tokens) comes later; an auth frame is accepted and ignored.
-        ClientMessage::Auth { .. } => None,
+        ClientMessage::Ping => Reply::Send(serde_json::to_string(&ServerMessage::Pong).expect("serializes")),
+        ClientMessage::Auth { .. } => {
+            Reply::Send(error_text(None, codes::INVALID_PARAMETER, "this connection is already authenticated"))
+        }
         ClientMessage::Unsubscribe { id } => {
             if subscriptions.remove(&id).is_none() {
-                return Some(error_text(Some(&id), codes::NOT_FOUND, format!("no subscription with id '{id}'")));
+                return Reply::Send(error_text(Some(&id), codes::NOT_FOUND, format!("no subscription with id '{id}'")));
             }
-            None
+            Reply::None
         }
         ClientMessage::Subscribe { id, workspace_sid, workflow_sid, task_channel, cumulative } => {
             if id.is_empty() || id.len() > 64 {
-                return Some(error_text(None, codes::INVALID_PARAMETER, "id must be 1 to 64 characters"));
+                return Reply::Send(error_text(None, codes::INVALID_PARAMETER, "id must be 1 to 64 characters"));
             }
             if !subscriptions.contains_key(&id) && subscriptions.len() >= config.max_subscriptions {
                 let msg = format!("at most {} subscriptions per connection", config.max_subscriptions);
-                return Some(error_text(Some(&id), codes::INVALID_PARAMETER, msg));
+                return Reply::Send(error_text(Some(&id), codes::INVALID_PARAMETER, msg));
+            }
+            if !who.allows_workflow(&workspace_sid, &workflow_sid) {
+                let msg = format!("this token does not give access to workflow {workflow_sid} of {workspace_sid}");
+                return Reply::Send(error_text(Some(&id), codes::FORBIDDEN, msg));
             }
             let key = match topic(state, &workspace_sid, &workflow_sid, task_channel.as_deref(), cumulative.as_ref()) {
                 Ok(k) => k,
-                Err((code, msg)) => return Some(error_text(Some(&id), code, msg)),
+                Err((code, msg)) => return Reply::Send(error_text(Some(&id), code, msg)),
             };
             let Some(rx) = state.hub.subscribe(key).await else {
-                return Some(error_text(Some(&id), codes::UNAVAILABLE, "the server is shutting down"));
+                return Reply::Send(error_text(Some(&id), codes::UNAVAILABLE, "the server is shutting down"));
             };
             // Replaces an existing subscription with the same id.
             subscriptions.insert(id, WatchStream::new(rx));
-            None
+            Reply::None
         }
     }
 }

@@ -1,4 +1,5 @@
-//! What the dashboard relies on: loopback viewers, static files, the build id.
+//! What the dashboard relies on: a public shell with guarded data, static files, the build
+//! id, and the security headers.
 
 use std::io::Write;
 use std::sync::Arc;
@@ -10,36 +11,62 @@ use wallboard::clock::ManualClock;
 use super::helpers::{TestApp, serve_args, spawn_app_with};
 use super::scenario::{self, NOW, SALES, WS, sales};
 
-async fn app_with(assets: &std::path::Path, loopback_viewers: bool) -> (TestApp, tempfile::TempDir) {
+async fn app_with(assets: &std::path::Path, frame_ancestors: &[&str]) -> (TestApp, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut args = serve_args(dir.path());
-    args.loopback_viewers = loopback_viewers;
     args.assets_dir = assets.to_owned();
+    args.frame_ancestors = frame_ancestors.iter().map(|s| (*s).to_owned()).collect();
     (spawn_app_with(args, Arc::new(ManualClock::new(NOW))).await, dir)
 }
 
+/// The page itself is public (it holds no data); every number needs credentials or a token.
 #[tokio::test]
-async fn loopback_viewers_read_without_credentials_when_allowed() {
+async fn the_dashboard_shell_is_public_and_its_data_is_not() {
     let assets = tempfile::tempdir().expect("tempdir");
-    let (app, _dir) = app_with(assets.path(), true).await;
+    std::fs::write(assets.path().join("index.html"), b"<!doctype html><title>Wallboard</title>").expect("write");
+    let (app, _dir) = app_with(assets.path(), &[]).await;
     scenario::load(&app).await;
-    let r = app.client.get(format!("{}{}", app.base, sales("RealTimeStatistics"))).send().await.expect("request");
+    let r = app.client.get(format!("{}/", app.base)).send().await.expect("request");
     assert_eq!(r.status(), StatusCode::OK);
-    let (mut ws, _) = tokio::time::timeout(super::helpers::TIMEOUT, tokio_tungstenite::connect_async(app.ws_url()))
-        .await
-        .expect("in time")
-        .expect("anonymous loopback viewer");
-    use futures_util::{SinkExt, StreamExt};
-    let sub = json!({"type": "subscribe", "id": "a", "workspace_sid": WS, "workflow_sid": SALES});
-    ws.send(tokio_tungstenite::tungstenite::Message::text(sub.to_string())).await.expect("send");
-    let frame =
-        tokio::time::timeout(super::helpers::TIMEOUT, ws.next()).await.expect("in time").expect("open").expect("frame");
-    assert!(frame.to_text().expect("text").contains("\"snapshot\""));
+    let r = app.client.get(format!("{}{}", app.base, sales("RealTimeStatistics"))).send().await.expect("request");
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     // Writing still needs a signature.
     let r =
         app.client.post(format!("{}/webhooks/taskrouter", app.base)).form(&[("a", "b")]).send().await.expect("request");
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // The dashboard's way in: the token of the printed link in the WebSocket's first frame.
+    let mut c = app.ws_token(&app.admin_token).await;
+    c.send(&json!({"type": "subscribe", "id": "a", "workspace_sid": WS, "workflow_sid": SALES})).await;
+    assert_eq!(c.snapshot("a").await["realtime"], app.get_ok(&sales("RealTimeStatistics")).await);
     app.stop().await;
+}
+
+/// Every response carries the security headers; `frame-ancestors` is the allowlist.
+#[tokio::test]
+async fn security_headers_on_every_response() {
+    let assets = tempfile::tempdir().expect("tempdir");
+    std::fs::write(assets.path().join("index.html"), b"<!doctype html><title>Wallboard</title>").expect("write");
+    for (allow, ancestors, frame_options) in [
+        (&[][..], "frame-ancestors 'none'", Some("DENY")),
+        (
+            &["http://127.0.0.1:9", "https://crm.example.com"][..],
+            "frame-ancestors http://127.0.0.1:9 https://crm.example.com",
+            None,
+        ),
+    ] {
+        let (app, _dir) = app_with(assets.path(), allow).await;
+        for path in ["/", "/index.html", "/build-id", "/v1/Workspaces", "/missing.js", "/healthz"] {
+            let r = app.client.get(format!("{}{path}", app.base)).send().await.expect("request");
+            let h = r.headers();
+            let csp = h["content-security-policy"].to_str().expect("ascii");
+            assert!(csp.starts_with("default-src 'none'; script-src 'self' 'wasm-unsafe-eval'"), "{path}: {csp}");
+            assert!(csp.ends_with(ancestors), "{path}: {csp}");
+            assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+            assert_eq!(h["referrer-policy"], "no-referrer", "{path}");
+            assert_eq!(h.get("x-frame-options").map(|v| v.to_str().expect("ascii")), frame_options, "{path}");
+        }
+        app.stop().await;
+    }
 }
 
 #[tokio::test]
@@ -53,7 +80,7 @@ async fn static_files_with_cache_headers_and_precompression() {
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     gz.write_all(js.as_bytes()).expect("gzip");
     write("wallboard-abc123.js.gz", &gz.finish().expect("gzip"));
-    let (app, _dir) = app_with(assets.path(), true).await;
+    let (app, _dir) = app_with(assets.path(), &[]).await;
 
     let r = app.client.get(format!("{}/", app.base)).send().await.expect("request");
     assert_eq!(r.status(), StatusCode::OK);
@@ -89,7 +116,7 @@ async fn static_files_with_cache_headers_and_precompression() {
 #[tokio::test]
 async fn an_unbuilt_dashboard_says_how_to_build_it() {
     let assets = tempfile::tempdir().expect("tempdir");
-    let (app, _dir) = app_with(&assets.path().join("nothing-here"), true).await;
+    let (app, _dir) = app_with(&assets.path().join("nothing-here"), &[]).await;
     let r = app.client.get(format!("{}/", app.base)).send().await.expect("request");
     assert_eq!(r.status(), StatusCode::OK);
     assert!(r.text().await.expect("body").contains("scripts/run.sh"));

@@ -88,7 +88,11 @@ async fn unknown_or_malformed_sids_are_404_20404() {
 
 #[tokio::test]
 async fn every_api_route_needs_the_account_credentials() {
-    let app = spawn_app(NOW).await;
+    // 21 failed attempts from one address: above the default limit (tested in access.rs).
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut args = super::helpers::serve_args(dir.path());
+    args.auth_failures_per_minute = 1000;
+    let app = super::helpers::spawn_app_with(args, std::sync::Arc::new(wallboard::clock::ManualClock::new(NOW))).await;
     scenario::load(&app).await;
     for path in [
         "/v1/Workspaces".to_owned(),

@@ -26,6 +26,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub clock: Arc<ManualClock>,
     pub data_dir: PathBuf,
+    /// The admin token this start minted (what the printed dashboard link carries).
+    pub admin_token: String,
     stop: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     _dir: Option<tempfile::TempDir>,
@@ -43,9 +45,6 @@ pub fn serve_args(data_dir: &Path) -> ServeArgs {
         ACCOUNT_SID,
         "--auth-token",
         AUTH_TOKEN,
-        // Tests authenticate like any remote client; loopback viewers have their own test.
-        "--loopback-viewers",
-        "false",
         // Scripted events only; the simulator has its own tests.
         "--source",
         "events",
@@ -69,11 +68,13 @@ pub async fn spawn_app_with(args: ServeArgs, clock: Arc<ManualClock>) -> TestApp
         .expect("build in time")
         .expect("build");
     let base = app.public_url().to_owned();
+    let admin_token = app.admin_token().to_owned();
     let (stop, stopped) = oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until_stopped(async {
         let _ = stopped.await;
     }));
     TestApp {
+        admin_token,
         base,
         client: reqwest::Client::builder().timeout(TIMEOUT).build().expect("client"),
         clock,
@@ -121,6 +122,11 @@ impl TestApp {
             .await
             .expect("request")
             .status()
+    }
+
+    /// Keeps `dir` (the data directory) alive as long as the app.
+    pub fn keep_dir(&mut self, dir: tempfile::TempDir) {
+        self._dir = Some(dir);
     }
 
     /// Graceful stop; returns once every acknowledged event is on disk.
@@ -185,6 +191,15 @@ impl TestApp {
         self.ws_request(request).await
     }
 
+    /// A WebSocket client without credentials that sends `{"type":"auth","token":…}` first,
+    /// as the dashboard does.
+    pub async fn ws_token(&self, token: &str) -> WsClient {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let mut ws = self.ws_request(self.ws_url().into_client_request().expect("valid URL")).await;
+        ws.send(&serde_json::json!({"type": "auth", "token": token})).await;
+        ws
+    }
+
     /// A WebSocket client from a prepared handshake request.
     pub async fn ws_request(&self, request: tokio_tungstenite::tungstenite::handshake::client::Request) -> WsClient {
         let (stream, _) = tokio::time::timeout(TIMEOUT, tokio_tungstenite::connect_async(request))
@@ -223,6 +238,22 @@ impl WsClient {
                 }
                 tokio_tungstenite::tungstenite::Message::Close(c) => panic!("closed by the server: {c:?}"),
                 _ => continue,
+            }
+        }
+    }
+
+    /// Reads until the server closes the connection; returns the last JSON frame before
+    /// the close and the close code.
+    pub async fn until_closed(&mut self) -> (Option<Value>, Option<u16>) {
+        use futures_util::StreamExt;
+        use tokio_tungstenite::tungstenite::Message;
+        let mut last = None;
+        loop {
+            match tokio::time::timeout(TIMEOUT, self.stream.next()).await.expect("closed in time") {
+                Some(Ok(Message::Text(t))) => last = Some(serde_json::from_str(&t).expect("JSON frame")),
+                Some(Ok(Message::Close(c))) => return (last, c.map(|c| u16::from(c.code))),
+                Some(Ok(_)) => {}
+                None | Some(Err(_)) => return (last, None),
             }
         }
     }

@@ -3,6 +3,7 @@
 mod helpers;
 mod scenario;
 
+mod access;
 mod dashboard;
 mod errors;
 mod import;

@@ -195,11 +195,6 @@ async fn limits_on_subscriptions_and_connections() {
     assert!(a.snapshot("s0").await["cumulative"].is_object());
 
     let _b = app.ws().await;
-    let refused = tokio_tungstenite::connect_async(app.ws_url()).await;
-    match refused {
-        Err(tokio_tungstenite::tungstenite::Error::Http(r)) => assert_eq!(r.status(), 401, "no credentials"),
-        other => panic!("an anonymous connection must be refused with 401, got {other:?}"),
-    }
     let mut authed =
         tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(app.ws_url()).expect("url");
     let basic = base64::Engine::encode(
