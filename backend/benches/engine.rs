@@ -15,8 +15,7 @@
 //! Run: `cargo bench -p wallboard --bench engine` (`-- apply` or `-- query` for one group).
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap};
-use std::fmt::Write as _;
+use std::collections::BinaryHeap;
 use std::hint::black_box;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -322,18 +321,16 @@ impl Templates {
         let e = &mut self.0[i];
         e.sid = EventSid::from_u128(mix(s.seq, SALT_EVENT));
         e.ts_ms = s.ts;
-        set_sid(&mut e.data, "task_sid", "WT", mix(s.task, SALT_TASK));
+        set_sid(e, "task_sid", "WT", mix(s.task, SALT_TASK));
         if s.reservation != 0 {
-            set_sid(&mut e.data, "reservation_sid", "WR", mix(s.reservation, SALT_RESERVATION));
+            set_sid(e, "reservation_sid", "WR", mix(s.reservation, SALT_RESERVATION));
         }
         e
     }
 }
 
-fn set_sid(data: &mut BTreeMap<String, String>, key: &str, prefix: &str, n: u128) {
-    let v = data.get_mut(key).expect("the template has the field");
-    v.clear();
-    write!(v, "{prefix}{n:032x}").expect("writing to a String does not fail");
+fn set_sid(e: &mut Event, key: &str, prefix: &str, n: u128) {
+    e.set_field(key, format!("{prefix}{n:032x}")).expect("a valid sid");
 }
 
 fn workspace_sid() -> WorkspaceSid {

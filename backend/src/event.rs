@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 use wallboard_shared::event::EventResource;
-use wallboard_shared::sid::{EventSid, ReservationSid, TaskSid, WorkflowSid, WorkspaceSid, is_sid};
+use wallboard_shared::sid::{EventSid, WorkspaceSid, sid_number};
 use wallboard_shared::time::format_ms;
 
 /// Why an event was refused (HTTP 400 on the webhook, a rejected line on import).
@@ -29,7 +29,25 @@ pub struct Event {
     pub ts_ms: i64,
     pub workspace_sid: WorkspaceSid,
     /// Every other field, snake_case, as strings.
-    pub data: BTreeMap<String, String>,
+    data: BTreeMap<String, String>,
+    /// The fields the engine reads on every event, parsed once when the event is built.
+    keys: Keys,
+}
+
+/// The numbers of an event's SIDs and its numeric task fields, parsed and checked once
+/// when the event is built, so that applying it parses nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Keys {
+    pub sid: u128,
+    pub workspace: u128,
+    pub task: Option<u128>,
+    pub workflow: Option<u128>,
+    /// `ReservationSid`, or a `WR…` `ResourceSid`.
+    pub reservation: Option<u128>,
+    pub channel_sid: Option<u128>,
+    pub priority: Option<i64>,
+    /// `TaskDateCreated`, in milliseconds.
+    pub date_created_ms: Option<i64>,
 }
 
 /// Event types whose statistics need a task and a workflow.
@@ -47,6 +65,34 @@ const MAX_FIELDS: usize = 200;
 impl Event {
     pub fn get(&self, key: &str) -> Option<&str> {
         self.data.get(key).map(String::as_str).filter(|s| !s.is_empty())
+    }
+
+    /// Every field besides sid, type, time and workspace (snake_case names).
+    pub fn data(&self) -> &BTreeMap<String, String> {
+        &self.data
+    }
+
+    /// The parsed SIDs and numbers (see [`Keys`]).
+    pub fn keys(&self) -> &Keys {
+        &self.keys
+    }
+
+    /// Sets a field and checks the event again; on error the event is unchanged.
+    pub fn set_field(&mut self, key: &str, value: impl Into<String>) -> Result<(), EventError> {
+        let old = self.data.insert(key.to_owned(), value.into());
+        match self.validate() {
+            Ok(keys) => {
+                self.keys = keys;
+                Ok(())
+            }
+            Err(e) => {
+                match old {
+                    Some(v) => self.data.insert(key.to_owned(), v),
+                    None => self.data.remove(key),
+                };
+                Err(e)
+            }
+        }
     }
 
     /// From the form fields of a TaskRouter event callback.
@@ -127,36 +173,57 @@ impl Event {
         if !(0..=253_402_300_799_999).contains(&ts_ms) {
             return Err(err(format!("timestamp {ts_ms} ms is out of range")));
         }
-        let event = Self { sid, event_type, ts_ms, workspace_sid, data };
-        event.validate()?;
+        let mut event = Self { sid, event_type, ts_ms, workspace_sid, data, keys: Keys::default() };
+        event.keys = event.validate()?;
         Ok(event)
     }
 
-    fn validate(&self) -> Result<(), EventError> {
+    /// Checks the fields and parses the [`Keys`].
+    fn validate(&self) -> Result<Keys, EventError> {
+        let sid_of = |key: &str, name: &str, prefix: &str| -> Result<Option<u128>, EventError> {
+            self.get(key)
+                .map(|v| {
+                    sid_number(prefix, v).ok_or_else(|| {
+                        let shown: String = v.chars().take(40).collect();
+                        err(format!("{name} '{shown}' is not a {prefix} sid ({prefix} and 32 hex digits)"))
+                    })
+                })
+                .transpose()
+        };
+        let mut keys = Keys {
+            sid: self.sid.to_u128(),
+            workspace: self.workspace_sid.to_u128(),
+            task: sid_of("task_sid", "TaskSid", "WT")?,
+            workflow: sid_of("workflow_sid", "WorkflowSid", "WW")?,
+            reservation: sid_of("reservation_sid", "ReservationSid", "WR")?,
+            channel_sid: sid_of("task_channel_sid", "TaskChannelSid", "TC")?,
+            priority: self.get("task_priority").map(|v| parse_i64("TaskPriority", v)).transpose()?,
+            date_created_ms: self
+                .get("task_date_created")
+                .map(|v| parse_i64("TaskDateCreated", v))
+                .transpose()?
+                .map(|s| s.checked_mul(1000).ok_or_else(|| err("TaskDateCreated is out of range")))
+                .transpose()?,
+        };
+        if let Some(v) = self.get("task_age") {
+            parse_i64("TaskAge", v)?;
+        }
+        if keys.reservation.is_none() {
+            // Events API lines name the reservation as their resource.
+            keys.reservation = self.get("resource_sid").and_then(|v| sid_number("WR", v));
+        }
         if is_task_event(&self.event_type) {
-            let task = self.get("task_sid").ok_or_else(|| err(format!("{} needs TaskSid", self.event_type)))?;
-            TaskSid::parse(task).map_err(|e| err(format!("TaskSid: {e}")))?;
-            let wf = self.get("workflow_sid").ok_or_else(|| err(format!("{} needs WorkflowSid", self.event_type)))?;
-            WorkflowSid::parse(wf).map_err(|e| err(format!("WorkflowSid: {e}")))?;
-        }
-        if self.event_type.starts_with("reservation.") {
-            let r = self
-                .get("reservation_sid")
-                .or_else(|| self.get("resource_sid"))
-                .ok_or_else(|| err(format!("{} needs ReservationSid", self.event_type)))?;
-            ReservationSid::parse(r).map_err(|e| err(format!("ReservationSid: {e}")))?;
-        }
-        for key in ["task_priority", "task_date_created", "task_age"] {
-            if let Some(v) = self.get(key) {
-                parse_i64(key, v)?;
+            if keys.task.is_none() {
+                return Err(err(format!("{} needs TaskSid", self.event_type)));
+            }
+            if keys.workflow.is_none() {
+                return Err(err(format!("{} needs WorkflowSid", self.event_type)));
             }
         }
-        if let Some(c) = self.get("task_channel_sid")
-            && !is_sid("TC", c)
-        {
-            return Err(err(format!("TaskChannelSid '{c}' is not a TC sid")));
+        if self.event_type.starts_with("reservation.") && keys.reservation.is_none() {
+            return Err(err(format!("{} needs ReservationSid", self.event_type)));
         }
-        Ok(())
+        Ok(keys)
     }
 
     /// As a TaskRouter Event resource (the import format and the Events API).

@@ -19,7 +19,7 @@ use rustc_hash::FxHashMap;
 use wallboard_shared::resources::{
     CumulativeStats, RealTimeStats, Split, SplitByWaitTime, SplitCounts, TasksByStatus, WaitDuration,
 };
-use wallboard_shared::sid::{TaskSid, sid_number};
+use wallboard_shared::sid::TaskSid;
 use wallboard_shared::time::to_datetime;
 use wallboard_shared::{Window, WorkflowSid};
 
@@ -63,6 +63,40 @@ struct Tomb {
     created_ms: Option<i64>,
     channel: u32,
     last_ms: i64,
+}
+
+/// Tombstones, split into shards by task number: a month of a busy center holds millions,
+/// and one map that size would stall `maintain` for a second whenever it grows (rehash).
+/// A shard is 1/64 of that work.
+#[derive(Debug)]
+struct Tombs {
+    shards: Vec<FxHashMap<u128, Tomb>>,
+}
+
+impl Tombs {
+    const SHARDS: usize = 64;
+
+    fn new() -> Self {
+        Self { shards: (0..Self::SHARDS).map(|_| FxHashMap::default()).collect() }
+    }
+
+    fn shard(key: u128) -> usize {
+        // Task SIDs are random; mix anyway so sequential numbers spread too.
+        let folded = (key as u64) ^ ((key >> 64) as u64);
+        (folded.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 58) as usize
+    }
+
+    fn get(&self, key: u128) -> Option<&Tomb> {
+        self.shards[Self::shard(key)].get(&key)
+    }
+
+    fn insert(&mut self, key: u128, tomb: Tomb) {
+        self.shards[Self::shard(key)].insert(key, tomb);
+    }
+
+    fn remove(&mut self, key: u128) {
+        self.shards[Self::shard(key)].remove(&key);
+    }
 }
 
 /// Live tasks of one series.
@@ -152,7 +186,7 @@ pub struct Engine {
     config: EngineConfig,
     registry: Registry,
     tasks: FxHashMap<u128, Task>,
-    tombs: FxHashMap<u128, Tomb>,
+    tombs: Tombs,
     /// (last event time, task) of ended tasks, roughly in time order, for eviction.
     ended: VecDeque<(i64, u128)>,
     /// (last event time, task) of tombstones, for their purge after the retention.
@@ -183,7 +217,7 @@ impl Engine {
             config,
             registry: Registry::default(),
             tasks: FxHashMap::default(),
-            tombs: FxHashMap::default(),
+            tombs: Tombs::new(),
             ended: VecDeque::new(),
             tomb_queue: VecDeque::new(),
             series: SeriesSet::default(),
@@ -227,7 +261,8 @@ impl Engine {
         let Some(kind) = Kind::from_type(&e.event_type) else {
             return Applied { workflow: None, changed: true };
         };
-        let (Some(workflow), Some(task)) = (seen.workflow, e.get("task_sid").and_then(|s| sid_number("WT", s))) else {
+        let keys = e.keys();
+        let (Some(workflow), Some(task)) = (seen.workflow, keys.task) else {
             return Applied::default();
         };
         if let Some(now) = self.now_ms
@@ -242,22 +277,15 @@ impl Engine {
         let ev = TaskEv {
             ts_ms: e.ts_ms,
             kind,
-            sid: e.sid.to_u128(),
-            reservation: e
-                .get("reservation_sid")
-                .or_else(|| e.get("resource_sid"))
-                .and_then(|s| sid_number("WR", s))
-                .unwrap_or(0),
+            sid: keys.sid,
+            reservation: keys.reservation.unwrap_or(0),
             workflow,
             channel: seen.channel.unwrap_or(NO_CHANNEL),
-            priority: e.get("task_priority").and_then(|p| p.trim().parse().ok()),
-            date_created_ms: e
-                .get("task_date_created")
-                .and_then(|p| p.trim().parse::<i64>().ok())
-                .and_then(|s| s.checked_mul(1000)),
+            priority: keys.priority,
+            date_created_ms: keys.date_created_ms,
         };
         let key = task;
-        let changed = match self.tombs.get(&key).copied() {
+        let changed = match self.tombs.get(key).copied() {
             Some(tomb) => self.apply_to_tomb(tomb, ev),
             None => self.apply_to_task(key, ev),
         };
@@ -403,8 +431,8 @@ impl Engine {
                 break;
             }
             self.tomb_queue.pop_front();
-            if self.tombs.get(&key).is_some_and(|t| t.last_ms == last) {
-                self.tombs.remove(&key);
+            if self.tombs.get(key).is_some_and(|t| t.last_ms == last) {
+                self.tombs.remove(key);
             }
         }
         let cutoff_minute = retain_from.div_euclid(MINUTE_MS);

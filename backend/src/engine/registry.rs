@@ -2,7 +2,7 @@
 
 use rustc_hash::FxHashMap;
 use sha2::{Digest, Sha256};
-use wallboard_shared::sid::{TaskChannelSid, WorkflowSid, WorkspaceSid, is_sid, sid_number};
+use wallboard_shared::sid::{TaskChannelSid, WorkflowSid, WorkspaceSid, is_sid};
 
 use crate::event::Event;
 
@@ -76,18 +76,23 @@ pub struct Observed {
 impl Registry {
     pub fn observe(&mut self, e: &Event) -> Observed {
         let ts = e.ts_ms;
-        let ws_key = e.workspace_sid.to_u128();
+        let keys = e.keys();
+        let ws_key = keys.workspace;
         let workspace = *self.workspace_ids.entry(ws_key).or_insert_with(|| {
             self.workspaces.push(Known::new(e.workspace_sid.clone(), ts));
             (self.workspaces.len() - 1) as u32
         });
         self.workspaces[workspace as usize].seen(ts, e.get("workspace_name"));
 
-        let workflow = e.get("workflow_sid").and_then(|s| Some((s, sid_number("WW", s)?))).map(|(s, n)| {
+        let workflow = keys.workflow.map(|n| {
             let id = match self.workflow_ids.get(&n) {
                 Some(&id) => id,
                 None => {
-                    let sid = WorkflowSid::parse(s).expect("checked by sid_number");
+                    // Cold path: keep the SID as written (hex case included).
+                    let sid = e
+                        .get("workflow_sid")
+                        .and_then(|s| WorkflowSid::parse(s).ok())
+                        .unwrap_or_else(|| WorkflowSid::from_u128(n));
                     self.workflows.push(WorkflowRec { workspace, known: Known::new(sid, ts) });
                     let id = (self.workflows.len() - 1) as u32;
                     self.workflow_ids.insert(n, id);
@@ -104,9 +109,9 @@ impl Registry {
 
     fn observe_channel(&mut self, workspace: u32, e: &Event) -> Option<u32> {
         let ts = e.ts_ms;
-        let sid_str = e.get("task_channel_sid");
+        let sid_number = e.keys().channel_sid;
         // Known channels are found by number, without building a SID.
-        if let Some(&id) = sid_str.and_then(|s| sid_number("TC", s)).and_then(|n| self.channel_ids.get(&n)) {
+        if let Some(&id) = sid_number.and_then(|n| self.channel_ids.get(&n)) {
             let name = e.get("task_channel_unique_name").or_else(|| e.get("task_channel"));
             let rec = &mut self.channels[id as usize];
             if rec.known.seen(ts, name)
@@ -116,7 +121,11 @@ impl Registry {
             }
             return Some(id);
         }
-        let sid = sid_str.and_then(|s| TaskChannelSid::parse(s).ok());
+        let sid = sid_number.map(|n| {
+            e.get("task_channel_sid")
+                .and_then(|s| TaskChannelSid::parse(s).ok())
+                .unwrap_or_else(|| TaskChannelSid::from_u128(n))
+        });
         let name = e.get("task_channel_unique_name").or_else(|| e.get("task_channel"));
         let id = match (sid, name) {
             (Some(sid), name) => match self.channel_ids.get(&sid.to_u128()) {

@@ -129,14 +129,14 @@ pub fn pascal_case(s: &str) -> String {
 /// The form fields of the event callback TaskRouter would send for `e`.
 /// [`Event::from_form`] gives `e` back.
 pub fn to_pairs(e: &Event) -> Vec<(String, String)> {
-    let mut pairs = Vec::with_capacity(e.data.len() + 4);
+    let mut pairs = Vec::with_capacity(e.data().len() + 4);
     pairs.push(("EventType".to_owned(), e.event_type.clone()));
     pairs.push(("Sid".to_owned(), e.sid.to_string()));
     pairs.push(("WorkspaceSid".to_owned(), e.workspace_sid.to_string()));
-    if !e.data.contains_key("timestamp_ms") {
+    if !e.data().contains_key("timestamp_ms") {
         pairs.push(("TimestampMs".to_owned(), e.ts_ms.to_string()));
     }
-    pairs.extend(e.data.iter().map(|(k, v)| (pascal_case(k), v.clone())));
+    pairs.extend(e.data().iter().map(|(k, v)| (pascal_case(k), v.clone())));
     pairs
 }
 
