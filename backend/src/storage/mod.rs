@@ -4,8 +4,10 @@
 //! distributed log can replace SQLite later without touching ingest or the engine.
 
 mod sqlite;
+mod tokens;
 
 pub use sqlite::{DB_FILE, SqliteLog};
+pub use tokens::{TokenError, TokenStore};
 
 use crate::event::Event;
 
