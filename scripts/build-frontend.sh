@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Builds the dashboard into frontend/dist/, which the server serves at `/`:
 #   cargo (wasm32, profile wasm-release) → wasm-bindgen --target web → wasm-opt -Oz (npm binaryen),
-#   terser for the JS glue → index.html, wallboard-<id>.js, wallboard-<id>_bg.wasm, wallboard-<id>.css, build-id.txt, .gz copies.
+#   terser for the JS glue and the boot script → index.html, wallboard-boot-<id>.js, wallboard-<id>.js,
+#   wallboard-<id>_bg.wasm, wallboard-<id>.css, build-id.txt, .gz copies.
+# index.html has no inline script or style (the server's Content-Security-Policy allows none):
+# frontend/boot.js sets the theme before the first paint, installs the test hook and starts the app.
 # The build id is a hash of the outputs: identical input gives identical files. Safe to re-run.
 # It installs nothing except binaryen and terser (npm, pinned in frontend/package.json) when missing.
 set -euo pipefail
@@ -58,37 +61,41 @@ echo "== wasm-opt -Oz"
     --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
     --enable-mutable-globals --enable-reference-types --enable-multivalue \
     "$STAGE/wallboard_bg.wasm" -o "$STAGE/wallboard.opt.wasm"
-echo "== terser (JS glue)"
+echo "== terser (JS glue, boot script)"
 "$TERSER" "$STAGE/wallboard.js" --module --compress --mangle -o "$STAGE/wallboard.min.js"
 mv -f "$STAGE/wallboard.min.js" "$STAGE/wallboard.js"
+"$TERSER" frontend/boot.js --compress --mangle -o "$STAGE/boot.js"
 cp style/wallboard.css "$STAGE/wallboard.css"
 
-ID=$(cat "$STAGE/wallboard.js" "$STAGE/wallboard.opt.wasm" "$STAGE/wallboard.css" frontend/index.html |
+ID=$(cat "$STAGE/wallboard.js" "$STAGE/wallboard.opt.wasm" "$STAGE/wallboard.css" "$STAGE/boot.js" frontend/index.html |
     sha256sum | cut -c1-12)
 sed "s/{{BUILD_ID}}/$ID/g" frontend/index.html >"$STAGE/index.html"
+sed -i "s/{{BUILD_ID}}/$ID/g" "$STAGE/boot.js"
+grep -q "$ID" "$STAGE/boot.js" || die "the boot script does not name the build (terser changed {{BUILD_ID}}?)"
 
 # --- dist: assets first, then index.html and build-id.txt, then old builds go -----------
 mkdir -p "$DIST"
 install -m 644 "$STAGE/wallboard.js" "$DIST/wallboard-$ID.js"
 install -m 644 "$STAGE/wallboard.opt.wasm" "$DIST/wallboard-${ID}_bg.wasm"
 install -m 644 "$STAGE/wallboard.css" "$DIST/wallboard-$ID.css"
-for f in "wallboard-$ID.js" "wallboard-${ID}_bg.wasm" "wallboard-$ID.css"; do
+install -m 644 "$STAGE/boot.js" "$DIST/wallboard-boot-$ID.js"
+for f in "wallboard-$ID.js" "wallboard-${ID}_bg.wasm" "wallboard-$ID.css" "wallboard-boot-$ID.js"; do
     gzip -9 -n -k -f "$DIST/$f"
 done
 gzip -9 -n -k -f "$STAGE/index.html"
 install -m 644 "$STAGE/index.html.gz" "$DIST/.index.html.gz.tmp" && mv -f "$DIST/.index.html.gz.tmp" "$DIST/index.html.gz"
 install -m 644 "$STAGE/index.html" "$DIST/.index.html.tmp" && mv -f "$DIST/.index.html.tmp" "$DIST/index.html"
 printf '%s\n' "$ID" >"$DIST/.build-id.tmp" && mv -f "$DIST/.build-id.tmp" "$DIST/build-id.txt"
-find "$DIST" -maxdepth 1 -type f -name 'wallboard-*' ! -name "wallboard-$ID*" -delete
+find "$DIST" -maxdepth 1 -type f -name 'wallboard-*' ! -name "wallboard-$ID*" ! -name "wallboard-boot-$ID.*" -delete
 
 # --- report ------------------------------------------------------------------------------
 size() { stat -c %s "$1"; }
 echo "== frontend/dist (build $ID)"
 printf '  %-32s %10s %10s\n' file raw gzip
-for f in index.html "wallboard-$ID.js" "wallboard-${ID}_bg.wasm" "wallboard-$ID.css"; do
+for f in index.html "wallboard-boot-$ID.js" "wallboard-$ID.js" "wallboard-${ID}_bg.wasm" "wallboard-$ID.css"; do
     printf '  %-32s %10s %10s\n' "$f" "$(size "$DIST/$f")" "$(size "$DIST/$f.gz")"
 done
-payload=$(($(size "$DIST/wallboard-$ID.js.gz") + $(size "$DIST/wallboard-${ID}_bg.wasm.gz")))
+payload=$(($(size "$DIST/wallboard-boot-$ID.js.gz") + $(size "$DIST/wallboard-$ID.js.gz") + $(size "$DIST/wallboard-${ID}_bg.wasm.gz")))
 printf '  wasm + js gzip: %d bytes (%d.%d KiB; limit %d KiB)\n' "$payload" $((payload / 1024)) \
     $((payload % 1024 * 10 / 1024)) "$LIMIT_KIB"
 [ "$payload" -le $((LIMIT_KIB * 1024)) ] || die "wasm + js is $payload bytes gzip, over the $LIMIT_KIB KiB budget"

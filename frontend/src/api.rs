@@ -1,14 +1,18 @@
 //! The REST calls of the dashboard: the workspace's workflows and task channels, and the
 //! server's build id. Statistics themselves come over the WebSocket.
 //!
-//! Requests go to the page's own origin and carry no credentials: until viewer tokens
-//! exist the server answers them from loopback (see DESIGN.md and issue 5).
+//! Requests go to the page's own origin with the link's viewer token as
+//! `Authorization: Bearer` (`/build-id` is public). They use `fetch` directly: a request
+//! library would cost the wasm more than these few lines.
 
-use gloo_net::http::Request;
+use js_sys::futures::JsFuture;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use wallboard_shared::TwilioError;
-use web_sys::RequestCache;
+use wasm_bindgen::JsCast;
+use web_sys::{Headers, RequestCache, RequestInit, Response};
+
+use crate::model::link::RATE_LIMIT_WAIT_MS;
 
 /// Most list pages followed (a guard against a `next_page_url` loop).
 const MAX_PAGES: usize = 50;
@@ -39,6 +43,33 @@ struct PageMeta {
     next_page_url: Option<String>,
 }
 
+/// Why a call failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// 401: the token is missing, invalid, expired or revoked (Twilio code 20003).
+    Refused,
+    /// 429: too many failed attempts; try again in this many seconds (at least a minute).
+    RateLimited(u64),
+    /// Anything else, said for the page.
+    Other(String),
+}
+
+impl Failure {
+    /// The failure of an answer with HTTP `status`, its Twilio error body (when it has
+    /// one) and its `Retry-After` header.
+    pub fn of(status: u16, body: Option<TwilioError>, retry_after: Option<&str>) -> Self {
+        let least = (RATE_LIMIT_WAIT_MS / 1000.0) as u64;
+        match status {
+            401 => Self::Refused,
+            429 => Self::RateLimited(retry_after.and_then(|s| s.trim().parse().ok()).unwrap_or(0).max(least)),
+            _ => Self::Other(match body {
+                Some(e) => format!("{status}: {}", e.message),
+                None => format!("the server answered {status}"),
+            }),
+        }
+    }
+}
+
 /// The path and query of an absolute URL, so paging stays on this page's origin even when
 /// the server's public URL names another host (`http://127.0.0.1:8080/v1/…` → `/v1/…`).
 pub fn same_origin_path(url: &str) -> String {
@@ -48,26 +79,40 @@ pub fn same_origin_path(url: &str) -> String {
     }
 }
 
-async fn get_json<T: DeserializeOwned>(path: &str) -> Result<T, String> {
-    let response = Request::get(path)
-        .cache(RequestCache::NoStore)
-        .send()
-        .await
-        .map_err(|e| format!("the server cannot be reached ({e})"))?;
-    if let Some(date) = response.headers().get("date") {
-        crate::browser::note_server_date(&date);
+/// `GET path`, never from the cache; with the token when given.
+async fn get(path: &str, token: Option<&str>) -> Option<Response> {
+    let init = RequestInit::new();
+    init.set_cache(RequestCache::NoStore);
+    if let Some(token) = token {
+        let headers = Headers::new().ok()?;
+        headers.append("Authorization", &format!("Bearer {token}")).ok()?;
+        init.set_headers(&headers);
     }
-    if !response.ok() {
-        let status = response.status();
-        return Err(match response.json::<TwilioError>().await {
-            Ok(e) => format!("{status}: {}", e.message),
-            Err(_) => format!("{status}: {}", response.status_text()),
-        });
-    }
-    response.json::<T>().await.map_err(|e| format!("unexpected answer from {path}: {e}"))
+    let promise = web_sys::window()?.fetch_with_str_and_init(path, &init);
+    JsFuture::from(promise).await.ok()?.dyn_into().ok()
 }
 
-async fn list(first: String) -> Result<Vec<Listed>, String> {
+async fn text(response: &Response) -> Option<String> {
+    JsFuture::from(response.text().ok()?).await.ok()?.as_string()
+}
+
+async fn get_json<T: DeserializeOwned>(path: &str) -> Result<T, Failure> {
+    let token = crate::browser::token().ok_or(Failure::Refused)?;
+    let response =
+        get(path, Some(&token)).await.ok_or_else(|| Failure::Other("the server cannot be reached".to_owned()))?;
+    let headers = response.headers();
+    if let Ok(Some(date)) = headers.get("date") {
+        crate::browser::note_server_date(&date);
+    }
+    let body = text(&response).await.unwrap_or_default();
+    if !response.ok() {
+        let retry_after = headers.get("retry-after").ok().flatten();
+        return Err(Failure::of(response.status(), serde_json::from_str(&body).ok(), retry_after.as_deref()));
+    }
+    serde_json::from_str(&body).map_err(|e| Failure::Other(format!("unexpected answer from {path}: {e}")))
+}
+
+async fn list(first: String) -> Result<Vec<Listed>, Failure> {
     let mut items = Vec::new();
     let mut next = Some(first);
     for _ in 0..MAX_PAGES {
@@ -79,25 +124,22 @@ async fn list(first: String) -> Result<Vec<Listed>, String> {
     Ok(items)
 }
 
-pub async fn workspaces() -> Result<Vec<Listed>, String> {
+pub async fn workspaces() -> Result<Vec<Listed>, Failure> {
     list("/v1/Workspaces?PageSize=100".to_owned()).await
 }
 
-pub async fn workflows(workspace: &str) -> Result<Vec<Listed>, String> {
+pub async fn workflows(workspace: &str) -> Result<Vec<Listed>, Failure> {
     list(format!("/v1/Workspaces/{workspace}/Workflows?PageSize=100")).await
 }
 
-pub async fn task_channels(workspace: &str) -> Result<Vec<Listed>, String> {
+pub async fn task_channels(workspace: &str) -> Result<Vec<Listed>, Failure> {
     list(format!("/v1/Workspaces/{workspace}/TaskChannels?PageSize=100")).await
 }
 
-/// The build the server serves now (`GET /build-id`), None when it cannot say.
+/// The build the server serves now (`GET /build-id`, public), None when it cannot say.
 pub async fn server_build_id() -> Option<String> {
-    let response = Request::get("/build-id").cache(RequestCache::NoStore).send().await.ok()?;
-    if !response.ok() {
-        return None;
-    }
-    let text = response.text().await.ok()?;
+    let response = get("/build-id", None).await.filter(Response::ok)?;
+    let text = text(&response).await?;
     let id = text.trim();
     (!id.is_empty() && id.len() <= 64).then(|| id.to_owned())
 }
@@ -105,6 +147,19 @@ pub async fn server_build_id() -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn failures_by_status() {
+        let body =
+            |code: u32, status: u16| TwilioError { code, message: "no".into(), more_info: String::new(), status };
+        assert_eq!(Failure::of(401, Some(body(20003, 401)), None), Failure::Refused);
+        assert_eq!(Failure::of(401, None, None), Failure::Refused);
+        assert_eq!(Failure::of(429, Some(body(20429, 429)), Some("120")), Failure::RateLimited(120));
+        assert_eq!(Failure::of(429, None, Some("5")), Failure::RateLimited(60), "a minute at least");
+        assert_eq!(Failure::of(429, None, Some("soon")), Failure::RateLimited(60));
+        assert_eq!(Failure::of(403, Some(body(20403, 403)), None), Failure::Other("403: no".into()));
+        assert_eq!(Failure::of(502, None, None), Failure::Other("the server answered 502".into()));
+    }
 
     #[test]
     fn paging_links_stay_on_this_origin() {

@@ -1,14 +1,16 @@
-//! The root component: state, the WebSocket client, the directory, timers, and the page.
+//! The root component: state, the WebSocket client, the directory, timers, the display
+//! modes (kiosk, rotation, wake lock, embedding), and the page.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::Duration;
 
 use leptos::prelude::*;
 
-use crate::api;
+use crate::api::{self, Failure};
 use crate::browser;
-use crate::components::{Header, Overview, WorkflowPage};
+use crate::components::{AccessNotice, Header, Overview, StaleBanner, WorkflowPage};
+use crate::model::access::{Access, next_stop};
 use crate::model::view::{Page, ViewState};
 use crate::state::{AppState, Directory, Remote};
 use crate::ws;
@@ -25,18 +27,27 @@ pub fn App() -> impl IntoView {
     browser::install_test_hook();
     let state = AppState::new();
     provide_context(state);
-    browser::set_document_theme(state.view.with_untracked(|v| v.theme.key()));
+    show_modes(&state.view.get_untracked());
 
-    let _client = ws::Client::start(state);
+    // Without a token nothing is asked of the server (it would only count failures).
+    if state.access.get_untracked() == Access::Granted {
+        ws::Client::start(state);
+    }
     follow_directory(state);
     mark_first_data(state);
+    rotate(state);
+    keep_awake(state);
+    report_height(state);
 
     set_interval(move || leptos::task::spawn_local(ws::check_build()), BUILD_CHECK_EVERY);
     set_interval(move || state.directory_epoch.update(|e| *e += 1), DIRECTORY_EVERY);
     let resize = window_event_listener(leptos::ev::resize, move |_| state.resized.update(|r| *r += 1));
+    // A new link pasted over this one may differ only in its token (the fragment): the
+    // browser then does not load the page again, so it is done here.
+    let _ = window_event_listener(leptos::ev::hashchange, |_| browser::reload());
     let back = window_event_listener(leptos::ev::popstate, move |_| {
         let view = ViewState::from_query(&browser::location_search());
-        browser::set_document_theme(view.theme.key());
+        show_modes(&view);
         state.view.set(view);
     });
     on_cleanup(move || {
@@ -45,18 +56,99 @@ pub fn App() -> impl IntoView {
     });
 
     let page = move || state.view.with(|v| v.page);
+    // Kiosk and embedding are what the link says: decided once.
+    let chrome = state.view.with_untracked(ViewState::chrome);
+    let content = move || match (state.access.get(), page()) {
+        (Access::Granted, Page::Overview) => view! { <Overview/> }.into_any(),
+        (Access::Granted, Page::Workflow) => view! { <WorkflowPage/> }.into_any(),
+        (access, _) => view! { <AccessNotice access=access/> }.into_any(),
+    };
     view! {
-        <Header/>
-        <main class="main">
-            {move || match page() {
-                Page::Overview => view! { <Overview/> }.into_any(),
-                Page::Workflow => view! { <WorkflowPage/> }.into_any(),
-            }}
-        </main>
-        <footer class="footer">
-            <span>"Wallboard · TaskRouter workflow statistics"</span>
-            <span class="footer-build">{browser::page_build_id().map(|id| format!("build {id}"))}</span>
-        </footer>
+        {chrome.then(|| view! { <Header/> })}
+        <StaleBanner/>
+        <main class="main">{content}</main>
+        {chrome
+            .then(|| {
+                view! {
+                    <footer class="footer">
+                        <span>"Wallboard · TaskRouter workflow statistics"</span>
+                        <span class="footer-build">{browser::page_build_id().map(|id| format!("build {id}"))}</span>
+                    </footer>
+                }
+            })}
+    }
+}
+
+/// The theme and the display modes as `<html>` attributes, for the stylesheet.
+fn show_modes(view: &ViewState) {
+    browser::set_document_theme(view.theme.key());
+    browser::set_document_flag("data-kiosk", view.kiosk);
+    browser::set_document_flag("data-embed", view.embed);
+    browser::set_document_flag("data-bg-transparent", view.transparent);
+}
+
+/// `rotate=N`: every N seconds the next page of the workspace (the overview, then each
+/// workflow in order), replacing the history entry (no reload, no back-button trail).
+fn rotate(state: AppState) {
+    let Some(secs) = state.view.with_untracked(|v| v.rotate) else { return };
+    // The last workflow shown, so the rotation goes on after it when it disappears.
+    let last = RefCell::new(None::<(String, String)>);
+    set_interval(
+        move || {
+            let Remote::Ready(directory) = state.directory.get_untracked() else { return };
+            let shown = state.view.with_untracked(|v| v.page == Page::Workflow);
+            let current = match state.workflow.get_untracked() {
+                Some(w) if shown => Some((w.name, w.sid)),
+                _ if shown => last.borrow().clone(),
+                _ => None,
+            };
+            let list = directory.workflows.iter().map(|w| (w.name.as_str(), w.sid.as_str()));
+            let next = next_stop(current.as_ref().map(|(n, s)| (n.as_str(), s.as_str())), list)
+                .and_then(|sid| directory.workflow(sid));
+            *last.borrow_mut() = next.map(|w| (w.name.clone(), w.sid.clone()));
+            state.navigate(false, |v| match next {
+                Some(w) => {
+                    v.page = Page::Workflow;
+                    v.workflow = Some(w.sid.clone());
+                }
+                None => v.page = Page::Overview,
+            });
+        },
+        Duration::from_secs(u64::from(secs)),
+    );
+}
+
+/// `wakelock=1`: keeps the screen on, asking again whenever the page is shown again (the
+/// browser releases the lock when it is hidden).
+fn keep_awake(state: AppState) {
+    if !state.view.with_untracked(|v| v.wakelock) {
+        return;
+    }
+    browser::request_wake_lock();
+    let _ = window_event_listener(leptos::ev::visibilitychange, |_| browser::request_wake_lock());
+}
+
+/// `embed=1` in a frame: posts the page's height to the parent whenever it changes.
+fn report_height(state: AppState) {
+    if !state.view.with_untracked(|v| v.embed) || !browser::framed() {
+        return;
+    }
+    let sent = Rc::new(Cell::new(0u32));
+    let post = move || {
+        let height = browser::page_height();
+        if height != sent.get() {
+            sent.set(height);
+            browser::post_height(height);
+        }
+    };
+    if !browser::observe_body_size(post.clone()) {
+        // No ResizeObserver: look after every change of the clock, the data or the size.
+        Effect::new(move |_| {
+            state.now_ms.track();
+            state.snapshots.track();
+            state.resized.track();
+            post();
+        });
     }
 }
 
@@ -64,18 +156,37 @@ pub fn App() -> impl IntoView {
 /// and on every `directory_epoch` bump; retries while there is nothing to show.
 fn follow_directory(state: AppState) {
     let latest = Rc::new(Cell::new(0u64));
+    // After "too many failed attempts": no call before this time (ms).
+    let quiet_until = Rc::new(Cell::new(0.0f64));
     Effect::new(move |_| {
         let wanted = state.view.with(|v| v.workspace.clone());
         state.directory_epoch.track();
+        if state.access.get() != Access::Granted || browser::now_ms() < quiet_until.get() {
+            return; // every call would be refused, and count as a failed attempt
+        }
         let seq = latest.get() + 1;
         latest.set(seq);
         let latest = latest.clone();
+        let quiet_until = quiet_until.clone();
         leptos::task::spawn_local(async move {
             let result = load_directory(wanted).await;
             if latest.get() != seq {
                 return; // a newer load is under way
             }
-            let retry = !matches!(&result, Ok(d) if d.workspace.is_some());
+            let mut retry = (!matches!(&result, Ok(d) if d.workspace.is_some())).then_some(DIRECTORY_RETRY);
+            let result = result.map_err(|failure| match failure {
+                Failure::Refused => {
+                    retry = None;
+                    state.access.set(Access::Refused);
+                    "the link's token is refused".to_owned()
+                }
+                Failure::RateLimited(secs) => {
+                    retry = Some(Duration::from_secs(secs));
+                    quiet_until.set(browser::now_ms() + secs as f64 * 1000.0 - 500.0);
+                    format!("too many failed attempts from this network; trying again in {secs} s")
+                }
+                Failure::Other(e) => e,
+            });
             match result {
                 Ok(directory) => {
                     let next = Remote::Ready(directory);
@@ -89,21 +200,21 @@ fn follow_directory(state: AppState) {
                 }
                 Err(_) => {}
             }
-            if retry {
-                set_timeout(move || state.directory_epoch.update(|e| *e += 1), DIRECTORY_RETRY);
+            if let Some(delay) = retry {
+                set_timeout(move || state.directory_epoch.update(|e| *e += 1), delay);
             }
         });
     });
 }
 
-async fn load_directory(wanted: Option<String>) -> Result<Directory, String> {
+async fn load_directory(wanted: Option<String>) -> Result<Directory, Failure> {
     let workspaces = api::workspaces().await?;
     let workspace = match &wanted {
         Some(sid) => Some(
             workspaces
                 .iter()
                 .find(|w| w.sid == *sid)
-                .ok_or_else(|| format!("workspace {sid} is not known to this server"))?,
+                .ok_or_else(|| Failure::Other(format!("workspace {sid} is not known to this server")))?,
         ),
         None => workspaces.first(),
     };

@@ -43,12 +43,23 @@ pub fn location_search() -> String {
     web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default()
 }
 
-/// Writes `query` into the address bar; `push` adds a history entry (a new page), otherwise
-/// the current entry is replaced (a setting changed).
+/// The fragment of the page's URL, `#…` or empty. It carries the access token, so it is
+/// kept through every in-app navigation (and `location.reload()` keeps it too).
+pub fn location_hash() -> String {
+    web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default()
+}
+
+/// The link's access token (`#token=…`). Never logged, never put in a query string.
+pub fn token() -> Option<String> {
+    crate::model::access::token_from_fragment(&location_hash())
+}
+
+/// Writes `query` into the address bar, keeping the fragment; `push` adds a history entry
+/// (a new page), otherwise the current entry is replaced (a setting changed).
 pub fn set_location_query(query: &str, push: bool) {
     let Some(window) = web_sys::window() else { return };
     let path = window.location().pathname().unwrap_or_else(|_| "/".to_owned());
-    let url = if query.is_empty() { path } else { format!("{path}?{query}") };
+    let url = format!("{path}{}{}", if query.is_empty() { "" } else { "?" }, query) + &location_hash();
     let Ok(history) = window.history() else { return };
     let _ = if push {
         history.push_state_with_url(&JsValue::NULL, "", Some(&url))
@@ -78,15 +89,93 @@ pub fn reload() {
     }
 }
 
+fn root() -> Option<web_sys::Element> {
+    web_sys::window()?.document()?.document_element()
+}
+
 /// Sets `<html data-theme>`.
 pub fn set_document_theme(key: &str) {
-    let root = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element());
-    if let Some(root) = root {
+    if let Some(root) = root() {
         let _ = root.set_attribute("data-theme", key);
     }
 }
 
-/// `window.__wallboard`, the hook of the end-to-end tests: `index.html` creates it with
+/// Sets (`on`) or removes the attribute `name` of `<html>` (`data-kiosk`, `data-embed`,
+/// `data-bg`), which the stylesheet follows.
+pub fn set_document_flag(name: &str, on: bool) {
+    if let Some(root) = root() {
+        let _ = if on { root.set_attribute(name, "") } else { root.remove_attribute(name) };
+    }
+}
+
+/// Asks the browser to keep the screen on (`navigator.wakeLock.request("screen")`); a
+/// browser without it, or one that says no, is left alone without a word. The lock ends
+/// when the page is hidden: ask again when it is visible.
+pub fn request_wake_lock() {
+    let Some(window) = web_sys::window() else { return };
+    if window.document().is_some_and(|d| d.hidden()) {
+        return;
+    }
+    let request = Reflect::get(&window, &"navigator".into())
+        .and_then(|n| Reflect::get(&n, &"wakeLock".into()))
+        .ok()
+        .filter(JsValue::is_object)
+        .and_then(|lock| Some((Reflect::get(&lock, &"request".into()).ok()?.dyn_into::<Function>().ok()?, lock)));
+    let Some((request, lock)) = request else { return };
+    if let Ok(promise) = request.call1(&lock, &"screen".into())
+        && let Ok(promise) = promise.dyn_into::<js_sys::Promise>()
+    {
+        // Awaited so that a refusal is handled (not an "unhandled rejection").
+        leptos::task::spawn_local(async move {
+            let _ = js_sys::futures::JsFuture::from(promise).await;
+        });
+    }
+}
+
+/// Whether the page is shown inside another page's frame.
+pub fn framed() -> bool {
+    web_sys::window().is_some_and(|w| w.parent().ok().flatten().is_some_and(|p| !Object::is(&p, &w)))
+}
+
+/// The page's height in CSS pixels (its body's, as laid out).
+pub fn page_height() -> u32 {
+    let body = web_sys::window().and_then(|w| w.document()).and_then(|d| d.body());
+    body.map_or(0.0, |b| b.get_bounding_client_rect().height().ceil()) as u32
+}
+
+/// Tells the parent page the height: `{type: "wallboard:height", height}`.
+pub fn post_height(height: u32) {
+    let Some(window) = web_sys::window() else { return };
+    let Some(parent) = window.parent().ok().flatten() else { return };
+    let message = Object::new();
+    let _ = Reflect::set(&message, &"type".into(), &"wallboard:height".into());
+    let _ = Reflect::set(&message, &"height".into(), &height.into());
+    let _ = parent.post_message(&message, "*");
+}
+
+/// Calls `changed` whenever the body's size changes (a `ResizeObserver`); false when the
+/// browser has none. The observer lives as long as the page.
+pub fn observe_body_size(changed: impl FnMut() + 'static) -> bool {
+    let Some(body) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.body()) else { return false };
+    let callback = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(changed);
+    let Ok(observer) = web_sys::ResizeObserver::new(callback.as_ref().unchecked_ref()) else { return false };
+    observer.observe(&body);
+    // One observer for the page's life: the closure must outlive it.
+    callback.forget();
+    true
+}
+
+/// How much larger than usual chart text is drawn: the root font size against 16 px (a
+/// kiosk scales its type with the screen), and a quarter more on a kiosk (read from afar).
+pub fn text_zoom() -> f64 {
+    let Some(root) = root() else { return 1.0 };
+    // Whole pixels are plenty; parsing a float would pull large tables into the wasm.
+    let size = css_property(&root, "font-size").and_then(|v| v.split(['.', 'p']).next()?.parse::<u32>().ok());
+    let kiosk = if root.has_attribute("data-kiosk") { 1.25 } else { 1.0 };
+    (f64::from(size.unwrap_or(16)) / 16.0 * kiosk).clamp(0.75, 4.0)
+}
+
+/// `window.__wallboard`, the hook of the end-to-end tests: the boot script creates it with
 /// `firstDataMs: null` and `errors: []` (filled from `console.error` and uncaught errors);
 /// the app adds `buildId`, or creates the object when the page lacks the script.
 pub fn install_test_hook() {
@@ -204,9 +293,11 @@ pub fn device_pixel_ratio() -> f64 {
 
 /// The value of a CSS custom property on `<html>` (its computed value, trimmed).
 pub fn css_variable(name: &str) -> Option<String> {
-    let window = web_sys::window()?;
-    let root = window.document()?.document_element()?;
-    let style = window.get_computed_style(&root).ok()??;
+    css_property(&root()?, name)
+}
+
+fn css_property(element: &web_sys::Element, name: &str) -> Option<String> {
+    let style = web_sys::window()?.get_computed_style(element).ok()??;
     let value = style.get_property_value(name).ok()?;
     let value = value.trim();
     (!value.is_empty()).then(|| value.to_owned())

@@ -4,10 +4,11 @@ use leptos::prelude::*;
 
 use crate::api::Listed;
 use crate::browser;
+use crate::model::access::Access;
 use crate::model::link::{Badge, BadgeState};
 use crate::model::snapshots::Snapshots;
 use crate::model::subscriptions::{self, Plan};
-use crate::model::trend::Trend;
+use crate::model::trend::Trends;
 use crate::model::view::{Page, Theme, ViewState};
 
 /// Something fetched over REST.
@@ -44,11 +45,18 @@ pub struct Directory {
 impl Directory {
     /// Workflows are shown by name.
     pub fn new(workspace: Option<&Listed>, workflows: Vec<Listed>, channels: Vec<Listed>) -> Self {
-        let by_name: std::collections::BTreeMap<(String, String), ()> =
-            workflows.into_iter().map(|w| ((w.friendly_name, w.sid), ())).collect();
+        let mut by_name: Vec<WorkflowInfo> = Vec::with_capacity(workflows.len());
+        for w in workflows {
+            let w = WorkflowInfo { sid: w.sid, name: w.friendly_name };
+            // An insertion sort by (name, sid): short lists, and less wasm than a sort.
+            let at = by_name.partition_point(|x| (&x.name, &x.sid) < (&w.name, &w.sid));
+            if by_name.get(at) != Some(&w) {
+                by_name.insert(at, w);
+            }
+        }
         Self {
             workspace: workspace.map(|w| (w.sid.clone(), w.friendly_name.clone())),
-            workflows: by_name.into_keys().map(|(name, sid)| WorkflowInfo { sid, name }).collect(),
+            workflows: by_name,
             channels: channels
                 .into_iter()
                 .map(|c| ChannelInfo {
@@ -74,8 +82,11 @@ pub struct AppState {
     pub directory_epoch: RwSignal<u64>,
     /// The latest snapshot per subscription.
     pub snapshots: RwSignal<Snapshots>,
-    /// The last hour of the shown workflow's realtime numbers.
-    pub trend: RwSignal<Trend>,
+    /// The last hour of the realtime numbers of the shown workflow (of every workflow on a
+    /// rotating kiosk).
+    pub trends: RwSignal<Trends>,
+    /// Whether the link's token lets the page ask the server.
+    pub access: RwSignal<Access>,
     pub badge: RwSignal<Badge>,
     /// The client clock, updated every second (ticking ages, "N s ago").
     pub now_ms: RwSignal<f64>,
@@ -128,8 +139,14 @@ impl AppState {
             directory,
             directory_epoch: RwSignal::new(0),
             snapshots: RwSignal::new(Snapshots::default()),
-            trend: RwSignal::new(Trend::default()),
-            badge: RwSignal::new(Badge { state: BadgeState::Connecting, heard_secs_ago: None, retry_in_secs: None }),
+            trends: RwSignal::new(Trends::default()),
+            access: RwSignal::new(Access::of(browser::token().as_deref())),
+            badge: RwSignal::new(Badge {
+                state: BadgeState::Connecting,
+                heard_secs_ago: None,
+                retry_in_secs: None,
+                stale_since_ms: None,
+            }),
             now_ms,
             resized: RwSignal::new(0),
             plan,
@@ -165,4 +182,21 @@ impl Default for AppState {
 /// The state provided by `App`.
 pub fn use_state() -> AppState {
     expect_context::<AppState>()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn workflows_by_name_then_sid_without_duplicates() {
+        let listed = |sid: &str, name: &str| Listed { sid: sid.into(), friendly_name: name.into(), unique_name: None };
+        let d = Directory::new(
+            None,
+            vec![listed("WW3", "Support"), listed("WW2", "Sales"), listed("WW1", "Sales"), listed("WW2", "Sales")],
+            Vec::new(),
+        );
+        let order: Vec<_> = d.workflows.iter().map(|w| (w.name.as_str(), w.sid.as_str())).collect();
+        assert_eq!(order, [("Sales", "WW1"), ("Sales", "WW2"), ("Support", "WW3")]);
+    }
 }

@@ -1,12 +1,13 @@
-//! The WebSocket client (protocol v1): connects, keeps the wanted subscriptions on the
-//! server, reduces snapshots into the state, and reconnects with backoff and jitter.
+//! The WebSocket client (protocol v1): connects, authenticates with the link's token (the
+//! first frame), keeps the wanted subscriptions on the server, reduces snapshots into the
+//! state, and reconnects with backoff and jitter, except after the server refused the
+//! token (then never) or limited the rate (then after a minute at least).
 //!
 //! Its decisions are made by `model::link::Link` (when to ping, retry, give up) and
 //! `model::snapshots::Snapshots` (which snapshot wins); this module owns the socket, the
 //! timers and the browser callbacks.
 
 use std::cell::RefCell;
-use std::collections::BTreeSet;
 use std::rc::{Rc, Weak};
 use std::time::Duration;
 
@@ -17,6 +18,7 @@ use wasm_bindgen::closure::Closure;
 use web_sys::{CloseEvent, Event, MessageEvent, WebSocket};
 
 use crate::browser;
+use crate::model::access::{Access, CODE_RATE_LIMITED, CODE_REFUSED};
 use crate::model::frame::{self, Frame};
 use crate::model::link::{Action, Backoff, Link, Phase};
 use crate::model::subscriptions::Subscription;
@@ -53,9 +55,11 @@ struct Inner {
     /// Handlers of closed sockets, dropped at the next connect (never inside their own call).
     retired: Vec<Handlers>,
     wanted: Vec<Subscription>,
-    /// Subscribed on the current socket.
-    sent: BTreeSet<String>,
-    realtime_id: Option<String>,
+    /// Subscribed on the current socket. (A few dozen at most: plain lists are cheaper in
+    /// the wasm than sets.)
+    sent: Vec<String>,
+    /// (workflow sid, subscription id) of the subscriptions that feed trends.
+    trend_ids: Vec<(String, String)>,
 }
 
 impl Client {
@@ -69,8 +73,8 @@ impl Client {
             handlers: None,
             retired: Vec::new(),
             wanted: Vec::new(),
-            sent: BTreeSet::new(),
-            realtime_id: None,
+            sent: Vec::new(),
+            trend_ids: Vec::new(),
         }));
         let client = Self { inner };
         client.connect();
@@ -81,7 +85,7 @@ impl Client {
         let following = client.clone();
         Effect::new(move |_| {
             let plan = state.plan.get();
-            following.want(plan.subscriptions, plan.realtime);
+            following.want(plan.subscriptions, plan.trends);
         });
         client
     }
@@ -94,6 +98,13 @@ impl Client {
         let now = browser::now_ms();
         let mut inner = self.inner.borrow_mut();
         inner.retired.clear();
+        if inner.state.access.get_untracked() != Access::Granted {
+            // Refused over REST meanwhile: the socket would be refused too.
+            inner.link.refused(now);
+            drop(inner);
+            self.show_badge();
+            return;
+        }
         inner.generation += 1;
         inner.link.connecting(now);
         let generation = inner.generation;
@@ -114,12 +125,18 @@ impl Client {
         };
         let open = on(|c, g, _| c.opened(g));
         let message = on(|c, g, t| c.message(g, t.unwrap_or_default()));
-        let close = on(|c, g, _| c.closed(g));
+        // `Some` for a close with code 1008 (policy violation).
+        let close = on(|c, g, policy| {
+            if policy.is_some() {
+                c.inner.borrow_mut().link.rate_limited();
+            }
+            c.closed(g)
+        });
         let error = on(|c, g, _| c.closed(g));
         let handlers = Handlers {
             _open: Closure::new(move |_: Event| open(None)),
             _message: Closure::new(move |e: MessageEvent| message(e.data().as_string())),
-            _close: Closure::new(move |_: CloseEvent| close(None)),
+            _close: Closure::new(move |e: CloseEvent| close((e.code() == 1008).then(String::new))),
             _error: Closure::new(move |_: Event| error(None)),
         };
         socket.set_onopen(Some(handlers._open.as_ref().unchecked_ref()));
@@ -144,6 +161,10 @@ impl Client {
         if again {
             // Revisions start over on a new connection (the server may have restarted).
             state.snapshots.update(|s| s.reconnected());
+        }
+        // The token first; the server answers only a refusal.
+        if let Some(token) = browser::token() {
+            inner.send(&ClientMessage::Auth { token });
         }
         inner.sync();
         drop(inner);
@@ -170,13 +191,16 @@ impl Client {
                 if !inner.wanted.iter().any(|s| s.id == snapshot.id) {
                     return; // an answer to a subscription given up since
                 }
-                let sample = (inner.realtime_id.as_deref() == Some(snapshot.id.as_str()))
-                    .then(|| Sample::from_stats(now as i64, &snapshot.realtime));
+                let sample = inner
+                    .trend_ids
+                    .iter()
+                    .find(|(_, id)| *id == snapshot.id)
+                    .map(|(wf, _)| (wf.clone(), Sample::from_stats(now as i64, &snapshot.realtime)));
                 drop(inner);
                 let mut applied = false;
                 state.snapshots.update(|s| applied = s.apply(*snapshot, now));
-                if applied && let Some(sample) = sample {
-                    state.trend.update(|t| t.push(sample));
+                if applied && let Some((wf, sample)) = sample {
+                    state.trends.update(|t| t.push(&wf, sample));
                 }
                 // The snapshot may say the server's source is stale.
                 self.refresh_badge(now);
@@ -186,7 +210,17 @@ impl Client {
                 state.snapshots.update(|s| s.refuse(&id, code, &message));
             }
             Ok(Frame::Error { id: None, code, message }) => {
-                leptos::logging::warn!("wallboard: server error {code}: {message}");
+                drop(inner);
+                let refused = code == CODE_REFUSED;
+                match code {
+                    CODE_REFUSED => self.inner.borrow_mut().link.refused(now),
+                    CODE_RATE_LIMITED => self.inner.borrow_mut().link.rate_limited(),
+                    _ => leptos::logging::warn!("wallboard: server error {code}: {message}"),
+                }
+                if refused {
+                    state.access.set(Access::Refused);
+                }
+                self.show_badge();
             }
             Ok(Frame::Pong) => {}
             Err(e) => leptos::logging::warn!("wallboard: unreadable frame ({e})"),
@@ -214,8 +248,10 @@ impl Client {
         // A later close of the same socket must not schedule a second attempt.
         inner.generation += 1;
         drop(inner);
-        let client = self.clone();
-        set_timeout(move || client.connect(), Duration::from_millis(delay.max(0.0) as u64));
+        if let Some(delay) = delay {
+            let client = self.clone();
+            set_timeout(move || client.connect(), Duration::from_millis(delay.max(0.0) as u64));
+        }
         self.show_badge();
     }
 
@@ -227,6 +263,10 @@ impl Client {
         if action == Action::Ping {
             inner.send(&ClientMessage::Ping);
         }
+        // A kiosk recovers by itself from a long outage (or tries a refused link again, rarely).
+        if inner.state.view.with_untracked(|v| v.kiosk) && inner.link.reload_due(now) {
+            leptos::task::spawn_local(reload_when_reachable());
+        }
         drop(inner);
         if action == Action::Drop {
             self.closed(generation);
@@ -234,19 +274,17 @@ impl Client {
         self.show_badge();
     }
 
-    /// Makes `subscriptions` the wanted set; `realtime_id` feeds the trend.
-    fn want(&self, subscriptions: Vec<Subscription>, realtime_id: Option<String>) {
+    /// Makes `subscriptions` the wanted set; `trend_ids` feed the trends of their workflows.
+    fn want(&self, subscriptions: Vec<Subscription>, trend_ids: Vec<(String, String)>) {
         let mut inner = self.inner.borrow_mut();
         let state = inner.state;
-        if inner.realtime_id != realtime_id {
-            state.trend.update(|t| t.clear());
-        }
-        inner.realtime_id = realtime_id;
+        inner.trend_ids = trend_ids;
         inner.wanted = subscriptions;
-        let keep: BTreeSet<String> = inner.wanted.iter().map(|s| s.id.clone()).collect();
         inner.sync();
         drop(inner);
-        state.snapshots.update(|s| s.retain(|id| keep.contains(id)));
+        let inner = self.inner.borrow();
+        state.snapshots.update(|s| s.retain(|id| inner.wanted.iter().any(|w| w.id == id)));
+        state.trends.update(|t| t.retain(|wf| inner.trend_ids.iter().any(|(w, _)| w == wf)));
     }
 
     /// Shows the link's state in the badge and moves the page's clock (ages, "N s ago").
@@ -274,19 +312,18 @@ impl Inner {
         if self.link.phase() != Phase::Open {
             return;
         }
-        let wanted: BTreeSet<String> = self.wanted.iter().map(|s| s.id.clone()).collect();
-        let gone: Vec<String> = self.sent.difference(&wanted).cloned().collect();
+        let (keep, gone): (Vec<String>, Vec<String>) =
+            std::mem::take(&mut self.sent).into_iter().partition(|id| self.wanted.iter().any(|w| w.id == *id));
+        self.sent = keep;
         for id in gone {
-            self.send(&ClientMessage::Unsubscribe { id: id.clone() });
-            self.sent.remove(&id);
+            self.send(&ClientMessage::Unsubscribe { id });
         }
-        let fresh: Vec<ClientMessage> =
-            self.wanted.iter().filter(|s| !self.sent.contains(&s.id)).map(|s| s.message.clone()).collect();
-        for message in fresh {
-            if let ClientMessage::Subscribe { id, .. } = &message {
-                self.sent.insert(id.clone());
+        for i in 0..self.wanted.len() {
+            let sub = &self.wanted[i];
+            if !self.sent.contains(&sub.id) {
+                self.sent.push(sub.id.clone());
+                self.send(&self.wanted[i].message);
             }
-            self.send(&message);
         }
     }
 
@@ -296,6 +333,14 @@ impl Inner {
             // A failed send shows up as a close event; nothing to do here.
             let _ = socket.send_with_str(&text);
         }
+    }
+}
+
+/// Reloads the page once the server answers (a reload while it is down would leave the
+/// wall on the browser's error page).
+pub async fn reload_when_reachable() {
+    if crate::api::server_build_id().await.is_some() {
+        browser::reload();
     }
 }
 

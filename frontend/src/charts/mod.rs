@@ -128,7 +128,8 @@ pub struct Bars(pub Vec<Bar>);
 /// A canvas sized to its box at the device's pixel ratio, as a plotters drawing area.
 pub struct Surface {
     pub root: DrawingArea<CanvasBackend, Shift>,
-    /// Device pixels per CSS pixel: multiply every size by it.
+    /// Device pixels per CSS pixel, times the text zoom (`browser::text_zoom`: larger type
+    /// on a kiosk): multiply every size by it.
     pub scale: f64,
 }
 
@@ -144,8 +145,8 @@ impl Surface {
         if rect.width() < 40.0 || rect.height() < 40.0 {
             return Err(NOT_LAID_OUT.to_owned());
         }
-        let scale = browser::device_pixel_ratio();
-        let (w, h) = ((rect.width() * scale).round() as u32, (rect.height() * scale).round() as u32);
+        let dpr = browser::device_pixel_ratio();
+        let (w, h) = ((rect.width() * dpr).round() as u32, (rect.height() * dpr).round() as u32);
         if canvas.width() != w || canvas.height() != h {
             canvas.set_width(w);
             canvas.set_height(h);
@@ -160,7 +161,7 @@ impl Surface {
         {
             ctx.clear_rect(0.0, 0.0, f64::from(w), f64::from(h));
         }
-        Ok(Self { root, scale })
+        Ok(Self { root, scale: dpr * browser::text_zoom() })
     }
 
     /// A size in device pixels.

@@ -69,5 +69,10 @@ pub fn ChartCanvas(
         };
         let _ = element.set_attribute("data-drawn", drawn);
     });
-    view! { <canvas class="chart" node_ref=canvas data-testid=testid data-drawn="0" role="img" aria-label=label></canvas> }
+    // The box gives the canvas its size (a kiosk sizes it from the space left on screen).
+    view! {
+        <div class="chart-box">
+            <canvas class="chart" node_ref=canvas data-testid=testid data-drawn="0" role="img" aria-label=label></canvas>
+        </div>
+    }
 }

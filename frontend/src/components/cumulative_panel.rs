@@ -15,6 +15,8 @@ use crate::state::{Remote, use_state};
 #[component]
 pub fn CumulativePanel() -> impl IntoView {
     let state = use_state();
+    // A kiosk shows no controls nor links, and the two charts that read best from afar.
+    let kiosk = state.view.with_untracked(|v| v.kiosk);
     let stats = Memo::new(move |_| {
         let id = state.plan.with(|p| p.cumulative.clone())?;
         state.snapshots.with(|s| s.get(&id).and_then(|e| e.snapshot.cumulative.clone()))
@@ -84,6 +86,7 @@ pub fn CumulativePanel() -> impl IntoView {
                 <span class="panel-sub">{window_label}</span>
                 {move || {
                     rest_link()
+                        .filter(|_| !kiosk)
                         .map(|href| {
                             view! {
                                 <a class="rest-link" href=href target="_blank" rel="noopener">
@@ -93,7 +96,7 @@ pub fn CumulativePanel() -> impl IntoView {
                         })
                 }}
             </div>
-            <CumulativeControls/>
+            {(!kiosk).then(|| view! { <CumulativeControls/> })}
             {move || problem().map(|p| view! { <Notice title="This window cannot be shown" detail=p/> })}
             <div class="tiles tiles-kpi">
                 <Tile testid="kpi-entered" label="Tasks entered" value=entered raw=entered_raw/>
@@ -125,23 +128,28 @@ pub fn CumulativePanel() -> impl IntoView {
                         paint=painter(task_outcomes, charts::task_outcomes::draw)
                     />
                 </figure>
-                <figure class="chart-card">
-                    <figcaption class="chart-title">"Reservation outcomes"</figcaption>
-                    <ChartCanvas
-                        testid="chart-reservation-outcomes"
-                        label="Reservations created, accepted, rejected, timed out, canceled and rescinded in the window"
-                        paint=painter(reservation_outcomes, charts::reservation_outcomes::draw)
-                    />
-                </figure>
-                <figure class="chart-card">
-                    <figcaption class="chart-title">"Wait durations"</figcaption>
-                    <ChartCanvas
-                        testid="chart-waits"
-                        label="Minimum, average and maximum wait until accepted and until canceled"
-                        paint=painter(waits, charts::waits::draw)
-                    />
-                    <Legend items=vec![("Minimum", Tone::Good), ("Average", Tone::Accent), ("Maximum", Tone::Warn)]/>
-                </figure>
+                {(!kiosk)
+                    .then(|| {
+                        view! {
+                            <figure class="chart-card">
+                                <figcaption class="chart-title">"Reservation outcomes"</figcaption>
+                                <ChartCanvas
+                                    testid="chart-reservation-outcomes"
+                                    label="Reservations created, accepted, rejected, timed out, canceled and rescinded in the window"
+                                    paint=painter(reservation_outcomes, charts::reservation_outcomes::draw)
+                                />
+                            </figure>
+                            <figure class="chart-card">
+                                <figcaption class="chart-title">"Wait durations"</figcaption>
+                                <ChartCanvas
+                                    testid="chart-waits"
+                                    label="Minimum, average and maximum wait until accepted and until canceled"
+                                    paint=painter(waits, charts::waits::draw)
+                                />
+                                <Legend items=vec![("Minimum", Tone::Good), ("Average", Tone::Accent), ("Maximum", Tone::Warn)]/>
+                            </figure>
+                        }
+                    })}
                 <figure class="chart-card">
                     <figcaption class="chart-title">
                         "Service level by threshold"

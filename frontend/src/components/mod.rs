@@ -1,5 +1,6 @@
 //! The components, one per file.
 
+mod access_notice;
 mod chart_canvas;
 mod connection_badge;
 mod cumulative_controls;
@@ -11,12 +12,14 @@ mod notice;
 mod overview;
 mod realtime_tiles;
 mod sla_table;
+mod stale_banner;
 mod theme_switch;
 mod tile;
 mod trend_panel;
 mod workflow_card;
 mod workflow_page;
 
+pub use access_notice::AccessNotice;
 pub use chart_canvas::{ChartCanvas, painter};
 pub use connection_badge::ConnectionBadge;
 pub use cumulative_controls::CumulativeControls;
@@ -28,6 +31,7 @@ pub use notice::Notice;
 pub use overview::Overview;
 pub use realtime_tiles::RealtimeTiles;
 pub use sla_table::SlaTable;
+pub use stale_banner::StaleBanner;
 pub use theme_switch::ThemeSwitch;
 pub use tile::Tile;
 pub use trend_panel::TrendPanel;
@@ -36,10 +40,10 @@ pub use workflow_page::WorkflowPage;
 
 use crate::model::view::ViewState;
 
-/// The `href` of a view: real links, so they can be opened in a new tab or copied.
+/// The `href` of a view: real links, so they can be opened in a new tab or copied (with
+/// the fragment, which carries the access token).
 pub fn href(view: &ViewState) -> String {
-    let query = view.to_query();
-    if query.is_empty() { "?".to_owned() } else { format!("?{query}") }
+    format!("?{}{}", view.to_query(), crate::browser::location_hash())
 }
 
 /// Whether a click should be left to the browser (new tab, new window, download).

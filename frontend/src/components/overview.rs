@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use super::{Notice, WorkflowCard};
+use super::{ConnectionBadge, Notice, WorkflowCard};
 use crate::model::subscriptions::OVERVIEW_MINUTES;
 use crate::state::{Remote, WorkflowInfo, use_state};
 
@@ -32,9 +32,24 @@ pub fn Overview() -> impl IntoView {
         })
     };
     let threshold = move || state.view.with(|v| v.headline_threshold());
+    let kiosk = state.view.with_untracked(|v| v.kiosk);
+    // A kiosk fits every card on the screen: columns by count, rows share the height.
+    let grid = move || {
+        let n = workflows.with(Vec::len);
+        let cols = match n {
+            0..=3 => n.max(1),
+            4 => 2,
+            5 | 6 | 9 => 3,
+            7 | 8 | 10..=12 => 4,
+            13..=20 => 5,
+            _ => 6,
+        };
+        format!("card-grid cols-{cols}")
+    };
     view! {
         <section class="overview">
             <div class="page-head">
+                {kiosk.then(|| view! { <ConnectionBadge/> })}
                 <h1>"Workflows"</h1>
                 <p class="page-sub">
                     {move || {
@@ -48,7 +63,7 @@ pub fn Overview() -> impl IntoView {
             {notice}
             // The list changes only when a workflow appears (the memo keeps it otherwise), so
             // the cards are simply rebuilt then: no keyed diffing needed.
-            <div class="card-grid">
+            <div class=grid>
                 {move || {
                     workflows.get().into_iter().map(|w| view! { <WorkflowCard workflow=w/> }).collect_view()
                 }}

@@ -12,7 +12,8 @@ pub fn TrendPanel() -> impl IntoView {
     let data = Memo::new(move |_| {
         // The time axis moves in 5 s steps: a redraw per second would be wasted on a 1 h span.
         let now = (state.now_ms.get() / 5000.0).ceil() as i64 * 5000;
-        state.trend.with(|t| (!t.is_empty()).then(|| charts::trend::data(t, now)))
+        let wf = state.workflow.with(|w| w.as_ref().map(|w| w.sid.clone()))?;
+        state.trends.with(|t| t.get(&wf).filter(|t| !t.is_empty()).map(|t| charts::trend::data(t, now)))
     });
     view! {
         <figure class="chart-card chart-wide">

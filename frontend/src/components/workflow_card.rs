@@ -26,6 +26,7 @@ struct CardNumbers {
 #[component]
 pub fn WorkflowCard(workflow: WorkflowInfo) -> impl IntoView {
     let state = use_state();
+    let kiosk = state.view.with_untracked(|v| v.kiosk);
     let sid = workflow.sid.clone();
     let numbers = {
         let sid = sid.clone();
@@ -121,10 +122,23 @@ pub fn WorkflowCard(workflow: WorkflowInfo) -> impl IntoView {
             data-workflow-sid=sid.clone()
             data-loaded=move || if numbers.with(Option::is_some) { "1" } else { "0" }
         >
-            <a class="card-head" href=link on:click=open>
-                <h2 class="card-title">{workflow.name.clone()}</h2>
-                <span class="card-more">"Details →"</span>
-            </a>
+            {if kiosk {
+                // A wall has no pointer: the card is not a link.
+                view! {
+                    <div class="card-head">
+                        <h2 class="card-title">{workflow.name.clone()}</h2>
+                    </div>
+                }
+                    .into_any()
+            } else {
+                view! {
+                    <a class="card-head" href=link on:click=open>
+                        <h2 class="card-title">{workflow.name.clone()}</h2>
+                        <span class="card-more">"Details →"</span>
+                    </a>
+                }
+                    .into_any()
+            }}
             <div class="card-metrics">
                 <Tile testid="card-pending" label="Pending" value=pending raw=pending_raw level=pending_level compact=true/>
                 <Tile

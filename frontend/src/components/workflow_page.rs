@@ -2,13 +2,15 @@
 
 use leptos::prelude::*;
 
-use super::{CumulativePanel, LevelSettings, Notice, RealtimeTiles, TrendPanel};
+use super::{ConnectionBadge, CumulativePanel, LevelSettings, Notice, RealtimeTiles, TrendPanel};
 use crate::model::view::Page;
 use crate::state::{Remote, use_state};
 
 #[component]
 pub fn WorkflowPage() -> impl IntoView {
     let state = use_state();
+    // A kiosk has no controls at all: no workflow picker, no colour settings.
+    let kiosk = state.view.with_untracked(|v| v.kiosk);
     let workflows = move || {
         state.directory.with(|d| match d {
             Remote::Ready(d) => d.workflows.clone(),
@@ -42,30 +44,41 @@ pub fn WorkflowPage() -> impl IntoView {
             }))
         };
     view! {
-        <section class="workflow">
+        <section
+            class="workflow"
+            data-testid="workflow-page"
+            data-workflow-sid=move || state.workflow.with(|w| w.as_ref().map(|w| w.sid.clone()))
+        >
             <div class="page-head">
                 <h1>{move || state.workflow.get().map(|w| w.name).unwrap_or_default()}</h1>
-                <label class="control control-inline">
-                    <span class="control-label">"Workflow"</span>
-                    <select class="select" on:change=pick prop:value=current>
-                        {move || {
-                            workflows()
-                                .into_iter()
-                                .map(|w| {
-                                    let selected = {
-                                        let sid = w.sid.clone();
-                                        move || current() == sid
-                                    };
-                                    view! {
-                                        <option value=w.sid.clone() selected=selected>
-                                            {w.name.clone()}
-                                        </option>
-                                    }
-                                })
-                                .collect_view()
-                        }}
-                    </select>
-                </label>
+                {if kiosk {
+                    view! { <ConnectionBadge/> }.into_any()
+                } else {
+                    view! {
+                        <label class="control control-inline">
+                            <span class="control-label">"Workflow"</span>
+                            <select class="select" on:change=pick prop:value=current>
+                                {move || {
+                                    workflows()
+                                        .into_iter()
+                                        .map(|w| {
+                                            let selected = {
+                                                let sid = w.sid.clone();
+                                                move || current() == sid
+                                            };
+                                            view! {
+                                                <option value=w.sid.clone() selected=selected>
+                                                    {w.name.clone()}
+                                                </option>
+                                            }
+                                        })
+                                        .collect_view()
+                                }}
+                            </select>
+                        </label>
+                    }
+                        .into_any()
+                }}
             </div>
             {missing}
             {move || {
@@ -77,7 +90,7 @@ pub fn WorkflowPage() -> impl IntoView {
                             <RealtimeTiles/>
                             <TrendPanel/>
                             <CumulativePanel/>
-                            <LevelSettings/>
+                            {(!kiosk).then(|| view! { <LevelSettings/> })}
                         }
                     })
             }}

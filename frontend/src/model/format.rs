@@ -62,6 +62,18 @@ pub fn ago(secs: u64) -> String {
     }
 }
 
+/// A wall-clock time `HH:MM:SS` of the instant `ms` in a zone `offset` minutes east of UTC.
+pub fn clock(ms: i64, offset: i32) -> String {
+    let secs = (ms.div_euclid(1000) + i64::from(offset) * 60).rem_euclid(86_400);
+    format!("{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60)
+}
+
+/// The stale banner's text: since when the numbers on screen are not live. `since` is the
+/// wall-clock time of the last frame, `secs_ago` how long ago that was.
+pub fn stale_since(since: &str, secs_ago: u64) -> String {
+    format!("Not live: these numbers are from {since} ({}). Reconnecting…", ago(secs_ago))
+}
+
 /// A window's bounds as wall-clock times: `27 Nov 09:00 – 09:15`, or with both dates when
 /// it spans days. Offsets are the zone's, in minutes east of UTC, at each bound.
 pub fn window(start_ms: i64, end_ms: i64, start_offset: i32, end_offset: i32) -> String {
@@ -136,5 +148,18 @@ mod tests {
         assert_eq!(ago(12), "12 s ago");
         assert_eq!(ago(180), "3 min ago");
         assert_eq!(ago(7200), "2 h ago");
+    }
+
+    #[test]
+    fn wall_clock_times() {
+        // 2026-11-27T09:05:07Z
+        let t = 1_795_770_307_000;
+        assert_eq!(clock(t, 0), "09:05:07");
+        assert_eq!(clock(t + 999, 60), "10:05:07");
+        assert_eq!(clock(t, -600), "23:05:07", "the day before");
+        assert_eq!(
+            stale_since("09:05:07", 125),
+            "Not live: these numbers are from 09:05:07 (2 min ago). Reconnecting…"
+        );
     }
 }

@@ -1,4 +1,5 @@
-//! The WebSocket connection's state machine: connecting, live, reconnecting, stale.
+//! The WebSocket connection's state machine: connecting, live, reconnecting, stale, and
+//! refused (the server does not accept the link's token: no more attempts).
 //!
 //! It owns no socket and no timer: the WebSocket client feeds it what happened (`opened`,
 //! `heard`, `closed`) with the time, asks it what to do on each tick, and shows its
@@ -38,6 +39,16 @@ pub const PONG_TIMEOUT_MS: f64 = 15_000.0;
 /// Give up on a connection attempt that neither opens nor fails in this time.
 pub const CONNECT_TIMEOUT_MS: f64 = 10_000.0;
 
+/// The least wait before the next attempt after the server said "too many failed attempts"
+/// (or closed for a policy reason without saying why).
+pub const RATE_LIMIT_WAIT_MS: f64 = 60_000.0;
+/// A kiosk reloads the page after this long without a live connection.
+pub const RELOAD_AFTER_MS: f64 = 5.0 * 60_000.0;
+/// A kiosk whose token was refused tries again (by reloading) this rarely.
+pub const REFUSED_RELOAD_MS: f64 = 10.0 * 60_000.0;
+/// While a due reload waits for the server to be reachable, it is tried this often.
+pub const RELOAD_RETRY_MS: f64 = 60_000.0;
+
 /// Where the connection is.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Phase {
@@ -47,6 +58,8 @@ pub enum Phase {
     Open,
     /// The socket closed; the next attempt is due at `retry_at_ms`.
     Waiting { retry_at_ms: f64 },
+    /// The server refused the token: no further attempt.
+    Refused { since_ms: f64 },
 }
 
 /// What the client should do now.
@@ -69,6 +82,8 @@ pub enum BadgeState {
     /// Connected, but the numbers may be old: silence on the socket, or the server says its
     /// source is failing.
     Stale,
+    /// The server refused the link's token.
+    Refused,
 }
 
 impl BadgeState {
@@ -78,6 +93,7 @@ impl BadgeState {
             Self::Live => "live",
             Self::Reconnecting => "reconnecting",
             Self::Stale => "stale",
+            Self::Refused => "refused",
         }
     }
 
@@ -87,6 +103,7 @@ impl BadgeState {
             Self::Live => "Live",
             Self::Reconnecting => "Reconnecting",
             Self::Stale => "Stale",
+            Self::Refused => "Access refused",
         }
     }
 }
@@ -99,6 +116,9 @@ pub struct Badge {
     pub heard_secs_ago: Option<u64>,
     /// Seconds until the next attempt, while waiting.
     pub retry_in_secs: Option<u64>,
+    /// When the server was last heard from, while the numbers shown are not live (see
+    /// [`Link::stale_since`]): the stale banner says since when.
+    pub stale_since_ms: Option<i64>,
 }
 
 /// The state machine.
@@ -113,6 +133,12 @@ pub struct Link {
     ping_sent_ms: Option<f64>,
     opened_ms: f64,
     backoff: Backoff,
+    /// The next retry waits at least this long (after a rate limit).
+    min_delay_ms: f64,
+    /// Since when no frame arrived on a working connection (None while live).
+    down_since_ms: Option<f64>,
+    /// A reload is not tried again before this time.
+    next_reload_ms: f64,
 }
 
 impl Link {
@@ -126,6 +152,9 @@ impl Link {
             ping_sent_ms: None,
             opened_ms: now_ms,
             backoff,
+            min_delay_ms: 0.0,
+            down_since_ms: Some(now_ms),
+            next_reload_ms: 0.0,
         }
     }
 
@@ -153,18 +182,66 @@ impl Link {
         self.last_heard_ms = Some(now_ms);
         self.ping_sent_ms = None;
         self.attempt = 0;
+        self.down_since_ms = None;
     }
 
-    /// The socket closed or failed; returns the delay before the next attempt. A second
-    /// close for the same failure (`error` then `close`) does not push the retry further.
-    pub fn closed(&mut self, now_ms: f64, random: &mut dyn FnMut() -> f64) -> f64 {
-        if let Phase::Waiting { retry_at_ms } = self.phase {
-            return (retry_at_ms - now_ms).max(0.0);
+    /// The server refused the token (code 20003): the socket is closing, and no attempt
+    /// follows (each would count towards the server's failed-attempt limit).
+    pub fn refused(&mut self, now_ms: f64) {
+        self.phase = Phase::Refused { since_ms: now_ms };
+    }
+
+    /// The server says too many attempts failed (code 20429), or closed for a policy
+    /// reason: the next attempt waits at least [`RATE_LIMIT_WAIT_MS`].
+    pub fn rate_limited(&mut self) {
+        self.min_delay_ms = RATE_LIMIT_WAIT_MS;
+    }
+
+    /// The socket closed or failed; returns the delay before the next attempt, None when
+    /// there is none (refused). A second close for the same failure (`error` then `close`)
+    /// does not push the retry further.
+    pub fn closed(&mut self, now_ms: f64, random: &mut dyn FnMut() -> f64) -> Option<f64> {
+        match self.phase {
+            Phase::Refused { .. } => return None,
+            Phase::Waiting { retry_at_ms } => return Some((retry_at_ms - now_ms).max(0.0)),
+            _ => {}
         }
-        let delay = self.backoff.delay_ms(self.attempt, random());
+        let delay = self.backoff.delay_ms(self.attempt, random()).max(self.min_delay_ms);
+        self.min_delay_ms = 0.0;
         self.attempt = self.attempt.saturating_add(1);
+        self.down_since_ms.get_or_insert(now_ms);
         self.phase = Phase::Waiting { retry_at_ms: now_ms + delay };
-        delay
+        Some(delay)
+    }
+
+    /// Since when the numbers on screen are not live: the last frame heard, while the
+    /// connection is down or silent. None while live, before anything was heard, and once
+    /// refused (the page says so instead).
+    pub fn stale_since(&self, now_ms: f64) -> Option<f64> {
+        let heard = self.last_heard_ms?;
+        let live = match self.phase {
+            Phase::Open => self.silence_ms(now_ms) < STALE_AFTER_MS,
+            Phase::Refused { .. } => true,
+            _ => false,
+        };
+        (!live).then_some(heard)
+    }
+
+    /// Whether a kiosk should reload the page now: after [`RELOAD_AFTER_MS`] without a
+    /// working connection, or [`REFUSED_RELOAD_MS`] after a refusal (a new token may have
+    /// been put in place). True at most once per [`RELOAD_RETRY_MS`], so a server that
+    /// cannot be reached is not asked every second whether it is back.
+    pub fn reload_due(&mut self, now_ms: f64) -> bool {
+        let due = match self.phase {
+            Phase::Refused { since_ms } => now_ms - since_ms >= REFUSED_RELOAD_MS,
+            Phase::Open => false,
+            _ => self.down_since_ms.is_some_and(|t| now_ms - t >= RELOAD_AFTER_MS),
+        };
+        if due && now_ms >= self.next_reload_ms {
+            self.next_reload_ms = now_ms + RELOAD_RETRY_MS;
+            return true;
+        }
+        false
     }
 
     /// Called every second or so.
@@ -203,8 +280,9 @@ impl Link {
                 let silent = self.silence_ms(now_ms) >= STALE_AFTER_MS;
                 (if server_stale || silent { BadgeState::Stale } else { BadgeState::Live }, None)
             }
+            Phase::Refused { .. } => (BadgeState::Refused, None),
         };
-        Badge { state, heard_secs_ago, retry_in_secs }
+        Badge { state, heard_secs_ago, retry_in_secs, stale_since_ms: self.stale_since(now_ms).map(|t| t as i64) }
     }
 }
 
@@ -245,20 +323,20 @@ mod tests {
         l.opened(0.0);
         l.heard(0.0);
         let mut random = fixed(0.0);
-        assert_eq!(l.closed(1_000.0, &mut random), 250.0);
-        assert_eq!(l.closed(1_010.0, &mut random), 240.0, "error then close: same retry");
+        assert_eq!(l.closed(1_000.0, &mut random), Some(250.0));
+        assert_eq!(l.closed(1_010.0, &mut random), Some(240.0), "error then close: same retry");
         let b = l.badge(1_000.0, false);
         assert_eq!((b.state, b.retry_in_secs, b.heard_secs_ago), (BadgeState::Reconnecting, Some(1), Some(1)));
         l.connecting(1_250.0);
         assert_eq!(l.badge(1_250.0, false).state, BadgeState::Reconnecting);
-        assert_eq!(l.closed(1_300.0, &mut random), 500.0, "second failure waits longer");
+        assert_eq!(l.closed(1_300.0, &mut random), Some(500.0), "second failure waits longer");
         l.connecting(1_800.0);
-        assert_eq!(l.closed(1_900.0, &mut random), 1_000.0);
+        assert_eq!(l.closed(1_900.0, &mut random), Some(1_000.0));
         l.connecting(2_900.0);
         assert!(l.opened(3_000.0), "a reconnection");
         assert_eq!(l.badge(3_000.0, false).state, BadgeState::Live);
         l.heard(3_100.0);
-        assert_eq!(l.closed(4_000.0, &mut random), 250.0, "hearing the server resets the backoff");
+        assert_eq!(l.closed(4_000.0, &mut random), Some(250.0), "hearing the server resets the backoff");
     }
 
     #[test]
@@ -266,9 +344,9 @@ mod tests {
         let mut l = Link::new(Backoff::default(), 0.0);
         let mut values = [0.25, 0.75].into_iter();
         let mut random = move || values.next().unwrap_or(0.0);
-        assert_eq!(l.closed(0.0, &mut random), 312.5);
+        assert_eq!(l.closed(0.0, &mut random), Some(312.5));
         l.connecting(400.0);
-        assert_eq!(l.closed(500.0, &mut random), 875.0);
+        assert_eq!(l.closed(500.0, &mut random), Some(875.0));
     }
 
     #[test]
@@ -313,5 +391,79 @@ mod tests {
         l.heard(11_200.0);
         assert_eq!(l.badge(11_300.0, true).state, BadgeState::Stale);
         assert_eq!(l.badge(11_300.0, false).state, BadgeState::Live);
+    }
+
+    #[test]
+    fn a_refused_token_is_not_tried_again() {
+        let mut l = Link::new(Backoff::default(), 0.0);
+        l.opened(100.0);
+        // The error frame (code 20003), then the close (1008).
+        l.heard(150.0);
+        l.refused(150.0);
+        let mut random = fixed(0.0);
+        assert_eq!(l.closed(160.0, &mut random), None, "no reconnect");
+        assert_eq!(l.closed(170.0, &mut random), None, "error then close: still none");
+        assert_eq!(l.badge(200.0, false).state, BadgeState::Refused);
+        assert_eq!(l.tick(100_000.0), Action::Nothing, "no ping, no drop");
+        assert_eq!(l.stale_since(200.0), None, "the page says refused instead");
+        // A kiosk reloads rarely to see whether a new token works.
+        assert!(!l.reload_due(150.0 + RELOAD_AFTER_MS));
+        assert!(!l.reload_due(150.0 + REFUSED_RELOAD_MS - 1.0));
+        assert!(l.reload_due(150.0 + REFUSED_RELOAD_MS));
+        assert!(!l.reload_due(150.0 + REFUSED_RELOAD_MS + 1_000.0), "server not reachable: wait");
+        assert!(l.reload_due(150.0 + REFUSED_RELOAD_MS + RELOAD_RETRY_MS));
+    }
+
+    #[test]
+    fn rate_limited_waits_a_minute_at_least() {
+        let mut l = Link::new(Backoff::default(), 0.0);
+        l.opened(0.0);
+        l.heard(10.0);
+        l.rate_limited();
+        let mut random = fixed(1.0);
+        assert_eq!(l.closed(20.0, &mut random), Some(RATE_LIMIT_WAIT_MS));
+        let b = l.badge(20.0, false);
+        assert_eq!((b.state, b.retry_in_secs), (BadgeState::Reconnecting, Some(60)));
+        l.connecting(20.0 + RATE_LIMIT_WAIT_MS);
+        assert_eq!(l.closed(70_000.0, &mut random), Some(1_000.0), "only the one retry waits that long");
+        // Backoff beyond the minute stays.
+        let mut slow = Link::new(Backoff { base_ms: 100_000.0, cap_ms: 200_000.0 }, 0.0);
+        slow.rate_limited();
+        assert_eq!(slow.closed(0.0, &mut random), Some(100_000.0));
+    }
+
+    #[test]
+    fn stale_banner_and_reload_after_a_long_disconnect() {
+        let mut l = Link::new(Backoff::default(), 0.0);
+        assert_eq!(l.stale_since(1_000.0), None, "nothing shown yet");
+        l.opened(1_000.0);
+        l.heard(2_000.0);
+        assert_eq!(l.stale_since(3_000.0), None, "live");
+        assert_eq!(l.stale_since(2_000.0 + STALE_AFTER_MS), Some(2_000.0), "silent");
+        l.heard(20_000.0);
+        let mut random = fixed(0.0);
+        l.closed(30_000.0, &mut random);
+        assert_eq!(l.stale_since(30_000.0), Some(20_000.0), "since the last frame");
+        assert!(!l.reload_due(30_000.0 + RELOAD_AFTER_MS - 1.0));
+        l.connecting(31_000.0);
+        l.closed(32_000.0, &mut random);
+        assert!(l.reload_due(30_000.0 + RELOAD_AFTER_MS), "five minutes down (since the close)");
+        assert!(!l.reload_due(30_000.0 + RELOAD_AFTER_MS + 1.0), "not every tick");
+        l.connecting(400_000.0);
+        l.opened(400_100.0);
+        assert!(!l.reload_due(400_100.0 + RELOAD_AFTER_MS), "open");
+        l.heard(400_200.0);
+        assert_eq!(l.stale_since(400_300.0), None);
+        l.closed(500_000.0, &mut random);
+        assert!(!l.reload_due(500_000.0 + RELOAD_AFTER_MS - 1.0), "a new outage counts from its start");
+        assert!(l.reload_due(500_000.0 + RELOAD_AFTER_MS));
+    }
+
+    #[test]
+    fn never_connecting_counts_from_the_start() {
+        let mut l = Link::new(Backoff::default(), 0.0);
+        let mut random = fixed(0.0);
+        l.closed(10.0, &mut random);
+        assert!(l.reload_due(RELOAD_AFTER_MS));
     }
 }

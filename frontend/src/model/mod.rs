@@ -3,6 +3,7 @@
 //! Everything here is tested natively with `cargo test -p wallboard-frontend`; the components
 //! only wire these types to signals and the browser.
 
+pub mod access;
 pub mod age;
 pub mod format;
 pub mod frame;

@@ -6,8 +6,6 @@
 //! subscription is taken whatever its revision: the old numbers stay on screen until then
 //! ("show the latest snapshot at once").
 
-use std::collections::BTreeMap;
-
 use super::frame::Snapshot;
 
 /// What the reducer keeps of one subscription.
@@ -27,35 +25,36 @@ pub struct Refusal {
     pub message: String,
 }
 
-/// The reducer state.
+/// The reducer state: one entry per subscription (a few dozen at most, pruned to the
+/// wanted ones by `retain`; plain lists cost the wasm less than maps).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Snapshots {
-    entries: BTreeMap<String, Entry>,
-    refusals: BTreeMap<String, Refusal>,
+    entries: Vec<Entry>,
+    refusals: Vec<(String, Refusal)>,
 }
 
 impl Snapshots {
     /// Applies a snapshot; true when it replaced what was shown.
     pub fn apply(&mut self, snapshot: Snapshot, received_ms: f64) -> bool {
-        self.refusals.remove(&snapshot.id);
-        if let Some(old) = self.entries.get(&snapshot.id)
-            && old.confirmed
-            && snapshot.rev <= old.snapshot.rev
-        {
-            return false;
+        self.refusals.retain(|(id, _)| *id != snapshot.id);
+        let entry = Entry { snapshot, received_ms, confirmed: true };
+        match self.entries.iter_mut().find(|e| e.snapshot.id == entry.snapshot.id) {
+            Some(old) if old.confirmed && entry.snapshot.rev <= old.snapshot.rev => return false,
+            Some(old) => *old = entry,
+            None => self.entries.push(entry),
         }
-        self.entries.insert(snapshot.id.clone(), Entry { snapshot, received_ms, confirmed: true });
         true
     }
 
     /// Records the server's refusal of subscription `id`.
     pub fn refuse(&mut self, id: &str, code: u32, message: &str) {
-        self.refusals.insert(id.to_owned(), Refusal { code, message: message.to_owned() });
+        self.refusals.retain(|(i, _)| i != id);
+        self.refusals.push((id.to_owned(), Refusal { code, message: message.to_owned() }));
     }
 
     /// A new connection: revisions start over, the numbers stay until replaced.
     pub fn reconnected(&mut self) {
-        for entry in self.entries.values_mut() {
+        for entry in &mut self.entries {
             entry.confirmed = false;
         }
         self.refusals.clear();
@@ -63,16 +62,20 @@ impl Snapshots {
 
     /// Forgets subscriptions that are no longer wanted.
     pub fn retain(&mut self, mut keep: impl FnMut(&str) -> bool) {
-        self.entries.retain(|id, _| keep(id));
-        self.refusals.retain(|id, _| keep(id));
+        self.entries.retain(|e| keep(&e.snapshot.id));
+        self.refusals.retain(|(id, _)| keep(id));
     }
 
     pub fn get(&self, id: &str) -> Option<&Entry> {
-        self.entries.get(id)
+        self.entries.iter().find(|e| e.snapshot.id == id)
     }
 
     pub fn refusal(&self, id: &str) -> Option<&Refusal> {
-        self.refusals.get(id)
+        self.refusals.iter().find(|(i, _)| i == id).map(|(_, r)| r)
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -81,7 +84,7 @@ impl Snapshots {
 
     /// Whether the server marks any shown snapshot stale (its source is failing).
     pub fn any_stale(&self) -> bool {
-        self.entries.values().any(|e| e.snapshot.stale)
+        self.entries.iter().any(|e| e.snapshot.stale)
     }
 }
 
@@ -132,6 +135,19 @@ pub(crate) mod tests {
         assert!(s.apply(snapshot("a", 2, 5), 1.0), "restarted server");
         assert!(!s.apply(snapshot("a", 1, 6), 2.0));
         assert_eq!(total(&s, "a"), Some(5));
+    }
+
+    #[test]
+    fn one_entry_per_subscription_whatever_the_traffic() {
+        let mut s = Snapshots::default();
+        for rev in 0..10_000 {
+            s.apply(snapshot(if rev % 2 == 0 { "a" } else { "b" }, rev, rev), 0.0);
+            s.refuse("c", 20403, "outside the token's scope");
+        }
+        assert_eq!(s.len(), 2);
+        s.retain(|id| id == "a");
+        assert_eq!(s.len(), 1);
+        assert!(s.refusal("c").is_none());
     }
 
     #[test]

@@ -14,6 +14,9 @@ use super::view::{Page, ViewState};
 
 /// The overview cards' window, in minutes.
 pub const OVERVIEW_MINUTES: u32 = 15;
+/// A rotating kiosk keeps the realtime numbers of this many workflows subscribed (for
+/// their trends), well inside the server's 32 subscriptions per connection.
+pub const MAX_ROTATION_TRENDS: usize = 12;
 
 /// One wanted subscription.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,6 +32,10 @@ pub struct Plan {
     pub subscriptions: Vec<Subscription>,
     /// Workflow page: the subscription of the realtime tiles (all channels).
     pub realtime: Option<String>,
+    /// (workflow sid, subscription id) of the realtime subscriptions that feed trends: the
+    /// shown workflow's, and on a rotating kiosk every workflow's (so a trend goes on while
+    /// other pages are shown).
+    pub trends: Vec<(String, String)>,
     /// Workflow page: the subscription of the cumulative panel (window, channel, thresholds).
     pub cumulative: Option<String>,
     /// Overview: (workflow sid, subscription id) per card.
@@ -79,6 +86,7 @@ pub fn plan(
             let Some(wf) = workflow else { return plan };
             let realtime = subscription("rt", workspace, wf, None, None);
             plan.realtime = Some(realtime.id.clone());
+            plan.trends.push((wf.to_owned(), realtime.id.clone()));
             plan.subscriptions.push(realtime);
             match view.statistics_query(now_ms, offset) {
                 Ok(query) => {
@@ -89,6 +97,16 @@ pub fn plan(
                     plan.query = Some(query);
                 }
                 Err(problem) => plan.problem = Some(problem),
+            }
+        }
+    }
+    if view.rotate.is_some() {
+        // After the page's own subscriptions: should the server refuse some, only trends miss.
+        for wf in workflows.iter().take(MAX_ROTATION_TRENDS) {
+            if plan.trends.iter().all(|(w, _)| w != wf) {
+                let sub = subscription("rt", workspace, wf, None, None);
+                plan.trends.push((wf.clone(), sub.id.clone()));
+                plan.subscriptions.push(sub);
             }
         }
     }
@@ -288,6 +306,26 @@ mod tests {
         let c = plan(&view, WS, &wfs(), Some(B), NOW, &utc);
         assert_ne!(a.realtime, c.realtime);
         assert!(a.realtime.as_deref().is_some_and(|id| id.starts_with("rt-") && id.len() == 19));
+    }
+
+    #[test]
+    fn a_rotating_kiosk_keeps_every_trend_fed() {
+        let view = ViewState { kiosk: true, rotate: Some(30), ..Default::default() };
+        let p = plan(&view, WS, &wfs(), None, NOW, &utc);
+        assert_eq!(p.cards.len(), 2);
+        assert_eq!(p.subscriptions.len(), 4, "the cards, then one realtime per workflow");
+        assert_eq!(p.ids().take(2).collect::<Vec<_>>(), [p.cards[0].1.as_str(), p.cards[1].1.as_str()]);
+        assert_eq!(p.trends.iter().map(|(wf, _)| wf.as_str()).collect::<Vec<_>>(), [A, B]);
+        let page = ViewState { page: Page::Workflow, ..view.clone() };
+        let q = plan(&page, WS, &wfs(), Some(B), NOW, &utc);
+        assert_eq!(q.subscriptions.len(), 3, "B's realtime and cumulative, and A's realtime");
+        assert_eq!(q.trends[0], (B.to_owned(), q.realtime.clone().expect("realtime")));
+        assert_eq!(q.trends, [p.trends[1].clone(), p.trends[0].clone()], "the same ids: no resubscribing");
+        let many: Vec<String> = (0..40).map(|i| format!("WW{i:032x}")).collect();
+        let r = plan(&view, WS, &many, None, NOW, &utc);
+        assert_eq!(r.trends.len(), MAX_ROTATION_TRENDS);
+        let still = plan(&ViewState { page: Page::Workflow, ..Default::default() }, WS, &wfs(), Some(A), NOW, &utc);
+        assert_eq!(still.trends.len(), 1, "without rotation only the shown workflow");
     }
 
     #[test]

@@ -114,6 +114,42 @@ impl Trend {
     }
 }
 
+/// One trend per workflow (the shown one; on a rotating kiosk all of them), pruned to those
+/// still subscribed, so memory stays bounded by the plan. (A short list: a map's code would
+/// cost the wasm more.)
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Trends(Vec<(String, Trend)>);
+
+impl Trends {
+    pub fn push(&mut self, workflow: &str, sample: Sample) {
+        match self.0.iter_mut().find(|(wf, _)| wf == workflow) {
+            Some((_, trend)) => trend.push(sample),
+            None => {
+                let mut trend = Trend::default();
+                trend.push(sample);
+                self.0.push((workflow.to_owned(), trend));
+            }
+        }
+    }
+
+    pub fn get(&self, workflow: &str) -> Option<&Trend> {
+        self.0.iter().find(|(wf, _)| wf == workflow).map(|(_, t)| t)
+    }
+
+    /// Forgets the trends of workflows no longer subscribed.
+    pub fn retain(&mut self, mut keep: impl FnMut(&str) -> bool) {
+        self.0.retain(|(wf, _)| keep(wf));
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,5 +207,21 @@ mod tests {
         t.clear();
         assert!(t.is_empty());
         assert_eq!(t.max_count(), 0);
+    }
+
+    #[test]
+    fn one_trend_per_workflow_pruned_to_the_plan() {
+        let mut t = Trends::default();
+        for i in 0..10_000 {
+            t.push("WWa", s(i * 1000, 1));
+            t.push("WWb", s(i * 1000, 2));
+        }
+        assert_eq!(t.len(), 2);
+        assert!(t.get("WWa").is_some_and(|a| a.len() <= CAPACITY && a.last().map(|x| x.total) == Some(1)));
+        t.retain(|wf| wf == "WWb");
+        assert!(t.get("WWa").is_none());
+        assert_eq!(t.get("WWb").map(|b| b.max_count()), Some(2));
+        t.retain(|_| false);
+        assert!(t.is_empty());
     }
 }

@@ -1,6 +1,7 @@
 //! All view state, and its query string: every link to the wall is shareable.
 //!
-//! `?page=workflow&ws=WS…&wf=WW…&win=4h&ch=voice&sla=20,60&theme=dark&sl=80,60` and so on;
+//! `?page=workflow&ws=WS…&wf=WW…&win=4h&ch=voice&sla=20,60&theme=dark&sl=80,60` and so on,
+//! plus the display modes `kiosk=1`, `rotate=30`, `wakelock=1`, `embed=1`, `bg=transparent`;
 //! parameters at their default are left out. Reading is forgiving (a bad value falls back to
 //! its default, so an edited link still opens); writing then reading gives the same state.
 
@@ -9,6 +10,11 @@ use wallboard_shared::query::{DateBound, MAX_THRESHOLDS, StatisticsQuery, Window
 use wallboard_shared::sid::is_sid;
 
 use super::levels::{Band, Levels, Metric};
+
+/// The shortest rotation step of a kiosk (`rotate=`), in seconds.
+pub const MIN_ROTATE_SECS: u32 = 5;
+/// The longest rotation step kept (a day).
+pub const MAX_ROTATE_SECS: u32 = 86_400;
 
 /// Statistics older than this are refused by the server (DESIGN.md: 30 days by default).
 pub const RETENTION_MS: i64 = 30 * 86_400_000;
@@ -134,6 +140,16 @@ pub struct ViewState {
     pub thresholds: Vec<u32>,
     pub theme: Theme,
     pub levels: Levels,
+    /// `kiosk=1`: a wall screen, no controls at all, large type, dark unless `theme` says.
+    pub kiosk: bool,
+    /// `embed=1`: inside another page's iframe, no header and footer.
+    pub embed: bool,
+    /// `rotate=N`: show the overview and each workflow in turn, N seconds each.
+    pub rotate: Option<u32>,
+    /// `wakelock=1`: keep the screen on.
+    pub wakelock: bool,
+    /// `bg=transparent`: no page background (embedding).
+    pub transparent: bool,
 }
 
 impl Default for ViewState {
@@ -148,6 +164,11 @@ impl Default for ViewState {
             thresholds: DEFAULT_THRESHOLDS.to_vec(),
             theme: Theme::Auto,
             levels: Levels::default(),
+            kiosk: false,
+            embed: false,
+            rotate: None,
+            wakelock: false,
+            transparent: false,
         }
     }
 }
@@ -174,6 +195,11 @@ pub fn format_local(t: &NaiveDateTime) -> String {
     format!("{:04}-{:02}-{:02}T{:02}:{:02}", t.year(), t.month(), t.day(), t.hour(), t.minute())
 }
 
+/// A switch parameter (`kiosk=1`).
+fn flag(value: &str) -> bool {
+    matches!(value, "1" | "true" | "yes" | "on")
+}
+
 fn valid_zone(tz: &str) -> bool {
     !tz.is_empty() && tz.len() <= 64 && tz.bytes().all(|b| b.is_ascii_alphanumeric() || b"/_+-".contains(&b))
 }
@@ -183,6 +209,7 @@ impl ViewState {
     pub fn from_query(query: &str) -> Self {
         let mut view = Self::default();
         let mut window = None;
+        let mut theme = None;
         let (mut from, mut to) = (None, None);
         for pair in query.trim_start_matches('?').split('&').filter(|p| !p.is_empty()) {
             let (key, raw) = pair.split_once('=').unwrap_or((pair, ""));
@@ -204,7 +231,17 @@ impl ViewState {
                         view.thresholds = t;
                     }
                 }
-                "theme" => view.theme = Theme::from_key(value).unwrap_or_default(),
+                "theme" => theme = Theme::from_key(value),
+                "kiosk" => view.kiosk = flag(value),
+                "embed" => view.embed = flag(value),
+                "wakelock" => view.wakelock = flag(value),
+                "bg" => view.transparent = value == "transparent",
+                "rotate" => {
+                    view.rotate = match value.parse::<u32>() {
+                        Ok(0) | Err(_) => None,
+                        Ok(n) => Some(n.clamp(MIN_ROTATE_SECS, MAX_ROTATE_SECS)),
+                    }
+                }
                 _ => {
                     if let Some(metric) = Metric::ALL.into_iter().find(|m| m.param() == key)
                         && let Some(band) = Band::parse(value, metric.direction())
@@ -222,7 +259,18 @@ impl ViewState {
             Some(key) => WindowChoice::PRESETS.into_iter().find(|w| w.key() == key).unwrap_or_default(),
             None => WindowChoice::default(),
         };
+        view.theme = theme.unwrap_or(view.default_theme());
         view
+    }
+
+    /// The theme when the URL names none: dark on a kiosk, the system's otherwise.
+    pub fn default_theme(&self) -> Theme {
+        if self.kiosk { Theme::Dark } else { Theme::Auto }
+    }
+
+    /// Whether the header and footer are shown (not on a kiosk, nor embedded).
+    pub fn chrome(&self) -> bool {
+        !self.kiosk && !self.embed
     }
 
     /// A custom window; an end before the start is dropped (the window then runs to now).
@@ -263,7 +311,7 @@ impl ViewState {
             let list: Vec<String> = self.thresholds.iter().map(u32::to_string).collect();
             put("sla", &list.join(","));
         }
-        if self.theme != Theme::Auto {
+        if self.theme != self.default_theme() {
             put("theme", self.theme.key());
         }
         let defaults = Levels::default();
@@ -272,6 +320,17 @@ impl ViewState {
             if band != defaults.band(metric) {
                 put(metric.param(), &band.to_param());
             }
+        }
+        for (on, key) in [(self.kiosk, "kiosk"), (self.embed, "embed"), (self.wakelock, "wakelock")] {
+            if on {
+                put(key, "1");
+            }
+        }
+        if let Some(n) = self.rotate {
+            put("rotate", &n.to_string());
+        }
+        if self.transparent {
+            put("bg", "transparent");
         }
         parts.join("&")
     }
@@ -432,6 +491,10 @@ mod tests {
                 ..Default::default()
             },
             ViewState { window: WindowChoice::Custom { from: t(2026, 11, 27, 8, 0), to: None }, ..Default::default() },
+            ViewState { kiosk: true, theme: Theme::Dark, rotate: Some(30), wakelock: true, ..Default::default() },
+            ViewState { kiosk: true, theme: Theme::Auto, ..Default::default() },
+            ViewState { embed: true, transparent: true, theme: Theme::Light, ..Default::default() },
+            ViewState { kiosk: true, embed: true, theme: Theme::Contrast, rotate: Some(5), ..Default::default() },
         ]
     }
 
@@ -455,6 +518,30 @@ mod tests {
             "page=workflow&win=custom&from=2026-11-27T08:00&to=2026-11-27T17:30&tz=Etc/GMT%2B5&ch=chat%20%26%20sms"
         );
         assert_eq!(ViewState::from_query("theme=light&sl=95,90").to_query(), "theme=light&sl=95,90");
+    }
+
+    #[test]
+    fn display_modes() {
+        let v = ViewState::from_query("kiosk=1&rotate=30&wakelock=1");
+        assert!(v.kiosk && v.wakelock && !v.embed && !v.chrome());
+        assert_eq!((v.rotate, v.theme), (Some(30), Theme::Dark), "a kiosk is dark unless the link says");
+        assert_eq!(v.to_query(), "kiosk=1&wakelock=1&rotate=30");
+        let v = ViewState::from_query("kiosk=1&theme=auto");
+        assert_eq!(v.theme, Theme::Auto);
+        assert_eq!(v.to_query(), "theme=auto&kiosk=1");
+        assert_eq!(ViewState::from_query("kiosk=1&theme=pink").theme, Theme::Dark);
+        assert_eq!(ViewState::from_query("kiosk=0").theme, Theme::Auto);
+        assert_eq!(ViewState::from_query("kiosk=true").to_query(), "kiosk=1");
+        let v = ViewState::from_query("embed=1&bg=transparent&theme=dark");
+        assert!(v.embed && v.transparent && !v.kiosk && !v.chrome());
+        assert_eq!(v.theme, Theme::Dark);
+        assert_eq!(v.to_query(), "theme=dark&embed=1&bg=transparent");
+        assert!(ViewState::default().chrome());
+        assert_eq!(ViewState::from_query("rotate=2").rotate, Some(MIN_ROTATE_SECS), "at least 5 s");
+        assert_eq!(ViewState::from_query("rotate=999999").rotate, Some(MAX_ROTATE_SECS));
+        for off in ["rotate=0", "rotate=x", "rotate=-5", "rotate=", "bg=red", "wakelock=no"] {
+            assert_eq!(ViewState::from_query(off), ViewState::default(), "{off}");
+        }
     }
 
     #[test]

@@ -1,0 +1,36 @@
+// Wallboard's boot script, the page's only script besides the app (the Content Security
+// Policy allows no inline script). scripts/build-frontend.sh emits it as
+// wallboard-boot-<build id>.js. It is a classic script in <head>, so it runs before the
+// first paint and before the app:
+// 1. the theme and display modes from the link, as <html> attributes (the app keeps them
+//    in sync afterwards);
+// 2. the end-to-end tests' hook: when the first numbers were on screen (set by the app) and
+//    every error the page saw (console.error, uncaught errors and rejections);
+// 3. then it loads the app (WebAssembly).
+(function (w) {
+  var q = new URLSearchParams(location.search);
+  var root = document.documentElement;
+  var on = function (k) { return /^(1|true|yes|on)$/.test(q.get(k) || ""); };
+  var theme = q.get("theme");
+  if (theme !== "auto" && theme !== "light" && theme !== "dark" && theme !== "contrast") {
+    theme = on("kiosk") ? "dark" : "auto";
+  }
+  root.setAttribute("data-theme", theme);
+  if (on("kiosk")) root.setAttribute("data-kiosk", "");
+  if (on("embed")) root.setAttribute("data-embed", "");
+  if (q.get("bg") === "transparent") root.setAttribute("data-bg-transparent", "");
+
+  var errors = [];
+  w.__wallboard = { firstDataMs: null, errors: errors };
+  var original = console.error;
+  console.error = function () {
+    errors.push(Array.prototype.map.call(arguments, String).join(" "));
+    return original.apply(console, arguments);
+  };
+  w.addEventListener("error", function (e) { errors.push("uncaught: " + (e.message || e)); });
+  w.addEventListener("unhandledrejection", function (e) { errors.push("unhandled rejection: " + e.reason); });
+
+  import("./wallboard-{{BUILD_ID}}.js").then(function (app) {
+    return app.default({ module_or_path: "./wallboard-{{BUILD_ID}}_bg.wasm" });
+  });
+})(window);
