@@ -75,6 +75,8 @@ impl std::fmt::Display for LoadReport {
 struct Server {
     child: Child,
     base: String,
+    /// The admin token of the link the server printed: clients authenticate as browsers do.
+    token: String,
     _dir: tempfile::TempDir,
 }
 
@@ -110,15 +112,20 @@ fn start_server(bin: &std::path::Path, max_connections: usize) -> anyhow::Result
         .with_context(|| format!("cannot start {}", bin.display()))?;
     let stdout = child.stdout.take().context("no stdout")?;
     let mut lines = BufReader::new(stdout).lines();
-    let addr = loop {
-        let Some(line) = lines.next() else { bail!("the server exited before listening") };
-        if let Some(addr) = line?.strip_prefix("Wallboard is listening on ") {
-            break addr.trim().to_owned();
+    let (mut addr, mut token) = (None, None);
+    while addr.is_none() || token.is_none() {
+        let Some(line) = lines.next() else { bail!("the server exited before printing its address and link") };
+        let line = line?;
+        if let Some(a) = line.strip_prefix("Wallboard is listening on ") {
+            addr = Some(a.trim().to_owned());
+        } else if let Some((_, t)) = line.split_once("#token=") {
+            token = Some(t.trim().to_owned());
         }
-    };
+    }
     // Keep draining stdout so the child never blocks on a full pipe.
     std::thread::spawn(move || for _ in lines {});
-    Ok(Server { child, base: format!("http://{addr}"), _dir: dir })
+    let (addr, token) = (addr.unwrap_or_default(), token.unwrap_or_default());
+    Ok(Server { child, base: format!("http://{addr}"), token, _dir: dir })
 }
 
 fn rss_kib(pid: u32) -> anyhow::Result<u64> {
@@ -186,6 +193,7 @@ pub async fn run(opts: LoadOptions) -> anyhow::Result<LoadReport> {
     let rss_before_kib = rss_kib(pid)?;
 
     let ws_url = format!("{}/ws", server.base.replacen("http://", "ws://", 1));
+    let auth = serde_json::json!({"type": "auth", "token": server.token}).to_string();
     let subscribe = serde_json::json!({
         "type": "subscribe", "id": "load",
         "workspace_sid": WorkspaceSid::from_u128(1), "workflow_sid": WorkflowSid::from_u128(1),
@@ -204,17 +212,21 @@ pub async fn run(opts: LoadOptions) -> anyhow::Result<LoadReport> {
     let mut tasks = Vec::with_capacity(opts.clients);
     let done_after = opts.events;
     for _ in 0..opts.clients {
-        let (url, sub, tally, gate, ready) =
-            (ws_url.clone(), subscribe.clone(), tally.clone(), gate.clone(), ready_tx.clone());
+        let (url, auth, sub, tally, gate, ready) =
+            (ws_url.clone(), auth.clone(), subscribe.clone(), tally.clone(), gate.clone(), ready_tx.clone());
         tasks.push(tokio::spawn(async move {
             let permit = gate.acquire_owned().await;
             let connected = async {
                 let (mut ws, _) = tokio_tungstenite::connect_async(&url).await?;
+                ws.send(Message::text(auth)).await?;
                 ws.send(Message::text(sub)).await?;
                 // The first snapshot: subscribed.
                 let first = loop {
                     match ws.next().await {
-                        Some(Ok(Message::Text(t))) => break rev_of(&t).unwrap_or(0),
+                        Some(Ok(Message::Text(t))) if t.contains("\"type\":\"snapshot\"") => {
+                            break rev_of(&t).unwrap_or(0);
+                        }
+                        Some(Ok(Message::Text(t))) => anyhow::bail!("the server answered {t}"),
                         Some(Ok(_)) => continue,
                         _ => anyhow::bail!("closed before the first snapshot"),
                     }

@@ -229,5 +229,4 @@ mod tests {
         assert_eq!(store.revoke_label(STARTUP_LABEL, 3).expect("revoke"), 2);
         assert!(store.all().expect("all").iter().all(|(_, r)| !r.is_active(3)));
     }
-
 }

@@ -16,6 +16,7 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 use wallboard::Application;
+use wallboard::access::{NewToken, Scope, TokenStore};
 use wallboard::api::signature;
 use wallboard::clock::ManualClock;
 use wallboard::config::{Cli, ServeArgs};
@@ -41,11 +42,13 @@ fn free_port() -> u16 {
     StdListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
 }
 
-fn args(data_dir: &Path, port: u16) -> ServeArgs {
+fn args(data_dir: &Path, port: u16, frame_ancestors: &str) -> ServeArgs {
     let bind = format!("127.0.0.1:{port}");
     let assets = assets_dir();
     Cli::try_parse_from([
         "wallboard",
+        "--frame-ancestors",
+        frame_ancestors,
         "--bind",
         &bind,
         "--data-dir",
@@ -73,7 +76,11 @@ struct Server {
 }
 
 async fn start(data_dir: &Path, port: u16, clock: Arc<ManualClock>) -> Server {
-    let app = tokio::time::timeout(TIMEOUT, Application::build(&args(data_dir, port), clock))
+    start_with(data_dir, port, clock, "").await
+}
+
+async fn start_with(data_dir: &Path, port: u16, clock: Arc<ManualClock>, frame_ancestors: &str) -> Server {
+    let app = tokio::time::timeout(TIMEOUT, Application::build(&args(data_dir, port, frame_ancestors), clock))
         .await
         .expect("build in time")
         .expect("build");
@@ -87,6 +94,17 @@ async fn start(data_dir: &Path, port: u16, clock: Arc<ManualClock>) -> Server {
 }
 
 impl Server {
+    /// A viewer token for the demo workspace, made as `wallboard token create` does (it
+    /// outlives restarts, unlike the admin link printed at startup).
+    fn viewer_token(&self, data_dir: &Path) -> String {
+        let mut store = TokenStore::open_dir(data_dir).expect("token store");
+        let scope = Scope::Workspace { workspace: self.demo.workspace_sid.clone(), workflows: Vec::new() };
+        store
+            .create(&NewToken { label: "e2e".into(), scope, ttl_ms: None }, chrono::Utc::now().timestamp_millis())
+            .expect("token")
+            .0
+    }
+
     async fn stop(&mut self) {
         if let Some(s) = self.stop.take() {
             let _ = s.send(());
@@ -250,11 +268,12 @@ async fn dashboard_end_to_end() {
     let clock = Arc::new(ManualClock::new(now));
     let port = free_port();
     let mut server = start(dir.path(), port, clock.clone()).await;
+    let token = server.viewer_token(dir.path());
     let driver = browser().await;
     let c = &driver.client;
 
     // Overview: every workflow as a card.
-    c.goto(&format!("{}/", server.base)).await.expect("open the dashboard");
+    c.goto(&format!("{}/#token={token}", server.base)).await.expect("open the dashboard");
     let cards = until("three workflow cards", || async {
         let cards = c.find_all(Locator::Css("[data-testid=workflow-card]")).await.ok()?;
         (cards.len() == 3).then_some(cards)
@@ -338,5 +357,195 @@ async fn dashboard_end_to_end() {
     let errors = console_errors(c).await;
     assert!(errors.is_empty(), "console errors: {errors:?}");
     driver.client.clone().close().await.expect("close the browser");
+    server.stop().await;
+}
+
+/// Sizes the window so that the page's viewport is `width` x `height` CSS pixels.
+async fn set_viewport(c: &Client, width: u32, height: u32) {
+    c.set_window_size(width, height).await.expect("resize");
+    let inner = c.execute("return [window.innerWidth, window.innerHeight];", vec![]).await.expect("script");
+    let (iw, ih) = (inner[0].as_u64().expect("width") as u32, inner[1].as_u64().expect("height") as u32);
+    if (iw, ih) != (width, height) {
+        c.set_window_size(width + width.saturating_sub(iw), height + height.saturating_sub(ih)).await.expect("resize");
+    }
+    until(&format!("a {width}x{height} viewport"), || async {
+        let inner = c.execute("return [window.innerWidth, window.innerHeight];", vec![]).await.ok()?;
+        (inner[0].as_u64() == Some(u64::from(width)) && inner[1].as_u64() == Some(u64::from(height))).then_some(())
+    })
+    .await;
+}
+
+/// Controls a kiosk must not have.
+const INTERACTIVE: &str = "a, button, input, select, textarea, [tabindex], [contenteditable]";
+
+/// What overflows the viewport, if anything: `[scrollWidth, clientWidth, scrollHeight, clientHeight]`.
+async fn overflow(c: &Client) -> Option<Vec<i64>> {
+    let v = c
+        .execute(
+            "const e = document.scrollingElement || document.documentElement;
+             return [e.scrollWidth, e.clientWidth, e.scrollHeight, e.clientHeight];",
+            vec![],
+        )
+        .await
+        .expect("script");
+    let n: Vec<i64> = v.as_array().expect("array").iter().map(|x| x.as_i64().expect("number")).collect();
+    (n[0] > n[1] || n[2] > n[3]).then_some(n)
+}
+
+#[tokio::test]
+async fn kiosk_has_no_controls_fits_the_screen_and_rotates() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let now = chrono::Utc::now().timestamp_millis();
+    let mut server = start(dir.path(), free_port(), Arc::new(ManualClock::new(now))).await;
+    let token = server.viewer_token(dir.path());
+    let driver = browser().await;
+    let c = &driver.client;
+    let ws = server.demo.workspace_sid.to_string();
+    let (sales, _) = server.demo.workflows.iter().find(|(_, n)| n == "Sales").expect("Sales").clone();
+    let pages = [
+        ("overview", format!("{}/?kiosk=1&ws={ws}#token={token}", server.base)),
+        ("workflow", format!("{}/?kiosk=1&page=workflow&ws={ws}&wf={sales}#token={token}", server.base)),
+    ];
+    for (width, height) in [(1920, 1080), (1280, 720)] {
+        set_viewport(c, width, height).await;
+        for (name, url) in &pages {
+            c.goto(url).await.expect("open the kiosk");
+            if *name == "overview" {
+                until("three workflow cards", || async {
+                    (c.find_all(Locator::Css("[data-testid=workflow-card]")).await.ok()?.len() == 3).then_some(())
+                })
+                .await;
+            } else {
+                until("tiles with numbers", || async { text_of(c, "tile-total").await.and_then(|t| number(&t)) }).await;
+                until("charts drawn", || async {
+                    let drawn = c.find_all(Locator::Css("canvas[data-drawn='1']")).await.ok()?;
+                    let all = c.find_all(Locator::Css("canvas")).await.ok()?;
+                    (!all.is_empty() && drawn.len() == all.len()).then_some(())
+                })
+                .await;
+            }
+            let controls = c
+                .execute(&format!("return Array.from(document.querySelectorAll('{INTERACTIVE}')).map(e => e.outerHTML.slice(0, 120));"), vec![])
+                .await
+                .expect("script");
+            assert_eq!(controls, json!([]), "kiosk {name} has controls");
+            let cursor = c.execute("return getComputedStyle(document.body).cursor;", vec![]).await.expect("script");
+            assert_eq!(cursor, "none", "the cursor is hidden");
+            let theme = c.execute("return document.documentElement.dataset.theme;", vec![]).await.expect("script");
+            assert_eq!(theme, "dark", "kiosks default to the dark theme");
+            assert_eq!(overflow(c).await, None, "kiosk {name} at {width}x{height} has scrollbars");
+            screenshot(c, &format!("kiosk-{name}-{width}x{height}.png")).await;
+        }
+    }
+
+    // Rotation: from the overview through every workflow page, by itself.
+    set_viewport(c, 1280, 720).await;
+    c.goto(&format!("{}/?kiosk=1&rotate=5&ws={ws}#token={token}", server.base)).await.expect("open");
+    let mut seen = std::collections::BTreeSet::new();
+    tokio::time::timeout(TIMEOUT, async {
+        while seen.len() < 3 {
+            if let Some(sid) = attr(c, "[data-testid=workflow-page]", "data-workflow-sid").await {
+                seen.insert(sid);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("the kiosk did not rotate through the three workflows (saw {seen:?})"));
+    let hash = c.execute("return location.hash;", vec![]).await.expect("script");
+    assert_eq!(hash, format!("#token={token}"), "rotation keeps the token in the fragment");
+
+    let errors = console_errors(c).await;
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+    driver.client.clone().close().await.expect("close the browser");
+    server.stop().await;
+}
+
+/// A page on another loopback port that frames `src` and records the heights it is sent.
+async fn outer_page(listener: tokio::net::TcpListener, src: &str) -> (String, tokio::task::JoinHandle<()>) {
+    let html = format!(
+        "<!doctype html><meta charset=utf-8><title>outer</title>
+         <script>
+           window.heights = [];
+           window.frameLoaded = false;
+           addEventListener('message', function (e) {{
+             if (e.data && e.data.type === 'wallboard:height') window.heights.push(e.data.height);
+           }});
+         </script>
+         <iframe id=wall src=\"{src}\" style=\"width:900px;height:200px;border:0\" onload=\"window.frameLoaded = true\"></iframe>"
+    );
+    let app = axum::Router::new().route("/", axum::routing::get(move || async move { axum::response::Html(html) }));
+    let url = format!("http://{}/", listener.local_addr().expect("addr"));
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (url, task)
+}
+
+#[tokio::test]
+async fn embed_posts_its_height_and_only_allowed_origins_frame_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let now = chrono::Utc::now().timestamp_millis();
+    // The allowed outer page must be on a port known before the server starts.
+    let allowed_listener = StdListener::bind("127.0.0.1:0").expect("bind");
+    let allowed_port = allowed_listener.local_addr().expect("addr").port();
+    drop(allowed_listener);
+    let mut server = start_with(
+        dir.path(),
+        free_port(),
+        Arc::new(ManualClock::new(now)),
+        &format!("http://127.0.0.1:{allowed_port}"),
+    )
+    .await;
+    let token = server.viewer_token(dir.path());
+    let ws = server.demo.workspace_sid.to_string();
+    let src = format!("{}/?embed=1&bg=transparent&theme=dark&ws={ws}#token={token}", server.base);
+
+    let bind = |port: u16| async move { tokio::net::TcpListener::bind(("127.0.0.1", port)).await.expect("bind") };
+    let (allowed_url, allowed_task) = outer_page(bind(allowed_port).await, &src).await;
+    let (denied_url, denied_task) = outer_page(bind(0).await, &src).await;
+
+    let driver = browser().await;
+    let c = &driver.client;
+    c.goto(&allowed_url).await.expect("open the allowed outer page");
+    let height = until("a height message from the embedded dashboard", || async {
+        let h = c
+            .execute("return window.heights.length ? window.heights[window.heights.length - 1] : null;", vec![])
+            .await
+            .ok()?;
+        h.as_u64().filter(|h| *h > 100)
+    })
+    .await;
+    println!("the embedded dashboard reported a height of {height} px");
+    c.execute(
+        "document.getElementById('wall').style.height = window.heights[window.heights.length - 1] + 'px';",
+        vec![],
+    )
+    .await
+    .expect("script");
+    screenshot(c, "embed.png").await;
+
+    c.goto(&denied_url).await.expect("open the other outer page");
+    until("the framed navigation to finish", || async {
+        (c.execute("return window.frameLoaded;", vec![]).await.ok()? == json!(true)).then_some(())
+    })
+    .await;
+    // The frame finished loading (an error page): nothing of ours ran in it. Allow the
+    // dashboard the time it took above to speak, had it loaded.
+    let quiet = tokio::time::timeout(Duration::from_secs(3), async {
+        loop {
+            let n = c.execute("return window.heights.length;", vec![]).await.expect("script");
+            if n.as_u64() != Some(0) {
+                return n;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+    assert!(quiet.is_err(), "a page from a non-allowed origin framed the dashboard: {quiet:?}");
+
+    driver.client.clone().close().await.expect("close the browser");
+    allowed_task.abort();
+    denied_task.abort();
     server.stop().await;
 }
