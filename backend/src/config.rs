@@ -36,12 +36,43 @@ pub enum Command {
     /// Measure WebSocket fan-out: start a server, connect N clients, post events, report
     /// event-to-client latency, snapshots/s and server memory per idle client.
     Loadtest(LoadtestArgs),
+    /// Read TaskRouter's Events resource (Twilio's, or another Wallboard's) into the local
+    /// event log, day by day over the last N days, so the local engine starts with history.
+    ///
+    /// Run it before starting the server on the same --data-dir (a running server sees
+    /// the events after a restart). Re-running stores nothing twice.
+    Backfill(BackfillArgs),
     /// Viewer tokens for dashboards, TVs and embeds: create, list, revoke.
     ///
     /// Tokens are stored hashed in the database of --data-dir and scoped to one workspace
     /// (optionally some of its workflows). A running server picks up changes within a
     /// second; revoking a token closes the dashboards using it at once.
     Token(TokenArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BackfillArgs {
+    /// Base URL of the TaskRouter API to read: Twilio's, or another Wallboard's public URL.
+    #[arg(long, env = "WALLBOARD_UPSTREAM_BASE", default_value = "https://taskrouter.twilio.com")]
+    pub upstream_base: String,
+    /// Account SID (HTTP Basic user); an API key SID (SK…) works too.
+    #[arg(long, env = "TWILIO_ACCOUNT_SID")]
+    pub account_sid: String,
+    /// Auth token (HTTP Basic password), or the API key's secret.
+    #[arg(long, env = "TWILIO_AUTH_TOKEN", hide_env_values = true)]
+    pub auth_token: String,
+    /// Workspace to read (WS…); repeat for several. Default: every workspace listed.
+    #[arg(long = "workspace")]
+    pub workspaces: Vec<String>,
+    /// Days back from now (TaskRouter keeps 30).
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=30))]
+    pub days: u32,
+    /// Directory of the SQLite database (created if missing).
+    #[arg(long, env = "WALLBOARD_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// No progress bar (it is also hidden when stderr is not a terminal).
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Clone, Args)]

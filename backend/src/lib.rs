@@ -8,6 +8,7 @@
 
 pub mod access;
 pub mod api;
+pub mod backfill;
 pub mod cache;
 pub mod clock;
 pub mod config;
@@ -140,7 +141,9 @@ impl Application {
         )
         .context("cannot open the tokens")?;
         let admin_token = access.mint_startup_token().context("cannot store the startup token")?;
+        let events = SqliteLog::open_dir(&args.data_dir).context("cannot open a reader of the event log")?;
         let state = AppState::new(StateInner {
+            events: Arc::new(std::sync::Mutex::new(events)),
             engine,
             ingest,
             clock,

@@ -8,7 +8,9 @@ use anyhow::Context;
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 use wallboard::clock::SystemClock;
-use wallboard::config::{Cli, Command, ImportArgs, LoadtestArgs, ServeArgs, SimulateArgs, TokenArgs, TokenCommand};
+use wallboard::config::{
+    BackfillArgs, Cli, Command, ImportArgs, LoadtestArgs, ServeArgs, SimulateArgs, TokenArgs, TokenCommand,
+};
 use wallboard::ingest::import::import;
 use wallboard::storage::SqliteLog;
 
@@ -27,6 +29,7 @@ fn main() -> ExitCode {
         Some(Command::Loadtest(args)) => run_loadtest(args),
         Some(Command::Simulate(args)) => run_simulate(args),
         Some(Command::Token(args)) => run_token(&args),
+        Some(Command::Backfill(args)) => run_backfill(args),
     };
     match result {
         Ok(code) => code,
@@ -258,4 +261,37 @@ fn run_token(args: &TokenArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn run_backfill(args: BackfillArgs) -> anyhow::Result<ExitCode> {
+    use wallboard::backfill::{BackfillOptions, backfill};
+    let mut log = SqliteLog::open_dir(&args.data_dir)
+        .with_context(|| format!("cannot open the database in {}", args.data_dir.display()))?;
+    let bar = (!args.quiet && std::io::stderr().is_terminal()).then(|| {
+        let bar = ProgressBar::new(0);
+        let template = "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} days {msg}";
+        bar.set_style(ProgressStyle::with_template(template).expect("the template is valid"));
+        bar
+    });
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    let started = std::time::Instant::now();
+    let report = runtime.block_on(backfill(
+        BackfillOptions {
+            base_url: args.upstream_base.clone(),
+            user: args.account_sid.clone(),
+            password: args.auth_token.clone(),
+            workspaces: args.workspaces.clone(),
+            days: args.days,
+            request_timeout: std::time::Duration::from_secs(30),
+        },
+        &mut log,
+        chrono::Utc::now().timestamp_millis(),
+        bar.as_ref(),
+    ))?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    print!("{report}");
+    println!("took {:.1} s into {}", started.elapsed().as_secs_f64(), log.path().display());
+    Ok(if report.rejected_count > 0 { ExitCode::from(3) } else { ExitCode::SUCCESS })
 }

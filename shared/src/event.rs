@@ -29,6 +29,13 @@ pub struct EventResource {
     pub workspace_sid: Option<String>,
 }
 
+/// A page of the Events list resource (`GET /v1/Workspaces/{WS}/Events`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventPage {
+    pub events: Vec<EventResource>,
+    pub meta: crate::resources::PageMeta,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

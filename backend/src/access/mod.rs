@@ -56,6 +56,17 @@ impl Principal {
         }
     }
 
+    /// Every workflow of `ws`, present and future (the Events resource needs it).
+    pub fn allows_all_workflows(&self, ws: &str) -> bool {
+        match self {
+            Self::Account => true,
+            Self::Token(t) => match &t.scope {
+                Scope::Admin => true,
+                Scope::Workspace { workspace, workflows } => workspace.as_str() == ws && workflows.is_empty(),
+            },
+        }
+    }
+
     pub fn token(&self) -> Option<&TokenRecord> {
         match self {
             Self::Account => None,

@@ -4,6 +4,7 @@
 
 pub mod assets;
 pub mod error;
+mod events;
 pub mod headers;
 mod resources;
 pub mod signature;
@@ -56,6 +57,8 @@ pub struct StateInner {
     pub hub: Hub,
     pub ws_config: WsConfig,
     pub ws_permits: Arc<tokio::sync::Semaphore>,
+    /// A reading connection to the event log (the Events resource).
+    pub events: Arc<std::sync::Mutex<crate::storage::SqliteLog>>,
     /// Account credentials, tokens and the failed-attempt limit.
     pub access: Arc<Access>,
     /// `Content-Security-Policy` of every response (with the `frame-ancestors` allowlist).
@@ -92,6 +95,7 @@ pub fn router(state: AppState) -> Router {
         .route("/Workspaces/{ws}/Workflows", get(resources::list_workflows))
         .route("/Workspaces/{ws}/Workflows/{wf}", get(resources::fetch_workflow))
         .route("/Workspaces/{ws}/TaskChannels", get(resources::list_channels))
+        .route("/Workspaces/{ws}/Events", get(events::list_events))
         .route("/Workspaces/{ws}/TaskChannels/{tc}", get(resources::fetch_channel))
         .route("/Workspaces/{ws}/Workflows/{wf}/Statistics", get(statistics::statistics))
         .route("/Workspaces/{ws}/Workflows/{wf}/RealTimeStatistics", get(statistics::realtime))

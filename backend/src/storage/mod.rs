@@ -21,13 +21,20 @@ pub enum StorageError {
     Corrupt(String),
 }
 
-/// Filters of the Events list resource.
+/// Filters of the Events list resource (`None`: any).
 #[derive(Debug, Clone, Default)]
 pub struct EventFilter {
     pub workspace_sid: String,
+    /// Inclusive bounds of the event time.
     pub start_ms: i64,
     pub end_ms: i64,
     pub event_type: Option<String>,
+    pub task_sid: Option<String>,
+    pub workflow_sid: Option<String>,
+    /// `reservation_sid` or `resource_sid`.
+    pub reservation_sid: Option<String>,
+    /// The channel's unique name or `TC…` SID.
+    pub task_channel: Option<String>,
 }
 
 /// An append-only, idempotent log of events.
@@ -49,7 +56,8 @@ pub trait EventLog: Send {
     /// Number of stored events.
     fn count(&self) -> Result<u64, StorageError>;
 
-    /// One page of events in time order (the Events resource): at most `limit` after
-    /// skipping `offset`.
-    fn list(&self, filter: &EventFilter, offset: u64, limit: u64) -> Result<Vec<Event>, StorageError>;
+    /// One page of events in (time, sid) order (the Events resource): at most `limit`
+    /// events after the position `after` (the time and sid of the last event of the
+    /// previous page), so a page costs the same wherever it is in the window.
+    fn list(&self, filter: &EventFilter, after: Option<(i64, &str)>, limit: u64) -> Result<Vec<Event>, StorageError>;
 }

@@ -124,21 +124,34 @@ impl EventLog for SqliteLog {
         Ok(self.conn.query_row("SELECT COUNT(*) FROM events", [], |r| r.get::<_, i64>(0))? as u64)
     }
 
-    fn list(&self, filter: &EventFilter, offset: u64, limit: u64) -> Result<Vec<Event>, StorageError> {
+    fn list(&self, filter: &EventFilter, after: Option<(i64, &str)>, limit: u64) -> Result<Vec<Event>, StorageError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT sid, ts_ms, workspace_sid, event_type, data FROM events
              WHERE workspace_sid = ?1 AND ts_ms >= ?2 AND ts_ms <= ?3
                AND (?4 IS NULL OR event_type = ?4)
-             ORDER BY ts_ms, sid LIMIT ?5 OFFSET ?6",
+               AND (?5 IS NULL OR json_extract(data, '$.task_sid') = ?5)
+               AND (?6 IS NULL OR json_extract(data, '$.workflow_sid') = ?6)
+               AND (?7 IS NULL OR json_extract(data, '$.reservation_sid') = ?7
+                               OR json_extract(data, '$.resource_sid') = ?7)
+               AND (?8 IS NULL OR json_extract(data, '$.task_channel_unique_name') = ?8
+                               OR json_extract(data, '$.task_channel_sid') = ?8)
+               AND (?9 IS NULL OR (ts_ms, sid) > (?9, ?10))
+             ORDER BY ts_ms, sid LIMIT ?11",
         )?;
+        let (after_ts, after_sid) = after.map_or((None, None), |(t, s)| (Some(t), Some(s)));
         let rows = stmt.query_map(
             params![
                 filter.workspace_sid,
                 filter.start_ms,
                 filter.end_ms,
                 filter.event_type,
+                filter.task_sid,
+                filter.workflow_sid,
+                filter.reservation_sid,
+                filter.task_channel,
+                after_ts,
+                after_sid,
                 limit as i64,
-                offset as i64
             ],
             Self::row_to_event,
         )?;

@@ -6,6 +6,7 @@ mod scenario;
 mod access;
 mod dashboard;
 mod errors;
+mod events;
 mod import;
 mod restart;
 mod schema;

@@ -81,6 +81,9 @@ impl Script {
 }
 
 /// The day's events in the order they are sent (not time order).
+/// Events of [`events`] sent twice (stored once).
+pub const DUPLICATES: usize = 1;
+
 pub fn events() -> Vec<Form> {
     let mut s = Script { seq: 0, forms: Vec::new() };
     // T1, sent in reverse below.

@@ -1,0 +1,231 @@
+//! `wallboard backfill`: reads TaskRouter's Events resource (Twilio's, or another
+//! Wallboard's) day by day into the local event log, so that switching from polling to the
+//! local engine keeps the history.
+//!
+//! Per workspace and day: `GET /v1/Workspaces/{WS}/Events?StartDate&EndDate&PageSize=1000`,
+//! following `meta.next_page_url`. Storing is idempotent on the event SID, so overlapping
+//! days and re-runs store nothing twice. 429 and 5xx answers and timeouts are retried with
+//! exponential backoff and jitter (honouring `Retry-After`); 401/403 stop at once.
+
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use indicatif::ProgressBar;
+use rand::Rng;
+use reqwest::StatusCode;
+use wallboard_shared::event::EventPage;
+use wallboard_shared::resources::WorkspacePage;
+use wallboard_shared::time::format_ms;
+
+use crate::event::Event;
+use crate::storage::EventLog;
+
+const DAY_MS: i64 = 86_400_000;
+/// Attempts per request before giving up.
+const MAX_ATTEMPTS: u32 = 8;
+const PAGE_SIZE: u32 = 1000;
+
+#[derive(Debug, Clone)]
+pub struct BackfillOptions {
+    /// e.g. `https://taskrouter.twilio.com` or another Wallboard's public URL.
+    pub base_url: String,
+    /// Basic user: the account SID (or an API key SID).
+    pub user: String,
+    /// Basic password: the auth token (or the API key's secret).
+    pub password: String,
+    /// Workspaces to read; empty: every workspace the account lists.
+    pub workspaces: Vec<String>,
+    /// Days back from now (at most 30, what TaskRouter keeps).
+    pub days: u32,
+    pub request_timeout: Duration,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BackfillReport {
+    pub workspaces: usize,
+    pub requests: u64,
+    pub retries: u64,
+    pub read: u64,
+    pub stored: u64,
+    pub duplicates: u64,
+    /// Events that are not valid TaskRouter events (sid and reason), first 20.
+    pub rejected: Vec<(String, String)>,
+    pub rejected_count: u64,
+}
+
+impl std::fmt::Display for BackfillReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(
+            f,
+            "workspaces: {}  requests: {} ({} retried)  events read: {}  stored: {}  already stored: {}  rejected: {}",
+            self.workspaces, self.requests, self.retries, self.read, self.stored, self.duplicates, self.rejected_count
+        )?;
+        for (sid, why) in &self.rejected {
+            writeln!(f, "  rejected {sid}: {why}")?;
+        }
+        Ok(())
+    }
+}
+
+struct Client {
+    http: reqwest::Client,
+    opts: BackfillOptions,
+    report: BackfillReport,
+}
+
+impl Client {
+    /// GET with retries; the parsed JSON body.
+    async fn get<T: serde::de::DeserializeOwned>(&mut self, url: &str) -> anyhow::Result<T> {
+        let mut delay = Duration::from_millis(500);
+        for attempt in 1..=MAX_ATTEMPTS {
+            self.report.requests += 1;
+            let sent = self.http.get(url).basic_auth(&self.opts.user, Some(&self.opts.password)).send().await;
+            // (how long to wait, whether the upstream said so)
+            let (wait, told) = match sent {
+                Ok(r) if r.status().is_success() => {
+                    let body = r.bytes().await.with_context(|| format!("reading {url}"))?;
+                    return serde_json::from_slice(&body).with_context(|| format!("unexpected answer from {url}"));
+                }
+                Ok(r) if matches!(r.status(), StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) => {
+                    let body = r.text().await.unwrap_or_default();
+                    bail!("{url} refused the credentials: {}", body.chars().take(300).collect::<String>());
+                }
+                Ok(r) if r.status() == StatusCode::TOO_MANY_REQUESTS || r.status().is_server_error() => {
+                    let retry_after = r
+                        .headers()
+                        .get(reqwest::header::RETRY_AFTER)
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| v.trim().parse::<u64>().ok())
+                        .map(Duration::from_secs);
+                    tracing::warn!(status = %r.status(), attempt, "upstream asked to retry");
+                    retry_after.map_or((delay, false), |d| (d, true))
+                }
+                Ok(r) => {
+                    let status = r.status();
+                    let body = r.text().await.unwrap_or_default();
+                    bail!("{url} answered {status}: {}", body.chars().take(300).collect::<String>());
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, attempt, "request failed");
+                    (delay, false)
+                }
+            };
+            if attempt == MAX_ATTEMPTS {
+                break;
+            }
+            self.report.retries += 1;
+            // Jitter on our own backoff; the upstream's Retry-After is honoured as is.
+            let wait = if told { wait } else { wait.mul_f64(rand::rng().random_range(0.5..1.0)) };
+            tokio::time::sleep(wait.max(Duration::from_millis(50))).await;
+            delay = (delay * 2).min(Duration::from_secs(30));
+        }
+        bail!("{url} kept failing after {MAX_ATTEMPTS} attempts")
+    }
+
+    async fn workspaces(&mut self) -> anyhow::Result<Vec<String>> {
+        let mut out = Vec::new();
+        let mut next = Some(format!("{}/v1/Workspaces?PageSize=100", self.opts.base_url));
+        while let Some(url) = next.take() {
+            let page: WorkspacePage = self.get(&url).await?;
+            out.extend(page.workspaces.into_iter().map(|w| w.sid.to_string()));
+            next = page.meta.next_page_url;
+        }
+        Ok(out)
+    }
+}
+
+/// The day windows `[start, end)` covering the last `days` days up to `now_ms`, oldest
+/// first, cut at UTC midnights (the first starts a minute inside the retention).
+pub fn day_windows(now_ms: i64, days: u32) -> Vec<(i64, i64)> {
+    let from = now_ms - i64::from(days) * DAY_MS + 60_000;
+    let mut out = Vec::new();
+    let mut start = from;
+    while start < now_ms {
+        let end = ((start.div_euclid(DAY_MS) + 1) * DAY_MS).min(now_ms);
+        out.push((start, end));
+        start = end;
+    }
+    out
+}
+
+/// Reads the events of the last `opts.days` days into `log`.
+pub async fn backfill(
+    opts: BackfillOptions,
+    log: &mut dyn EventLog,
+    now_ms: i64,
+    progress: Option<&ProgressBar>,
+) -> anyhow::Result<BackfillReport> {
+    anyhow::ensure!((1..=30).contains(&opts.days), "--days must be 1 to 30 (TaskRouter keeps 30 days of events)");
+    let http = reqwest::Client::builder()
+        .timeout(opts.request_timeout)
+        .user_agent(concat!("wallboard-backfill/", env!("CARGO_PKG_VERSION")))
+        .build()?;
+    let base = opts.base_url.trim_end_matches('/').to_owned();
+    let mut client =
+        Client { http, opts: BackfillOptions { base_url: base.clone(), ..opts }, report: BackfillReport::default() };
+    let workspaces =
+        if client.opts.workspaces.is_empty() { client.workspaces().await? } else { client.opts.workspaces.clone() };
+    client.report.workspaces = workspaces.len();
+    let windows = day_windows(now_ms, client.opts.days);
+    if let Some(bar) = progress {
+        bar.set_length((windows.len() * workspaces.len()) as u64);
+    }
+    for ws in &workspaces {
+        for &(start, end) in &windows {
+            let query = serde_urlencoded::to_string([
+                ("StartDate", format_ms(start)),
+                // Whole seconds on the wire: round the end up so the last moments are in.
+                ("EndDate", format_ms(end + 999)),
+                ("PageSize", PAGE_SIZE.to_string()),
+            ])?;
+            let mut next = Some(format!("{base}/v1/Workspaces/{ws}/Events?{query}"));
+            while let Some(url) = next.take() {
+                let page: EventPage = client.get(&url).await?;
+                next = page.meta.next_page_url;
+                let mut batch = Vec::with_capacity(page.events.len());
+                for resource in page.events {
+                    client.report.read += 1;
+                    let sid = resource.sid.clone().unwrap_or_default();
+                    match Event::from_resource(resource) {
+                        Ok(e) => batch.push(e),
+                        Err(e) => {
+                            client.report.rejected_count += 1;
+                            if client.report.rejected.len() < 20 {
+                                client.report.rejected.push((sid, e.0));
+                            }
+                        }
+                    }
+                }
+                let stored = log.append(&batch).context("cannot store the events")?;
+                let new = stored.iter().filter(|s| **s).count() as u64;
+                client.report.stored += new;
+                client.report.duplicates += stored.len() as u64 - new;
+                if let Some(bar) = progress {
+                    bar.set_message(format!("{ws} {} · {} events", format_ms(start), client.report.read));
+                }
+            }
+            if let Some(bar) = progress {
+                bar.inc(1);
+            }
+        }
+    }
+    Ok(client.report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn day_windows_cover_the_range_at_midnights() {
+        let now = 1_795_766_400_000 + 10 * 3_600_000; // 10:00 UTC
+        let w = day_windows(now, 2);
+        assert_eq!(w.len(), 3);
+        assert_eq!(w[0].0, now - 2 * DAY_MS + 60_000);
+        for pair in w.windows(2) {
+            assert_eq!(pair[0].1, pair[1].0, "contiguous");
+            assert_eq!(pair[0].1 % DAY_MS, 0, "cut at midnight");
+        }
+        assert_eq!(w[2].1, now);
+    }
+}
