@@ -21,7 +21,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the server (the default command).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Load events from NDJSON in the format of TaskRouter's Events API ("-" reads stdin).
     ///
     /// Each line is one event object: `sid`, `event_type`, `event_date_ms` (or `event_date`),
@@ -200,6 +200,9 @@ pub enum Source {
     Simulator,
     /// The local engine, fed by TaskRouter event callbacks and imports only.
     Events,
+    /// Mirror a TaskRouter account (or another Wallboard) by polling its statistics:
+    /// --upstream-base with --twilio-account-sid/--twilio-auth-token (or an API key).
+    Twilio,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -250,6 +253,44 @@ pub struct ServeArgs {
     /// Days of events and cumulative statistics to keep.
     #[arg(long, env = "WALLBOARD_RETENTION_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=3650))]
     pub retention_days: u32,
+
+    /// With --source twilio: base URL of the TaskRouter API to mirror (Twilio's, or another
+    /// Wallboard's public URL).
+    #[arg(long, env = "WALLBOARD_UPSTREAM_BASE", default_value = "https://taskrouter.twilio.com")]
+    pub upstream_base: String,
+
+    /// With --source twilio: the Twilio account SID.
+    #[arg(long, env = "TWILIO_ACCOUNT_SID")]
+    pub twilio_account_sid: Option<String>,
+
+    /// With --source twilio: the account's auth token.
+    #[arg(long, env = "TWILIO_AUTH_TOKEN", hide_env_values = true)]
+    pub twilio_auth_token: Option<String>,
+
+    /// With --source twilio: an API key SID (SK…) to use instead of the auth token.
+    #[arg(long, env = "TWILIO_API_KEY", requires = "twilio_api_secret")]
+    pub twilio_api_key: Option<String>,
+
+    /// The API key's secret.
+    #[arg(long, env = "TWILIO_API_SECRET", hide_env_values = true, requires = "twilio_api_key")]
+    pub twilio_api_secret: Option<String>,
+
+    /// With --source twilio: each watched RealTimeStatistics topic is polled this often (ms).
+    #[arg(long, env = "WALLBOARD_POLL_REALTIME_MS", default_value_t = 2000, value_parser = clap::value_parser!(u64).range(50..=3_600_000))]
+    pub poll_realtime_ms: u64,
+
+    /// With --source twilio: each watched Statistics/CumulativeStatistics parameter set is
+    /// polled this often (ms).
+    #[arg(long, env = "WALLBOARD_POLL_CUMULATIVE_MS", default_value_t = 15_000, value_parser = clap::value_parser!(u64).range(50..=3_600_000))]
+    pub poll_cumulative_ms: u64,
+
+    /// With --source twilio: requests per second to the upstream at most, all together.
+    #[arg(long, env = "WALLBOARD_UPSTREAM_REQUESTS_PER_SECOND", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub upstream_requests_per_second: u32,
+
+    /// With --source twilio: an upstream request without an answer by then has failed (ms).
+    #[arg(long, env = "WALLBOARD_UPSTREAM_TIMEOUT_MS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(100..=120_000))]
+    pub upstream_timeout_ms: u64,
 
     /// Origins that may embed the dashboard in an iframe (comma-separated, e.g.
     /// https://crm.example.com,http://127.0.0.1:9000); sent as the CSP `frame-ancestors`.
@@ -311,6 +352,21 @@ pub struct ImportArgs {
 }
 
 impl ServeArgs {
+    /// The upstream's Basic credentials with --source twilio: an API key if given, else
+    /// the account SID and auth token.
+    pub fn upstream_credentials(&self) -> anyhow::Result<(String, String)> {
+        if let (Some(key), Some(secret)) = (&self.twilio_api_key, &self.twilio_api_secret) {
+            return Ok((key.clone(), secret.clone()));
+        }
+        match (&self.twilio_account_sid, &self.twilio_auth_token) {
+            (Some(sid), Some(token)) => Ok((sid.clone(), token.clone())),
+            _ => anyhow::bail!(
+                "--source twilio needs --twilio-account-sid and --twilio-auth-token \
+                 (TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN) or --twilio-api-key and --twilio-api-secret"
+            ),
+        }
+    }
+
     /// Session limits from the flags.
     pub fn ws_config(&self) -> crate::ws::WsConfig {
         crate::ws::WsConfig {

@@ -39,8 +39,11 @@ use crate::config::{ServeArgs, Source};
 use crate::engine::{Engine, EngineConfig};
 use crate::ingest::Ingest;
 use crate::ingest::simulator::SimConfig;
+use crate::source::mirror::{Mirror, MirrorConfig};
 use crate::source::simulated::{DemoInfo, SimulatedCenter};
+use crate::source::upstream::{UpstreamClient, UpstreamConfig};
 use crate::storage::{EventLog, SqliteLog};
+use crate::ws::hub::HubSources;
 use crate::ws::hub::Identity;
 use crate::ws::{Hub, HubConfig};
 
@@ -101,7 +104,7 @@ impl Application {
                 let history_ms = (i64::from(args.sim_history_hours) * 3_600_000).min(retention_ms);
                 Some(SimulatedCenter::prepare(&log, config, args.sim_seed, history_ms, retention_ms, now)?)
             }
-            Source::Events => None,
+            Source::Events | Source::Twilio => None,
         };
         let engine = Arc::new(RwLock::new(engine));
         let (ingest, writer) = Ingest::start(Box::new(log), engine.clone());
@@ -115,19 +118,45 @@ impl Application {
         let cache = Arc::new(RealtimeCache::default());
         let identity =
             Identity { account_sid: credentials.account_sid.clone(), public_url: public_url.clone(), retention_ms };
+        let mirror = match args.source {
+            Source::Twilio => {
+                let (user, password) = args.upstream_credentials()?;
+                let client = UpstreamClient::new(UpstreamConfig {
+                    base_url: args.upstream_base.clone(),
+                    user,
+                    password,
+                    requests_per_second: args.upstream_requests_per_second,
+                    timeout: Duration::from_millis(args.upstream_timeout_ms),
+                })?;
+                let config = MirrorConfig {
+                    realtime_every: Duration::from_millis(args.poll_realtime_ms),
+                    cumulative_every: Duration::from_millis(args.poll_cumulative_ms),
+                    ..MirrorConfig::default()
+                };
+                let mirror = Mirror::new(client, config, clock.clone(), engine.clone(), ingest.changes());
+                // Bounded: an unreachable upstream must not keep the server from starting.
+                let first = Duration::from_millis(args.upstream_timeout_ms.saturating_mul(3));
+                if tokio::time::timeout(first, mirror.discover_once()).await.is_err() {
+                    tracing::warn!(
+                        "the upstream did not answer the first discovery in time; retrying in the background"
+                    );
+                }
+                Some(mirror)
+            }
+            _ => None,
+        };
         let hub_config = HubConfig {
             coalesce: Duration::from_millis(args.snapshot_interval_ms),
             cumulative_refresh: Duration::from_millis(args.cumulative_refresh_ms),
         };
-        let (hub, hub_task) = Hub::start(
-            engine.clone(),
-            cache.clone(),
-            ingest.changes(),
-            clock.clone(),
-            identity,
-            hub_config,
-            stop.clone(),
-        );
+        let sources = HubSources {
+            engine: engine.clone(),
+            cache: cache.clone(),
+            feed: ingest.changes(),
+            clock: clock.clone(),
+            mirror: mirror.clone(),
+        };
+        let (hub, hub_task) = Hub::start(sources, identity, hub_config, stop.clone());
         let ws_config = args.ws_config();
         let ancestors = api::headers::FrameAncestors::parse(&args.frame_ancestors)
             .map_err(|e| anyhow::anyhow!("--frame-ancestors: {e}"))?;
@@ -156,6 +185,7 @@ impl Application {
             ws_config,
             ws_permits: Arc::new(tokio::sync::Semaphore::new(ws_config.max_connections)),
             access,
+            mirror,
             security: api::headers::SecurityHeaders::new(&ancestors),
             assets_dir: args.assets_dir.clone(),
             stop,
@@ -202,6 +232,7 @@ impl Application {
         let stop = state.stop.clone();
         let maintenance = tokio::spawn(maintain(state.clone(), stop.clone()));
         let tokens = tokio::spawn(state.access.clone().follow(stop.clone()));
+        let mirroring = state.mirror.clone().map(|m| tokio::spawn(m.run(stop.clone())));
         let simulation = center.map(|c| tokio::spawn(c.run(state.ingest.clone(), state.clock.clone(), stop.clone())));
         let app = api::router(state).into_make_service_with_connect_info::<SocketAddr>();
         // Cancelling the token first lets WebSocket sessions send their Close frames, so
@@ -224,6 +255,9 @@ impl Application {
         let _ = hub_task.await;
         let _ = maintenance.await;
         let _ = tokens.await;
+        if let Some(m) = mirroring {
+            let _ = m.await;
+        }
         // The router and every task are gone, so the writer's queue closes: it drains
         // what is left and stops.
         tokio::task::spawn_blocking(move || writer.join())

@@ -24,7 +24,7 @@ fn main() -> ExitCode {
         .init();
     let result = match cli.command {
         None => serve(cli.serve),
-        Some(Command::Serve(args)) => serve(args),
+        Some(Command::Serve(args)) => serve(*args),
         Some(Command::Import(args)) => run_import(&args),
         Some(Command::Loadtest(args)) => run_loadtest(args),
         Some(Command::Simulate(args)) => run_simulate(args),

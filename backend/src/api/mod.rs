@@ -59,6 +59,8 @@ pub struct StateInner {
     pub ws_permits: Arc<tokio::sync::Semaphore>,
     /// A reading connection to the event log (the Events resource).
     pub events: Arc<std::sync::Mutex<crate::storage::SqliteLog>>,
+    /// With `--source twilio`: the upstream's numbers (else the local engine answers).
+    pub mirror: Option<Arc<crate::source::mirror::Mirror>>,
     /// Account credentials, tokens and the failed-attempt limit.
     pub access: Arc<Access>,
     /// `Content-Security-Policy` of every response (with the `frame-ancestors` allowlist).

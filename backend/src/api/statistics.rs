@@ -8,6 +8,15 @@ use wallboard_shared::{StatisticsQuery, WorkflowSid, WorkspaceSid};
 
 use super::{ApiError, ApiResult, AppState, query_pairs};
 use crate::engine::Engine;
+use crate::source::mirror::{Interest, Unavailable};
+
+/// With `--source twilio`: how long a request for numbers nobody watched yet waits for the
+/// upstream's first answer.
+pub const FIRST_ANSWER_WAIT: std::time::Duration = std::time::Duration::from_secs(12);
+
+fn unavailable(e: Unavailable) -> ApiError {
+    ApiError::unavailable(e.0)
+}
 
 /// Resolves path SIDs to the engine's workflow id, or 404.
 pub(super) fn workflow(engine: &Engine, ws: &str, wf: &str) -> ApiResult<(WorkspaceSid, WorkflowSid, u32)> {
@@ -49,6 +58,16 @@ impl Resolved {
         Ok(Self { workspace_sid, workflow_sid, workflow, channel })
     }
 
+    /// The mirror's cumulative interest of this request.
+    fn interest(&self, query: &StatisticsQuery) -> Interest {
+        Interest::Cumulative {
+            workflow: self.workflow,
+            channel: self.channel,
+            window: query.window,
+            thresholds: query.split_by_wait_time.clone(),
+        }
+    }
+
     fn url(&self, state: &AppState, resource: &str) -> String {
         format!("{}/v1/Workspaces/{}/Workflows/{}/{resource}", state.public_url, self.workspace_sid, self.workflow_sid)
     }
@@ -62,10 +81,17 @@ pub(super) async fn realtime(
     let pairs = query_pairs(raw.as_deref())?;
     let channel_name = parse_realtime_query(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
     let now = state.clock.now_ms();
-    let engine = state.engine();
-    let r = Resolved::new(&engine, &ws, &wf, channel_name.as_deref())?;
-    let stats = state.cache.get(&engine, r.workflow, r.channel, now);
-    drop(engine);
+    let stats = if let Some(m) = &state.mirror {
+        let r = Resolved::new(&state.engine(), &ws, &wf, channel_name.as_deref())?;
+        let (stats, _) = m.realtime(r.workflow, r.channel, FIRST_ANSWER_WAIT).await.map_err(unavailable)?;
+        (r, stats)
+    } else {
+        let engine = state.engine();
+        let r = Resolved::new(&engine, &ws, &wf, channel_name.as_deref())?;
+        let stats = state.cache.get(&engine, r.workflow, r.channel, now);
+        (r, stats)
+    };
+    let (r, stats) = stats;
     Ok(Json(WorkflowRealTimeStatistics {
         url: r.url(&state, "RealTimeStatistics"),
         account_sid: state.account_sid.clone(),
@@ -82,10 +108,16 @@ pub(super) async fn cumulative(
 ) -> ApiResult<Json<WorkflowCumulativeStatistics>> {
     let query = parse_statistics_query(raw.as_deref())?;
     let window = query.window.resolve(state.clock.now_ms(), state.retention_ms)?;
-    let engine = state.engine();
-    let r = Resolved::new(&engine, &ws, &wf, query.task_channel.as_deref())?;
-    let stats = engine.cumulative(r.workflow, r.channel, window, query.split_by_wait_time.as_deref());
-    drop(engine);
+    let (r, stats) = if let Some(m) = &state.mirror {
+        let r = Resolved::new(&state.engine(), &ws, &wf, query.task_channel.as_deref())?;
+        let (stats, _) = m.cumulative(r.interest(&query), FIRST_ANSWER_WAIT).await.map_err(unavailable)?;
+        (r, stats)
+    } else {
+        let engine = state.engine();
+        let r = Resolved::new(&engine, &ws, &wf, query.task_channel.as_deref())?;
+        let stats = engine.cumulative(r.workflow, r.channel, window, query.split_by_wait_time.as_deref());
+        (r, stats)
+    };
     Ok(Json(WorkflowCumulativeStatistics {
         url: r.url(&state, "CumulativeStatistics"),
         account_sid: state.account_sid.clone(),
@@ -103,11 +135,21 @@ pub(super) async fn statistics(
     let query = parse_statistics_query(raw.as_deref())?;
     let now = state.clock.now_ms();
     let window = query.window.resolve(now, state.retention_ms)?;
-    let engine = state.engine();
-    let r = Resolved::new(&engine, &ws, &wf, query.task_channel.as_deref())?;
-    let cumulative = engine.cumulative(r.workflow, r.channel, window, query.split_by_wait_time.as_deref());
-    let realtime = state.cache.get(&engine, r.workflow, r.channel, now);
-    drop(engine);
+    let (r, cumulative, realtime) = if let Some(m) = &state.mirror {
+        let r = Resolved::new(&state.engine(), &ws, &wf, query.task_channel.as_deref())?;
+        let (cumulative, realtime) = futures_util::future::join(
+            m.cumulative(r.interest(&query), FIRST_ANSWER_WAIT),
+            m.realtime(r.workflow, r.channel, FIRST_ANSWER_WAIT),
+        )
+        .await;
+        (r, cumulative.map_err(unavailable)?.0, realtime.map_err(unavailable)?.0)
+    } else {
+        let engine = state.engine();
+        let r = Resolved::new(&engine, &ws, &wf, query.task_channel.as_deref())?;
+        let cumulative = engine.cumulative(r.workflow, r.channel, window, query.split_by_wait_time.as_deref());
+        let realtime = state.cache.get(&engine, r.workflow, r.channel, now);
+        (r, cumulative, realtime)
+    };
     Ok(Json(WorkflowStatistics {
         url: r.url(&state, "Statistics"),
         account_sid: state.account_sid.clone(),

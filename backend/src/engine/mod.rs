@@ -239,6 +239,11 @@ impl Engine {
         &self.registry
     }
 
+    /// The registry, for sources that learn resources without events (the mirror).
+    pub fn registry_mut(&mut self) -> &mut Registry {
+        &mut self.registry
+    }
+
     /// Number of events that changed something since start.
     pub fn events_applied(&self) -> u64 {
         self.events_applied

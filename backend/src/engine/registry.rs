@@ -186,6 +186,45 @@ impl Registry {
         id
     }
 
+    /// Learns a workspace from a list resource (the mirror's discovery); its id.
+    pub fn learn_workspace(&mut self, sid: &WorkspaceSid, name: &str, ts: i64) -> u32 {
+        let id = *self.workspace_ids.entry(sid.to_u128()).or_insert_with(|| {
+            self.workspaces.push(Known::new(sid.clone(), ts));
+            (self.workspaces.len() - 1) as u32
+        });
+        self.workspaces[id as usize].seen(ts, Some(name));
+        id
+    }
+
+    /// Learns a workflow of `workspace` from a list resource; its id.
+    pub fn learn_workflow(&mut self, workspace: u32, sid: &WorkflowSid, name: &str, ts: i64) -> u32 {
+        let id = match self.workflow_ids.get(&sid.to_u128()) {
+            Some(&id) => id,
+            None => {
+                self.workflows.push(WorkflowRec { workspace, known: Known::new(sid.clone(), ts) });
+                let id = (self.workflows.len() - 1) as u32;
+                self.workflow_ids.insert(sid.to_u128(), id);
+                id
+            }
+        };
+        self.workflows[id as usize].known.seen(ts, Some(name));
+        id
+    }
+
+    /// Learns a task channel of `workspace` from a list resource; its id.
+    pub fn learn_channel(&mut self, workspace: u32, sid: &TaskChannelSid, unique_name: &str, ts: i64) -> u32 {
+        let id = match self.channel_ids.get(&sid.to_u128()) {
+            Some(&id) => id,
+            None => self.add_channel(workspace, sid.clone(), false, ts),
+        };
+        let rec = &mut self.channels[id as usize];
+        rec.known.seen(ts, Some(unique_name));
+        if let Some(n) = &rec.known.name {
+            self.channel_names.insert((workspace, n.clone()), id);
+        }
+        id
+    }
+
     pub fn workspace_id(&self, sid: &WorkspaceSid) -> Option<u32> {
         self.workspace_ids.get(&sid.to_u128()).copied()
     }

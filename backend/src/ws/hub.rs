@@ -28,6 +28,7 @@ use crate::cache::RealtimeCache;
 use crate::clock::Clock;
 use crate::engine::Engine;
 use crate::ingest::{ChangeFeed, SharedEngine};
+use crate::source::mirror::{Freshness, Interest, Mirror};
 
 /// Timing of the hub.
 #[derive(Debug, Clone, Copy)]
@@ -99,6 +100,18 @@ impl Frame {
 
 pub type FrameRx = watch::Receiver<Arc<Frame>>;
 
+/// Where the hub's numbers and changes come from.
+#[derive(Debug, Clone)]
+pub struct HubSources {
+    pub engine: SharedEngine,
+    pub cache: Arc<RealtimeCache>,
+    /// Workflows whose numbers changed (the writer after each batch, the mirror after each poll).
+    pub feed: Arc<ChangeFeed>,
+    pub clock: Arc<dyn Clock>,
+    /// With `--source twilio`, numbers come from the mirror's cache, not the engine.
+    pub mirror: Option<Arc<Mirror>>,
+}
+
 /// Fixed facts every snapshot carries.
 #[derive(Debug, Clone)]
 pub struct Identity {
@@ -127,16 +140,14 @@ impl std::fmt::Debug for Command {
 
 impl Hub {
     pub fn start(
-        engine: SharedEngine,
-        cache: Arc<RealtimeCache>,
-        feed: Arc<ChangeFeed>,
-        clock: Arc<dyn Clock>,
+        sources: HubSources,
         identity: Identity,
         config: HubConfig,
         stop: CancellationToken,
     ) -> (Self, tokio::task::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(1024);
-        let state = HubState { engine, cache, clock, identity, config, topics: FxHashMap::default() };
+        let HubSources { engine, cache, feed, clock, mirror } = sources;
+        let state = HubState { engine, cache, clock, identity, config, mirror, topics: FxHashMap::default() };
         let task = tokio::spawn(state.run(rx, feed, stop));
         (Self { tx }, task)
     }
@@ -158,7 +169,7 @@ struct Topic {
     content: String,
     last_publish: Instant,
     dirty: bool,
-    cumulative: Option<CumulativeStats>,
+    cumulative: Option<(CumulativeStats, Freshness)>,
     last_cumulative: Instant,
 }
 
@@ -168,7 +179,23 @@ struct HubState {
     clock: Arc<dyn Clock>,
     identity: Identity,
     config: HubConfig,
+    /// With `--source twilio`, numbers come from the mirror's cache, not the engine.
+    mirror: Option<Arc<Mirror>>,
     topics: FxHashMap<TopicKey, Topic>,
+}
+
+/// What the mirror must poll for a topic.
+pub fn interests_of(key: &TopicKey) -> Vec<Interest> {
+    let mut out = vec![Interest::Realtime { workflow: key.workflow, channel: key.channel }];
+    if let Some(c) = &key.cumulative {
+        out.push(Interest::Cumulative {
+            workflow: key.workflow,
+            channel: key.channel,
+            window: c.window,
+            thresholds: c.thresholds.clone(),
+        });
+    }
+    out
 }
 
 const GC_EVERY: Duration = Duration::from_secs(2);
@@ -199,9 +226,52 @@ impl HubState {
             let now = Instant::now();
             if now >= next_gc {
                 self.topics.retain(|_, t| t.tx.receiver_count() > 0);
+                self.tell_mirror();
                 next_gc = now + GC_EVERY;
             }
             self.publish_due(now);
+        }
+    }
+
+    /// The mirror polls exactly what the live topics need.
+    fn tell_mirror(&self) {
+        if let Some(m) = &self.mirror {
+            m.set_hub_interests(self.topics.keys().flat_map(interests_of));
+        }
+    }
+
+    /// A topic's realtime numbers and their freshness.
+    fn realtime_of(&self, engine: &Engine, key: &TopicKey, at: i64) -> (RealTimeStats, Freshness) {
+        let local = || self.cache.get(engine, key.workflow, key.channel, at);
+        match &self.mirror {
+            None => (local(), Freshness { at_ms: at, stale: false }),
+            Some(m) => m
+                .cached_realtime(key.workflow, key.channel)
+                .unwrap_or_else(|| (local(), Freshness { at_ms: at, stale: true })),
+        }
+    }
+
+    /// A topic's cumulative numbers and their freshness.
+    fn cumulative_of(
+        &self,
+        engine: &Engine,
+        key: &TopicKey,
+        c: &CumulativeKey,
+        at: i64,
+    ) -> (CumulativeStats, Freshness) {
+        match &self.mirror {
+            None => (self.compute_cumulative(engine, key, c, at), Freshness { at_ms: at, stale: false }),
+            Some(m) => {
+                let interest = Interest::Cumulative {
+                    workflow: key.workflow,
+                    channel: key.channel,
+                    window: c.window,
+                    thresholds: c.thresholds.clone(),
+                };
+                m.cached_cumulative(&interest).unwrap_or_else(|| {
+                    (self.compute_cumulative(engine, key, c, at), Freshness { at_ms: at, stale: true })
+                })
+            }
         }
     }
 
@@ -226,15 +296,16 @@ impl HubState {
         let now = Instant::now();
         let engine = self.engine.read().unwrap_or_else(|p| p.into_inner());
         let at = self.clock.now_ms();
-        let cumulative = key.cumulative.as_ref().map(|c| self.compute_cumulative(&engine, &key, c, at));
-        let realtime = self.cache.get(&engine, key.workflow, key.channel, at);
-        let (content, frame) = self.render(&engine, &key, 1, at, &realtime, cumulative.as_ref());
+        let cumulative = key.cumulative.as_ref().map(|c| self.cumulative_of(&engine, &key, c, at));
+        let realtime = self.realtime_of(&engine, &key, at);
+        let (content, frame) = self.render(&engine, &key, 1, &realtime, cumulative.as_ref());
         drop(engine);
         let (tx, rx) = watch::channel(Arc::new(frame));
         let topic = Topic { tx, rev: 1, content, last_publish: now, dirty: false, cumulative, last_cumulative: now };
         if let Entry::Vacant(v) = self.topics.entry(key) {
             v.insert(topic);
         }
+        self.tell_mirror();
         rx
     }
 
@@ -255,22 +326,23 @@ impl HubState {
         let engine = self.engine.read().unwrap_or_else(|p| p.into_inner());
         let at = self.clock.now_ms();
         // Realtime numbers are shared by every topic of the same workflow and channel.
-        let mut realtime: FxHashMap<(u32, Option<u32>), RealTimeStats> = FxHashMap::default();
+        let mut realtime: FxHashMap<(u32, Option<u32>), (RealTimeStats, Freshness)> = FxHashMap::default();
         let mut updates = Vec::with_capacity(due.len());
         for (key, cumulative_due) in due {
             let rt = realtime
                 .entry((key.workflow, key.channel))
-                .or_insert_with(|| self.cache.get(&engine, key.workflow, key.channel, at))
+                .or_insert_with(|| self.realtime_of(&engine, &key, at))
                 .clone();
-            let cumulative = match (&key.cumulative, cumulative_due) {
-                (Some(c), true) => Some(self.compute_cumulative(&engine, &key, c, at)),
+            // The mirror's cache is always read afresh (it changes only by polling).
+            let cumulative = match (&key.cumulative, cumulative_due || self.mirror.is_some()) {
+                (Some(c), true) => Some(self.cumulative_of(&engine, &key, c, at)),
                 _ => self.topics.get(&key).and_then(|t| t.cumulative.clone()),
             };
             updates.push((key, cumulative_due, rt, cumulative));
         }
         for (key, cumulative_due, rt, cumulative) in updates {
             let Some(rev) = self.topics.get(&key).map(|t| t.rev + 1) else { continue };
-            let (content, frame) = self.render(&engine, &key, rev, at, &rt, cumulative.as_ref());
+            let (content, frame) = self.render(&engine, &key, rev, &rt, cumulative.as_ref());
             let topic = self.topics.get_mut(&key).expect("checked above");
             topic.dirty = false;
             if cumulative_due {
@@ -299,10 +371,13 @@ impl HubState {
         engine: &Engine,
         key: &TopicKey,
         rev: u64,
-        at: i64,
-        rt: &RealTimeStats,
-        cumulative: Option<&CumulativeStats>,
+        (rt, rt_fresh): &(RealTimeStats, Freshness),
+        cumulative: Option<&(CumulativeStats, Freshness)>,
     ) -> (String, Frame) {
+        let stale = rt_fresh.stale || cumulative.is_some_and(|(_, f)| f.stale);
+        // The age of the numbers: when they were computed, or fetched from the upstream.
+        let at = rt_fresh.at_ms;
+        let cumulative = cumulative.map(|(c, _)| c);
         let wf = &engine.registry().workflows[key.workflow as usize];
         let ws = &engine.registry().workspaces[wf.workspace as usize].sid;
         let base = format!("{}/v1/Workspaces/{ws}/Workflows/{}", self.identity.public_url, wf.known.sid);
@@ -332,9 +407,9 @@ impl HubState {
             s.end_time = chrono::DateTime::UNIX_EPOCH;
             s
         });
-        let content = format!("{ageless:?}{cum_numbers:?}");
+        let content = format!("{stale}{ageless:?}{cum_numbers:?}");
         let tail = format!(
-            r#""rev":{rev},"at":"{}","stale":false,"realtime":{rt_json},"cumulative":{cum_json}}}"#,
+            r#""rev":{rev},"at":"{}","stale":{stale},"realtime":{rt_json},"cumulative":{cum_json}}}"#,
             format_ms(at)
         );
         (content, Frame::new(rev, tail))

@@ -53,6 +53,9 @@ impl Default for WsConfig {
     }
 }
 
+/// With `--source twilio`: how long a subscription waits for the upstream's first answer.
+const MIRROR_FIRST_WAIT: Duration = Duration::from_secs(3);
+
 /// Frames beyond this are refused by the WebSocket layer itself and close the connection
 /// (1009); frames up to it but over `max_message_bytes` get an error frame.
 const HARD_MESSAGE_LIMIT: usize = 64 * 1024;
@@ -269,6 +272,12 @@ async fn handle_text(
                 Ok(k) => k,
                 Err((code, msg)) => return Reply::Send(error_text(Some(&id), code, msg)),
             };
+            if let Some(m) = &state.mirror {
+                // A first answer from the upstream, so the first snapshot holds numbers; if it
+                // is slow the snapshot says stale and the real one follows when it arrives.
+                let wanted = super::hub::interests_of(&key);
+                futures_util::future::join_all(wanted.iter().map(|i| m.want(i, MIRROR_FIRST_WAIT))).await;
+            }
             let Some(rx) = state.hub.subscribe(key).await else {
                 return Reply::Send(error_text(Some(&id), codes::UNAVAILABLE, "the server is shutting down"));
             };

@@ -8,6 +8,7 @@ mod dashboard;
 mod errors;
 mod events;
 mod import;
+mod mirror;
 mod restart;
 mod schema;
 mod simulator;

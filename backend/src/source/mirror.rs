@@ -1,0 +1,493 @@
+//! `--source twilio`: mirror a TaskRouter account by polling its statistics, as Twilio
+//! advises: the backend polls and caches, viewers never call the upstream.
+//!
+//! * Discovery lists the workspaces, workflows and task channels (following paging) into
+//!   the engine's registry, so every list resource and id lookup works as in local mode;
+//!   it runs at start and every `discover_every`.
+//! * An *interest* is a realtime topic (workflow, channel) or a cumulative one (with its
+//!   window and thresholds). Interests exist while a WebSocket topic watches them or a REST
+//!   request asked for them recently; each is polled once per interval (realtime 2 s,
+//!   cumulative 15 s by default) however many viewers share it, and dropped when nobody
+//!   looks. New interests are fetched at once; the upstream client's global budget spreads
+//!   them, so a crowd of viewers arriving together never makes a burst.
+//! * A failed poll keeps the last numbers, marks them stale and retries after the
+//!   upstream's `Retry-After`, else with exponential backoff and jitter. The mirror logs one
+//!   line when the upstream becomes unavailable (or fails differently) and one when it
+//!   recovers.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rand::Rng;
+use tokio::sync::watch;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+use wallboard_shared::resources::{
+    CumulativeStats, RealTimeStats, TaskChannelPage, WorkflowCumulativeStatistics, WorkflowPage,
+    WorkflowRealTimeStatistics, WorkspacePage,
+};
+use wallboard_shared::{StatisticsQuery, WindowSpec};
+
+use super::upstream::{UpstreamClient, UpstreamError};
+use crate::clock::Clock;
+use crate::ingest::{ChangeFeed, SharedEngine};
+
+/// Timing of the mirror.
+#[derive(Debug, Clone, Copy)]
+pub struct MirrorConfig {
+    pub realtime_every: Duration,
+    pub cumulative_every: Duration,
+    pub discover_every: Duration,
+    /// How long one REST request keeps its topic polled.
+    pub rest_interest: Duration,
+    /// Longest wait between attempts after failures.
+    pub max_backoff: Duration,
+}
+
+impl Default for MirrorConfig {
+    fn default() -> Self {
+        Self {
+            realtime_every: Duration::from_secs(2),
+            cumulative_every: Duration::from_secs(15),
+            discover_every: Duration::from_secs(300),
+            rest_interest: Duration::from_secs(60),
+            max_backoff: Duration::from_secs(60),
+        }
+    }
+}
+
+/// What is polled.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Interest {
+    Realtime { workflow: u32, channel: Option<u32> },
+    Cumulative { workflow: u32, channel: Option<u32>, window: WindowSpec, thresholds: Option<Vec<u32>> },
+}
+
+impl Interest {
+    pub fn workflow(&self) -> u32 {
+        match self {
+            Self::Realtime { workflow, .. } | Self::Cumulative { workflow, .. } => *workflow,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Payload {
+    Realtime(RealTimeStats),
+    Cumulative(CumulativeStats),
+}
+
+/// How current a mirrored answer is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Freshness {
+    /// When the upstream gave it (ms since the epoch).
+    pub at_ms: i64,
+    /// The last poll failed, or the answer is older than three intervals.
+    pub stale: bool,
+}
+
+#[derive(Debug)]
+struct Slot {
+    value: Option<Payload>,
+    fetched_at_ms: i64,
+    fetched_at: Option<Instant>,
+    last_ok: bool,
+    failures: u32,
+    last_error: Option<UpstreamError>,
+    next_poll: Instant,
+    in_flight: bool,
+    rest_until: Option<Instant>,
+    hub: bool,
+    /// Counts finished attempts; REST requests wait on it for a first answer.
+    attempts: watch::Sender<u64>,
+}
+
+impl Slot {
+    fn new(now: Instant) -> Self {
+        Self {
+            value: None,
+            fetched_at_ms: 0,
+            fetched_at: None,
+            last_ok: false,
+            failures: 0,
+            last_error: None,
+            next_poll: now,
+            in_flight: false,
+            rest_until: None,
+            hub: false,
+            attempts: watch::Sender::new(0),
+        }
+    }
+
+    fn wanted(&self, now: Instant) -> bool {
+        self.hub || self.rest_until.is_some_and(|t| t > now)
+    }
+}
+
+/// The upstream's state, for the one log line per change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Health {
+    Unknown,
+    Up,
+    Down { kind: String, since: Instant },
+}
+
+#[derive(Debug)]
+pub struct Mirror {
+    client: UpstreamClient,
+    config: MirrorConfig,
+    clock: Arc<dyn Clock>,
+    engine: SharedEngine,
+    feed: Arc<ChangeFeed>,
+    slots: Mutex<HashMap<Interest, Slot>>,
+    health: Mutex<Health>,
+}
+
+/// Why a REST request cannot be answered from the mirror.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Unavailable(pub String);
+
+impl Mirror {
+    pub fn new(
+        client: UpstreamClient,
+        config: MirrorConfig,
+        clock: Arc<dyn Clock>,
+        engine: SharedEngine,
+        feed: Arc<ChangeFeed>,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            client,
+            config,
+            clock,
+            engine,
+            feed,
+            slots: Mutex::new(HashMap::new()),
+            health: Mutex::new(Health::Unknown),
+        })
+    }
+
+    fn slots(&self) -> std::sync::MutexGuard<'_, HashMap<Interest, Slot>> {
+        self.slots.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn interval(&self, interest: &Interest) -> Duration {
+        match interest {
+            Interest::Realtime { .. } => self.config.realtime_every,
+            Interest::Cumulative { .. } => self.config.cumulative_every,
+        }
+    }
+
+    /// Logs a line when the upstream's state changes.
+    fn note(&self, result: Result<(), &UpstreamError>) {
+        let mut health = self.health.lock().unwrap_or_else(|p| p.into_inner());
+        match (result, &*health) {
+            (Ok(()), Health::Up) => {}
+            (Ok(()), Health::Down { since, .. }) => {
+                tracing::info!(
+                    upstream = self.client.base_url(),
+                    down_secs = since.elapsed().as_secs(),
+                    "upstream recovered; mirrored statistics are current again"
+                );
+                *health = Health::Up;
+            }
+            (Ok(()), Health::Unknown) => {
+                tracing::info!(upstream = self.client.base_url(), "upstream reached; mirroring");
+                *health = Health::Up;
+            }
+            (Err(e), Health::Down { kind, .. }) if *kind == kind_of(e) => {}
+            (Err(e), _) => {
+                tracing::warn!(
+                    upstream = self.client.base_url(),
+                    error = %e,
+                    "upstream unavailable; serving the last numbers marked stale and retrying with backoff"
+                );
+                *health = Health::Down { kind: kind_of(e), since: Instant::now() };
+            }
+        }
+    }
+
+    /// Whether the last request to the upstream succeeded.
+    pub fn is_up(&self) -> bool {
+        *self.health.lock().unwrap_or_else(|p| p.into_inner()) == Health::Up
+    }
+
+    /// Lists workspaces, workflows and channels into the registry.
+    pub async fn discover(&self) -> Result<usize, UpstreamError> {
+        let mut workspaces = Vec::new();
+        let mut next = Some("/v1/Workspaces?PageSize=100".to_owned());
+        while let Some(url) = next.take() {
+            let page: WorkspacePage = self.client.get(&url).await?;
+            next = page.meta.next_page_url;
+            workspaces.extend(page.workspaces);
+        }
+        let mut found = workspaces.len();
+        for ws in workspaces {
+            let mut workflows = Vec::new();
+            let mut next = Some(format!("/v1/Workspaces/{}/Workflows?PageSize=100", ws.sid));
+            while let Some(url) = next.take() {
+                let page: WorkflowPage = self.client.get(&url).await?;
+                next = page.meta.next_page_url;
+                workflows.extend(page.workflows);
+            }
+            let mut channels = Vec::new();
+            let mut next = Some(format!("/v1/Workspaces/{}/TaskChannels?PageSize=100", ws.sid));
+            while let Some(url) = next.take() {
+                let page: TaskChannelPage = self.client.get(&url).await?;
+                next = page.meta.next_page_url;
+                channels.extend(page.channels);
+            }
+            found += workflows.len() + channels.len();
+            let now = self.clock.now_ms();
+            let mut engine = self.engine.write().unwrap_or_else(|p| p.into_inner());
+            let registry = engine.registry_mut();
+            let id = registry.learn_workspace(&ws.sid, &ws.friendly_name, now);
+            for w in &workflows {
+                registry.learn_workflow(id, &w.sid, &w.friendly_name, now);
+            }
+            for c in &channels {
+                registry.learn_channel(id, &c.sid, &c.unique_name, now);
+            }
+        }
+        Ok(found)
+    }
+
+    /// Discovers once and notes the upstream's state (the server's start: a failure is
+    /// logged, not fatal; the poller keeps trying).
+    pub async fn discover_once(&self) -> bool {
+        match self.discover().await {
+            Ok(n) => {
+                self.note(Ok(()));
+                tracing::info!(
+                    resources = n,
+                    upstream = self.client.base_url(),
+                    "discovered the upstream's workspaces"
+                );
+                true
+            }
+            Err(e) => {
+                self.note(Err(&e));
+                false
+            }
+        }
+    }
+
+    /// Polls what viewers want until `stop`; rediscovers now and then.
+    pub async fn run(self: Arc<Self>, stop: CancellationToken) {
+        let mut tick = tokio::time::interval(Duration::from_millis(50));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut next_discovery =
+            if self.is_up() { Instant::now() + self.config.discover_every } else { Instant::now() };
+        let mut discovery_failures = 0u32;
+        let mut discovering: Option<tokio::task::JoinHandle<Result<usize, UpstreamError>>> = None;
+        loop {
+            tokio::select! {
+                () = stop.cancelled() => return,
+                _ = tick.tick() => {}
+            }
+            let now = Instant::now();
+            if let Some(task) = discovering.take_if(|t| t.is_finished()) {
+                match task.await {
+                    Ok(Ok(n)) => {
+                        self.note(Ok(()));
+                        tracing::debug!(resources = n, "discovered the upstream's workspaces");
+                        discovery_failures = 0;
+                        next_discovery = now + self.config.discover_every;
+                    }
+                    Ok(Err(e)) => {
+                        self.note(Err(&e));
+                        discovery_failures += 1;
+                        next_discovery = now
+                            + e.retry_after()
+                                .unwrap_or_else(|| self.backoff(discovery_failures, Duration::from_secs(1)));
+                    }
+                    Err(_) => next_discovery = now + Duration::from_secs(1),
+                }
+            }
+            if discovering.is_none() && now >= next_discovery {
+                let me = self.clone();
+                discovering = Some(tokio::spawn(async move { me.discover().await }));
+            }
+            let due: Vec<Interest> = {
+                let mut slots = self.slots();
+                slots.retain(|_, s| s.in_flight || s.wanted(now));
+                slots
+                    .iter_mut()
+                    .filter(|(_, s)| !s.in_flight && s.next_poll <= now)
+                    .map(|(k, s)| {
+                        s.in_flight = true;
+                        k.clone()
+                    })
+                    .collect()
+            };
+            for interest in due {
+                let me = self.clone();
+                tokio::spawn(async move { me.poll(interest).await });
+            }
+        }
+    }
+
+    fn backoff(&self, failures: u32, base: Duration) -> Duration {
+        let exp = base.saturating_mul(1u32 << failures.min(10).saturating_sub(1)).min(self.config.max_backoff);
+        exp.mul_f64(rand::rng().random_range(0.5..1.0)).max(base.min(self.config.max_backoff))
+    }
+
+    /// One upstream request for `interest`, stored in its slot.
+    async fn poll(&self, interest: Interest) {
+        let result = self.fetch(&interest).await;
+        let now = Instant::now();
+        self.note(result.as_ref().map(|_| ()));
+        let mut slots = self.slots();
+        let Some(slot) = slots.get_mut(&interest) else { return };
+        slot.in_flight = false;
+        let interval = self.interval(&interest);
+        match result {
+            Ok(payload) => {
+                slot.value = Some(payload);
+                slot.fetched_at_ms = self.clock.now_ms();
+                slot.fetched_at = Some(now);
+                slot.last_ok = true;
+                slot.failures = 0;
+                slot.last_error = None;
+                slot.next_poll = now + interval;
+            }
+            Err(e) => {
+                slot.last_ok = false;
+                slot.failures += 1;
+                slot.next_poll = now + e.retry_after().unwrap_or_else(|| self.backoff(slot.failures, interval));
+                slot.last_error = Some(e);
+            }
+        }
+        slot.attempts.send_modify(|n| *n += 1);
+        drop(slots);
+        self.feed.mark([interest.workflow()]);
+    }
+
+    async fn fetch(&self, interest: &Interest) -> Result<Payload, UpstreamError> {
+        let (base, channel) = {
+            let engine = self.engine.read().unwrap_or_else(|p| p.into_inner());
+            let registry = engine.registry();
+            let unknown = || UpstreamError::Malformed("a topic of an unknown workflow".into());
+            let (workflow, channel) = match interest {
+                Interest::Realtime { workflow, channel } | Interest::Cumulative { workflow, channel, .. } => {
+                    (*workflow, *channel)
+                }
+            };
+            let wf = registry.workflows.get(workflow as usize).ok_or_else(unknown)?;
+            let ws = &registry.workspaces.get(wf.workspace as usize).ok_or_else(unknown)?.sid;
+            let channel = channel
+                .map(|c| registry.channels.get(c as usize).map(|c| c.known.sid.to_string()).ok_or_else(unknown))
+                .transpose()?;
+            (format!("/v1/Workspaces/{ws}/Workflows/{}", wf.known.sid), channel)
+        };
+        match interest {
+            Interest::Realtime { .. } => {
+                let query = channel.map(|c| format!("?TaskChannel={c}")).unwrap_or_default();
+                let r: WorkflowRealTimeStatistics =
+                    self.client.get(&format!("{base}/RealTimeStatistics{query}")).await?;
+                Ok(Payload::Realtime(r.stats))
+            }
+            Interest::Cumulative { window, thresholds, .. } => {
+                let query =
+                    StatisticsQuery { window: *window, task_channel: channel, split_by_wait_time: thresholds.clone() }
+                        .to_query_string();
+                let r: WorkflowCumulativeStatistics =
+                    self.client.get(&format!("{base}/CumulativeStatistics?{query}")).await?;
+                Ok(Payload::Cumulative(r.stats))
+            }
+        }
+    }
+
+    fn freshness(&self, slot: &Slot, interval: Duration) -> Freshness {
+        let old = slot.fetched_at.is_none_or(|t| t.elapsed() > 3 * interval);
+        Freshness { at_ms: slot.fetched_at_ms, stale: !slot.last_ok || old }
+    }
+
+    /// The WebSocket hub's topics now: they are polled, everything else only while REST
+    /// asks for it.
+    pub fn set_hub_interests(&self, interests: impl IntoIterator<Item = Interest>) {
+        let now = Instant::now();
+        let mut slots = self.slots();
+        for slot in slots.values_mut() {
+            slot.hub = false;
+        }
+        for interest in interests {
+            slots.entry(interest).or_insert_with(|| Slot::new(now)).hub = true;
+        }
+    }
+
+    /// The cached realtime answer, if any (the hub's read).
+    pub fn cached_realtime(&self, workflow: u32, channel: Option<u32>) -> Option<(RealTimeStats, Freshness)> {
+        let slots = self.slots();
+        let slot = slots.get(&Interest::Realtime { workflow, channel })?;
+        match &slot.value {
+            Some(Payload::Realtime(s)) => Some((s.clone(), self.freshness(slot, self.config.realtime_every))),
+            _ => None,
+        }
+    }
+
+    /// The cached cumulative answer, if any (the hub's read).
+    pub fn cached_cumulative(&self, interest: &Interest) -> Option<(CumulativeStats, Freshness)> {
+        let slots = self.slots();
+        let slot = slots.get(interest)?;
+        match &slot.value {
+            Some(Payload::Cumulative(s)) => Some((s.clone(), self.freshness(slot, self.config.cumulative_every))),
+            _ => None,
+        }
+    }
+
+    /// Marks `interest` wanted by a REST request (or a new WebSocket subscription) and
+    /// waits, bounded, until it has an answer.
+    pub async fn want(&self, interest: &Interest, wait: Duration) -> Result<(), Unavailable> {
+        let now = Instant::now();
+        let mut attempts = {
+            let mut slots = self.slots();
+            let slot = slots.entry(interest.clone()).or_insert_with(|| Slot::new(now));
+            slot.rest_until = Some(now + self.config.rest_interest);
+            if slot.value.is_some() {
+                return Ok(());
+            }
+            slot.attempts.subscribe()
+        };
+        let _ = tokio::time::timeout(wait, attempts.changed()).await;
+        let slots = self.slots();
+        match slots.get(interest) {
+            Some(s) if s.value.is_some() => Ok(()),
+            Some(Slot { last_error: Some(e), .. }) => Err(Unavailable(format!("the upstream cannot be read: {e}"))),
+            _ => Err(Unavailable("no answer from the upstream yet; retry in a moment".into())),
+        }
+    }
+
+    pub async fn realtime(
+        &self,
+        workflow: u32,
+        channel: Option<u32>,
+        wait: Duration,
+    ) -> Result<(RealTimeStats, Freshness), Unavailable> {
+        self.want(&Interest::Realtime { workflow, channel }, wait).await?;
+        self.cached_realtime(workflow, channel).ok_or_else(|| Unavailable("no answer from the upstream yet".into()))
+    }
+
+    pub async fn cumulative(
+        &self,
+        interest: Interest,
+        wait: Duration,
+    ) -> Result<(CumulativeStats, Freshness), Unavailable> {
+        self.want(&interest, wait).await?;
+        self.cached_cumulative(&interest).ok_or_else(|| Unavailable("no answer from the upstream yet".into()))
+    }
+}
+
+fn kind_of(e: &UpstreamError) -> String {
+    match e {
+        UpstreamError::Unauthorized(_) => "unauthorized",
+        UpstreamError::RateLimited { .. } => "rate limited",
+        UpstreamError::Server(_) => "server error",
+        UpstreamError::Refused { .. } => "refused",
+        UpstreamError::Timeout(_) => "timeout",
+        UpstreamError::Network(_) => "network",
+        UpstreamError::Malformed(_) => "malformed",
+    }
+    .to_owned()
+}

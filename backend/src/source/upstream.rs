@@ -1,0 +1,145 @@
+//! The client of the upstream TaskRouter API (Twilio's, or another Wallboard's): one request
+//! at a time through a global budget, with the upstream's own signals honoured.
+//!
+//! It makes single attempts and classifies failures; the mirror decides when to try again
+//! (per topic backoff, `Retry-After`). `X-Rate-Limit-Remaining: 0` pauses every request
+//! for a second.
+
+use std::num::NonZeroU32;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use reqwest::StatusCode;
+use serde::de::DeserializeOwned;
+use tokio::time::Instant;
+
+/// How the mirror reaches the upstream.
+#[derive(Debug, Clone)]
+pub struct UpstreamConfig {
+    /// e.g. `https://taskrouter.twilio.com`, without a trailing slash.
+    pub base_url: String,
+    /// HTTP Basic user: the account SID or an API key SID.
+    pub user: String,
+    /// HTTP Basic password: the auth token or the API key's secret.
+    pub password: String,
+    /// Requests per second at most, all topics together.
+    pub requests_per_second: u32,
+    pub timeout: Duration,
+}
+
+/// Why a request failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UpstreamError {
+    #[error("the upstream refused the credentials ({0})")]
+    Unauthorized(u16),
+    #[error("the upstream is rate limiting (429){}", .retry_after.map(|d| format!(", retry after {} s", d.as_secs())).unwrap_or_default())]
+    RateLimited { retry_after: Option<Duration> },
+    #[error("the upstream failed ({0})")]
+    Server(u16),
+    #[error("the upstream answered {status}: {message}")]
+    Refused { status: u16, message: String },
+    #[error("no answer from the upstream within {0:?}")]
+    Timeout(Duration),
+    #[error("cannot reach the upstream: {0}")]
+    Network(String),
+    #[error("the upstream's answer is not what TaskRouter sends: {0}")]
+    Malformed(String),
+}
+
+impl UpstreamError {
+    /// The wait the upstream asked for, if it did.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::RateLimited { retry_after } => *retry_after,
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct UpstreamClient {
+    http: reqwest::Client,
+    config: UpstreamConfig,
+    budget: DefaultDirectRateLimiter,
+    /// Set when the upstream said no requests remain: nobody asks before this.
+    paused_until: Mutex<Option<Instant>>,
+}
+
+impl UpstreamClient {
+    pub fn new(mut config: UpstreamConfig) -> anyhow::Result<Self> {
+        config.base_url = config.base_url.trim_end_matches('/').to_owned();
+        let http = reqwest::Client::builder()
+            .timeout(config.timeout)
+            .user_agent(concat!("wallboard/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        let rate = NonZeroU32::new(config.requests_per_second.max(1)).unwrap_or(NonZeroU32::MIN);
+        // A burst of one: requests are spread evenly, never fired together.
+        let budget = RateLimiter::direct(Quota::per_second(rate).allow_burst(NonZeroU32::MIN));
+        Ok(Self { http, config, budget, paused_until: Mutex::new(None) })
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.config.base_url
+    }
+
+    /// GET `path_and_query` (starting with `/v1/`) or an absolute URL of the upstream
+    /// (paging links), parsed as JSON.
+    pub async fn get<T: DeserializeOwned>(&self, path_or_url: &str) -> Result<T, UpstreamError> {
+        let url = if path_or_url.starts_with("http://") || path_or_url.starts_with("https://") {
+            path_or_url.to_owned()
+        } else {
+            format!("{}{path_or_url}", self.config.base_url)
+        };
+        let pause = *self.paused_until.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(until) = pause {
+            tokio::time::sleep_until(until).await;
+        }
+        self.budget.until_ready().await;
+        let sent = self.http.get(&url).basic_auth(&self.config.user, Some(&self.config.password)).send().await;
+        let response = match sent {
+            Ok(r) => r,
+            Err(e) if e.is_timeout() => return Err(UpstreamError::Timeout(self.config.timeout)),
+            Err(e) => return Err(UpstreamError::Network(e.to_string())),
+        };
+        let remaining = response
+            .headers()
+            .get("x-rate-limit-remaining")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        if remaining == Some(0) {
+            *self.paused_until.lock().unwrap_or_else(|p| p.into_inner()) =
+                Some(Instant::now() + Duration::from_secs(1));
+        }
+        let status = response.status();
+        if status.is_success() {
+            let body = response.bytes().await.map_err(|e| {
+                if e.is_timeout() {
+                    UpstreamError::Timeout(self.config.timeout)
+                } else {
+                    UpstreamError::Network(e.to_string())
+                }
+            })?;
+            return serde_json::from_slice(&body).map_err(|e| UpstreamError::Malformed(e.to_string()));
+        }
+        Err(match status {
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => UpstreamError::Unauthorized(status.as_u16()),
+            StatusCode::TOO_MANY_REQUESTS => UpstreamError::RateLimited {
+                retry_after: response
+                    .headers()
+                    .get(reqwest::header::RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+                    .map(Duration::from_secs),
+            },
+            s if s.is_server_error() => UpstreamError::Server(s.as_u16()),
+            s => {
+                let text = response.text().await.unwrap_or_default();
+                let message = serde_json::from_str::<wallboard_shared::TwilioError>(&text)
+                    .map(|e| e.message)
+                    .unwrap_or_else(|_| text.chars().take(200).collect());
+                UpstreamError::Refused { status: s.as_u16(), message }
+            }
+        })
+    }
+}

@@ -1,0 +1,309 @@
+//! `--source twilio`: a Wallboard mirroring another through a proxy on loopback that counts
+//! the upstream requests and can be told to fail in every way an upstream fails.
+
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use wallboard::clock::ManualClock;
+
+use super::helpers::{ACCOUNT_SID, AUTH_TOKEN, Form, TIMEOUT, TestApp, serve_args, spawn_app, spawn_app_with};
+use super::scenario::{self, NOW, SALES, WS, sales, support, task_sid};
+
+const OK: u8 = 0;
+const RATE_LIMITED: u8 = 1;
+const FAILING: u8 = 2;
+const HANGING: u8 = 3;
+const MALFORMED: u8 = 4;
+const UNAUTHORIZED: u8 = 5;
+
+/// Forwards to the source; statistics requests answer as `mode` says.
+struct Proxy {
+    target: String,
+    mode: AtomicU8,
+    /// (path, when) of every request.
+    log: Mutex<Vec<(String, Instant)>>,
+    http: reqwest::Client,
+}
+
+impl Proxy {
+    fn count(&self, what: &str) -> usize {
+        self.log.lock().expect("log").iter().filter(|(p, _)| p.contains(what)).count()
+    }
+
+    fn times(&self, what: &str) -> Vec<Instant> {
+        self.log.lock().expect("log").iter().filter(|(p, _)| p.contains(what)).map(|(_, t)| *t).collect()
+    }
+}
+
+async fn proxy(State(p): State<Arc<Proxy>>, request: Request) -> Response {
+    let path = request.uri().path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_default();
+    p.log.lock().expect("log").push((path.clone(), Instant::now()));
+    if path.contains("Statistics") {
+        match p.mode.load(Ordering::SeqCst) {
+            RATE_LIMITED => {
+                let mut r = (StatusCode::TOO_MANY_REQUESTS, "slow down").into_response();
+                r.headers_mut().insert("retry-after", HeaderValue::from_static("1"));
+                return r;
+            }
+            FAILING => return (StatusCode::INTERNAL_SERVER_ERROR, "oops").into_response(),
+            HANGING => {
+                tokio::time::sleep(Duration::from_secs(60)).await;
+                return (StatusCode::GATEWAY_TIMEOUT, "late").into_response();
+            }
+            MALFORMED => return (StatusCode::OK, "{\"not\": \"statistics\"").into_response(),
+            UNAUTHORIZED => return (StatusCode::UNAUTHORIZED, "{\"code\":20003}").into_response(),
+            _ => {}
+        }
+    }
+    let mut forward = p.http.get(format!("{}{path}", p.target));
+    if let Some(auth) = request.headers().get("authorization") {
+        forward = forward.header("authorization", auth.clone());
+    }
+    let Ok(r) = forward.send().await else { return StatusCode::BAD_GATEWAY.into_response() };
+    let status = StatusCode::from_u16(r.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+    let body = r.bytes().await.unwrap_or_default();
+    Response::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        .body(Body::from(body))
+        .expect("a response")
+}
+
+async fn start_proxy(target: &str) -> (Arc<Proxy>, String) {
+    let p = Arc::new(Proxy {
+        target: target.to_owned(),
+        mode: AtomicU8::new(OK),
+        log: Mutex::new(Vec::new()),
+        http: reqwest::Client::new(),
+    });
+    let app = axum::Router::new().fallback(proxy).with_state(p.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (p, url)
+}
+
+/// A mirror of `upstream`, polling realtime every `poll_ms` and cumulative every 2×.
+async fn mirror_of(upstream: &str, poll_ms: u64, timeout_ms: u64) -> TestApp {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut args = serve_args(dir.path());
+    args.source = wallboard::config::Source::Twilio;
+    args.upstream_base = upstream.to_owned();
+    args.twilio_account_sid = Some(ACCOUNT_SID.into());
+    args.twilio_auth_token = Some(AUTH_TOKEN.into());
+    args.poll_realtime_ms = poll_ms;
+    args.poll_cumulative_ms = poll_ms * 2;
+    args.upstream_timeout_ms = timeout_ms;
+    args.upstream_requests_per_second = 1000;
+    let mut app = spawn_app_with(args, Arc::new(ManualClock::new(NOW))).await;
+    app.keep_dir(dir);
+    app
+}
+
+/// `v` without the fields that name the server (URLs, account).
+fn numbers(mut v: Value) -> Value {
+    if let Value::Object(map) = &mut v {
+        map.retain(|k, _| !k.ends_with("url") && k != "links" && k != "account_sid");
+        for value in map.values_mut() {
+            *value = numbers(value.take());
+        }
+    }
+    v
+}
+
+fn subscribe(id: &str, workflow: &str, cumulative: Option<Value>) -> Value {
+    let mut v = json!({"type": "subscribe", "id": id, "workspace_sid": WS, "workflow_sid": workflow});
+    if let Some(c) = cumulative {
+        v["cumulative"] = c;
+    }
+    v
+}
+
+#[tokio::test]
+async fn a_mirror_answers_what_its_source_answers() {
+    let source = spawn_app(NOW).await;
+    scenario::load(&source).await;
+    let mirror = mirror_of(&source.base, 100, 2000).await;
+
+    // Discovery: the same workspaces, workflows and channels, by SID and name.
+    for path in [
+        "/v1/Workspaces".to_owned(),
+        format!("/v1/Workspaces/{WS}/Workflows"),
+        format!("/v1/Workspaces/{WS}/TaskChannels"),
+    ] {
+        let names = |v: &Value| -> Vec<(String, String)> {
+            let key = v["meta"]["key"].as_str().expect("key").to_owned();
+            v[&key]
+                .as_array()
+                .expect("list")
+                .iter()
+                .map(|r| (r["sid"].as_str().expect("sid").into(), r["friendly_name"].as_str().expect("name").into()))
+                .collect()
+        };
+        let (mut mine, mut theirs) = (names(&mirror.get_ok(&path).await), names(&source.get_ok(&path).await));
+        mine.sort();
+        theirs.sort();
+        assert_eq!(mine, theirs, "{path}");
+    }
+    // Statistics over REST.
+    for path in [
+        sales("RealTimeStatistics"),
+        format!("{}?TaskChannel=voice", sales("RealTimeStatistics")),
+        format!("{}?StartDate=2026-11-26&SplitByWaitTime=20,60", sales("CumulativeStatistics")),
+        format!("{}?Minutes=120", support("CumulativeStatistics")),
+        format!("{}?StartDate=2026-11-27T08:00:00Z&TaskChannel=voice", sales("Statistics")),
+    ] {
+        assert_eq!(numbers(mirror.get_ok(&path).await), numbers(source.get_ok(&path).await), "{path}");
+    }
+    // And over the WebSocket, then live: an event at the source reaches the mirror's viewer.
+    let mut c = mirror.ws().await;
+    c.send(&subscribe("s", SALES, Some(json!({"minutes": 60, "split_by_wait_time": [20]})))).await;
+    let snap = c.snapshot("s").await;
+    assert_eq!(snap["stale"], false);
+    assert_eq!(numbers(snap["realtime"].clone()), numbers(source.get_ok(&sales("RealTimeStatistics")).await));
+    assert_eq!(
+        numbers(snap["cumulative"].clone()),
+        numbers(source.get_ok(&format!("{}?Minutes=60&SplitByWaitTime=20", sales("CumulativeStatistics"))).await)
+    );
+    let total = snap["realtime"]["total_tasks"].as_u64().expect("total");
+    let new_task = Form::new("task.created", 77_001, NOW - 500, WS)
+        .with("TaskSid", task_sid(77_001))
+        .with("WorkflowSid", SALES)
+        .with("WorkflowName", "Sales")
+        .with("TaskChannelUniqueName", "voice");
+    assert_eq!(source.post_event(&new_task.0).await, StatusCode::NO_CONTENT);
+    let live = c.snapshot_with_total("s", total + 1).await;
+    assert_eq!(live["stale"], false);
+    mirror.stop().await;
+    source.stop().await;
+}
+
+#[tokio::test]
+async fn a_hundred_viewers_cost_one_upstream_poll_per_interval() {
+    let source = spawn_app(NOW).await;
+    scenario::load(&source).await;
+    let (proxy, url) = start_proxy(&source.base).await;
+    let poll = Duration::from_millis(150);
+    let mirror = mirror_of(&url, poll.as_millis() as u64, 2000).await;
+    let mut viewers = Vec::new();
+    for i in 0..100 {
+        let mut c = mirror.ws().await;
+        c.send(&subscribe(&format!("v{i}"), SALES, None)).await;
+        c.snapshot(&format!("v{i}")).await;
+        viewers.push(c);
+    }
+    // Ten more polls of the topic, however many viewers: they are an interval apart.
+    let before = proxy.count("RealTimeStatistics");
+    tokio::time::timeout(TIMEOUT, async {
+        while proxy.count("RealTimeStatistics") < before + 10 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("the mirror keeps polling");
+    let times = proxy.times("RealTimeStatistics");
+    let polls = &times[before..before + 10];
+    for pair in polls.windows(2) {
+        let gap = pair[1] - pair[0];
+        assert!(gap >= poll.mul_f64(0.8), "two polls {gap:?} apart with a {poll:?} interval: one per viewer?");
+    }
+    // Nothing else was asked: no cumulative topic is watched.
+    assert_eq!(proxy.count("CumulativeStatistics"), 0);
+    drop(viewers);
+    mirror.stop().await;
+    source.stop().await;
+}
+
+/// The next snapshot of `id` whose `stale` is `stale`.
+async fn until_stale(c: &mut super::helpers::WsClient, id: &str, stale: bool) -> Value {
+    loop {
+        let s = c.snapshot(id).await;
+        if s["stale"] == stale {
+            return s;
+        }
+    }
+}
+
+#[tokio::test]
+async fn upstream_faults_mark_numbers_stale_and_the_mirror_recovers() {
+    let source = spawn_app(NOW).await;
+    scenario::load(&source).await;
+    let (proxy, url) = start_proxy(&source.base).await;
+    let mirror = mirror_of(&url, 100, 300).await;
+    let mut c = mirror.ws().await;
+    c.send(&subscribe("s", SALES, None)).await;
+    let good = until_stale(&mut c, "s", false).await;
+
+    for (mode, name) in [(FAILING, "500"), (HANGING, "hang"), (MALFORMED, "malformed JSON"), (UNAUTHORIZED, "401")] {
+        proxy.mode.store(mode, Ordering::SeqCst);
+        let stale = until_stale(&mut c, "s", true).await;
+        assert_eq!(stale["realtime"], good["realtime"], "{name}: the last numbers are kept");
+        // A REST request for numbers nobody watched yet cannot be answered: 503, not a hang.
+        let (status, body) = mirror.get(&format!("{}?TaskChannel=chat", support("RealTimeStatistics"))).await;
+        assert_eq!((status, &body["code"]), (StatusCode::SERVICE_UNAVAILABLE, &json!(20503)), "{name}: {body}");
+        proxy.mode.store(OK, Ordering::SeqCst);
+        until_stale(&mut c, "s", false).await;
+    }
+
+    // 429 with Retry-After: 1 — the next request comes a second later, not a poll later.
+    proxy.mode.store(RATE_LIMITED, Ordering::SeqCst);
+    let limited_from = proxy.count("RealTimeStatistics");
+    until_stale(&mut c, "s", true).await;
+    tokio::time::timeout(TIMEOUT, async {
+        while proxy.count("RealTimeStatistics") < limited_from + 2 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("the mirror asks again");
+    let times = proxy.times("RealTimeStatistics");
+    let gap = times[limited_from + 1] - times[limited_from];
+    assert!(gap >= Duration::from_millis(950), "Retry-After: 1 honoured, got {gap:?}");
+    proxy.mode.store(OK, Ordering::SeqCst);
+    until_stale(&mut c, "s", false).await;
+
+    // The server itself never went down.
+    assert_eq!(mirror.client.get(format!("{}/healthz", mirror.base)).send().await.expect("up").status(), 200);
+    mirror.stop().await;
+    source.stop().await;
+}
+
+#[tokio::test]
+async fn a_mirror_starts_without_its_upstream_and_catches_up() {
+    // Nothing listens there yet: discovery fails, the server starts anyway.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    let mirror = mirror_of(&format!("http://127.0.0.1:{port}"), 100, 300).await;
+    let listed = mirror.get_ok("/v1/Workspaces").await;
+    assert_eq!(listed["workspaces"], json!([]));
+
+    // The upstream appears: the mirror finds it by itself.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut args = serve_args(dir.path());
+    args.bind = format!("127.0.0.1:{port}").parse().expect("addr");
+    let source = spawn_app_with(args, Arc::new(ManualClock::new(NOW))).await;
+    scenario::load(&source).await;
+    tokio::time::timeout(TIMEOUT, async {
+        loop {
+            if mirror.get_ok("/v1/Workspaces").await["workspaces"].as_array().is_some_and(|a| !a.is_empty()) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await
+    .expect("discovered once the upstream is up");
+    assert_eq!(
+        numbers(mirror.get_ok(&sales("RealTimeStatistics")).await),
+        numbers(source.get_ok(&sales("RealTimeStatistics")).await)
+    );
+    mirror.stop().await;
+    source.stop().await;
+}
