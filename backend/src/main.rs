@@ -67,6 +67,12 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             println!("  auth token:     (as configured or stored in {})", args.data_dir.display());
         }
         println!("  events replayed from the log: {}", app.replayed());
+        if args.source == wallboard::config::Source::Twilio {
+            println!(
+                "  mirroring {} (realtime every {} ms, cumulative every {} ms, at most {} requests/s)",
+                args.upstream_base, args.poll_realtime_ms, args.poll_cumulative_ms, args.upstream_requests_per_second
+            );
+        }
         if let Some(demo) = app.demo() {
             println!("  simulated contact center \"{}\": workspace {}", demo.workspace_name, demo.workspace_sid);
             for (sid, name) in &demo.workflows {

@@ -491,3 +491,82 @@ fn kind_of(e: &UpstreamError) -> String {
     }
     .to_owned()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::Engine;
+    use crate::source::upstream::UpstreamConfig;
+    use std::sync::RwLock;
+
+    /// Captures formatted log lines.
+    #[derive(Clone, Default)]
+    struct Lines(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Lines {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().expect("lines").extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn mirror() -> Arc<Mirror> {
+        let client = UpstreamClient::new(UpstreamConfig {
+            base_url: "http://127.0.0.1:9".into(),
+            user: "AC".into(),
+            password: "x".into(),
+            requests_per_second: 10,
+            timeout: Duration::from_secs(1),
+        })
+        .expect("client");
+        let clock = Arc::new(crate::clock::ManualClock::new(0));
+        let engine = Arc::new(RwLock::new(Engine::default()));
+        Mirror::new(client, MirrorConfig::default(), clock, engine, Arc::new(ChangeFeed::default()))
+    }
+
+    #[test]
+    fn one_log_line_per_change_of_the_upstreams_state() {
+        let lines = Lines::default();
+        let writer = lines.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .with_max_level(tracing::Level::INFO)
+            .finish();
+        let m = mirror();
+        tracing::subscriber::with_default(subscriber, || {
+            let server = UpstreamError::Server(500);
+            let timeout = UpstreamError::Timeout(Duration::from_secs(1));
+            m.note(Ok(()));
+            m.note(Ok(()));
+            m.note(Err(&server));
+            m.note(Err(&server));
+            m.note(Err(&UpstreamError::Server(503)));
+            m.note(Err(&timeout));
+            m.note(Ok(()));
+            m.note(Ok(()));
+        });
+        let text = String::from_utf8(lines.0.lock().expect("lines").clone()).expect("utf-8");
+        let kinds: Vec<&str> = text
+            .lines()
+            .map(|l| {
+                if l.contains("upstream reached") {
+                    "reached"
+                } else if l.contains("unavailable") && l.contains("500") {
+                    "down 500"
+                } else if l.contains("unavailable") && l.contains("no answer") {
+                    "down timeout"
+                } else if l.contains("recovered") {
+                    "recovered"
+                } else {
+                    "other"
+                }
+            })
+            .collect();
+        assert_eq!(kinds, ["reached", "down 500", "down timeout", "recovered"], "{text}");
+        assert!(m.is_up());
+    }
+}
