@@ -1,6 +1,8 @@
 //! One integration-test binary: a real server on port 0 per test.
 
 mod helpers;
+#[path = "../support/proxy.rs"]
+mod proxy;
 mod scenario;
 
 mod access;

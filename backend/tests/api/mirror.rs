@@ -1,95 +1,17 @@
 //! `--source twilio`: a Wallboard mirroring another through a proxy on loopback that counts
 //! the upstream requests and can be told to fail in every way an upstream fails.
 
-use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
 
-use axum::body::Body;
-use axum::extract::{Request, State};
-use axum::http::{HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 use wallboard::clock::ManualClock;
 
 use super::helpers::{ACCOUNT_SID, AUTH_TOKEN, Form, TIMEOUT, TestApp, serve_args, spawn_app, spawn_app_with};
+use super::proxy::{FAILING, HANGING, MALFORMED, OK, RATE_LIMITED, UNAUTHORIZED, start_proxy};
 use super::scenario::{self, NOW, SALES, WS, sales, support, task_sid};
-
-const OK: u8 = 0;
-const RATE_LIMITED: u8 = 1;
-const FAILING: u8 = 2;
-const HANGING: u8 = 3;
-const MALFORMED: u8 = 4;
-const UNAUTHORIZED: u8 = 5;
-
-/// Forwards to the source; statistics requests answer as `mode` says.
-struct Proxy {
-    target: String,
-    mode: AtomicU8,
-    /// (path, when) of every request.
-    log: Mutex<Vec<(String, Instant)>>,
-    http: reqwest::Client,
-}
-
-impl Proxy {
-    fn count(&self, what: &str) -> usize {
-        self.log.lock().expect("log").iter().filter(|(p, _)| p.contains(what)).count()
-    }
-
-    fn times(&self, what: &str) -> Vec<Instant> {
-        self.log.lock().expect("log").iter().filter(|(p, _)| p.contains(what)).map(|(_, t)| *t).collect()
-    }
-}
-
-async fn proxy(State(p): State<Arc<Proxy>>, request: Request) -> Response {
-    let path = request.uri().path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_default();
-    p.log.lock().expect("log").push((path.clone(), Instant::now()));
-    if path.contains("Statistics") {
-        match p.mode.load(Ordering::SeqCst) {
-            RATE_LIMITED => {
-                let mut r = (StatusCode::TOO_MANY_REQUESTS, "slow down").into_response();
-                r.headers_mut().insert("retry-after", HeaderValue::from_static("1"));
-                return r;
-            }
-            FAILING => return (StatusCode::INTERNAL_SERVER_ERROR, "oops").into_response(),
-            HANGING => {
-                tokio::time::sleep(Duration::from_secs(60)).await;
-                return (StatusCode::GATEWAY_TIMEOUT, "late").into_response();
-            }
-            MALFORMED => return (StatusCode::OK, "{\"not\": \"statistics\"").into_response(),
-            UNAUTHORIZED => return (StatusCode::UNAUTHORIZED, "{\"code\":20003}").into_response(),
-            _ => {}
-        }
-    }
-    let mut forward = p.http.get(format!("{}{path}", p.target));
-    if let Some(auth) = request.headers().get("authorization") {
-        forward = forward.header("authorization", auth.clone());
-    }
-    let Ok(r) = forward.send().await else { return StatusCode::BAD_GATEWAY.into_response() };
-    let status = StatusCode::from_u16(r.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
-    let body = r.bytes().await.unwrap_or_default();
-    Response::builder()
-        .status(status)
-        .header("content-type", "application/json")
-        .body(Body::from(body))
-        .expect("a response")
-}
-
-async fn start_proxy(target: &str) -> (Arc<Proxy>, String) {
-    let p = Arc::new(Proxy {
-        target: target.to_owned(),
-        mode: AtomicU8::new(OK),
-        log: Mutex::new(Vec::new()),
-        http: reqwest::Client::new(),
-    });
-    let app = axum::Router::new().fallback(proxy).with_state(p.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let url = format!("http://{}", listener.local_addr().expect("addr"));
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    (p, url)
-}
 
 /// A mirror of `upstream`, polling realtime every `poll_ms` and cumulative every 2×.
 async fn mirror_of(upstream: &str, poll_ms: u64, timeout_ms: u64) -> TestApp {

@@ -21,6 +21,11 @@ use wallboard::api::signature;
 use wallboard::clock::ManualClock;
 use wallboard::config::{Cli, ServeArgs};
 
+/// Shared with the API tests; this binary uses only part of it.
+#[allow(dead_code)]
+#[path = "../support/proxy.rs"]
+mod proxy;
+
 const TIMEOUT: Duration = Duration::from_secs(30);
 const ACCOUNT_SID: &str = "AC0123456789abcdef0123456789abcdef";
 const AUTH_TOKEN: &str = "e2e-auth-token-0123456789";
@@ -548,4 +553,85 @@ async fn embed_posts_its_height_and_only_allowed_origins_frame_it() {
     allowed_task.abort();
     denied_task.abort();
     server.stop().await;
+}
+
+#[tokio::test]
+async fn a_mirror_with_a_failing_upstream_shows_stale_numbers_then_recovers() {
+    let now = chrono::Utc::now().timestamp_millis();
+    let clock = Arc::new(ManualClock::new(now));
+    let source_dir = tempfile::tempdir().expect("tempdir");
+    let mut source = start(source_dir.path(), free_port(), clock.clone()).await;
+    let (upstream, upstream_url) = proxy::start_proxy(&source.base).await;
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bind = format!("127.0.0.1:{}", free_port());
+    let assets = assets_dir();
+    let args = Cli::try_parse_from([
+        "wallboard",
+        "--bind",
+        &bind,
+        "--data-dir",
+        dir.path().to_str().expect("utf-8"),
+        "--account-sid",
+        ACCOUNT_SID,
+        "--auth-token",
+        AUTH_TOKEN,
+        "--assets-dir",
+        assets.to_str().expect("utf-8"),
+        "--source",
+        "twilio",
+        "--upstream-base",
+        &upstream_url,
+        "--twilio-account-sid",
+        ACCOUNT_SID,
+        "--twilio-auth-token",
+        AUTH_TOKEN,
+        "--poll-realtime-ms",
+        "200",
+        "--upstream-timeout-ms",
+        "500",
+    ])
+    .expect("valid arguments")
+    .serve;
+    let app = tokio::time::timeout(TIMEOUT, Application::build(&args, clock)).await.expect("in time").expect("build");
+    let base = app.public_url().to_owned();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(app.run_until_stopped(async {
+        let _ = stopped.await;
+    }));
+    let mut store = TokenStore::open_dir(dir.path()).expect("tokens");
+    let scope = Scope::Workspace { workspace: source.demo.workspace_sid.clone(), workflows: Vec::new() };
+    let token = store.create(&NewToken { label: "wall".into(), scope, ttl_ms: None }, now).expect("token").0;
+
+    let driver = browser().await;
+    let c = &driver.client;
+    let (sales, _) = source.demo.workflows.iter().find(|(_, n)| n == "Sales").expect("Sales").clone();
+    let ws = source.demo.workspace_sid.to_string();
+    c.goto(&format!("{base}/?page=workflow&ws={ws}&wf={sales}#token={token}")).await.expect("open the mirror");
+    let badge = |want: &'static str| async move {
+        until(&format!("badge {want}"), || async {
+            (attr(c, "[data-testid=connection-badge]", "data-state").await.as_deref() == Some(want)).then_some(())
+        })
+        .await;
+    };
+    badge("live").await;
+    let rest = source.get(&format!("/v1/Workspaces/{ws}/Workflows/{sales}/RealTimeStatistics")).await;
+    until("the source's numbers", || async {
+        (text_of(c, "tile-total").await.and_then(|t| number(&t)) == rest["total_tasks"].as_u64()).then_some(())
+    })
+    .await;
+
+    upstream.mode.store(proxy::FAILING, std::sync::atomic::Ordering::SeqCst);
+    badge("stale").await;
+    until("the stale banner", || async { text_of(c, "stale-banner").await }).await;
+    screenshot(c, "mirror-stale.png").await;
+    upstream.mode.store(proxy::OK, std::sync::atomic::Ordering::SeqCst);
+    badge("live").await;
+
+    let errors = console_errors(c).await;
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+    driver.client.clone().close().await.expect("close the browser");
+    let _ = stop.send(());
+    tokio::time::timeout(TIMEOUT, task).await.expect("stops").expect("join").expect("clean stop");
+    source.stop().await;
 }
