@@ -229,3 +229,49 @@ async fn a_mirror_starts_without_its_upstream_and_catches_up() {
     mirror.stop().await;
     source.stop().await;
 }
+
+/// The upstream client spreads requests over its budget and pauses when the upstream says
+/// no requests remain (`X-Rate-Limit-Remaining: 0`).
+#[tokio::test]
+async fn the_upstream_client_keeps_to_its_budget_and_the_upstreams_limit() {
+    use wallboard::source::upstream::{UpstreamClient, UpstreamConfig};
+    let seen: Arc<std::sync::Mutex<Vec<std::time::Instant>>> = Arc::default();
+    let log = seen.clone();
+    let app = axum::Router::new().route(
+        "/v1/Workspaces",
+        axum::routing::get(move || {
+            let log = log.clone();
+            async move {
+                let n = {
+                    let mut log = log.lock().expect("log");
+                    log.push(std::time::Instant::now());
+                    log.len()
+                };
+                let remaining = if n == 1 { "0" } else { "100" };
+                ([("x-rate-limit-remaining", remaining)], axum::Json(json!({"ok": n})))
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let server = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    let client = UpstreamClient::new(UpstreamConfig {
+        base_url: base,
+        user: ACCOUNT_SID.into(),
+        password: AUTH_TOKEN.into(),
+        requests_per_second: 10,
+        timeout: Duration::from_secs(5),
+    })
+    .expect("client");
+    for _ in 0..6 {
+        let _: Value = client.get("/v1/Workspaces").await.expect("answer");
+    }
+    let times = seen.lock().expect("log").clone();
+    assert!(times[1] - times[0] >= Duration::from_millis(950), "paused after Remaining: 0: {:?}", times[1] - times[0]);
+    for pair in times[1..].windows(2) {
+        assert!(pair[1] - pair[0] >= Duration::from_millis(90), "10 requests/s at most: {:?}", pair[1] - pair[0]);
+    }
+    server.abort();
+}
