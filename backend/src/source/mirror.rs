@@ -33,6 +33,9 @@ use super::upstream::{UpstreamClient, UpstreamError};
 use crate::clock::Clock;
 use crate::ingest::{ChangeFeed, SharedEngine};
 
+/// Longest wait between discovery attempts while the upstream cannot be listed.
+const DISCOVERY_MAX_BACKOFF: Duration = Duration::from_secs(10);
+
 /// Timing of the mirror.
 #[derive(Debug, Clone, Copy)]
 pub struct MirrorConfig {
@@ -298,9 +301,9 @@ impl Mirror {
                     Ok(Err(e)) => {
                         self.note(Err(&e));
                         discovery_failures += 1;
-                        next_discovery = now
-                            + e.retry_after()
-                                .unwrap_or_else(|| self.backoff(discovery_failures, Duration::from_secs(1)));
+                        // Capped lower than topic polls: without discovery nothing can be shown.
+                        let wait = self.backoff(discovery_failures, Duration::from_secs(1)).min(DISCOVERY_MAX_BACKOFF);
+                        next_discovery = now + e.retry_after().unwrap_or(wait);
                     }
                     Err(_) => next_discovery = now + Duration::from_secs(1),
                 }
