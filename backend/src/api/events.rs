@@ -17,9 +17,6 @@ use super::{ApiError, ApiResult, AppState, query_pairs};
 use crate::access::Principal;
 use crate::storage::{EventFilter, EventLog};
 
-const DEFAULT_PAGE_SIZE: u64 = 50;
-const MAX_PAGE_SIZE: u64 = 1000;
-
 /// Where a page starts: after the event with this time and SID.
 fn parse_token(raw: &str) -> ApiResult<(i64, String)> {
     let bad = || ApiError::invalid("PageToken is not a token of this server (use meta.next_page_url)");
@@ -58,7 +55,8 @@ pub(super) async fn list_events(
         end_ms: window.end_ms,
         ..EventFilter::default()
     };
-    let (mut page_size, mut page, mut after) = (DEFAULT_PAGE_SIZE, 0u32, None);
+    let paging = super::resources::paging(raw.as_deref())?;
+    let (page_size, page, mut after) = (u64::from(paging.page_size), paging.page, None);
     for (k, v) in &pairs {
         let value = || Some(v.clone()).filter(|v| !v.is_empty());
         match k.as_str() {
@@ -67,12 +65,6 @@ pub(super) async fn list_events(
             "WorkflowSid" => filter.workflow_sid = value(),
             "ReservationSid" => filter.reservation_sid = value(),
             "TaskChannel" => filter.task_channel = value(),
-            "PageSize" => {
-                page_size = v.parse().ok().filter(|n| (1..=MAX_PAGE_SIZE).contains(n)).ok_or_else(|| {
-                    ApiError::invalid(format!("PageSize must be a whole number from 1 to {MAX_PAGE_SIZE}"))
-                })?;
-            }
-            "Page" => page = v.parse().map_err(|_| ApiError::invalid("Page must be a non-negative whole number"))?,
             "PageToken" => after = Some(parse_token(v)?),
             _ => {}
         }

@@ -22,12 +22,13 @@ const MAX_PAGE_SIZE: u32 = 1000;
 
 /// `PageSize` and `Page` of a list request.
 #[derive(Debug, Clone, Copy)]
-struct Paging {
-    page: u32,
-    page_size: u32,
+pub(super) struct Paging {
+    pub page: u32,
+    pub page_size: u32,
 }
 
-fn paging(raw: Option<&str>) -> ApiResult<Paging> {
+/// `PageSize` (1–1000, default 50) and `Page` of a list request (every list resource).
+pub(super) fn paging(raw: Option<&str>) -> ApiResult<Paging> {
     let mut p = Paging { page: 0, page_size: DEFAULT_PAGE_SIZE };
     for (k, v) in query_pairs(raw)? {
         match k.as_str() {

@@ -21,6 +21,24 @@ pub enum StorageError {
     Corrupt(String),
 }
 
+/// The database file in `data_dir` (the directory is created if missing).
+pub fn db_path(data_dir: &std::path::Path) -> Result<std::path::PathBuf, StorageError> {
+    std::fs::create_dir_all(data_dir)
+        .map_err(|source| StorageError::DataDir { path: data_dir.display().to_string(), source })?;
+    Ok(data_dir.join(DB_FILE))
+}
+
+/// A connection to the database file as every part of Wallboard uses it: WAL, durable
+/// commits (FULL: a commit is on disk before we acknowledge it; Twilio will not resend),
+/// and waiting for another connection's write instead of failing.
+fn connect(path: &std::path::Path) -> Result<rusqlite::Connection, StorageError> {
+    let conn = rusqlite::Connection::open(path)?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    Ok(conn)
+}
+
 /// Filters of the Events list resource (`None`: any).
 #[derive(Debug, Clone, Default)]
 pub struct EventFilter {

@@ -20,17 +20,11 @@ pub struct SqliteLog {
 impl SqliteLog {
     /// Opens (creating if needed) `wallboard.db` in `data_dir`.
     pub fn open_dir(data_dir: &Path) -> Result<Self, StorageError> {
-        std::fs::create_dir_all(data_dir)
-            .map_err(|source| StorageError::DataDir { path: data_dir.display().to_string(), source })?;
-        Self::open(&data_dir.join(DB_FILE))
+        Self::open(&super::db_path(data_dir)?)
     }
 
     pub fn open(path: &Path) -> Result<Self, StorageError> {
-        let conn = Connection::open(path)?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        // FULL: a commit is on disk before we acknowledge it (Twilio will not resend).
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        let conn = super::connect(path)?;
         conn.execute_batch(
             "CREATE TABLE IF NOT EXISTS events (
                  sid TEXT PRIMARY KEY,

@@ -11,7 +11,7 @@ use rand::RngCore;
 use rusqlite::{Connection, OptionalExtension, params};
 use wallboard_shared::{WorkflowSid, WorkspaceSid};
 
-use super::{DB_FILE, StorageError};
+use super::StorageError;
 use crate::access::token::{NewToken, Scope, TOKEN_PREFIX, TokenHash, TokenRecord, hash};
 
 /// The tokens table, on its own connection to the database file.
@@ -23,16 +23,11 @@ pub struct TokenStore {
 impl TokenStore {
     /// Opens (creating if needed) the tokens table of `wallboard.db` in `data_dir`.
     pub fn open_dir(data_dir: &Path) -> Result<Self, StorageError> {
-        std::fs::create_dir_all(data_dir)
-            .map_err(|source| StorageError::DataDir { path: data_dir.display().to_string(), source })?;
-        Self::open(&data_dir.join(DB_FILE))
+        Self::open(&super::db_path(data_dir)?)
     }
 
     pub fn open(path: &Path) -> Result<Self, StorageError> {
-        let conn = Connection::open(path)?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        let conn = super::connect(path)?;
         conn.execute_batch(
             "CREATE TABLE IF NOT EXISTS tokens (
                  id TEXT PRIMARY KEY,
@@ -182,6 +177,7 @@ pub enum TokenError {
 mod tests {
     use super::*;
     use crate::access::token::{STARTUP_LABEL, Standing};
+    use crate::storage::DB_FILE;
 
     fn ws(n: u128) -> WorkspaceSid {
         WorkspaceSid::from_u128(n)

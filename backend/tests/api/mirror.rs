@@ -164,12 +164,14 @@ async fn upstream_faults_mark_numbers_stale_and_the_mirror_recovers() {
     c.send(&subscribe("s", SALES, None)).await;
     let good = until_stale(&mut c, "s", false).await;
 
-    for (mode, name) in [(FAILING, "500"), (HANGING, "hang"), (MALFORMED, "malformed JSON"), (UNAUTHORIZED, "401")] {
+    let phases = [(FAILING, "500"), (HANGING, "hang"), (MALFORMED, "malformed JSON"), (UNAUTHORIZED, "401")];
+    for (minutes, (mode, name)) in (10..).zip(phases) {
         proxy.mode.store(mode, Ordering::SeqCst);
         let stale = until_stale(&mut c, "s", true).await;
         assert_eq!(stale["realtime"], good["realtime"], "{name}: the last numbers are kept");
-        // A REST request for numbers nobody watched yet cannot be answered: 503, not a hang.
-        let (status, body) = mirror.get(&format!("{}?TaskChannel=chat", support("RealTimeStatistics"))).await;
+        // A REST request for numbers never fetched (a new parameter set each time) cannot be
+        // answered: 503, not a hang.
+        let (status, body) = mirror.get(&format!("{}?Minutes={minutes}", support("CumulativeStatistics"))).await;
         assert_eq!((status, &body["code"]), (StatusCode::SERVICE_UNAVAILABLE, &json!(20503)), "{name}: {body}");
         proxy.mode.store(OK, Ordering::SeqCst);
         until_stale(&mut c, "s", false).await;
@@ -200,6 +202,12 @@ async fn upstream_faults_mark_numbers_stale_and_the_mirror_recovers() {
 
 #[tokio::test]
 async fn a_mirror_starts_without_its_upstream_and_catches_up() {
+    // The upstream's data, made beforehand (discovery lists what exists when it runs).
+    let dir = tempfile::tempdir().expect("tempdir");
+    let filler = spawn_app_with(serve_args(dir.path()), Arc::new(ManualClock::new(NOW))).await;
+    scenario::load(&filler).await;
+    filler.stop().await;
+
     // Nothing listens there yet: discovery fails, the server starts anyway.
     let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
     let mirror = mirror_of(&format!("http://127.0.0.1:{port}"), 100, 300).await;
@@ -207,11 +215,9 @@ async fn a_mirror_starts_without_its_upstream_and_catches_up() {
     assert_eq!(listed["workspaces"], json!([]));
 
     // The upstream appears: the mirror finds it by itself.
-    let dir = tempfile::tempdir().expect("tempdir");
     let mut args = serve_args(dir.path());
     args.bind = format!("127.0.0.1:{port}").parse().expect("addr");
     let source = spawn_app_with(args, Arc::new(ManualClock::new(NOW))).await;
-    scenario::load(&source).await;
     tokio::time::timeout(TIMEOUT, async {
         loop {
             if mirror.get_ok("/v1/Workspaces").await["workspaces"].as_array().is_some_and(|a| !a.is_empty()) {
