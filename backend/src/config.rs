@@ -26,8 +26,8 @@ pub enum Command {
     ///
     /// Each line is one event object: `sid`, `event_type`, `event_date_ms` (or `event_date`),
     /// `workspace_sid` and `event_data` with snake_case fields. Events already stored are
-    /// skipped, so an import can be re-run safely. Restart a running server afterwards to
-    /// see the imported history. Exit status 0 when every line was stored or skipped as a
+    /// skipped, so an import can be re-run safely. A server running on the same
+    /// --data-dir applies the imported events within a second. Exit status 0 when every line was stored or skipped as a
     /// duplicate, 3 when some lines were rejected (they are listed with their numbers).
     Import(ImportArgs),
     /// Drive another Wallboard's signed event callbacks with the built-in contact center,
@@ -39,8 +39,8 @@ pub enum Command {
     /// Read TaskRouter's Events resource (Twilio's, or another Wallboard's) into the local
     /// event log, day by day over the last N days, so the local engine starts with history.
     ///
-    /// Run it before starting the server on the same --data-dir (a running server sees
-    /// the events after a restart). Re-running stores nothing twice.
+    /// A server running on the same --data-dir applies the events within a second.
+    /// Re-running stores nothing twice.
     Backfill(BackfillArgs),
     /// Viewer tokens for dashboards, TVs and embeds: create, list, revoke.
     ///

@@ -50,6 +50,8 @@ use crate::ws::{Hub, HubConfig};
 const DAY_MS: i64 = 86_400_000;
 /// How often the engine seals, evicts and purges in memory.
 const MAINTAIN_EVERY: Duration = Duration::from_secs(5);
+/// How often events stored by other processes (import, backfill) are looked for.
+const FOLLOW_EVERY: Duration = Duration::from_secs(1);
 /// How often old events are deleted from the log.
 const PURGE_EVERY: Duration = Duration::from_secs(3600);
 
@@ -80,8 +82,10 @@ impl Application {
     /// Opens the data directory, settles the credentials, replays the event log into a
     /// fresh engine, starts the writer and binds the listener.
     pub async fn build(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
-        let log = SqliteLog::open_dir(&args.data_dir)
+        let mut log = SqliteLog::open_dir(&args.data_dir)
             .with_context(|| format!("cannot open the database in {}", args.data_dir.display()))?;
+        // What this server writes is applied as it is written; what others write is followed.
+        log.track_own_appends();
         let credentials = resolve_credentials(args, &log)?;
 
         let retention_ms = i64::from(args.retention_days) * DAY_MS;
@@ -271,11 +275,17 @@ impl Application {
 async fn maintain(state: AppState, stop: CancellationToken) {
     let mut tick = tokio::time::interval(MAINTAIN_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut follow = tokio::time::interval(FOLLOW_EVERY);
+    follow.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_purge: Option<Instant> = None;
     loop {
         tokio::select! {
             () = stop.cancelled() => return,
             _ = tick.tick() => {}
+            _ = follow.tick() => {
+                state.ingest.follow().await;
+                continue;
+            }
         }
         let now = state.clock.now_ms();
         state.engine.write().unwrap_or_else(|p| p.into_inner()).maintain(now);

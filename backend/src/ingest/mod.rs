@@ -35,8 +35,15 @@ pub enum IngestError {
 }
 
 enum Command {
-    Write { events: Vec<Event>, ack: oneshot::Sender<Result<Vec<bool>, IngestError>> },
-    Purge { before_ms: i64 },
+    Write {
+        events: Vec<Event>,
+        ack: oneshot::Sender<Result<Vec<bool>, IngestError>>,
+    },
+    Purge {
+        before_ms: i64,
+    },
+    /// Apply what other processes stored (imports, backfills) since the last look.
+    Follow,
 }
 
 /// Which workflows changed since the last look: the writer adds, the hub takes.
@@ -83,6 +90,7 @@ impl std::fmt::Debug for Command {
         match self {
             Self::Write { events, .. } => write!(f, "Write({} events)", events.len()),
             Self::Purge { before_ms } => write!(f, "Purge({before_ms})"),
+            Self::Follow => write!(f, "Follow"),
         }
     }
 }
@@ -135,6 +143,12 @@ impl Ingest {
         let _ = self.tx.send(Command::Purge { before_ms }).await;
     }
 
+    /// Asks the writer to apply events other processes stored (`wallboard import` or
+    /// `backfill` while the server runs).
+    pub async fn follow(&self) {
+        let _ = self.tx.send(Command::Follow).await;
+    }
+
     /// The feed of workflows changed by committed events.
     pub fn changes(&self) -> Arc<ChangeFeed> {
         self.changes.clone()
@@ -146,6 +160,7 @@ impl Ingest {
 fn write_batch(log: &mut dyn EventLog, engine: &SharedEngine, pending: &mut Vec<Command>) -> FxHashSet<u32> {
     let mut events: Vec<Event> = Vec::new();
     let mut acks = Vec::new();
+    let mut changed = FxHashSet::default();
     for cmd in pending.drain(..) {
         match cmd {
             Command::Write { events: mut batch, ack } => {
@@ -157,9 +172,22 @@ fn write_batch(log: &mut dyn EventLog, engine: &SharedEngine, pending: &mut Vec<
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "purge failed"),
             },
+            Command::Follow => {
+                let mut engine = engine.write().unwrap_or_else(|p| p.into_inner());
+                let followed = log.follow(&mut |e| {
+                    let applied = engine.apply(&e);
+                    if let (true, Some(wf)) = (applied.changed, applied.workflow) {
+                        changed.insert(wf);
+                    }
+                });
+                match followed {
+                    Ok(n) if n > 0 => tracing::info!(events = n, "applied events stored by another process"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "cannot read events stored by another process"),
+                }
+            }
         }
     }
-    let mut changed = FxHashSet::default();
     if events.is_empty() {
         return changed;
     }

@@ -74,6 +74,17 @@ pub trait EventLog: Send {
     /// Number of stored events.
     fn count(&self) -> Result<u64, StorageError>;
 
+    /// Starts noting the rows this log appends, so that [`EventLog::follow`] can tell
+    /// them from rows other processes add (`wallboard import`, `backfill`). Call it once,
+    /// before handing the log to the writer; [`EventLog::replay`] sets where following starts.
+    fn track_own_appends(&mut self) {}
+
+    /// Calls `f` with every event another connection stored since the last replay or
+    /// follow, in storage order, each once. Returns how many.
+    fn follow(&mut self, _f: &mut dyn FnMut(Event)) -> Result<u64, StorageError> {
+        Ok(0)
+    }
+
     /// One page of events in (time, sid) order (the Events resource): at most `limit`
     /// events after the position `after` (the time and sid of the last event of the
     /// previous page), so a page costs the same wherever it is in the window.

@@ -15,6 +15,11 @@ pub const DB_FILE: &str = "wallboard.db";
 pub struct SqliteLog {
     conn: Connection,
     path: PathBuf,
+    /// Rows up to this rowid were replayed or followed (see [`EventLog::follow`]).
+    seen_rowid: std::cell::Cell<i64>,
+    /// Rowid ranges this connection appended after `seen_rowid`, when tracking. A write
+    /// transaction has the database to itself, so one batch is one contiguous range.
+    own: Option<Vec<(i64, i64)>>,
 }
 
 impl SqliteLog {
@@ -39,7 +44,7 @@ impl SqliteLog {
                  value TEXT NOT NULL
              );",
         )?;
-        Ok(Self { conn, path: path.to_owned() })
+        Ok(Self { conn, path: path.to_owned(), seen_rowid: std::cell::Cell::new(0), own: None })
     }
 
     pub fn path(&self) -> &Path {
@@ -73,6 +78,7 @@ impl EventLog for SqliteLog {
     fn append(&mut self, events: &[Event]) -> Result<Vec<bool>, StorageError> {
         let tx = self.conn.transaction()?;
         let mut fresh = Vec::with_capacity(events.len());
+        let mut range: Option<(i64, i64)> = None;
         {
             let mut stmt = tx.prepare_cached(
                 "INSERT INTO events (sid, ts_ms, workspace_sid, event_type, data)
@@ -87,21 +93,82 @@ impl EventLog for SqliteLog {
                     e.data_json()
                 ])?;
                 fresh.push(n == 1);
+                if n == 1 {
+                    let id = tx.last_insert_rowid();
+                    range = Some(range.map_or((id, id), |(a, b)| (a.min(id), b.max(id))));
+                }
             }
         }
         tx.commit()?;
+        if let (Some(own), Some(r)) = (&mut self.own, range) {
+            own.push(r);
+        }
         Ok(fresh)
     }
 
     fn replay(&self, since_ms: i64, f: &mut dyn FnMut(Event)) -> Result<u64, StorageError> {
-        let mut stmt = self.conn.prepare(
-            "SELECT sid, ts_ms, workspace_sid, event_type, data FROM events
-             WHERE ts_ms >= ?1 ORDER BY ts_ms, sid",
-        )?;
+        // One read transaction: the rows replayed and the rowid following starts after are
+        // the same snapshot, so no event is applied twice or missed.
+        let tx = self.conn.unchecked_transaction()?;
+        let max: Option<i64> = tx.query_row("SELECT MAX(rowid) FROM events", [], |r| r.get(0))?;
         let mut n = 0;
-        for row in stmt.query_map([since_ms], Self::row_to_event)? {
-            f(row??);
-            n += 1;
+        {
+            let mut stmt = tx.prepare(
+                "SELECT sid, ts_ms, workspace_sid, event_type, data FROM events
+                 WHERE ts_ms >= ?1 ORDER BY ts_ms, sid",
+            )?;
+            for row in stmt.query_map([since_ms], Self::row_to_event)? {
+                f(row??);
+                n += 1;
+            }
+        }
+        tx.commit()?;
+        self.seen_rowid.set(max.unwrap_or(0));
+        Ok(n)
+    }
+
+    fn track_own_appends(&mut self) {
+        self.own.get_or_insert_with(Vec::new);
+    }
+
+    fn follow(&mut self, f: &mut dyn FnMut(Event)) -> Result<u64, StorageError> {
+        let mut n = 0;
+        loop {
+            let seen = self.seen_rowid.get();
+            let mut rows = Vec::new();
+            {
+                let mut stmt = self.conn.prepare_cached(
+                    "SELECT rowid, sid, ts_ms, workspace_sid, event_type, data FROM events
+                     WHERE rowid > ?1 ORDER BY rowid LIMIT 5000",
+                )?;
+                let mapped = stmt.query_map([seen], |r| {
+                    let rowid: i64 = r.get(0)?;
+                    let sid: String = r.get(1)?;
+                    let data: String = r.get(5)?;
+                    Ok((rowid, sid, r.get::<_, i64>(2)?, r.get::<_, String>(3)?, r.get::<_, String>(4)?, data))
+                })?;
+                for row in mapped {
+                    rows.push(row?);
+                }
+            }
+            let Some(last) = rows.last().map(|r| r.0) else { break };
+            let own = self.own.as_deref().unwrap_or_default();
+            for (rowid, sid, ts, ws, et, data) in rows {
+                if own.iter().any(|&(a, b)| (a..=b).contains(&rowid)) {
+                    continue;
+                }
+                match Event::from_stored(&sid, et, ts, &ws, &data) {
+                    Ok(e) => {
+                        f(e);
+                        n += 1;
+                    }
+                    Err(e) => tracing::warn!(sid, error = %e, "skipping a stored event another process wrote"),
+                }
+            }
+            self.seen_rowid.set(last);
+            if let Some(own) = &mut self.own {
+                own.retain(|&(_, b)| b > last);
+            }
         }
         Ok(n)
     }
@@ -186,5 +253,27 @@ mod tests {
         assert_eq!(log.count().expect("count"), 2);
         log.set_setting("k", "v").expect("set");
         assert_eq!(log.setting("k").expect("get").as_deref(), Some("v"));
+    }
+
+    #[test]
+    fn follow_delivers_other_connections_events_once_and_skips_its_own() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut server = SqliteLog::open_dir(dir.path()).expect("open");
+        server.track_own_appends();
+        server.append(&[event(1, 10)]).expect("append");
+        assert_eq!(server.replay(0, &mut |_| {}).expect("replay"), 1);
+        server.append(&[event(2, 20)]).expect("append");
+        let mut import = SqliteLog::open_dir(dir.path()).expect("a second connection");
+        assert_eq!(import.append(&[event(3, 30), event(2, 20)]).expect("append"), vec![true, false]);
+        server.append(&[event(4, 40), event(5, 50)]).expect("append");
+        import.append(&[event(6, 5)]).expect("append");
+        let mut got = Vec::new();
+        assert_eq!(server.follow(&mut |e| got.push(e.sid.to_u128())).expect("follow"), 2);
+        assert_eq!(got, [3, 6], "only what the other connection stored, in storage order");
+        got.clear();
+        assert_eq!(server.follow(&mut |e| got.push(e.sid.to_u128())).expect("follow"), 0, "each once");
+        import.append(&[event(7, 70)]).expect("append");
+        server.follow(&mut |e| got.push(e.sid.to_u128())).expect("follow");
+        assert_eq!(got, [7]);
     }
 }

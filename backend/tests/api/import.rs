@@ -73,3 +73,57 @@ async fn imported_history_gives_the_same_numbers_as_callbacks() {
     assert_eq!(code, Some(3));
     assert!(out.contains(" 0 stored, "), "{out}");
 }
+
+/// A server that is running applies what `wallboard import` stores meanwhile, each event
+/// once, and the numbers equal a server that got them as callbacks.
+#[tokio::test]
+async fn a_running_server_applies_events_imported_meanwhile() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = spawn_app_with(serve_args(dir.path()), Arc::new(ManualClock::new(NOW))).await;
+    // Half of the day by callbacks, the other half imported while the server runs.
+    let forms = scenario::events();
+    let (live, imported) = forms.split_at(forms.len() / 2);
+    for f in live {
+        assert_eq!(app.post_event(&f.0).await, reqwest::StatusCode::NO_CONTENT);
+    }
+    let file = dir.path().join("rest.ndjson");
+    let mut text = String::new();
+    for form in imported {
+        let event = wallboard::event::Event::from_form(&form.0).expect("valid");
+        text.push_str(&serde_json::to_string(&event.to_resource(super::helpers::ACCOUNT_SID, "x")).expect("json"));
+        text.push('\n');
+    }
+    std::fs::write(&file, text).expect("write");
+    let data_dir = dir.path().to_owned();
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_wallboard"))
+            .args(["import", file.to_str().expect("utf-8"), "--data-dir", data_dir.to_str().expect("utf-8")])
+            .output()
+            .expect("run wallboard import")
+    })
+    .await
+    .expect("join");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stdout));
+
+    let reference_dir = tempfile::tempdir().expect("tempdir");
+    let reference = spawn_app_with(serve_args(reference_dir.path()), Arc::new(ManualClock::new(NOW))).await;
+    scenario::load(&reference).await;
+    let path = format!("{}?StartDate=2026-11-27&SplitByWaitTime=20,60", sales("Statistics"));
+    let want = reference.get_ok(&path).await;
+    let strip = |mut v: serde_json::Value| {
+        v.as_object_mut().expect("object").remove("url");
+        v
+    };
+    tokio::time::timeout(TIMEOUT, async {
+        loop {
+            if strip(app.get_ok(&path).await) == strip(want.clone()) {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    })
+    .await
+    .expect("the imported half is applied");
+    reference.stop().await;
+    app.stop().await;
+}
