@@ -319,6 +319,11 @@ pub struct ServeArgs {
     #[arg(long, env = "WALLBOARD_WS_MAX_CONNECTIONS", default_value_t = 20_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub ws_max_connections: u32,
 
+    /// Most distinct topics (workflow, channel, cumulative window and thresholds) watched
+    /// at once, all connections together; a subscription to a new one beyond gets an error.
+    #[arg(long, env = "WALLBOARD_WS_MAX_TOPICS", default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub ws_max_topics: u32,
+
     /// Most subscriptions on one WebSocket connection.
     #[arg(long, env = "WALLBOARD_WS_MAX_SUBSCRIPTIONS", default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub ws_max_subscriptions: u32,

@@ -152,6 +152,7 @@ impl Application {
         let hub_config = HubConfig {
             coalesce: Duration::from_millis(args.snapshot_interval_ms),
             cumulative_refresh: Duration::from_millis(args.cumulative_refresh_ms),
+            max_topics: args.ws_max_topics as usize,
         };
         let sources = HubSources {
             engine: engine.clone(),

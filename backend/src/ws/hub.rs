@@ -37,12 +37,24 @@ pub struct HubConfig {
     pub coalesce: Duration,
     /// Cumulative statistics are recomputed at most this often.
     pub cumulative_refresh: Duration,
+    /// Distinct topics at most: every cumulative window and threshold set is one, and each
+    /// costs a computation per refresh, so clients cannot make the server compute without end.
+    pub max_topics: usize,
 }
 
 impl Default for HubConfig {
     fn default() -> Self {
-        Self { coalesce: Duration::from_millis(100), cumulative_refresh: Duration::from_secs(1) }
+        Self { coalesce: Duration::from_millis(100), cumulative_refresh: Duration::from_secs(1), max_topics: 10_000 }
     }
+}
+
+/// Why a subscription was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SubscribeError {
+    #[error("the server is shutting down")]
+    Stopped,
+    #[error("the server already computes {0} distinct views (its limit); share a view others use or retry later")]
+    TooManyTopics(usize),
 }
 
 /// What a subscription watches.
@@ -121,7 +133,7 @@ pub struct Identity {
 }
 
 enum Command {
-    Subscribe { key: TopicKey, reply: oneshot::Sender<FrameRx> },
+    Subscribe { key: TopicKey, reply: oneshot::Sender<Result<FrameRx, SubscribeError>> },
 }
 
 /// Handle to the hub task.
@@ -153,11 +165,10 @@ impl Hub {
     }
 
     /// Subscribes to a topic; the receiver holds the current snapshot at once.
-    /// `None` when the hub has stopped.
-    pub async fn subscribe(&self, key: TopicKey) -> Option<FrameRx> {
+    pub async fn subscribe(&self, key: TopicKey) -> Result<FrameRx, SubscribeError> {
         let (reply, rx) = oneshot::channel();
-        self.tx.send(Command::Subscribe { key, reply }).await.ok()?;
-        rx.await.ok()
+        self.tx.send(Command::Subscribe { key, reply }).await.map_err(|_| SubscribeError::Stopped)?;
+        rx.await.map_err(|_| SubscribeError::Stopped)?
     }
 }
 
@@ -289,9 +300,17 @@ impl HubState {
             .min()
     }
 
-    fn subscribe(&mut self, key: TopicKey) -> FrameRx {
+    fn subscribe(&mut self, key: TopicKey) -> Result<FrameRx, SubscribeError> {
         if let Some(t) = self.topics.get(&key) {
-            return t.tx.subscribe();
+            return Ok(t.tx.subscribe());
+        }
+        if self.topics.len() >= self.config.max_topics {
+            // Topics nobody watches any more do not count.
+            self.topics.retain(|_, t| t.tx.receiver_count() > 0);
+            if self.topics.len() >= self.config.max_topics {
+                tracing::warn!(topics = self.topics.len(), "refusing a subscription: too many distinct topics");
+                return Err(SubscribeError::TooManyTopics(self.config.max_topics));
+            }
         }
         let now = Instant::now();
         let engine = self.engine.read().unwrap_or_else(|p| p.into_inner());
@@ -306,7 +325,7 @@ impl HubState {
             v.insert(topic);
         }
         self.tell_mirror();
-        rx
+        Ok(rx)
     }
 
     fn publish_due(&mut self, now: Instant) {

@@ -22,7 +22,7 @@ use wallboard_shared::error::codes;
 use wallboard_shared::ws::{ClientMessage, CumulativeRequest, ServerMessage};
 use wallboard_shared::{WorkflowSid, WorkspaceSid};
 
-use super::hub::{CumulativeKey, Frame, TopicKey};
+use super::hub::{CumulativeKey, Frame, SubscribeError, TopicKey};
 use crate::access::{Denied, Principal};
 use crate::api::{ApiError, AppState, denied_response};
 
@@ -278,8 +278,14 @@ async fn handle_text(
                 let wanted = super::hub::interests_of(&key);
                 futures_util::future::join_all(wanted.iter().map(|i| m.want(i, MIRROR_FIRST_WAIT))).await;
             }
-            let Some(rx) = state.hub.subscribe(key).await else {
-                return Reply::Send(error_text(Some(&id), codes::UNAVAILABLE, "the server is shutting down"));
+            let rx = match state.hub.subscribe(key).await {
+                Ok(rx) => rx,
+                Err(e @ SubscribeError::Stopped) => {
+                    return Reply::Send(error_text(Some(&id), codes::UNAVAILABLE, e.to_string()));
+                }
+                Err(e @ SubscribeError::TooManyTopics(_)) => {
+                    return Reply::Send(error_text(Some(&id), codes::TOO_MANY_REQUESTS, e.to_string()));
+                }
             };
             // Replaces an existing subscription with the same id.
             subscriptions.insert(id, WatchStream::new(rx));

@@ -266,3 +266,37 @@ async fn a_thousand_clients_all_receive_the_update() {
     drop(clients);
     app.stop().await;
 }
+
+/// Distinct views are capped server-wide; shared ones are always served, and a view nobody
+/// watches any more frees its place.
+#[tokio::test]
+async fn distinct_topics_are_capped_across_connections() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut args = serve_args(dir.path());
+    args.ws_max_topics = 2;
+    let app = spawn_app_with(args, std::sync::Arc::new(wallboard::clock::ManualClock::new(NOW))).await;
+    scenario::load(&app).await;
+    let mut a = app.ws().await;
+    a.send(&subscribe("rt", None)).await;
+    a.snapshot("rt").await;
+    a.send(&subscribe("m15", Some(json!({"minutes": 15})))).await;
+    a.snapshot("m15").await;
+    a.send(&subscribe("m30", Some(json!({"minutes": 30})))).await;
+    let refused = a.recv().await;
+    assert_eq!(
+        (refused["type"].as_str(), refused["id"].as_str(), refused["code"].as_u64()),
+        (Some("error"), Some("m30"), Some(20429)),
+        "{refused}"
+    );
+    // Another connection may still watch an existing view.
+    let mut b = app.ws().await;
+    b.send(&subscribe("same", Some(json!({"minutes": 15})))).await;
+    b.snapshot("same").await;
+    // Once nobody watches the realtime-only view, the new one fits.
+    a.send(&json!({"type": "unsubscribe", "id": "rt"})).await;
+    a.send(&json!({"type": "ping"})).await;
+    while a.recv().await["type"] != "pong" {}
+    a.send(&subscribe("m30", Some(json!({"minutes": 30})))).await;
+    assert!(a.snapshot("m30").await["cumulative"].is_object());
+    app.stop().await;
+}
