@@ -298,6 +298,12 @@ pub struct ServeArgs {
     #[arg(long, env = "WALLBOARD_FRAME_ANCESTORS", value_delimiter = ',')]
     pub frame_ancestors: Vec<String>,
 
+    /// Reverse proxies in front of Wallboard (exact addresses, comma-separated): for
+    /// requests from them the client's address is taken from X-Forwarded-For (used by the
+    /// failed-authentication limit). Default: none, the header is ignored.
+    #[arg(long = "trusted-proxy", env = "WALLBOARD_TRUSTED_PROXY", value_delimiter = ',')]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+
     /// Failed authentication attempts one address may make per minute before it is
     /// refused (429) for a minute.
     #[arg(long, env = "WALLBOARD_AUTH_FAILURES_PER_MINUTE", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=100_000))]

@@ -190,6 +190,7 @@ impl Application {
             ws_config,
             ws_permits: Arc::new(tokio::sync::Semaphore::new(ws_config.max_connections)),
             access,
+            trusted_proxies: args.trusted_proxies.clone(),
             mirror,
             security: api::headers::SecurityHeaders::new(&ancestors),
             assets_dir: args.assets_dir.clone(),

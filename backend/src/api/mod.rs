@@ -14,7 +14,7 @@ mod webhook;
 use std::sync::Arc;
 
 use axum::Router;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::Path;
 use axum::extract::rejection::PathRejection;
@@ -61,6 +61,8 @@ pub struct StateInner {
     pub events: Arc<std::sync::Mutex<crate::storage::SqliteLog>>,
     /// With `--source twilio`: the upstream's numbers (else the local engine answers).
     pub mirror: Option<Arc<crate::source::mirror::Mirror>>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (`--trusted-proxy`).
+    pub trusted_proxies: Vec<IpAddr>,
     /// Account credentials, tokens and the failed-attempt limit.
     pub access: Arc<Access>,
     /// `Content-Security-Policy` of every response (with the `frame-ancestors` allowlist).
@@ -126,7 +128,8 @@ async fn authorize(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    let peer =
+        request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| client_ip(&state, c.0.ip(), request.headers()));
     let principal = match state.access.authenticate_headers(request.headers(), peer).await {
         Ok(p) => p,
         Err(denied) => return denied_response(&denied, request.headers()),
@@ -145,6 +148,25 @@ async fn authorize(
     }
     request.extensions_mut().insert(principal);
     next.run(request).await
+}
+
+/// The client's address: the peer, or, when the peer is a trusted reverse proxy
+/// (`--trusted-proxy`), the nearest address in `X-Forwarded-For` that is not a trusted
+/// proxy. Never taken from the header otherwise (anyone can write it).
+pub fn client_ip(state: &AppState, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
+    if !state.trusted_proxies.contains(&peer) {
+        return peer;
+    }
+    let forwarded = headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).collect::<Vec<_>>();
+    forwarded
+        .iter()
+        .rev()
+        .flat_map(|v| v.rsplit(','))
+        .map(|a| a.trim().parse::<IpAddr>())
+        .take_while(Result::is_ok)
+        .flatten()
+        .find(|ip| !state.trusted_proxies.contains(ip))
+        .unwrap_or(peer)
 }
 
 /// The response to a refused authentication, in Twilio's error format. The challenge

@@ -72,6 +72,8 @@ pub async fn upgrade(
 ) -> Response {
     // Server-side clients may authenticate the upgrade itself (Basic or Bearer); browsers
     // cannot set headers and send the `auth` frame first instead.
+    // The client's address (behind a trusted proxy, from X-Forwarded-For) for the failed-auth limit.
+    let peer = SocketAddr::new(crate::api::client_ip(&state, peer.ip(), &headers), peer.port());
     let principal = match state.access.authenticate_headers(&headers, Some(peer.ip())).await {
         Ok(p) => Some(p),
         Err(Denied::Missing) => None,

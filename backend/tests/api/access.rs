@@ -324,3 +324,32 @@ async fn the_token_command_creates_lists_and_revokes() {
     assert!(!bad.status.success());
     app.stop().await;
 }
+
+/// Behind trusted reverse proxies the limit applies per client (X-Forwarded-For); from
+/// anyone else the header is ignored, so it cannot be used to dodge the limit.
+#[tokio::test]
+async fn the_failed_attempt_limit_sees_through_trusted_proxies_only() {
+    for trusted in [true, false] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut args = serve_args(dir.path());
+        if trusted {
+            // The peer (127.0.0.1) and a proxy in front of it (10.9.9.9).
+            args.trusted_proxies = vec!["127.0.0.1".parse().expect("ip"), "10.9.9.9".parse().expect("ip")];
+        }
+        let app = spawn_app_with(args, Arc::new(ManualClock::new(NOW))).await;
+        let url = format!("{}/v1/Workspaces", app.base);
+        let from = |client: &str, token: &str| {
+            app.client.get(&url).header("x-forwarded-for", format!("{client}, 10.9.9.9")).bearer_auth(token)
+        };
+        for _ in 0..10 {
+            let r = from("203.0.113.5", "wbt_guess").send().await.expect("request");
+            assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+        }
+        let r = from("203.0.113.5", &app.admin_token).send().await.expect("request");
+        assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS, "trusted: {trusted}");
+        let other = from("198.51.100.7", &app.admin_token).send().await.expect("request").status();
+        let want = if trusted { StatusCode::OK } else { StatusCode::TOO_MANY_REQUESTS };
+        assert_eq!(other, want, "another client, trusted proxies: {trusted}");
+        app.stop().await;
+    }
+}
