@@ -8,7 +8,27 @@ use wallboard_shared::{StatisticsQuery, WorkflowSid, WorkspaceSid};
 
 use super::{ApiError, ApiResult, AppState, query_pairs};
 use crate::engine::Engine;
-use crate::source::mirror::{Interest, Unavailable};
+use crate::source::mirror::{Freshness, Interest, Unavailable};
+
+/// A statistics answer; from the mirror it says how fresh it is: `Age` (seconds since the
+/// upstream gave it) and `X-Wallboard-Stale` (the last poll failed).
+pub(super) struct Answer<T>(Option<Freshness>, i64, T);
+
+impl<T: serde::Serialize> axum::response::IntoResponse for Answer<T> {
+    fn into_response(self) -> axum::response::Response {
+        let Answer(fresh, now_ms, body) = self;
+        let mut response = Json(body).into_response();
+        if let Some(f) = fresh {
+            let headers = response.headers_mut();
+            headers.insert(axum::http::header::AGE, ((now_ms - f.at_ms).max(0) / 1000).into());
+            headers.insert(
+                "x-wallboard-stale",
+                axum::http::HeaderValue::from_static(if f.stale { "true" } else { "false" }),
+            );
+        }
+        response
+    }
+}
 
 /// With `--source twilio`: how long a request for numbers nobody watched yet waits for the
 /// upstream's first answer.
@@ -77,85 +97,101 @@ pub(super) async fn realtime(
     State(state): State<AppState>,
     Path((ws, wf)): Path<(String, String)>,
     RawQuery(raw): RawQuery,
-) -> ApiResult<Json<WorkflowRealTimeStatistics>> {
+) -> ApiResult<Answer<WorkflowRealTimeStatistics>> {
     let pairs = query_pairs(raw.as_deref())?;
     let channel_name = parse_realtime_query(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
     let now = state.clock.now_ms();
     let stats = if let Some(m) = &state.mirror {
         let r = Resolved::new(&state.engine(), &ws, &wf, channel_name.as_deref())?;
-        let (stats, _) = m.realtime(r.workflow, r.channel, FIRST_ANSWER_WAIT).await.map_err(unavailable)?;
-        (r, stats)
+        let (stats, fresh) = m.realtime(r.workflow, r.channel, FIRST_ANSWER_WAIT).await.map_err(unavailable)?;
+        (r, stats, Some(fresh))
     } else {
         let engine = state.engine();
         let r = Resolved::new(&engine, &ws, &wf, channel_name.as_deref())?;
         let stats = state.cache.get(&engine, r.workflow, r.channel, now);
-        (r, stats)
+        (r, stats, None)
     };
-    let (r, stats) = stats;
-    Ok(Json(WorkflowRealTimeStatistics {
-        url: r.url(&state, "RealTimeStatistics"),
-        account_sid: state.account_sid.clone(),
-        workspace_sid: r.workspace_sid,
-        workflow_sid: r.workflow_sid,
-        stats,
-    }))
+    let (r, stats, fresh) = stats;
+    Ok(Answer(
+        fresh,
+        now,
+        WorkflowRealTimeStatistics {
+            url: r.url(&state, "RealTimeStatistics"),
+            account_sid: state.account_sid.clone(),
+            workspace_sid: r.workspace_sid,
+            workflow_sid: r.workflow_sid,
+            stats,
+        },
+    ))
 }
 
 pub(super) async fn cumulative(
     State(state): State<AppState>,
     Path((ws, wf)): Path<(String, String)>,
     RawQuery(raw): RawQuery,
-) -> ApiResult<Json<WorkflowCumulativeStatistics>> {
+) -> ApiResult<Answer<WorkflowCumulativeStatistics>> {
     let query = parse_statistics_query(raw.as_deref())?;
-    let window = query.window.resolve(state.clock.now_ms(), state.retention_ms)?;
-    let (r, stats) = if let Some(m) = &state.mirror {
+    let now = state.clock.now_ms();
+    let window = query.window.resolve(now, state.retention_ms)?;
+    let (r, stats, fresh) = if let Some(m) = &state.mirror {
         let r = Resolved::new(&state.engine(), &ws, &wf, query.task_channel.as_deref())?;
-        let (stats, _) = m.cumulative(r.interest(&query), FIRST_ANSWER_WAIT).await.map_err(unavailable)?;
-        (r, stats)
+        let (stats, fresh) = m.cumulative(r.interest(&query), FIRST_ANSWER_WAIT).await.map_err(unavailable)?;
+        (r, stats, Some(fresh))
     } else {
         let engine = state.engine();
         let r = Resolved::new(&engine, &ws, &wf, query.task_channel.as_deref())?;
         let stats = engine.cumulative(r.workflow, r.channel, window, query.split_by_wait_time.as_deref());
-        (r, stats)
+        (r, stats, None)
     };
-    Ok(Json(WorkflowCumulativeStatistics {
-        url: r.url(&state, "CumulativeStatistics"),
-        account_sid: state.account_sid.clone(),
-        workspace_sid: r.workspace_sid,
-        workflow_sid: r.workflow_sid,
-        stats,
-    }))
+    Ok(Answer(
+        fresh,
+        now,
+        WorkflowCumulativeStatistics {
+            url: r.url(&state, "CumulativeStatistics"),
+            account_sid: state.account_sid.clone(),
+            workspace_sid: r.workspace_sid,
+            workflow_sid: r.workflow_sid,
+            stats,
+        },
+    ))
 }
 
 pub(super) async fn statistics(
     State(state): State<AppState>,
     Path((ws, wf)): Path<(String, String)>,
     RawQuery(raw): RawQuery,
-) -> ApiResult<Json<WorkflowStatistics>> {
+) -> ApiResult<Answer<WorkflowStatistics>> {
     let query = parse_statistics_query(raw.as_deref())?;
     let now = state.clock.now_ms();
     let window = query.window.resolve(now, state.retention_ms)?;
-    let (r, cumulative, realtime) = if let Some(m) = &state.mirror {
+    let (r, cumulative, realtime, fresh) = if let Some(m) = &state.mirror {
         let r = Resolved::new(&state.engine(), &ws, &wf, query.task_channel.as_deref())?;
         let (cumulative, realtime) = futures_util::future::join(
             m.cumulative(r.interest(&query), FIRST_ANSWER_WAIT),
             m.realtime(r.workflow, r.channel, FIRST_ANSWER_WAIT),
         )
         .await;
-        (r, cumulative.map_err(unavailable)?.0, realtime.map_err(unavailable)?.0)
+        let (cumulative, c) = cumulative.map_err(unavailable)?;
+        let (realtime, f) = realtime.map_err(unavailable)?;
+        let fresh = Freshness { at_ms: c.at_ms.min(f.at_ms), stale: c.stale || f.stale };
+        (r, cumulative, realtime, Some(fresh))
     } else {
         let engine = state.engine();
         let r = Resolved::new(&engine, &ws, &wf, query.task_channel.as_deref())?;
         let cumulative = engine.cumulative(r.workflow, r.channel, window, query.split_by_wait_time.as_deref());
         let realtime = state.cache.get(&engine, r.workflow, r.channel, now);
-        (r, cumulative, realtime)
+        (r, cumulative, realtime, None)
     };
-    Ok(Json(WorkflowStatistics {
-        url: r.url(&state, "Statistics"),
-        account_sid: state.account_sid.clone(),
-        workspace_sid: r.workspace_sid,
-        workflow_sid: r.workflow_sid,
-        cumulative,
-        realtime,
-    }))
+    Ok(Answer(
+        fresh,
+        now,
+        WorkflowStatistics {
+            url: r.url(&state, "Statistics"),
+            account_sid: state.account_sid.clone(),
+            workspace_sid: r.workspace_sid,
+            workflow_sid: r.workflow_sid,
+            cumulative,
+            realtime,
+        },
+    ))
 }

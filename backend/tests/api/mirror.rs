@@ -169,12 +169,25 @@ async fn upstream_faults_mark_numbers_stale_and_the_mirror_recovers() {
         proxy.mode.store(mode, Ordering::SeqCst);
         let stale = until_stale(&mut c, "s", true).await;
         assert_eq!(stale["realtime"], good["realtime"], "{name}: the last numbers are kept");
+        // REST answers from the same cache and says how fresh it is.
+        let stale_header = |mirror: &TestApp| {
+            let url = format!("{}{}", mirror.base, sales("RealTimeStatistics"));
+            let request = mirror.client.get(url).basic_auth(ACCOUNT_SID, Some(AUTH_TOKEN));
+            async move {
+                let r = request.send().await.expect("get");
+                assert_eq!(r.status(), StatusCode::OK);
+                assert!(r.headers().contains_key("age"));
+                r.headers()["x-wallboard-stale"].to_str().expect("ascii").to_owned()
+            }
+        };
+        assert_eq!(stale_header(&mirror).await, "true", "{name}");
         // A REST request for numbers never fetched (a new parameter set each time) cannot be
         // answered: 503, not a hang.
         let (status, body) = mirror.get(&format!("{}?Minutes={minutes}", support("CumulativeStatistics"))).await;
         assert_eq!((status, &body["code"]), (StatusCode::SERVICE_UNAVAILABLE, &json!(20503)), "{name}: {body}");
         proxy.mode.store(OK, Ordering::SeqCst);
         until_stale(&mut c, "s", false).await;
+        assert_eq!(stale_header(&mirror).await, "false", "{name}: recovered");
     }
 
     // 429 with Retry-After: 1 — the next request comes a second later, not a poll later.
