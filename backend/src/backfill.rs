@@ -4,26 +4,29 @@
 //!
 //! Per workspace and day: `GET /v1/Workspaces/{WS}/Events?StartDate&EndDate&PageSize=1000`,
 //! following `meta.next_page_url`. Storing is idempotent on the event SID, so overlapping
-//! days and re-runs store nothing twice. 429 and 5xx answers and timeouts are retried with
-//! exponential backoff and jitter (honouring `Retry-After`); 401/403 stop at once.
+//! days and re-runs store nothing twice. Requests go through the mirror's
+//! [`UpstreamClient`] (budget, rate-limit signals); 429 and 5xx answers and timeouts are
+//! retried with exponential backoff and jitter (honouring `Retry-After`); 401/403 stop at once.
 
 use std::time::Duration;
 
 use anyhow::{Context, bail};
 use indicatif::ProgressBar;
 use rand::Rng;
-use reqwest::StatusCode;
 use wallboard_shared::event::EventPage;
 use wallboard_shared::resources::WorkspacePage;
 use wallboard_shared::time::format_ms;
 
 use crate::event::Event;
+use crate::source::upstream::{UpstreamClient, UpstreamConfig, UpstreamError};
 use crate::storage::EventLog;
 
 const DAY_MS: i64 = 86_400_000;
 /// Attempts per request before giving up.
 const MAX_ATTEMPTS: u32 = 8;
 const PAGE_SIZE: u32 = 1000;
+/// Requests per second at most (TaskRouter's own limits are of this order).
+const REQUESTS_PER_SECOND: u32 = 20;
 
 #[derive(Debug, Clone)]
 pub struct BackfillOptions {
@@ -68,54 +71,34 @@ impl std::fmt::Display for BackfillReport {
 }
 
 struct Client {
-    http: reqwest::Client,
-    opts: BackfillOptions,
+    upstream: UpstreamClient,
     report: BackfillReport,
 }
 
 impl Client {
-    /// GET with retries; the parsed JSON body.
+    /// GET through the upstream client, retried as the upstream tells (429 `Retry-After`)
+    /// or with backoff and jitter (5xx, timeouts, network); refusals stop at once.
     async fn get<T: serde::de::DeserializeOwned>(&mut self, url: &str) -> anyhow::Result<T> {
         let mut delay = Duration::from_millis(500);
         for attempt in 1..=MAX_ATTEMPTS {
             self.report.requests += 1;
-            let sent = self.http.get(url).basic_auth(&self.opts.user, Some(&self.opts.password)).send().await;
-            // (how long to wait, whether the upstream said so)
-            let (wait, told) = match sent {
-                Ok(r) if r.status().is_success() => {
-                    let body = r.bytes().await.with_context(|| format!("reading {url}"))?;
-                    return serde_json::from_slice(&body).with_context(|| format!("unexpected answer from {url}"));
+            let e = match self.upstream.get(url).await {
+                Ok(v) => return Ok(v),
+                Err(e @ UpstreamError::Malformed(_)) => {
+                    return Err(e).with_context(|| format!("unexpected answer from {url}"));
                 }
-                Ok(r) if matches!(r.status(), StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) => {
-                    let body = r.text().await.unwrap_or_default();
-                    bail!("{url} refused the credentials: {}", body.chars().take(300).collect::<String>());
+                Err(e @ (UpstreamError::Unauthorized(_) | UpstreamError::Refused { .. })) => {
+                    return Err(e).with_context(|| format!("reading {url}"));
                 }
-                Ok(r) if r.status() == StatusCode::TOO_MANY_REQUESTS || r.status().is_server_error() => {
-                    let retry_after = r
-                        .headers()
-                        .get(reqwest::header::RETRY_AFTER)
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(|v| v.trim().parse::<u64>().ok())
-                        .map(Duration::from_secs);
-                    tracing::warn!(status = %r.status(), attempt, "upstream asked to retry");
-                    retry_after.map_or((delay, false), |d| (d, true))
-                }
-                Ok(r) => {
-                    let status = r.status();
-                    let body = r.text().await.unwrap_or_default();
-                    bail!("{url} answered {status}: {}", body.chars().take(300).collect::<String>());
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, attempt, "request failed");
-                    (delay, false)
-                }
+                Err(e) => e,
             };
+            tracing::warn!(error = %e, attempt, "request failed; retrying");
             if attempt == MAX_ATTEMPTS {
                 break;
             }
             self.report.retries += 1;
             // Jitter on our own backoff; the upstream's Retry-After is honoured as is.
-            let wait = if told { wait } else { wait.mul_f64(rand::rng().random_range(0.5..1.0)) };
+            let wait = e.retry_after().unwrap_or_else(|| delay.mul_f64(rand::rng().random_range(0.5..1.0)));
             tokio::time::sleep(wait.max(Duration::from_millis(50))).await;
             delay = (delay * 2).min(Duration::from_secs(30));
         }
@@ -124,7 +107,7 @@ impl Client {
 
     async fn workspaces(&mut self) -> anyhow::Result<Vec<String>> {
         let mut out = Vec::new();
-        let mut next = Some(format!("{}/v1/Workspaces?PageSize=100", self.opts.base_url));
+        let mut next = Some("/v1/Workspaces?PageSize=100".to_owned());
         while let Some(url) = next.take() {
             let page: WorkspacePage = self.get(&url).await?;
             out.extend(page.workspaces.into_iter().map(|w| w.sid.to_string()));
@@ -156,17 +139,17 @@ pub async fn backfill(
     progress: Option<&ProgressBar>,
 ) -> anyhow::Result<BackfillReport> {
     anyhow::ensure!((1..=30).contains(&opts.days), "--days must be 1 to 30 (TaskRouter keeps 30 days of events)");
-    let http = reqwest::Client::builder()
-        .timeout(opts.request_timeout)
-        .user_agent(concat!("wallboard-backfill/", env!("CARGO_PKG_VERSION")))
-        .build()?;
-    let base = opts.base_url.trim_end_matches('/').to_owned();
-    let mut client =
-        Client { http, opts: BackfillOptions { base_url: base.clone(), ..opts }, report: BackfillReport::default() };
-    let workspaces =
-        if client.opts.workspaces.is_empty() { client.workspaces().await? } else { client.opts.workspaces.clone() };
+    let upstream = UpstreamClient::new(UpstreamConfig {
+        base_url: opts.base_url.clone(),
+        user: opts.user.clone(),
+        password: opts.password.clone(),
+        requests_per_second: REQUESTS_PER_SECOND,
+        timeout: opts.request_timeout,
+    })?;
+    let mut client = Client { upstream, report: BackfillReport::default() };
+    let workspaces = if opts.workspaces.is_empty() { client.workspaces().await? } else { opts.workspaces.clone() };
     client.report.workspaces = workspaces.len();
-    let windows = day_windows(now_ms, client.opts.days);
+    let windows = day_windows(now_ms, opts.days);
     if let Some(bar) = progress {
         bar.set_length((windows.len() * workspaces.len()) as u64);
     }
@@ -178,7 +161,7 @@ pub async fn backfill(
                 ("EndDate", format_ms(end + 999)),
                 ("PageSize", PAGE_SIZE.to_string()),
             ])?;
-            let mut next = Some(format!("{base}/v1/Workspaces/{ws}/Events?{query}"));
+            let mut next = Some(format!("/v1/Workspaces/{ws}/Events?{query}"));
             while let Some(url) = next.take() {
                 let page: EventPage = client.get(&url).await?;
                 next = page.meta.next_page_url;

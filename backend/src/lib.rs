@@ -135,6 +135,8 @@ impl Application {
                 let config = MirrorConfig {
                     realtime_every: Duration::from_millis(args.poll_realtime_ms),
                     cumulative_every: Duration::from_millis(args.poll_cumulative_ms),
+                    // A hub topic is at most two interests (realtime and cumulative).
+                    max_interests: 2 * args.ws_max_topics as usize,
                     ..MirrorConfig::default()
                 };
                 let mirror = Mirror::new(client, config, clock.clone(), engine.clone(), ingest.changes());

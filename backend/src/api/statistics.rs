@@ -3,8 +3,10 @@
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use wallboard_shared::query::parse_realtime_query;
-use wallboard_shared::resources::{WorkflowCumulativeStatistics, WorkflowRealTimeStatistics, WorkflowStatistics};
-use wallboard_shared::{StatisticsQuery, WorkflowSid, WorkspaceSid};
+use wallboard_shared::resources::{
+    CumulativeStats, RealTimeStats, WorkflowCumulativeStatistics, WorkflowRealTimeStatistics, WorkflowStatistics,
+};
+use wallboard_shared::{StatisticsQuery, Window, WorkflowSid, WorkspaceSid};
 
 use super::{ApiError, ApiResult, AppState, query_pairs};
 use crate::engine::Engine;
@@ -93,6 +95,36 @@ impl Resolved {
     }
 }
 
+/// The realtime numbers of `r`: from the mirror (with their freshness) or the engine.
+async fn realtime_of(state: &AppState, r: &Resolved, now: i64) -> ApiResult<(RealTimeStats, Option<Freshness>)> {
+    match &state.mirror {
+        Some(m) => {
+            let (stats, fresh) = m.realtime(r.workflow, r.channel, FIRST_ANSWER_WAIT).await.map_err(unavailable)?;
+            Ok((stats, Some(fresh)))
+        }
+        None => Ok((state.cache.get(&state.engine(), r.workflow, r.channel, now), None)),
+    }
+}
+
+/// The cumulative numbers of `r` for `query`: from the mirror (with their freshness) or the engine.
+async fn cumulative_of(
+    state: &AppState,
+    r: &Resolved,
+    query: &StatisticsQuery,
+    window: Window,
+) -> ApiResult<(CumulativeStats, Option<Freshness>)> {
+    match &state.mirror {
+        Some(m) => {
+            let (stats, fresh) = m.cumulative(r.interest(query), FIRST_ANSWER_WAIT).await.map_err(unavailable)?;
+            Ok((stats, Some(fresh)))
+        }
+        None => {
+            let engine = state.engine();
+            Ok((engine.cumulative(r.workflow, r.channel, window, query.split_by_wait_time.as_deref()), None))
+        }
+    }
+}
+
 pub(super) async fn realtime(
     State(state): State<AppState>,
     Path((ws, wf)): Path<(String, String)>,
@@ -101,17 +133,8 @@ pub(super) async fn realtime(
     let pairs = query_pairs(raw.as_deref())?;
     let channel_name = parse_realtime_query(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
     let now = state.clock.now_ms();
-    let stats = if let Some(m) = &state.mirror {
-        let r = Resolved::new(&state.engine(), &ws, &wf, channel_name.as_deref())?;
-        let (stats, fresh) = m.realtime(r.workflow, r.channel, FIRST_ANSWER_WAIT).await.map_err(unavailable)?;
-        (r, stats, Some(fresh))
-    } else {
-        let engine = state.engine();
-        let r = Resolved::new(&engine, &ws, &wf, channel_name.as_deref())?;
-        let stats = state.cache.get(&engine, r.workflow, r.channel, now);
-        (r, stats, None)
-    };
-    let (r, stats, fresh) = stats;
+    let r = Resolved::new(&state.engine(), &ws, &wf, channel_name.as_deref())?;
+    let (stats, fresh) = realtime_of(&state, &r, now).await?;
     Ok(Answer(
         fresh,
         now,
@@ -133,16 +156,8 @@ pub(super) async fn cumulative(
     let query = parse_statistics_query(raw.as_deref())?;
     let now = state.clock.now_ms();
     let window = query.window.resolve(now, state.retention_ms)?;
-    let (r, stats, fresh) = if let Some(m) = &state.mirror {
-        let r = Resolved::new(&state.engine(), &ws, &wf, query.task_channel.as_deref())?;
-        let (stats, fresh) = m.cumulative(r.interest(&query), FIRST_ANSWER_WAIT).await.map_err(unavailable)?;
-        (r, stats, Some(fresh))
-    } else {
-        let engine = state.engine();
-        let r = Resolved::new(&engine, &ws, &wf, query.task_channel.as_deref())?;
-        let stats = engine.cumulative(r.workflow, r.channel, window, query.split_by_wait_time.as_deref());
-        (r, stats, None)
-    };
+    let r = Resolved::new(&state.engine(), &ws, &wf, query.task_channel.as_deref())?;
+    let (stats, fresh) = cumulative_of(&state, &r, &query, window).await?;
     Ok(Answer(
         fresh,
         now,
@@ -164,24 +179,12 @@ pub(super) async fn statistics(
     let query = parse_statistics_query(raw.as_deref())?;
     let now = state.clock.now_ms();
     let window = query.window.resolve(now, state.retention_ms)?;
-    let (r, cumulative, realtime, fresh) = if let Some(m) = &state.mirror {
-        let r = Resolved::new(&state.engine(), &ws, &wf, query.task_channel.as_deref())?;
-        let (cumulative, realtime) = futures_util::future::join(
-            m.cumulative(r.interest(&query), FIRST_ANSWER_WAIT),
-            m.realtime(r.workflow, r.channel, FIRST_ANSWER_WAIT),
-        )
-        .await;
-        let (cumulative, c) = cumulative.map_err(unavailable)?;
-        let (realtime, f) = realtime.map_err(unavailable)?;
-        let fresh = Freshness { at_ms: c.at_ms.min(f.at_ms), stale: c.stale || f.stale };
-        (r, cumulative, realtime, Some(fresh))
-    } else {
-        let engine = state.engine();
-        let r = Resolved::new(&engine, &ws, &wf, query.task_channel.as_deref())?;
-        let cumulative = engine.cumulative(r.workflow, r.channel, window, query.split_by_wait_time.as_deref());
-        let realtime = state.cache.get(&engine, r.workflow, r.channel, now);
-        (r, cumulative, realtime, None)
-    };
+    let r = Resolved::new(&state.engine(), &ws, &wf, query.task_channel.as_deref())?;
+    let (cumulative, realtime) =
+        futures_util::future::join(cumulative_of(&state, &r, &query, window), realtime_of(&state, &r, now)).await;
+    let ((cumulative, c), (realtime, f)) = (cumulative?, realtime?);
+    // The older and the staler of the two parts.
+    let fresh = c.zip(f).map(|(c, f)| Freshness { at_ms: c.at_ms.min(f.at_ms), stale: c.stale || f.stale });
     Ok(Answer(
         fresh,
         now,

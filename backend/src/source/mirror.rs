@@ -46,6 +46,9 @@ pub struct MirrorConfig {
     pub rest_interest: Duration,
     /// Longest wait between attempts after failures.
     pub max_backoff: Duration,
+    /// Distinct interests at most: REST requests for new parameter sets beyond it are
+    /// refused, so clients cannot make the mirror poll without end.
+    pub max_interests: usize,
 }
 
 impl Default for MirrorConfig {
@@ -56,6 +59,7 @@ impl Default for MirrorConfig {
             discover_every: Duration::from_secs(300),
             rest_interest: Duration::from_secs(60),
             max_backoff: Duration::from_secs(60),
+            max_interests: 10_000,
         }
     }
 }
@@ -218,29 +222,17 @@ impl Mirror {
 
     /// Lists workspaces, workflows and channels into the registry.
     pub async fn discover(&self) -> Result<usize, UpstreamError> {
-        let mut workspaces = Vec::new();
-        let mut next = Some("/v1/Workspaces?PageSize=100".to_owned());
-        while let Some(url) = next.take() {
-            let page: WorkspacePage = self.client.get(&url).await?;
-            next = page.meta.next_page_url;
-            workspaces.extend(page.workspaces);
-        }
+        let workspaces = self.client.get_all::<WorkspacePage>("/v1/Workspaces?PageSize=100").await?;
         let mut found = workspaces.len();
         for ws in workspaces {
-            let mut workflows = Vec::new();
-            let mut next = Some(format!("/v1/Workspaces/{}/Workflows?PageSize=100", ws.sid));
-            while let Some(url) = next.take() {
-                let page: WorkflowPage = self.client.get(&url).await?;
-                next = page.meta.next_page_url;
-                workflows.extend(page.workflows);
-            }
-            let mut channels = Vec::new();
-            let mut next = Some(format!("/v1/Workspaces/{}/TaskChannels?PageSize=100", ws.sid));
-            while let Some(url) = next.take() {
-                let page: TaskChannelPage = self.client.get(&url).await?;
-                next = page.meta.next_page_url;
-                channels.extend(page.channels);
-            }
+            let workflows = self
+                .client
+                .get_all::<WorkflowPage>(&format!("/v1/Workspaces/{}/Workflows?PageSize=100", ws.sid))
+                .await?;
+            let channels = self
+                .client
+                .get_all::<TaskChannelPage>(&format!("/v1/Workspaces/{}/TaskChannels?PageSize=100", ws.sid))
+                .await?;
             found += workflows.len() + channels.len();
             let now = self.clock.now_ms();
             let mut engine = self.engine.write().unwrap_or_else(|p| p.into_inner());
@@ -446,6 +438,12 @@ impl Mirror {
         let now = Instant::now();
         let mut attempts = {
             let mut slots = self.slots();
+            if !slots.contains_key(interest) && slots.len() >= self.config.max_interests {
+                return Err(Unavailable(format!(
+                    "the mirror already polls {} distinct views (its limit); retry later",
+                    self.config.max_interests
+                )));
+            }
             let slot = slots.entry(interest.clone()).or_insert_with(|| Slot::new(now));
             slot.rest_until = Some(now + self.config.rest_interest);
             if slot.value.is_some() {

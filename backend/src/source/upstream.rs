@@ -13,6 +13,7 @@ use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
 use tokio::time::Instant;
+use wallboard_shared::resources::{TaskChannel, TaskChannelPage, Workflow, WorkflowPage, Workspace, WorkspacePage};
 
 /// How the mirror reaches the upstream.
 #[derive(Debug, Clone)]
@@ -57,6 +58,26 @@ impl UpstreamError {
     }
 }
 
+/// A Twilio list page: its items and the link to the next page.
+pub trait Paged: DeserializeOwned {
+    type Item;
+    fn into_parts(self) -> (Vec<Self::Item>, Option<String>);
+}
+
+macro_rules! paged {
+    ($page:ty, $item:ty, $field:ident) => {
+        impl Paged for $page {
+            type Item = $item;
+            fn into_parts(self) -> (Vec<$item>, Option<String>) {
+                (self.$field, self.meta.next_page_url)
+            }
+        }
+    };
+}
+paged!(WorkspacePage, Workspace, workspaces);
+paged!(WorkflowPage, Workflow, workflows);
+paged!(TaskChannelPage, TaskChannel, channels);
+
 #[derive(Debug)]
 pub struct UpstreamClient {
     http: reqwest::Client,
@@ -81,6 +102,18 @@ impl UpstreamClient {
 
     pub fn base_url(&self) -> &str {
         &self.config.base_url
+    }
+
+    /// Every item of a list resource, following `meta.next_page_url` from `first`.
+    pub async fn get_all<P: Paged>(&self, first: &str) -> Result<Vec<P::Item>, UpstreamError> {
+        let mut items = Vec::new();
+        let mut next = Some(first.to_owned());
+        while let Some(url) = next.take() {
+            let (page, link) = self.get::<P>(&url).await?.into_parts();
+            items.extend(page);
+            next = link;
+        }
+        Ok(items)
     }
 
     /// GET `path_and_query` (starting with `/v1/`) or an absolute URL of the upstream

@@ -294,3 +294,27 @@ async fn the_upstream_client_keeps_to_its_budget_and_the_upstreams_limit() {
     }
     server.abort();
 }
+
+/// REST clients cannot make the mirror poll without end: distinct views are capped.
+#[tokio::test]
+async fn the_mirror_polls_a_bounded_number_of_views() {
+    let source = spawn_app(NOW).await;
+    scenario::load(&source).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut args = serve_args(dir.path());
+    args.source = wallboard::config::Source::Twilio;
+    args.upstream_base = source.base.clone();
+    args.twilio_account_sid = Some(ACCOUNT_SID.into());
+    args.twilio_auth_token = Some(AUTH_TOKEN.into());
+    args.ws_max_topics = 1; // two interests
+    let mirror = spawn_app_with(args, Arc::new(ManualClock::new(NOW))).await;
+    for minutes in [10, 20] {
+        mirror.get_ok(&format!("{}?Minutes={minutes}", sales("CumulativeStatistics"))).await;
+    }
+    let (status, body) = mirror.get(&format!("{}?Minutes=30", sales("CumulativeStatistics"))).await;
+    assert_eq!((status, &body["code"]), (StatusCode::SERVICE_UNAVAILABLE, &json!(20503)), "{body}");
+    // Views already polled are still served.
+    mirror.get_ok(&format!("{}?Minutes=10", sales("CumulativeStatistics"))).await;
+    mirror.stop().await;
+    source.stop().await;
+}
