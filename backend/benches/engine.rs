@@ -21,7 +21,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use wallboard::engine::Engine;
+use wallboard::engine::{ChannelId, Engine, WorkflowId};
 use wallboard::event::{Event, EventBuilder};
 use wallboard_shared::{EventSid, ReservationSid, TaskSid, Window, WorkflowSid, WorkspaceSid};
 
@@ -455,8 +455,8 @@ fn bench_apply(c: &mut Criterion) {
 struct Fixture {
     engine: Engine,
     end: i64,
-    workflow: u32,
-    voice: u32,
+    workflow: WorkflowId,
+    voice: ChannelId,
 }
 
 static FIXTURE: OnceLock<Fixture> = OnceLock::new();

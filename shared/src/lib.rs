@@ -5,14 +5,17 @@
 //! SID newtypes and the WebSocket protocol. The crate depends on serde and chrono only,
 //! and compiles for native targets and for `wasm32-unknown-unknown`.
 
+pub mod envelope;
 pub mod error;
 pub mod event;
 pub mod query;
 pub mod resources;
 pub mod sid;
 pub mod time;
+pub mod urls;
 pub mod ws;
 
 pub use error::TwilioError;
 pub use query::{StatisticsQuery, Window, WindowSpec};
 pub use sid::{AccountSid, EventSid, ReservationSid, TaskChannelSid, TaskSid, WorkflowSid, WorkspaceSid};
+pub use urls::{StatisticsResource, Urls};

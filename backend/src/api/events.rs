@@ -13,8 +13,9 @@ use wallboard_shared::event::EventPage;
 use wallboard_shared::resources::PageMeta;
 use wallboard_shared::sid::is_sid;
 
-use super::{ApiError, ApiResult, AppState, query_pairs};
+use super::{ApiError, ApiResult, query_pairs};
 use crate::access::Principal;
+use crate::state::AppState;
 use crate::storage::{EventFilter, EventLog};
 
 /// Where a page starts: after the event with this time and SID.
@@ -28,7 +29,7 @@ fn parse_token(raw: &str) -> ApiResult<(i64, String)> {
     Ok((ts, sid.to_owned()))
 }
 
-pub(super) async fn list_events(
+pub(crate) async fn list_events(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
     Path(ws): Path<String>,
@@ -86,7 +87,7 @@ pub(super) async fn list_events(
     let more = events.len() as u64 > page_size;
     events.truncate(page_size as usize);
 
-    let list_url = format!("{}/v1/Workspaces/{sid}/Events", state.public_url);
+    let list_url = state.urls.events(&sid);
     // The query without paging parameters, kept on every page link.
     let kept: Vec<(String, String)> =
         pairs.iter().filter(|(k, _)| !matches!(k.as_str(), "PageSize" | "Page" | "PageToken")).cloned().collect();

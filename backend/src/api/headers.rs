@@ -6,8 +6,6 @@ use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::Response;
 
-use super::AppState;
-
 /// The origins that may embed the dashboard in an iframe.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FrameAncestors(Vec<String>);
@@ -80,8 +78,8 @@ impl SecurityHeaders {
 }
 
 /// The middleware form of [`SecurityHeaders::apply`].
-pub async fn set_security_headers(State(state): State<AppState>, mut response: Response) -> Response {
-    state.security.apply(&mut response);
+pub async fn set_security_headers(State(security): State<SecurityHeaders>, mut response: Response) -> Response {
+    security.apply(&mut response);
     response
 }
 

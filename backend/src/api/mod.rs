@@ -1,19 +1,20 @@
-//! HTTP: the Twilio-compatible REST resources, the event-callback webhook and health.
+//! HTTP: the Twilio-compatible REST resources, the event-callback webhook, the HTTP half
+//! of the WebSocket upgrade, and the `authorize` middleware. The routes are assembled by
+//! the composition root ([`crate::startup::router`]).
 //!
 //! This module and [`error`] are the only places that know HTTP status codes.
 
 pub mod assets;
 pub mod error;
-mod events;
+pub mod events;
 pub mod headers;
-mod resources;
+pub mod resources;
 pub mod signature;
-mod statistics;
-mod webhook;
+pub mod statistics;
+pub mod upgrade;
+pub mod webhook;
 
-use std::sync::Arc;
-
-use axum::Router;
+use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::Path;
@@ -21,108 +22,22 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::header;
 use axum::http::{HeaderMap, HeaderValue};
-use axum::middleware::{self, Next};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use std::collections::HashMap;
+use wallboard_shared::TwilioError;
 use wallboard_shared::error::codes;
-use wallboard_shared::{AccountSid, TwilioError};
 
-use crate::access::{Access, Denied};
-
-use crate::cache::RealtimeCache;
-use crate::clock::Clock;
-use crate::ingest::{Ingest, SharedEngine};
-use crate::ws::{Hub, WsConfig};
+use crate::access::Denied;
+use crate::state::AppState;
 pub use error::{ApiError, ApiResult};
 
 /// Largest request body accepted (event callbacks are a few KiB).
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
 
-/// Everything a request handler may need; cheap to clone.
-#[derive(Debug, Clone)]
-pub struct AppState(Arc<StateInner>);
-
-#[derive(Debug)]
-pub struct StateInner {
-    pub engine: SharedEngine,
-    pub ingest: Ingest,
-    pub clock: Arc<dyn Clock>,
-    pub account_sid: AccountSid,
-    pub auth_token: String,
-    /// Base of absolute URLs, without a trailing slash.
-    pub public_url: String,
-    pub retention_ms: i64,
-    pub cache: Arc<RealtimeCache>,
-    pub hub: Hub,
-    pub ws_config: WsConfig,
-    pub ws_permits: Arc<tokio::sync::Semaphore>,
-    /// A reading connection to the event log (the Events resource).
-    pub events: Arc<std::sync::Mutex<crate::storage::SqliteLog>>,
-    /// With `--source twilio`: the upstream's numbers (else the local engine answers).
-    pub mirror: Option<Arc<crate::source::mirror::Mirror>>,
-    /// Reverse proxies whose `X-Forwarded-For` names the client (`--trusted-proxy`).
-    pub trusted_proxies: Vec<IpAddr>,
-    /// Account credentials, tokens and the failed-attempt limit.
-    pub access: Arc<Access>,
-    /// `Content-Security-Policy` of every response (with the `frame-ancestors` allowlist).
-    pub security: headers::SecurityHeaders,
-    /// Where the dashboard's built files are.
-    pub assets_dir: std::path::PathBuf,
-    /// Cancelled when the server shuts down; long-lived sessions watch it.
-    pub stop: tokio_util::sync::CancellationToken,
-}
-
-impl std::ops::Deref for AppState {
-    type Target = StateInner;
-    fn deref(&self) -> &StateInner {
-        &self.0
-    }
-}
-
-impl AppState {
-    pub fn new(inner: StateInner) -> Self {
-        Self(Arc::new(inner))
-    }
-
-    /// Reads the engine. The lock is never held across an `.await`.
-    pub fn engine(&self) -> std::sync::RwLockReadGuard<'_, crate::engine::Engine> {
-        self.engine.read().unwrap_or_else(|p| p.into_inner())
-    }
-}
-
-/// The whole HTTP surface.
-pub fn router(state: AppState) -> Router {
-    let v1 = Router::new()
-        .route("/Workspaces", get(resources::list_workspaces))
-        .route("/Workspaces/{ws}", get(resources::fetch_workspace))
-        .route("/Workspaces/{ws}/Workflows", get(resources::list_workflows))
-        .route("/Workspaces/{ws}/Workflows/{wf}", get(resources::fetch_workflow))
-        .route("/Workspaces/{ws}/TaskChannels", get(resources::list_channels))
-        .route("/Workspaces/{ws}/Events", get(events::list_events))
-        .route("/Workspaces/{ws}/TaskChannels/{tc}", get(resources::fetch_channel))
-        .route("/Workspaces/{ws}/Workflows/{wf}/Statistics", get(statistics::statistics))
-        .route("/Workspaces/{ws}/Workflows/{wf}/RealTimeStatistics", get(statistics::realtime))
-        .route("/Workspaces/{ws}/Workflows/{wf}/CumulativeStatistics", get(statistics::cumulative))
-        .route_layer(middleware::from_fn_with_state(state.clone(), authorize))
-        .fallback(|| async { ApiError::not_found("The requested resource was not found") });
-    Router::new()
-        .nest("/v1", v1)
-        .route("/webhooks/taskrouter", post(webhook::taskrouter))
-        .route("/ws", get(crate::ws::session::upgrade))
-        .route("/healthz", get(|| async { "ok" }))
-        .merge(assets::router(state.assets_dir.clone()))
-        .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
-        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(middleware::map_response_with_state(state.clone(), headers::set_security_headers))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
-        .with_state(state)
-}
-
 /// Authenticates every `/v1` request (account credentials or a token), refuses paths
 /// outside a token's scope with 403, and hands the [`Principal`] to the handlers (lists
 /// show only what it may see).
-async fn authorize(
+pub async fn authorize(
     State(state): State<AppState>,
     params: Result<Path<HashMap<String, String>>, PathRejection>,
     mut request: Request,

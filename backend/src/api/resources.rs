@@ -5,17 +5,18 @@ use std::collections::BTreeMap;
 
 use axum::extract::{Path, RawQuery, State};
 use axum::{Extension, Json};
-use wallboard_shared::WorkspaceSid;
 use wallboard_shared::resources::{
     PageMeta, TaskChannel, TaskChannelPage, Workflow, WorkflowPage, Workspace, WorkspacePage,
 };
 use wallboard_shared::sid::TaskChannelSid;
 use wallboard_shared::time::to_datetime;
+use wallboard_shared::{StatisticsResource, WorkspaceSid};
 
-use super::{ApiError, ApiResult, AppState, query_pairs};
+use super::{ApiError, ApiResult, query_pairs};
 use crate::access::Principal;
-use crate::engine::Engine;
 use crate::engine::registry::{ChannelRec, Known, WorkflowRec};
+use crate::engine::{Engine, WorkspaceId};
+use crate::state::AppState;
 
 const DEFAULT_PAGE_SIZE: u32 = 50;
 const MAX_PAGE_SIZE: u32 = 1000;
@@ -46,11 +47,21 @@ pub(super) fn paging(raw: Option<&str>) -> ApiResult<Paging> {
     Ok(p)
 }
 
-/// Cuts one page out of `items` and describes it with absolute URLs.
-fn page<T>(items: Vec<T>, p: Paging, list_url: &str, key: &str) -> (Vec<T>, PageMeta) {
+/// One page of a list resource: the records a principal may see, in the order Twilio
+/// lists them (first seen, then SID), cut to the page and described with absolute URLs.
+/// Only the page's records are turned into resources.
+fn list_page<R, T, O: Ord>(
+    mut records: Vec<R>,
+    order: impl Fn(&R) -> O,
+    resource: impl Fn(R) -> T,
+    p: Paging,
+    list_url: &str,
+    key: &str,
+) -> (Vec<T>, PageMeta) {
+    records.sort_by_key(|r| order(r));
     let start = (p.page as usize).saturating_mul(p.page_size as usize);
-    let total = items.len();
-    let page_items: Vec<T> = items.into_iter().skip(start).take(p.page_size as usize).collect();
+    let total = records.len();
+    let items = records.into_iter().skip(start).take(p.page_size as usize).map(resource).collect();
     let url_of = |page: u32| format!("{list_url}?PageSize={}&Page={page}", p.page_size);
     let meta = PageMeta {
         first_page_url: url_of(0),
@@ -61,10 +72,10 @@ fn page<T>(items: Vec<T>, p: Paging, list_url: &str, key: &str) -> (Vec<T>, Page
         previous_page_url: (p.page > 0).then(|| url_of(p.page - 1)),
         url: url_of(p.page),
     };
-    (page_items, meta)
+    (items, meta)
 }
 
-fn workspace_of(engine: &Engine, ws: &str) -> ApiResult<(WorkspaceSid, u32)> {
+fn workspace_of(engine: &Engine, ws: &str) -> ApiResult<(WorkspaceSid, WorkspaceId)> {
     let not_found = || ApiError::not_found(format!("The requested resource /Workspaces/{ws} was not found"));
     let sid = WorkspaceSid::parse(ws).map_err(|_| not_found())?;
     let id = engine.registry().workspace_id(&sid).ok_or_else(not_found)?;
@@ -72,10 +83,9 @@ fn workspace_of(engine: &Engine, ws: &str) -> ApiResult<(WorkspaceSid, u32)> {
 }
 
 fn workspace_resource(state: &AppState, k: &Known<WorkspaceSid>) -> Workspace {
-    let url = format!("{}/v1/Workspaces/{}", state.public_url, k.sid);
     let links = BTreeMap::from([
-        ("workflows".to_owned(), format!("{url}/Workflows")),
-        ("task_channels".to_owned(), format!("{url}/TaskChannels")),
+        ("workflows".to_owned(), state.urls.workflows(&k.sid)),
+        ("task_channels".to_owned(), state.urls.task_channels(&k.sid)),
     ]);
     Workspace {
         account_sid: state.account_sid.clone(),
@@ -83,7 +93,7 @@ fn workspace_resource(state: &AppState, k: &Known<WorkspaceSid>) -> Workspace {
         date_updated: Some(to_datetime(k.last_ms)),
         default_activity_name: None,
         default_activity_sid: None,
-        event_callback_url: Some(format!("{}/webhooks/taskrouter", state.public_url)),
+        event_callback_url: Some(state.urls.event_callback()),
         events_filter: None,
         friendly_name: k.name.clone().unwrap_or_else(|| k.sid.to_string()),
         multi_task_enabled: true,
@@ -91,17 +101,17 @@ fn workspace_resource(state: &AppState, k: &Known<WorkspaceSid>) -> Workspace {
         sid: k.sid.clone(),
         timeout_activity_name: None,
         timeout_activity_sid: None,
-        url,
+        url: state.urls.workspace(&k.sid),
         links,
     }
 }
 
 fn workflow_resource(state: &AppState, ws: &WorkspaceSid, w: &WorkflowRec) -> Workflow {
-    let url = format!("{}/v1/Workspaces/{ws}/Workflows/{}", state.public_url, w.known.sid);
+    let stats = |r| state.urls.workflow_statistics(ws, &w.known.sid, r);
     let links = BTreeMap::from([
-        ("statistics".to_owned(), format!("{url}/Statistics")),
-        ("real_time_statistics".to_owned(), format!("{url}/RealTimeStatistics")),
-        ("cumulative_statistics".to_owned(), format!("{url}/CumulativeStatistics")),
+        ("statistics".to_owned(), stats(StatisticsResource::Statistics)),
+        ("real_time_statistics".to_owned(), stats(StatisticsResource::RealTime)),
+        ("cumulative_statistics".to_owned(), stats(StatisticsResource::Cumulative)),
     ]);
     Workflow {
         account_sid: state.account_sid.clone(),
@@ -115,13 +125,12 @@ fn workflow_resource(state: &AppState, ws: &WorkspaceSid, w: &WorkflowRec) -> Wo
         sid: w.known.sid.clone(),
         task_reservation_timeout: 120,
         workspace_sid: ws.clone(),
-        url,
+        url: state.urls.workflow(ws, &w.known.sid),
         links,
     }
 }
 
 fn channel_resource(state: &AppState, ws: &WorkspaceSid, c: &ChannelRec) -> TaskChannel {
-    let url = format!("{}/v1/Workspaces/{ws}/TaskChannels/{}", state.public_url, c.known.sid);
     let name = c.known.name.clone().unwrap_or_else(|| c.known.sid.to_string());
     TaskChannel {
         account_sid: state.account_sid.clone(),
@@ -132,36 +141,40 @@ fn channel_resource(state: &AppState, ws: &WorkspaceSid, c: &ChannelRec) -> Task
         unique_name: name,
         workspace_sid: ws.clone(),
         channel_optimized_routing: None,
-        url,
+        url: state.urls.task_channel(ws, &c.known.sid),
         links: BTreeMap::new(),
     }
 }
 
-pub(super) async fn list_workspaces(
+/// Twilio's list order of resources known from events: first seen, then SID.
+fn order<S: Ord + Clone>(k: &Known<S>) -> (i64, S) {
+    (k.first_ms, k.sid.clone())
+}
+
+pub(crate) async fn list_workspaces(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<WorkspacePage>> {
     let p = paging(raw.as_deref())?;
     let engine = state.engine();
-    let mut all: Vec<&Known<WorkspaceSid>> =
-        engine.registry().workspaces.iter().filter(|k| principal.allows_workspace(k.sid.as_str())).collect();
-    all.sort_by(|a, b| (a.first_ms, &a.sid).cmp(&(b.first_ms, &b.sid)));
-    let items = all.into_iter().map(|k| workspace_resource(&state, k)).collect();
-    let (workspaces, meta) = page(items, p, &format!("{}/v1/Workspaces", state.public_url), "workspaces");
+    let visible: Vec<_> =
+        engine.registry().workspaces().map(|(_, k)| k).filter(|k| principal.allows_workspace(k.sid.as_str())).collect();
+    let resource = |k| workspace_resource(&state, k);
+    let (workspaces, meta) = list_page(visible, |k| order(k), resource, p, &state.urls.workspaces(), "workspaces");
     Ok(Json(WorkspacePage { workspaces, meta }))
 }
 
-pub(super) async fn fetch_workspace(
+pub(crate) async fn fetch_workspace(
     State(state): State<AppState>,
     Path(ws): Path<String>,
 ) -> ApiResult<Json<Workspace>> {
     let engine = state.engine();
     let (_, id) = workspace_of(&engine, &ws)?;
-    Ok(Json(workspace_resource(&state, &engine.registry().workspaces[id as usize])))
+    Ok(Json(workspace_resource(&state, engine.registry().workspace(id))))
 }
 
-pub(super) async fn list_workflows(
+pub(crate) async fn list_workflows(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
     Path(ws): Path<String>,
@@ -170,29 +183,28 @@ pub(super) async fn list_workflows(
     let p = paging(raw.as_deref())?;
     let engine = state.engine();
     let (sid, id) = workspace_of(&engine, &ws)?;
-    let mut all: Vec<&WorkflowRec> = engine
+    let visible: Vec<_> = engine
         .registry()
-        .workflows
-        .iter()
+        .workflows()
+        .map(|(_, w)| w)
         .filter(|w| w.workspace == id && principal.allows_workflow(sid.as_str(), w.known.sid.as_str()))
         .collect();
-    all.sort_by(|a, b| (a.known.first_ms, &a.known.sid).cmp(&(b.known.first_ms, &b.known.sid)));
-    let items = all.into_iter().map(|w| workflow_resource(&state, &sid, w)).collect();
-    let list_url = format!("{}/v1/Workspaces/{sid}/Workflows", state.public_url);
-    let (workflows, meta) = page(items, p, &list_url, "workflows");
+    let resource = |w| workflow_resource(&state, &sid, w);
+    let (workflows, meta) =
+        list_page(visible, |w| order(&w.known), resource, p, &state.urls.workflows(&sid), "workflows");
     Ok(Json(WorkflowPage { workflows, meta }))
 }
 
-pub(super) async fn fetch_workflow(
+pub(crate) async fn fetch_workflow(
     State(state): State<AppState>,
     Path((ws, wf)): Path<(String, String)>,
 ) -> ApiResult<Json<Workflow>> {
     let engine = state.engine();
     let (ws_sid, _, id) = super::statistics::workflow(&engine, &ws, &wf)?;
-    Ok(Json(workflow_resource(&state, &ws_sid, &engine.registry().workflows[id as usize])))
+    Ok(Json(workflow_resource(&state, &ws_sid, engine.registry().workflow(id))))
 }
 
-pub(super) async fn list_channels(
+pub(crate) async fn list_channels(
     State(state): State<AppState>,
     Path(ws): Path<String>,
     RawQuery(raw): RawQuery,
@@ -200,15 +212,14 @@ pub(super) async fn list_channels(
     let p = paging(raw.as_deref())?;
     let engine = state.engine();
     let (sid, id) = workspace_of(&engine, &ws)?;
-    let mut all: Vec<&ChannelRec> = engine.registry().channels.iter().filter(|c| c.workspace == id).collect();
-    all.sort_by(|a, b| (a.known.first_ms, &a.known.sid).cmp(&(b.known.first_ms, &b.known.sid)));
-    let items = all.into_iter().map(|c| channel_resource(&state, &sid, c)).collect();
-    let list_url = format!("{}/v1/Workspaces/{sid}/TaskChannels", state.public_url);
-    let (channels, meta) = page(items, p, &list_url, "channels");
+    let visible: Vec<_> = engine.registry().channels().map(|(_, c)| c).filter(|c| c.workspace == id).collect();
+    let resource = |c| channel_resource(&state, &sid, c);
+    let (channels, meta) =
+        list_page(visible, |c| order(&c.known), resource, p, &state.urls.task_channels(&sid), "channels");
     Ok(Json(TaskChannelPage { channels, meta }))
 }
 
-pub(super) async fn fetch_channel(
+pub(crate) async fn fetch_channel(
     State(state): State<AppState>,
     Path((ws, tc)): Path<(String, String)>,
 ) -> ApiResult<Json<TaskChannel>> {
@@ -217,7 +228,7 @@ pub(super) async fn fetch_channel(
     let not_found =
         || ApiError::not_found(format!("The requested resource /Workspaces/{ws}/TaskChannels/{tc} was not found"));
     let tc_sid = TaskChannelSid::parse(&tc).map_err(|_| not_found())?;
-    let channel =
-        engine.registry().channels.iter().find(|c| c.workspace == id && c.known.sid == tc_sid).ok_or_else(not_found)?;
+    let (_, channel) =
+        engine.registry().channels().find(|(_, c)| c.workspace == id && c.known.sid == tc_sid).ok_or_else(not_found)?;
     Ok(Json(channel_resource(&state, &sid, channel)))
 }

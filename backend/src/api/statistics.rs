@@ -1,31 +1,39 @@
-//! The three Workflow Statistics resources.
+//! The three statistics resources (`Statistics`, `RealTimeStatistics`,
+//! `CumulativeStatistics`). Numbers come from [`crate::source::Numbers`], which decides
+//! between the local engine and the mirror; this module resolves paths and parameters
+//! and wraps the numbers in Twilio's envelopes.
 
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
+use wallboard_shared::envelope::WorkflowSubject;
 use wallboard_shared::query::parse_realtime_query;
-use wallboard_shared::resources::{
-    CumulativeStats, RealTimeStats, WorkflowCumulativeStatistics, WorkflowRealTimeStatistics, WorkflowStatistics,
-};
+use wallboard_shared::resources::{WorkflowCumulativeStatistics, WorkflowRealTimeStatistics, WorkflowStatistics};
 use wallboard_shared::{StatisticsQuery, Window, WorkflowSid, WorkspaceSid};
 
-use super::{ApiError, ApiResult, AppState, query_pairs};
-use crate::engine::Engine;
-use crate::source::mirror::{Freshness, Interest, Unavailable};
+use super::{ApiError, ApiResult, query_pairs};
+use crate::engine::{ChannelId, CumulativeSpec, Engine, Target, View, WorkflowId};
+use crate::source::{Cumulative, Freshness, Realtime, Unavailable};
+use crate::state::AppState;
 
 /// A statistics answer; from the mirror it says how fresh it is: `Age` (seconds since the
 /// upstream gave it) and `X-Wallboard-Stale` (the last poll failed).
-pub(super) struct Answer<T>(Option<Freshness>, i64, T);
+pub(crate) struct Answer<T> {
+    fresh: Freshness,
+    /// Whether the numbers come from an upstream (only then the headers are set).
+    polled: bool,
+    now_ms: i64,
+    body: T,
+}
 
 impl<T: serde::Serialize> axum::response::IntoResponse for Answer<T> {
     fn into_response(self) -> axum::response::Response {
-        let Answer(fresh, now_ms, body) = self;
-        let mut response = Json(body).into_response();
-        if let Some(f) = fresh {
+        let mut response = Json(self.body).into_response();
+        if self.polled {
             let headers = response.headers_mut();
-            headers.insert(axum::http::header::AGE, ((now_ms - f.at_ms).max(0) / 1000).into());
+            headers.insert(axum::http::header::AGE, ((self.now_ms - self.fresh.at_ms).max(0) / 1000).into());
             headers.insert(
                 "x-wallboard-stale",
-                axum::http::HeaderValue::from_static(if f.stale { "true" } else { "false" }),
+                axum::http::HeaderValue::from_static(if self.fresh.stale { "true" } else { "false" }),
             );
         }
         response
@@ -41,7 +49,7 @@ fn unavailable(e: Unavailable) -> ApiError {
 }
 
 /// Resolves path SIDs to the engine's workflow id, or 404.
-pub(super) fn workflow(engine: &Engine, ws: &str, wf: &str) -> ApiResult<(WorkspaceSid, WorkflowSid, u32)> {
+pub(crate) fn workflow(engine: &Engine, ws: &str, wf: &str) -> ApiResult<(WorkspaceSid, WorkflowSid, WorkflowId)> {
     let not_found =
         || ApiError::not_found(format!("The requested resource /Workspaces/{ws}/Workflows/{wf} was not found"));
     let ws_sid = WorkspaceSid::parse(ws).map_err(|_| not_found())?;
@@ -50,7 +58,7 @@ pub(super) fn workflow(engine: &Engine, ws: &str, wf: &str) -> ApiResult<(Worksp
     Ok((ws_sid, wf_sid, id))
 }
 
-fn channel(engine: &Engine, ws: &WorkspaceSid, name: Option<&str>) -> ApiResult<Option<u32>> {
+fn channel(engine: &Engine, ws: &WorkspaceSid, name: Option<&str>) -> ApiResult<Option<ChannelId>> {
     name.map(|n| {
         engine
             .registry()
@@ -65,136 +73,76 @@ fn parse_statistics_query(raw: Option<&str>) -> ApiResult<StatisticsQuery> {
     Ok(StatisticsQuery::parse(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))?)
 }
 
-/// A statistics request resolved against the engine: who, which channel, which window.
+/// A statistics request resolved against the engine: whose numbers, through which channel.
 struct Resolved {
-    workspace_sid: WorkspaceSid,
-    workflow_sid: WorkflowSid,
-    workflow: u32,
-    channel: Option<u32>,
+    subject: WorkflowSubject,
+    view: View,
 }
 
 impl Resolved {
-    fn new(engine: &Engine, ws: &str, wf: &str, channel_name: Option<&str>) -> ApiResult<Self> {
-        let (workspace_sid, workflow_sid, workflow) = self::workflow(engine, ws, wf)?;
-        let channel = channel(engine, &workspace_sid, channel_name)?;
-        Ok(Self { workspace_sid, workflow_sid, workflow, channel })
+    fn new(state: &AppState, ws: &str, wf: &str, channel_name: Option<&str>) -> ApiResult<Self> {
+        let engine = state.engine();
+        let (workspace_sid, workflow_sid, id) = workflow(&engine, ws, wf)?;
+        let channel = channel(&engine, &workspace_sid, channel_name)?;
+        let subject = WorkflowSubject { account_sid: state.account_sid.clone(), workspace_sid, workflow_sid };
+        Ok(Self { subject, view: View::new(Target::Workflow(id), channel) })
     }
 
-    /// The mirror's cumulative interest of this request.
-    fn interest(&self, query: &StatisticsQuery) -> Interest {
-        Interest::Cumulative {
-            workflow: self.workflow,
-            channel: self.channel,
-            window: query.window,
-            thresholds: query.split_by_wait_time.clone(),
-        }
+    /// The realtime numbers of this view.
+    async fn realtime(&self, state: &AppState) -> ApiResult<(Realtime, Freshness)> {
+        state.numbers.realtime(self.view, FIRST_ANSWER_WAIT).await.map_err(unavailable)
     }
 
-    fn url(&self, state: &AppState, resource: &str) -> String {
-        format!("{}/v1/Workspaces/{}/Workflows/{}/{resource}", state.public_url, self.workspace_sid, self.workflow_sid)
+    /// The cumulative numbers of this view for `query`, whose window resolved to `window`.
+    async fn cumulative(
+        &self,
+        state: &AppState,
+        query: &StatisticsQuery,
+        window: Window,
+    ) -> ApiResult<(Cumulative, Freshness)> {
+        let spec = CumulativeSpec { window: query.window, thresholds: query.split_by_wait_time.clone() };
+        state.numbers.cumulative(self.view, &spec, window, FIRST_ANSWER_WAIT).await.map_err(unavailable)
     }
-}
 
-/// The realtime numbers of `r`: from the mirror (with their freshness) or the engine.
-async fn realtime_of(state: &AppState, r: &Resolved, now: i64) -> ApiResult<(RealTimeStats, Option<Freshness>)> {
-    match &state.mirror {
-        Some(m) => {
-            let (stats, fresh) = m.realtime(r.workflow, r.channel, FIRST_ANSWER_WAIT).await.map_err(unavailable)?;
-            Ok((stats, Some(fresh)))
-        }
-        None => Ok((state.cache.get(&state.engine(), r.workflow, r.channel, now), None)),
+    fn answer<T>(&self, state: &AppState, fresh: Freshness, body: T) -> Answer<T> {
+        Answer { fresh, polled: state.numbers.polled(), now_ms: state.clock.now_ms(), body }
     }
 }
 
-/// The cumulative numbers of `r` for `query`: from the mirror (with their freshness) or the engine.
-async fn cumulative_of(
-    state: &AppState,
-    r: &Resolved,
-    query: &StatisticsQuery,
-    window: Window,
-) -> ApiResult<(CumulativeStats, Option<Freshness>)> {
-    match &state.mirror {
-        Some(m) => {
-            let (stats, fresh) = m.cumulative(r.interest(query), FIRST_ANSWER_WAIT).await.map_err(unavailable)?;
-            Ok((stats, Some(fresh)))
-        }
-        None => {
-            let engine = state.engine();
-            Ok((engine.cumulative(r.workflow, r.channel, window, query.split_by_wait_time.as_deref()), None))
-        }
-    }
-}
-
-pub(super) async fn realtime(
+pub(crate) async fn realtime(
     State(state): State<AppState>,
     Path((ws, wf)): Path<(String, String)>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Answer<WorkflowRealTimeStatistics>> {
     let pairs = query_pairs(raw.as_deref())?;
     let channel_name = parse_realtime_query(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
-    let now = state.clock.now_ms();
-    let r = Resolved::new(&state.engine(), &ws, &wf, channel_name.as_deref())?;
-    let (stats, fresh) = realtime_of(&state, &r, now).await?;
-    Ok(Answer(
-        fresh,
-        now,
-        WorkflowRealTimeStatistics {
-            url: r.url(&state, "RealTimeStatistics"),
-            account_sid: state.account_sid.clone(),
-            workspace_sid: r.workspace_sid,
-            workflow_sid: r.workflow_sid,
-            stats,
-        },
-    ))
+    let r = Resolved::new(&state, &ws, &wf, channel_name.as_deref())?;
+    let (Realtime::Workflow(stats), fresh) = r.realtime(&state).await?;
+    Ok(r.answer(&state, fresh, r.subject.realtime(&state.urls, stats)))
 }
 
-pub(super) async fn cumulative(
+pub(crate) async fn cumulative(
     State(state): State<AppState>,
     Path((ws, wf)): Path<(String, String)>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Answer<WorkflowCumulativeStatistics>> {
     let query = parse_statistics_query(raw.as_deref())?;
-    let now = state.clock.now_ms();
-    let window = query.window.resolve(now, state.retention_ms)?;
-    let r = Resolved::new(&state.engine(), &ws, &wf, query.task_channel.as_deref())?;
-    let (stats, fresh) = cumulative_of(&state, &r, &query, window).await?;
-    Ok(Answer(
-        fresh,
-        now,
-        WorkflowCumulativeStatistics {
-            url: r.url(&state, "CumulativeStatistics"),
-            account_sid: state.account_sid.clone(),
-            workspace_sid: r.workspace_sid,
-            workflow_sid: r.workflow_sid,
-            stats,
-        },
-    ))
+    let window = query.window.resolve(state.clock.now_ms(), state.retention_ms)?;
+    let r = Resolved::new(&state, &ws, &wf, query.task_channel.as_deref())?;
+    let (Cumulative::Workflow(stats), fresh) = r.cumulative(&state, &query, window).await?;
+    Ok(r.answer(&state, fresh, r.subject.cumulative(&state.urls, stats)))
 }
 
-pub(super) async fn statistics(
+pub(crate) async fn statistics(
     State(state): State<AppState>,
     Path((ws, wf)): Path<(String, String)>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Answer<WorkflowStatistics>> {
     let query = parse_statistics_query(raw.as_deref())?;
-    let now = state.clock.now_ms();
-    let window = query.window.resolve(now, state.retention_ms)?;
-    let r = Resolved::new(&state.engine(), &ws, &wf, query.task_channel.as_deref())?;
+    let window = query.window.resolve(state.clock.now_ms(), state.retention_ms)?;
+    let r = Resolved::new(&state, &ws, &wf, query.task_channel.as_deref())?;
     let (cumulative, realtime) =
-        futures_util::future::join(cumulative_of(&state, &r, &query, window), realtime_of(&state, &r, now)).await;
-    let ((cumulative, c), (realtime, f)) = (cumulative?, realtime?);
-    // The older and the staler of the two parts.
-    let fresh = c.zip(f).map(|(c, f)| Freshness { at_ms: c.at_ms.min(f.at_ms), stale: c.stale || f.stale });
-    Ok(Answer(
-        fresh,
-        now,
-        WorkflowStatistics {
-            url: r.url(&state, "Statistics"),
-            account_sid: state.account_sid.clone(),
-            workspace_sid: r.workspace_sid,
-            workflow_sid: r.workflow_sid,
-            cumulative,
-            realtime,
-        },
-    ))
+        futures_util::future::join(r.cumulative(&state, &query, window), r.realtime(&state)).await;
+    let ((Cumulative::Workflow(cumulative), c), (Realtime::Workflow(realtime), f)) = (cumulative?, realtime?);
+    Ok(r.answer(&state, c.combine(f), r.subject.statistics(&state.urls, cumulative, realtime)))
 }

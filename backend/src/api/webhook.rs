@@ -5,14 +5,15 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 
-use super::{ApiError, ApiResult, AppState, signature};
+use super::{ApiError, ApiResult, signature};
 use crate::event::Event;
+use crate::state::AppState;
 
 /// Events stamped further in the future than this are refused: a wrong clock or unit
 /// would otherwise distort every window.
 const MAX_FUTURE_MS: i64 = 5 * 60_000;
 
-pub(super) async fn taskrouter(
+pub(crate) async fn taskrouter(
     State(state): State<AppState>,
     RawQuery(raw_query): RawQuery,
     headers: HeaderMap,
@@ -22,8 +23,8 @@ pub(super) async fn taskrouter(
     let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body)
         .map_err(|_| ApiError::invalid("the body is not application/x-www-form-urlencoded"))?;
     let url = match &raw_query {
-        Some(q) => format!("{}/webhooks/taskrouter?{q}", state.public_url),
-        None => format!("{}/webhooks/taskrouter", state.public_url),
+        Some(q) => format!("{}?{q}", state.urls.event_callback()),
+        None => state.urls.event_callback(),
     };
     let signed = headers
         .get("x-twilio-signature")

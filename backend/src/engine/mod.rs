@@ -11,21 +11,23 @@
 
 pub mod index;
 pub mod registry;
+pub mod target;
 pub mod task;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use rustc_hash::FxHashMap;
+use wallboard_shared::Window;
 use wallboard_shared::resources::{
     CumulativeStats, RealTimeStats, Split, SplitByWaitTime, SplitCounts, TasksByStatus, WaitDuration,
 };
 use wallboard_shared::sid::TaskSid;
 use wallboard_shared::time::to_datetime;
-use wallboard_shared::{Window, WorkflowSid};
 
 use crate::event::Event;
 use index::{Agg, CumIndex, CumKind, Entry, MINUTE_MS, NO_WAIT, WaitAgg};
-pub use registry::Registry;
+pub use registry::{ChannelId, Registry, WorkflowId, WorkspaceId};
+pub use target::{CumulativeSpec, Target, View};
 use task::{Folded, Kind, Live, NO_CHANNEL, TaskEv};
 
 const DAY_MS: i64 = 86_400_000;
@@ -175,9 +177,16 @@ impl SeriesSet {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Applied {
     /// The workflow the event belongs to, when it is about a task.
-    pub workflow: Option<u32>,
+    pub workflow: Option<WorkflowId>,
     /// False when the event was a duplicate or older than the retention.
     pub changed: bool,
+}
+
+impl Applied {
+    /// The targets whose numbers the event changed (none when it changed nothing).
+    pub fn changed_targets(&self) -> impl Iterator<Item = Target> {
+        self.workflow.filter(|_| self.changed).map(Target::Workflow).into_iter()
+    }
 }
 
 /// The statistics engine. See the module documentation.
@@ -251,8 +260,8 @@ impl Engine {
 
     /// Changes so far to a workflow's numbers: equal versions mean equal answers (at the
     /// same time).
-    pub fn workflow_version(&self, workflow: u32) -> u64 {
-        self.workflow_versions.get(workflow as usize).copied().unwrap_or(0)
+    pub fn workflow_version(&self, workflow: WorkflowId) -> u64 {
+        self.workflow_versions.get(workflow.index() as usize).copied().unwrap_or(0)
     }
 
     /// Live tasks held in memory (for metrics and tests).
@@ -273,7 +282,7 @@ impl Engine {
         if let Some(now) = self.now_ms
             && e.ts_ms < now - self.config.retention_ms
         {
-            return Applied { workflow: Some(workflow), changed: false };
+            return Applied { workflow: Some(WorkflowId::from_index(workflow)), changed: false };
         }
         if e.ts_ms > self.newest_ms {
             self.newest_ms = e.ts_ms;
@@ -302,7 +311,7 @@ impl Engine {
             }
             self.workflow_versions[w] += 1;
         }
-        Applied { workflow: Some(workflow), changed }
+        Applied { workflow: Some(WorkflowId::from_index(workflow)), changed }
     }
 
     fn apply_to_task(&mut self, key: u128, ev: TaskEv) -> bool {
@@ -447,13 +456,19 @@ impl Engine {
     }
 
     /// Realtime statistics of a workflow, optionally of one channel, at `now_ms`.
-    pub fn realtime(&self, workflow: u32, channel: Option<u32>, now_ms: i64) -> RealTimeStats {
+    pub fn realtime(&self, workflow: WorkflowId, channel: Option<ChannelId>, now_ms: i64) -> RealTimeStats {
         self.realtime_detail(workflow, channel, now_ms).0
     }
 
     /// [`Engine::realtime`] and the creation time of the longest waiting task, from
     /// which its age can be derived at any later instant.
-    pub fn realtime_detail(&self, workflow: u32, channel: Option<u32>, now_ms: i64) -> (RealTimeStats, Option<i64>) {
+    pub fn realtime_detail(
+        &self,
+        workflow: WorkflowId,
+        channel: Option<ChannelId>,
+        now_ms: i64,
+    ) -> (RealTimeStats, Option<i64>) {
+        let (workflow, channel) = (workflow.index(), channel.map(ChannelId::index));
         let mut by_status = [0u64; 4];
         let mut by_priority: BTreeMap<i64, u64> = BTreeMap::new();
         let mut oldest: Option<(i64, u128)> = None;
@@ -492,11 +507,12 @@ impl Engine {
     /// (seconds) when given.
     pub fn cumulative(
         &self,
-        workflow: u32,
-        channel: Option<u32>,
+        workflow: WorkflowId,
+        channel: Option<ChannelId>,
         window: Window,
         thresholds: Option<&[u32]>,
     ) -> CumulativeStats {
+        let (workflow, channel) = (workflow.index(), channel.map(ChannelId::index));
         let t_ms: Vec<u64> = thresholds.unwrap_or(&[]).iter().map(|&t| u64::from(t) * 1000).collect();
         let mut agg = Agg::new(t_ms.len());
         for s in self.series.of(workflow, channel) {
@@ -541,11 +557,6 @@ impl Engine {
             tasks_moved: agg.count(CumKind::Moved),
             tasks_timed_out_in_workflow: agg.count(CumKind::TimedOut),
         }
-    }
-
-    /// The workflow SID behind an id handed out by [`Engine::apply`].
-    pub fn workflow_sid(&self, id: u32) -> Option<&WorkflowSid> {
-        self.registry.workflows.get(id as usize).map(|w| &w.known.sid)
     }
 }
 

@@ -39,15 +39,49 @@ impl<S> Known<S> {
     }
 }
 
+/// Ids of the registry: indexes into its tables, handed out once and never changed, typed
+/// so that a workflow id cannot be used as a channel id.
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(u32);
+
+        impl $name {
+            /// The id of the `index`th entry (the engine's internal tables use the number).
+            pub fn from_index(index: u32) -> Self {
+                Self(index)
+            }
+
+            pub fn index(self) -> u32 {
+                self.0
+            }
+        }
+    };
+}
+
+id_type!(
+    /// A workspace known to the registry.
+    WorkspaceId
+);
+id_type!(
+    /// A workflow known to the registry.
+    WorkflowId
+);
+id_type!(
+    /// A task channel known to the registry.
+    ChannelId
+);
+
 #[derive(Debug, Clone)]
 pub struct WorkflowRec {
-    pub workspace: u32,
+    pub workspace: WorkspaceId,
     pub known: Known<WorkflowSid>,
 }
 
 #[derive(Debug, Clone)]
 pub struct ChannelRec {
-    pub workspace: u32,
+    pub workspace: WorkspaceId,
     pub known: Known<TaskChannelSid>,
     /// The SID was made up from the unique name because no event carried the real one.
     pub synthetic: bool,
@@ -56,9 +90,9 @@ pub struct ChannelRec {
 /// Interned resources: ids are indexes into the vectors and never change.
 #[derive(Debug, Default)]
 pub struct Registry {
-    pub workspaces: Vec<Known<WorkspaceSid>>,
-    pub workflows: Vec<WorkflowRec>,
-    pub channels: Vec<ChannelRec>,
+    workspaces: Vec<Known<WorkspaceSid>>,
+    workflows: Vec<WorkflowRec>,
+    channels: Vec<ChannelRec>,
     workspace_ids: FxHashMap<u128, u32>,
     workflow_ids: FxHashMap<u128, u32>,
     channel_ids: FxHashMap<u128, u32>,
@@ -93,7 +127,7 @@ impl Registry {
                         .get("workflow_sid")
                         .and_then(|s| WorkflowSid::parse(s).ok())
                         .unwrap_or_else(|| WorkflowSid::from_u128(n));
-                    self.workflows.push(WorkflowRec { workspace, known: Known::new(sid, ts) });
+                    self.workflows.push(WorkflowRec { workspace: WorkspaceId(workspace), known: Known::new(sid, ts) });
                     let id = (self.workflows.len() - 1) as u32;
                     self.workflow_ids.insert(n, id);
                     id
@@ -182,22 +216,22 @@ impl Registry {
     fn add_channel(&mut self, workspace: u32, sid: TaskChannelSid, synthetic: bool, ts: i64) -> u32 {
         let id = self.channels.len() as u32;
         self.channel_ids.insert(sid.to_u128(), id);
-        self.channels.push(ChannelRec { workspace, known: Known::new(sid, ts), synthetic });
+        self.channels.push(ChannelRec { workspace: WorkspaceId(workspace), known: Known::new(sid, ts), synthetic });
         id
     }
 
     /// Learns a workspace from a list resource (the mirror's discovery); its id.
-    pub fn learn_workspace(&mut self, sid: &WorkspaceSid, name: &str, ts: i64) -> u32 {
+    pub fn learn_workspace(&mut self, sid: &WorkspaceSid, name: &str, ts: i64) -> WorkspaceId {
         let id = *self.workspace_ids.entry(sid.to_u128()).or_insert_with(|| {
             self.workspaces.push(Known::new(sid.clone(), ts));
             (self.workspaces.len() - 1) as u32
         });
         self.workspaces[id as usize].seen(ts, Some(name));
-        id
+        WorkspaceId(id)
     }
 
     /// Learns a workflow of `workspace` from a list resource; its id.
-    pub fn learn_workflow(&mut self, workspace: u32, sid: &WorkflowSid, name: &str, ts: i64) -> u32 {
+    pub fn learn_workflow(&mut self, workspace: WorkspaceId, sid: &WorkflowSid, name: &str, ts: i64) -> WorkflowId {
         let id = match self.workflow_ids.get(&sid.to_u128()) {
             Some(&id) => id,
             None => {
@@ -208,11 +242,18 @@ impl Registry {
             }
         };
         self.workflows[id as usize].known.seen(ts, Some(name));
-        id
+        WorkflowId(id)
     }
 
     /// Learns a task channel of `workspace` from a list resource; its id.
-    pub fn learn_channel(&mut self, workspace: u32, sid: &TaskChannelSid, unique_name: &str, ts: i64) -> u32 {
+    pub fn learn_channel(
+        &mut self,
+        workspace: WorkspaceId,
+        sid: &TaskChannelSid,
+        unique_name: &str,
+        ts: i64,
+    ) -> ChannelId {
+        let workspace = workspace.0;
         let id = match self.channel_ids.get(&sid.to_u128()) {
             Some(&id) => id,
             None => self.add_channel(workspace, sid.clone(), false, ts),
@@ -222,29 +263,57 @@ impl Registry {
         if let Some(n) = &rec.known.name {
             self.channel_names.insert((workspace, n.clone()), id);
         }
-        id
+        ChannelId(id)
     }
 
-    pub fn workspace_id(&self, sid: &WorkspaceSid) -> Option<u32> {
-        self.workspace_ids.get(&sid.to_u128()).copied()
+    pub fn workspace_id(&self, sid: &WorkspaceSid) -> Option<WorkspaceId> {
+        self.workspace_ids.get(&sid.to_u128()).copied().map(WorkspaceId)
     }
 
     /// The workflow's id, if it exists and belongs to the workspace.
-    pub fn workflow_id(&self, ws: &WorkspaceSid, wf: &WorkflowSid) -> Option<u32> {
+    pub fn workflow_id(&self, ws: &WorkspaceSid, wf: &WorkflowSid) -> Option<WorkflowId> {
         let ws = self.workspace_id(ws)?;
         let id = *self.workflow_ids.get(&wf.to_u128())?;
-        (self.workflows[id as usize].workspace == ws).then_some(id)
+        (self.workflows[id as usize].workspace == ws).then_some(WorkflowId(id))
     }
 
     /// Finds a channel of the workspace by unique name or `TC…` SID.
-    pub fn resolve_channel(&self, ws: &WorkspaceSid, name_or_sid: &str) -> Option<u32> {
+    pub fn resolve_channel(&self, ws: &WorkspaceSid, name_or_sid: &str) -> Option<ChannelId> {
         let ws = self.workspace_id(ws)?;
         if let Ok(sid) = TaskChannelSid::parse(name_or_sid)
             && let Some(&id) = self.channel_ids.get(&sid.to_u128())
         {
-            return (self.channels[id as usize].workspace == ws).then_some(id);
+            return (self.channels[id as usize].workspace == ws).then_some(ChannelId(id));
         }
-        self.channel_names.get(&(ws, name_or_sid.to_owned())).copied()
+        self.channel_names.get(&(ws.0, name_or_sid.to_owned())).copied().map(ChannelId)
+    }
+
+    /// A workspace by id (ids come from this registry, so it exists).
+    pub fn workspace(&self, id: WorkspaceId) -> &Known<WorkspaceSid> {
+        &self.workspaces[id.0 as usize]
+    }
+
+    pub fn workflow(&self, id: WorkflowId) -> &WorkflowRec {
+        &self.workflows[id.0 as usize]
+    }
+
+    pub fn channel(&self, id: ChannelId) -> &ChannelRec {
+        &self.channels[id.0 as usize]
+    }
+
+    /// Every workspace, in the order first seen.
+    pub fn workspaces(&self) -> impl Iterator<Item = (WorkspaceId, &Known<WorkspaceSid>)> {
+        self.workspaces.iter().enumerate().map(|(i, k)| (WorkspaceId(i as u32), k))
+    }
+
+    /// Every workflow, in the order first seen.
+    pub fn workflows(&self) -> impl Iterator<Item = (WorkflowId, &WorkflowRec)> {
+        self.workflows.iter().enumerate().map(|(i, w)| (WorkflowId(i as u32), w))
+    }
+
+    /// Every task channel, in the order first seen.
+    pub fn channels(&self) -> impl Iterator<Item = (ChannelId, &ChannelRec)> {
+        self.channels.iter().enumerate().map(|(i, c)| (ChannelId(i as u32), c))
     }
 }
 

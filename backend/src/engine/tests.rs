@@ -3,7 +3,7 @@
 use super::*;
 use crate::event::EventBuilder;
 use wallboard_shared::sid::{EventSid, ReservationSid};
-use wallboard_shared::{WindowSpec, WorkspaceSid};
+use wallboard_shared::{WindowSpec, WorkflowSid, WorkspaceSid};
 
 const T0: i64 = 1_700_000_000_000;
 

@@ -15,7 +15,7 @@ use std::thread::JoinHandle;
 use rustc_hash::FxHashSet;
 use tokio::sync::{Notify, mpsc, oneshot};
 
-use crate::engine::Engine;
+use crate::engine::{Engine, Target};
 use crate::event::Event;
 use crate::storage::{EventLog, StorageError};
 
@@ -46,19 +46,19 @@ enum Command {
     Follow,
 }
 
-/// Which workflows changed since the last look: the writer adds, the hub takes.
+/// Which targets changed since the last look: the writer (or the mirror) adds, the hub takes.
 #[derive(Debug, Default)]
 pub struct ChangeFeed {
-    dirty: Mutex<FxHashSet<u32>>,
+    dirty: Mutex<FxHashSet<Target>>,
     notify: Notify,
 }
 
 impl ChangeFeed {
-    /// Records changed workflows (engine ids) and wakes the waiter.
-    pub fn mark(&self, workflows: impl IntoIterator<Item = u32>) {
+    /// Records changed targets and wakes the waiter.
+    pub fn mark(&self, targets: impl IntoIterator<Item = Target>) {
         let mut dirty = self.dirty.lock().unwrap_or_else(|p| p.into_inner());
         let before = dirty.len();
-        dirty.extend(workflows);
+        dirty.extend(targets);
         let grew = dirty.len() > before;
         drop(dirty);
         if grew {
@@ -66,8 +66,8 @@ impl ChangeFeed {
         }
     }
 
-    /// Waits until something changed, then takes the set of changed workflows.
-    pub async fn next(&self) -> FxHashSet<u32> {
+    /// Waits until something changed, then takes the set of changed targets.
+    pub async fn next(&self) -> FxHashSet<Target> {
         loop {
             let taken = std::mem::take(&mut *self.dirty.lock().unwrap_or_else(|p| p.into_inner()));
             if !taken.is_empty() {
@@ -149,15 +149,15 @@ impl Ingest {
         let _ = self.tx.send(Command::Follow).await;
     }
 
-    /// The feed of workflows changed by committed events.
+    /// The feed of targets changed by committed events.
     pub fn changes(&self) -> Arc<ChangeFeed> {
         self.changes.clone()
     }
 }
 
 /// Commits all queued writes in one transaction, applies the new events, acknowledges.
-/// Returns the workflows whose numbers changed.
-fn write_batch(log: &mut dyn EventLog, engine: &SharedEngine, pending: &mut Vec<Command>) -> FxHashSet<u32> {
+/// Returns the targets whose numbers changed.
+fn write_batch(log: &mut dyn EventLog, engine: &SharedEngine, pending: &mut Vec<Command>) -> FxHashSet<Target> {
     let mut events: Vec<Event> = Vec::new();
     let mut acks = Vec::new();
     let mut changed = FxHashSet::default();
@@ -176,9 +176,7 @@ fn write_batch(log: &mut dyn EventLog, engine: &SharedEngine, pending: &mut Vec<
                 let mut engine = engine.write().unwrap_or_else(|p| p.into_inner());
                 let followed = log.follow(&mut |e| {
                     let applied = engine.apply(&e);
-                    if let (true, Some(wf)) = (applied.changed, applied.workflow) {
-                        changed.insert(wf);
-                    }
+                    changed.extend(applied.changed_targets());
                 });
                 match followed {
                     Ok(n) if n > 0 => tracing::info!(events = n, "applied events stored by another process"),
@@ -200,9 +198,7 @@ fn write_batch(log: &mut dyn EventLog, engine: &SharedEngine, pending: &mut Vec<
         for (e, &new) in events.iter().zip(fresh) {
             if new {
                 let applied = engine.apply(e);
-                if let (true, Some(wf)) = (applied.changed, applied.workflow) {
-                    changed.insert(wf);
-                }
+                changed.extend(applied.changed_targets());
             }
         }
     }

@@ -23,14 +23,16 @@ use rand::Rng;
 use tokio::sync::watch;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 use wallboard_shared::resources::{
-    CumulativeStats, RealTimeStats, TaskChannelPage, WorkflowCumulativeStatistics, WorkflowPage,
-    WorkflowRealTimeStatistics, WorkspacePage,
+    TaskChannelPage, WorkflowCumulativeStatistics, WorkflowPage, WorkflowRealTimeStatistics, WorkspacePage,
 };
-use wallboard_shared::{StatisticsQuery, WindowSpec};
+use wallboard_shared::{StatisticsQuery, StatisticsResource, Urls};
 
+use super::answer::{Cumulative, Freshness, Realtime, Unavailable};
 use super::upstream::{UpstreamClient, UpstreamError};
 use crate::clock::Clock;
+use crate::engine::{CumulativeSpec, Target, View};
 use crate::ingest::{ChangeFeed, SharedEngine};
 
 /// Longest wait between discovery attempts while the upstream cannot be listed.
@@ -67,31 +69,22 @@ impl Default for MirrorConfig {
 /// What is polled.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Interest {
-    Realtime { workflow: u32, channel: Option<u32> },
-    Cumulative { workflow: u32, channel: Option<u32>, window: WindowSpec, thresholds: Option<Vec<u32>> },
+    Realtime(View),
+    Cumulative(View, CumulativeSpec),
 }
 
 impl Interest {
-    pub fn workflow(&self) -> u32 {
+    pub fn view(&self) -> View {
         match self {
-            Self::Realtime { workflow, .. } | Self::Cumulative { workflow, .. } => *workflow,
+            Self::Realtime(view) | Self::Cumulative(view, _) => *view,
         }
     }
 }
 
 #[derive(Debug, Clone)]
 enum Payload {
-    Realtime(RealTimeStats),
-    Cumulative(CumulativeStats),
-}
-
-/// How current a mirrored answer is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Freshness {
-    /// When the upstream gave it (ms since the epoch).
-    pub at_ms: i64,
-    /// The last poll failed, or the answer is older than three intervals.
-    pub stale: bool,
+    Realtime(Realtime),
+    Cumulative(Cumulative),
 }
 
 #[derive(Debug)]
@@ -150,11 +143,6 @@ pub struct Mirror {
     slots: Mutex<HashMap<Interest, Slot>>,
     health: Mutex<Health>,
 }
-
-/// Why a REST request cannot be answered from the mirror.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct Unavailable(pub String);
 
 impl Mirror {
     pub fn new(
@@ -222,16 +210,15 @@ impl Mirror {
 
     /// Lists workspaces, workflows and channels into the registry.
     pub async fn discover(&self) -> Result<usize, UpstreamError> {
-        let workspaces = self.client.get_all::<WorkspacePage>("/v1/Workspaces?PageSize=100").await?;
+        let urls = Urls::relative();
+        let workspaces = self.client.get_all::<WorkspacePage>(&format!("{}?PageSize=100", urls.workspaces())).await?;
         let mut found = workspaces.len();
         for ws in workspaces {
-            let workflows = self
-                .client
-                .get_all::<WorkflowPage>(&format!("/v1/Workspaces/{}/Workflows?PageSize=100", ws.sid))
-                .await?;
+            let workflows =
+                self.client.get_all::<WorkflowPage>(&format!("{}?PageSize=100", urls.workflows(&ws.sid))).await?;
             let channels = self
                 .client
-                .get_all::<TaskChannelPage>(&format!("/v1/Workspaces/{}/TaskChannels?PageSize=100", ws.sid))
+                .get_all::<TaskChannelPage>(&format!("{}?PageSize=100", urls.task_channels(&ws.sid)))
                 .await?;
             found += workflows.len() + channels.len();
             let now = self.clock.now_ms();
@@ -268,8 +255,9 @@ impl Mirror {
         }
     }
 
-    /// Polls what viewers want until `stop`; rediscovers now and then.
-    pub async fn run(self: Arc<Self>, stop: CancellationToken) {
+    /// Polls what viewers want until `stop`; rediscovers now and then. Every request runs
+    /// as a task of `tasks`, so shutdown waits for them.
+    pub async fn run(self: Arc<Self>, tasks: TaskTracker, stop: CancellationToken) {
         let mut tick = tokio::time::interval(Duration::from_millis(50));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut next_discovery =
@@ -278,7 +266,13 @@ impl Mirror {
         let mut discovering: Option<tokio::task::JoinHandle<Result<usize, UpstreamError>>> = None;
         loop {
             tokio::select! {
-                () = stop.cancelled() => return,
+                () = stop.cancelled() => {
+                    // Shutdown does not wait for a slow upstream.
+                    if let Some(task) = discovering {
+                        task.abort();
+                    }
+                    return;
+                }
                 _ = tick.tick() => {}
             }
             let now = Instant::now();
@@ -302,7 +296,7 @@ impl Mirror {
             }
             if discovering.is_none() && now >= next_discovery {
                 let me = self.clone();
-                discovering = Some(tokio::spawn(async move { me.discover().await }));
+                discovering = Some(tasks.spawn(async move { me.discover().await }));
             }
             let due: Vec<Interest> = {
                 let mut slots = self.slots();
@@ -318,7 +312,13 @@ impl Mirror {
             };
             for interest in due {
                 let me = self.clone();
-                tokio::spawn(async move { me.poll(interest).await });
+                let stop = stop.clone();
+                tasks.spawn(async move {
+                    tokio::select! {
+                        () = stop.cancelled() => {}
+                        () = me.poll(interest) => {}
+                    }
+                });
             }
         }
     }
@@ -356,40 +356,51 @@ impl Mirror {
         }
         slot.attempts.send_modify(|n| *n += 1);
         drop(slots);
-        self.feed.mark([interest.workflow()]);
+        self.feed.mark([interest.view().target]);
     }
 
     async fn fetch(&self, interest: &Interest) -> Result<Payload, UpstreamError> {
-        let (base, channel) = {
+        let urls = Urls::relative();
+        // Ids come from the registry, which only grows: they always resolve.
+        let (path, channel) = {
             let engine = self.engine.read().unwrap_or_else(|p| p.into_inner());
             let registry = engine.registry();
-            let unknown = || UpstreamError::Malformed("a topic of an unknown workflow".into());
-            let (workflow, channel) = match interest {
-                Interest::Realtime { workflow, channel } | Interest::Cumulative { workflow, channel, .. } => {
-                    (*workflow, *channel)
+            let view = interest.view();
+            let resource = match interest {
+                Interest::Realtime(_) => StatisticsResource::RealTime,
+                Interest::Cumulative(..) => StatisticsResource::Cumulative,
+            };
+            let path = match view.target {
+                Target::Workflow(id) => {
+                    let wf = registry.workflow(id);
+                    urls.workflow_statistics(&registry.workspace(wf.workspace).sid, &wf.known.sid, resource)
                 }
             };
-            let wf = registry.workflows.get(workflow as usize).ok_or_else(unknown)?;
-            let ws = &registry.workspaces.get(wf.workspace as usize).ok_or_else(unknown)?.sid;
-            let channel = channel
-                .map(|c| registry.channels.get(c as usize).map(|c| c.known.sid.to_string()).ok_or_else(unknown))
-                .transpose()?;
-            (format!("/v1/Workspaces/{ws}/Workflows/{}", wf.known.sid), channel)
+            (path, view.channel.map(|c| registry.channel(c).known.sid.to_string()))
         };
         match interest {
-            Interest::Realtime { .. } => {
+            Interest::Realtime(view) => {
                 let query = channel.map(|c| format!("?TaskChannel={c}")).unwrap_or_default();
-                let r: WorkflowRealTimeStatistics =
-                    self.client.get(&format!("{base}/RealTimeStatistics{query}")).await?;
-                Ok(Payload::Realtime(r.stats))
+                match view.target {
+                    Target::Workflow(_) => {
+                        let r: WorkflowRealTimeStatistics = self.client.get(&format!("{path}{query}")).await?;
+                        Ok(Payload::Realtime(Realtime::Workflow(r.stats)))
+                    }
+                }
             }
-            Interest::Cumulative { window, thresholds, .. } => {
-                let query =
-                    StatisticsQuery { window: *window, task_channel: channel, split_by_wait_time: thresholds.clone() }
-                        .to_query_string();
-                let r: WorkflowCumulativeStatistics =
-                    self.client.get(&format!("{base}/CumulativeStatistics?{query}")).await?;
-                Ok(Payload::Cumulative(r.stats))
+            Interest::Cumulative(view, spec) => {
+                let query = StatisticsQuery {
+                    window: spec.window,
+                    task_channel: channel,
+                    split_by_wait_time: spec.thresholds.clone(),
+                }
+                .to_query_string();
+                match view.target {
+                    Target::Workflow(_) => {
+                        let r: WorkflowCumulativeStatistics = self.client.get(&format!("{path}?{query}")).await?;
+                        Ok(Payload::Cumulative(Cumulative::Workflow(r.stats)))
+                    }
+                }
             }
         }
     }
@@ -412,18 +423,18 @@ impl Mirror {
         }
     }
 
-    /// The cached realtime answer, if any (the hub's read).
-    pub fn cached_realtime(&self, workflow: u32, channel: Option<u32>) -> Option<(RealTimeStats, Freshness)> {
+    /// The cached realtime answer, if any.
+    pub fn cached_realtime(&self, view: View) -> Option<(Realtime, Freshness)> {
         let slots = self.slots();
-        let slot = slots.get(&Interest::Realtime { workflow, channel })?;
+        let slot = slots.get(&Interest::Realtime(view))?;
         match &slot.value {
             Some(Payload::Realtime(s)) => Some((s.clone(), self.freshness(slot, self.config.realtime_every))),
             _ => None,
         }
     }
 
-    /// The cached cumulative answer, if any (the hub's read).
-    pub fn cached_cumulative(&self, interest: &Interest) -> Option<(CumulativeStats, Freshness)> {
+    /// The cached cumulative answer, if any.
+    pub fn cached_cumulative(&self, interest: &Interest) -> Option<(Cumulative, Freshness)> {
         let slots = self.slots();
         let slot = slots.get(interest)?;
         match &slot.value {
@@ -458,25 +469,6 @@ impl Mirror {
             Some(Slot { last_error: Some(e), .. }) => Err(Unavailable(format!("the upstream cannot be read: {e}"))),
             _ => Err(Unavailable("no answer from the upstream yet; retry in a moment".into())),
         }
-    }
-
-    pub async fn realtime(
-        &self,
-        workflow: u32,
-        channel: Option<u32>,
-        wait: Duration,
-    ) -> Result<(RealTimeStats, Freshness), Unavailable> {
-        self.want(&Interest::Realtime { workflow, channel }, wait).await?;
-        self.cached_realtime(workflow, channel).ok_or_else(|| Unavailable("no answer from the upstream yet".into()))
-    }
-
-    pub async fn cumulative(
-        &self,
-        interest: Interest,
-        wait: Duration,
-    ) -> Result<(CumulativeStats, Freshness), Unavailable> {
-        self.want(&interest, wait).await?;
-        self.cached_cumulative(&interest).ok_or_else(|| Unavailable("no answer from the upstream yet".into()))
     }
 }
 

@@ -18,17 +18,15 @@ use rustc_hash::FxHashMap;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
-use wallboard_shared::resources::{
-    CumulativeStats, RealTimeStats, WorkflowCumulativeStatistics, WorkflowRealTimeStatistics,
-};
+use tokio_util::task::TaskTracker;
+use wallboard_shared::envelope::WorkflowSubject;
 use wallboard_shared::time::format_ms;
-use wallboard_shared::{AccountSid, Window, WindowSpec};
+use wallboard_shared::ws::{ServerMessage, Snapshot};
+use wallboard_shared::{AccountSid, Urls};
 
-use crate::cache::RealtimeCache;
-use crate::clock::Clock;
-use crate::engine::Engine;
-use crate::ingest::{ChangeFeed, SharedEngine};
-use crate::source::mirror::{Freshness, Interest, Mirror};
+use crate::engine::{CumulativeSpec, Engine, Target, View};
+use crate::ingest::ChangeFeed;
+use crate::source::{Cumulative, Freshness, Numbers, Reader, Realtime};
 
 /// Timing of the hub.
 #[derive(Debug, Clone, Copy)]
@@ -57,18 +55,11 @@ pub enum SubscribeError {
     TooManyTopics(usize),
 }
 
-/// What a subscription watches.
+/// What a subscription watches: a view and, optionally, a cumulative question about it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct TopicKey {
-    pub workflow: u32,
-    pub channel: Option<u32>,
-    pub cumulative: Option<CumulativeKey>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct CumulativeKey {
-    pub window: WindowSpec,
-    pub thresholds: Option<Vec<u32>>,
+    pub view: View,
+    pub cumulative: Option<CumulativeSpec>,
 }
 
 /// A published snapshot, serialized once. The subscriber's id is spliced in front; the
@@ -77,17 +68,32 @@ pub struct CumulativeKey {
 #[derive(Debug)]
 pub struct Frame {
     pub rev: u64,
-    /// `"rev":…,"at":…,"stale":…,"realtime":{…},"cumulative":…}`
-    tail: String,
+    /// The serialized message after its id: `,"rev":…}`, or `None` if the message does
+    /// not start as expected (then each id's frame is serialized whole).
+    tail: Option<String>,
+    snapshot: Snapshot,
     by_id: std::sync::Mutex<Vec<(String, Utf8Bytes)>>,
 }
 
 /// Distinct ids whose complete frames are kept per snapshot.
 const SHARED_IDS: usize = 8;
 
+/// How a snapshot message with an empty id starts; the id goes between its quotes.
+const SNAPSHOT_HEAD: &str = r#"{"type":"snapshot","id":"""#;
+
 impl Frame {
-    fn new(rev: u64, tail: String) -> Self {
-        Self { rev, tail, by_id: std::sync::Mutex::new(Vec::new()) }
+    /// The frame of `snapshot` (whose `id` is ignored: each subscriber's is put in).
+    fn new(mut snapshot: Snapshot) -> Self {
+        snapshot.id.clear();
+        let rev = snapshot.rev;
+        let message = ServerMessage::Snapshot(Box::new(snapshot));
+        let json = serde_json::to_string(&message).expect("a snapshot serializes");
+        let ServerMessage::Snapshot(snapshot) = message else { unreachable!("built above") };
+        let tail = json.strip_prefix(SNAPSHOT_HEAD).map(str::to_owned);
+        if tail.is_none() {
+            tracing::error!("a snapshot message does not start as the hub expects; serializing it per subscriber");
+        }
+        Self { rev, tail, snapshot: *snapshot, by_id: std::sync::Mutex::new(Vec::new()) }
     }
 
     /// The complete text frame for the subscription `id`.
@@ -96,12 +102,20 @@ impl Frame {
         if let Some((_, bytes)) = shared.iter().find(|(i, _)| i == id) {
             return bytes.clone();
         }
-        let id_json = serde_json::to_string(id).expect("a string serializes");
-        let mut out = String::with_capacity(self.tail.len() + id_json.len() + 32);
-        out.push_str(r#"{"type":"snapshot","id":"#);
-        out.push_str(&id_json);
-        out.push(',');
-        out.push_str(&self.tail);
+        let out = match &self.tail {
+            Some(tail) => {
+                let id_json = serde_json::to_string(id).expect("a string serializes");
+                let mut out = String::with_capacity(tail.len() + id_json.len() + SNAPSHOT_HEAD.len());
+                out.push_str(&SNAPSHOT_HEAD[..SNAPSHOT_HEAD.len() - 2]);
+                out.push_str(&id_json);
+                out.push_str(tail);
+                out
+            }
+            None => {
+                let snapshot = Snapshot { id: id.to_owned(), ..self.snapshot.clone() };
+                serde_json::to_string(&ServerMessage::Snapshot(Box::new(snapshot))).expect("a snapshot serializes")
+            }
+        };
         let bytes = Utf8Bytes::from(out);
         if shared.len() < SHARED_IDS {
             shared.push((id.to_owned(), bytes.clone()));
@@ -112,24 +126,12 @@ impl Frame {
 
 pub type FrameRx = watch::Receiver<Arc<Frame>>;
 
-/// Where the hub's numbers and changes come from.
-#[derive(Debug, Clone)]
-pub struct HubSources {
-    pub engine: SharedEngine,
-    pub cache: Arc<RealtimeCache>,
-    /// Workflows whose numbers changed (the writer after each batch, the mirror after each poll).
-    pub feed: Arc<ChangeFeed>,
-    pub clock: Arc<dyn Clock>,
-    /// With `--source twilio`, numbers come from the mirror's cache, not the engine.
-    pub mirror: Option<Arc<Mirror>>,
-}
-
 /// Fixed facts every snapshot carries.
 #[derive(Debug, Clone)]
 pub struct Identity {
     pub account_sid: AccountSid,
-    pub public_url: String,
-    pub retention_ms: i64,
+    /// Absolute URLs of the resources.
+    pub urls: Urls,
 }
 
 enum Command {
@@ -151,17 +153,19 @@ impl std::fmt::Debug for Command {
 }
 
 impl Hub {
+    /// Starts the hub task on `tasks`; it republishes topics whose targets `feed` names.
     pub fn start(
-        sources: HubSources,
+        numbers: Numbers,
+        feed: Arc<ChangeFeed>,
         identity: Identity,
         config: HubConfig,
+        tasks: &TaskTracker,
         stop: CancellationToken,
-    ) -> (Self, tokio::task::JoinHandle<()>) {
+    ) -> Self {
         let (tx, rx) = mpsc::channel(1024);
-        let HubSources { engine, cache, feed, clock, mirror } = sources;
-        let state = HubState { engine, cache, clock, identity, config, mirror, topics: FxHashMap::default() };
-        let task = tokio::spawn(state.run(rx, feed, stop));
-        (Self { tx }, task)
+        let state = HubState { numbers, identity, config, topics: FxHashMap::default() };
+        tasks.spawn(state.run(rx, feed, stop));
+        Self { tx }
     }
 
     /// Subscribes to a topic; the receiver holds the current snapshot at once.
@@ -172,41 +176,31 @@ impl Hub {
     }
 }
 
+/// What a topic last published, without what moves with the clock alone (the waiting
+/// age, which clients derive from `at`, and the window's bounds): a new revision only
+/// when this changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Content {
+    stale: bool,
+    realtime: Realtime,
+    cumulative: Option<Cumulative>,
+}
+
 struct Topic {
     tx: watch::Sender<Arc<Frame>>,
     rev: u64,
-    /// What was last published, without the waiting age (which moves every second and is
-    /// derived by clients from `at`): a new revision only when this changes.
-    content: String,
+    content: Content,
     last_publish: Instant,
     dirty: bool,
-    cumulative: Option<(CumulativeStats, Freshness)>,
+    cumulative: Option<(Cumulative, Freshness)>,
     last_cumulative: Instant,
 }
 
 struct HubState {
-    engine: SharedEngine,
-    cache: Arc<RealtimeCache>,
-    clock: Arc<dyn Clock>,
+    numbers: Numbers,
     identity: Identity,
     config: HubConfig,
-    /// With `--source twilio`, numbers come from the mirror's cache, not the engine.
-    mirror: Option<Arc<Mirror>>,
     topics: FxHashMap<TopicKey, Topic>,
-}
-
-/// What the mirror must poll for a topic.
-pub fn interests_of(key: &TopicKey) -> Vec<Interest> {
-    let mut out = vec![Interest::Realtime { workflow: key.workflow, channel: key.channel }];
-    if let Some(c) = &key.cumulative {
-        out.push(Interest::Cumulative {
-            workflow: key.workflow,
-            channel: key.channel,
-            window: c.window,
-            thresholds: c.thresholds.clone(),
-        });
-    }
-    out
 }
 
 const GC_EVERY: Duration = Duration::from_secs(2);
@@ -227,7 +221,7 @@ impl HubState {
                 },
                 changed = feed.next() => {
                     for (key, topic) in &mut self.topics {
-                        if changed.contains(&key.workflow) {
+                        if changed.contains(&key.view.target) {
                             topic.dirty = true;
                         }
                     }
@@ -237,53 +231,16 @@ impl HubState {
             let now = Instant::now();
             if now >= next_gc {
                 self.topics.retain(|_, t| t.tx.receiver_count() > 0);
-                self.tell_mirror();
+                self.watch();
                 next_gc = now + GC_EVERY;
             }
             self.publish_due(now);
         }
     }
 
-    /// The mirror polls exactly what the live topics need.
-    fn tell_mirror(&self) {
-        if let Some(m) = &self.mirror {
-            m.set_hub_interests(self.topics.keys().flat_map(interests_of));
-        }
-    }
-
-    /// A topic's realtime numbers and their freshness.
-    fn realtime_of(&self, engine: &Engine, key: &TopicKey, at: i64) -> (RealTimeStats, Freshness) {
-        let local = || self.cache.get(engine, key.workflow, key.channel, at);
-        match &self.mirror {
-            None => (local(), Freshness { at_ms: at, stale: false }),
-            Some(m) => m
-                .cached_realtime(key.workflow, key.channel)
-                .unwrap_or_else(|| (local(), Freshness { at_ms: at, stale: true })),
-        }
-    }
-
-    /// A topic's cumulative numbers and their freshness.
-    fn cumulative_of(
-        &self,
-        engine: &Engine,
-        key: &TopicKey,
-        c: &CumulativeKey,
-        at: i64,
-    ) -> (CumulativeStats, Freshness) {
-        match &self.mirror {
-            None => (self.compute_cumulative(engine, key, c, at), Freshness { at_ms: at, stale: false }),
-            Some(m) => {
-                let interest = Interest::Cumulative {
-                    workflow: key.workflow,
-                    channel: key.channel,
-                    window: c.window,
-                    thresholds: c.thresholds.clone(),
-                };
-                m.cached_cumulative(&interest).unwrap_or_else(|| {
-                    (self.compute_cumulative(engine, key, c, at), Freshness { at_ms: at, stale: true })
-                })
-            }
-        }
+    /// Tells the source which views are live (a mirror polls exactly these).
+    fn watch(&self) {
+        self.numbers.watch(self.topics.keys().map(|k| (k.view, k.cumulative.as_ref())));
     }
 
     fn next_deadline(&self) -> Option<Instant> {
@@ -313,18 +270,17 @@ impl HubState {
             }
         }
         let now = Instant::now();
-        let engine = self.engine.read().unwrap_or_else(|p| p.into_inner());
-        let at = self.clock.now_ms();
-        let cumulative = key.cumulative.as_ref().map(|c| self.cumulative_of(&engine, &key, c, at));
-        let realtime = self.realtime_of(&engine, &key, at);
-        let (content, frame) = self.render(&engine, &key, 1, &realtime, cumulative.as_ref());
-        drop(engine);
+        let reader = self.numbers.reader();
+        let cumulative = key.cumulative.as_ref().map(|c| reader.cumulative(key.view, c));
+        let realtime = reader.realtime(key.view);
+        let (content, frame) = render(&self.identity, &reader, &key, 1, &realtime, cumulative.as_ref());
+        drop(reader);
         let (tx, rx) = watch::channel(Arc::new(frame));
         let topic = Topic { tx, rev: 1, content, last_publish: now, dirty: false, cumulative, last_cumulative: now };
         if let Entry::Vacant(v) = self.topics.entry(key) {
             v.insert(topic);
         }
-        self.tell_mirror();
+        self.watch();
         Ok(rx)
     }
 
@@ -342,119 +298,124 @@ impl HubState {
         if due.is_empty() {
             return;
         }
-        let engine = self.engine.read().unwrap_or_else(|p| p.into_inner());
-        let at = self.clock.now_ms();
-        // Realtime numbers are shared by every topic of the same workflow and channel.
-        let mut realtime: FxHashMap<(u32, Option<u32>), (RealTimeStats, Freshness)> = FxHashMap::default();
-        let mut updates = Vec::with_capacity(due.len());
+        let reader = self.numbers.reader();
+        // Realtime numbers are shared by every topic of the same view.
+        let mut realtime: FxHashMap<View, (Realtime, Freshness)> = FxHashMap::default();
+        // Polled numbers change only by polling, which marks them: always read afresh.
+        let reread = self.numbers.polled();
         for (key, cumulative_due) in due {
-            let rt = realtime
-                .entry((key.workflow, key.channel))
-                .or_insert_with(|| self.realtime_of(&engine, &key, at))
-                .clone();
-            // The mirror's cache is always read afresh (it changes only by polling).
-            let cumulative = match (&key.cumulative, cumulative_due || self.mirror.is_some()) {
-                (Some(c), true) => Some(self.cumulative_of(&engine, &key, c, at)),
-                _ => self.topics.get(&key).and_then(|t| t.cumulative.clone()),
+            let rt = realtime.entry(key.view).or_insert_with(|| reader.realtime(key.view)).clone();
+            let Some(topic) = self.topics.get_mut(&key) else { continue };
+            let cumulative = match (&key.cumulative, cumulative_due || reread) {
+                (Some(c), true) => Some(reader.cumulative(key.view, c)),
+                _ => topic.cumulative.take(),
             };
-            updates.push((key, cumulative_due, rt, cumulative));
-        }
-        for (key, cumulative_due, rt, cumulative) in updates {
-            let Some(rev) = self.topics.get(&key).map(|t| t.rev + 1) else { continue };
-            let (content, frame) = self.render(&engine, &key, rev, &rt, cumulative.as_ref());
-            let topic = self.topics.get_mut(&key).expect("checked above");
             topic.dirty = false;
             if cumulative_due {
                 topic.last_cumulative = now;
             }
-            topic.cumulative = cumulative;
-            if content != topic.content {
+            let next = Content {
+                stale: rt.1.stale || cumulative.as_ref().is_some_and(|(_, f)| f.stale),
+                realtime: rt.0.ageless(),
+                cumulative: cumulative.as_ref().map(|(c, _)| c.unbounded()),
+            };
+            if next != topic.content {
+                let rev = topic.rev + 1;
+                let (content, frame) = render(&self.identity, &reader, &key, rev, &rt, cumulative.as_ref());
                 topic.rev = rev;
                 topic.content = content;
                 topic.last_publish = now;
                 topic.tx.send_replace(Arc::new(frame));
             }
+            topic.cumulative = cumulative;
         }
     }
+}
 
-    fn compute_cumulative(&self, engine: &Engine, key: &TopicKey, c: &CumulativeKey, at: i64) -> CumulativeStats {
-        let retention = self.identity.retention_ms;
-        // A fixed StartDate slides out of the retention as days pass: clamp it.
-        let window = c.window.resolve(at, retention).unwrap_or(Window { start_ms: at - retention, end_ms: at });
-        engine.cumulative(key.workflow, key.channel, window, c.thresholds.as_deref())
-    }
-
-    /// The frame and the change-detection content of a topic.
-    fn render(
-        &self,
-        engine: &Engine,
-        key: &TopicKey,
-        rev: u64,
-        (rt, rt_fresh): &(RealTimeStats, Freshness),
-        cumulative: Option<&(CumulativeStats, Freshness)>,
-    ) -> (String, Frame) {
-        let stale = rt_fresh.stale || cumulative.is_some_and(|(_, f)| f.stale);
+/// The frame of a topic at revision `rev`, and what it shows (for change detection).
+fn render(
+    identity: &Identity,
+    reader: &Reader<'_>,
+    key: &TopicKey,
+    rev: u64,
+    (rt, rt_fresh): &(Realtime, Freshness),
+    cumulative: Option<&(Cumulative, Freshness)>,
+) -> (Content, Frame) {
+    let stale = rt_fresh.stale || cumulative.is_some_and(|(_, f)| f.stale);
+    let content = Content { stale, realtime: rt.ageless(), cumulative: cumulative.map(|(c, _)| c.unbounded()) };
+    let subject = subject(identity, reader.engine(), key.view.target);
+    let Realtime::Workflow(rt) = rt;
+    let snapshot = Snapshot {
+        id: String::new(),
+        rev,
         // The age of the numbers: when they were computed, or fetched from the upstream.
-        let at = rt_fresh.at_ms;
-        let cumulative = cumulative.map(|(c, _)| c);
-        let wf = &engine.registry().workflows[key.workflow as usize];
-        let ws = &engine.registry().workspaces[wf.workspace as usize].sid;
-        let base = format!("{}/v1/Workspaces/{ws}/Workflows/{}", self.identity.public_url, wf.known.sid);
-        let realtime = WorkflowRealTimeStatistics {
-            account_sid: self.identity.account_sid.clone(),
-            workspace_sid: ws.clone(),
-            workflow_sid: wf.known.sid.clone(),
-            stats: rt.clone(),
-            url: format!("{base}/RealTimeStatistics"),
-        };
-        let cumulative = cumulative.map(|c| WorkflowCumulativeStatistics {
-            account_sid: self.identity.account_sid.clone(),
-            workspace_sid: ws.clone(),
-            workflow_sid: wf.known.sid.clone(),
-            stats: c.clone(),
-            url: format!("{base}/CumulativeStatistics"),
-        });
-        let rt_json = serde_json::to_string(&realtime).expect("statistics serialize");
-        let cum_json = serde_json::to_string(&cumulative).expect("statistics serialize");
-        let mut ageless = rt.clone();
-        ageless.longest_task_waiting_age = 0;
-        // Cumulative start/end move with the clock; they change the content only along
-        // with a change in the numbers.
-        let cum_numbers = cumulative.as_ref().map(|c| {
-            let mut s = c.stats.clone();
-            s.start_time = chrono::DateTime::UNIX_EPOCH;
-            s.end_time = chrono::DateTime::UNIX_EPOCH;
-            s
-        });
-        let content = format!("{stale}{ageless:?}{cum_numbers:?}");
-        let tail = format!(
-            r#""rev":{rev},"at":"{}","stale":{stale},"realtime":{rt_json},"cumulative":{cum_json}}}"#,
-            format_ms(at)
-        );
-        (content, Frame::new(rev, tail))
+        at: format_ms(rt_fresh.at_ms),
+        stale,
+        realtime: subject.realtime(&identity.urls, rt.clone()),
+        cumulative: cumulative.map(|(Cumulative::Workflow(c), _)| subject.cumulative(&identity.urls, c.clone())),
+    };
+    (content, Frame::new(snapshot))
+}
+
+/// Who a target's resources are about.
+fn subject(identity: &Identity, engine: &Engine, target: Target) -> WorkflowSubject {
+    let registry = engine.registry();
+    match target {
+        Target::Workflow(id) => {
+            let wf = registry.workflow(id);
+            WorkflowSubject {
+                account_sid: identity.account_sid.clone(),
+                workspace_sid: registry.workspace(wf.workspace).sid.clone(),
+                workflow_sid: wf.known.sid.clone(),
+            }
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use wallboard_shared::resources::{RealTimeStats, TasksByStatus, WorkflowRealTimeStatistics};
+
+    fn snapshot(rev: u64) -> Snapshot {
+        let stats = RealTimeStats {
+            longest_task_waiting_age: 0,
+            longest_task_waiting_sid: None,
+            tasks_by_priority: Default::default(),
+            tasks_by_status: TasksByStatus::default(),
+            total_tasks: 0,
+        };
+        Snapshot {
+            id: "ignored".into(),
+            rev,
+            at: "2026-11-27T18:00:00Z".into(),
+            stale: false,
+            realtime: WorkflowRealTimeStatistics {
+                account_sid: AccountSid::from_u128(1),
+                workspace_sid: wallboard_shared::WorkspaceSid::from_u128(2),
+                workflow_sid: wallboard_shared::WorkflowSid::from_u128(3),
+                stats,
+                url: "http://x/v1/Workspaces/WS/Workflows/WW/RealTimeStatistics".into(),
+            },
+            cumulative: None,
+        }
+    }
 
     #[test]
-    fn frame_text_is_a_snapshot_message() {
-        let f = Frame::new(
-            3,
-            r#""rev":3,"at":"2026-11-27T18:00:00Z","stale":false,"realtime":{},"cumulative":null}"#.into(),
-        );
+    fn frame_text_is_the_shared_snapshot_message_with_each_id() {
+        let f = Frame::new(snapshot(3));
+        assert!(f.tail.is_some(), "the serialized snapshot starts with {SNAPSHOT_HEAD}");
         for _ in 0..2 {
-            let v: serde_json::Value = serde_json::from_str(f.text("s\"1").as_str()).expect("valid JSON");
-            assert_eq!(v["type"], "snapshot");
-            assert_eq!(v["id"], "s\"1");
-            assert_eq!(v["rev"], 3);
+            let m: ServerMessage = serde_json::from_str(f.text("s\"1").as_str()).expect("a server message");
+            let ServerMessage::Snapshot(s) = m else { panic!("{m:?}") };
+            assert_eq!(*s, Snapshot { id: "s\"1".into(), ..snapshot(3) });
         }
         // Many distinct ids still get their own, correct frame.
         for i in 0..20 {
-            let v: serde_json::Value = serde_json::from_str(f.text(&format!("x{i}")).as_str()).expect("valid JSON");
-            assert_eq!(v["id"], format!("x{i}"));
+            let m: ServerMessage = serde_json::from_str(f.text(&format!("x{i}")).as_str()).expect("valid JSON");
+            let ServerMessage::Snapshot(s) = m else { panic!("{m:?}") };
+            assert_eq!(s.id, format!("x{i}"));
+            assert_eq!(s.rev, 3);
         }
     }
 }

@@ -5,4 +5,4 @@ pub mod hub;
 pub mod session;
 
 pub use hub::{Hub, HubConfig};
-pub use session::WsConfig;
+pub use session::{Sessions, WsConfig};

@@ -1,4 +1,6 @@
-//! One WebSocket connection: protocol v1 of DESIGN.md.
+//! One WebSocket connection: protocol v1 of DESIGN.md. The HTTP half of the upgrade
+//! (authentication of the request, the connection limit) is the api's; this module
+//! knows frames and sessions only.
 //!
 //! The session task reads client frames, forwards its subscriptions' snapshots, pings,
 //! and closes dead or stuck peers. It never blocks anyone else: snapshots come from
@@ -9,22 +11,23 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::extract::WebSocketUpgrade;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, close_code};
-use axum::extract::{ConnectInfo, State, WebSocketUpgrade};
-use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::Instant;
 use tokio_stream::StreamMap;
 use tokio_stream::wrappers::WatchStream;
+use tokio_util::sync::CancellationToken;
 use wallboard_shared::error::codes;
 use wallboard_shared::ws::{ClientMessage, CumulativeRequest, ServerMessage};
 use wallboard_shared::{WorkflowSid, WorkspaceSid};
 
-use super::hub::{CumulativeKey, Frame, SubscribeError, TopicKey};
-use crate::access::{Denied, Principal};
-use crate::api::{ApiError, AppState, denied_response};
+use super::hub::{Frame, Hub, SubscribeError, TopicKey};
+use crate::access::{Access, Denied, Principal};
+use crate::clock::Clock;
+use crate::engine::{CumulativeSpec, Target, View};
+use crate::source::Numbers;
 
 /// Limits and timings of WebSocket sessions.
 #[derive(Debug, Clone, Copy)]
@@ -53,6 +56,19 @@ impl Default for WsConfig {
     }
 }
 
+/// What every session needs; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Sessions {
+    pub config: WsConfig,
+    pub hub: Hub,
+    pub numbers: Numbers,
+    pub access: Arc<Access>,
+    pub clock: Arc<dyn Clock>,
+    pub retention_ms: i64,
+    /// Cancelled when the server shuts down: every session sends Close (1001).
+    pub stop: CancellationToken,
+}
+
 /// With `--source twilio`: how long a subscription waits for the upstream's first answer.
 const MIRROR_FIRST_WAIT: Duration = Duration::from_secs(3);
 
@@ -64,34 +80,14 @@ const HARD_MESSAGE_LIMIT: usize = 64 * 1024;
 const READ_BUFFER: usize = 4 * 1024;
 const WRITE_BUFFER: usize = 0;
 
-pub async fn upgrade(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    ws: WebSocketUpgrade,
-) -> Response {
-    // Server-side clients may authenticate the upgrade itself (Basic or Bearer); browsers
-    // cannot set headers and send the `auth` frame first instead.
-    // The client's address (behind a trusted proxy, from X-Forwarded-For) for the failed-auth limit.
-    let peer = SocketAddr::new(crate::api::client_ip(&state, peer.ip(), &headers), peer.port());
-    let principal = match state.access.authenticate_headers(&headers, Some(peer.ip())).await {
-        Ok(p) => Some(p),
-        Err(Denied::Missing) => None,
-        Err(denied) => return denied_response(&denied, &headers).into_response(),
-    };
-    let Ok(permit) = state.ws_permits.clone().try_acquire_owned() else {
-        return ApiError::unavailable(format!(
-            "too many WebSocket connections (at most {}); retry later",
-            state.ws_config.max_connections
-        ))
-        .into_response();
-    };
-    ws.read_buffer_size(READ_BUFFER)
+/// The frame limits and buffer sizes of a session, set on the upgrade before it is accepted.
+pub fn configure(upgrade: WebSocketUpgrade) -> WebSocketUpgrade {
+    upgrade
+        .read_buffer_size(READ_BUFFER)
         .write_buffer_size(WRITE_BUFFER)
         .max_write_buffer_size(HARD_MESSAGE_LIMIT.max(1 << 20))
         .max_message_size(HARD_MESSAGE_LIMIT)
         .max_frame_size(HARD_MESSAGE_LIMIT)
-        .on_upgrade(move |socket| run(socket, state, permit, peer, principal))
 }
 
 fn error_text(id: Option<&str>, code: u32, message: impl Into<String>) -> String {
@@ -107,14 +103,16 @@ enum Reply {
     Refuse(String),
 }
 
-async fn run(
+/// Speaks protocol v1 on an accepted connection until either side ends it. `principal`
+/// is set when the upgrade request itself authenticated; `_permit` counts the connection.
+pub async fn run(
     mut socket: WebSocket,
-    state: AppState,
+    state: Sessions,
     _permit: OwnedSemaphorePermit,
     peer: SocketAddr,
     mut principal: Option<Principal>,
 ) {
-    let config = state.ws_config;
+    let config = state.config;
     let mut subscriptions: StreamMap<String, WatchStream<Arc<Frame>>> = StreamMap::new();
     let mut ping = tokio::time::interval_at(Instant::now() + config.ping_interval, config.ping_interval);
     let mut last_heard = Instant::now();
@@ -204,13 +202,13 @@ fn not_authenticated() -> String {
 
 /// Handles one client frame.
 async fn handle_text(
-    state: &AppState,
+    state: &Sessions,
     text: &str,
     subscriptions: &mut StreamMap<String, WatchStream<Arc<Frame>>>,
     principal: &mut Option<Principal>,
     peer: SocketAddr,
 ) -> Reply {
-    let config = state.ws_config;
+    let config = state.config;
     if text.len() > config.max_message_bytes {
         let why = format!("message too large ({} bytes; at most {})", text.len(), config.max_message_bytes);
         return match principal {
@@ -274,12 +272,9 @@ async fn handle_text(
                 Ok(k) => k,
                 Err((code, msg)) => return Reply::Send(error_text(Some(&id), code, msg)),
             };
-            if let Some(m) = &state.mirror {
-                // A first answer from the upstream, so the first snapshot holds numbers; if it
-                // is slow the snapshot says stale and the real one follows when it arrives.
-                let wanted = super::hub::interests_of(&key);
-                futures_util::future::join_all(wanted.iter().map(|i| m.want(i, MIRROR_FIRST_WAIT))).await;
-            }
+            // From a mirror, a first answer so the first snapshot holds numbers; if it is
+            // slow the snapshot says stale and the real one follows when it arrives.
+            state.numbers.warm_up(key.view, key.cumulative.as_ref(), MIRROR_FIRST_WAIT).await;
             let rx = match state.hub.subscribe(key).await {
                 Ok(rx) => rx,
                 Err(e @ SubscribeError::Stopped) => {
@@ -298,7 +293,7 @@ async fn handle_text(
 
 /// Validates a subscription and names its topic.
 fn topic(
-    state: &AppState,
+    state: &Sessions,
     workspace: &str,
     workflow: &str,
     channel: Option<&str>,
@@ -314,7 +309,7 @@ fn topic(
     if let Some(q) = &query {
         q.window.resolve(state.clock.now_ms(), state.retention_ms).map_err(|e| invalid(e.0))?;
     }
-    let engine = state.engine();
+    let engine = state.numbers.engine();
     let id = engine
         .registry()
         .workflow_id(&ws, &wf)
@@ -328,8 +323,7 @@ fn topic(
         })
         .transpose()?;
     Ok(TopicKey {
-        workflow: id,
-        channel,
-        cumulative: query.map(|q| CumulativeKey { window: q.window, thresholds: q.split_by_wait_time }),
+        view: View::new(Target::Workflow(id), channel),
+        cumulative: query.map(|q| CumulativeSpec { window: q.window, thresholds: q.split_by_wait_time }),
     })
 }

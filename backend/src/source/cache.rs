@@ -9,7 +9,7 @@ use std::sync::RwLock;
 use rustc_hash::FxHashMap;
 use wallboard_shared::resources::RealTimeStats;
 
-use crate::engine::{Engine, waiting_age};
+use crate::engine::{ChannelId, Engine, WorkflowId, waiting_age};
 
 #[derive(Debug, Clone)]
 struct Cached {
@@ -20,13 +20,13 @@ struct Cached {
 
 #[derive(Debug, Default)]
 pub struct RealtimeCache {
-    entries: RwLock<FxHashMap<(u32, Option<u32>), Cached>>,
+    entries: RwLock<FxHashMap<(WorkflowId, Option<ChannelId>), Cached>>,
 }
 
 impl RealtimeCache {
     /// The realtime statistics of (workflow, channel) at `now_ms`, from the cache when the
     /// workflow has not changed since they were computed.
-    pub fn get(&self, engine: &Engine, workflow: u32, channel: Option<u32>, now_ms: i64) -> RealTimeStats {
+    pub fn get(&self, engine: &Engine, workflow: WorkflowId, channel: Option<ChannelId>, now_ms: i64) -> RealTimeStats {
         let version = engine.workflow_version(workflow);
         let key = (workflow, channel);
         if let Some(c) = self.entries.read().unwrap_or_else(|p| p.into_inner()).get(&key)

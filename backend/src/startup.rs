@@ -1,0 +1,383 @@
+//! The composition root: the one place that builds Wallboard's parts from the
+//! configuration and wires them together. [`Application::build`] opens storage, replays
+//! the log, picks where the numbers come from, starts the writer and the hub, and binds;
+//! [`router`] assembles the HTTP surface; [`Application::run_until_stopped`] serves until
+//! the shutdown future resolves and waits for every task it started.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use axum::Router;
+use axum::middleware;
+use axum::routing::{get, post};
+use rand::Rng;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use wallboard_shared::{AccountSid, Urls};
+
+use crate::access::{Access, FailedAuthLimiter};
+use crate::api::{self, ApiError, MAX_BODY_BYTES, assets, events, headers, resources, statistics, upgrade, webhook};
+use crate::clock::Clock;
+use crate::config::{ServeArgs, Source};
+use crate::engine::{Engine, EngineConfig};
+use crate::ingest::simulator::SimConfig;
+use crate::ingest::{Ingest, SharedEngine};
+use crate::source::Numbers;
+use crate::source::mirror::{Mirror, MirrorConfig};
+use crate::source::simulated::{DemoInfo, SimulatedCenter};
+use crate::source::upstream::{UpstreamClient, UpstreamConfig};
+use crate::state::{AppState, StateInner};
+use crate::storage::{EventLog, SqliteLog};
+use crate::ws::hub::Identity;
+use crate::ws::{Hub, HubConfig, Sessions};
+
+const DAY_MS: i64 = 86_400_000;
+/// How often the engine seals, evicts and purges in memory.
+const MAINTAIN_EVERY: Duration = Duration::from_secs(5);
+/// How often events stored by other processes (import, backfill) are looked for.
+const FOLLOW_EVERY: Duration = Duration::from_secs(1);
+/// How often old events are deleted from the log.
+const PURGE_EVERY: Duration = Duration::from_secs(3600);
+
+/// The API credentials in force and whether they were just generated.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub account_sid: AccountSid,
+    pub auth_token: String,
+    pub generated: bool,
+}
+
+/// A built server: bound, replayed, ready to serve.
+#[derive(Debug)]
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+    /// `Content-Security-Policy` and friends of every response.
+    security: headers::SecurityHeaders,
+    /// Where the dashboard's built files are.
+    assets_dir: std::path::PathBuf,
+    /// The engine, for housekeeping (the writer applies events to it).
+    engine: SharedEngine,
+    writer: std::thread::JoinHandle<()>,
+    /// Every task the server spawns (hub, housekeeping, token refresh, mirror, simulator).
+    tasks: TaskTracker,
+    credentials: Credentials,
+    /// The admin token minted for this start (the previous start's one is revoked).
+    admin_token: String,
+    replayed: u64,
+    center: Option<SimulatedCenter>,
+    demo: Option<DemoInfo>,
+}
+
+impl Application {
+    /// Opens the data directory, settles the credentials, replays the event log into a
+    /// fresh engine, starts the writer and binds the listener.
+    pub async fn build(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        let mut log = SqliteLog::open_dir(&args.data_dir)
+            .with_context(|| format!("cannot open the database in {}", args.data_dir.display()))?;
+        // What this server writes is applied as it is written; what others write is followed.
+        log.track_own_appends();
+        let credentials = resolve_credentials(args, &log)?;
+        let retention_ms = i64::from(args.retention_days) * DAY_MS;
+        let (engine, replayed) = replay(&log, retention_ms, clock.as_ref())?;
+        let mut center = simulated_center(args, &log, retention_ms, clock.now_ms())?;
+        let engine: SharedEngine = Arc::new(RwLock::new(engine));
+        let (ingest, writer) = Ingest::start(Box::new(log), engine.clone());
+        if let Some(c) = &mut center {
+            c.catch_up(&ingest, clock.now_ms()).await?;
+        }
+        let demo = center.as_ref().map(SimulatedCenter::info);
+        let listener = TcpListener::bind(args.bind).await.with_context(|| format!("cannot listen on {}", args.bind))?;
+        let public_url = args.public_url_for(listener.local_addr()?);
+        let urls = Urls::new(public_url.clone());
+        let numbers = numbers(args, &engine, &ingest, clock.clone(), retention_ms).await?;
+        let tasks = TaskTracker::new();
+        let stop = CancellationToken::new();
+        let identity = Identity { account_sid: credentials.account_sid.clone(), urls: urls.clone() };
+        let hub = Hub::start(numbers.clone(), ingest.changes(), identity, hub_config(args), &tasks, stop.clone());
+        let access = access(args, &credentials, clock.clone())?;
+        let admin_token = access.mint_startup_token().context("cannot store the startup token")?;
+        let events = SqliteLog::open_dir(&args.data_dir).context("cannot open a reader of the event log")?;
+        let ws_config = args.ws_config();
+        let sessions = Sessions {
+            config: ws_config,
+            hub,
+            numbers: numbers.clone(),
+            access: access.clone(),
+            clock: clock.clone(),
+            retention_ms,
+            stop: stop.clone(),
+        };
+        let state = AppState::new(StateInner {
+            numbers,
+            ingest,
+            clock,
+            account_sid: credentials.account_sid.clone(),
+            auth_token: credentials.auth_token.clone(),
+            public_url,
+            urls,
+            retention_ms,
+            sessions,
+            ws_permits: Arc::new(tokio::sync::Semaphore::new(ws_config.max_connections)),
+            events: Arc::new(Mutex::new(events)),
+            trusted_proxies: args.trusted_proxies.clone(),
+            access,
+            stop,
+        });
+        let ancestors = headers::FrameAncestors::parse(&args.frame_ancestors)
+            .map_err(|e| anyhow::anyhow!("--frame-ancestors: {e}"))?;
+        Ok(Self {
+            listener,
+            state,
+            security: headers::SecurityHeaders::new(&ancestors),
+            assets_dir: args.assets_dir.clone(),
+            engine,
+            writer,
+            tasks,
+            credentials,
+            admin_token,
+            replayed,
+            center,
+            demo,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("a bound listener has an address")
+    }
+
+    pub fn public_url(&self) -> &str {
+        &self.state.public_url
+    }
+
+    pub fn credentials(&self) -> &Credentials {
+        &self.credentials
+    }
+
+    /// This start's admin token: everything, until the next start replaces it.
+    pub fn admin_token(&self) -> &str {
+        &self.admin_token
+    }
+
+    /// A ready dashboard link with the admin token in its fragment (never sent to servers).
+    pub fn dashboard_url(&self) -> String {
+        format!("{}/#token={}", self.state.public_url, self.admin_token)
+    }
+
+    /// The simulated contact center, when it is the source.
+    pub fn demo(&self) -> Option<&DemoInfo> {
+        self.demo.as_ref()
+    }
+
+    /// Events replayed from the log at start.
+    pub fn replayed(&self) -> u64 {
+        self.replayed
+    }
+
+    /// Serves until `shutdown` resolves, then stops every task, waits for them, and waits
+    /// until every acknowledged event is on disk.
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let Self { listener, state, security, assets_dir, engine, writer, tasks, center, .. } = self;
+        let stop = state.stop.clone();
+        tasks.spawn(housekeeping(state.clone(), engine, stop.clone()));
+        tasks.spawn(state.access.clone().follow(stop.clone()));
+        if let Some(m) = state.numbers.mirror() {
+            tasks.spawn(m.clone().run(tasks.clone(), stop.clone()));
+        }
+        if let Some(c) = center {
+            tasks.spawn(c.run(state.ingest.clone(), state.clock.clone(), stop.clone()));
+        }
+        tasks.close();
+        let app = router(state, security, assets_dir).into_make_service_with_connect_info::<SocketAddr>();
+        // Cancelling the token first lets WebSocket sessions send their Close frames, so
+        // the graceful shutdown does not wait on them.
+        let stopping = stop.clone();
+        // Snapshots are small and latency matters more than packet count.
+        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
+        let result = axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                shutdown.await;
+                stopping.cancel();
+            })
+            .await;
+        stop.cancel();
+        tasks.wait().await;
+        // The router and every task are gone, so the writer's queue closes: it drains
+        // what is left and stops.
+        tokio::task::spawn_blocking(move || writer.join())
+            .await?
+            .map_err(|_| anyhow::anyhow!("the event writer panicked"))?;
+        result.context("the HTTP server failed")
+    }
+}
+
+/// The whole HTTP surface.
+pub fn router(state: AppState, security: headers::SecurityHeaders, assets_dir: std::path::PathBuf) -> Router {
+    let v1 = Router::new()
+        .route("/Workspaces", get(resources::list_workspaces))
+        .route("/Workspaces/{ws}", get(resources::fetch_workspace))
+        .route("/Workspaces/{ws}/Workflows", get(resources::list_workflows))
+        .route("/Workspaces/{ws}/Workflows/{wf}", get(resources::fetch_workflow))
+        .route("/Workspaces/{ws}/TaskChannels", get(resources::list_channels))
+        .route("/Workspaces/{ws}/Events", get(events::list_events))
+        .route("/Workspaces/{ws}/TaskChannels/{tc}", get(resources::fetch_channel))
+        .route("/Workspaces/{ws}/Workflows/{wf}/Statistics", get(statistics::statistics))
+        .route("/Workspaces/{ws}/Workflows/{wf}/RealTimeStatistics", get(statistics::realtime))
+        .route("/Workspaces/{ws}/Workflows/{wf}/CumulativeStatistics", get(statistics::cumulative))
+        .route_layer(middleware::from_fn_with_state(state.clone(), api::authorize))
+        .fallback(|| async { ApiError::not_found("The requested resource was not found") });
+    Router::new()
+        .nest("/v1", v1)
+        .route("/webhooks/taskrouter", post(webhook::taskrouter))
+        .route("/ws", get(upgrade::upgrade))
+        .route("/healthz", get(|| async { "ok" }))
+        .merge(assets::router(assets_dir))
+        .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::map_response_with_state(security, headers::set_security_headers))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// A fresh engine holding the log's events within the retention; how many were replayed.
+fn replay(log: &SqliteLog, retention_ms: i64, clock: &dyn Clock) -> anyhow::Result<(Engine, u64)> {
+    let mut engine = Engine::new(EngineConfig { retention_ms, ..EngineConfig::default() });
+    let now = clock.now_ms();
+    engine.maintain(now);
+    let started = Instant::now();
+    let replayed = log.replay(now - retention_ms, &mut |e| {
+        engine.apply(&e);
+    })?;
+    engine.maintain(clock.now_ms());
+    tracing::info!(events = replayed, elapsed_ms = started.elapsed().as_millis() as u64, "replayed the event log");
+    Ok((engine, replayed))
+}
+
+/// The built-in contact center, when it is the source (its seed and epoch are stored).
+fn simulated_center(
+    args: &ServeArgs,
+    log: &SqliteLog,
+    retention_ms: i64,
+    now_ms: i64,
+) -> anyhow::Result<Option<SimulatedCenter>> {
+    match args.source {
+        Source::Simulator => {
+            let config = match &args.sim_config {
+                Some(path) => SimConfig::load(path)?,
+                None => SimConfig::default(),
+            };
+            let history_ms = (i64::from(args.sim_history_hours) * 3_600_000).min(retention_ms);
+            Ok(Some(SimulatedCenter::prepare(log, config, args.sim_seed, history_ms, retention_ms, now_ms)?))
+        }
+        Source::Events | Source::Twilio => Ok(None),
+    }
+}
+
+/// Where the numbers come from: the local engine, or (`--source twilio`) a mirror of an
+/// upstream, whose first discovery is tried here, bounded (an unreachable upstream must
+/// not keep the server from starting).
+async fn numbers(
+    args: &ServeArgs,
+    engine: &SharedEngine,
+    ingest: &Ingest,
+    clock: Arc<dyn Clock>,
+    retention_ms: i64,
+) -> anyhow::Result<Numbers> {
+    if args.source != Source::Twilio {
+        return Ok(Numbers::local(engine.clone(), clock, retention_ms));
+    }
+    let (user, password) = args.upstream_credentials()?;
+    let client = UpstreamClient::new(UpstreamConfig {
+        base_url: args.upstream_base.clone(),
+        user,
+        password,
+        requests_per_second: args.upstream_requests_per_second,
+        timeout: Duration::from_millis(args.upstream_timeout_ms),
+    })?;
+    let config = MirrorConfig {
+        realtime_every: Duration::from_millis(args.poll_realtime_ms),
+        cumulative_every: Duration::from_millis(args.poll_cumulative_ms),
+        // A hub topic is at most two interests (realtime and cumulative).
+        max_interests: 2 * args.ws_max_topics as usize,
+        ..MirrorConfig::default()
+    };
+    let mirror = Mirror::new(client, config, clock.clone(), engine.clone(), ingest.changes());
+    let first = Duration::from_millis(args.upstream_timeout_ms.saturating_mul(3));
+    if tokio::time::timeout(first, mirror.discover_once()).await.is_err() {
+        tracing::warn!("the upstream did not answer the first discovery in time; retrying in the background");
+    }
+    Ok(Numbers::mirrored(mirror, engine.clone(), clock, retention_ms))
+}
+
+fn hub_config(args: &ServeArgs) -> HubConfig {
+    HubConfig {
+        coalesce: Duration::from_millis(args.snapshot_interval_ms),
+        cumulative_refresh: Duration::from_millis(args.cumulative_refresh_ms),
+        max_topics: args.ws_max_topics as usize,
+    }
+}
+
+/// Credentials, viewer tokens and the failed-attempt limit.
+fn access(args: &ServeArgs, credentials: &Credentials, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<Access>> {
+    let limiter = FailedAuthLimiter::new(args.auth_failures_per_minute, 60_000, 60_000);
+    Access::open(&args.data_dir, credentials.account_sid.clone(), &credentials.auth_token, limiter, clock)
+        .context("cannot open the tokens")
+}
+
+/// Periodic housekeeping: engine maintenance, following other processes' events, and
+/// the purge of old events.
+async fn housekeeping(state: AppState, engine: SharedEngine, stop: CancellationToken) {
+    let mut tick = tokio::time::interval(MAINTAIN_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut follow = tokio::time::interval(FOLLOW_EVERY);
+    follow.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last_purge: Option<Instant> = None;
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            _ = tick.tick() => {}
+            _ = follow.tick() => {
+                state.ingest.follow().await;
+                continue;
+            }
+        }
+        let now = state.clock.now_ms();
+        engine.write().unwrap_or_else(|p| p.into_inner()).maintain(now);
+        if last_purge.is_none_or(|t| t.elapsed() >= PURGE_EVERY) {
+            state.ingest.purge(now - state.retention_ms).await;
+            last_purge = Some(Instant::now());
+        }
+    }
+}
+
+/// Credentials from the command line, else from the database, else new ones (stored).
+fn resolve_credentials(args: &ServeArgs, log: &SqliteLog) -> anyhow::Result<Credentials> {
+    if let (Some(sid), Some(token)) = (&args.account_sid, &args.auth_token) {
+        let account_sid = AccountSid::parse(sid).context("--account-sid")?;
+        anyhow::ensure!(token.len() >= 8, "--auth-token must be at least 8 characters");
+        return Ok(Credentials { account_sid, auth_token: token.clone(), generated: false });
+    }
+    let stored_sid = log.setting("account_sid")?;
+    let stored_token = log.setting("auth_token")?;
+    let (account_sid, auth_token, generated) = match (stored_sid, stored_token) {
+        (Some(sid), Some(token)) => (sid, token, false),
+        _ => {
+            let mut rng = rand::rng();
+            let sid = AccountSid::from_u128(rng.random()).to_string();
+            let token = format!("{:032x}", rng.random::<u128>());
+            log.set_setting("account_sid", &sid)?;
+            log.set_setting("auth_token", &token)?;
+            (sid, token, true)
+        }
+    };
+    // A flag given alone overrides its stored half.
+    let account_sid = AccountSid::parse(args.account_sid.as_deref().unwrap_or(&account_sid)).context("account sid")?;
+    let auth_token = args.auth_token.clone().unwrap_or(auth_token);
+    Ok(Credentials { account_sid, auth_token, generated })
+}

@@ -1,0 +1,64 @@
+//! [`AppState`]: what request handlers share, assembled by the composition root
+//! ([`crate::startup`]). Cheap to clone.
+
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+
+use tokio_util::sync::CancellationToken;
+use wallboard_shared::{AccountSid, Urls};
+
+use crate::access::Access;
+use crate::clock::Clock;
+use crate::ingest::Ingest;
+use crate::source::Numbers;
+use crate::storage::SqliteLog;
+use crate::ws::Sessions;
+
+/// Everything a request handler may need; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct AppState(Arc<StateInner>);
+
+#[derive(Debug)]
+pub struct StateInner {
+    /// The statistics of any view, and the engine's resources (local or mirrored).
+    pub numbers: Numbers,
+    pub ingest: Ingest,
+    pub clock: Arc<dyn Clock>,
+    pub account_sid: AccountSid,
+    pub auth_token: String,
+    /// Base of absolute URLs, without a trailing slash.
+    pub public_url: String,
+    /// Absolute URLs of the resources, under `public_url`.
+    pub urls: Urls,
+    pub retention_ms: i64,
+    /// What WebSocket sessions share (hub, limits, access).
+    pub sessions: Sessions,
+    /// One per open WebSocket (`--ws-max-connections`).
+    pub ws_permits: Arc<tokio::sync::Semaphore>,
+    /// A reading connection to the event log (the Events resource).
+    pub events: Arc<Mutex<SqliteLog>>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (`--trusted-proxy`).
+    pub trusted_proxies: Vec<IpAddr>,
+    /// Account credentials, tokens and the failed-attempt limit.
+    pub access: Arc<Access>,
+    /// Cancelled when the server shuts down; long-lived sessions watch it.
+    pub stop: CancellationToken,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = StateInner;
+    fn deref(&self) -> &StateInner {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub fn new(inner: StateInner) -> Self {
+        Self(Arc::new(inner))
+    }
+
+    /// Reads the engine (resources and ids). The lock is never held across an `.await`.
+    pub fn engine(&self) -> std::sync::RwLockReadGuard<'_, crate::engine::Engine> {
+        self.numbers.engine()
+    }
+}
