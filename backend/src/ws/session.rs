@@ -1,4 +1,4 @@
-//! One WebSocket connection: protocol v1 of DESIGN.md.
+//! One WebSocket connection: protocol v1 of docs/design.md.
 //!
 //! The session task reads client frames, forwards its subscriptions' snapshots, pings,
 //! and closes dead or stuck peers. It never blocks anyone else: snapshots come from
