@@ -5,7 +5,8 @@ use serde_json::Value;
 use super::helpers::spawn_app;
 use super::scenario::{self, NOW, support};
 
-const SCHEMAS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/twilio_taskrouter_v1_workflow_statistics.json");
+const SCHEMAS: &str =
+    concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/twilio_taskrouter_v1_workflow_statistics.json");
 
 /// The only time format Twilio's helper libraries parse.
 static HELPER_TIME_FORMAT: std::sync::LazyLock<regex::Regex> =
