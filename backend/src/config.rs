@@ -1,4 +1,4 @@
-//! The command line (DESIGN.md, "Command line"): every option documented and settable by
+//! The command line (docs/design.md, "Command line"): every option documented and settable by
 //! a `WALLBOARD_…` environment variable.
 
 use std::net::SocketAddr;

@@ -2,7 +2,7 @@
 //!
 //! One parser for everyone: the server validates requests with it and the dashboard
 //! builds and checks its URLs with it, so both always agree on what is valid.
-//! Semantics are those of DESIGN.md ("Statistics semantics").
+//! Semantics are those of docs/design.md ("Statistics semantics").
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 

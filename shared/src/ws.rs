@@ -1,4 +1,4 @@
-//! WebSocket protocol v1 (`GET /ws`, JSON text frames), as specified in DESIGN.md.
+//! WebSocket protocol v1 (`GET /ws`, JSON text frames), as specified in docs/design.md.
 
 use serde::{Deserialize, Serialize};
 

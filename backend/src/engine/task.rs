@@ -148,7 +148,7 @@ pub fn wait_between(created: Option<i64>, ts: i64) -> u32 {
     }
 }
 
-/// Creation time per DESIGN.md: `task.created`, else `workflow.entered`, else `TaskDateCreated`.
+/// Creation time per docs/design.md: `task.created`, else `workflow.entered`, else `TaskDateCreated`.
 pub fn creation_time(events: &[TaskEv]) -> Option<i64> {
     let first = |k: Kind| events.iter().find(|e| e.kind == k).map(|e| e.ts_ms);
     first(Kind::TaskCreated)

@@ -1,4 +1,4 @@
-//! One WebSocket connection: protocol v1 of DESIGN.md. The HTTP half of the upgrade
+//! One WebSocket connection: protocol v1 of docs/design.md. The HTTP half of the upgrade
 //! (authentication of the request, the connection limit) is the api's; this module
 //! knows frames and sessions only.
 //!

@@ -6,6 +6,7 @@ mod proxy;
 mod scenario;
 
 mod access;
+mod architecture;
 mod dashboard;
 mod errors;
 mod events;

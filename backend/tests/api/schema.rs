@@ -1,4 +1,4 @@
-//! Every statistics response satisfies Twilio's OpenAPI schemas in ../shared/reference.
+//! Every statistics response satisfies Twilio's OpenAPI schemas (fixtures in tests/fixtures; see docs/design.md).
 
 use serde_json::Value;
 
@@ -6,7 +6,7 @@ use super::helpers::spawn_app;
 use super::scenario::{self, NOW, support};
 
 const SCHEMAS: &str =
-    concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/reference/twilio_taskrouter_v1_workflow_statistics.json");
+    concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/twilio_taskrouter_v1_workflow_statistics.json");
 
 /// The only time format Twilio's helper libraries parse.
 static HELPER_TIME_FORMAT: std::sync::LazyLock<regex::Regex> =

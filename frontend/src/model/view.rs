@@ -16,7 +16,7 @@ pub const MIN_ROTATE_SECS: u32 = 5;
 /// The longest rotation step kept (a day).
 pub const MAX_ROTATE_SECS: u32 = 86_400;
 
-/// Statistics older than this are refused by the server (DESIGN.md: 30 days by default).
+/// Statistics older than this are refused by the server (docs/design.md: 30 days by default).
 pub const RETENTION_MS: i64 = 30 * 86_400_000;
 /// Thresholds when the URL names none.
 pub const DEFAULT_THRESHOLDS: [u32; 2] = [20, 60];

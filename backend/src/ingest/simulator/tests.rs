@@ -255,7 +255,7 @@ fn events_carry_the_fields_of_real_callbacks() {
 // ---------------------------------------------------------------------------------------
 // Conservation against the engine
 
-/// A task as recounted from the event stream alone, with the rules of DESIGN.md.
+/// A task as recounted from the event stream alone, with the rules of docs/design.md.
 #[derive(Debug, Default)]
 struct Recount {
     workflow: String,
