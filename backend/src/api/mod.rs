@@ -7,7 +7,6 @@ pub mod error;
 mod events;
 pub mod headers;
 mod resources;
-pub mod signature;
 mod statistics;
 mod webhook;
 

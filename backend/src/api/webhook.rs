@@ -5,8 +5,9 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 
-use super::{ApiError, ApiResult, AppState, signature};
+use super::{ApiError, ApiResult, AppState};
 use crate::event::Event;
+use crate::signature;
 
 /// Events stamped further in the future than this are refused: a wrong clock or unit
 /// would otherwise distort every window.
