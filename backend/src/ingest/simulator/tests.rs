@@ -185,8 +185,7 @@ fn stored_seeds_keep_their_events_byte_for_byte() {
         (n, format!("{:x}", Sha256::digest(&buf)))
     };
     // Everything the model can do, often: rejections, timeouts, moves and deletions.
-    let mut busy = SimConfig::default();
-    busy.scale = 0.5;
+    let mut busy = SimConfig { scale: 0.5, ..SimConfig::default() };
     busy.reservations.accept = 0.6;
     busy.reservations.reject = 0.2;
     busy.reservations.timeout = 0.2;
