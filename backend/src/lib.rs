@@ -16,6 +16,7 @@ pub mod engine;
 pub mod event;
 pub mod ingest;
 pub mod loadtest;
+pub mod signature;
 pub mod source;
 pub mod startup;
 pub mod state;

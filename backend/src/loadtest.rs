@@ -20,7 +20,7 @@ use tokio::sync::Semaphore;
 use tokio_tungstenite::tungstenite::Message;
 use wallboard_shared::sid::{EventSid, TaskSid, WorkflowSid, WorkspaceSid};
 
-use crate::api::signature;
+use crate::signature;
 
 const ACCOUNT_SID: &str = "AC00000000000000000000000000000100";
 const AUTH_TOKEN: &str = "loadtest-token-0123456789";

@@ -9,7 +9,6 @@ pub mod error;
 pub mod events;
 pub mod headers;
 pub mod resources;
-pub mod signature;
 pub mod statistics;
 pub mod upgrade;
 pub mod webhook;

@@ -5,8 +5,9 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 
-use super::{ApiError, ApiResult, signature};
+use super::{ApiError, ApiResult};
 use crate::event::Event;
+use crate::signature;
 use crate::state::AppState;
 
 /// Events stamped further in the future than this are refused: a wrong clock or unit

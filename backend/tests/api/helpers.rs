@@ -10,9 +10,9 @@ use reqwest::StatusCode;
 use serde_json::Value;
 use tokio::sync::oneshot;
 use wallboard::Application;
-use wallboard::api::signature;
 use wallboard::clock::ManualClock;
 use wallboard::config::{Cli, ServeArgs};
+use wallboard::signature;
 
 /// Every await on the network in tests is bounded by this.
 pub const TIMEOUT: Duration = Duration::from_secs(20);

@@ -26,13 +26,10 @@ async fn forged_signatures_are_refused_and_nothing_is_stored() {
     let app = spawn_app(NOW).await;
     let form = created(1, 1, NOW - 1_000);
     let url = format!("{}/webhooks/taskrouter", app.base);
-    let other_token = wallboard::api::signature::compute("another-token", &url, &form.0);
-    let other_url = wallboard::api::signature::compute(
-        super::helpers::AUTH_TOKEN,
-        "https://evil.example/webhooks/taskrouter",
-        &form.0,
-    );
-    let good = wallboard::api::signature::compute(super::helpers::AUTH_TOKEN, &url, &form.0);
+    let other_token = wallboard::signature::compute("another-token", &url, &form.0);
+    let other_url =
+        wallboard::signature::compute(super::helpers::AUTH_TOKEN, "https://evil.example/webhooks/taskrouter", &form.0);
+    let good = wallboard::signature::compute(super::helpers::AUTH_TOKEN, &url, &form.0);
     let tampered = form.clone().with("TaskPriority", "99");
     for (pairs, sig) in [
         (&form.0, other_token.as_str()),
@@ -78,7 +75,7 @@ async fn malformed_events_are_400_and_not_stored() {
     }
     // An empty body, correctly signed: a valid request but no event.
     let url = format!("{}/webhooks/taskrouter", app.base);
-    let sig = wallboard::api::signature::compute(super::helpers::AUTH_TOKEN, &url, &[]);
+    let sig = wallboard::signature::compute(super::helpers::AUTH_TOKEN, &url, &[]);
     let r = app.client.post(&url).header("X-Twilio-Signature", sig).send().await.expect("request");
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     let body: serde_json::Value = r.json().await.expect("json");
@@ -112,7 +109,7 @@ async fn signature_covers_the_public_url_with_its_query() {
     let app = spawn_app(NOW).await;
     let form = created(1, 1, NOW - 1_000);
     let url = format!("{}/webhooks/taskrouter?source=twilio", app.base);
-    let sig = wallboard::api::signature::compute(super::helpers::AUTH_TOKEN, &url, &form.0);
+    let sig = wallboard::signature::compute(super::helpers::AUTH_TOKEN, &url, &form.0);
     let r = app.client.post(&url).header("X-Twilio-Signature", &sig).form(&form.0).send().await.expect("request");
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     // The same signature without the query string is someone else's.

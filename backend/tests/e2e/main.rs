@@ -17,9 +17,9 @@ use serde_json::{Value, json};
 use tokio::sync::oneshot;
 use wallboard::Application;
 use wallboard::access::{NewToken, Scope, TokenStore};
-use wallboard::api::signature;
 use wallboard::clock::ManualClock;
 use wallboard::config::{Cli, ServeArgs};
+use wallboard::signature;
 
 /// Shared with the API tests; this binary uses only part of it.
 #[allow(dead_code)]

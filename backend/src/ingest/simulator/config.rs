@@ -8,6 +8,8 @@ use std::sync::OnceLock;
 use serde::Deserialize;
 use wallboard_shared::sid::WorkspaceSid;
 
+use super::random::stable_id;
+
 /// The default configuration, as shipped (`simulator.toml` at the repository root).
 pub const DEFAULT_TOML: &str = include_str!("../../../../simulator.toml");
 
@@ -230,7 +232,7 @@ impl SimConfig {
     pub fn workspace_sid(&self) -> WorkspaceSid {
         match self.workspace.sid.as_deref().map(WorkspaceSid::parse) {
             Some(Ok(sid)) => sid,
-            _ => WorkspaceSid::from_u128(super::model::stable_id(&["workspace", &self.workspace.name])),
+            _ => WorkspaceSid::from_u128(stable_id(&["workspace", &self.workspace.name])),
         }
     }
 

@@ -23,9 +23,9 @@ use wallboard_shared::sid::{TaskSid, WorkspaceSid};
 
 use super::config::SimConfig;
 use super::model::Simulator;
-use crate::api::signature;
 use crate::clock::Clock;
 use crate::event::Event;
+use crate::signature;
 
 const DAY_MS: i64 = 86_400_000;
 /// How far back a rate-paced run may start (the server's retention is 30 days).

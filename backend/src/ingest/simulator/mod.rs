@@ -3,6 +3,8 @@
 //! - [`config`]: [`SimConfig`], the parameters (`simulator.toml` at the repository root is
 //!   the documented default, embedded in the binary);
 //! - [`model`]: [`Simulator`], the discrete-event simulation that emits TaskRouter events;
+//! - `random`: the seeded random stream and SID derivation, shared by `config` (the
+//!   workspace SID) and `model`, so that `config` does not import `model`;
 //! - [`history`]: history as NDJSON in the import format (`wallboard simulate --out`);
 //! - [`drive`]: a client of another Wallboard's signed event callback endpoint
 //!   (`wallboard simulate --to`), also the ingest load generator.
@@ -14,6 +16,7 @@ pub mod config;
 pub mod drive;
 pub mod history;
 pub mod model;
+mod random;
 
 pub use config::{ConfigError, SimConfig};
 pub use drive::{DriveOptions, DriveReport, drive, to_pairs};

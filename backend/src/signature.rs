@@ -1,5 +1,8 @@
 //! Twilio request signatures (`X-Twilio-Signature`): HMAC-SHA1 over the URL followed by
 //! the POST parameters sorted by name, keyed by the auth token, base64-encoded.
+//!
+//! A leaf: it imports nothing of the crate, so the webhook (checking), the simulator's
+//! driver and the load tool (signing) and the tests share it without depending on `api`.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;

@@ -1,0 +1,628 @@
+//! The discrete-event model: the contact center's state (tasks, reservations, what each
+//! agent holds) and its step, the actions of the heap run in (time, sequence) order.
+
+use std::cmp::{Ordering, Reverse};
+use std::collections::{BTreeSet, BinaryHeap};
+
+use rustc_hash::FxHashMap;
+use wallboard_shared::sid::{ReservationSid, TaskChannelSid, TaskSid, WorkflowSid, WorkspaceSid};
+
+use super::super::config::{ConfigError, SimConfig};
+use super::super::random::{IdKind, Random, mix};
+use super::emit::{Emitter, TaskFacts};
+use super::params::{HOUR_MS, Params, Worker};
+use crate::event::{Event, EventBuilder};
+
+/// What an agent holds now; who it is is the [`Worker`] of the same index.
+#[derive(Debug, Clone)]
+struct Agent {
+    /// Tasks held, by channel index.
+    load: Vec<u32>,
+    total: u32,
+    exclusive: u32,
+    available_at_ms: i64,
+    last_assigned_ms: i64,
+}
+
+impl Agent {
+    fn can_take(&self, worker: &Worker, channel: usize, exclusive: bool) -> bool {
+        let cap = worker.capacity[channel];
+        if cap == 0 || self.exclusive > 0 {
+            return false;
+        }
+        if exclusive { self.total == 0 } else { self.load[channel] < cap }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Status {
+    Pending,
+    Reserved,
+    Assigned,
+    Wrapping,
+}
+
+impl Status {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Reserved => "reserved",
+            Self::Assigned => "assigned",
+            Self::Wrapping => "wrapping",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Reservation {
+    id: u64,
+    sid: ReservationSid,
+    agent: u32,
+}
+
+#[derive(Debug, Clone)]
+struct Task {
+    sid: TaskSid,
+    workflow: u16,
+    channel: u16,
+    queue: u16,
+    priority: i64,
+    created_ms: i64,
+    attributes: String,
+    status: Status,
+    reservation: Option<Reservation>,
+    /// The agent handling it once accepted.
+    agent: Option<u32>,
+    /// The last agent who rejected it or let it time out: not offered it again at once.
+    declined: Option<u32>,
+}
+
+impl Task {
+    fn pending_key(&self, id: u64) -> PendingKey {
+        (Reverse(self.priority), self.created_ms, id)
+    }
+
+    /// What its events say of it.
+    fn facts<'a>(&'a self, params: &'a Params) -> TaskFacts<'a> {
+        TaskFacts {
+            sid: &self.sid,
+            attributes: &self.attributes,
+            priority: self.priority,
+            created_ms: self.created_ms,
+            status: self.status.as_str(),
+            workflow: &params.workflows[self.workflow as usize],
+            queue: &params.workflows[self.queue as usize],
+            channel: &params.channels[self.channel as usize],
+        }
+    }
+}
+
+/// Routing order: highest priority first, then oldest, then first created.
+type PendingKey = (Reverse<i64>, i64, u64);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Accept,
+    Reject,
+    Timeout,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Action {
+    /// A candidate arrival of the thinned Poisson process.
+    Arrival,
+    Outcome {
+        task: u64,
+        reservation: u64,
+        outcome: Outcome,
+    },
+    Wrapup {
+        task: u64,
+    },
+    Complete {
+        task: u64,
+    },
+    Abandon {
+        task: u64,
+    },
+    WorkflowTimeout {
+        task: u64,
+    },
+    Move {
+        task: u64,
+    },
+    Delete {
+        task: u64,
+    },
+    AgentBack,
+    /// The top of an hour: agents come on and go off shift.
+    ShiftChange,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Scheduled {
+    at_ms: i64,
+    seq: u64,
+    action: Action,
+}
+
+impl Ord for Scheduled {
+    /// Reversed: the heap's top is the earliest (time, sequence).
+    fn cmp(&self, other: &Self) -> Ordering {
+        (other.at_ms, other.seq).cmp(&(self.at_ms, self.seq))
+    }
+}
+
+impl PartialOrd for Scheduled {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// Live tasks of one workflow by status, from the simulator's own state.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LiveCounts {
+    pub pending: u64,
+    pub reserved: u64,
+    pub assigned: u64,
+    pub wrapping: u64,
+}
+
+impl LiveCounts {
+    pub fn total(&self) -> u64 {
+        self.pending + self.reserved + self.assigned + self.wrapping
+    }
+}
+
+/// The simulated contact center. See the documentation of [`super`].
+#[derive(Debug, Clone)]
+pub struct Simulator {
+    seed: u64,
+    params: Params,
+    emitter: Emitter,
+    /// Index-parallel to `params.workers`.
+    agents: Vec<Agent>,
+    rng: Random,
+    heap: BinaryHeap<Scheduled>,
+    seq: u64,
+    now_ms: i64,
+    tasks: FxHashMap<u64, Task>,
+    pending: BTreeSet<PendingKey>,
+    next_task: u64,
+    next_reservation: u64,
+    scratch: Vec<PendingKey>,
+    free: Vec<u32>,
+}
+
+impl Simulator {
+    /// A center with no tasks at `start_ms`, whose first arrival follows.
+    ///
+    /// # Panics
+    /// When `config` does not validate; use [`Simulator::try_new`] for untrusted input.
+    pub fn new(config: SimConfig, seed: u64, start_ms: i64) -> Self {
+        match Self::try_new(config, seed, start_ms) {
+            Ok(sim) => sim,
+            Err(e) => panic!("invalid simulator configuration: {e}"),
+        }
+    }
+
+    /// [`Simulator::new`] for a configuration that may be invalid.
+    pub fn try_new(config: SimConfig, seed: u64, start_ms: i64) -> Result<Self, ConfigError> {
+        let params = Params::from_config(&config)?;
+        let channels = params.channels.len();
+        let agents = params
+            .workers
+            .iter()
+            .map(|_| Agent {
+                load: vec![0; channels],
+                total: 0,
+                exclusive: 0,
+                available_at_ms: i64::MIN,
+                last_assigned_ms: i64::MIN,
+            })
+            .collect();
+        let mut sim = Self {
+            seed,
+            params,
+            emitter: Emitter::new(seed),
+            agents,
+            rng: Random::new(seed),
+            heap: BinaryHeap::new(),
+            seq: 0,
+            now_ms: start_ms,
+            tasks: FxHashMap::default(),
+            pending: BTreeSet::new(),
+            next_task: 0,
+            next_reservation: 0,
+            scratch: Vec::new(),
+            free: Vec::new(),
+        };
+        sim.schedule_next_arrival(start_ms);
+        sim.schedule((start_ms.div_euclid(HOUR_MS) + 1) * HOUR_MS, Action::ShiftChange);
+        Ok(sim)
+    }
+
+    pub fn workspace_sid(&self) -> &WorkspaceSid {
+        &self.params.workspace_sid
+    }
+
+    pub fn workspace_name(&self) -> &str {
+        &self.params.workspace_name
+    }
+
+    /// The workflows, in configuration order.
+    pub fn workflows(&self) -> Vec<(WorkflowSid, String)> {
+        self.params.workflows.iter().map(|w| (w.sid.clone(), w.name.clone())).collect()
+    }
+
+    /// The task channels (SID, unique name), sorted by name.
+    pub fn task_channels(&self) -> Vec<(TaskChannelSid, String)> {
+        self.params
+            .channels
+            .iter()
+            .map(|c| (TaskChannelSid::parse(&c.sid).expect("built from a u128"), c.name.clone()))
+            .collect()
+    }
+
+    /// Number of agents (workers).
+    pub fn agent_count(&self) -> usize {
+        self.agents.len()
+    }
+
+    /// The simulated time reached: every event up to it has been emitted.
+    pub fn now_ms(&self) -> i64 {
+        self.now_ms
+    }
+
+    /// When the next scheduled action runs (it may emit nothing).
+    pub fn next_action_ms(&self) -> Option<i64> {
+        self.heap.peek().map(|s| s.at_ms)
+    }
+
+    /// Tasks created and not yet ended.
+    pub fn live_task_count(&self) -> usize {
+        self.tasks.len()
+    }
+
+    /// Live tasks by status for every workflow, in configuration order.
+    pub fn live_counts(&self) -> Vec<(WorkflowSid, LiveCounts)> {
+        let mut counts = vec![LiveCounts::default(); self.params.workflows.len()];
+        for t in self.tasks.values() {
+            let c = &mut counts[t.workflow as usize];
+            match t.status {
+                Status::Pending => c.pending += 1,
+                Status::Reserved => c.reserved += 1,
+                Status::Assigned => c.assigned += 1,
+                Status::Wrapping => c.wrapping += 1,
+            }
+        }
+        self.params.workflows.iter().map(|w| w.sid.clone()).zip(counts).collect()
+    }
+
+    /// Runs the simulation up to and including `until_ms`, appending every event stamped
+    /// up to then to `out`, in non-decreasing time order. Earlier times are a no-op.
+    pub fn advance(&mut self, until_ms: i64, out: &mut Vec<Event>) {
+        while let Some(top) = self.heap.peek() {
+            if top.at_ms > until_ms {
+                break;
+            }
+            let Scheduled { at_ms, action, .. } = self.heap.pop().expect("peeked");
+            self.now_ms = self.now_ms.max(at_ms);
+            self.run(at_ms, action, out);
+        }
+        self.now_ms = self.now_ms.max(until_ms);
+    }
+
+    fn schedule(&mut self, at_ms: i64, action: Action) {
+        self.seq += 1;
+        self.heap.push(Scheduled { at_ms, seq: self.seq, action });
+    }
+
+    fn schedule_next_arrival(&mut self, from_ms: i64) {
+        if self.params.peak_per_ms > 0.0 {
+            let gap = self.rng.exp(1.0 / self.params.peak_per_ms);
+            self.schedule(from_ms + gap.round() as i64, Action::Arrival);
+        }
+    }
+
+    fn run(&mut self, t: i64, action: Action, out: &mut Vec<Event>) {
+        match action {
+            Action::Arrival => {
+                let pick = self.rng.uniform();
+                let keep = self.rng.uniform() * self.params.peak_multiplier < self.params.multiplier(t);
+                if keep {
+                    let s = self
+                        .params
+                        .streams
+                        .iter()
+                        .find(|s| pick < s.cumulative)
+                        .or(self.params.streams.last())
+                        .copied()
+                        .expect("arrivals are scheduled only with streams");
+                    self.arrive(t, s.workflow, s.channel, out);
+                    self.dispatch(t, out);
+                }
+                self.schedule_next_arrival(t);
+            }
+            Action::Outcome { task, reservation, outcome } => self.outcome(t, task, reservation, outcome, out),
+            Action::Wrapup { task } => {
+                let Some(tk) = self.tasks.get_mut(&task) else { return };
+                tk.status = Status::Wrapping;
+                let wrapup = self.params.channels[tk.channel as usize].wrapup;
+                self.emit_task(out, "task.wrapup", t, task, |b| b);
+                let d = wrapup.sample_ms(&mut self.rng);
+                self.schedule(t + d, Action::Complete { task });
+            }
+            Action::Complete { task } => {
+                self.emit_task(out, "task.completed", t, task, |b| b.field("task_completed_reason", "Task completed"));
+                if let Some(tk) = self.tasks.remove(&task)
+                    && let Some(a) = tk.agent
+                {
+                    self.release(a, tk.channel as usize);
+                }
+                self.dispatch(t, out);
+            }
+            Action::Abandon { task } => self.cancel(t, task, false, out),
+            Action::WorkflowTimeout { task } => self.cancel(t, task, true, out),
+            Action::Move { task } => {
+                let Some(tk) = self.tasks.get(&task) else { return };
+                if tk.status != Status::Pending {
+                    return;
+                }
+                let from = tk.queue as usize;
+                let n = self.params.workflows.len();
+                let to = (from + 1 + self.rng.below(n - 1)) % n;
+                self.tasks.get_mut(&task).expect("present").queue = to as u16;
+                self.emit_task(out, "task-queue.moved", t, task, |b| b);
+                self.emit_task(out, "task-queue.entered", t, task, |b| b);
+                self.dispatch(t, out);
+            }
+            Action::Delete { task } => {
+                let Some(tk) = self.tasks.get(&task) else { return };
+                if tk.status != Status::Pending {
+                    return;
+                }
+                self.pending.remove(&tk.pending_key(task));
+                self.emit_task(out, "task.deleted", t, task, |b| b);
+                self.tasks.remove(&task);
+            }
+            Action::AgentBack => self.dispatch(t, out),
+            Action::ShiftChange => {
+                self.dispatch(t, out);
+                self.schedule(t + HOUR_MS, Action::ShiftChange);
+            }
+        }
+    }
+
+    fn arrive(&mut self, t: i64, workflow: u16, channel: u16, out: &mut Vec<Event>) {
+        let id = self.next_task;
+        self.next_task += 1;
+        let ch = &self.params.channels[channel as usize];
+        let (patience, ch_priority, exclusive) = (ch.patience, ch.priority, ch.exclusive);
+        let u = self.rng.uniform();
+        let priorities = &self.params.priorities;
+        let drawn = priorities.iter().find(|p| u < p.1).or(priorities.last()).map_or(0, |p| p.0);
+        let priority = (drawn + ch_priority).max(0);
+        let attributes = self.emitter.attributes(
+            &mut self.rng,
+            &self.params.workflows[workflow as usize],
+            &self.params.channels[channel as usize],
+            exclusive,
+        );
+        let task = Task {
+            sid: TaskSid::from_u128(mix(self.seed, IdKind::Task, id)),
+            workflow,
+            channel,
+            queue: workflow,
+            priority,
+            created_ms: t,
+            attributes,
+            status: Status::Pending,
+            reservation: None,
+            agent: None,
+            declined: None,
+        };
+        self.pending.insert(task.pending_key(id));
+        self.tasks.insert(id, task);
+        self.emit_task(out, "task.created", t, id, |b| b);
+        self.emit_task(out, "workflow.entered", t, id, |b| b);
+        self.emit_task(out, "task-queue.entered", t, id, |b| b);
+
+        let timeout_ms = self.params.workflows[workflow as usize].timeout_ms;
+        let patience_ms = patience.sample_ms(&mut self.rng);
+        if patience_ms < timeout_ms {
+            self.schedule(t + patience_ms, Action::Abandon { task: id });
+        }
+        self.schedule(t + timeout_ms, Action::WorkflowTimeout { task: id });
+        if self.params.workflows.len() > 1 && self.rng.chance(self.params.move_p) {
+            let d = self.params.move_after.sample_ms(&mut self.rng);
+            self.schedule(t + d, Action::Move { task: id });
+        }
+        if self.rng.chance(self.params.delete_p) {
+            let d = self.params.delete_after.sample_ms(&mut self.rng);
+            self.schedule(t + d, Action::Delete { task: id });
+        }
+    }
+
+    /// Whether agent `i` can take any more work on some channel.
+    fn has_room(&self, i: usize) -> bool {
+        let (agent, worker) = (&self.agents[i], &self.params.workers[i]);
+        self.params.channels.iter().enumerate().any(|(c, ch)| agent.can_take(worker, c, ch.exclusive))
+    }
+
+    /// Offers pending tasks, in priority then age order, to free skilled agents.
+    fn dispatch(&mut self, t: i64, out: &mut Vec<Event>) {
+        if self.pending.is_empty() {
+            return;
+        }
+        self.free.clear();
+        let share = self.params.staffing_share(t);
+        for (i, (a, w)) in self.agents.iter().zip(&self.params.workers).enumerate() {
+            let on_shift = f64::from(w.rank) < (f64::from(w.group_size) * share - 1e-9).ceil();
+            if on_shift && a.available_at_ms <= t && a.exclusive == 0 && self.has_room(i) {
+                self.free.push(i as u32);
+            }
+        }
+        if self.free.is_empty() {
+            return;
+        }
+        let mut keys = std::mem::take(&mut self.scratch);
+        keys.clear();
+        keys.extend(self.pending.iter().copied());
+        for key in &keys {
+            let id = key.2;
+            let task = &self.tasks[&id];
+            let (channel, exclusive) = (task.channel as usize, self.params.channels[task.channel as usize].exclusive);
+            let skill = 1u64 << task.queue;
+            let best = self
+                .free
+                .iter()
+                .copied()
+                .filter(|&a| {
+                    let (ag, wk) = (&self.agents[a as usize], &self.params.workers[a as usize]);
+                    wk.skills & skill != 0 && Some(a) != task.declined && ag.can_take(wk, channel, exclusive)
+                })
+                .min_by_key(|&a| {
+                    // Exclusive work (voice) goes to the agent idle longest; other work is
+                    // packed onto agents already busy with it, keeping others free for
+                    // exclusive work.
+                    let ag = &self.agents[a as usize];
+                    let packing = if exclusive { 0 } else { u32::MAX - ag.total };
+                    (packing, ag.last_assigned_ms, a)
+                });
+            let Some(agent) = best else { continue };
+            self.reserve(t, id, agent, out);
+            if self.agents[agent as usize].exclusive > 0 || !self.has_room(agent as usize) {
+                self.free.retain(|&a| a != agent);
+                if self.free.is_empty() {
+                    break;
+                }
+            }
+        }
+        self.scratch = keys;
+    }
+
+    fn reserve(&mut self, t: i64, task: u64, agent: u32, out: &mut Vec<Event>) {
+        let rid = self.next_reservation;
+        self.next_reservation += 1;
+        let sid = ReservationSid::from_u128(mix(self.seed, IdKind::Reservation, rid));
+        let tk = self.tasks.get_mut(&task).expect("pending tasks exist");
+        let key = tk.pending_key(task);
+        tk.status = Status::Reserved;
+        tk.reservation = Some(Reservation { id: rid, sid, agent });
+        let channel = tk.channel as usize;
+        self.pending.remove(&key);
+        let exclusive = self.params.channels[channel].exclusive;
+        let ag = &mut self.agents[agent as usize];
+        ag.load[channel] += 1;
+        ag.total += 1;
+        ag.exclusive += u32::from(exclusive);
+        ag.last_assigned_ms = t;
+        self.emit_reservation(out, "reservation.created", t, task);
+
+        let u = self.rng.uniform();
+        let limit = self.params.reservation_timeout_ms - 1;
+        let (outcome, delay) = if u < self.params.accept_p {
+            (Outcome::Accept, self.params.channels[channel].accept.sample_ms(&mut self.rng).min(limit))
+        } else if u < self.params.accept_p + self.params.reject_p {
+            (Outcome::Reject, self.params.reject.sample_ms(&mut self.rng).min(limit))
+        } else {
+            (Outcome::Timeout, self.params.reservation_timeout_ms)
+        };
+        self.schedule(t + delay.max(0), Action::Outcome { task, reservation: rid, outcome });
+    }
+
+    fn release(&mut self, agent: u32, channel: usize) {
+        let exclusive = self.params.channels[channel].exclusive;
+        let ag = &mut self.agents[agent as usize];
+        ag.load[channel] -= 1;
+        ag.total -= 1;
+        ag.exclusive -= u32::from(exclusive);
+    }
+
+    fn outcome(&mut self, t: i64, task: u64, reservation: u64, outcome: Outcome, out: &mut Vec<Event>) {
+        let Some(tk) = self.tasks.get(&task) else { return };
+        let Some(res) = tk.reservation.as_ref().filter(|r| r.id == reservation) else { return };
+        let agent = res.agent;
+        let channel = tk.channel as usize;
+        match outcome {
+            Outcome::Accept => {
+                let tk = self.tasks.get_mut(&task).expect("present");
+                tk.status = Status::Assigned;
+                tk.agent = Some(agent);
+                self.emit_reservation(out, "reservation.accepted", t, task);
+                self.tasks.get_mut(&task).expect("present").reservation = None;
+                let d = self.params.channels[channel].handle.sample_ms(&mut self.rng);
+                self.schedule(t + d, Action::Wrapup { task });
+            }
+            Outcome::Reject | Outcome::Timeout => {
+                let tk = self.tasks.get_mut(&task).expect("present");
+                tk.status = Status::Pending;
+                tk.declined = Some(agent);
+                let ty = if outcome == Outcome::Reject { "reservation.rejected" } else { "reservation.timeout" };
+                self.emit_reservation(out, ty, t, task);
+                let tk = self.tasks.get_mut(&task).expect("present");
+                tk.reservation = None;
+                let key = tk.pending_key(task);
+                self.pending.insert(key);
+                self.release(agent, channel);
+                if outcome == Outcome::Timeout && self.params.timeout_pause_ms > 0 {
+                    self.agents[agent as usize].available_at_ms = t + self.params.timeout_pause_ms;
+                    self.schedule(t + self.params.timeout_pause_ms, Action::AgentBack);
+                }
+                self.dispatch(t, out);
+            }
+        }
+    }
+
+    /// The customer gives up (`by_workflow` false) or the workflow times out: only a task
+    /// not yet assigned is canceled.
+    fn cancel(&mut self, t: i64, task: u64, by_workflow: bool, out: &mut Vec<Event>) {
+        let Some(tk) = self.tasks.get(&task) else { return };
+        let freed = match tk.status {
+            Status::Pending => {
+                self.pending.remove(&tk.pending_key(task));
+                None
+            }
+            Status::Reserved => {
+                let agent = tk.reservation.as_ref().map(|r| r.agent);
+                let channel = tk.channel as usize;
+                self.tasks.get_mut(&task).expect("present").status = Status::Pending;
+                self.emit_reservation(out, "reservation.canceled", t, task);
+                agent.map(|a| (a, channel))
+            }
+            Status::Assigned | Status::Wrapping => return,
+        };
+        let reason = if by_workflow {
+            self.emit_task(out, "workflow.timeout", t, task, |b| b);
+            "Workflow Timeout"
+        } else {
+            "Customer abandoned"
+        };
+        self.emit_task(out, "task.canceled", t, task, |b| b.field("task_canceled_reason", reason));
+        self.tasks.remove(&task);
+        if let Some((agent, channel)) = freed {
+            self.release(agent, channel);
+            self.dispatch(t, out);
+        }
+    }
+
+    fn emit_task(
+        &mut self,
+        out: &mut Vec<Event>,
+        ty: &str,
+        t: i64,
+        task: u64,
+        extra: impl FnOnce(EventBuilder) -> EventBuilder,
+    ) {
+        let facts = self.tasks[&task].facts(&self.params);
+        out.push(self.emitter.task(&self.params, ty, t, &facts, extra));
+    }
+
+    fn emit_reservation(&mut self, out: &mut Vec<Event>, ty: &str, t: i64, task: u64) {
+        let tk = &self.tasks[&task];
+        let res = tk.reservation.as_ref().expect("reservation events have a reservation");
+        let worker = &self.params.workers[res.agent as usize];
+        out.push(self.emitter.reservation(&self.params, ty, t, &tk.facts(&self.params), &res.sid, worker));
+    }
+}

@@ -1,0 +1,35 @@
+//! The contact center itself: a discrete-event simulation that emits TaskRouter events.
+//!
+//! Every future happening is an action in a heap keyed by (time, sequence number). An
+//! action runs at its time, may emit events stamped with that time, and may schedule
+//! further actions at the same time or later. [`Simulator::advance`] runs every action
+//! up to a time, so the stream of events depends only on the configuration, the seed and
+//! the start time, never on how the simulation is stepped.
+//!
+//! The model, per task: arrivals are a Poisson process per (workflow, channel) whose
+//! rate follows the time-of-day and day-of-week profiles (thinning of a peak-rate
+//! process). A task is created (`task.created`, `workflow.entered`, `task-queue.entered`,
+//! all at one millisecond) and waits in its workflow's queue. Pending tasks are offered,
+//! highest priority first and then oldest first, to an on-shift skilled agent with free
+//! capacity on the task's channel: exclusive work (voice) to the agent idle longest, other
+//! work packed onto agents already busy with it. The reservation is accepted, rejected or
+//! times out; a rejected or timed-out task is pending again and offered to someone else
+//! (an agent who lets a reservation time out pauses). An accepted task is handled, wraps
+//! up and completes. A task not yet assigned may be abandoned when the customer's
+//! patience runs out or time out of its workflow (an open reservation is canceled
+//! first), be moved to another queue, or be deleted.
+//!
+//! Randomness comes from one ChaCha8 stream (`super::random`), consumed in action order,
+//! so the events of a stored seed never change.
+//!
+//! - `params`: what the configuration becomes before the first step;
+//! - `center`: the contact center's state and its step ([`Simulator`]);
+//! - `emit`: the TaskRouter events, with the fields of real callbacks.
+//!
+//! `center` imports `emit` and `params`, `emit` imports `params`; none imports back.
+
+mod center;
+mod emit;
+mod params;
+
+pub use center::{LiveCounts, Simulator};
