@@ -26,10 +26,8 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use rand::Rng;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
-use wallboard_shared::AccountSid;
 
 use crate::access::{Access, FailedAuthLimiter};
 use crate::api::{AppState, StateInner};
@@ -42,7 +40,7 @@ use crate::ingest::simulator::SimConfig;
 use crate::source::mirror::{Mirror, MirrorConfig};
 use crate::source::simulated::{DemoInfo, SimulatedCenter};
 use crate::source::upstream::{UpstreamClient, UpstreamConfig};
-use crate::storage::{EventLog, SqliteLog};
+use crate::storage::{EventLog, SqliteLog, SqliteTokens};
 use crate::ws::hub::HubSources;
 use crate::ws::hub::Identity;
 use crate::ws::{Hub, HubConfig};
@@ -55,13 +53,7 @@ const FOLLOW_EVERY: Duration = Duration::from_secs(1);
 /// How often old events are deleted from the log.
 const PURGE_EVERY: Duration = Duration::from_secs(3600);
 
-/// The API credentials in force and whether they were just generated.
-#[derive(Debug, Clone)]
-pub struct Credentials {
-    pub account_sid: AccountSid,
-    pub auth_token: String,
-    pub generated: bool,
-}
+pub use crate::access::Credentials;
 
 /// A built server: bound, replayed, ready to serve.
 #[derive(Debug)]
@@ -86,7 +78,7 @@ impl Application {
             .with_context(|| format!("cannot open the database in {}", args.data_dir.display()))?;
         // What this server writes is applied as it is written; what others write is followed.
         log.track_own_appends();
-        let credentials = resolve_credentials(args, &log)?;
+        let credentials = access::credentials::resolve(args.account_sid.as_deref(), args.auth_token.as_deref(), &log)?;
 
         let retention_ms = i64::from(args.retention_days) * DAY_MS;
         let mut engine = Engine::new(EngineConfig { retention_ms, ..EngineConfig::default() });
@@ -168,14 +160,15 @@ impl Application {
         let ancestors = api::headers::FrameAncestors::parse(&args.frame_ancestors)
             .map_err(|e| anyhow::anyhow!("--frame-ancestors: {e}"))?;
         let limiter = FailedAuthLimiter::new(args.auth_failures_per_minute, 60_000, 60_000);
-        let access = Access::open(
-            &args.data_dir,
+        let tokens = SqliteTokens::open_dir(&args.data_dir).context("cannot open the tokens")?;
+        let access = Access::new(
             credentials.account_sid.clone(),
             &credentials.auth_token,
+            Box::new(tokens),
             limiter,
             clock.clone(),
         )
-        .context("cannot open the tokens")?;
+        .context("cannot load the tokens")?;
         let admin_token = access.mint_startup_token().context("cannot store the startup token")?;
         let events = SqliteLog::open_dir(&args.data_dir).context("cannot open a reader of the event log")?;
         let state = AppState::new(StateInner {
@@ -298,30 +291,4 @@ async fn maintain(state: AppState, stop: CancellationToken) {
             last_purge = Some(Instant::now());
         }
     }
-}
-
-/// Credentials from the command line, else from the database, else new ones (stored).
-fn resolve_credentials(args: &ServeArgs, log: &SqliteLog) -> anyhow::Result<Credentials> {
-    if let (Some(sid), Some(token)) = (&args.account_sid, &args.auth_token) {
-        let account_sid = AccountSid::parse(sid).context("--account-sid")?;
-        anyhow::ensure!(token.len() >= 8, "--auth-token must be at least 8 characters");
-        return Ok(Credentials { account_sid, auth_token: token.clone(), generated: false });
-    }
-    let stored_sid = log.setting("account_sid")?;
-    let stored_token = log.setting("auth_token")?;
-    let (account_sid, auth_token, generated) = match (stored_sid, stored_token) {
-        (Some(sid), Some(token)) => (sid, token, false),
-        _ => {
-            let mut rng = rand::rng();
-            let sid = AccountSid::from_u128(rng.random()).to_string();
-            let token = format!("{:032x}", rng.random::<u128>());
-            log.set_setting("account_sid", &sid)?;
-            log.set_setting("auth_token", &token)?;
-            (sid, token, true)
-        }
-    };
-    // A flag given alone overrides its stored half.
-    let account_sid = AccountSid::parse(args.account_sid.as_deref().unwrap_or(&account_sid)).context("account sid")?;
-    let auth_token = args.auth_token.clone().unwrap_or(auth_token);
-    Ok(Credentials { account_sid, auth_token, generated })
 }
