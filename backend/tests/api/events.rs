@@ -5,10 +5,10 @@ use std::sync::Arc;
 use reqwest::StatusCode;
 use serde_json::Value;
 use wallboard::access::{NewToken, Scope};
-use wallboard::storage::{SqliteTokens, TokenStore as _};
 use wallboard::backfill::{BackfillOptions, backfill};
 use wallboard::clock::ManualClock;
 use wallboard::storage::{EventLog, SqliteLog};
+use wallboard::storage::{SqliteTokens, TokenStore as _};
 use wallboard_shared::{WorkflowSid, WorkspaceSid};
 
 use super::helpers::{ACCOUNT_SID, AUTH_TOKEN, serve_args, spawn_app, spawn_app_with};

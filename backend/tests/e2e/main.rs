@@ -17,10 +17,10 @@ use serde_json::{Value, json};
 use tokio::sync::oneshot;
 use wallboard::Application;
 use wallboard::access::{NewToken, Scope};
-use wallboard::storage::{SqliteTokens, TokenStore as _};
 use wallboard::api::signature;
 use wallboard::clock::ManualClock;
 use wallboard::config::{Cli, ServeArgs};
+use wallboard::storage::{SqliteTokens, TokenStore as _};
 
 /// Shared with the API tests; this binary uses only part of it.
 #[allow(dead_code)]
