@@ -192,7 +192,14 @@ impl Access {
             next.by_id.insert(record.id.clone(), record.clone());
             next.by_hash.insert(hash, record);
         }
-        *self.loaded.write().unwrap_or_else(|p| p.into_inner()) = next;
+        let mut loaded = self.loaded.write().unwrap_or_else(|p| p.into_inner());
+        // Two refreshes may race (the follower's and an authentication's): never let the
+        // one that read earlier replace what the later one loaded.
+        if next.revision < loaded.revision {
+            return Ok(false);
+        }
+        *loaded = next;
+        drop(loaded);
         self.changed.send_modify(|n| *n += 1);
         Ok(true)
     }
@@ -292,8 +299,10 @@ impl Access {
         self.check_limit(peer)?;
         let key = hash(token);
         let mut found = self.lookup(&key);
-        // Made by `wallboard token create` since the last refresh?
-        if found.is_none() && self.refresh_async().await {
+        // Made by `wallboard token create` since the last refresh? Look again whether or not
+        // this refresh reloaded: a concurrent one (the follower's) may have just done it.
+        if found.is_none() {
+            self.refresh_async().await;
             found = self.lookup(&key);
         }
         let denied = match found {
