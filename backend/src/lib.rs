@@ -23,4 +23,5 @@ pub mod state;
 pub mod storage;
 pub mod ws;
 
-pub use startup::{Application, Credentials};
+pub use access::Credentials;
+pub use startup::Application;

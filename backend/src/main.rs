@@ -191,10 +191,13 @@ fn run_import(args: &ImportArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn run_token(args: &TokenArgs) -> anyhow::Result<ExitCode> {
-    use wallboard::access::{NewToken, Scope, Standing, TokenStore};
+    use wallboard::storage::{NewToken, Scope, SqliteTokens, Standing, TokenStore};
     use wallboard_shared::{WorkflowSid, WorkspaceSid};
-    let mut store = TokenStore::open_dir(&args.data_dir)
-        .with_context(|| format!("cannot open the database in {}", args.data_dir.display()))?;
+    // The command speaks to the store through its contract; SQLite is the one there is.
+    let mut store: Box<dyn TokenStore> = Box::new(
+        SqliteTokens::open_dir(&args.data_dir)
+            .with_context(|| format!("cannot open the database in {}", args.data_dir.display()))?,
+    );
     let now = chrono::Utc::now().timestamp_millis();
     let date = |ms: i64| wallboard_shared::time::format_ms(ms);
     match &args.command {

@@ -13,13 +13,12 @@ use anyhow::Context;
 use axum::Router;
 use axum::middleware;
 use axum::routing::{get, post};
-use rand::Rng;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use wallboard_shared::{AccountSid, Urls};
+use wallboard_shared::Urls;
 
-use crate::access::{Access, FailedAuthLimiter};
+use crate::access::{Access, Credentials, FailedAuthLimiter, credentials};
 use crate::api::{self, ApiError, MAX_BODY_BYTES, assets, events, headers, resources, statistics, upgrade, webhook};
 use crate::clock::Clock;
 use crate::config::{ServeArgs, Source};
@@ -31,7 +30,7 @@ use crate::source::mirror::{Mirror, MirrorConfig};
 use crate::source::simulated::{DemoInfo, SimulatedCenter};
 use crate::source::upstream::{UpstreamClient, UpstreamConfig};
 use crate::state::{AppState, StateInner};
-use crate::storage::{EventLog, SqliteLog};
+use crate::storage::{EventLog, SqliteLog, SqliteTokens};
 use crate::ws::hub::Identity;
 use crate::ws::{Hub, HubConfig, Sessions};
 
@@ -42,14 +41,6 @@ const MAINTAIN_EVERY: Duration = Duration::from_secs(5);
 const FOLLOW_EVERY: Duration = Duration::from_secs(1);
 /// How often old events are deleted from the log.
 const PURGE_EVERY: Duration = Duration::from_secs(3600);
-
-/// The API credentials in force and whether they were just generated.
-#[derive(Debug, Clone)]
-pub struct Credentials {
-    pub account_sid: AccountSid,
-    pub auth_token: String,
-    pub generated: bool,
-}
 
 /// A built server: bound, replayed, ready to serve.
 #[derive(Debug)]
@@ -81,7 +72,7 @@ impl Application {
             .with_context(|| format!("cannot open the database in {}", args.data_dir.display()))?;
         // What this server writes is applied as it is written; what others write is followed.
         log.track_own_appends();
-        let credentials = resolve_credentials(args, &log)?;
+        let credentials = credentials::resolve(args.account_sid.as_deref(), args.auth_token.as_deref(), &log)?;
         let retention_ms = i64::from(args.retention_days) * DAY_MS;
         let (engine, replayed) = replay(&log, retention_ms, clock.as_ref())?;
         let mut center = simulated_center(args, &log, retention_ms, clock.now_ms())?;
@@ -326,8 +317,9 @@ fn hub_config(args: &ServeArgs) -> HubConfig {
 /// Credentials, viewer tokens and the failed-attempt limit.
 fn access(args: &ServeArgs, credentials: &Credentials, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<Access>> {
     let limiter = FailedAuthLimiter::new(args.auth_failures_per_minute, 60_000, 60_000);
-    Access::open(&args.data_dir, credentials.account_sid.clone(), &credentials.auth_token, limiter, clock)
-        .context("cannot open the tokens")
+    let tokens = SqliteTokens::open_dir(&args.data_dir).context("cannot open the tokens")?;
+    Access::new(credentials.account_sid.clone(), &credentials.auth_token, Box::new(tokens), limiter, clock)
+        .context("cannot load the tokens")
 }
 
 /// Periodic housekeeping: engine maintenance, following other processes' events, and
@@ -354,30 +346,4 @@ async fn housekeeping(state: AppState, engine: SharedEngine, stop: CancellationT
             last_purge = Some(Instant::now());
         }
     }
-}
-
-/// Credentials from the command line, else from the database, else new ones (stored).
-fn resolve_credentials(args: &ServeArgs, log: &SqliteLog) -> anyhow::Result<Credentials> {
-    if let (Some(sid), Some(token)) = (&args.account_sid, &args.auth_token) {
-        let account_sid = AccountSid::parse(sid).context("--account-sid")?;
-        anyhow::ensure!(token.len() >= 8, "--auth-token must be at least 8 characters");
-        return Ok(Credentials { account_sid, auth_token: token.clone(), generated: false });
-    }
-    let stored_sid = log.setting("account_sid")?;
-    let stored_token = log.setting("auth_token")?;
-    let (account_sid, auth_token, generated) = match (stored_sid, stored_token) {
-        (Some(sid), Some(token)) => (sid, token, false),
-        _ => {
-            let mut rng = rand::rng();
-            let sid = AccountSid::from_u128(rng.random()).to_string();
-            let token = format!("{:032x}", rng.random::<u128>());
-            log.set_setting("account_sid", &sid)?;
-            log.set_setting("auth_token", &token)?;
-            (sid, token, true)
-        }
-    };
-    // A flag given alone overrides its stored half.
-    let account_sid = AccountSid::parse(args.account_sid.as_deref().unwrap_or(&account_sid)).context("account sid")?;
-    let auth_token = args.auth_token.clone().unwrap_or(auth_token);
-    Ok(Credentials { account_sid, auth_token, generated })
 }

@@ -2,17 +2,18 @@
 //! (`Authorization: Bearer`, or the WebSocket's `auth` frame), their scopes, and the
 //! failed-attempt limit.
 //!
-//! Tokens live in the database ([`token::TokenStore`]); the server keeps them in memory
-//! and polls the store's revision, so a token created or revoked by the `wallboard token`
-//! command in another process takes effect within [`REFRESH_EVERY`]. Live WebSocket
-//! sessions follow [`Access::changes`] and close when their token stops being valid.
+//! Tokens live in a [`TokenStore`] handed in by the composition root (storage never
+//! imports this module); the server keeps them in memory and polls the store's revision,
+//! so a token created or revoked by the `wallboard token` command in another process
+//! takes effect within [`REFRESH_EVERY`]. Live WebSocket sessions follow
+//! [`Access::changes`] and close when their token stops being valid. The account
+//! credentials are settled by [`credentials::resolve`].
 
+pub mod credentials;
 pub mod limiter;
-pub mod token;
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::path::Path;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -26,8 +27,10 @@ use wallboard_shared::AccountSid;
 
 use crate::clock::Clock;
 use crate::storage::StorageError;
+pub use crate::storage::tokens::{NewToken, Scope, Standing, TokenHash, TokenRecord, TokenStore};
+use crate::storage::tokens::{STARTUP_LABEL, hash};
+pub use credentials::Credentials;
 pub use limiter::FailedAuthLimiter;
-pub use token::{NewToken, Scope, Standing, TokenHash, TokenRecord, TokenStore};
 
 /// How often the server looks for token changes made by other processes, and for expiries.
 pub const REFRESH_EVERY: Duration = Duration::from_millis(250);
@@ -111,31 +114,41 @@ struct Loaded {
 }
 
 /// Credentials and tokens in force, shared by every request and session.
-#[derive(Debug)]
 pub struct Access {
     account_sid: AccountSid,
     auth_token_digest: [u8; 32],
-    store: Mutex<TokenStore>,
+    /// Locked only for synchronous store calls (never across an `.await`).
+    store: Mutex<Box<dyn TokenStore>>,
     loaded: RwLock<Loaded>,
     changed: watch::Sender<u64>,
     limiter: FailedAuthLimiter,
     clock: Arc<dyn Clock>,
 }
 
+impl std::fmt::Debug for Access {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the digest or the tokens.
+        f.debug_struct("Access")
+            .field("account_sid", &self.account_sid)
+            .field("revision", &self.loaded.read().unwrap_or_else(|p| p.into_inner()).revision)
+            .field("limiter", &self.limiter)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Access {
-    /// Opens the token store of `data_dir` and loads it.
-    pub fn open(
-        data_dir: &Path,
+    /// Access over the account credentials and the tokens of `tokens`, loaded now.
+    pub fn new(
         account_sid: AccountSid,
         auth_token: &str,
+        tokens: Box<dyn TokenStore>,
         limiter: FailedAuthLimiter,
         clock: Arc<dyn Clock>,
     ) -> Result<Arc<Self>, StorageError> {
-        let store = TokenStore::open_dir(data_dir)?;
         let access = Arc::new(Self {
             account_sid,
             auth_token_digest: Sha256::digest(auth_token.as_bytes()).into(),
-            store: Mutex::new(store),
+            store: Mutex::new(tokens),
             loaded: RwLock::new(Loaded { revision: -1, ..Loaded::default() }),
             changed: watch::Sender::new(0),
             limiter,
@@ -145,7 +158,7 @@ impl Access {
         Ok(access)
     }
 
-    fn store(&self) -> std::sync::MutexGuard<'_, TokenStore> {
+    fn store(&self) -> std::sync::MutexGuard<'_, Box<dyn TokenStore>> {
         self.store.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -155,8 +168,8 @@ impl Access {
         let now = self.clock.now_ms();
         let plain = {
             let mut store = self.store();
-            store.revoke_label(token::STARTUP_LABEL, now)?;
-            let new = NewToken { label: token::STARTUP_LABEL.into(), scope: Scope::Admin, ttl_ms: None };
+            store.revoke_label(STARTUP_LABEL, now)?;
+            let new = NewToken { label: STARTUP_LABEL.into(), scope: Scope::Admin, ttl_ms: None };
             store.create(&new, now)?.0
         };
         self.refresh()?;
@@ -164,7 +177,7 @@ impl Access {
     }
 
     /// Reloads the tokens when the store's revision moved; true when it did. Blocking
-    /// (a small SQLite read): async callers use [`Access::refresh_async`].
+    /// (a small store read): async callers use [`Access::refresh_async`].
     pub fn refresh(&self) -> Result<bool, StorageError> {
         let store = self.store();
         let revision = store.revision()?;
@@ -179,7 +192,14 @@ impl Access {
             next.by_id.insert(record.id.clone(), record.clone());
             next.by_hash.insert(hash, record);
         }
-        *self.loaded.write().unwrap_or_else(|p| p.into_inner()) = next;
+        let mut loaded = self.loaded.write().unwrap_or_else(|p| p.into_inner());
+        // Two refreshes may race (the follower's and an authentication's): never let the
+        // one that read earlier replace what the later one loaded.
+        if next.revision < loaded.revision {
+            return Ok(false);
+        }
+        *loaded = next;
+        drop(loaded);
         self.changed.send_modify(|n| *n += 1);
         Ok(true)
     }
@@ -277,11 +297,13 @@ impl Access {
     /// Authenticates a plain token (Bearer, or the WebSocket `auth` frame).
     pub async fn authenticate_token(self: &Arc<Self>, token: &str, peer: Option<IpAddr>) -> Result<Principal, Denied> {
         self.check_limit(peer)?;
-        let hash = token::hash(token);
-        let mut found = self.lookup(&hash);
-        // Made by `wallboard token create` since the last refresh?
-        if found.is_none() && self.refresh_async().await {
-            found = self.lookup(&hash);
+        let key = hash(token);
+        let mut found = self.lookup(&key);
+        // Made by `wallboard token create` since the last refresh? Look again whether or not
+        // this refresh reloaded: a concurrent one (the follower's) may have just done it.
+        if found.is_none() {
+            self.refresh_async().await;
+            found = self.lookup(&key);
         }
         let denied = match found {
             Some(t) => match t.standing(self.clock.now_ms()) {

@@ -1,13 +1,21 @@
-//! The event log: every accepted TaskRouter event, durable, unique by event SID.
+//! Everything the server persists, as contracts: the event log ([`EventLog`]: every
+//! accepted TaskRouter event, durable, unique by event SID), the settings ([`Settings`]:
+//! generated credentials, the simulator's seed and epoch) and the viewer tokens
+//! ([`TokenStore`]), with their SQLite implementations.
 //!
-//! This is the only module that speaks SQL. The log sits behind [`EventLog`] so that a
-//! distributed log can replace SQLite later without touching ingest or the engine.
+//! This is the only module that speaks SQL. Callers hold the traits, so a second
+//! implementation (a distributed database) implements traits, not call sites, and proves
+//! itself against the same [`conformance`] suite SQLite runs.
 
+#[cfg(test)]
+pub(crate) mod conformance;
 mod sqlite;
-mod tokens;
+mod sqlite_tokens;
+pub mod tokens;
 
 pub use sqlite::{DB_FILE, SqliteLog};
-pub use tokens::{TokenError, TokenStore};
+pub use sqlite_tokens::SqliteTokens;
+pub use tokens::{NewToken, Scope, Standing, TokenError, TokenHash, TokenRecord, TokenStore};
 
 use crate::event::Event;
 
@@ -55,6 +63,26 @@ pub struct EventFilter {
     pub task_channel: Option<String>,
 }
 
+/// Small named values several processes must agree on (the generated credentials, the
+/// simulator's seed and epoch). Writes are conditional, so when two processes start at
+/// once the first writer wins and both go on with the same value.
+pub trait Settings {
+    /// The value stored under `key`.
+    fn get(&self, key: &str) -> Result<Option<String>, StorageError>;
+
+    /// Stores `value` under `key` if the stored value is `expected` (`None`: no value),
+    /// atomically; returns the value in force afterwards: `value` when this call won,
+    /// otherwise what is stored (another writer's value), `None` when nothing is.
+    fn compare_and_set(&self, key: &str, expected: Option<&str>, value: &str) -> Result<Option<String>, StorageError>;
+
+    /// Stores `value` under `key` unless a value is stored; returns the value in force
+    /// (first writer wins).
+    fn set_if_absent(&self, key: &str, value: &str) -> Result<String, StorageError> {
+        self.compare_and_set(key, None, value)?
+            .ok_or_else(|| StorageError::Corrupt(format!("setting {key} is absent right after it was stored")))
+    }
+}
+
 /// An append-only, idempotent log of events.
 pub trait EventLog: Send {
     /// Appends a batch atomically. For each event, `true` when it was new and `false`
@@ -62,7 +90,7 @@ pub trait EventLog: Send {
     /// When this returns `Ok`, the new events are durable.
     fn append(&mut self, events: &[Event]) -> Result<Vec<bool>, StorageError>;
 
-    /// Calls `f` with every event at or after `since_ms`, in time order. Returns how many.
+    /// Calls `f` with every event at or after `since_ms`, in (time, sid) order. Returns how many.
     fn replay(&self, since_ms: i64, f: &mut dyn FnMut(Event)) -> Result<u64, StorageError>;
 
     /// Deletes the events before `before_ms`; returns how many.

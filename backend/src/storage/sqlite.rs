@@ -1,10 +1,11 @@
-//! [`EventLog`] on SQLite in WAL mode, plus the small settings table.
+//! [`EventLog`] and [`Settings`] on SQLite in WAL mode: the events table and the small
+//! settings table, on one connection.
 
 use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{EventFilter, EventLog, StorageError};
+use super::{EventFilter, EventLog, Settings, StorageError};
 use crate::event::Event;
 
 /// File name of the database inside the data directory.
@@ -51,19 +52,6 @@ impl SqliteLog {
         &self.path
     }
 
-    pub fn setting(&self, key: &str) -> Result<Option<String>, StorageError> {
-        Ok(self.conn.query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| r.get(0)).optional()?)
-    }
-
-    pub fn set_setting(&self, key: &str, value: &str) -> Result<(), StorageError> {
-        self.conn.execute(
-            "INSERT INTO settings (key, value) VALUES (?1, ?2)
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            params![key, value],
-        )?;
-        Ok(())
-    }
-
     fn row_to_event(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Event, StorageError>> {
         let sid: String = r.get(0)?;
         let ts: i64 = r.get(1)?;
@@ -71,6 +59,30 @@ impl SqliteLog {
         let et: String = r.get(3)?;
         let data: String = r.get(4)?;
         Ok(Event::from_stored(&sid, et, ts, &ws, &data).map_err(|e| StorageError::Corrupt(e.0)))
+    }
+}
+
+impl Settings for SqliteLog {
+    fn get(&self, key: &str) -> Result<Option<String>, StorageError> {
+        Ok(self.conn.query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+    }
+
+    fn compare_and_set(&self, key: &str, expected: Option<&str>, value: &str) -> Result<Option<String>, StorageError> {
+        // The write comes first, so the transaction takes the write lock at once (waiting
+        // for another process's write) and the value read back is the one it decided.
+        let tx = self.conn.unchecked_transaction()?;
+        match expected {
+            None => tx.execute(
+                "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING",
+                params![key, value],
+            )?,
+            Some(old) => {
+                tx.execute("UPDATE settings SET value = ?3 WHERE key = ?1 AND value = ?2", params![key, old, value])?
+            }
+        };
+        let current = tx.query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| r.get(0)).optional()?;
+        tx.commit()?;
+        Ok(current)
     }
 }
 
@@ -227,53 +239,44 @@ impl EventLog for SqliteLog {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::EventBuilder;
-    use wallboard_shared::sid::{EventSid, WorkspaceSid};
+    use crate::storage::conformance::{self, Harness};
+    use crate::storage::{SqliteTokens, TokenStore};
 
-    fn event(n: u128, ts: i64) -> Event {
-        EventBuilder::new("worker.activity.update", &EventSid::from_u128(n), ts, &WorkspaceSid::from_u128(1))
-            .field("worker_sid", "WK00000000000000000000000000000001")
-            .build()
-            .expect("valid")
+    /// A fresh database file in its own temporary directory.
+    struct Sqlite {
+        dir: tempfile::TempDir,
     }
 
+    impl Harness for Sqlite {
+        fn fresh() -> Self {
+            Self { dir: tempfile::tempdir().expect("a temporary directory") }
+        }
+
+        fn events(&self) -> Box<dyn EventLog> {
+            Box::new(SqliteLog::open_dir(self.dir.path()).expect("open the event log"))
+        }
+
+        fn settings(&self) -> Box<dyn Settings + Send> {
+            Box::new(SqliteLog::open_dir(self.dir.path()).expect("open the settings"))
+        }
+
+        fn tokens(&self) -> Box<dyn TokenStore> {
+            Box::new(SqliteTokens::open_dir(self.dir.path()).expect("open the tokens"))
+        }
+    }
+
+    conformance::suite!(Sqlite);
+
     #[test]
-    fn append_is_idempotent_and_replay_is_time_ordered() {
+    fn reopening_keeps_what_was_stored() {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut log = SqliteLog::open_dir(dir.path()).expect("open");
-        assert_eq!(log.append(&[event(1, 30), event(2, 10)]).expect("append"), [true, true]);
-        assert_eq!(log.append(&[event(2, 10), event(3, 20)]).expect("append"), [false, true]);
-        assert_eq!(log.count().expect("count"), 3);
-        let mut seen = Vec::new();
-        log.replay(0, &mut |e| seen.push(e.ts_ms)).expect("replay");
-        assert_eq!(seen, [10, 20, 30]);
-        assert_eq!(log.purge(15).expect("purge"), 1);
+        log.append(&[conformance::event(1, 10, "worker.activity.update")]).expect("append");
+        log.set_if_absent("k", "v").expect("set");
+        assert_eq!(log.path(), dir.path().join(DB_FILE));
         drop(log);
         let log = SqliteLog::open_dir(dir.path()).expect("reopen");
-        assert_eq!(log.count().expect("count"), 2);
-        log.set_setting("k", "v").expect("set");
-        assert_eq!(log.setting("k").expect("get").as_deref(), Some("v"));
-    }
-
-    #[test]
-    fn follow_delivers_other_connections_events_once_and_skips_its_own() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let mut server = SqliteLog::open_dir(dir.path()).expect("open");
-        server.track_own_appends();
-        server.append(&[event(1, 10)]).expect("append");
-        assert_eq!(server.replay(0, &mut |_| {}).expect("replay"), 1);
-        server.append(&[event(2, 20)]).expect("append");
-        let mut import = SqliteLog::open_dir(dir.path()).expect("a second connection");
-        assert_eq!(import.append(&[event(3, 30), event(2, 20)]).expect("append"), vec![true, false]);
-        server.append(&[event(4, 40), event(5, 50)]).expect("append");
-        import.append(&[event(6, 5)]).expect("append");
-        let mut got = Vec::new();
-        assert_eq!(server.follow(&mut |e| got.push(e.sid.to_u128())).expect("follow"), 2);
-        assert_eq!(got, [3, 6], "only what the other connection stored, in storage order");
-        got.clear();
-        assert_eq!(server.follow(&mut |e| got.push(e.sid.to_u128())).expect("follow"), 0, "each once");
-        import.append(&[event(7, 70)]).expect("append");
-        server.follow(&mut |e| got.push(e.sid.to_u128())).expect("follow");
-        assert_eq!(got, [7]);
+        assert_eq!(log.count().expect("count"), 1);
+        assert_eq!(log.get("k").expect("get").as_deref(), Some("v"));
     }
 }

@@ -6,7 +6,8 @@ use std::process::Command;
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use wallboard::access::{NewToken, Scope, TokenStore};
+use wallboard::access::{NewToken, Scope};
+use wallboard::storage::{SqliteTokens, TokenStore as _};
 use wallboard_shared::{WorkflowSid, WorkspaceSid};
 
 use std::sync::Arc;
@@ -40,7 +41,7 @@ async fn app_with_two_workspaces(failures: u32) -> TestApp {
 
 /// Creates a token in the app's database, as `wallboard token create` does.
 fn create_token(dir: &Path, scope: Scope, ttl_ms: Option<i64>, now: i64) -> (String, String) {
-    let mut store = TokenStore::open_dir(dir).expect("token store");
+    let mut store = SqliteTokens::open_dir(dir).expect("token store");
     let (plain, record) = store.create(&NewToken { label: "test".into(), scope, ttl_ms }, now).expect("create");
     (plain, record.id)
 }
@@ -207,7 +208,7 @@ async fn revoking_a_token_from_another_process_closes_its_sockets_at_once() {
 
     // The CLI's path: its own connection to the database file.
     let revoked_at = std::time::Instant::now();
-    assert!(TokenStore::open_dir(&app.data_dir).expect("store").revoke(&id, NOW).expect("revoke"));
+    assert!(SqliteTokens::open_dir(&app.data_dir).expect("store").revoke(&id, NOW).expect("revoke"));
     let (last, code) = doomed.until_closed().await;
     println!("revoked socket closed after {:?}", revoked_at.elapsed());
     let last = last.expect("error frame");

@@ -4,10 +4,11 @@ use std::sync::Arc;
 
 use reqwest::StatusCode;
 use serde_json::Value;
-use wallboard::access::{NewToken, Scope, TokenStore};
+use wallboard::access::{NewToken, Scope};
 use wallboard::backfill::{BackfillOptions, backfill};
 use wallboard::clock::ManualClock;
 use wallboard::storage::{EventLog, SqliteLog};
+use wallboard::storage::{SqliteTokens, TokenStore as _};
 use wallboard_shared::{WorkflowSid, WorkspaceSid};
 
 use super::helpers::{ACCOUNT_SID, AUTH_TOKEN, serve_args, spawn_app, spawn_app_with};
@@ -92,7 +93,7 @@ async fn events_page_in_time_order_with_filters() {
     assert_eq!(s, StatusCode::NOT_FOUND);
 
     // A token limited to some workflows may not read the workspace's events.
-    let mut store = TokenStore::open_dir(&app.data_dir).expect("tokens");
+    let mut store = SqliteTokens::open_dir(&app.data_dir).expect("tokens");
     let scope = Scope::Workspace {
         workspace: WorkspaceSid::parse(WS).expect("sid"),
         workflows: vec![WorkflowSid::parse(SALES).expect("sid")],

@@ -16,10 +16,11 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 use wallboard::Application;
-use wallboard::access::{NewToken, Scope, TokenStore};
+use wallboard::access::{NewToken, Scope};
 use wallboard::clock::ManualClock;
 use wallboard::config::{Cli, ServeArgs};
 use wallboard::signature;
+use wallboard::storage::{SqliteTokens, TokenStore as _};
 
 /// Shared with the API tests; this binary uses only part of it.
 #[allow(dead_code)]
@@ -102,7 +103,7 @@ impl Server {
     /// A viewer token for the demo workspace, made as `wallboard token create` does (it
     /// outlives restarts, unlike the admin link printed at startup).
     fn viewer_token(&self, data_dir: &Path) -> String {
-        let mut store = TokenStore::open_dir(data_dir).expect("token store");
+        let mut store = SqliteTokens::open_dir(data_dir).expect("token store");
         let scope = Scope::Workspace { workspace: self.demo.workspace_sid.clone(), workflows: Vec::new() };
         store
             .create(&NewToken { label: "e2e".into(), scope, ttl_ms: None }, chrono::Utc::now().timestamp_millis())
@@ -599,7 +600,7 @@ async fn a_mirror_with_a_failing_upstream_shows_stale_numbers_then_recovers() {
     let task = tokio::spawn(app.run_until_stopped(async {
         let _ = stopped.await;
     }));
-    let mut store = TokenStore::open_dir(dir.path()).expect("tokens");
+    let mut store = SqliteTokens::open_dir(dir.path()).expect("tokens");
     let scope = Scope::Workspace { workspace: source.demo.workspace_sid.clone(), workflows: Vec::new() };
     let token = store.create(&NewToken { label: "wall".into(), scope, ttl_ms: None }, now).expect("token").0;
 

@@ -1,0 +1,369 @@
+//! The storage contract as tests: every implementation of [`EventLog`], [`Settings`] and
+//! [`TokenStore`] runs these same checks, unchanged, through a [`Harness`] that makes a
+//! fresh store and opens connections to it. SQLite runs them in `storage::sqlite`; a
+//! second implementation adds a harness and one `conformance::suite!(ItsHarness);`.
+//!
+//! Checks are deterministic: they use fixed times and SIDs, and the concurrent ones assert
+//! what must hold whatever the interleaving.
+
+use std::sync::Barrier;
+
+use wallboard_shared::sid::{EventSid, WorkspaceSid};
+use wallboard_shared::{WorkflowSid, WorkspaceSid as Ws};
+
+use super::tokens::{NewToken, STARTUP_LABEL, Scope, Standing, TOKEN_PREFIX, TokenError, TokenStore, hash};
+use super::{EventFilter, EventLog, Settings};
+use crate::event::{Event, EventBuilder};
+
+/// Makes stores for the suite.
+pub(crate) trait Harness: Sized {
+    /// A new, empty store, shared by every connection opened from it.
+    fn fresh() -> Self;
+    /// A new connection to this store's event log (a second call: another process).
+    fn events(&self) -> Box<dyn EventLog>;
+    /// A new connection to this store's settings.
+    fn settings(&self) -> Box<dyn Settings + Send>;
+    /// A new connection to this store's tokens.
+    fn tokens(&self) -> Box<dyn TokenStore>;
+}
+
+/// One `#[test]` per check, for the harness `$h`.
+macro_rules! suite {
+    ($h:ty) => {
+        $crate::storage::conformance::suite!(@each $h;
+            append_is_idempotent_on_sid,
+            batches_are_atomic,
+            follow_sees_other_connections_once_and_not_its_own,
+            replay_is_in_time_order_from_a_time,
+            purge_deletes_past_retention,
+            list_pages_and_filters,
+            newest_and_count,
+            settings_first_writer_wins,
+            settings_compare_and_set,
+            settings_first_writer_wins_across_racing_connections,
+            tokens_create_and_list,
+            tokens_revoke_and_revision,
+            tokens_revoke_label,
+        );
+    };
+    (@each $h:ty; $($name:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                $crate::storage::conformance::$name::<$h>();
+            }
+        )*
+    };
+}
+pub(crate) use suite;
+
+fn ws() -> WorkspaceSid {
+    WorkspaceSid::from_u128(1)
+}
+
+/// A worker event (no task fields) numbered `n` at `ts`.
+pub(crate) fn event(n: u128, ts: i64, event_type: &str) -> Event {
+    EventBuilder::new(event_type, &EventSid::from_u128(n), ts, &ws())
+        .field("worker_sid", "WK00000000000000000000000000000001")
+        .build()
+        .expect("a valid worker event")
+}
+
+/// A task event numbered `n` at `ts`, of task `task` in workflow `wf` on `channel`.
+fn task_event(n: u128, ts: i64, event_type: &str, task: u128, wf: u128, channel: &str) -> Event {
+    EventBuilder::new(event_type, &EventSid::from_u128(n), ts, &ws())
+        .field("task_sid", format!("WT{task:032x}"))
+        .field("workflow_sid", WorkflowSid::from_u128(wf))
+        .field("task_channel_unique_name", channel)
+        .field("reservation_sid", format!("WR{n:032x}"))
+        .build()
+        .expect("a valid task event")
+}
+
+fn sids(events: &[Event]) -> Vec<u128> {
+    events.iter().map(|e| e.sid.to_u128()).collect()
+}
+
+fn replayed(log: &dyn EventLog, since_ms: i64) -> Vec<(i64, u128)> {
+    let mut out = Vec::new();
+    let n = log.replay(since_ms, &mut |e| out.push((e.ts_ms, e.sid.to_u128()))).expect("replay");
+    assert_eq!(n as usize, out.len(), "replay counts what it delivers");
+    out
+}
+
+pub(crate) fn append_is_idempotent_on_sid<H: Harness>() {
+    let h = H::fresh();
+    let mut log = h.events();
+    let e = |n| event(n, 10 * n as i64, "worker.activity.update");
+    assert_eq!(log.append(&[]).expect("an empty batch"), Vec::<bool>::new());
+    assert_eq!(log.append(&[e(1), e(2)]).expect("append"), [true, true]);
+    assert_eq!(log.append(&[e(2), e(3), e(1)]).expect("append"), [false, true, false], "across batches");
+    assert_eq!(log.append(&[e(4), e(4)]).expect("append"), [true, false], "within one batch");
+    // Another connection (an import) sees the same SIDs as stored.
+    assert_eq!(h.events().append(&[e(3), e(5)]).expect("append"), [false, true]);
+    assert_eq!(log.count().expect("count"), 5);
+    // A duplicate SID keeps the first version.
+    log.append(&[event(1, 999, "worker.activity.update")]).expect("append");
+    assert_eq!(replayed(log.as_ref(), 0)[0], (10, 1));
+}
+
+pub(crate) fn batches_are_atomic<H: Harness>() {
+    const BATCH: u128 = 200;
+    const BATCHES: u128 = 10;
+    let h = H::fresh();
+    let reader = h.events();
+    let mut writer = h.events();
+    let done = &std::sync::atomic::AtomicBool::new(false);
+    let seen = std::thread::scope(|s| {
+        let watcher = s.spawn(move || {
+            // Another connection never sees part of a batch.
+            let mut seen = Vec::new();
+            while !done.load(std::sync::atomic::Ordering::Acquire) {
+                seen.push(reader.count().expect("count"));
+            }
+            seen.push(reader.count().expect("count"));
+            seen
+        });
+        for b in 0..BATCHES {
+            let batch: Vec<Event> = (0..BATCH)
+                .map(|i| event(b * BATCH + i + 1, (b * BATCH + i) as i64, "worker.activity.update"))
+                .collect();
+            assert!(writer.append(&batch).expect("append").iter().all(|&new| new));
+        }
+        done.store(true, std::sync::atomic::Ordering::Release);
+        watcher.join().expect("the watcher does not panic")
+    });
+    assert!(seen.iter().all(|&n| u128::from(n).is_multiple_of(BATCH)), "a partial batch was visible: {seen:?}");
+    assert_eq!(seen.last().copied(), Some((BATCH * BATCHES) as u64));
+}
+
+pub(crate) fn follow_sees_other_connections_once_and_not_its_own<H: Harness>() {
+    let h = H::fresh();
+    let e = |n: u128, ts| event(n, ts, "worker.activity.update");
+    let mut server = h.events();
+    server.track_own_appends();
+    server.append(&[e(1, 10)]).expect("append");
+    assert_eq!(server.replay(0, &mut |_| {}).expect("replay"), 1);
+    server.append(&[e(2, 20)]).expect("append");
+    let mut import = h.events();
+    assert_eq!(import.append(&[e(3, 30), e(2, 20)]).expect("append"), vec![true, false]);
+    server.append(&[e(4, 40), e(5, 50)]).expect("append");
+    import.append(&[e(6, 5)]).expect("append");
+    let mut got = Vec::new();
+    assert_eq!(server.follow(&mut |e| got.push(e.sid.to_u128())).expect("follow"), 2);
+    assert_eq!(got, [3, 6], "only what the other connection stored, in storage order");
+    got.clear();
+    assert_eq!(server.follow(&mut |e| got.push(e.sid.to_u128())).expect("follow"), 0, "each once");
+    import.append(&[e(7, 70)]).expect("append");
+    server.append(&[e(8, 80)]).expect("append");
+    import.append(&[e(9, 90)]).expect("append");
+    server.follow(&mut |e| got.push(e.sid.to_u128())).expect("follow");
+    assert_eq!(got, [7, 9]);
+}
+
+pub(crate) fn replay_is_in_time_order_from_a_time<H: Harness>() {
+    let h = H::fresh();
+    let mut log = h.events();
+    let e = |n: u128, ts| event(n, ts, "worker.activity.update");
+    log.append(&[e(5, 30), e(2, 10), e(4, 20)]).expect("append");
+    log.append(&[e(1, 20), e(3, 5)]).expect("append");
+    assert_eq!(replayed(log.as_ref(), 0), [(5, 3), (10, 2), (20, 1), (20, 4), (30, 5)], "(time, sid) order");
+    assert_eq!(replayed(log.as_ref(), 20), [(20, 1), (20, 4), (30, 5)], "from a time, inclusive");
+    assert_eq!(replayed(h.events().as_ref(), 31), [], "another connection, nothing after the newest");
+}
+
+pub(crate) fn purge_deletes_past_retention<H: Harness>() {
+    let h = H::fresh();
+    let mut log = h.events();
+    let e = |n: u128, ts| event(n, ts, "worker.activity.update");
+    log.append(&[e(1, 10), e(2, 20), e(3, 30)]).expect("append");
+    assert_eq!(log.purge(20).expect("purge"), 1, "strictly before");
+    assert_eq!(log.purge(20).expect("purge"), 0);
+    assert_eq!(replayed(h.events().as_ref(), 0), [(20, 2), (30, 3)]);
+    assert_eq!(log.count().expect("count"), 2);
+    assert_eq!(log.purge(i64::MAX).expect("purge"), 2);
+    assert_eq!(log.newest_ms().expect("newest"), None);
+}
+
+pub(crate) fn list_pages_and_filters<H: Harness>() {
+    let h = H::fresh();
+    let mut log = h.events();
+    let mut events = Vec::new();
+    for n in 1..=9u128 {
+        let (wf, channel) = if n % 3 == 0 { (8, "voice") } else { (7, "chat") };
+        let kind = if n % 2 == 0 { "reservation.created" } else { "task.created" };
+        events.push(task_event(n, 100 + (n as i64 / 2), kind, n % 4, wf, channel));
+    }
+    let other_ws = EventBuilder::new("worker.activity.update", &EventSid::from_u128(50), 101, &Ws::from_u128(2))
+        .field("worker_sid", "WK00000000000000000000000000000001")
+        .build()
+        .expect("valid");
+    events.push(other_ws);
+    log.append(&events).expect("append");
+    let all = EventFilter { workspace_sid: ws().to_string(), start_ms: 0, end_ms: i64::MAX, ..EventFilter::default() };
+    let list = |f: &EventFilter, after: Option<(i64, &str)>, limit| log.list(f, after, limit).expect("list");
+
+    // Pages in (time, sid) order, each starting after the last of the previous one.
+    let mut pages = Vec::new();
+    let mut after: Option<(i64, String)> = None;
+    loop {
+        let page = list(&all, after.as_ref().map(|(t, s)| (*t, s.as_str())), 4);
+        if page.is_empty() {
+            break;
+        }
+        let last = page.last().expect("not empty");
+        after = Some((last.ts_ms, last.sid.to_string()));
+        pages.push(sids(&page));
+    }
+    assert_eq!(pages, [vec![1, 2, 3, 4], vec![5, 6, 7, 8], vec![9]]);
+
+    let with = |f: fn(&mut EventFilter)| {
+        let mut filter = all.clone();
+        f(&mut filter);
+        sids(&list(&filter, None, 100))
+    };
+    assert_eq!(with(|f| (f.start_ms, f.end_ms) = (101, 102)), [2, 3, 4, 5], "inclusive time bounds");
+    assert_eq!(with(|f| f.workspace_sid = Ws::from_u128(2).to_string()), [50]);
+    assert_eq!(with(|f| f.event_type = Some("reservation.created".into())), [2, 4, 6, 8]);
+    assert_eq!(with(|f| f.task_sid = Some(format!("WT{:032x}", 1))), [1, 5, 9]);
+    assert_eq!(with(|f| f.workflow_sid = Some(WorkflowSid::from_u128(8).to_string())), [3, 6, 9]);
+    assert_eq!(with(|f| f.reservation_sid = Some(format!("WR{:032x}", 6))), [6]);
+    assert_eq!(with(|f| f.task_channel = Some("voice".into())), [3, 6, 9]);
+}
+
+pub(crate) fn newest_and_count<H: Harness>() {
+    let h = H::fresh();
+    let mut log = h.events();
+    assert_eq!((log.newest_ms().expect("newest"), log.count().expect("count")), (None, 0));
+    log.append(&[event(1, 30, "worker.activity.update"), event(2, 10, "worker.activity.update")]).expect("append");
+    h.events().append(&[event(3, 20, "worker.activity.update")]).expect("append");
+    assert_eq!((log.newest_ms().expect("newest"), log.count().expect("count")), (Some(30), 3));
+}
+
+pub(crate) fn settings_first_writer_wins<H: Harness>() {
+    let h = H::fresh();
+    let (a, b) = (h.settings(), h.settings());
+    assert_eq!(a.get("seed").expect("get"), None);
+    assert_eq!(a.set_if_absent("seed", "1").expect("set"), "1");
+    assert_eq!(b.set_if_absent("seed", "2").expect("set"), "1", "the first writer wins, across connections");
+    assert_eq!(a.set_if_absent("seed", "3").expect("set"), "1", "and on the same one");
+    assert_eq!(b.get("seed").expect("get").as_deref(), Some("1"));
+    assert_eq!(b.set_if_absent("epoch", "").expect("set"), "", "an empty value is a value");
+    assert_eq!(a.set_if_absent("epoch", "x").expect("set"), "");
+}
+
+pub(crate) fn settings_compare_and_set<H: Harness>() {
+    let h = H::fresh();
+    let (a, b) = (h.settings(), h.settings());
+    assert_eq!(a.compare_and_set("k", Some("old"), "new").expect("cas"), None, "nothing to replace");
+    assert_eq!(a.get("k").expect("get"), None);
+    a.set_if_absent("k", "v1").expect("set");
+    // Both replace what they read; the first wins and the second learns its value.
+    assert_eq!(a.compare_and_set("k", Some("v1"), "v2").expect("cas"), Some("v2".into()));
+    assert_eq!(b.compare_and_set("k", Some("v1"), "v3").expect("cas"), Some("v2".into()));
+    assert_eq!(b.compare_and_set("k", None, "v4").expect("cas"), Some("v2".into()));
+    assert_eq!(a.get("k").expect("get").as_deref(), Some("v2"));
+}
+
+pub(crate) fn settings_first_writer_wins_across_racing_connections<H: Harness>() {
+    const RACERS: usize = 4;
+    let h = H::fresh();
+    let connections: Vec<_> = (0..RACERS).map(|_| h.settings()).collect();
+    let start = Barrier::new(RACERS);
+    let in_force: Vec<(String, String)> = std::thread::scope(|s| {
+        let racers: Vec<_> = connections
+            .into_iter()
+            .enumerate()
+            .map(|(i, settings)| {
+                let start = &start;
+                s.spawn(move || {
+                    start.wait();
+                    let sid = settings.set_if_absent("account_sid", &format!("sid{i}")).expect("set");
+                    let token = settings.set_if_absent("auth_token", &format!("token{i}")).expect("set");
+                    (sid, token)
+                })
+            })
+            .collect();
+        racers.into_iter().map(|r| r.join().expect("a racer does not panic")).collect()
+    });
+    assert!(in_force.windows(2).all(|w| w[0] == w[1]), "every process goes on with the same values: {in_force:?}");
+    let stored = h.settings();
+    assert_eq!(stored.get("account_sid").expect("get"), Some(in_force[0].0.clone()));
+    assert_eq!(stored.get("auth_token").expect("get"), Some(in_force[0].1.clone()));
+}
+
+fn workspace_scope() -> Scope {
+    Scope::Workspace {
+        workspace: Ws::from_u128(1),
+        workflows: vec![WorkflowSid::from_u128(2), WorkflowSid::from_u128(3)],
+    }
+}
+
+pub(crate) fn tokens_create_and_list<H: Harness>() {
+    let h = H::fresh();
+    let mut store = h.tokens();
+    assert_eq!(store.all().expect("all"), []);
+    let lobby = NewToken { label: "lobby TV".into(), scope: workspace_scope(), ttl_ms: Some(1000) };
+    let (plain, record) = store.create(&lobby, 5000).expect("create");
+    assert!(plain.starts_with(TOKEN_PREFIX) && plain.len() == TOKEN_PREFIX.len() + 43, "{plain}");
+    assert_eq!((record.label.as_str(), &record.scope), ("lobby TV", &workspace_scope()));
+    assert_eq!((record.created_ms, record.expires_ms, record.revoked_ms), (5000, Some(6000), None));
+    let admin = NewToken { label: STARTUP_LABEL.into(), scope: Scope::Admin, ttl_ms: None };
+    let (plain2, record2) = h.tokens().create(&admin, 4000).expect("create on another connection");
+    assert_ne!(plain, plain2);
+    assert_eq!(record2.expires_ms, None);
+    let whole = NewToken {
+        label: "ops".into(),
+        scope: Scope::Workspace { workspace: Ws::from_u128(4), workflows: vec![] },
+        ttl_ms: None,
+    };
+    let (plain3, record3) = store.create(&whole, 6000).expect("create");
+    assert_eq!(
+        store.all().expect("all"),
+        vec![(hash(&plain2), record2), (hash(&plain), record), (hash(&plain3), record3)],
+        "every token with its hash, oldest first, as created"
+    );
+}
+
+pub(crate) fn tokens_revoke_and_revision<H: Harness>() {
+    let h = H::fresh();
+    let mut store = h.tokens();
+    let rev0 = store.revision().expect("revision");
+    let new = NewToken { label: "lobby TV".into(), scope: workspace_scope(), ttl_ms: None };
+    let (_, record) = store.create(&new, 5000).expect("create");
+    let rev1 = store.revision().expect("revision");
+    assert!(rev1 > rev0, "creating moves the revision");
+
+    // Another connection (the CLI while a server runs) revokes; the server's sees it.
+    let mut cli = h.tokens();
+    assert_eq!(cli.revision().expect("revision"), rev1, "one revision, whichever connection asks");
+    assert!(cli.revoke(&record.id, 5500).expect("revoke"));
+    let rev2 = store.revision().expect("revision");
+    assert!(rev2 > rev1, "revoking moves the revision");
+    assert!(!cli.revoke(&record.id, 5600).expect("again"), "already revoked");
+    assert!(matches!(cli.revoke("TK00", 1), Err(TokenError::NotFound(id)) if id == "TK00"));
+    assert_eq!(store.revision().expect("revision"), rev2, "nothing changed, the revision stays");
+    let (_, stored) = &store.all().expect("all")[0];
+    assert_eq!((stored.revoked_ms, stored.standing(0)), (Some(5500), Standing::Revoked), "the first revocation counts");
+}
+
+pub(crate) fn tokens_revoke_label<H: Harness>() {
+    let h = H::fresh();
+    let mut store = h.tokens();
+    let startup = NewToken { label: STARTUP_LABEL.into(), scope: Scope::Admin, ttl_ms: None };
+    let other = NewToken { label: "lobby TV".into(), scope: Scope::Admin, ttl_ms: None };
+    store.create(&startup, 1).expect("create");
+    store.create(&startup, 2).expect("create");
+    store.create(&other, 3).expect("create");
+    let rev = store.revision().expect("revision");
+    assert_eq!(h.tokens().revoke_label(STARTUP_LABEL, 4).expect("revoke"), 2);
+    let rev2 = store.revision().expect("revision");
+    assert!(rev2 > rev);
+    assert_eq!(store.revoke_label(STARTUP_LABEL, 5).expect("revoke"), 0, "none left active");
+    assert_eq!(store.revision().expect("revision"), rev2, "nothing revoked, the revision stays");
+    let standing: Vec<_> = store.all().expect("all").into_iter().map(|(_, t)| (t.label, t.revoked_ms)).collect();
+    assert_eq!(
+        standing,
+        [(STARTUP_LABEL.to_owned(), Some(4)), (STARTUP_LABEL.to_owned(), Some(4)), ("lobby TV".to_owned(), None)]
+    );
+}
