@@ -1,5 +1,8 @@
 //! One integration-test binary: a real server on port 0 per test.
 
+/// The harness, shared with the end-to-end binary (which uses parts this one does not).
+#[allow(dead_code)]
+#[path = "../support/harness.rs"]
 mod helpers;
 #[path = "../support/proxy.rs"]
 mod proxy;
