@@ -14,6 +14,7 @@ mod errors;
 mod events;
 mod import;
 mod mirror;
+mod paths;
 mod restart;
 mod schema;
 mod simulator;
