@@ -5,16 +5,17 @@ use std::path::Path;
 use std::process::Command;
 
 use reqwest::StatusCode;
-use serde_json::{Value, json};
-use wallboard::access::{NewToken, Scope};
+use serde_json::json;
+use wallboard::access::Scope;
 use wallboard::storage::{SqliteTokens, TokenStore as _};
-use wallboard_shared::{WorkflowSid, WorkspaceSid};
+use wallboard_shared::resources::{WorkflowPage, WorkflowRealTimeStatistics, WorkspacePage};
+use wallboard_shared::{TwilioError, WorkflowSid, WorkspaceSid};
 
 use std::sync::Arc;
 
 use wallboard::clock::ManualClock;
 
-use super::helpers::{Form, TestApp, serve_args, spawn_app, spawn_app_with};
+use super::helpers::{Form, TestApp, decode, error_frame, serve_args, spawn_app, spawn_app_with};
 use super::scenario::{self, NOW, SALES, SUPPORT, WS, sales, support, task_sid};
 
 const OTHER_WS: &str = "WS00000000000000000000000000000002";
@@ -39,13 +40,6 @@ async fn app_with_two_workspaces(failures: u32) -> TestApp {
     app
 }
 
-/// Creates a token in the app's database, as `wallboard token create` does.
-fn create_token(dir: &Path, scope: Scope, ttl_ms: Option<i64>, now: i64) -> (String, String) {
-    let mut store = SqliteTokens::open_dir(dir).expect("token store");
-    let (plain, record) = store.create(&NewToken { label: "test".into(), scope, ttl_ms }, now).expect("create");
-    (plain, record.id)
-}
-
 fn sales_only() -> Scope {
     Scope::Workspace {
         workspace: WorkspaceSid::parse(WS).expect("sid"),
@@ -53,38 +47,30 @@ fn sales_only() -> Scope {
     }
 }
 
-async fn get_bearer(app: &TestApp, path: &str, token: &str) -> (StatusCode, Value) {
-    let r = app.client.get(format!("{}{path}", app.base)).bearer_auth(token).send().await.expect("request");
-    let status = r.status();
-    (status, r.json().await.expect("JSON"))
-}
-
-fn sids(list: &Value, key: &str) -> Vec<String> {
-    list[key].as_array().expect("list").iter().map(|w| w["sid"].as_str().expect("sid").to_owned()).collect()
+fn workflow_sids(list: &WorkflowPage) -> Vec<String> {
+    list.workflows.iter().map(|w| w.sid.to_string()).collect()
 }
 
 #[tokio::test]
 async fn a_token_sees_its_scope_and_nothing_else() {
     let app = app_with_two_workspaces(10).await;
-    let (token, _) = create_token(&app.data_dir, sales_only(), None, NOW);
+    let (token, _) = app.create_token("test", sales_only(), None, NOW);
 
     // Lists show only what the token may see.
-    let (s, list) = get_bearer(&app, "/v1/Workspaces", &token).await;
-    assert_eq!(s, StatusCode::OK);
-    assert_eq!(sids(&list, "workspaces"), [WS]);
-    let (s, list) = get_bearer(&app, &format!("/v1/Workspaces/{WS}/Workflows"), &token).await;
-    assert_eq!(s, StatusCode::OK);
-    assert_eq!(sids(&list, "workflows"), [SALES]);
-    let all = app.get_ok(&format!("/v1/Workspaces/{WS}/Workflows")).await;
-    assert_eq!(sids(&all, "workflows").len(), 2, "the account sees both");
+    let list: WorkspacePage = app.get_bearer_json("/v1/Workspaces", &token).await;
+    assert_eq!(list.workspaces.iter().map(|w| w.sid.to_string()).collect::<Vec<_>>(), [WS]);
+    let list: WorkflowPage = app.get_bearer_json(&format!("/v1/Workspaces/{WS}/Workflows"), &token).await;
+    assert_eq!(workflow_sids(&list), [SALES]);
+    let all: WorkflowPage = app.get_json(&format!("/v1/Workspaces/{WS}/Workflows")).await;
+    assert_eq!(workflow_sids(&all).len(), 2, "the account sees both");
 
     // Inside the scope: the same answers as the account credentials.
     for resource in ["Statistics", "RealTimeStatistics", "CumulativeStatistics"] {
-        let (s, body) = get_bearer(&app, &sales(resource), &token).await;
+        let (s, body) = app.get_bearer(&sales(resource), &token).await;
         assert_eq!(s, StatusCode::OK, "{resource}: {body}");
         assert_eq!(body, app.get_ok(&sales(resource)).await);
     }
-    let (s, _) = get_bearer(&app, &format!("/v1/Workspaces/{WS}/TaskChannels"), &token).await;
+    let (s, _) = app.get_bearer(&format!("/v1/Workspaces/{WS}/TaskChannels"), &token).await;
     assert_eq!(s, StatusCode::OK);
 
     // Outside: 403/20403, whether the resource exists or not.
@@ -96,20 +82,21 @@ async fn a_token_sees_its_scope_and_nothing_else() {
         format!("/v1/Workspaces/{OTHER_WS}/TaskChannels"),
         "/v1/Workspaces/WS000000000000000000000000000000ff/Workflows".to_owned(),
     ] {
-        let (s, body) = get_bearer(&app, &path, &token).await;
-        assert_eq!((s, &body["code"]), (StatusCode::FORBIDDEN, &json!(20403)), "{path}: {body}");
+        let (s, body) = app.get_bearer(&path, &token).await;
+        let body: TwilioError = decode(body, &path);
+        assert_eq!((s, body.code), (StatusCode::FORBIDDEN, 20403), "{path}: {body}");
     }
 
     // The WebSocket: subscribe inside the scope works, outside gets 20403 and stays open.
     let mut c = app.ws_token(&token).await;
     c.send(&json!({"type": "subscribe", "id": "no", "workspace_sid": WS, "workflow_sid": SUPPORT})).await;
-    let refused = c.recv().await;
-    assert_eq!(
-        (refused["type"].as_str(), refused["id"].as_str(), refused["code"].as_u64()),
-        (Some("error"), Some("no"), Some(20403))
-    );
+    let (id, code, _) = c.recv_error().await;
+    assert_eq!((id.as_deref(), code), (Some("no"), 20403));
     c.send(&json!({"type": "subscribe", "id": "yes", "workspace_sid": WS, "workflow_sid": SALES})).await;
-    assert_eq!(c.snapshot("yes").await["realtime"], app.get_ok(&sales("RealTimeStatistics")).await);
+    assert_eq!(
+        c.snapshot("yes").await.realtime,
+        app.get_json::<WorkflowRealTimeStatistics>(&sales("RealTimeStatistics")).await
+    );
     app.stop().await;
 }
 
@@ -140,12 +127,12 @@ async fn no_endpoint_answers_without_valid_auth() {
             assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{path} with {how}");
             let challenge = r.headers()["www-authenticate"].to_str().expect("ascii").to_owned();
             assert!(challenge.starts_with(if how == "unknown token" { "Bearer" } else { "Basic" }), "{challenge}");
-            let body: Value = r.json().await.expect("Twilio error");
-            assert_eq!(body["code"], 20003, "{path} with {how}: {body}");
-            assert_eq!(body["status"], 401);
+            let body: TwilioError = r.json().await.expect("Twilio error");
+            assert_eq!(body.code, 20003, "{path} with {how}: {body}");
+            assert_eq!(body.status, 401);
         }
         // The admin token printed at startup opens everything.
-        let (s, body) = get_bearer(&app, path, &app.admin_token).await;
+        let (s, body) = app.get_bearer(path, &app.admin_token).await;
         let want = if path.ends_with("ff") { StatusCode::NOT_FOUND } else { StatusCode::OK };
         assert_eq!(s, want, "{path}: {body}");
     }
@@ -161,8 +148,8 @@ async fn no_endpoint_answers_without_valid_auth() {
         let mut c = app.ws_request(app.ws_url().into_client_request().expect("url")).await;
         c.send_text(&first).await;
         let (last, code) = c.until_closed().await;
-        let last = last.expect("an error frame before the close");
-        assert_eq!((last["type"].as_str(), last["code"].as_u64()), (Some("error"), Some(20003)), "{first}");
+        let (_, code_sent, _) = error_frame(last, &format!("before the close, after {first}"));
+        assert_eq!(code_sent, 20003, "{first}");
         assert_eq!(code, Some(1008), "{first}");
     }
     // A wrong Basic header on the upgrade itself is refused before any WebSocket exists.
@@ -177,19 +164,20 @@ async fn no_endpoint_answers_without_valid_auth() {
 async fn expired_tokens_are_refused_and_live_sockets_closed() {
     let app = spawn_app(NOW).await;
     scenario::load(&app).await;
-    let (token, _) = create_token(&app.data_dir, sales_only(), Some(60_000), NOW);
-    assert_eq!(get_bearer(&app, &sales("RealTimeStatistics"), &token).await.0, StatusCode::OK);
+    let (token, _) = app.create_token("test", sales_only(), Some(60_000), NOW);
+    assert_eq!(app.get_bearer(&sales("RealTimeStatistics"), &token).await.0, StatusCode::OK);
     let mut c = app.ws_token(&token).await;
     c.send(&json!({"type": "subscribe", "id": "s", "workspace_sid": WS, "workflow_sid": SALES})).await;
     c.snapshot("s").await;
 
     app.clock.advance(60_000);
     let (last, code) = c.until_closed().await;
-    assert_eq!(last.expect("error frame")["code"], 20003);
+    assert_eq!(error_frame(last, "before the close").1, 20003);
     assert_eq!(code, Some(1008));
-    let (s, body) = get_bearer(&app, &sales("RealTimeStatistics"), &token).await;
+    let (s, body) = app.get_bearer(&sales("RealTimeStatistics"), &token).await;
+    let body: TwilioError = decode(body, "a refused token");
     assert_eq!(s, StatusCode::UNAUTHORIZED);
-    assert!(body["message"].as_str().expect("message").contains("expired"), "{body}");
+    assert!(body.message.contains("expired"), "{body}");
     app.stop().await;
 }
 
@@ -197,8 +185,8 @@ async fn expired_tokens_are_refused_and_live_sockets_closed() {
 async fn revoking_a_token_from_another_process_closes_its_sockets_at_once() {
     let app = spawn_app(NOW).await;
     scenario::load(&app).await;
-    let (token, id) = create_token(&app.data_dir, sales_only(), None, NOW);
-    let (keep, _) = create_token(&app.data_dir, sales_only(), None, NOW);
+    let (token, id) = app.create_token("test", sales_only(), None, NOW);
+    let (keep, _) = app.create_token("test", sales_only(), None, NOW);
     let mut doomed = app.ws_token(&token).await;
     let mut kept = app.ws_token(&keep).await;
     for c in [&mut doomed, &mut kept] {
@@ -211,21 +199,17 @@ async fn revoking_a_token_from_another_process_closes_its_sockets_at_once() {
     assert!(SqliteTokens::open_dir(&app.data_dir).expect("store").revoke(&id, NOW).expect("revoke"));
     let (last, code) = doomed.until_closed().await;
     println!("revoked socket closed after {:?}", revoked_at.elapsed());
-    let last = last.expect("error frame");
-    assert_eq!(last["code"], 20003);
-    assert!(last["message"].as_str().expect("message").contains("revoked"), "{last}");
+    let (_, last_code, message) = error_frame(last, "before the close");
+    assert_eq!(last_code, 20003);
+    assert!(message.contains("revoked"), "{message}");
     assert_eq!(code, Some(1008));
-    let (s, body) = get_bearer(&app, &sales("RealTimeStatistics"), &token).await;
+    let (s, body) = app.get_bearer(&sales("RealTimeStatistics"), &token).await;
+    let body: TwilioError = decode(body, "a refused token");
     assert_eq!(s, StatusCode::UNAUTHORIZED);
-    assert!(body["message"].as_str().expect("message").contains("revoked"), "{body}");
+    assert!(body.message.contains("revoked"), "{body}");
 
     // Other tokens' sockets are untouched.
-    kept.send(&json!({"type": "ping"})).await;
-    loop {
-        if kept.recv().await["type"] == "pong" {
-            break;
-        }
-    }
+    kept.sync().await;
     app.stop().await;
 }
 
@@ -243,11 +227,11 @@ async fn failed_attempts_are_limited_per_address() {
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
     let retry: u64 = r.headers()["retry-after"].to_str().expect("ascii").parse().expect("seconds");
     assert!((1..=60).contains(&retry), "{retry}");
-    let body: Value = r.json().await.expect("Twilio error");
-    assert_eq!((body["code"].as_u64(), body["status"].as_u64()), (Some(20429), Some(429)));
+    let body: TwilioError = r.json().await.expect("Twilio error");
+    assert_eq!((body.code, body.status), (20429, 429));
     let mut c = app.ws_token(&app.admin_token).await;
     let (last, code) = c.until_closed().await;
-    assert_eq!(last.expect("error frame")["code"], 20429);
+    assert_eq!(error_frame(last, "before the close").1, 20429);
     assert_eq!(code, Some(1008));
 
     // A minute later (by the server's clock) the address may try again.
@@ -264,8 +248,8 @@ async fn a_restart_replaces_the_printed_admin_token() {
     let dir = app.stop().await.expect("the data directory");
     let app = spawn_app_with(serve_args(dir.path()), Arc::new(ManualClock::new(NOW))).await;
     assert_ne!(app.admin_token, old);
-    assert_eq!(get_bearer(&app, "/v1/Workspaces", &old).await.0, StatusCode::UNAUTHORIZED);
-    assert_eq!(get_bearer(&app, "/v1/Workspaces", &app.admin_token).await.0, StatusCode::OK);
+    assert_eq!(app.get_bearer("/v1/Workspaces", &old).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.get_bearer("/v1/Workspaces", &app.admin_token).await.0, StatusCode::OK);
     app.stop().await;
 }
 
@@ -296,7 +280,7 @@ async fn the_token_command_creates_lists_and_revokes() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains(&format!("#token={token}")), "a dashboard link on stderr: {stderr}");
     // The running server accepts it at once (it rereads the store on an unknown token).
-    assert_eq!(get_bearer(&app, &sales("RealTimeStatistics"), token).await.0, StatusCode::OK);
+    assert_eq!(app.get_bearer(&sales("RealTimeStatistics"), token).await.0, StatusCode::OK);
 
     let list = wallboard(&app.data_dir, &["list"]);
     assert!(list.status.success());
@@ -310,7 +294,7 @@ async fn the_token_command_creates_lists_and_revokes() {
     assert!(revoke.status.success(), "{}", String::from_utf8_lossy(&revoke.stderr));
     let refused = async {
         loop {
-            if get_bearer(&app, &sales("RealTimeStatistics"), token).await.0 == StatusCode::UNAUTHORIZED {
+            if app.get_bearer(&sales("RealTimeStatistics"), token).await.0 == StatusCode::UNAUTHORIZED {
                 return;
             }
         }

@@ -7,6 +7,8 @@ use std::sync::Arc;
 use reqwest::StatusCode;
 use serde_json::json;
 use wallboard::clock::ManualClock;
+use wallboard_shared::TwilioError;
+use wallboard_shared::resources::WorkflowRealTimeStatistics;
 
 use super::helpers::{TestApp, serve_args, spawn_app_with};
 use super::scenario::{self, NOW, SALES, WS, sales};
@@ -37,7 +39,10 @@ async fn the_dashboard_shell_is_public_and_its_data_is_not() {
     // The dashboard's way in: the token of the printed link in the WebSocket's first frame.
     let mut c = app.ws_token(&app.admin_token).await;
     c.send(&json!({"type": "subscribe", "id": "a", "workspace_sid": WS, "workflow_sid": SALES})).await;
-    assert_eq!(c.snapshot("a").await["realtime"], app.get_ok(&sales("RealTimeStatistics")).await);
+    assert_eq!(
+        c.snapshot("a").await.realtime,
+        app.get_json::<WorkflowRealTimeStatistics>(&sales("RealTimeStatistics")).await
+    );
     app.stop().await;
 }
 
@@ -108,8 +113,8 @@ async fn static_files_with_cache_headers_and_precompression() {
 
     let r = app.client.get(format!("{}/missing.js", app.base)).send().await.expect("request");
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
-    let body: serde_json::Value = r.json().await.expect("Twilio error");
-    assert_eq!(body["code"], 20404);
+    let body: TwilioError = r.json().await.expect("Twilio error");
+    assert_eq!(body.code, 20404);
     app.stop().await;
 }
 

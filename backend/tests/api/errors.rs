@@ -2,17 +2,21 @@
 
 use reqwest::StatusCode;
 use serde_json::Value;
+use wallboard_shared::TwilioError;
 
-use super::helpers::{ACCOUNT_SID, spawn_app};
+use super::helpers::{ACCOUNT_SID, decode, spawn_app};
 use super::scenario::{self, NOW, SALES, SUPPORT, WS, sales};
 
-fn assert_twilio_error(body: &Value, status: u16, code: u64) {
-    assert_eq!(body["status"], status, "{body}");
-    assert_eq!(body["code"], code, "{body}");
-    assert_eq!(body["more_info"], format!("https://www.twilio.com/docs/errors/{code}"));
-    assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()));
+/// `body` is Twilio's error with `status` and `code`, and nothing else (the raw keys are
+/// counted: decoding alone would ignore extra ones).
+fn assert_twilio_error(body: &Value, status: u16, code: u32) {
     let keys: Vec<&String> = body.as_object().expect("object").keys().collect();
     assert_eq!(keys.len(), 4, "only Twilio's keys: {body}");
+    let e: TwilioError = decode(body.clone(), "an error body");
+    assert_eq!(e.status, status, "{body}");
+    assert_eq!(e.code, code, "{body}");
+    assert_eq!(e.more_info, format!("https://www.twilio.com/docs/errors/{code}"));
+    assert!(!e.message.is_empty());
 }
 
 #[tokio::test]

@@ -4,11 +4,11 @@ use std::sync::Arc;
 
 use reqwest::StatusCode;
 use serde_json::Value;
-use wallboard::access::{NewToken, Scope};
+use wallboard::access::Scope;
 use wallboard::backfill::{BackfillOptions, backfill};
 use wallboard::clock::ManualClock;
 use wallboard::storage::{EventLog, SqliteLog};
-use wallboard::storage::{SqliteTokens, TokenStore as _};
+use wallboard_shared::event::{EventPage, EventResource};
 use wallboard_shared::{WorkflowSid, WorkspaceSid};
 
 use super::helpers::{ACCOUNT_SID, AUTH_TOKEN, serve_args, spawn_app, spawn_app_with};
@@ -33,6 +33,11 @@ fn without_urls(mut v: Value) -> Value {
     v
 }
 
+/// A field of an event's `event_data`, as text.
+fn data<'a>(e: &'a EventResource, key: &str) -> Option<&'a str> {
+    e.event_data.as_ref().and_then(|d| d.get(key)).and_then(Value::as_str)
+}
+
 fn events_path(query: &str) -> String {
     format!("/v1/Workspaces/{WS}/Events?{query}")
 }
@@ -48,35 +53,36 @@ async fn events_page_in_time_order_with_filters() {
     let mut pages = 0;
     while let Some(url) = next.take() {
         let path = url.strip_prefix(&app.base).expect("absolute URL on this server").to_owned();
-        let page = app.get_ok(&path).await;
-        assert_eq!(page["meta"]["key"], "events");
-        assert!(page["events"].as_array().expect("events").len() <= 7);
-        all.extend(page["events"].as_array().expect("events").iter().cloned());
-        next = page["meta"]["next_page_url"].as_str().map(str::to_owned);
+        let page: EventPage = app.get_json(&path).await;
+        assert_eq!(page.meta.key, "events");
+        assert!(page.events.len() <= 7);
+        all.extend(page.events);
+        next = page.meta.next_page_url;
         pages += 1;
     }
-    let unique: std::collections::BTreeSet<&str> = all.iter().map(|e| e["sid"].as_str().expect("sid")).collect();
+    let unique: std::collections::BTreeSet<&str> = all.iter().map(|e| e.sid.as_deref().expect("sid")).collect();
     assert_eq!(unique.len(), all.len(), "no event twice");
     assert_eq!(all.len(), scenario::events().len() - scenario::DUPLICATES, "every stored event");
     assert!(pages > 2);
-    let times: Vec<i64> = all.iter().map(|e| e["event_date_ms"].as_i64().expect("ms")).collect();
+    let times: Vec<i64> = all.iter().map(|e| e.event_date_ms.expect("ms")).collect();
     assert!(times.windows(2).all(|w| w[0] <= w[1]), "time order");
     let first = &all[0];
-    assert_eq!(first["workspace_sid"], WS);
-    assert_eq!(first["account_sid"], ACCOUNT_SID);
-    assert!(first["url"].as_str().expect("url").starts_with(&format!("{}/v1/Workspaces/{WS}/Events/EV", app.base)));
+    assert_eq!(first.workspace_sid.as_deref(), Some(WS));
+    assert_eq!(first.account_sid.as_deref(), Some(ACCOUNT_SID));
+    assert!(first.url.as_deref().expect("url").starts_with(&format!("{}/v1/Workspaces/{WS}/Events/EV", app.base)));
 
     // Filters.
-    let page = app.get_ok(&events_path(&format!("{whole_day}&EventType=task.canceled&PageSize=1000"))).await;
-    let canceled = page["events"].as_array().expect("events");
-    assert!(!canceled.is_empty() && canceled.iter().all(|e| e["event_type"] == "task.canceled"));
-    let page = app.get_ok(&events_path(&format!("{whole_day}&WorkflowSid={SALES}&PageSize=1000"))).await;
-    assert!(page["events"].as_array().expect("events").iter().all(|e| e["event_data"]["workflow_sid"] == SALES));
-    let task = all.iter().find(|e| e["event_type"] == "reservation.accepted").expect("an acceptance");
-    let task_sid = task["event_data"]["task_sid"].as_str().expect("task");
-    let page = app.get_ok(&events_path(&format!("{whole_day}&TaskSid={task_sid}&PageSize=1000"))).await;
-    let of_task = page["events"].as_array().expect("events");
-    assert!(of_task.len() >= 2 && of_task.iter().all(|e| e["event_data"]["task_sid"] == task_sid));
+    let page: EventPage =
+        app.get_json(&events_path(&format!("{whole_day}&EventType=task.canceled&PageSize=1000"))).await;
+    let canceled = &page.events;
+    assert!(!canceled.is_empty() && canceled.iter().all(|e| e.event_type.as_deref() == Some("task.canceled")));
+    let page: EventPage = app.get_json(&events_path(&format!("{whole_day}&WorkflowSid={SALES}&PageSize=1000"))).await;
+    assert!(page.events.iter().all(|e| data(e, "workflow_sid") == Some(SALES)));
+    let task = all.iter().find(|e| e.event_type.as_deref() == Some("reservation.accepted")).expect("an acceptance");
+    let task_sid = data(task, "task_sid").expect("task");
+    let page: EventPage = app.get_json(&events_path(&format!("{whole_day}&TaskSid={task_sid}&PageSize=1000"))).await;
+    let of_task = &page.events;
+    assert!(of_task.len() >= 2 && of_task.iter().all(|e| data(e, "task_sid") == Some(task_sid)));
 
     // Errors.
     for (query, status, code) in [
@@ -86,19 +92,18 @@ async fn events_page_in_time_order_with_filters() {
         ("Minutes=15&StartDate=2026-11-27", 400, 20001),
         ("StartDate=2026-09-01", 400, 20001),
     ] {
-        let (s, body) = app.get(&events_path(query)).await;
-        assert_eq!((s.as_u16(), &body["code"]), (status, &Value::from(code)), "{query}: {body}");
+        let (s, body) = app.get_error(&events_path(query)).await;
+        assert_eq!((s.as_u16(), body.code), (status, code), "{query}: {body}");
     }
     let (s, _) = app.get("/v1/Workspaces/WS000000000000000000000000000000ff/Events").await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 
     // A token limited to some workflows may not read the workspace's events.
-    let mut store = SqliteTokens::open_dir(&app.data_dir).expect("tokens");
     let scope = Scope::Workspace {
         workspace: WorkspaceSid::parse(WS).expect("sid"),
         workflows: vec![WorkflowSid::parse(SALES).expect("sid")],
     };
-    let (limited, _) = store.create(&NewToken { label: "t".into(), scope, ttl_ms: None }, NOW).expect("token");
+    let (limited, _) = app.create_token("t", scope, None, NOW);
     let r = app.client.get(format!("{}{}", app.base, events_path(""))).bearer_auth(limited).send().await.expect("get");
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     app.stop().await;

@@ -5,6 +5,9 @@ use std::process::Command;
 use std::sync::Arc;
 
 use wallboard::clock::ManualClock;
+use wallboard_shared::resources::{
+    WorkflowCumulativeStatistics, WorkflowRealTimeStatistics, WorkflowStatistics, Workspace,
+};
 
 use super::helpers::{TIMEOUT, serve_args, spawn_app_with};
 use super::scenario::{self, NOW, WS, sales};
@@ -60,12 +63,13 @@ async fn imported_history_gives_the_same_numbers_as_callbacks() {
     assert!(out.contains(&format!("line {bad1}:")) && out.contains(&format!("line {bad2}:")), "{out}");
 
     let app = spawn_app_with(serve_args(&data_dir), Arc::new(ManualClock::new(NOW))).await;
-    let c = app.get_ok(&format!("{}?StartDate=2026-11-27&SplitByWaitTime=20", sales("CumulativeStatistics"))).await;
-    assert_eq!((c["tasks_entered"].as_u64(), c["tasks_canceled"].as_u64()), (Some(8), Some(2)));
-    assert_eq!(c["wait_duration_until_accepted"]["total"], 31);
-    let rt = app.get_ok(&sales("RealTimeStatistics")).await;
-    assert_eq!(rt["total_tasks"], 4);
-    assert_eq!(app.get_ok(&format!("/v1/Workspaces/{WS}")).await["friendly_name"], "Demo Contact Center");
+    let c: WorkflowCumulativeStatistics =
+        app.get_json(&format!("{}?StartDate=2026-11-27&SplitByWaitTime=20", sales("CumulativeStatistics"))).await;
+    assert_eq!((c.stats.tasks_entered, c.stats.tasks_canceled), (8, 2));
+    assert_eq!(c.stats.wait_duration_until_accepted.total, 31);
+    let rt: WorkflowRealTimeStatistics = app.get_json(&sales("RealTimeStatistics")).await;
+    assert_eq!(rt.stats.total_tasks, 4);
+    assert_eq!(app.get_json::<Workspace>(&format!("/v1/Workspaces/{WS}")).await.friendly_name, "Demo Contact Center");
     app.stop().await;
 
     // Re-running the import stores nothing new.
@@ -109,14 +113,14 @@ async fn a_running_server_applies_events_imported_meanwhile() {
     let reference = spawn_app_with(serve_args(reference_dir.path()), Arc::new(ManualClock::new(NOW))).await;
     scenario::load(&reference).await;
     let path = format!("{}?StartDate=2026-11-27&SplitByWaitTime=20,60", sales("Statistics"));
-    let want = reference.get_ok(&path).await;
-    let strip = |mut v: serde_json::Value| {
-        v.as_object_mut().expect("object").remove("url");
+    let want: WorkflowStatistics = reference.get_json(&path).await;
+    let strip = |mut v: WorkflowStatistics| {
+        v.url.clear();
         v
     };
     tokio::time::timeout(TIMEOUT, async {
         loop {
-            if strip(app.get_ok(&path).await) == strip(want.clone()) {
+            if strip(app.get_json(&path).await) == strip(want.clone()) {
                 return;
             }
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;

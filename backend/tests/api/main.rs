@@ -1,5 +1,8 @@
 //! One integration-test binary: a real server on port 0 per test.
 
+/// The harness, shared with the end-to-end binary (which uses parts this one does not).
+#[allow(dead_code)]
+#[path = "../support/harness.rs"]
 mod helpers;
 #[path = "../support/proxy.rs"]
 mod proxy;
@@ -12,6 +15,7 @@ mod errors;
 mod events;
 mod import;
 mod mirror;
+mod paths;
 mod restart;
 mod schema;
 mod simulator;

@@ -8,8 +8,12 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use wallboard::clock::ManualClock;
+use wallboard_shared::resources::{WorkflowCumulativeStatistics, WorkflowRealTimeStatistics, WorkspacePage};
+use wallboard_shared::ws::Snapshot;
 
-use super::helpers::{ACCOUNT_SID, AUTH_TOKEN, Form, TIMEOUT, TestApp, serve_args, spawn_app, spawn_app_with};
+use super::helpers::{
+    ACCOUNT_SID, AUTH_TOKEN, Form, TIMEOUT, TestApp, free_port, serve_args, spawn_app, spawn_app_with,
+};
 use super::proxy::{FAILING, HANGING, MALFORMED, OK, RATE_LIMITED, UNAUTHORIZED, start_proxy};
 use super::scenario::{self, NOW, SALES, WS, sales, support, task_sid};
 
@@ -89,13 +93,21 @@ async fn a_mirror_answers_what_its_source_answers() {
     let mut c = mirror.ws().await;
     c.send(&subscribe("s", SALES, Some(json!({"minutes": 60, "split_by_wait_time": [20]})))).await;
     let snap = c.snapshot("s").await;
-    assert_eq!(snap["stale"], false);
-    assert_eq!(numbers(snap["realtime"].clone()), numbers(source.get_ok(&sales("RealTimeStatistics")).await));
+    assert!(!snap.stale);
+    let theirs: WorkflowRealTimeStatistics = source.get_json(&sales("RealTimeStatistics")).await;
+    let mine = &snap.realtime;
     assert_eq!(
-        numbers(snap["cumulative"].clone()),
-        numbers(source.get_ok(&format!("{}?Minutes=60&SplitByWaitTime=20", sales("CumulativeStatistics"))).await)
+        (&mine.workspace_sid, &mine.workflow_sid, &mine.stats),
+        (&theirs.workspace_sid, &theirs.workflow_sid, &theirs.stats)
     );
-    let total = snap["realtime"]["total_tasks"].as_u64().expect("total");
+    let theirs: WorkflowCumulativeStatistics =
+        source.get_json(&format!("{}?Minutes=60&SplitByWaitTime=20", sales("CumulativeStatistics"))).await;
+    let mine = snap.cumulative.as_ref().expect("the cumulative part");
+    assert_eq!(
+        (&mine.workspace_sid, &mine.workflow_sid, &mine.stats),
+        (&theirs.workspace_sid, &theirs.workflow_sid, &theirs.stats)
+    );
+    let total = snap.realtime.stats.total_tasks;
     let new_task = Form::new("task.created", 77_001, NOW - 500, WS)
         .with("TaskSid", task_sid(77_001))
         .with("WorkflowSid", SALES)
@@ -103,7 +115,7 @@ async fn a_mirror_answers_what_its_source_answers() {
         .with("TaskChannelUniqueName", "voice");
     assert_eq!(source.post_event(&new_task.0).await, StatusCode::NO_CONTENT);
     let live = c.snapshot_with_total("s", total + 1).await;
-    assert_eq!(live["stale"], false);
+    assert!(!live.stale);
     mirror.stop().await;
     source.stop().await;
 }
@@ -145,10 +157,10 @@ async fn a_hundred_viewers_cost_one_upstream_poll_per_interval() {
 }
 
 /// The next snapshot of `id` whose `stale` is `stale`.
-async fn until_stale(c: &mut super::helpers::WsClient, id: &str, stale: bool) -> Value {
+async fn until_stale(c: &mut super::helpers::WsClient, id: &str, stale: bool) -> Snapshot {
     loop {
         let s = c.snapshot(id).await;
-        if s["stale"] == stale {
+        if s.stale == stale {
             return s;
         }
     }
@@ -168,7 +180,7 @@ async fn upstream_faults_mark_numbers_stale_and_the_mirror_recovers() {
     for (minutes, (mode, name)) in (10..).zip(phases) {
         proxy.mode.store(mode, Ordering::SeqCst);
         let stale = until_stale(&mut c, "s", true).await;
-        assert_eq!(stale["realtime"], good["realtime"], "{name}: the last numbers are kept");
+        assert_eq!(stale.realtime, good.realtime, "{name}: the last numbers are kept");
         // REST answers from the same cache and says how fresh it is.
         let stale_header = |mirror: &TestApp| {
             let url = format!("{}{}", mirror.base, sales("RealTimeStatistics"));
@@ -183,8 +195,8 @@ async fn upstream_faults_mark_numbers_stale_and_the_mirror_recovers() {
         assert_eq!(stale_header(&mirror).await, "true", "{name}");
         // A REST request for numbers never fetched (a new parameter set each time) cannot be
         // answered: 503, not a hang.
-        let (status, body) = mirror.get(&format!("{}?Minutes={minutes}", support("CumulativeStatistics"))).await;
-        assert_eq!((status, &body["code"]), (StatusCode::SERVICE_UNAVAILABLE, &json!(20503)), "{name}: {body}");
+        let (status, body) = mirror.get_error(&format!("{}?Minutes={minutes}", support("CumulativeStatistics"))).await;
+        assert_eq!((status, body.code), (StatusCode::SERVICE_UNAVAILABLE, 20503), "{name}: {body}");
         proxy.mode.store(OK, Ordering::SeqCst);
         until_stale(&mut c, "s", false).await;
         assert_eq!(stale_header(&mirror).await, "false", "{name}: recovered");
@@ -222,10 +234,10 @@ async fn a_mirror_starts_without_its_upstream_and_catches_up() {
     filler.stop().await;
 
     // Nothing listens there yet: discovery fails, the server starts anyway.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    let port = free_port();
     let mirror = mirror_of(&format!("http://127.0.0.1:{port}"), 100, 300).await;
-    let listed = mirror.get_ok("/v1/Workspaces").await;
-    assert_eq!(listed["workspaces"], json!([]));
+    let listed: WorkspacePage = mirror.get_json("/v1/Workspaces").await;
+    assert_eq!(listed.workspaces, []);
 
     // The upstream appears: the mirror finds it by itself.
     let mut args = serve_args(dir.path());
@@ -233,7 +245,7 @@ async fn a_mirror_starts_without_its_upstream_and_catches_up() {
     let source = spawn_app_with(args, Arc::new(ManualClock::new(NOW))).await;
     tokio::time::timeout(TIMEOUT, async {
         loop {
-            if mirror.get_ok("/v1/Workspaces").await["workspaces"].as_array().is_some_and(|a| !a.is_empty()) {
+            if !mirror.get_json::<WorkspacePage>("/v1/Workspaces").await.workspaces.is_empty() {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -311,8 +323,8 @@ async fn the_mirror_polls_a_bounded_number_of_views() {
     for minutes in [10, 20] {
         mirror.get_ok(&format!("{}?Minutes={minutes}", sales("CumulativeStatistics"))).await;
     }
-    let (status, body) = mirror.get(&format!("{}?Minutes=30", sales("CumulativeStatistics"))).await;
-    assert_eq!((status, &body["code"]), (StatusCode::SERVICE_UNAVAILABLE, &json!(20503)), "{body}");
+    let (status, body) = mirror.get_error(&format!("{}?Minutes=30", sales("CumulativeStatistics"))).await;
+    assert_eq!((status, body.code), (StatusCode::SERVICE_UNAVAILABLE, 20503), "{body}");
     // Views already polled are still served.
     mirror.get_ok(&format!("{}?Minutes=10", sales("CumulativeStatistics"))).await;
     mirror.stop().await;

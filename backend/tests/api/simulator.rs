@@ -3,12 +3,16 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use serde_json::{Value, json};
+use serde_json::json;
 use wallboard::clock::ManualClock;
 use wallboard::config::Source;
 use wallboard::engine::Engine;
 use wallboard::event::Event;
 use wallboard::ingest::simulator::{DriveOptions, SimConfig, Simulator, drive};
+use wallboard_shared::resources::{
+    TaskChannelPage, TasksByStatus, WorkflowCumulativeStatistics, WorkflowPage, WorkflowRealTimeStatistics,
+    WorkspacePage,
+};
 
 use super::helpers::{AUTH_TOKEN, TestApp, serve_args, spawn_app_with};
 use super::scenario::NOW;
@@ -32,22 +36,23 @@ fn reference(until: i64) -> (Simulator, Vec<Event>) {
     (sim, events)
 }
 
-fn expected_status(sim: &Simulator) -> BTreeMap<String, Value> {
+fn expected_status(sim: &Simulator) -> BTreeMap<String, TasksByStatus> {
     sim.live_counts()
         .into_iter()
         .map(|(wf, c)| {
             let v =
-                json!({"pending": c.pending, "reserved": c.reserved, "assigned": c.assigned, "wrapping": c.wrapping});
+                TasksByStatus { pending: c.pending, reserved: c.reserved, assigned: c.assigned, wrapping: c.wrapping };
             (wf.to_string(), v)
         })
         .collect()
 }
 
-async fn served_status(app: &TestApp, ws: &str, workflows: &[String]) -> BTreeMap<String, Value> {
+async fn served_status(app: &TestApp, ws: &str, workflows: &[String]) -> BTreeMap<String, TasksByStatus> {
     let mut out = BTreeMap::new();
     for wf in workflows {
-        let rt = app.get_ok(&format!("/v1/Workspaces/{ws}/Workflows/{wf}/RealTimeStatistics")).await;
-        out.insert(wf.clone(), rt["tasks_by_status"].clone());
+        let rt: WorkflowRealTimeStatistics =
+            app.get_json(&format!("/v1/Workspaces/{ws}/Workflows/{wf}/RealTimeStatistics")).await;
+        out.insert(wf.clone(), rt.stats.tasks_by_status);
     }
     out
 }
@@ -64,26 +69,26 @@ fn entered_by_workflow(events: &[Event], from: i64, to: i64) -> BTreeMap<String,
 async fn the_demo_center_prefills_history_and_matches_its_model() {
     let dir = tempfile::tempdir().expect("tempdir");
     let app = simulated_app(dir.path(), Arc::new(ManualClock::new(NOW))).await;
-    let list = app.get_ok("/v1/Workspaces").await;
-    assert_eq!(list["workspaces"][0]["friendly_name"], "Demo Contact Center");
-    let ws = list["workspaces"][0]["sid"].as_str().expect("sid").to_owned();
-    let wfs = app.get_ok(&format!("/v1/Workspaces/{ws}/Workflows")).await;
-    let names: Vec<&str> =
-        wfs["workflows"].as_array().expect("list").iter().filter_map(|w| w["friendly_name"].as_str()).collect();
+    let list: WorkspacePage = app.get_json("/v1/Workspaces").await;
+    assert_eq!(list.workspaces[0].friendly_name, "Demo Contact Center");
+    let ws = list.workspaces[0].sid.to_string();
+    let wfs: WorkflowPage = app.get_json(&format!("/v1/Workspaces/{ws}/Workflows")).await;
+    let names: Vec<&str> = wfs.workflows.iter().map(|w| w.friendly_name.as_str()).collect();
     for name in ["Sales", "Support", "Billing"] {
         assert!(names.contains(&name), "{names:?}");
     }
-    let channels = app.get_ok(&format!("/v1/Workspaces/{ws}/TaskChannels")).await;
-    assert!(channels["channels"].as_array().expect("list").len() >= 3);
+    let channels: TaskChannelPage = app.get_json(&format!("/v1/Workspaces/{ws}/TaskChannels")).await;
+    assert!(channels.channels.len() >= 3);
 
     let (sim, events) = reference(NOW);
     let workflows: Vec<String> = sim.workflows().into_iter().map(|(s, _)| s.to_string()).collect();
     assert_eq!(served_status(&app, &ws, &workflows).await, expected_status(&sim));
     let expected = entered_by_workflow(&events, NOW - 2 * HOUR, NOW);
     for wf in &workflows {
-        let c = app.get_ok(&format!("/v1/Workspaces/{ws}/Workflows/{wf}/CumulativeStatistics?Minutes=120")).await;
-        assert_eq!(c["tasks_entered"].as_u64(), Some(expected.get(wf).copied().unwrap_or(0)), "{wf}");
-        assert!(c["tasks_entered"].as_u64() > Some(10), "a busy center: {c}");
+        let c: WorkflowCumulativeStatistics =
+            app.get_json(&format!("/v1/Workspaces/{ws}/Workflows/{wf}/CumulativeStatistics?Minutes=120")).await;
+        assert_eq!(c.stats.tasks_entered, expected.get(wf).copied().unwrap_or(0), "{wf}");
+        assert!(c.stats.tasks_entered > 10, "a busy center: {c:?}");
     }
     app.stop().await;
 }
@@ -96,7 +101,7 @@ async fn the_live_center_follows_the_clock_and_survives_a_restart() {
     let (sim, _) = reference(NOW + 10 * 60_000);
     let ws = sim.workspace_sid().to_string();
     let (sales, _) = sim.workflows().into_iter().find(|(_, n)| n == "Sales").expect("a Sales workflow");
-    let want = expected_status(&sim)[&sales.to_string()].clone();
+    let want = expected_status(&sim)[&sales.to_string()];
 
     let mut c = app.ws().await;
     c.send(&json!({"type": "subscribe", "id": "s", "workspace_sid": ws, "workflow_sid": sales})).await;
@@ -105,7 +110,7 @@ async fn the_live_center_follows_the_clock_and_survives_a_restart() {
     // The simulation steps with the clock; wait (bounded) for the snapshot that shows it.
     loop {
         let snap = c.snapshot("s").await;
-        if snap["realtime"]["tasks_by_status"] == want && snap["at"] == "2026-11-27T18:10:00Z" {
+        if snap.realtime.stats.tasks_by_status == want && snap.at == "2026-11-27T18:10:00Z" {
             break;
         }
     }
@@ -119,8 +124,9 @@ async fn the_live_center_follows_the_clock_and_survives_a_restart() {
     assert_eq!(served_status(&app, &ws, &workflows).await, expected_status(&sim));
     let expected = entered_by_workflow(&events, NOW - 2 * HOUR, NOW + 30 * 60_000);
     for wf in &workflows {
-        let c = app.get_ok(&format!("/v1/Workspaces/{ws}/Workflows/{wf}/CumulativeStatistics?Minutes=150")).await;
-        assert_eq!(c["tasks_entered"].as_u64(), expected.get(wf).copied(), "{wf}");
+        let c: WorkflowCumulativeStatistics =
+            app.get_json(&format!("/v1/Workspaces/{ws}/Workflows/{wf}/CumulativeStatistics?Minutes=150")).await;
+        assert_eq!(Some(c.stats.tasks_entered), expected.get(wf).copied(), "{wf}");
     }
     app.stop().await;
 }
@@ -160,22 +166,25 @@ async fn simulate_to_drives_a_second_instance_and_both_agree() {
     let ws = report.workspace_sid.to_string();
     for (wf, _) in sim.workflows() {
         let id = engine.registry().workflow_id(&report.workspace_sid, &wf).expect("known");
-        let served = target.get_ok(&format!("/v1/Workspaces/{ws}/Workflows/{wf}/RealTimeStatistics")).await;
-        let local = serde_json::to_value(engine.realtime(id, None, now)).expect("json");
-        assert_eq!(served["tasks_by_status"], local["tasks_by_status"], "{wf}");
+        let served: WorkflowRealTimeStatistics =
+            target.get_json(&format!("/v1/Workspaces/{ws}/Workflows/{wf}/RealTimeStatistics")).await;
+        let local = engine.realtime(id, None, now);
+        assert_eq!(served.stats.tasks_by_status, local.tasks_by_status, "{wf}");
         let window = wallboard_shared::Window { start_ms: report.sim_start_ms, end_ms: now };
         let start = wallboard_shared::time::format_ms(report.sim_start_ms);
-        let served = target
-            .get_ok(&format!(
+        let served: WorkflowCumulativeStatistics = target
+            .get_json(&format!(
                 "/v1/Workspaces/{ws}/Workflows/{wf}/CumulativeStatistics?StartDate={start}&SplitByWaitTime=20"
             ))
             .await;
         let window = wallboard_shared::Window { start_ms: window.start_ms / 1000 * 1000, ..window };
-        let local = serde_json::to_value(engine.cumulative(id, None, window, Some(&[20]))).expect("json");
-        for key in ["tasks_entered", "tasks_completed", "tasks_canceled", "reservations_accepted", "split_by_wait_time"]
-        {
-            assert_eq!(served[key], local[key], "{wf} {key}");
-        }
+        let local = engine.cumulative(id, None, window, Some(&[20]));
+        let (served, local) = (&served.stats, &local);
+        assert_eq!(served.tasks_entered, local.tasks_entered, "{wf} tasks_entered");
+        assert_eq!(served.tasks_completed, local.tasks_completed, "{wf} tasks_completed");
+        assert_eq!(served.tasks_canceled, local.tasks_canceled, "{wf} tasks_canceled");
+        assert_eq!(served.reservations_accepted, local.reservations_accepted, "{wf} reservations_accepted");
+        assert_eq!(served.split_by_wait_time, local.split_by_wait_time, "{wf} split_by_wait_time");
     }
     target.stop().await;
 }

@@ -1,8 +1,10 @@
 //! Event callbacks: signatures, malformed events, duplicates.
 
 use reqwest::StatusCode;
+use wallboard_shared::TwilioError;
+use wallboard_shared::resources::{WorkflowCumulativeStatistics, WorkflowRealTimeStatistics, WorkspacePage};
 
-use super::helpers::{Form, spawn_app};
+use super::helpers::{Form, decode, spawn_app};
 use super::scenario::{NOW, SALES, WS, sales, task_sid};
 
 fn created(sid: u32, task: u32, at: i64) -> Form {
@@ -18,7 +20,7 @@ async fn entered(app: &super::helpers::TestApp) -> Option<u64> {
     if status == StatusCode::NOT_FOUND {
         return None; // nothing stored yet: the workflow is unknown
     }
-    body["tasks_entered"].as_u64()
+    Some(decode::<WorkflowCumulativeStatistics>(body, "CumulativeStatistics").stats.tasks_entered)
 }
 
 #[tokio::test]
@@ -43,11 +45,11 @@ async fn forged_signatures_are_refused_and_nothing_is_stored() {
     // No header at all.
     let r = app.client.post(&url).form(&form.0).send().await.expect("request");
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    let body: serde_json::Value = r.json().await.expect("json");
-    assert_eq!(body["code"], 20403);
+    let body: TwilioError = r.json().await.expect("json");
+    assert_eq!(body.code, 20403);
     assert_eq!(entered(&app).await, None, "nothing stored");
-    let (_, list) = app.get("/v1/Workspaces").await;
-    assert_eq!(list["workspaces"], serde_json::json!([]));
+    let list: WorkspacePage = app.get_json("/v1/Workspaces").await;
+    assert_eq!(list.workspaces, []);
 
     assert_eq!(app.post_event_signed(&form.0, &good).await, StatusCode::NO_CONTENT);
     assert_eq!(entered(&app).await, Some(1));
@@ -78,16 +80,16 @@ async fn malformed_events_are_400_and_not_stored() {
     let sig = wallboard::signature::compute(super::helpers::AUTH_TOKEN, &url, &[]);
     let r = app.client.post(&url).header("X-Twilio-Signature", sig).send().await.expect("request");
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
-    let body: serde_json::Value = r.json().await.expect("json");
-    assert_eq!(body["code"], 20001);
+    let body: TwilioError = r.json().await.expect("json");
+    assert_eq!(body.code, 20001);
     // Oversized body.
     let big = "a".repeat(wallboard::api::MAX_BODY_BYTES + 1);
     let r =
         app.client.post(&url).header("X-Twilio-Signature", "x").form(&[("Big", big)]).send().await.expect("request");
     assert!(r.status() == StatusCode::PAYLOAD_TOO_LARGE || r.status() == StatusCode::FORBIDDEN, "{}", r.status());
     assert_eq!(entered(&app).await, None);
-    let (_, list) = app.get("/v1/Workspaces").await;
-    assert_eq!(list["workspaces"], serde_json::json!([]), "nothing stored");
+    let list: WorkspacePage = app.get_json("/v1/Workspaces").await;
+    assert_eq!(list.workspaces, [], "nothing stored");
     app.stop().await;
 }
 
@@ -99,8 +101,8 @@ async fn the_same_event_twice_counts_once() {
         assert_eq!(app.post_event(&form.0).await, StatusCode::NO_CONTENT);
     }
     assert_eq!(entered(&app).await, Some(1));
-    let rt = app.get_ok(&sales("RealTimeStatistics")).await;
-    assert_eq!(rt["total_tasks"], 1);
+    let rt: WorkflowRealTimeStatistics = app.get_json(&sales("RealTimeStatistics")).await;
+    assert_eq!(rt.stats.total_tasks, 1);
     app.stop().await;
 }
 

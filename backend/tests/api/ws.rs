@@ -3,8 +3,10 @@
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+use wallboard_shared::resources::{WorkflowCumulativeStatistics, WorkflowRealTimeStatistics};
+use wallboard_shared::ws::ServerMessage;
 
-use super::helpers::{Form, TIMEOUT, TestApp, serve_args, spawn_app, spawn_app_with};
+use super::helpers::{Form, TIMEOUT, TestApp, basic_auth, serve_args, spawn_app, spawn_app_with};
 use super::scenario::{self, NOW, SALES, WS, sales, task_sid};
 
 fn subscribe(id: &str, cumulative: Option<Value>) -> Value {
@@ -13,6 +15,15 @@ fn subscribe(id: &str, cumulative: Option<Value>) -> Value {
         v["cumulative"] = c;
     }
     v
+}
+
+/// The subscription a frame is about, if any.
+fn id_of(m: &ServerMessage) -> Option<&str> {
+    match m {
+        ServerMessage::Snapshot(s) => Some(&s.id),
+        ServerMessage::Error { id, .. } => id.as_deref(),
+        _ => None,
+    }
 }
 
 /// A new pending task in Sales, now.
@@ -31,16 +42,17 @@ async fn subscribe_gives_the_rest_answer_at_once() {
     let mut c = app.ws().await;
     c.send(&subscribe("s1", Some(json!({"start_date": "2026-11-27", "split_by_wait_time": [60, 20, 300]})))).await;
     let snap = c.snapshot("s1").await;
-    assert!(snap["rev"].as_u64().is_some_and(|r| r >= 1));
-    assert_eq!(snap["stale"], false);
-    assert_eq!(snap["at"], "2026-11-27T18:00:00Z");
-    assert_eq!(snap["realtime"], app.get_ok(&sales("RealTimeStatistics")).await);
-    let rest =
-        app.get_ok(&format!("{}?StartDate=2026-11-27&SplitByWaitTime=20,60,300", sales("CumulativeStatistics"))).await;
-    assert_eq!(snap["cumulative"], rest);
+    assert!(snap.rev >= 1);
+    assert!(!snap.stale);
+    assert_eq!(snap.at, "2026-11-27T18:00:00Z");
+    assert_eq!(snap.realtime, app.get_json::<WorkflowRealTimeStatistics>(&sales("RealTimeStatistics")).await);
+    let rest: WorkflowCumulativeStatistics = app
+        .get_json(&format!("{}?StartDate=2026-11-27&SplitByWaitTime=20,60,300", sales("CumulativeStatistics")))
+        .await;
+    assert_eq!(snap.cumulative, Some(rest));
     // Without a cumulative part, `cumulative` is null.
     c.send(&subscribe("s2", None)).await;
-    assert_eq!(c.snapshot("s2").await["cumulative"], Value::Null);
+    assert_eq!(c.snapshot("s2").await.cumulative, None);
     app.stop().await;
 }
 
@@ -53,18 +65,18 @@ async fn an_event_reaches_every_subscriber_with_a_higher_rev() {
         let mut c = app.ws().await;
         c.send(&subscribe("live", None)).await;
         let first = c.snapshot("live").await;
-        assert_eq!(first["realtime"]["total_tasks"], 4);
-        clients.push((c, first["rev"].as_u64().expect("rev")));
+        assert_eq!(first.realtime.stats.total_tasks, 4);
+        clients.push((c, first.rev));
     }
     assert_eq!(app.post_event(&new_task(1).0).await, reqwest::StatusCode::NO_CONTENT);
     for (c, rev) in &mut clients {
         let next = c.snapshot_with_total("live", 5).await;
-        assert!(next["rev"].as_u64().expect("rev") > *rev);
-        assert_eq!(next["realtime"]["tasks_by_status"]["pending"], 3);
+        assert!(next.rev > *rev);
+        assert_eq!(next.realtime.stats.tasks_by_status.pending, 3);
     }
     // REST reads the same (refreshed) cache.
-    let rest = app.get_ok(&sales("RealTimeStatistics")).await;
-    assert_eq!(rest["total_tasks"], 5);
+    let rest: WorkflowRealTimeStatistics = app.get_json(&sales("RealTimeStatistics")).await;
+    assert_eq!(rest.stats.total_tasks, 5);
     app.stop().await;
 }
 
@@ -109,29 +121,25 @@ async fn unsubscribe_stops_updates() {
     c.snapshot("kept").await;
     c.send(&json!({"type": "unsubscribe", "id": "gone"})).await;
     // Make sure the unsubscribe was handled before the event.
-    c.send(&json!({"type": "ping"})).await;
-    loop {
-        let v = c.recv().await;
-        assert_ne!(v["id"], "gone", "no snapshot after unsubscribe: {v}");
-        if v["type"] == "pong" {
-            break;
-        }
+    for m in c.sync().await {
+        assert_ne!(id_of(&m), Some("gone"), "no snapshot after unsubscribe: {m:?}");
     }
     assert_eq!(app.post_event(&new_task(1).0).await, reqwest::StatusCode::NO_CONTENT);
     let mut saw_kept = false;
     loop {
-        let v = c.recv().await;
-        assert_ne!(v["id"], "gone", "no snapshot after unsubscribe: {v}");
-        if v["id"] == "kept" && v["realtime"]["total_tasks"] == 5 {
-            saw_kept = true;
-            c.send(&json!({"type": "ping"})).await;
-        }
-        if saw_kept && v["type"] == "pong" {
-            break;
+        let m = c.recv_message().await;
+        assert_ne!(id_of(&m), Some("gone"), "no snapshot after unsubscribe: {m:?}");
+        match &m {
+            ServerMessage::Snapshot(s) if s.id == "kept" && s.realtime.stats.total_tasks == 5 => {
+                saw_kept = true;
+                c.send(&json!({"type": "ping"})).await;
+            }
+            ServerMessage::Pong if saw_kept => break,
+            _ => {}
         }
     }
     c.send(&json!({"type": "unsubscribe", "id": "never"})).await;
-    assert_eq!(c.recv().await["code"], 20404);
+    assert_eq!(c.recv_error().await.1, 20404);
     app.stop().await;
 }
 
@@ -140,37 +148,37 @@ async fn bad_messages_get_error_frames_and_the_connection_stays() {
     let app = spawn_app(NOW).await;
     scenario::load(&app).await;
     let mut c = app.ws().await;
-    let cases: Vec<(String, Value, u64)> = vec![
-        ("not json".into(), Value::Null, 20001),
-        (r#"{"type":"dance","id":"d1"}"#.into(), json!("d1"), 20001),
-        (r#"{"id":"x"}"#.into(), json!("x"), 20001),
-        (json!({"type": "subscribe", "id": "a", "workspace_sid": "WS1", "workflow_sid": SALES}).to_string(), json!("a"), 20001),
-        (json!({"type": "subscribe", "id": "b", "workspace_sid": WS, "workflow_sid": "WW00000000000000000000000000000999"}).to_string(), json!("b"), 20404),
-        (subscribe("c", Some(json!({"minutes": 0}))).to_string(), json!("c"), 20001),
-        (subscribe("d", Some(json!({"minutes": 5, "start_date": "2026-11-27"}))).to_string(), json!("d"), 20001),
-        (subscribe("e", Some(json!({"start_date": "2026-01-01"}))).to_string(), json!("e"), 20001),
-        (json!({"type": "subscribe", "id": "f", "workspace_sid": WS, "workflow_sid": SALES, "task_channel": "fax"}).to_string(), json!("f"), 20001),
-        (format!(r#"{{"type":"ping","pad":"{}"}}"#, "x".repeat(10_000)), Value::Null, 20001),
+    let cases: Vec<(String, Option<&str>, u32)> = vec![
+        ("not json".into(), None, 20001),
+        (r#"{"type":"dance","id":"d1"}"#.into(), Some("d1"), 20001),
+        (r#"{"id":"x"}"#.into(), Some("x"), 20001),
+        (json!({"type": "subscribe", "id": "a", "workspace_sid": "WS1", "workflow_sid": SALES}).to_string(), Some("a"), 20001),
+        (json!({"type": "subscribe", "id": "b", "workspace_sid": WS, "workflow_sid": "WW00000000000000000000000000000999"}).to_string(), Some("b"), 20404),
+        (subscribe("c", Some(json!({"minutes": 0}))).to_string(), Some("c"), 20001),
+        (subscribe("d", Some(json!({"minutes": 5, "start_date": "2026-11-27"}))).to_string(), Some("d"), 20001),
+        (subscribe("e", Some(json!({"start_date": "2026-01-01"}))).to_string(), Some("e"), 20001),
+        (json!({"type": "subscribe", "id": "f", "workspace_sid": WS, "workflow_sid": SALES, "task_channel": "fax"}).to_string(), Some("f"), 20001),
+        (format!(r#"{{"type":"ping","pad":"{}"}}"#, "x".repeat(10_000)), None, 20001),
     ];
     for (text, id, code) in cases {
         c.send_text(&text).await;
-        let v = c.recv().await;
-        assert_eq!(v["type"], "error", "{text}: {v}");
-        assert_eq!(v["id"], id, "{text}: {v}");
-        assert_eq!(v["code"], code, "{text}: {v}");
-        assert!(v["message"].as_str().is_some_and(|m| !m.is_empty()));
+        let m = c.recv_message().await;
+        let ServerMessage::Error { id: got_id, code: got_code, message } = &m else { panic!("{text}: {m:?}") };
+        assert_eq!(got_id.as_deref(), id, "{text}: {m:?}");
+        assert_eq!(*got_code, code, "{text}: {m:?}");
+        assert!(!message.is_empty());
     }
     // Binary frames too.
     {
         use futures_util::SinkExt;
         c.stream.send(tokio_tungstenite::tungstenite::Message::binary(vec![1u8, 2, 3])).await.expect("send");
     }
-    assert_eq!(c.recv().await["type"], "error");
-    // Still open and working.
+    c.recv_error().await;
+    // Still open and working (and a pong is exactly `{"type":"pong"}`).
     c.send(&json!({"type": "ping"})).await;
     assert_eq!(c.recv().await, json!({"type": "pong"}));
     c.send(&subscribe("ok", None)).await;
-    assert_eq!(c.snapshot("ok").await["realtime"]["total_tasks"], 4);
+    assert_eq!(c.snapshot("ok").await.realtime.stats.total_tasks, 4);
     app.stop().await;
 }
 
@@ -188,20 +196,16 @@ async fn limits_on_subscriptions_and_connections() {
         a.snapshot(&format!("s{i}")).await;
     }
     a.send(&subscribe("s3", None)).await;
-    let v = a.recv().await;
-    assert_eq!((v["type"].as_str(), v["id"].as_str(), v["code"].as_u64()), (Some("error"), Some("s3"), Some(20001)));
+    let (id, code, _) = a.recv_error().await;
+    assert_eq!((id.as_deref(), code), (Some("s3"), 20001));
     // Re-subscribing an existing id replaces it and is not a new subscription.
     a.send(&subscribe("s0", Some(json!({"minutes": 60})))).await;
-    assert!(a.snapshot("s0").await["cumulative"].is_object());
+    assert!(a.snapshot("s0").await.cumulative.is_some());
 
     let _b = app.ws().await;
     let mut authed =
         tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(app.ws_url()).expect("url");
-    let basic = base64::Engine::encode(
-        &base64::engine::general_purpose::STANDARD,
-        format!("{}:{}", super::helpers::ACCOUNT_SID, super::helpers::AUTH_TOKEN),
-    );
-    authed.headers_mut().insert("authorization", format!("Basic {basic}").parse().expect("header"));
+    authed.headers_mut().insert("authorization", basic_auth().parse().expect("header"));
     let refused = tokio_tungstenite::connect_async(authed).await;
     match refused {
         Err(tokio_tungstenite::tungstenite::Error::Http(r)) => assert_eq!(r.status(), 503),
@@ -253,7 +257,7 @@ async fn a_thousand_clients_all_receive_the_update() {
         clients.iter_mut().enumerate().map(|(i, c)| async move { c.snapshot(&format!("c{i}")).await }),
     )
     .await;
-    assert!(firsts.iter().all(|s| s["realtime"]["total_tasks"] == 4));
+    assert!(firsts.iter().all(|s| s.realtime.stats.total_tasks == 4));
     let sent = Instant::now();
     assert_eq!(app.post_event(&new_task(1).0).await, reqwest::StatusCode::NO_CONTENT);
     let updates = futures_util::future::join_all(
@@ -262,7 +266,7 @@ async fn a_thousand_clients_all_receive_the_update() {
     .await;
     println!("1000 clients updated {:?} after the event", sent.elapsed());
     assert_eq!(updates.len(), 1000);
-    assert!(updates.iter().zip(&firsts).all(|(u, f)| u["rev"].as_u64() > f["rev"].as_u64()));
+    assert!(updates.iter().zip(&firsts).all(|(u, f)| u.rev > f.rev));
     drop(clients);
     app.stop().await;
 }
@@ -282,21 +286,16 @@ async fn distinct_topics_are_capped_across_connections() {
     a.send(&subscribe("m15", Some(json!({"minutes": 15})))).await;
     a.snapshot("m15").await;
     a.send(&subscribe("m30", Some(json!({"minutes": 30})))).await;
-    let refused = a.recv().await;
-    assert_eq!(
-        (refused["type"].as_str(), refused["id"].as_str(), refused["code"].as_u64()),
-        (Some("error"), Some("m30"), Some(20429)),
-        "{refused}"
-    );
+    let (id, code, message) = a.recv_error().await;
+    assert_eq!((id.as_deref(), code), (Some("m30"), 20429), "{message}");
     // Another connection may still watch an existing view.
     let mut b = app.ws().await;
     b.send(&subscribe("same", Some(json!({"minutes": 15})))).await;
     b.snapshot("same").await;
     // Once nobody watches the realtime-only view, the new one fits.
     a.send(&json!({"type": "unsubscribe", "id": "rt"})).await;
-    a.send(&json!({"type": "ping"})).await;
-    while a.recv().await["type"] != "pong" {}
+    a.sync().await;
     a.send(&subscribe("m30", Some(json!({"minutes": 30})))).await;
-    assert!(a.snapshot("m30").await["cumulative"].is_object());
+    assert!(a.snapshot("m30").await.cumulative.is_some());
     app.stop().await;
 }

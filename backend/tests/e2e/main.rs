@@ -11,25 +11,26 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use clap::Parser;
 use fantoccini::{Client, ClientBuilder, Locator};
-use serde_json::{Value, json};
-use tokio::sync::oneshot;
-use wallboard::Application;
-use wallboard::access::{NewToken, Scope};
+use serde_json::json;
+use wallboard::access::Scope;
 use wallboard::clock::ManualClock;
-use wallboard::config::{Cli, ServeArgs};
-use wallboard::signature;
-use wallboard::storage::{SqliteTokens, TokenStore as _};
+use wallboard::config::{ServeArgs, Source};
+use wallboard_shared::resources::WorkflowRealTimeStatistics;
 
+/// The server harness, shared with the API tests; this binary uses only part of it.
+#[allow(dead_code)]
+#[path = "../support/harness.rs"]
+mod harness;
 /// Shared with the API tests; this binary uses only part of it.
 #[allow(dead_code)]
 #[path = "../support/proxy.rs"]
 mod proxy;
 
+use harness::{ACCOUNT_SID, AUTH_TOKEN, Form, TestApp, free_port, serve_args, spawn_app_with};
+
+/// Bounds every wait on the browser.
 const TIMEOUT: Duration = Duration::from_secs(30);
-const ACCOUNT_SID: &str = "AC0123456789abcdef0123456789abcdef";
-const AUTH_TOKEN: &str = "e2e-auth-token-0123456789";
 
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -44,120 +45,42 @@ fn assets_dir() -> PathBuf {
     dir
 }
 
-fn free_port() -> u16 {
-    StdListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
-}
-
+/// The built dashboard and the simulated center (seed 11, four hours of history) on `port`.
 fn args(data_dir: &Path, port: u16, frame_ancestors: &str) -> ServeArgs {
-    let bind = format!("127.0.0.1:{port}");
-    let assets = assets_dir();
-    Cli::try_parse_from([
-        "wallboard",
-        "--frame-ancestors",
-        frame_ancestors,
-        "--bind",
-        &bind,
-        "--data-dir",
-        data_dir.to_str().expect("utf-8"),
-        "--account-sid",
-        ACCOUNT_SID,
-        "--auth-token",
-        AUTH_TOKEN,
-        "--assets-dir",
-        assets.to_str().expect("utf-8"),
-        "--sim-seed",
-        "11",
-        "--sim-history-hours",
-        "4",
-    ])
-    .expect("valid arguments")
-    .serve
+    let mut args = serve_args(data_dir);
+    args.bind = format!("127.0.0.1:{port}").parse().expect("address");
+    args.source = Source::Simulator;
+    args.assets_dir = assets_dir();
+    args.frame_ancestors = [frame_ancestors].into_iter().filter(|a| !a.is_empty()).map(str::to_owned).collect();
+    args.sim_seed = Some(11);
+    args.sim_history_hours = 4;
+    args
 }
 
-struct Server {
-    base: String,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
-    demo: wallboard::source::simulated::DemoInfo,
+async fn start(data_dir: &Path, port: u16, clock: Arc<ManualClock>) -> TestApp {
+    spawn_app_with(args(data_dir, port, ""), clock).await
 }
 
-async fn start(data_dir: &Path, port: u16, clock: Arc<ManualClock>) -> Server {
-    start_with(data_dir, port, clock, "").await
+async fn start_with(data_dir: &Path, port: u16, clock: Arc<ManualClock>, frame_ancestors: &str) -> TestApp {
+    spawn_app_with(args(data_dir, port, frame_ancestors), clock).await
 }
 
-async fn start_with(data_dir: &Path, port: u16, clock: Arc<ManualClock>, frame_ancestors: &str) -> Server {
-    let app = tokio::time::timeout(TIMEOUT, Application::build(&args(data_dir, port, frame_ancestors), clock))
-        .await
-        .expect("build in time")
-        .expect("build");
-    let base = app.public_url().to_owned();
-    let demo = app.demo().expect("the simulator is the default source").clone();
-    let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(app.run_until_stopped(async {
-        let _ = stopped.await;
-    }));
-    Server { base, stop: Some(stop), task: Some(task), demo }
+/// A viewer token for the demo workspace, made as `wallboard token create` does (it
+/// outlives restarts, unlike the admin link printed at startup).
+fn viewer_token(app: &TestApp, label: &str, now_ms: i64) -> String {
+    let scope = Scope::Workspace { workspace: app.demo().workspace_sid.clone(), workflows: Vec::new() };
+    app.create_token(label, scope, None, now_ms).0
 }
 
-impl Server {
-    /// A viewer token for the demo workspace, made as `wallboard token create` does (it
-    /// outlives restarts, unlike the admin link printed at startup).
-    fn viewer_token(&self, data_dir: &Path) -> String {
-        let mut store = SqliteTokens::open_dir(data_dir).expect("token store");
-        let scope = Scope::Workspace { workspace: self.demo.workspace_sid.clone(), workflows: Vec::new() };
-        store
-            .create(&NewToken { label: "e2e".into(), scope, ttl_ms: None }, chrono::Utc::now().timestamp_millis())
-            .expect("token")
-            .0
-    }
-
-    async fn stop(&mut self) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-        if let Some(t) = self.task.take() {
-            tokio::time::timeout(TIMEOUT, t).await.expect("stops").expect("join").expect("clean stop");
-        }
-    }
-
-    async fn get(&self, path: &str) -> Value {
-        reqwest::Client::new()
-            .get(format!("{}{path}", self.base))
-            .basic_auth(ACCOUNT_SID, Some(AUTH_TOKEN))
-            .send()
-            .await
-            .expect("request")
-            .json()
-            .await
-            .expect("json")
-    }
-
-    /// Posts a signed `task.created` for a new pending task of `workflow`.
-    async fn new_task(&self, workflow: &str, n: u128, now: i64) {
-        let url = format!("{}/webhooks/taskrouter", self.base);
-        let pairs: Vec<(String, String)> = [
-            ("EventType", "task.created".to_owned()),
-            ("Sid", format!("EV{:032x}", 0xe2e0_0000 + n)),
-            ("WorkspaceSid", self.demo.workspace_sid.to_string()),
-            ("TimestampMs", now.to_string()),
-            ("TaskSid", format!("WT{:032x}", 0xe2e0_0000 + n)),
-            ("WorkflowSid", workflow.to_owned()),
-            ("TaskChannelUniqueName", "voice".to_owned()),
-            ("TaskPriority", "0".to_owned()),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v))
-        .collect();
-        let sig = signature::compute(AUTH_TOKEN, &url, &pairs);
-        let r = reqwest::Client::new()
-            .post(&url)
-            .header("X-Twilio-Signature", sig)
-            .form(&pairs)
-            .send()
-            .await
-            .expect("post");
-        assert_eq!(r.status(), 204);
-    }
+/// Posts a signed `task.created` for a new pending task of `workflow`.
+async fn new_task(app: &TestApp, workflow: &str, n: u32, now: i64) {
+    let form = Form::new("task.created", 0xe2e0_0000 + n, now, app.demo().workspace_sid.as_ref())
+        .without("WorkspaceName")
+        .with("TaskSid", format!("WT{:032x}", 0xe2e0_0000 + n))
+        .with("WorkflowSid", workflow)
+        .with("TaskChannelUniqueName", "voice")
+        .with("TaskPriority", "0");
+    assert_eq!(app.post_event(&form.0).await, 204);
 }
 
 struct Driver {
@@ -273,8 +196,8 @@ async fn dashboard_end_to_end() {
     let now = chrono::Utc::now().timestamp_millis();
     let clock = Arc::new(ManualClock::new(now));
     let port = free_port();
-    let mut server = start(dir.path(), port, clock.clone()).await;
-    let token = server.viewer_token(dir.path());
+    let server = start(dir.path(), port, clock.clone()).await;
+    let token = viewer_token(&server, "e2e", now);
     let driver = browser().await;
     let c = &driver.client;
 
@@ -298,23 +221,24 @@ async fn dashboard_end_to_end() {
     screenshot(c, "overview.png").await;
 
     // Workflow page: same numbers as the REST API.
-    let (sales, _) = server.demo.workflows.iter().find(|(_, n)| n == "Sales").expect("Sales").clone();
+    let (sales, _) = server.demo().workflows.iter().find(|(_, n)| n == "Sales").expect("Sales").clone();
     let sales = sales.to_string();
     let card = c
         .find(Locator::Css(&format!("[data-testid=workflow-card][data-workflow-sid='{sales}']")))
         .await
         .expect("Sales card");
     card.find(Locator::Css("a")).await.expect("the card links to its workflow").click().await.expect("open Sales");
-    let rt_path = format!("/v1/Workspaces/{}/Workflows/{sales}/RealTimeStatistics", server.demo.workspace_sid);
-    let rest = server.get(&rt_path).await;
-    for (tile, key) in [
-        ("tile-total", "total_tasks"),
-        ("tile-pending", "pending"),
-        ("tile-reserved", "reserved"),
-        ("tile-assigned", "assigned"),
-        ("tile-wrapping", "wrapping"),
+    let rt_path = format!("/v1/Workspaces/{}/Workflows/{sales}/RealTimeStatistics", server.demo().workspace_sid);
+    let rest: WorkflowRealTimeStatistics = server.get_json(&rt_path).await;
+    let by_status = rest.stats.tasks_by_status;
+    for (tile, value) in [
+        ("tile-total", rest.stats.total_tasks),
+        ("tile-pending", by_status.pending),
+        ("tile-reserved", by_status.reserved),
+        ("tile-assigned", by_status.assigned),
+        ("tile-wrapping", by_status.wrapping),
     ] {
-        let want = if key == "total_tasks" { rest[key].as_u64() } else { rest["tasks_by_status"][key].as_u64() };
+        let want = Some(value);
         until(&format!("{tile} = {want:?}"), || async {
             (text_of(c, tile).await.and_then(|t| number(&t)) == want).then_some(())
         })
@@ -333,8 +257,8 @@ async fn dashboard_end_to_end() {
     screenshot(c, "workflow.png").await;
 
     // A new event changes the tiles without a reload.
-    let pending = rest["tasks_by_status"]["pending"].as_u64().expect("pending");
-    server.new_task(&sales, 1, now).await;
+    let pending = by_status.pending;
+    new_task(&server, &sales, 1, now).await;
     until("pending + 1", || async {
         (text_of(c, "tile-pending").await.and_then(|t| number(&t)) == Some(pending + 1)).then_some(())
     })
@@ -348,7 +272,7 @@ async fn dashboard_end_to_end() {
     })
     .await;
     screenshot(c, "reconnecting.png").await;
-    let mut server = start(dir.path(), port, clock.clone()).await;
+    let server = start(dir.path(), port, clock.clone()).await;
     let restarted = std::time::Instant::now();
     until("badge live again", || async {
         (attr(c, "[data-testid=connection-badge]", "data-state").await.as_deref() == Some("live")).then_some(())
@@ -402,12 +326,12 @@ async fn overflow(c: &Client) -> Option<Vec<i64>> {
 async fn kiosk_has_no_controls_fits_the_screen_and_rotates() {
     let dir = tempfile::tempdir().expect("tempdir");
     let now = chrono::Utc::now().timestamp_millis();
-    let mut server = start(dir.path(), free_port(), Arc::new(ManualClock::new(now))).await;
-    let token = server.viewer_token(dir.path());
+    let server = start(dir.path(), free_port(), Arc::new(ManualClock::new(now))).await;
+    let token = viewer_token(&server, "e2e", now);
     let driver = browser().await;
     let c = &driver.client;
-    let ws = server.demo.workspace_sid.to_string();
-    let (sales, _) = server.demo.workflows.iter().find(|(_, n)| n == "Sales").expect("Sales").clone();
+    let ws = server.demo().workspace_sid.to_string();
+    let (sales, _) = server.demo().workflows.iter().find(|(_, n)| n == "Sales").expect("Sales").clone();
     let pages = [
         ("overview", format!("{}/?kiosk=1&ws={ws}#token={token}", server.base)),
         ("workflow", format!("{}/?kiosk=1&page=workflow&ws={ws}&wf={sales}#token={token}", server.base)),
@@ -496,15 +420,15 @@ async fn embed_posts_its_height_and_only_allowed_origins_frame_it() {
     let allowed_listener = StdListener::bind("127.0.0.1:0").expect("bind");
     let allowed_port = allowed_listener.local_addr().expect("addr").port();
     drop(allowed_listener);
-    let mut server = start_with(
+    let server = start_with(
         dir.path(),
         free_port(),
         Arc::new(ManualClock::new(now)),
         &format!("http://127.0.0.1:{allowed_port}"),
     )
     .await;
-    let token = server.viewer_token(dir.path());
-    let ws = server.demo.workspace_sid.to_string();
+    let token = viewer_token(&server, "e2e", now);
+    let ws = server.demo().workspace_sid.to_string();
     let src = format!("{}/?embed=1&bg=transparent&theme=dark&ws={ws}#token={token}", server.base);
 
     let bind = |port: u16| async move { tokio::net::TcpListener::bind(("127.0.0.1", port)).await.expect("bind") };
@@ -561,53 +485,28 @@ async fn a_mirror_with_a_failing_upstream_shows_stale_numbers_then_recovers() {
     let now = chrono::Utc::now().timestamp_millis();
     let clock = Arc::new(ManualClock::new(now));
     let source_dir = tempfile::tempdir().expect("tempdir");
-    let mut source = start(source_dir.path(), free_port(), clock.clone()).await;
+    let source = start(source_dir.path(), free_port(), clock.clone()).await;
     let (upstream, upstream_url) = proxy::start_proxy(&source.base).await;
 
     let dir = tempfile::tempdir().expect("tempdir");
-    let bind = format!("127.0.0.1:{}", free_port());
-    let assets = assets_dir();
-    let args = Cli::try_parse_from([
-        "wallboard",
-        "--bind",
-        &bind,
-        "--data-dir",
-        dir.path().to_str().expect("utf-8"),
-        "--account-sid",
-        ACCOUNT_SID,
-        "--auth-token",
-        AUTH_TOKEN,
-        "--assets-dir",
-        assets.to_str().expect("utf-8"),
-        "--source",
-        "twilio",
-        "--upstream-base",
-        &upstream_url,
-        "--twilio-account-sid",
-        ACCOUNT_SID,
-        "--twilio-auth-token",
-        AUTH_TOKEN,
-        "--poll-realtime-ms",
-        "200",
-        "--upstream-timeout-ms",
-        "500",
-    ])
-    .expect("valid arguments")
-    .serve;
-    let app = tokio::time::timeout(TIMEOUT, Application::build(&args, clock)).await.expect("in time").expect("build");
-    let base = app.public_url().to_owned();
-    let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(app.run_until_stopped(async {
-        let _ = stopped.await;
-    }));
-    let mut store = SqliteTokens::open_dir(dir.path()).expect("tokens");
-    let scope = Scope::Workspace { workspace: source.demo.workspace_sid.clone(), workflows: Vec::new() };
-    let token = store.create(&NewToken { label: "wall".into(), scope, ttl_ms: None }, now).expect("token").0;
+    let mut args = serve_args(dir.path());
+    args.assets_dir = assets_dir();
+    args.source = Source::Twilio;
+    args.upstream_base = upstream_url;
+    args.twilio_account_sid = Some(ACCOUNT_SID.into());
+    args.twilio_auth_token = Some(AUTH_TOKEN.into());
+    args.poll_realtime_ms = 200;
+    args.upstream_timeout_ms = 500;
+    let mirror = spawn_app_with(args, clock).await;
+    let base = mirror.base.clone();
+    // The viewer signs in at the mirror, for the source's workspace.
+    let scope = Scope::Workspace { workspace: source.demo().workspace_sid.clone(), workflows: Vec::new() };
+    let (token, _) = mirror.create_token("wall", scope, None, now);
 
     let driver = browser().await;
     let c = &driver.client;
-    let (sales, _) = source.demo.workflows.iter().find(|(_, n)| n == "Sales").expect("Sales").clone();
-    let ws = source.demo.workspace_sid.to_string();
+    let (sales, _) = source.demo().workflows.iter().find(|(_, n)| n == "Sales").expect("Sales").clone();
+    let ws = source.demo().workspace_sid.to_string();
     c.goto(&format!("{base}/?page=workflow&ws={ws}&wf={sales}#token={token}")).await.expect("open the mirror");
     let badge = |want: &'static str| async move {
         until(&format!("badge {want}"), || async {
@@ -616,9 +515,10 @@ async fn a_mirror_with_a_failing_upstream_shows_stale_numbers_then_recovers() {
         .await;
     };
     badge("live").await;
-    let rest = source.get(&format!("/v1/Workspaces/{ws}/Workflows/{sales}/RealTimeStatistics")).await;
+    let rest: WorkflowRealTimeStatistics =
+        source.get_json(&format!("/v1/Workspaces/{ws}/Workflows/{sales}/RealTimeStatistics")).await;
     until("the source's numbers", || async {
-        (text_of(c, "tile-total").await.and_then(|t| number(&t)) == rest["total_tasks"].as_u64()).then_some(())
+        (text_of(c, "tile-total").await.and_then(|t| number(&t)) == Some(rest.stats.total_tasks)).then_some(())
     })
     .await;
 
@@ -632,7 +532,6 @@ async fn a_mirror_with_a_failing_upstream_shows_stale_numbers_then_recovers() {
     let errors = console_errors(c).await;
     assert!(errors.is_empty(), "console errors: {errors:?}");
     driver.client.clone().close().await.expect("close the browser");
-    let _ = stop.send(());
-    tokio::time::timeout(TIMEOUT, task).await.expect("stops").expect("join").expect("clean stop");
+    mirror.stop().await;
     source.stop().await;
 }
