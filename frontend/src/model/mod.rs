@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod age;
+pub mod figure;
 pub mod format;
 pub mod frame;
 pub mod levels;
