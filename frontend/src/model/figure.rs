@@ -15,7 +15,9 @@ use super::sla;
 use super::snapshots::Entry;
 use super::subscriptions::OVERVIEW_MINUTES;
 
-/// One number as a tile shows it.
+/// One number as a tile shows it. Its kind does not change with the data: the figures of
+/// this module give a banded number a level and a hinted number a hint with or without a
+/// value, so a tile builds its pill and hint once.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Figure {
     /// As shown (`1,234`, `4:07`, `87.5 %`; `—` without a value).
