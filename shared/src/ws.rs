@@ -45,10 +45,7 @@ impl CumulativeRequest {
     /// The request that [`CumulativeRequest::to_query`] turns back into `query`'s window
     /// and thresholds (the dashboard builds subscriptions from its URL state this way).
     pub fn from_query(query: &StatisticsQuery) -> Self {
-        let bound = |b: &DateBound| match b {
-            DateBound::Day(d) => d.format("%Y-%m-%d").to_string(),
-            DateBound::Instant(t) => t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
-        };
+        let bound = |b: &DateBound| b.to_param();
         let (minutes, start_date, end_date) = match &query.window {
             WindowSpec::Minutes(m) => (Some(*m), None, None),
             WindowSpec::Range { start, end } => (None, start.as_ref().map(bound), end.as_ref().map(bound)),

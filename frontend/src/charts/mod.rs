@@ -1,14 +1,18 @@
 //! Charts drawn with plotters on a `<canvas>`: one module per chart, each with its data type
 //! (built from the statistics by a pure function, tested natively) and a `draw(canvas, data,
 //! palette)` that renders it. Titles and legends are HTML around the canvas.
+//!
+//! The scaffolding every chart shares is here, written once: the [`Surface`] (canvas size,
+//! device pixels, fonts), the plot's [`Layout`] on it and the mesh's style ([`Axes`],
+//! [`Surface::draw_mesh`]).
 
-pub mod reservation_outcomes;
+pub mod outcomes;
 pub mod sla;
-pub mod task_outcomes;
 pub mod trend;
 pub mod waits;
 
 use plotters::coord::Shift;
+use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters_canvas::CanvasBackend;
@@ -113,17 +117,39 @@ pub fn parse_hex(s: &str) -> Option<RGBColor> {
     }
 }
 
-/// One bar of a category chart.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Bar {
-    pub label: &'static str,
-    pub value: u64,
-    pub tone: Tone,
+/// Where the plot sits on its canvas, in CSS pixels: the margins, and the label areas below
+/// (x) and left of (y) the plot.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Layout {
+    pub top: f64,
+    pub right: f64,
+    pub bottom: f64,
+    pub left: f64,
+    pub x_labels: f64,
+    pub y_labels: f64,
 }
 
-/// The bars of a category chart, top to bottom.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Bars(pub Vec<Bar>);
+/// Which parts of the mesh a chart draws; the style of what is drawn is the same for all
+/// charts (grid lines and axes in the grid colour, labels small and muted, no light lines).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Axes {
+    /// How many labels along x (0: none).
+    pub x_labels: usize,
+    /// How many labels along y; None: plotters' default.
+    pub y_labels: Option<usize>,
+    /// Vertical grid lines, at the x labels.
+    pub x_grid: bool,
+    /// Horizontal grid lines, at the y labels.
+    pub y_grid: bool,
+    /// The y axis line and its labels.
+    pub y_axis: bool,
+}
+
+/// Writes an axis label of a value.
+pub type LabelFormat<T> = dyn Fn(&T) -> String;
+
+/// A chart's plot on a [`Surface`], in data coordinates.
+pub type Chart<'a, X, Y> = ChartContext<'a, CanvasBackend, Cartesian2d<X, Y>>;
 
 /// A canvas sized to its box at the device's pixel ratio, as a plotters drawing area.
 pub struct Surface {
@@ -190,6 +216,61 @@ impl Surface {
     pub fn present(&self) -> DrawResult {
         self.root.present().map_err(err)
     }
+
+    /// The plot of `x` by `y` placed by `layout`.
+    pub fn chart<X: AsRangedCoord, Y: AsRangedCoord>(
+        &self,
+        layout: Layout,
+        x: X,
+        y: Y,
+    ) -> Result<Chart<'_, X::CoordDescType, Y::CoordDescType>, String> {
+        ChartBuilder::on(&self.root)
+            .margin_top(self.px(layout.top))
+            .margin_right(self.px(layout.right))
+            .margin_bottom(self.px(layout.bottom))
+            .margin_left(self.px(layout.left))
+            .x_label_area_size(self.px(layout.x_labels))
+            .y_label_area_size(self.px(layout.y_labels))
+            .build_cartesian_2d(x, y)
+            .map_err(err)
+    }
+
+    /// Draws the grid, axes and labels of `chart` in the charts' common style; `x_format`
+    /// writes the x labels (None: plotters' own).
+    pub fn draw_mesh<X, Y>(
+        &self,
+        chart: &mut Chart<'_, X, Y>,
+        palette: &Palette,
+        axes: Axes,
+        x_format: Option<&LabelFormat<X::ValueType>>,
+    ) -> DrawResult
+    where
+        X: Ranged + ValueFormatter<X::ValueType>,
+        Y: Ranged + ValueFormatter<Y::ValueType>,
+    {
+        let mut mesh = chart.configure_mesh();
+        mesh.x_labels(axes.x_labels)
+            .bold_line_style(palette.grid)
+            .light_line_style(TRANSPARENT)
+            .axis_style(palette.grid)
+            .label_style(self.font(12.0, &palette.muted));
+        if let Some(n) = axes.y_labels {
+            mesh.y_labels(n);
+        }
+        if !axes.x_grid {
+            mesh.disable_x_mesh();
+        }
+        if !axes.y_grid {
+            mesh.disable_y_mesh();
+        }
+        if !axes.y_axis {
+            mesh.disable_y_axis();
+        }
+        if let Some(format) = x_format {
+            mesh.x_label_formatter(format);
+        }
+        mesh.draw().map_err(err)
+    }
 }
 
 /// Any plotters error as text.
@@ -212,46 +293,6 @@ pub fn draw_waiting(canvas: &HtmlCanvasElement, palette: &Palette, message: &str
     let style = surface.font(14.0, &palette.muted);
     surface.text(message, ((w / 2) as i32, (h / 2) as i32), style, HPos::Center, VPos::Center)?;
     surface.present()
-}
-
-/// Horizontal bars, one per category, labelled left and valued right.
-pub fn draw_horizontal_bars(canvas: &HtmlCanvasElement, bars: &[Bar], palette: &Palette) -> DrawResult {
-    let s = Surface::new(canvas)?;
-    let max = axis_max(bars.iter().map(|b| b.value).max().unwrap_or(0));
-    let n = bars.len().max(1) as f64;
-    let mut chart = ChartBuilder::on(&s.root)
-        .margin_top(s.px(6.0))
-        .margin_bottom(s.px(4.0))
-        .margin_left(s.px(8.0))
-        .margin_right(s.px(48.0))
-        .x_label_area_size(s.px(26.0))
-        .y_label_area_size(s.px(130.0))
-        .build_cartesian_2d(0u64..max, 0f64..n)
-        .map_err(err)?;
-    chart
-        .configure_mesh()
-        .disable_y_mesh()
-        .disable_y_axis()
-        .x_labels(6)
-        .bold_line_style(palette.grid)
-        .light_line_style(TRANSPARENT)
-        .axis_style(palette.grid)
-        .label_style(s.font(12.0, &palette.muted))
-        .draw()
-        .map_err(err)?;
-    for (i, bar) in bars.iter().enumerate() {
-        let top = n - i as f64;
-        let (y0, y1) = (top - 0.78, top - 0.22);
-        let color = palette.tone(bar.tone);
-        chart.draw_series(std::iter::once(Rectangle::new([(0, y0), (bar.value, y1)], color.filled()))).map_err(err)?;
-        let middle = (y0 + y1) / 2.0;
-        let (lx, ly) = chart.backend_coord(&(0, middle));
-        s.text(bar.label, (lx - s.px(10.0), ly), s.font(14.0, &palette.text), HPos::Right, VPos::Center)?;
-        let (vx, vy) = chart.backend_coord(&(bar.value, middle));
-        let value = crate::model::format::count(bar.value);
-        s.text(value, (vx + s.px(6.0), vy), s.font(14.0, &palette.text), HPos::Left, VPos::Center)?;
-    }
-    s.present()
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use plotters::style::text_anchor::{HPos, VPos};
 use wallboard_shared::resources::CumulativeStats;
 use web_sys::HtmlCanvasElement;
 
-use super::{DrawResult, Palette, Surface, Tone, axis_max, err};
+use super::{Axes, DrawResult, Layout, Palette, Surface, Tone, axis_max, err};
 use crate::model::format;
 use crate::model::sla::{self, SlaRow};
 
@@ -37,26 +37,11 @@ pub fn draw(canvas: &HtmlCanvasElement, chart_data: &SlaChart, palette: &Palette
     let n = rows.len().max(1) as f64;
     let tallest = rows.iter().map(|r| segments(r).iter().map(|x| x.1).sum::<u64>()).max().unwrap_or(0);
     let max = axis_max(tallest + tallest / 6);
-    let mut chart = ChartBuilder::on(&s.root)
-        .margin_top(s.px(10.0))
-        .margin_right(s.px(12.0))
-        .margin_left(s.px(4.0))
-        .x_label_area_size(s.px(28.0))
-        .y_label_area_size(s.px(44.0))
-        .build_cartesian_2d(0f64..n, 0u64..max)
-        .map_err(err)?;
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .x_labels(0)
-        .x_label_formatter(&|_| String::new())
-        .y_labels(5)
-        .bold_line_style(palette.grid)
-        .light_line_style(TRANSPARENT)
-        .axis_style(palette.grid)
-        .label_style(s.font(12.0, &palette.muted))
-        .draw()
-        .map_err(err)?;
+    let layout = Layout { top: 10.0, right: 12.0, left: 4.0, x_labels: 28.0, y_labels: 44.0, ..Layout::default() };
+    let mut chart = s.chart(layout, 0f64..n, 0u64..max)?;
+    // The thresholds are written under the bars below, not as x labels.
+    let axes = Axes { x_labels: 0, y_labels: Some(5), x_grid: false, y_grid: true, y_axis: true };
+    s.draw_mesh(&mut chart, palette, axes, Some(&|_| String::new()))?;
     let width = (0.6f64).min(0.9 - 0.02 * n);
     for (i, row) in rows.iter().enumerate() {
         let (x0, x1) = (i as f64 + 0.5 - width / 2.0, i as f64 + 0.5 + width / 2.0);

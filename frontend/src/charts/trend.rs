@@ -3,7 +3,7 @@
 use plotters::prelude::*;
 use web_sys::HtmlCanvasElement;
 
-use super::{DrawResult, Palette, Surface, axis_max, err};
+use super::{Axes, DrawResult, Layout, Palette, Surface, axis_max, err};
 use crate::model::trend::{Sample, Trend};
 
 /// What the trend chart shows at `now_ms`.
@@ -50,25 +50,12 @@ pub fn draw(canvas: &HtmlCanvasElement, d: &TrendData, palette: &Palette) -> Dra
     let max = axis_max(d.samples.iter().map(|x| x.total.max(x.pending).max(x.assigned)).max().unwrap_or(0));
     let left = -(d.span_ms as f64) / 60_000.0;
     let narrow = f64::from(s.root.dim_in_pixel().0) / s.scale < 560.0;
-    let mut chart = ChartBuilder::on(&s.root)
-        .margin_top(s.px(10.0))
-        .margin_right(s.px(16.0))
-        .margin_left(s.px(4.0))
-        .x_label_area_size(s.px(26.0))
-        .y_label_area_size(s.px(44.0))
-        .build_cartesian_2d(left..0f64, 0u64..max)
-        .map_err(err)?;
-    chart
-        .configure_mesh()
-        .x_labels(if narrow { 4 } else { 7 })
-        .y_labels(5)
-        .x_label_formatter(&|m| if m.abs() < 0.5 { "now".to_owned() } else { format!("{} min", m.round() as i64) })
-        .bold_line_style(palette.grid)
-        .light_line_style(TRANSPARENT)
-        .axis_style(palette.grid)
-        .label_style(s.font(12.0, &palette.muted))
-        .draw()
-        .map_err(err)?;
+    let layout = Layout { top: 10.0, right: 16.0, left: 4.0, x_labels: 26.0, y_labels: 44.0, ..Layout::default() };
+    let mut chart = s.chart(layout, left..0f64, 0u64..max)?;
+    let axes =
+        Axes { x_labels: if narrow { 4 } else { 7 }, y_labels: Some(5), x_grid: true, y_grid: true, y_axis: true };
+    let minutes = |m: &f64| if m.abs() < 0.5 { "now".to_owned() } else { format!("{} min", m.round() as i64) };
+    s.draw_mesh(&mut chart, palette, axes, Some(&minutes))?;
     let colors = [palette.accent, palette.warn, palette.good];
     for (pick, color) in LINES.into_iter().zip(colors) {
         let points = step_points(d, pick);

@@ -5,7 +5,7 @@ use plotters::style::text_anchor::{HPos, VPos};
 use wallboard_shared::resources::{CumulativeStats, WaitDuration};
 use web_sys::HtmlCanvasElement;
 
-use super::{DrawResult, Palette, Surface, Tone, axis_max, err};
+use super::{Axes, DrawResult, Layout, Palette, Surface, Tone, axis_max, err};
 use crate::model::format;
 
 /// The two waits.
@@ -28,27 +28,10 @@ pub fn draw(canvas: &HtmlCanvasElement, waits: &Waits, palette: &Palette) -> Dra
     let s = Surface::new(canvas)?;
     let groups = [("Until accepted", &waits.accepted), ("Until canceled", &waits.canceled)];
     let max = axis_max(waits.accepted.max.max(waits.canceled.max));
-    let mut chart = ChartBuilder::on(&s.root)
-        .margin_top(s.px(6.0))
-        .margin_bottom(s.px(4.0))
-        .margin_left(s.px(8.0))
-        .margin_right(s.px(80.0))
-        .x_label_area_size(s.px(26.0))
-        .y_label_area_size(s.px(130.0))
-        .build_cartesian_2d(0u64..max, 0f64..2.0)
-        .map_err(err)?;
-    chart
-        .configure_mesh()
-        .disable_y_mesh()
-        .disable_y_axis()
-        .x_labels(6)
-        .x_label_formatter(&|v| format::duration(*v))
-        .bold_line_style(palette.grid)
-        .light_line_style(TRANSPARENT)
-        .axis_style(palette.grid)
-        .label_style(s.font(12.0, &palette.muted))
-        .draw()
-        .map_err(err)?;
+    let layout = Layout { top: 6.0, right: 80.0, bottom: 4.0, left: 8.0, x_labels: 26.0, y_labels: 130.0 };
+    let mut chart = s.chart(layout, 0u64..max, 0f64..2.0)?;
+    let axes = Axes { x_labels: 6, y_labels: None, x_grid: true, y_grid: false, y_axis: false };
+    s.draw_mesh(&mut chart, palette, axes, Some(&|v| format::duration(*v)))?;
     for (g, (label, wait)) in groups.iter().enumerate() {
         let top = 2.0 - g as f64;
         let (lx, ly) = chart.backend_coord(&(0, top - 0.5));

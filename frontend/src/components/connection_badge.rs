@@ -2,26 +2,13 @@
 
 use leptos::prelude::*;
 
-use crate::model::format;
-use crate::model::link::BadgeState;
 use crate::state::use_state;
 
 #[component]
 pub fn ConnectionBadge() -> impl IntoView {
     let state = use_state();
     let badge = state.badge;
-    let detail = move || {
-        badge.with(|b| {
-            let heard = b.heard_secs_ago.map(|s| format!("updated {}", format::ago(s)));
-            match (b.state, b.retry_in_secs) {
-                (BadgeState::Connecting, _) => None,
-                (BadgeState::Reconnecting, Some(r)) if r > 0 => {
-                    Some(format!("retry in {r} s{}", heard.map(|h| format!(" · {h}")).unwrap_or_default()))
-                }
-                _ => heard,
-            }
-        })
-    };
+    let detail = move || badge.with(|b| b.detail());
     view! {
         <div
             class=move || format!("badge badge-{}", badge.with(|b| b.state.key()))

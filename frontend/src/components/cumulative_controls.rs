@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use crate::browser;
-use crate::model::view::{ViewState, WindowChoice, format_local, parse_local};
+use crate::model::view::{ViewState, WindowChoice, format_local, local_day_start, parse_local};
 use crate::state::{Remote, use_state};
 
 #[component]
@@ -35,12 +35,7 @@ pub fn CumulativeControls() -> impl IntoView {
             return;
         }
         // Today since midnight in the chosen zone, to be narrowed down by the user.
-        let now = browser::now_ms() as i64;
-        let offset = state.zone_offset();
-        let local = chrono::DateTime::from_timestamp_millis(now + i64::from(offset(now)) * 60_000)
-            .map(|t| t.naive_utc())
-            .and_then(|t| t.date().and_hms_opt(0, 0, 0));
-        if let Some(from) = local {
+        if let Some(from) = local_day_start(browser::now_ms() as i64, &state.zone_offset()) {
             state.navigate(false, |v| v.window = ViewState::custom(from, None));
         }
     };
@@ -95,8 +90,7 @@ pub fn CumulativeControls() -> impl IntoView {
     };
 
     let thresholds_error = RwSignal::new(None::<String>);
-    let thresholds =
-        move || state.view.with(|v| v.thresholds.iter().map(u32::to_string).collect::<Vec<_>>().join(", "));
+    let thresholds = move || state.view.with(ViewState::thresholds_text);
     let set_thresholds = move |ev: leptos::ev::Event| {
         let raw = event_target_value(&ev);
         let mut next = state.view.get_untracked();

@@ -2,13 +2,12 @@
 //! SLA table.
 
 use leptos::prelude::*;
-use wallboard_shared::resources::CumulativeStats;
 
+use super::tile::figure_of;
 use super::{ChartCanvas, CumulativeControls, Legend, Notice, SlaTable, Tile, painter};
 use crate::charts::{self, Tone};
+use crate::model::figure::CumulativeFigures;
 use crate::model::format;
-use crate::model::levels::Metric;
-use crate::model::sla;
 use crate::model::subscriptions;
 use crate::state::{Remote, use_state};
 
@@ -26,8 +25,6 @@ pub fn CumulativePanel() -> impl IntoView {
         state.snapshots.with(|s| s.refusal(&id).map(|r| r.message.clone()))
     };
     let problem = move || state.plan.with(|p| p.problem.clone()).or_else(refusal);
-    let levels = move || state.view.with(|v| v.levels);
-    let threshold = move || state.view.with(|v| v.headline_threshold());
 
     let window_label = move || {
         stats.with(|s| {
@@ -47,35 +44,12 @@ pub fn CumulativePanel() -> impl IntoView {
         Some(subscriptions::statistics_path(&ws?, &wf.sid, &query?))
     };
 
-    let figure = move |pick: fn(&CumulativeStats) -> u64| {
-        (
-            Signal::derive(move || {
-                stats.with(|s| s.as_ref().map_or(format::NONE.to_owned(), |s| format::count(pick(s))))
-            }),
-            Signal::derive(move || stats.with(|s| s.as_ref().map(|s| pick(s).to_string()).unwrap_or_default())),
-        )
-    };
-    let (entered, entered_raw) = figure(|s| s.tasks_entered);
-    let (completed, completed_raw) = figure(|s| s.tasks_completed);
-    let (canceled, canceled_raw) = figure(|s| s.tasks_canceled);
-    let abandonment = move || stats.with(|s| s.as_ref().and_then(sla::abandonment));
-    let abandonment_text = Signal::derive(move || format::percent(abandonment()));
-    let abandonment_raw = Signal::derive(move || format::percent_value(abandonment()).unwrap_or_default());
-    let abandonment_level = Signal::derive(move || levels().classify_share(Metric::Abandonment, abandonment()));
-    let acceptance = Signal::derive(move || {
-        stats.with(|s| s.as_ref().map_or(format::NONE.to_owned(), |s| format::duration(s.avg_task_acceptance_time)))
+    let figures = Memo::new(move |_| {
+        state.view.with(|v| stats.with(|s| CumulativeFigures::new(s.as_ref(), &v.levels, v.headline_threshold())))
     });
-    let acceptance_raw = Signal::derive(move || {
-        stats.with(|s| s.as_ref().map(|s| s.avg_task_acceptance_time.to_string()).unwrap_or_default())
-    });
-    let service_level = move || stats.with(|s| s.as_ref().and_then(|s| sla::service_level_at(s, threshold())));
-    let service_text = Signal::derive(move || format::percent(service_level()));
-    let service_raw = Signal::derive(move || format::percent_value(service_level()).unwrap_or_default());
-    let service_level_level = Signal::derive(move || levels().classify_share(Metric::ServiceLevel, service_level()));
-    let service_hint = Signal::derive(move || format!("at {} s", threshold()));
 
-    let task_outcomes = Memo::new(move |_| stats.with(|s| s.as_ref().map(charts::task_outcomes::data)));
-    let reservation_outcomes = Memo::new(move |_| stats.with(|s| s.as_ref().map(charts::reservation_outcomes::data)));
+    let task_outcomes = Memo::new(move |_| stats.with(|s| s.as_ref().map(charts::outcomes::tasks)));
+    let reservation_outcomes = Memo::new(move |_| stats.with(|s| s.as_ref().map(charts::outcomes::reservations)));
     let waits = Memo::new(move |_| stats.with(|s| s.as_ref().map(charts::waits::data)));
     let splits = Memo::new(move |_| stats.with(|s| s.as_ref().map(charts::sla::data)));
 
@@ -99,24 +73,15 @@ pub fn CumulativePanel() -> impl IntoView {
             {(!kiosk).then(|| view! { <CumulativeControls/> })}
             {move || problem().map(|p| view! { <Notice title="This window cannot be shown" detail=p/> })}
             <div class="tiles tiles-kpi">
-                <Tile testid="kpi-entered" label="Tasks entered" value=entered raw=entered_raw/>
-                <Tile testid="kpi-completed" label="Completed" value=completed raw=completed_raw/>
-                <Tile testid="kpi-canceled" label="Canceled" value=canceled raw=canceled_raw/>
-                <Tile
-                    testid="kpi-abandonment"
-                    label="Abandonment"
-                    value=abandonment_text
-                    raw=abandonment_raw
-                    level=abandonment_level
-                />
-                <Tile testid="kpi-acceptance" label="Avg time to accept" value=acceptance raw=acceptance_raw/>
+                <Tile testid="kpi-entered" label="Tasks entered" figure=figure_of(figures, |f| &f.entered)/>
+                <Tile testid="kpi-completed" label="Completed" figure=figure_of(figures, |f| &f.completed)/>
+                <Tile testid="kpi-canceled" label="Canceled" figure=figure_of(figures, |f| &f.canceled)/>
+                <Tile testid="kpi-abandonment" label="Abandonment" figure=figure_of(figures, |f| &f.abandonment)/>
+                <Tile testid="kpi-acceptance" label="Avg time to accept" figure=figure_of(figures, |f| &f.acceptance)/>
                 <Tile
                     testid="kpi-service-level"
                     label="Service level"
-                    hint=service_hint
-                    value=service_text
-                    raw=service_raw
-                    level=service_level_level
+                    figure=figure_of(figures, |f| &f.service_level)
                 />
             </div>
             <div class="chart-grid">
@@ -125,7 +90,7 @@ pub fn CumulativePanel() -> impl IntoView {
                     <ChartCanvas
                         testid="chart-task-outcomes"
                         label="Tasks entered, completed, canceled, deleted, moved and timed out in the window"
-                        paint=painter(task_outcomes, charts::task_outcomes::draw)
+                        paint=painter(task_outcomes, charts::outcomes::draw)
                     />
                 </figure>
                 {(!kiosk)
@@ -136,7 +101,7 @@ pub fn CumulativePanel() -> impl IntoView {
                                 <ChartCanvas
                                     testid="chart-reservation-outcomes"
                                     label="Reservations created, accepted, rejected, timed out, canceled and rescinded in the window"
-                                    paint=painter(reservation_outcomes, charts::reservation_outcomes::draw)
+                                    paint=painter(reservation_outcomes, charts::outcomes::draw)
                                 />
                             </figure>
                             <figure class="chart-card">
@@ -154,7 +119,7 @@ pub fn CumulativePanel() -> impl IntoView {
                     <figcaption class="chart-title">
                         "Service level by threshold"
                         <span class="chart-sub">
-                            {move || format!("abandonment {}", format::percent(abandonment()))}
+                            {move || figures.with(|f| format!("abandonment {}", f.abandonment.text))}
                         </span>
                     </figcaption>
                     <ChartCanvas

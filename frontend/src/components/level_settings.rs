@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use crate::model::format;
-use crate::model::levels::{Band, Direction, Metric, parse_limit};
+use crate::model::levels::{Direction, Metric, parse_limit};
 use crate::state::use_state;
 
 #[component]
@@ -19,16 +19,13 @@ pub fn LevelSettings() -> impl IntoView {
                 Direction::LowerIsBetter => ("green at or below", "amber at or below"),
             };
             let set = move |good: Option<f64>, warn: Option<f64>| {
-                let current = band();
-                let raw = format!("{},{}", good.unwrap_or(current.good), warn.unwrap_or(current.warn));
-                match Band::parse(&raw, metric.direction()) {
-                    Some(b) => {
+                let mut levels = state.view.with_untracked(|v| v.levels);
+                match levels.set_limit(metric, good, warn) {
+                    Ok(()) => {
                         error.set(None);
-                        state.navigate(false, |v| *v.levels.band_mut(metric) = b);
+                        state.navigate(false, |v| v.levels = levels);
                     }
-                    None => {
-                        error.set(Some(format!("{}: the amber limit must be beyond the green one", metric.title())))
-                    }
+                    Err(e) => error.set(Some(e)),
                 }
             };
             let parse = |ev: &leptos::ev::Event| parse_limit(&event_target_value(ev));

@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 
 use super::{ConnectionBadge, Notice, WorkflowCard};
+use crate::model::figure::kiosk_columns;
 use crate::model::subscriptions::OVERVIEW_MINUTES;
 use crate::state::{Remote, WorkflowInfo, use_state};
 
@@ -34,18 +35,7 @@ pub fn Overview() -> impl IntoView {
     let threshold = move || state.view.with(|v| v.headline_threshold());
     let kiosk = state.view.with_untracked(|v| v.kiosk);
     // A kiosk fits every card on the screen: columns by count, rows share the height.
-    let grid = move || {
-        let n = workflows.with(Vec::len);
-        let cols = match n {
-            0..=3 => n.max(1),
-            4 => 2,
-            5 | 6 | 9 => 3,
-            7 | 8 | 10..=12 => 4,
-            13..=20 => 5,
-            _ => 6,
-        };
-        format!("card-grid cols-{cols}")
-    };
+    let grid = move || format!("card-grid cols-{}", kiosk_columns(workflows.with(Vec::len)));
     view! {
         <section class="overview">
             <div class="page-head">

@@ -34,6 +34,18 @@ impl Level {
             Self::Unknown => "No data",
         }
     }
+
+    /// The worst of `levels` (critical, then warning, then OK): what a group of numbers,
+    /// such as a workflow's card, is coloured by. Unknown only when no number has a value.
+    pub fn worst(levels: impl IntoIterator<Item = Level>) -> Level {
+        let rank = |l: Level| match l {
+            Self::Unknown => 0,
+            Self::Good => 1,
+            Self::Warn => 2,
+            Self::Bad => 3,
+        };
+        levels.into_iter().fold(Self::Unknown, |worst, l| if rank(l) > rank(worst) { l } else { worst })
+    }
 }
 
 /// Which way is better for a metric.
@@ -191,6 +203,18 @@ impl Levels {
         }
     }
 
+    /// Sets the green (`good`) or amber (`warn`) limit of `metric`, or both; a limit not
+    /// given stays. The message says what is wrong (the band is then unchanged).
+    pub fn set_limit(&mut self, metric: Metric, good: Option<f64>, warn: Option<f64>) -> Result<(), String> {
+        let current = self.band(metric);
+        let band = Band::new(good.unwrap_or(current.good), warn.unwrap_or(current.warn));
+        if !band.is_valid(metric.direction()) {
+            return Err(format!("{}: the amber limit must be beyond the green one", metric.title()));
+        }
+        *self.band_mut(metric) = band;
+        Ok(())
+    }
+
     /// Classifies a value of `metric` in its own unit (percent for shares, seconds, count).
     pub fn classify(&self, metric: Metric, value: Option<f64>) -> Level {
         self.band(metric).classify(metric.direction(), value)
@@ -248,6 +272,33 @@ mod tests {
         for bad in ["", "5", "a,b", "5,10,15", "inf,10"] {
             assert_eq!(Band::parse(bad, Direction::LowerIsBetter), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn limits_set_one_at_a_time() {
+        let mut levels = Levels::default();
+        assert_eq!(levels.set_limit(Metric::ServiceLevel, Some(90.0), None), Ok(()));
+        assert_eq!(levels.service_level, Band::new(90.0, 60.0));
+        assert_eq!(levels.set_limit(Metric::Pending, None, Some(20.0)), Ok(()));
+        assert_eq!(levels.pending, Band::new(5.0, 20.0));
+        let e = levels.set_limit(Metric::ServiceLevel, None, Some(95.0));
+        assert_eq!(e, Err("Service level (%): the amber limit must be beyond the green one".to_owned()));
+        assert_eq!(levels.service_level, Band::new(90.0, 60.0), "unchanged");
+        assert_eq!(levels.set_limit(Metric::Pending, None, None), Ok(()), "nothing readable given: unchanged");
+        assert_eq!(
+            levels,
+            Levels { service_level: Band::new(90.0, 60.0), pending: Band::new(5.0, 20.0), ..Default::default() }
+        );
+    }
+
+    #[test]
+    fn the_worst_level_wins() {
+        use Level::*;
+        assert_eq!(Level::worst([Good, Bad, Warn]), Bad);
+        assert_eq!(Level::worst([Good, Unknown, Warn]), Warn);
+        assert_eq!(Level::worst([Unknown, Good]), Good, "a missing number does not hide the others");
+        assert_eq!(Level::worst([Unknown, Unknown]), Unknown);
+        assert_eq!(Level::worst([]), Unknown);
     }
 
     #[test]

@@ -5,6 +5,8 @@
 //! `heard`, `closed`) with the time, asks it what to do on each tick, and shows its
 //! [`Badge`]. The random source of the jitter is passed in, so all of it is testable.
 
+use super::format;
+
 /// Exponential backoff with jitter ("equal jitter": half fixed, half random), so a server
 /// restart does not see every wall reconnect in the same millisecond.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -119,6 +121,38 @@ pub struct Badge {
     /// When the server was last heard from, while the numbers shown are not live (see
     /// [`Link::stale_since`]): the stale banner says since when.
     pub stale_since_ms: Option<i64>,
+}
+
+impl Badge {
+    /// The text beside the badge's label: when the server was last heard from, and while
+    /// waiting to reconnect, when the next attempt is.
+    pub fn detail(&self) -> Option<String> {
+        let heard = self.heard_secs_ago.map(|s| format!("updated {}", format::ago(s)));
+        match (self.state, self.retry_in_secs) {
+            (BadgeState::Connecting, _) => None,
+            (BadgeState::Reconnecting, Some(r)) if r > 0 => {
+                Some(format!("retry in {r} s{}", heard.map(|h| format!(" · {h}")).unwrap_or_default()))
+            }
+            _ => heard,
+        }
+    }
+
+    /// The stale banner's text at `now_ms`, None when there is no banner. Over numbers on
+    /// screen (`showing`) that are not live it says since when (a wall-clock time in the
+    /// zone `offset` gives, see `ViewState::statistics_query`); on a live link it says the
+    /// server's own source is failing, when the server marks its numbers stale.
+    pub fn banner(&self, showing: bool, now_ms: f64, offset: &dyn Fn(i64) -> i32) -> Option<String> {
+        match self.stale_since_ms {
+            Some(t) if showing => {
+                let ago = ((now_ms as i64 - t).max(0) / 1000) as u64;
+                Some(format::stale_since(&format::clock(t, offset(t)), ago))
+            }
+            None if self.state == BadgeState::Stale => {
+                Some("The server's data source is failing: these numbers may be old.".to_owned())
+            }
+            _ => None,
+        }
+    }
 }
 
 /// The state machine.
@@ -289,6 +323,47 @@ impl Link {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn badge(state: BadgeState, heard: Option<u64>, retry: Option<u64>, stale_since_ms: Option<i64>) -> Badge {
+        Badge { state, heard_secs_ago: heard, retry_in_secs: retry, stale_since_ms }
+    }
+
+    #[test]
+    fn badge_details() {
+        use BadgeState::*;
+        assert_eq!(badge(Connecting, Some(3), Some(2), None).detail(), None);
+        assert_eq!(badge(Live, Some(0), None, None).detail().as_deref(), Some("updated just now"));
+        assert_eq!(badge(Live, None, None, None).detail(), None);
+        assert_eq!(
+            badge(Reconnecting, Some(12), Some(4), None).detail().as_deref(),
+            Some("retry in 4 s · updated 12 s ago")
+        );
+        assert_eq!(badge(Reconnecting, None, Some(4), None).detail().as_deref(), Some("retry in 4 s"));
+        assert_eq!(badge(Reconnecting, Some(12), Some(0), None).detail().as_deref(), Some("updated 12 s ago"));
+        assert_eq!(badge(Stale, Some(180), None, None).detail().as_deref(), Some("updated 3 min ago"));
+    }
+
+    #[test]
+    fn stale_banners() {
+        let utc = |_: i64| 0;
+        let t = 1_795_770_000_000; // 2026-11-27T09:00:00Z
+        let now = t as f64 + 42_500.0;
+        let down = badge(BadgeState::Reconnecting, Some(42), Some(3), Some(t));
+        assert_eq!(
+            down.banner(true, now, &utc).as_deref(),
+            Some("Not live: these numbers are from 09:00:00 (42 s ago). Reconnecting…")
+        );
+        assert_eq!(
+            down.banner(true, now, &|_| 60).as_deref(),
+            Some("Not live: these numbers are from 10:00:00 (42 s ago). Reconnecting…"),
+            "in the chosen zone"
+        );
+        assert_eq!(down.banner(false, now, &utc), None, "no numbers on screen: nothing to warn about");
+        let failing = badge(BadgeState::Stale, Some(1), None, None);
+        assert!(failing.banner(true, now, &utc).is_some_and(|b| b.contains("data source is failing")));
+        assert!(failing.banner(false, now, &utc).is_some());
+        assert_eq!(badge(BadgeState::Live, Some(1), None, None).banner(true, now, &utc), None);
+    }
 
     fn fixed(r: f64) -> impl FnMut() -> f64 {
         move || r

@@ -1,10 +1,12 @@
 //! The dashboard's logic as plain Rust types: no signals, no DOM, no clock of their own.
 //!
 //! Everything here is tested natively with `cargo test -p wallboard-frontend`; the components
-//! only wire these types to signals and the browser.
+//! only wire these types to signals and the browser. What a number shows (text, raw value,
+//! level, hint) is decided in [`figure`], not in a component.
 
 pub mod access;
 pub mod age;
+pub mod figure;
 pub mod format;
 pub mod frame;
 pub mod levels;

@@ -5,10 +5,8 @@
 //! ids against those it has, and a changed window or channel is a new id whose revisions
 //! never mix with the old one's.
 
-use chrono::{Datelike, SecondsFormat};
-use wallboard_shared::query::DateBound;
+use wallboard_shared::StatisticsQuery;
 use wallboard_shared::ws::{ClientMessage, CumulativeRequest};
-use wallboard_shared::{StatisticsQuery, WindowSpec};
 
 use super::view::{Page, ViewState};
 
@@ -90,7 +88,7 @@ pub fn plan(
             plan.subscriptions.push(realtime);
             match view.statistics_query(now_ms, offset) {
                 Ok(query) => {
-                    let request = cumulative_request(&query);
+                    let request = CumulativeRequest::from_query(&query);
                     let sub = subscription("cu", workspace, wf, query.task_channel.clone(), Some(request));
                     plan.cumulative = Some(sub.id.clone());
                     plan.subscriptions.push(sub);
@@ -140,67 +138,9 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
 }
 
-// `CumulativeRequest::from_query` and `StatisticsQuery::to_query_string` of the shared crate,
-// rebuilt here because they format whole-day bounds with chrono's format strings, whose
-// machinery (with Unicode case tables) costs the wasm about 10 KB gzip. The tests check
-// that both give exactly what the shared functions give.
-
-/// The subscription's `cumulative` for `query` (= `CumulativeRequest::from_query`).
-pub fn cumulative_request(query: &StatisticsQuery) -> CumulativeRequest {
-    let (minutes, start_date, end_date) = match &query.window {
-        WindowSpec::Minutes(m) => (Some(*m), None, None),
-        WindowSpec::Range { start, end } => (None, start.as_ref().map(bound), end.as_ref().map(bound)),
-    };
-    CumulativeRequest { minutes, start_date, end_date, split_by_wait_time: query.split_by_wait_time.clone() }
-}
-
-/// The REST parameters of `query` (= `StatisticsQuery::to_query_string`).
-pub fn query_string(query: &StatisticsQuery) -> String {
-    let mut parts = Vec::new();
-    match &query.window {
-        WindowSpec::Minutes(m) => parts.push(format!("Minutes={m}")),
-        WindowSpec::Range { start, end } => {
-            if let Some(s) = start {
-                parts.push(format!("StartDate={}", encode(&bound(s))));
-            }
-            if let Some(e) = end {
-                parts.push(format!("EndDate={}", encode(&bound(e))));
-            }
-        }
-    }
-    if let Some(c) = &query.task_channel {
-        parts.push(format!("TaskChannel={}", encode(c)));
-    }
-    if let Some(t) = &query.split_by_wait_time {
-        let list: Vec<String> = t.iter().map(u32::to_string).collect();
-        parts.push(format!("SplitByWaitTime={}", encode(&list.join(","))));
-    }
-    parts.join("&")
-}
-
-fn bound(b: &DateBound) -> String {
-    match b {
-        DateBound::Day(d) => format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day()),
-        DateBound::Instant(t) => t.to_rfc3339_opts(SecondsFormat::AutoSi, true),
-    }
-}
-
-/// Percent-encoding as the shared crate does it (only RFC 3986 unreserved characters pass).
-fn encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 /// `GET` path of a workflow's combined Statistics for `query` (the REST twin of the panel).
 pub fn statistics_path(workspace: &str, workflow: &str, query: &StatisticsQuery) -> String {
-    format!("/v1/Workspaces/{workspace}/Workflows/{workflow}/Statistics?{}", query_string(query))
+    format!("/v1/Workspaces/{workspace}/Workflows/{workflow}/Statistics?{}", query.to_query_string())
 }
 
 /// `GET` path of a workflow's RealTimeStatistics (the REST twin of the tiles).
@@ -274,23 +214,6 @@ mod tests {
             )
         );
         assert_eq!(realtime_path(WS, A), format!("/v1/Workspaces/{WS}/Workflows/{A}/RealTimeStatistics"));
-    }
-
-    #[test]
-    fn requests_and_query_strings_are_those_of_the_shared_crate() {
-        let pairs: &[&[(&str, &str)]] = &[
-            &[],
-            &[("Minutes", "240"), ("SplitByWaitTime", "20,60")],
-            &[("StartDate", "2026-11-27T00:00:00Z"), ("TaskChannel", "voice")],
-            &[("StartDate", "2026-11-27T08:00:00.5+01:00"), ("EndDate", "2026-11-27T17:00:00Z")],
-            &[("StartDate", "2026-11-26"), ("EndDate", "2026-11-27"), ("TaskChannel", "chat & sms/ü")],
-            &[("EndDate", "2026-11-27T10:00:00Z"), ("SplitByWaitTime", "0,5,3600")],
-        ];
-        for p in pairs {
-            let q = StatisticsQuery::parse(p.iter().copied()).expect("valid");
-            assert_eq!(cumulative_request(&q), CumulativeRequest::from_query(&q), "{p:?}");
-            assert_eq!(query_string(&q), q.to_query_string(), "{p:?}");
-        }
     }
 
     #[test]

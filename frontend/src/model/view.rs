@@ -340,6 +340,11 @@ impl ViewState {
         self.thresholds.first().copied().unwrap_or(DEFAULT_THRESHOLDS[0])
     }
 
+    /// The thresholds as the settings show them (`20, 60`).
+    pub fn thresholds_text(&self) -> String {
+        self.thresholds.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")
+    }
+
     /// Sets the thresholds from what a user typed; the message says what is wrong.
     pub fn set_thresholds(&mut self, raw: &str) -> Result<(), String> {
         let t = parse_thresholds(raw).map_err(|_| {
@@ -400,6 +405,14 @@ pub fn local_midnight_ms(now_ms: i64, offset: &dyn Fn(i64) -> i32) -> i64 {
     let t = local_to_utc_ms(&midnight, offset);
     // A zone whose day starts later than midnight (a DST jump at 00:00) still gives a start before now.
     if t > now_ms { t - Duration::days(1).num_milliseconds() } else { t }
+}
+
+/// The wall-clock time the local day of `now_ms` starts at: [`local_midnight_ms`] read
+/// back in the zone, so a custom window started "today" begins exactly where the Today
+/// window does, DST changes included.
+pub fn local_day_start(now_ms: i64, offset: &dyn Fn(i64) -> i32) -> Option<NaiveDateTime> {
+    let start = local_midnight_ms(now_ms, offset);
+    chrono::DateTime::from_timestamp_millis(start + i64::from(offset(start)) * 60_000).map(|t| t.naive_utc())
 }
 
 /// Percent-encodes a query value (RFC 3986 unreserved characters and `,` `:` `/` pass
@@ -583,6 +596,7 @@ mod tests {
         let mut v = ViewState::default();
         assert!(v.set_thresholds("30, 10").is_ok());
         assert_eq!(v.thresholds, [10, 30]);
+        assert_eq!(v.thresholds_text(), "10, 30");
         assert_eq!(v.headline_threshold(), 10);
         assert!(v.set_thresholds("10,abc").is_err());
         assert!(v.set_thresholds("").is_err());
@@ -635,6 +649,34 @@ mod tests {
             q.window,
             WindowSpec::Range { start: Some(DateBound::Instant(utc_dt("2026-03-28T23:00:00Z"))), end: None }
         );
+    }
+
+    #[test]
+    fn a_custom_window_started_today_begins_where_today_does() {
+        let switch = ms("2026-03-29T01:00:00Z");
+        let cet = move |at: i64| if at < switch { 60 } else { 120 };
+        let zones: [(&str, &dyn Fn(i64) -> i32); 4] =
+            [("utc", &utc), ("utc+2", &|_| 120), ("utc-5", &|_| -300), ("cet/cest", &cet)];
+        for (name, offset) in zones {
+            for now in [ms("2026-03-29T20:00:00Z"), ms("2026-03-29T00:30:00Z"), ms("2026-11-27T02:00:00Z")] {
+                let from = local_day_start(now, offset).expect("in range");
+                assert_eq!((from.hour(), from.minute()), (0, 0), "{name}: local midnight");
+                let today = ViewState { window: WindowChoice::Today, ..Default::default() };
+                let custom = ViewState { window: ViewState::custom(from, None), ..Default::default() };
+                let start = |v: &ViewState| match v.statistics_query(now, offset).expect("valid").window {
+                    WindowSpec::Range { start: Some(s), end: None } => s.start_ms(),
+                    ref w => panic!("{w:?}"),
+                };
+                assert_eq!(start(&custom), start(&today), "{name} at {now}");
+            }
+        }
+        // Clocks that jump from 00:00 to 01:00 (local midnight does not exist): the custom
+        // window's start still reads back to the Today window's instant.
+        let jump = ms("2026-11-01T03:00:00Z");
+        let santiago = move |at: i64| if at < jump { -180 } else { -120 };
+        let now = ms("2026-11-01T15:00:00Z");
+        let from = local_day_start(now, &santiago).expect("in range");
+        assert_eq!(local_to_utc_ms(&from, &santiago), local_midnight_ms(now, &santiago));
     }
 
     fn utc_dt(s: &str) -> chrono::DateTime<chrono::Utc> {
