@@ -79,12 +79,7 @@ impl Default for Paging {
 
 impl Paging {
     /// Reads one pair if it is a paging parameter; `Ok(false)` when it is not.
-    fn accept(
-        &mut self,
-        seen: &mut [bool; 3],
-        key: &str,
-        value: &str,
-    ) -> Result<bool, QueryError> {
+    fn accept(&mut self, seen: &mut [bool; 3], key: &str, value: &str) -> Result<bool, QueryError> {
         let slot = match key {
             "PageSize" => 0,
             "Page" => 1,
@@ -96,9 +91,9 @@ impl Paging {
         }
         match slot {
             0 => {
-                self.page_size = whole(value).filter(|n| (1..=MAX_PAGE_SIZE).contains(n)).ok_or_else(|| {
-                    err(format!("PageSize must be a whole number from 1 to {MAX_PAGE_SIZE}"))
-                })?;
+                self.page_size = whole(value)
+                    .filter(|n| (1..=MAX_PAGE_SIZE).contains(n))
+                    .ok_or_else(|| err(format!("PageSize must be a whole number from 1 to {MAX_PAGE_SIZE}")))?;
             }
             1 => self.page = whole(value).ok_or_else(|| err("Page must be a non-negative whole number"))?,
             _ => {
@@ -200,7 +195,8 @@ impl Ordering {
         let mut out: Vec<(OrderField, Direction)> = Vec::new();
         for item in raw.split(',') {
             let (field, dir) = item.trim().split_once(':').ok_or_else(bad)?;
-            let field = allowed.iter().copied().find(|f| f.name().eq_ignore_ascii_case(field.trim())).ok_or_else(bad)?;
+            let field =
+                allowed.iter().copied().find(|f| f.name().eq_ignore_ascii_case(field.trim())).ok_or_else(bad)?;
             let dir = match dir.trim().to_ascii_lowercase().as_str() {
                 "asc" => Direction::Asc,
                 "desc" => Direction::Desc,
@@ -321,7 +317,8 @@ impl TaskQueueListQuery {
 
 /// Worker attributes given as a parameter: a JSON object of at most 4096 bytes.
 fn parse_attributes(key: &str, raw: &str) -> Result<Map<String, Value>, QueryError> {
-    let bad = || err(format!("{key} must be a JSON object of worker attributes (at most {MAX_EXPRESSION_BYTES} bytes)"));
+    let bad =
+        || err(format!("{key} must be a JSON object of worker attributes (at most {MAX_EXPRESSION_BYTES} bytes)"));
     if raw.len() > MAX_EXPRESSION_BYTES {
         return Err(bad());
     }
@@ -554,7 +551,8 @@ mod tests {
         assert_eq!(q.task_queue_sid, Some(TaskQueueSid::parse(WQ1).expect("sid")));
         assert_eq!(q.task_queue_name.as_deref(), Some("Sales"));
         assert_eq!(q.statistics.split_by_wait_time, None);
-        let e = WorkersStatisticsQuery::parse([("TaskQueueSid", "WW00000000000000000000000000000001")]).expect_err("kind");
+        let e =
+            WorkersStatisticsQuery::parse([("TaskQueueSid", "WW00000000000000000000000000000001")]).expect_err("kind");
         assert!(e.0.starts_with("TaskQueueSid 'WW0"), "{}", e.0);
         assert!(WorkersStatisticsQuery::parse([("TaskQueueName", "")]).is_err());
         assert!(WorkersStatisticsQuery::parse([("Minutes", "5"), ("EndDate", "2026-11-27")]).is_err());

@@ -499,7 +499,8 @@ mod tests {
 
         #[test]
         fn v1_subscribe_frames_are_byte_identical_both_ways() {
-            let cumulative = Some(CumulativeRequest { minutes: Some(15), split_by_wait_time: Some(vec![20]), ..Default::default() });
+            let cumulative =
+                Some(CumulativeRequest { minutes: Some(15), split_by_wait_time: Some(vec![20]), ..Default::default() });
             for (channel, cumulative) in [(None, None), (Some("voice".to_owned()), cumulative)] {
                 let old = v1::ClientMessage::Subscribe {
                     id: "s1".into(),
@@ -522,7 +523,10 @@ mod tests {
                 assert_eq!(read, new);
                 assert_eq!(serde_json::to_string(&read).expect("ser"), old_text);
                 let ClientMessage::Subscribe { workflow_sid, target, .. } = &read else { panic!("{read:?}") };
-                assert_eq!(resolve_target(workflow_sid, target.as_ref()), Ok(Target::Workflow(WorkflowSid::from_u128(1))));
+                assert_eq!(
+                    resolve_target(workflow_sid, target.as_ref()),
+                    Ok(Target::Workflow(WorkflowSid::from_u128(1)))
+                );
             }
         }
 
@@ -558,13 +562,21 @@ mod tests {
         #[test]
         fn target_subscriptions_round_trip_and_resolve() {
             let cases = [
-                (r#"{"kind":"task_queue","sid":"WQ00000000000000000000000000000001"}"#, Target::TaskQueue(TaskQueueSid::from_u128(1))),
-                (r#"{"kind":"workflow","sid":"WW00000000000000000000000000000001"}"#, Target::Workflow(WorkflowSid::from_u128(1))),
+                (
+                    r#"{"kind":"task_queue","sid":"WQ00000000000000000000000000000001"}"#,
+                    Target::TaskQueue(TaskQueueSid::from_u128(1)),
+                ),
+                (
+                    r#"{"kind":"workflow","sid":"WW00000000000000000000000000000001"}"#,
+                    Target::Workflow(WorkflowSid::from_u128(1)),
+                ),
                 (r#"{"kind":"workspace"}"#, Target::Workspace),
                 (r#"{"kind":"workers"}"#, Target::Workers),
             ];
             for (target, want) in cases {
-                let text = format!(r#"{{"type":"subscribe","id":"t","workspace_sid":"{WS}","task_channel":null,"cumulative":null,"target":{target}}}"#);
+                let text = format!(
+                    r#"{{"type":"subscribe","id":"t","workspace_sid":"{WS}","task_channel":null,"cumulative":null,"target":{target}}}"#
+                );
                 let m: ClientMessage = serde_json::from_str(&text).expect("parse");
                 assert_eq!(serde_json::to_string(&m).expect("ser"), text, "no workflow_sid written back");
                 let ClientMessage::Subscribe { workflow_sid, target, .. } = &m else { panic!("{m:?}") };
