@@ -18,6 +18,9 @@ pub mod workers;
 pub mod workspace;
 pub mod ws;
 
+#[cfg(test)]
+mod openapi_tests;
+
 pub use error::TwilioError;
 pub use query::{StatisticsQuery, Window, WindowSpec};
 pub use sid::{AccountSid, EventSid, ReservationSid, TaskChannelSid, TaskSid, WorkflowSid, WorkspaceSid};
