@@ -140,6 +140,22 @@ sid_type!(
     /// A TaskRouter event (`EV…`).
     EventSid, "EV"
 );
+sid_type!(
+    /// A task queue (`WQ…`).
+    TaskQueueSid, "WQ"
+);
+sid_type!(
+    /// A worker (`WK…`).
+    WorkerSid, "WK"
+);
+sid_type!(
+    /// A worker activity (`WA…`): Available, Offline, Break, …
+    ActivitySid, "WA"
+);
+sid_type!(
+    /// One channel of one worker (`WC…`): its capacity on a task channel.
+    WorkerChannelSid, "WC"
+);
 
 #[cfg(test)]
 mod tests {
@@ -160,6 +176,18 @@ mod tests {
         assert!(WorkflowSid::parse("").is_err());
         // Multi-byte characters must not make slicing panic.
         assert!(WorkflowSid::parse("WWééééééééééééééééé").is_err());
+    }
+
+    #[test]
+    fn queue_worker_activity_and_channel_prefixes() {
+        assert_eq!(TaskQueueSid::from_u128(1).as_str(), "WQ00000000000000000000000000000001");
+        assert_eq!(WorkerSid::from_u128(2).as_str(), "WK00000000000000000000000000000002");
+        assert_eq!(ActivitySid::from_u128(3).as_str(), "WA00000000000000000000000000000003");
+        assert_eq!(WorkerChannelSid::from_u128(4).as_str(), "WC00000000000000000000000000000004");
+        assert!(TaskQueueSid::parse("WK00000000000000000000000000000001").is_err());
+        assert!(WorkerSid::parse("WQ00000000000000000000000000000001").is_err());
+        assert!(ActivitySid::parse("WC00000000000000000000000000000001").is_err());
+        assert!(WorkerChannelSid::parse("WA00000000000000000000000000000001").is_err());
     }
 
     #[test]

@@ -351,8 +351,8 @@ fn render(
         // The age of the numbers: when they were computed, or fetched from the upstream.
         at: format_ms(rt_fresh.at_ms),
         stale,
-        realtime: subject.realtime(&identity.urls, rt.clone()),
-        cumulative: cumulative.map(|(Cumulative::Workflow(c), _)| subject.cumulative(&identity.urls, c.clone())),
+        realtime: subject.realtime(&identity.urls, rt.clone()).into(),
+        cumulative: cumulative.map(|(Cumulative::Workflow(c), _)| subject.cumulative(&identity.urls, c.clone()).into()),
     };
     (content, Frame::new(snapshot))
 }
@@ -396,7 +396,8 @@ mod tests {
                 workflow_sid: wallboard_shared::WorkflowSid::from_u128(3),
                 stats,
                 url: "http://x/v1/Workspaces/WS/Workflows/WW/RealTimeStatistics".into(),
-            },
+            }
+            .into(),
             cumulative: None,
         }
     }

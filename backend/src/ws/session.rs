@@ -256,7 +256,7 @@ async fn handle_text(
             }
             Reply::None
         }
-        ClientMessage::Subscribe { id, workspace_sid, workflow_sid, task_channel, cumulative } => {
+        ClientMessage::Subscribe { id, workspace_sid, workflow_sid, task_channel, cumulative, .. } => {
             if id.is_empty() || id.len() > 64 {
                 return Reply::Send(error_text(None, codes::INVALID_PARAMETER, "id must be 1 to 64 characters"));
             }

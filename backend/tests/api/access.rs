@@ -95,7 +95,7 @@ async fn a_token_sees_its_scope_and_nothing_else() {
     c.send(&json!({"type": "subscribe", "id": "yes", "workspace_sid": WS, "workflow_sid": SALES})).await;
     assert_eq!(
         c.snapshot("yes").await.realtime,
-        app.get_json::<WorkflowRealTimeStatistics>(&sales("RealTimeStatistics")).await
+        app.get_json::<WorkflowRealTimeStatistics>(&sales("RealTimeStatistics")).await.into()
     );
     app.stop().await;
 }

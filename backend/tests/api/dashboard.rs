@@ -41,7 +41,7 @@ async fn the_dashboard_shell_is_public_and_its_data_is_not() {
     c.send(&json!({"type": "subscribe", "id": "a", "workspace_sid": WS, "workflow_sid": SALES})).await;
     assert_eq!(
         c.snapshot("a").await.realtime,
-        app.get_json::<WorkflowRealTimeStatistics>(&sales("RealTimeStatistics")).await
+        app.get_json::<WorkflowRealTimeStatistics>(&sales("RealTimeStatistics")).await.into()
     );
     app.stop().await;
 }

@@ -95,19 +95,19 @@ async fn a_mirror_answers_what_its_source_answers() {
     let snap = c.snapshot("s").await;
     assert!(!snap.stale);
     let theirs: WorkflowRealTimeStatistics = source.get_json(&sales("RealTimeStatistics")).await;
-    let mine = &snap.realtime;
+    let mine = snap.realtime.as_workflow().expect("a workflow snapshot");
     assert_eq!(
         (&mine.workspace_sid, &mine.workflow_sid, &mine.stats),
         (&theirs.workspace_sid, &theirs.workflow_sid, &theirs.stats)
     );
     let theirs: WorkflowCumulativeStatistics =
         source.get_json(&format!("{}?Minutes=60&SplitByWaitTime=20", sales("CumulativeStatistics"))).await;
-    let mine = snap.cumulative.as_ref().expect("the cumulative part");
+    let mine = snap.cumulative.as_ref().and_then(|c| c.as_workflow()).expect("the cumulative part");
     assert_eq!(
         (&mine.workspace_sid, &mine.workflow_sid, &mine.stats),
         (&theirs.workspace_sid, &theirs.workflow_sid, &theirs.stats)
     );
-    let total = snap.realtime.stats.total_tasks;
+    let total = snap.realtime.as_workflow().expect("a workflow snapshot").stats.total_tasks;
     let new_task = Form::new("task.created", 77_001, NOW - 500, WS)
         .with("TaskSid", task_sid(77_001))
         .with("WorkflowSid", SALES)

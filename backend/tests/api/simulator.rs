@@ -110,7 +110,9 @@ async fn the_live_center_follows_the_clock_and_survives_a_restart() {
     // The simulation steps with the clock; wait (bounded) for the snapshot that shows it.
     loop {
         let snap = c.snapshot("s").await;
-        if snap.realtime.stats.tasks_by_status == want && snap.at == "2026-11-27T18:10:00Z" {
+        if snap.realtime.as_workflow().expect("a workflow snapshot").stats.tasks_by_status == want
+            && snap.at == "2026-11-27T18:10:00Z"
+        {
             break;
         }
     }

@@ -45,11 +45,11 @@ async fn subscribe_gives_the_rest_answer_at_once() {
     assert!(snap.rev >= 1);
     assert!(!snap.stale);
     assert_eq!(snap.at, "2026-11-27T18:00:00Z");
-    assert_eq!(snap.realtime, app.get_json::<WorkflowRealTimeStatistics>(&sales("RealTimeStatistics")).await);
+    assert_eq!(snap.realtime, app.get_json::<WorkflowRealTimeStatistics>(&sales("RealTimeStatistics")).await.into());
     let rest: WorkflowCumulativeStatistics = app
         .get_json(&format!("{}?StartDate=2026-11-27&SplitByWaitTime=20,60,300", sales("CumulativeStatistics")))
         .await;
-    assert_eq!(snap.cumulative, Some(rest));
+    assert_eq!(snap.cumulative, Some(rest.into()));
     // Without a cumulative part, `cumulative` is null.
     c.send(&subscribe("s2", None)).await;
     assert_eq!(c.snapshot("s2").await.cumulative, None);
@@ -65,14 +65,14 @@ async fn an_event_reaches_every_subscriber_with_a_higher_rev() {
         let mut c = app.ws().await;
         c.send(&subscribe("live", None)).await;
         let first = c.snapshot("live").await;
-        assert_eq!(first.realtime.stats.total_tasks, 4);
+        assert_eq!(first.realtime.as_workflow().expect("a workflow snapshot").stats.total_tasks, 4);
         clients.push((c, first.rev));
     }
     assert_eq!(app.post_event(&new_task(1).0).await, reqwest::StatusCode::NO_CONTENT);
     for (c, rev) in &mut clients {
         let next = c.snapshot_with_total("live", 5).await;
         assert!(next.rev > *rev);
-        assert_eq!(next.realtime.stats.tasks_by_status.pending, 3);
+        assert_eq!(next.realtime.as_workflow().expect("a workflow snapshot").stats.tasks_by_status.pending, 3);
     }
     // REST reads the same (refreshed) cache.
     let rest: WorkflowRealTimeStatistics = app.get_json(&sales("RealTimeStatistics")).await;
@@ -130,7 +130,9 @@ async fn unsubscribe_stops_updates() {
         let m = c.recv_message().await;
         assert_ne!(id_of(&m), Some("gone"), "no snapshot after unsubscribe: {m:?}");
         match &m {
-            ServerMessage::Snapshot(s) if s.id == "kept" && s.realtime.stats.total_tasks == 5 => {
+            ServerMessage::Snapshot(s)
+                if s.id == "kept" && s.realtime.as_workflow().expect("a workflow snapshot").stats.total_tasks == 5 =>
+            {
                 saw_kept = true;
                 c.send(&json!({"type": "ping"})).await;
             }
@@ -178,7 +180,7 @@ async fn bad_messages_get_error_frames_and_the_connection_stays() {
     c.send(&json!({"type": "ping"})).await;
     assert_eq!(c.recv().await, json!({"type": "pong"}));
     c.send(&subscribe("ok", None)).await;
-    assert_eq!(c.snapshot("ok").await.realtime.stats.total_tasks, 4);
+    assert_eq!(c.snapshot("ok").await.realtime.as_workflow().expect("a workflow snapshot").stats.total_tasks, 4);
     app.stop().await;
 }
 
@@ -257,7 +259,7 @@ async fn a_thousand_clients_all_receive_the_update() {
         clients.iter_mut().enumerate().map(|(i, c)| async move { c.snapshot(&format!("c{i}")).await }),
     )
     .await;
-    assert!(firsts.iter().all(|s| s.realtime.stats.total_tasks == 4));
+    assert!(firsts.iter().all(|s| s.realtime.as_workflow().expect("a workflow snapshot").stats.total_tasks == 4));
     let sent = Instant::now();
     assert_eq!(app.post_event(&new_task(1).0).await, reqwest::StatusCode::NO_CONTENT);
     let updates = futures_util::future::join_all(

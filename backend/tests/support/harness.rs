@@ -13,11 +13,11 @@ use serde_json::Value;
 use tokio::sync::oneshot;
 use wallboard::Application;
 use wallboard::access::{NewToken, Scope};
-use wallboard::storage::{SqliteTokens, TokenStore as _};
-use wallboard::signature;
 use wallboard::clock::ManualClock;
 use wallboard::config::{Cli, ServeArgs};
+use wallboard::signature;
 use wallboard::source::simulated::DemoInfo;
+use wallboard::storage::{SqliteTokens, TokenStore as _};
 use wallboard_shared::TwilioError;
 use wallboard_shared::ws::{ServerMessage, Snapshot};
 
@@ -397,7 +397,7 @@ impl WsClient {
     pub async fn snapshot_with_total(&mut self, id: &str, total: u64) -> Snapshot {
         loop {
             let s = self.snapshot(id).await;
-            if s.realtime.stats.total_tasks == total {
+            if s.realtime.as_workflow().expect("a workflow snapshot").stats.total_tasks == total {
                 return s;
             }
         }

@@ -105,14 +105,17 @@ mod tests {
                 workflow_sid: WorkflowSid::from_u128(3),
                 stats: rt,
                 url: "http://127.0.0.1:8080/v1/x".into(),
-            },
-            cumulative: cumulative.map(|stats| WorkflowCumulativeStatistics {
-                account_sid: AccountSid::from_u128(1),
-                workspace_sid: WorkspaceSid::from_u128(2),
-                workflow_sid: WorkflowSid::from_u128(3),
-                stats,
-                url: "http://127.0.0.1:8080/v1/y".into(),
-            }),
+            }
+            .into(),
+            cumulative: cumulative
+                .map(|stats| WorkflowCumulativeStatistics {
+                    account_sid: AccountSid::from_u128(1),
+                    workspace_sid: WorkspaceSid::from_u128(2),
+                    workflow_sid: WorkflowSid::from_u128(3),
+                    stats,
+                    url: "http://127.0.0.1:8080/v1/y".into(),
+                })
+                .map(Into::into),
         }
     }
 
@@ -125,7 +128,7 @@ mod tests {
             let Frame::Snapshot(got) = parse(&text).expect("parse") else { panic!("{text}") };
             assert_eq!(got.id, sent.id);
             assert_eq!((got.rev, got.at.as_str(), got.stale), (17, "2026-11-27T09:15:00Z", true));
-            assert_eq!(got.realtime, sent.realtime.stats);
+            assert_eq!(Some(&got.realtime), sent.realtime.as_workflow().map(|r| &r.stats));
             assert_eq!(got.cumulative, c);
         }
     }

@@ -124,6 +124,7 @@ fn subscription(
         workflow_sid: workflow.to_owned(),
         task_channel,
         cumulative,
+        target: None,
     };
     let body = serde_json::to_string(&message).unwrap_or_default();
     let id = format!("{prefix}-{:016x}", fnv1a(body.as_bytes()));
