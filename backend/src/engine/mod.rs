@@ -9,6 +9,7 @@
 //! contribution is applied to the per-series [`index::CumIndex`] and [`Realtime`] counts.
 //! A *series* is one workflow on one task channel; workflow-wide answers add up its series.
 
+pub mod expression;
 pub mod index;
 pub mod registry;
 pub mod task;
