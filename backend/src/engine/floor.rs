@@ -535,6 +535,8 @@ impl Floor {
             return;
         };
         let id = self.queue_id(workspace, q, e);
+        let first = &mut self.queues[id as usize].first_ms;
+        *first = (*first).min(e.ts_ms);
         if self.queues[id as usize].name.value.is_none()
             && let Some(n) = e.get("task_queue_name")
         {

@@ -686,4 +686,6 @@ fn wait_duration(w: &WaitAgg) -> WaitDuration {
 }
 
 #[cfg(test)]
+mod floor_tests;
+#[cfg(test)]
 mod tests;
