@@ -83,6 +83,9 @@ pub struct FloorKeys {
     pub queue_entered_ms: Option<i64>,
 }
 
+/// Parses an optional SID field: (snake_case key, name for errors, prefix).
+type SidOf<'a> = dyn Fn(&str, &str, &str) -> Result<Option<u128>, EventError> + 'a;
+
 /// Event types whose statistics need a task and a workflow.
 pub fn is_task_event(event_type: &str) -> bool {
     event_type.starts_with("task.")
@@ -262,10 +265,7 @@ impl Event {
     }
 
     /// The worker, activity and queue fields, for the event types that carry them.
-    fn floor_keys(
-        &self,
-        sid_of: &dyn Fn(&str, &str, &str) -> Result<Option<u128>, EventError>,
-    ) -> Result<FloorKeys, EventError> {
+    fn floor_keys(&self, sid_of: &SidOf<'_>) -> Result<FloorKeys, EventError> {
         let t = self.event_type.as_str();
         let mut f = FloorKeys::default();
         let resource = |prefix: &str| self.get("resource_sid").and_then(|v| sid_number(prefix, v));

@@ -645,7 +645,7 @@ impl Floor {
             let capacity = conf.and_then(|c| c.capacity.value).unwrap_or(1);
             let available = conf.and_then(|c| c.available.value).unwrap_or(true);
             let used = reserved + assigned;
-            let pct = if capacity == 0 { 0 } else { capacity.saturating_sub(used) * 100 / capacity };
+            let pct = (capacity.saturating_sub(used) * 100).checked_div(capacity).unwrap_or(0);
             channels.push(WorkerChannelState {
                 channel: ch,
                 configured_capacity: capacity,

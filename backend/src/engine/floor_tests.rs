@@ -82,7 +82,9 @@ impl Script {
         self.push(t, ts, &f);
     }
 
-    fn reservation(&mut self, t: &str, ts: i64, task: u128, queue: u128, channel: &str, worker: u128, res: u128) {
+    /// `who`: (worker, reservation).
+    fn reservation(&mut self, t: &str, ts: i64, task: u128, queue: u128, channel: &str, who: (u128, u128)) {
+        let (worker, res) = who;
         self.task(
             t,
             ts,
@@ -252,13 +254,13 @@ fn queue_realtime_follows_moves_and_timeouts() {
 fn reservations_use_multi_channel_capacity() {
     let mut s = day();
     // A (voice) reserved for and accepted by W1; D and E (chat) reserved for W1, D accepted.
-    s.reservation("reservation.created", T0 + 170 * S, 1, 1, "voice", 1, 1);
-    s.reservation("reservation.accepted", T0 + 175 * S, 1, 1, "voice", 1, 1);
+    s.reservation("reservation.created", T0 + 170 * S, 1, 1, "voice", (1, 1));
+    s.reservation("reservation.accepted", T0 + 175 * S, 1, 1, "voice", (1, 1));
     s.task("task.created", T0 + 171 * S, 4, 1, "chat", &[]);
-    s.reservation("reservation.created", T0 + 172 * S, 4, 1, "chat", 1, 2);
-    s.reservation("reservation.accepted", T0 + 173 * S, 4, 1, "chat", 1, 2);
+    s.reservation("reservation.created", T0 + 172 * S, 4, 1, "chat", (1, 2));
+    s.reservation("reservation.accepted", T0 + 173 * S, 4, 1, "chat", (1, 2));
     s.task("task.created", T0 + 176 * S, 5, 1, "chat", &[]);
-    s.reservation("reservation.created", T0 + 177 * S, 5, 1, "chat", 1, 3);
+    s.reservation("reservation.created", T0 + 177 * S, 5, 1, "chat", (1, 3));
     let e = run(&s.events);
     let q1 = qid(&e, 1);
     let support = e.floor().queue_realtime(q1, None, T0 + 180 * S);
@@ -280,7 +282,7 @@ fn reservations_use_multi_channel_capacity() {
 
     // A completes (no reservation.completed: the task's end ends its reservation).
     s.task("task.completed", T0 + 200 * S, 1, 1, "voice", &[]);
-    s.reservation("reservation.rejected", T0 + 201 * S, 5, 1, "chat", 1, 3);
+    s.reservation("reservation.rejected", T0 + 201 * S, 5, 1, "chat", (1, 3));
     let e = run(&s.events);
     let w1 = e.floor().worker(0, &sid("WK", 1)).expect("W1");
     let (voice, chat) = (ch(&w1, "voice"), ch(&w1, "chat"));
@@ -325,8 +327,8 @@ fn snapshot(e: &Engine, now: i64) -> String {
 #[test]
 fn floor_is_independent_of_order_and_duplicates() {
     let mut s = day();
-    s.reservation("reservation.created", T0 + 170 * S, 1, 1, "voice", 1, 1);
-    s.reservation("reservation.accepted", T0 + 175 * S, 1, 1, "voice", 1, 1);
+    s.reservation("reservation.created", T0 + 170 * S, 1, 1, "voice", (1, 1));
+    s.reservation("reservation.accepted", T0 + 175 * S, 1, 1, "voice", (1, 1));
     s.worker("worker.attributes.update", T0 + 176 * S, 2, 2, &json!({"skills": ["support"]}));
     s.queue("task-queue.expression.updated", T0 + 177 * S, 2, "Billing", "skills HAS 'support'");
     s.push(
