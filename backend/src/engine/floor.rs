@@ -42,6 +42,19 @@ impl<T> Reg<T> {
     }
 }
 
+impl Reg<Option<String>> {
+    /// Sets a name (up to 256 characters) without allocating when it did not change.
+    fn set_name(&mut self, name: &str, stamp: Stamp) {
+        if self.stamp.is_some_and(|s| s >= stamp) {
+            return;
+        }
+        self.stamp = Some(stamp);
+        if self.value.as_deref() != Some(name) {
+            self.value = Some(name.chars().take(256).collect());
+        }
+    }
+}
+
 /// Activities whose availability was never told are available when named like one of
 /// TaskRouter's default available activities (see docs/decisions-queues-workers.md).
 fn default_available(name: Option<&str>) -> bool {
@@ -101,6 +114,8 @@ struct WorkerRec {
     /// The activity named by any other worker event, for workers whose change was never seen.
     activity_hint: Reg<Option<u128>>,
     attributes: Reg<Value>,
+    /// The text `attributes` was parsed from.
+    attributes_raw: String,
     channels: BTreeMap<u32, WorkerChannel>,
     reservations: FxHashMap<u128, ResRec>,
 }
@@ -312,7 +327,9 @@ impl Floor {
             && let Some(a) = f.activity
         {
             let rec = self.activity(workspace, a, e, "activity_sid");
-            rec.name.set(e.get("activity_name").map(str::to_owned), stamp);
+            if let Some(n) = e.get("activity_name") {
+                rec.name.set_name(n, stamp);
+            }
             if f.activity_available.is_some() {
                 rec.available.set(f.activity_available, stamp);
             }
@@ -372,7 +389,7 @@ impl Floor {
         let rec = &mut self.queues[id as usize];
         rec.first_ms = rec.first_ms.min(e.ts_ms);
         if let Some(n) = e.get("task_queue_name") {
-            rec.name.set(Some(n.chars().take(256).collect()), stamp);
+            rec.name.set_name(n, stamp);
         }
         match e.event_type.as_str() {
             "task-queue.deleted" => {
@@ -416,15 +433,13 @@ impl Floor {
         let f = e.keys().floor;
         let t = e.event_type.as_str();
         if let Some(a) = f.activity {
-            let name = e.get("worker_activity_name").map(str::to_owned);
             let rec = self.activity(workspace, a, e, "worker_activity_sid");
-            if name.is_some() {
-                rec.name.set(name, stamp);
+            if let Some(n) = e.get("worker_activity_name") {
+                rec.name.set_name(n, stamp);
             }
         }
         if let (Some(a), Some(name)) = (f.previous_activity, e.get("worker_previous_activity_name")) {
-            let name = Some(name.to_owned());
-            self.activity(workspace, a, e, "worker_previous_activity_sid").name.set(name, stamp);
+            self.activity(workspace, a, e, "worker_previous_activity_sid").name.set_name(name, stamp);
         }
         let is_new = !self.workers.contains_key(&w);
         let worker = self.workers.entry(w).or_insert_with(|| WorkerRec {
@@ -436,12 +451,13 @@ impl Floor {
             activity: Reg::default(),
             activity_hint: Reg::default(),
             attributes: Reg { value: Value::Object(serde_json::Map::new()), stamp: None },
+            attributes_raw: String::new(),
             channels: BTreeMap::new(),
             reservations: FxHashMap::default(),
         });
         worker.first_ms = worker.first_ms.min(e.ts_ms);
         if let Some(n) = e.get("worker_name") {
-            worker.name.set(Some(n.chars().take(256).collect()), stamp);
+            worker.name.set_name(n, stamp);
         }
         match t {
             "worker.created" => {
@@ -462,9 +478,15 @@ impl Floor {
         let mut attributes_changed = false;
         if let Some(raw) = e.get("worker_attributes") {
             // Attributes that are not a JSON object match nothing but `1==1`-like constants.
-            let value = serde_json::from_str::<Value>(raw).unwrap_or(Value::Null);
-            let differs = worker.attributes.value != value;
-            attributes_changed = worker.attributes.set(value, stamp) && differs;
+            if worker.attributes_raw == raw {
+                // The same text again (every reservation event repeats it): no parse.
+                worker.attributes.stamp = worker.attributes.stamp.max(Some(stamp));
+            } else if worker.attributes.stamp.is_none_or(|s| s < stamp) {
+                let value = serde_json::from_str::<Value>(raw).unwrap_or(Value::Null);
+                let differs = worker.attributes.value != value;
+                worker.attributes_raw = raw.to_owned();
+                attributes_changed = worker.attributes.set(value, stamp) && differs;
+            }
         }
         if let Some(ch) = channel
             && (t.starts_with("worker.") || f.channel_capacity.is_some())
@@ -540,7 +562,7 @@ impl Floor {
         if self.queues[id as usize].name.value.is_none()
             && let Some(n) = e.get("task_queue_name")
         {
-            self.queues[id as usize].name.set(Some(n.chars().take(256).collect()), (e.ts_ms, e.keys().sid));
+            self.queues[id as usize].name.set_name(n, (e.ts_ms, e.keys().sid));
         }
         let t = e.event_type.as_str();
         let value = (t != "task-queue.timeout").then_some(id);
