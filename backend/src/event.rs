@@ -48,7 +48,43 @@ pub struct Keys {
     pub priority: Option<i64>,
     /// `TaskDateCreated`, in milliseconds.
     pub date_created_ms: Option<i64>,
+    /// Worker, activity and task-queue fields; empty on events of other kinds.
+    pub floor: FloorKeys,
 }
+
+/// The worker, activity and task-queue fields of an event, parsed once at build. Only
+/// events whose type can carry them are looked at (`worker.*`, `reservation.*`,
+/// `activity.*` for the worker group; `task-queue.*` and task events for the queue), so
+/// task events pay one more lookup (`TaskQueueSid`) and no allocation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FloorKeys {
+    /// `WorkerSid`, or a `WK…` `ResourceSid` on `worker.*` events.
+    pub worker: Option<u128>,
+    /// `WorkerActivitySid` (the new activity); on `activity.*` events `ActivitySid` or a
+    /// `WA…` `ResourceSid`.
+    pub activity: Option<u128>,
+    pub previous_activity: Option<u128>,
+    /// `WorkerTimeInPreviousActivityMs`, else `WorkerTimeInPreviousActivity` (seconds) × 1000.
+    pub time_in_previous_activity_ms: Option<i64>,
+    /// `ActivityAvailable` of `activity.*` events.
+    pub activity_available: Option<bool>,
+    /// `WorkerChannelCapacity` (configured capacity).
+    pub channel_capacity: Option<i64>,
+    /// `WorkerChannelAvailableCapacity`.
+    pub channel_available_capacity: Option<i64>,
+    /// `WorkerChannelAvailable`.
+    pub channel_available: Option<bool>,
+    /// `WorkerChannelTaskCount`.
+    pub channel_task_count: Option<i64>,
+    /// `TaskQueueSid`, or a `WQ…` `ResourceSid` on `task-queue.*` events.
+    pub queue: Option<u128>,
+    /// `TaskQueueEnteredDate` in milliseconds, when it reads as epoch seconds,
+    /// milliseconds or RFC 3339 (an undocumented field: anything else is ignored, not refused).
+    pub queue_entered_ms: Option<i64>,
+}
+
+/// Parses an optional SID field: (snake_case key, name for errors, prefix).
+type SidOf<'a> = dyn Fn(&str, &str, &str) -> Result<Option<u128>, EventError> + 'a;
 
 /// Event types whose statistics need a task and a workflow.
 pub fn is_task_event(event_type: &str) -> bool {
@@ -204,7 +240,9 @@ impl Event {
                 .transpose()?
                 .map(|s| s.checked_mul(1000).ok_or_else(|| err("TaskDateCreated is out of range")))
                 .transpose()?,
+            floor: FloorKeys::default(),
         };
+        keys.floor = self.floor_keys(&sid_of)?;
         if let Some(v) = self.get("task_age") {
             parse_i64("TaskAge", v)?;
         }
@@ -224,6 +262,51 @@ impl Event {
             return Err(err(format!("{} needs ReservationSid", self.event_type)));
         }
         Ok(keys)
+    }
+
+    /// The worker, activity and queue fields, for the event types that carry them.
+    fn floor_keys(&self, sid_of: &SidOf<'_>) -> Result<FloorKeys, EventError> {
+        let t = self.event_type.as_str();
+        let mut f = FloorKeys::default();
+        let resource = |prefix: &str| self.get("resource_sid").and_then(|v| sid_number(prefix, v));
+        if is_task_event(t) || t.starts_with("task-queue.") {
+            f.queue = sid_of("task_queue_sid", "TaskQueueSid", "WQ")?;
+            if f.queue.is_none() && t.starts_with("task-queue.") {
+                f.queue = resource("WQ");
+            }
+            f.queue_entered_ms = self.get("task_queue_entered_date").and_then(parse_date_ms);
+        }
+        let worker_group = t.starts_with("worker.") || t.starts_with("reservation.");
+        if worker_group {
+            f.worker = sid_of("worker_sid", "WorkerSid", "WK")?;
+            if f.worker.is_none() && t.starts_with("worker.") {
+                f.worker = resource("WK");
+            }
+            f.activity = sid_of("worker_activity_sid", "WorkerActivitySid", "WA")?;
+            f.previous_activity = sid_of("worker_previous_activity_sid", "WorkerPreviousActivitySid", "WA")?;
+            f.time_in_previous_activity_ms =
+                match (self.get("worker_time_in_previous_activity_ms"), self.get("worker_time_in_previous_activity")) {
+                    (Some(ms), _) => Some(parse_i64("WorkerTimeInPreviousActivityMs", ms)?),
+                    (None, Some(s)) => Some(
+                        parse_i64("WorkerTimeInPreviousActivity", s)?
+                            .checked_mul(1000)
+                            .ok_or_else(|| err("WorkerTimeInPreviousActivity is out of range"))?,
+                    ),
+                    (None, None) => None,
+                };
+            let int = |key: &str, name: &str| self.get(key).map(|v| parse_i64(name, v)).transpose();
+            f.channel_capacity = int("worker_channel_capacity", "WorkerChannelCapacity")?;
+            f.channel_available_capacity = int("worker_channel_available_capacity", "WorkerChannelAvailableCapacity")?;
+            f.channel_task_count = int("worker_channel_task_count", "WorkerChannelTaskCount")?;
+            f.channel_available =
+                self.get("worker_channel_available").map(|v| parse_bool("WorkerChannelAvailable", v)).transpose()?;
+        }
+        if t.starts_with("activity.") {
+            f.activity = sid_of("activity_sid", "ActivitySid", "WA")?.or_else(|| resource("WA"));
+            f.activity_available =
+                self.get("activity_available").map(|v| parse_bool("ActivityAvailable", v)).transpose()?;
+        }
+        Ok(f)
     }
 
     /// As a TaskRouter Event resource (the import format and the Events API).
@@ -310,6 +393,24 @@ fn parse_i64(name: &str, v: &str) -> Result<i64, EventError> {
     v.trim()
         .parse::<i64>()
         .map_err(|_| err(format!("{name} '{}' is not an integer", v.chars().take(32).collect::<String>())))
+}
+
+fn parse_bool(name: &str, v: &str) -> Result<bool, EventError> {
+    match v.trim() {
+        t if t.eq_ignore_ascii_case("true") || t == "1" => Ok(true),
+        t if t.eq_ignore_ascii_case("false") || t == "0" => Ok(false),
+        _ => Err(err(format!("{name} '{}' is not true or false", v.chars().take(32).collect::<String>()))),
+    }
+}
+
+/// Epoch seconds, epoch milliseconds (13 digits or more) or RFC 3339, in milliseconds.
+fn parse_date_ms(v: &str) -> Option<i64> {
+    let v = v.trim();
+    match v.parse::<i64>() {
+        Ok(n) if n.abs() >= 100_000_000_000 => Some(n),
+        Ok(n) => n.checked_mul(1000),
+        Err(_) => chrono::DateTime::parse_from_rfc3339(v).ok().map(|d| d.timestamp_millis()),
+    }
 }
 
 /// `TaskChannelUniqueName` → `task_channel_unique_name`; snake_case input is unchanged.
@@ -400,6 +501,74 @@ mod tests {
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
         assert!(Event::from_form(&f).is_ok());
+    }
+
+    #[test]
+    fn worker_and_queue_fields_are_parsed_once() {
+        let worker = |extra: &[(&str, &str)]| {
+            let mut f: Vec<(String, String)> = [
+                ("EventType", "worker.activity.update"),
+                ("Sid", "EV00000000000000000000000000000002"),
+                ("WorkspaceSid", "WS00000000000000000000000000000001"),
+                ("TimestampMs", "1700000000123"),
+                ("WorkerSid", "WK000000000000000000000000000000aa"),
+                ("WorkerActivitySid", "WA00000000000000000000000000000001"),
+                ("WorkerPreviousActivitySid", "WA00000000000000000000000000000002"),
+                ("WorkerTimeInPreviousActivity", "26"),
+                ("WorkerChannelAvailable", "true"),
+                ("WorkerChannelCapacity", "3"),
+            ]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+            f.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+            Event::from_form(&f)
+        };
+        let e = worker(&[]).expect("valid");
+        let k = e.keys().floor;
+        assert_eq!(k.worker, Some(0xaa));
+        assert_eq!(k.activity, Some(1));
+        assert_eq!(k.previous_activity, Some(2));
+        assert_eq!(k.time_in_previous_activity_ms, Some(26_000));
+        assert_eq!(k.channel_available, Some(true));
+        assert_eq!(k.channel_capacity, Some(3));
+        let ms = worker(&[("WorkerTimeInPreviousActivityMs", "26123")]).expect("valid");
+        assert_eq!(ms.keys().floor.time_in_previous_activity_ms, Some(26_123));
+        assert!(worker(&[("WorkerChannelAvailable", "maybe")]).is_err());
+        assert!(worker(&[("WorkerChannelCapacity", "x")]).is_err());
+        assert!(worker(&[("WorkerPreviousActivitySid", "WAnothex")]).is_err());
+
+        let q = Event::from_form(&form(&[
+            ("EventType", "task-queue.entered"),
+            ("TaskQueueSid", "WQ00000000000000000000000000000007"),
+            ("TaskQueueEnteredDate", "1700000000"),
+        ]))
+        .expect("valid");
+        assert_eq!(q.keys().floor.queue, Some(7));
+        assert_eq!(q.keys().floor.queue_entered_ms, Some(1_700_000_000_000));
+        // Task events carry the queue too, but no worker fields are looked at.
+        let t =
+            Event::from_form(&form(&[("TaskQueueSid", "WQ00000000000000000000000000000007"), ("WorkerSid", "bad")]))
+                .expect("valid");
+        assert_eq!(t.keys().floor.queue, Some(7));
+        assert_eq!(t.keys().floor.worker, None);
+        assert!(Event::from_form(&form(&[("TaskQueueSid", "WQ1")])).is_err());
+        // Queue events name the queue as their resource.
+        let created: Vec<(String, String)> = [
+            ("EventType", "task-queue.created"),
+            ("Sid", "EV00000000000000000000000000000003"),
+            ("WorkspaceSid", "WS00000000000000000000000000000001"),
+            ("Timestamp", "1692644679"),
+            ("ResourceSid", "WQ00000000000000000000000000000009"),
+            ("TaskQueueTargetExpression", "1==1"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        assert_eq!(Event::from_form(&created).expect("valid").keys().floor.queue, Some(9));
+        assert_eq!(parse_date_ms("2023-08-21T13:45:12Z"), Some(1_692_625_512_000));
+        assert_eq!(parse_date_ms("1692625512203"), Some(1_692_625_512_203));
+        assert_eq!(parse_date_ms("soon"), None);
     }
 
     #[test]

@@ -9,6 +9,8 @@
 //! contribution is applied to the per-series [`index::CumIndex`] and [`Realtime`] counts.
 //! A *series* is one workflow on one task channel; workflow-wide answers add up its series.
 
+pub mod expression;
+pub mod floor;
 pub mod index;
 pub mod registry;
 pub mod target;
@@ -25,6 +27,7 @@ use wallboard_shared::sid::TaskSid;
 use wallboard_shared::time::to_datetime;
 
 use crate::event::Event;
+pub use floor::Floor;
 use index::{Agg, CumIndex, CumKind, Entry, MINUTE_MS, NO_WAIT, WaitAgg};
 pub use registry::{ChannelId, Registry, WorkflowId, WorkspaceId};
 pub use target::{CumulativeSpec, Target, View};
@@ -212,6 +215,12 @@ pub struct Engine {
     events_applied: u64,
     /// Per workflow id: how many applied events changed it (cache validation).
     workflow_versions: Vec<u64>,
+    /// Workers, activities, task queues and queue membership.
+    floor: Floor,
+    /// Events that may have changed the floor's numbers (cache validation).
+    floor_version: u64,
+    /// When the floor last forgot old reservations.
+    floor_pruned_ms: i64,
 }
 
 impl Default for Engine {
@@ -237,6 +246,9 @@ impl Engine {
             scratch_contrib: Vec::new(),
             events_applied: 0,
             workflow_versions: Vec::new(),
+            floor: Floor::default(),
+            floor_version: 0,
+            floor_pruned_ms: i64::MIN,
         }
     }
 
@@ -264,6 +276,17 @@ impl Engine {
         self.workflow_versions.get(workflow.index() as usize).copied().unwrap_or(0)
     }
 
+    /// Workers, activities and task queues (see [`floor`]).
+    pub fn floor(&self) -> &Floor {
+        &self.floor
+    }
+
+    /// Changes so far to anything the floor answers (workers, queues, workspace): equal
+    /// versions mean equal answers at the same time.
+    pub fn floor_version(&self) -> u64 {
+        self.floor_version
+    }
+
     /// Live tasks held in memory (for metrics and tests).
     pub fn tasks_in_memory(&self) -> usize {
         self.tasks.len()
@@ -272,7 +295,9 @@ impl Engine {
     /// Applies one event. Duplicates (same event SID for a task in memory) change nothing.
     pub fn apply(&mut self, e: &Event) -> Applied {
         let seen = self.registry.observe(e);
+        self.floor.observe(e, seen.workspace, seen.channel);
         let Some(kind) = Kind::from_type(&e.event_type) else {
+            self.floor_version += 1;
             return Applied { workflow: None, changed: true };
         };
         let keys = e.keys();
@@ -301,9 +326,18 @@ impl Engine {
         let key = task;
         let changed = match self.tombs.get(key).copied() {
             Some(tomb) => self.apply_to_tomb(tomb, ev),
-            None => self.apply_to_task(key, ev),
+            None => {
+                self.floor.task_event(e, seen.workspace, key);
+                let changed = self.apply_to_task(key, ev);
+                if changed {
+                    // `scratch` holds the fold apply_to_task just made.
+                    self.floor.task_refresh(key, self.scratch.live.as_ref(), self.scratch.ended);
+                }
+                changed
+            }
         };
         if changed {
+            self.floor_version += 1;
             self.events_applied += 1;
             let w = workflow as usize;
             if self.workflow_versions.len() <= w {
@@ -439,6 +473,10 @@ impl Engine {
             self.tombs.insert(key, tomb);
             self.tomb_queue.push_back((newest, key));
         }
+        if now_ms >= self.floor_pruned_ms.saturating_add(MINUTE_MS) {
+            self.floor_pruned_ms = now_ms;
+            self.floor.prune(evict_before);
+        }
         let retain_from = now_ms - self.config.retention_ms;
         while let Some(&(last, key)) = self.tomb_queue.front() {
             if last >= retain_from {
@@ -513,9 +551,72 @@ impl Engine {
         thresholds: Option<&[u32]>,
     ) -> CumulativeStats {
         let (workflow, channel) = (workflow.index(), channel.map(ChannelId::index));
+        self.cumulative_of(self.series.of(workflow, channel), window, thresholds)
+    }
+
+    /// Cumulative statistics of a whole workspace (all its workflows), optionally of one
+    /// channel: the workflow numbers added up, `tasks_entered` being the workspace's
+    /// `tasks_created`.
+    pub fn workspace_cumulative(
+        &self,
+        workspace: u32,
+        channel: Option<u32>,
+        window: Window,
+        thresholds: Option<&[u32]>,
+    ) -> CumulativeStats {
+        let series = self.workflows_of(workspace).flat_map(|wf| self.series.of(wf, channel));
+        self.cumulative_of(series, window, thresholds)
+    }
+
+    /// Ids of the workflows of a workspace.
+    fn workflows_of(&self, workspace: u32) -> impl Iterator<Item = u32> + '_ {
+        let workspace = WorkspaceId::from_index(workspace);
+        self.registry.workflows().filter(move |(_, w)| w.workspace == workspace).map(|(id, _)| id.index())
+    }
+
+    /// Realtime statistics of a workspace: its workers and its tasks over all workflows.
+    pub fn workspace_realtime(&self, workspace: u32, channel: Option<u32>, now_ms: i64) -> WorkspaceRealtime {
+        let mut tasks_by_status = TasksByStatus::default();
+        let mut tasks_by_priority: BTreeMap<String, u64> = BTreeMap::new();
+        let mut oldest: Option<(i64, TaskSid)> = None;
+        for wf in self.workflows_of(workspace) {
+            let (rt, created) =
+                self.realtime_detail(WorkflowId::from_index(wf), channel.map(ChannelId::from_index), now_ms);
+            tasks_by_status.pending += rt.tasks_by_status.pending;
+            tasks_by_status.reserved += rt.tasks_by_status.reserved;
+            tasks_by_status.assigned += rt.tasks_by_status.assigned;
+            tasks_by_status.wrapping += rt.tasks_by_status.wrapping;
+            for (p, n) in rt.tasks_by_priority {
+                *tasks_by_priority.entry(p).or_default() += n;
+            }
+            if let (Some(c), Some(sid)) = (created, rt.longest_task_waiting_sid) {
+                let better = oldest.as_ref().is_none_or(|(oc, os)| (c, sid.to_u128()) < (*oc, os.to_u128()));
+                if better {
+                    oldest = Some((c, sid));
+                }
+            }
+        }
+        let workers = self.floor.workers_realtime(workspace, None);
+        WorkspaceRealtime {
+            total_tasks: tasks_by_status.total(),
+            tasks_by_status,
+            tasks_by_priority,
+            longest_task_waiting_age: oldest.as_ref().map_or(0, |(c, _)| waiting_age(*c, now_ms)),
+            longest_task_waiting_sid: oldest.map(|(_, s)| s),
+            total_workers: workers.total_workers,
+            activity_statistics: workers.activity_statistics,
+        }
+    }
+
+    fn cumulative_of<'a>(
+        &self,
+        series: impl Iterator<Item = &'a Series>,
+        window: Window,
+        thresholds: Option<&[u32]>,
+    ) -> CumulativeStats {
         let t_ms: Vec<u64> = thresholds.unwrap_or(&[]).iter().map(|&t| u64::from(t) * 1000).collect();
         let mut agg = Agg::new(t_ms.len());
-        for s in self.series.of(workflow, channel) {
+        for s in series {
             s.index.query(window.start_ms, window.end_ms, self.sealed_minute, &t_ms, &mut agg);
         }
         let split = thresholds.map(|ts| {
@@ -560,6 +661,18 @@ impl Engine {
     }
 }
 
+/// `Workspaces/{WS}/RealTimeStatistics` numbers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkspaceRealtime {
+    pub total_workers: u64,
+    pub activity_statistics: Vec<floor::ActivityCount>,
+    pub tasks_by_status: TasksByStatus,
+    pub tasks_by_priority: BTreeMap<String, u64>,
+    pub longest_task_waiting_age: u64,
+    pub longest_task_waiting_sid: Option<TaskSid>,
+    pub total_tasks: u64,
+}
+
 /// Age in whole seconds (floored) of a task created at `created_ms`.
 pub fn waiting_age(created_ms: i64, now_ms: i64) -> u64 {
     ((now_ms - created_ms).max(0) / 1000) as u64
@@ -584,5 +697,7 @@ fn wait_duration(w: &WaitAgg) -> WaitDuration {
     }
 }
 
+#[cfg(test)]
+mod floor_tests;
 #[cfg(test)]
 mod tests;

@@ -1,0 +1,386 @@
+//! Workers, queues, eligibility and workspace numbers on a scripted day, checked by hand,
+//! and their independence of arrival order.
+
+use serde_json::json;
+use wallboard_shared::WorkspaceSid;
+use wallboard_shared::sid::EventSid;
+
+use super::floor::WorkerChannelState;
+use super::*;
+use crate::event::EventBuilder;
+
+const T0: i64 = 1_700_000_000_000;
+const S: i64 = 1_000;
+
+fn sid(prefix: &str, n: u128) -> String {
+    format!("{prefix}{n:032x}")
+}
+
+/// Builds events with increasing SIDs.
+#[derive(Default)]
+struct Script {
+    seq: u128,
+    events: Vec<Event>,
+}
+
+impl Script {
+    fn push(&mut self, t: &str, ts: i64, fields: &[(&str, String)]) {
+        self.seq += 1;
+        let mut b = EventBuilder::new(t, &EventSid::from_u128(self.seq), ts, &WorkspaceSid::from_u128(1));
+        for (k, v) in fields {
+            b = b.field(k, v);
+        }
+        self.events.push(b.build().expect("valid event"));
+    }
+
+    fn activity(&mut self, ts: i64, n: u128, name: &str, available: bool) {
+        self.push(
+            "activity.created",
+            ts,
+            &[
+                ("activity_sid", sid("WA", n)),
+                ("activity_name", name.into()),
+                ("activity_available", available.to_string()),
+            ],
+        );
+    }
+
+    fn queue(&mut self, t: &str, ts: i64, n: u128, name: &str, expr: &str) {
+        self.push(
+            t,
+            ts,
+            &[
+                ("task_queue_sid", sid("WQ", n)),
+                ("task_queue_name", name.into()),
+                ("task_queue_target_expression", expr.into()),
+            ],
+        );
+    }
+
+    fn worker(&mut self, t: &str, ts: i64, n: u128, activity: u128, attrs: &serde_json::Value) {
+        self.push(
+            t,
+            ts,
+            &[
+                ("worker_sid", sid("WK", n)),
+                ("worker_name", format!("agent{n}")),
+                ("worker_activity_sid", sid("WA", activity)),
+                ("worker_attributes", attrs.to_string()),
+            ],
+        );
+    }
+
+    fn task(&mut self, t: &str, ts: i64, task: u128, queue: u128, channel: &str, extra: &[(&str, String)]) {
+        let mut f = vec![
+            ("task_sid", sid("WT", task)),
+            ("workflow_sid", sid("WW", 1)),
+            ("task_channel_unique_name", channel.to_owned()),
+            ("task_queue_sid", sid("WQ", queue)),
+            ("task_priority", "1".to_owned()),
+        ];
+        f.extend(extra.iter().cloned());
+        self.push(t, ts, &f);
+    }
+
+    /// `who`: (worker, reservation).
+    fn reservation(&mut self, t: &str, ts: i64, task: u128, queue: u128, channel: &str, who: (u128, u128)) {
+        let (worker, res) = who;
+        self.task(
+            t,
+            ts,
+            task,
+            queue,
+            channel,
+            &[("worker_sid", sid("WK", worker)), ("reservation_sid", sid("WR", res))],
+        );
+    }
+}
+
+fn run(events: &[Event]) -> Engine {
+    let mut e = Engine::default();
+    for ev in events {
+        e.apply(ev);
+    }
+    e
+}
+
+fn qid(e: &Engine, n: u128) -> u32 {
+    e.floor().queue_id_of(0, &sid("WQ", n)).expect("known queue")
+}
+
+fn counts(v: &[floor::ActivityCount]) -> Vec<(String, u64)> {
+    v.iter().map(|a| (a.friendly_name.clone().unwrap_or_default(), a.workers)).collect()
+}
+
+/// The day: three activities, three queues (one malformed), three workers.
+fn setup() -> Script {
+    let mut s = Script::default();
+    s.activity(T0, 1, "Available", true);
+    s.activity(T0, 2, "Break", false);
+    s.activity(T0, 3, "Offline", false);
+    s.queue("task-queue.created", T0, 1, "Support", "skills HAS 'support'");
+    s.queue("task-queue.created", T0, 2, "Billing", "routing.levels.billing >= 3");
+    s.queue("task-queue.created", T0, 3, "Broken", "skills HAS");
+    s.worker("worker.created", T0, 1, 1, &json!({"skills": ["support"], "routing": {"levels": {"billing": 4}}}));
+    s.worker("worker.created", T0 + S, 2, 2, &json!({"skills": ["sales"]}));
+    s.worker("worker.created", T0 + 2 * S, 3, 3, &json!({"skills": ["support", "sales"]}));
+    s
+}
+
+#[test]
+fn eligibility_and_availability_follow_attributes_and_expressions() {
+    let mut s = setup();
+    let e = run(&s.events);
+    let (q1, q2, q3) = (qid(&e, 1), qid(&e, 2), qid(&e, 3));
+    let rt = |e: &Engine, q| e.floor().queue_realtime(q, None, T0 + 200 * S);
+    // Support: W1 (Available) and W3 (Offline).
+    assert_eq!((rt(&e, q1).total_eligible_workers, rt(&e, q1).total_available_workers), (2, 1));
+    assert_eq!(
+        counts(&rt(&e, q1).activity_statistics),
+        [("Available".into(), 1), ("Break".into(), 0), ("Offline".into(), 1)]
+    );
+    // Billing: W1 only (levels.billing 4 >= 3).
+    assert_eq!((rt(&e, q2).total_eligible_workers, rt(&e, q2).total_available_workers), (1, 1));
+    // Broken: no workers, and the error says where.
+    assert_eq!((rt(&e, q3).total_eligible_workers, rt(&e, q3).total_available_workers), (0, 0));
+    assert_eq!(e.floor().queue(q3).and_then(|q| q.expression_error).map(|err| err.pos), Some(10));
+
+    // W3 becomes available: Support has two available workers.
+    s.push(
+        "worker.activity.update",
+        T0 + 60 * S,
+        &[
+            ("worker_sid", sid("WK", 3)),
+            ("worker_activity_sid", sid("WA", 1)),
+            ("worker_activity_name", "Available".into()),
+            ("worker_previous_activity_sid", sid("WA", 3)),
+            ("worker_time_in_previous_activity", "58".into()),
+        ],
+    );
+    let e = run(&s.events);
+    assert_eq!((rt(&e, q1).total_eligible_workers, rt(&e, q1).total_available_workers), (2, 2));
+    let w3 = e.floor().worker(0, &sid("WK", 3)).expect("W3");
+    assert_eq!(
+        (w3.activity_name.as_deref(), w3.available, w3.activity_since_ms),
+        (Some("Available"), true, Some(T0 + 60 * S))
+    );
+
+    // W2 learns support: three eligible for Support.
+    s.worker("worker.attributes.update", T0 + 70 * S, 2, 2, &json!({"skills": ["support"]}));
+    let e = run(&s.events);
+    assert_eq!(rt(&e, q1).total_eligible_workers, 3);
+    // An attributes update does not move W2's activity start (still creation).
+    assert_eq!(e.floor().worker(0, &sid("WK", 2)).and_then(|w| w.activity_since_ms), Some(T0 + S));
+
+    // Support now targets sales: only W3 (W1 and W2 are support only).
+    s.queue("task-queue.expression.updated", T0 + 80 * S, 1, "Support", "skills HAS 'sales'");
+    // The broken queue is fixed to match everybody.
+    s.queue("task-queue.expression.updated", T0 + 80 * S, 3, "Broken", "1==1");
+    let e = run(&s.events);
+    assert_eq!((rt(&e, q1).total_eligible_workers, rt(&e, q1).total_available_workers), (1, 1));
+    assert_eq!(rt(&e, q3).total_eligible_workers, 3);
+    assert_eq!(e.floor().queue(q3).and_then(|q| q.expression_error), None);
+
+    // Workers statistics, per workspace and per queue.
+    let all = e.floor().workers_realtime(0, None);
+    assert_eq!(all.total_workers, 3);
+    assert_eq!(counts(&all.activity_statistics), [("Available".into(), 2), ("Break".into(), 1), ("Offline".into(), 0)]);
+    assert_eq!(e.floor().workers_realtime(0, Some(q2)).total_workers, 1);
+
+    // W2 is deleted: gone from every count.
+    s.push("worker.deleted", T0 + 90 * S, &[("worker_sid", sid("WK", 2))]);
+    let e = run(&s.events);
+    assert_eq!(e.floor().workers_realtime(0, None).total_workers, 2);
+    assert_eq!(rt(&e, q3).total_eligible_workers, 2);
+    assert!(e.floor().worker(0, &sid("WK", 2)).is_none());
+}
+
+/// Tasks entering, moving and timing out of queues, and reservations on two channels.
+fn day() -> Script {
+    let mut s = setup();
+    s.push(
+        "worker.capacity.update",
+        T0 + 5 * S,
+        &[
+            ("worker_sid", sid("WK", 1)),
+            ("task_channel_unique_name", "chat".into()),
+            ("worker_channel_capacity", "3".into()),
+        ],
+    );
+    // A in Support from 100 s; B in Support from 110 s, moved to Billing at 130 s; C in
+    // Billing from 120 s, timed out of it at 150 s.
+    s.task("task.created", T0 + 100 * S, 1, 1, "voice", &[]);
+    s.task("task-queue.entered", T0 + 100 * S, 1, 1, "voice", &[]);
+    s.task("task.created", T0 + 110 * S, 2, 1, "voice", &[("task_priority", "5".into())]);
+    s.task("task-queue.entered", T0 + 110 * S, 2, 1, "voice", &[("task_priority", "5".into())]);
+    s.task("task-queue.moved", T0 + 130 * S, 2, 2, "voice", &[("task_priority", "5".into())]);
+    s.task("task-queue.entered", T0 + 130 * S, 2, 2, "voice", &[("task_priority", "5".into())]);
+    s.task("task.created", T0 + 120 * S, 3, 2, "voice", &[]);
+    s.task("task-queue.entered", T0 + 120 * S, 3, 2, "voice", &[]);
+    s.task("task-queue.timeout", T0 + 150 * S, 3, 2, "voice", &[]);
+    s
+}
+
+#[test]
+fn queue_realtime_follows_moves_and_timeouts() {
+    let e = run(&day().events);
+    let (q1, q2) = (qid(&e, 1), qid(&e, 2));
+    let now = T0 + 160 * S;
+    let support = e.floor().queue_realtime(q1, None, now);
+    assert_eq!((support.total_tasks, support.tasks_by_status.pending), (1, 1));
+    assert_eq!((support.longest_task_waiting_age, support.longest_relative_task_age_in_queue), (60, 60));
+    assert_eq!(support.longest_task_waiting_sid.map(|s| s.to_string()), Some(sid("WT", 1)));
+    assert_eq!(support.tasks_by_priority, [("1".to_owned(), 1)].into_iter().collect());
+    let billing = e.floor().queue_realtime(q2, None, now);
+    // B only (C timed out): 50 s old, 30 s in Billing.
+    assert_eq!(billing.total_tasks, 1);
+    assert_eq!((billing.longest_task_waiting_age, billing.longest_relative_task_age_in_queue), (50, 30));
+    assert_eq!(billing.longest_relative_task_age_in_queue_sid.map(|s| s.to_string()), Some(sid("WT", 2)));
+    assert_eq!(billing.tasks_by_priority, [("5".to_owned(), 1)].into_iter().collect());
+    // Channel filter.
+    assert_eq!(
+        e.floor()
+            .queue_realtime(
+                q2,
+                e.registry().resolve_channel(&WorkspaceSid::from_u128(1), "chat").map(ChannelId::index),
+                now
+            )
+            .total_tasks,
+        0
+    );
+    // The workspace adds up every workflow: A, B and C (C left its queue but is still pending).
+    let ws = e.workspace_realtime(0, None, now);
+    assert_eq!((ws.total_tasks, ws.tasks_by_status.pending, ws.longest_task_waiting_age), (3, 3, 60));
+    assert_eq!((ws.total_workers, ws.tasks_by_priority.get("5").copied()), (3, Some(1)));
+}
+
+#[test]
+fn reservations_use_multi_channel_capacity() {
+    let mut s = day();
+    // A (voice) reserved for and accepted by W1; D and E (chat) reserved for W1, D accepted.
+    s.reservation("reservation.created", T0 + 170 * S, 1, 1, "voice", (1, 1));
+    s.reservation("reservation.accepted", T0 + 175 * S, 1, 1, "voice", (1, 1));
+    s.task("task.created", T0 + 171 * S, 4, 1, "chat", &[]);
+    s.reservation("reservation.created", T0 + 172 * S, 4, 1, "chat", (1, 2));
+    s.reservation("reservation.accepted", T0 + 173 * S, 4, 1, "chat", (1, 2));
+    s.task("task.created", T0 + 176 * S, 5, 1, "chat", &[]);
+    s.reservation("reservation.created", T0 + 177 * S, 5, 1, "chat", (1, 3));
+    let e = run(&s.events);
+    let q1 = qid(&e, 1);
+    let support = e.floor().queue_realtime(q1, None, T0 + 180 * S);
+    assert_eq!(
+        (support.tasks_by_status.pending, support.tasks_by_status.reserved, support.tasks_by_status.assigned),
+        (0, 1, 2)
+    );
+    assert_eq!(support.longest_task_waiting_age, 0);
+    let w1 = e.floor().worker(0, &sid("WK", 1)).expect("W1");
+    let ch = |w: &floor::WorkerState, n: &str| {
+        let id = e.registry().resolve_channel(&WorkspaceSid::from_u128(1), n).expect("channel");
+        w.channels.iter().find(|c| c.channel == id.index()).cloned().expect("worker channel")
+    };
+    let (voice, chat) = (ch(&w1, "voice"), ch(&w1, "chat"));
+    assert_eq!((voice.configured_capacity, voice.assigned_tasks, voice.available_capacity_percentage), (1, 1, 0));
+    assert_eq!((chat.configured_capacity, chat.assigned_tasks, chat.reserved_tasks), (3, 1, 1));
+    assert_eq!(chat.available_capacity_percentage, 33);
+    assert_eq!(w1.assigned_tasks.len(), 2);
+
+    // A completes (no reservation.completed: the task's end ends its reservation).
+    s.task("task.completed", T0 + 200 * S, 1, 1, "voice", &[]);
+    s.reservation("reservation.rejected", T0 + 201 * S, 5, 1, "chat", (1, 3));
+    let e = run(&s.events);
+    let w1 = e.floor().worker(0, &sid("WK", 1)).expect("W1");
+    let (voice, chat) = (ch(&w1, "voice"), ch(&w1, "chat"));
+    assert_eq!((voice.assigned_tasks, voice.available_capacity_percentage), (0, 100));
+    assert_eq!((chat.assigned_tasks, chat.reserved_tasks, chat.available_capacity_percentage), (1, 0, 66));
+    let support = e.floor().queue_realtime(q1, None, T0 + 210 * S);
+    // D assigned, E pending again since 176 s.
+    assert_eq!((support.total_tasks, support.tasks_by_status.pending, support.longest_task_waiting_age), (2, 1, 34));
+}
+
+/// Everything the floor answers, for comparing two engines.
+fn snapshot(e: &Engine, now: i64) -> String {
+    let f = e.floor();
+    // Channel ids depend on which event named a channel first: compare by name.
+    let workers: Vec<_> = f
+        .workers(0)
+        .into_iter()
+        .map(|mut w| {
+            let mut named: Vec<_> = w
+                .channels
+                .drain(..)
+                .map(|c| {
+                    (
+                        e.registry().channel(ChannelId::from_index(c.channel)).known.name.clone(),
+                        WorkerChannelState { channel: 0, ..c },
+                    )
+                })
+                .collect();
+            named.sort_by(|a, b| a.0.cmp(&b.0));
+            (w, named)
+        })
+        .collect();
+    let mut out = format!("{workers:?}\n{:?}\n", f.workers_realtime(0, None));
+    for q in f.queues(0) {
+        // Queue ids, too, depend on arrival order.
+        out += &format!("{:?}\n{:?}\n", floor::QueueInfo { id: 0, ..q.clone() }, f.queue_realtime(q.id, None, now));
+    }
+    out += &format!("{:?}", e.workspace_realtime(0, None, now));
+    out
+}
+
+#[test]
+fn floor_is_independent_of_order_and_duplicates() {
+    let mut s = day();
+    s.reservation("reservation.created", T0 + 170 * S, 1, 1, "voice", (1, 1));
+    s.reservation("reservation.accepted", T0 + 175 * S, 1, 1, "voice", (1, 1));
+    s.worker("worker.attributes.update", T0 + 176 * S, 2, 2, &json!({"skills": ["support"]}));
+    s.queue("task-queue.expression.updated", T0 + 177 * S, 2, "Billing", "skills HAS 'support'");
+    s.push(
+        "worker.activity.update",
+        T0 + 178 * S,
+        &[("worker_sid", sid("WK", 3)), ("worker_activity_sid", sid("WA", 1))],
+    );
+    s.task("task.wrapup", T0 + 190 * S, 1, 1, "voice", &[]);
+    let now = T0 + 200 * S;
+    let forward = snapshot(&run(&s.events), now);
+    let mut reversed = s.events.clone();
+    reversed.reverse();
+    assert_eq!(snapshot(&run(&reversed), now), forward);
+    // A deterministic shuffle, with every event twice.
+    let mut shuffled: Vec<Event> = s.events.iter().chain(&s.events).cloned().collect();
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    for i in (1..shuffled.len()).rev() {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        shuffled.swap(i, (x % (i as u64 + 1)) as usize);
+    }
+    assert_eq!(snapshot(&run(&shuffled), now), forward);
+    // The wrapping task keeps W1's voice channel busy, as assigned.
+    let w1 = run(&s.events).floor().worker(0, &sid("WK", 1)).expect("W1");
+    assert_eq!(w1.assigned_tasks.len(), 1);
+}
+
+#[test]
+fn workspace_cumulative_adds_up_workflows() {
+    let mut s = day();
+    // A second workflow with one canceled task.
+    s.push(
+        "task.created",
+        T0 + 100 * S,
+        &[("task_sid", sid("WT", 9)), ("workflow_sid", sid("WW", 2)), ("task_channel_unique_name", "voice".into())],
+    );
+    s.push(
+        "task.canceled",
+        T0 + 140 * S,
+        &[("task_sid", sid("WT", 9)), ("workflow_sid", sid("WW", 2)), ("task_channel_unique_name", "voice".into())],
+    );
+    let e = run(&s.events);
+    let window = Window { start_ms: T0, end_ms: T0 + 3_600 * S };
+    let c = e.workspace_cumulative(0, None, window, None);
+    assert_eq!((c.tasks_entered, c.tasks_canceled), (4, 1));
+    assert_eq!(c.wait_duration_until_canceled.avg, 40);
+    // The same as the two workflows' numbers.
+    let one = e.cumulative(WorkflowId::from_index(0), None, window, None);
+    assert_eq!(one.tasks_entered, 3);
+}
