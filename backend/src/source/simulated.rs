@@ -196,8 +196,7 @@ mod tests {
     impl EventLog for FailSwitch {
         fn append(&mut self, events: &[Event]) -> Result<Vec<bool>, StorageError> {
             if self.fail.load(Ordering::SeqCst) {
-                let full = rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL);
-                return Err(StorageError::Sqlite(rusqlite::Error::SqliteFailure(full, None)));
+                return Err(StorageError::disk_full());
             }
             self.inner.append(events)
         }

@@ -29,6 +29,14 @@ pub enum StorageError {
     Corrupt(String),
 }
 
+impl StorageError {
+    /// The error a full disk gives, for tests of what callers do when a write fails.
+    #[cfg(test)]
+    pub fn disk_full() -> Self {
+        Self::Sqlite(rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL), None))
+    }
+}
+
 /// The database file in `data_dir` (the directory is created if missing).
 pub fn db_path(data_dir: &std::path::Path) -> Result<std::path::PathBuf, StorageError> {
     std::fs::create_dir_all(data_dir)
