@@ -13,6 +13,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use indicatif::ProgressBar;
 use rand::Rng;
+use wallboard_shared::Urls;
 use wallboard_shared::event::EventPage;
 use wallboard_shared::resources::WorkspacePage;
 use wallboard_shared::time::format_ms;
@@ -107,7 +108,7 @@ impl Client {
 
     async fn workspaces(&mut self) -> anyhow::Result<Vec<String>> {
         let mut out = Vec::new();
-        let mut next = Some("/v1/Workspaces?PageSize=100".to_owned());
+        let mut next = Some(format!("{}?PageSize=100", Urls::relative().workspaces()));
         while let Some(url) = next.take() {
             let page: WorkspacePage = self.get(&url).await?;
             out.extend(page.workspaces.into_iter().map(|w| w.sid.to_string()));
@@ -161,7 +162,7 @@ pub async fn backfill(
                 ("EndDate", format_ms(end + 999)),
                 ("PageSize", PAGE_SIZE.to_string()),
             ])?;
-            let mut next = Some(format!("/v1/Workspaces/{ws}/Events?{query}"));
+            let mut next = Some(format!("{}?{query}", Urls::relative().events(ws)));
             while let Some(url) = next.take() {
                 let page: EventPage = client.get(&url).await?;
                 next = page.meta.next_page_url;

@@ -58,8 +58,9 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         println!(
             "                  (admin link, valid until the next start; `wallboard token create` makes lasting ones)"
         );
-        println!("  API base:       {}/v1/Workspaces", app.public_url());
-        println!("  event callback: {}/webhooks/taskrouter", app.public_url());
+        let urls = wallboard_shared::Urls::new(app.public_url());
+        println!("  API base:       {}", urls.workspaces());
+        println!("  event callback: {}", urls.event_callback());
         println!("  account sid:    {}", c.account_sid);
         if c.generated {
             println!("  auth token:     {}   (generated and stored in {})", c.auth_token, args.data_dir.display());
@@ -77,7 +78,8 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             println!("  simulated contact center \"{}\": workspace {}", demo.workspace_name, demo.workspace_sid);
             for (sid, name) in &demo.workflows {
                 println!("    workflow {sid}  {name}");
-                println!("      {}/v1/Workspaces/{}/Workflows/{sid}/Statistics", app.public_url(), demo.workspace_sid);
+                let statistics = wallboard_shared::StatisticsResource::Statistics;
+                println!("      {}", urls.workflow_statistics(&demo.workspace_sid, sid, statistics));
             }
         }
         app.run_until_stopped(shutdown_signal()).await?;
