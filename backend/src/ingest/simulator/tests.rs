@@ -199,8 +199,8 @@ fn stored_seeds_keep_their_events_byte_for_byte() {
         fingerprint(&busy, 7, MONDAY_MS + 5 * DAY_MS + 9 * HOUR_MS, 4),
     ];
     let want = [
-        (11708, "10131788bbd757b3dc4d771b14421be15821e080eec6d05814954e62002075b3"),
-        (4119, "5df39906dae46d5a664accc51cb36b13786a0b0132a263c9201b246107bd7e38"),
+        (11708, "0060d45167b1bed0fdb1084df4bb3823e43c20d93a37ac22075e41cc66e68597"),
+        (4119, "e9c284643ecc605bd622c74d71c653262f97e3378a1ebe51aa3a8c22c6664ae5"),
     ];
     let got: Vec<(u64, &str)> = got.iter().map(|(n, h)| (*n, h.as_str())).collect();
     assert_eq!(got, want);
@@ -285,7 +285,14 @@ fn events_carry_the_fields_of_real_callbacks() {
         serde_json::from_str::<serde_json::Value>(e.get("task_attributes").unwrap_or_default())
             .expect("TaskAttributes is JSON");
         if e.event_type.starts_with("reservation.") {
-            for key in ["reservation_sid", "worker_sid", "worker_name"] {
+            for key in [
+                "reservation_sid",
+                "worker_sid",
+                "worker_name",
+                "worker_attributes",
+                "worker_activity_sid",
+                "worker_activity_name",
+            ] {
                 assert!(e.get(key).is_some(), "{} lacks {key}", e.event_type);
             }
         }
@@ -552,6 +559,7 @@ impl FloorReplay {
                     let w = worker.expect("worker");
                     let (activity, _) = &f.activity[&w];
                     assert!(f.available[activity], "{w} got a reservation while {activity}");
+                    assert_eq!(e.get("worker_activity_name"), Some(activity.as_str()));
                     f.holds.entry(w.clone()).or_default().insert(task.clone().expect("task"));
                     holder.insert(task.expect("task"), w);
                 }

@@ -779,6 +779,8 @@ impl Simulator {
         let tk = &self.tasks[&task];
         let res = tk.reservation.as_ref().expect("reservation events have a reservation");
         let worker = &self.params.workers[res.agent as usize];
-        out.push(self.emitter.reservation(&self.params, ty, t, &tk.facts(&self.params), &res.sid, worker));
+        let activity = &self.params.activities[self.agents[res.agent as usize].activity as usize];
+        let facts = tk.facts(&self.params);
+        out.push(self.emitter.reservation(&self.params, ty, t, &facts, &res.sid, worker, activity));
     }
 }

@@ -71,7 +71,9 @@ impl Emitter {
         extra(b).build().expect("the simulator builds valid events")
     }
 
-    /// A reservation event of type `ty` at `t`: `reservation` offers the task to `worker`.
+    /// A reservation event of type `ty` at `t`: `reservation` offers the task to `worker`,
+    /// now in `activity` (the Worker fields of the callback).
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn reservation(
         &mut self,
         params: &Params,
@@ -80,6 +82,7 @@ impl Emitter {
         task: &TaskFacts<'_>,
         reservation: &ReservationSid,
         worker: &Worker,
+        activity: &Activity,
     ) -> Event {
         let sid = self.next_event_sid();
         task_builder(params, &sid, ty, t, task)
@@ -89,6 +92,9 @@ impl Emitter {
             .field("reservation_sid", reservation)
             .field("worker_sid", &worker.sid)
             .field("worker_name", &worker.name)
+            .field("worker_attributes", &worker.attributes)
+            .field("worker_activity_sid", &activity.sid)
+            .field("worker_activity_name", &activity.name)
             .build()
             .expect("the simulator builds valid events")
     }
