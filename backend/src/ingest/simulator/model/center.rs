@@ -10,7 +10,7 @@ use wallboard_shared::sid::{ReservationSid, TaskChannelSid, TaskSid, WorkflowSid
 use super::super::config::{ConfigError, SimConfig};
 use super::super::random::{IdKind, Random, mix};
 use super::emit::{Emitter, TaskFacts};
-use super::params::{Params, Worker};
+use super::params::{Channel, Params, Worker};
 use crate::event::{Event, EventBuilder};
 
 /// What an agent holds now; who it is is the [`Worker`] of the same index.
@@ -660,6 +660,18 @@ impl Simulator {
                     .field("worker_time_in_previous_activity_ms", in_previous_ms)
             },
         ));
+        // Logging in and out turns the agent's channels on and off (as a softphone or chat
+        // client connecting does); channels without capacity stay off.
+        let offline = params.roles.offline;
+        if (from == offline) != (to == offline) {
+            let (worker, ag) = (&params.workers[agent as usize], &self.agents[agent as usize]);
+            for (c, ch) in params.channels.iter().enumerate().filter(|(c, _)| worker.capacity[*c] > 0) {
+                out.push(self.emitter.worker(params, "worker.channel.availability.update", t, worker, next, |b| {
+                    channel_fields(b, ch, worker.capacity[c], ag.load[c])
+                        .field("worker_channel_available", to != offline)
+                }));
+            }
+        }
     }
 
     /// The workspace as it is when the run starts: its activities, task queues and
@@ -675,21 +687,16 @@ impl Simulator {
         for (w, ag) in params.workers.iter().zip(&self.agents) {
             let activity = &params.activities[ag.activity as usize];
             out.push(self.emitter.worker(params, "worker.created", t, w, activity, |b| b));
+            let logged_in = ag.activity != params.roles.offline;
             for (c, ch) in params.channels.iter().enumerate() {
                 let capacity = w.capacity[c];
-                let channel = |b: EventBuilder| {
-                    b.field("task_channel_sid", &ch.sid)
-                        .field("task_channel_unique_name", &ch.name)
-                        .field("worker_channel_capacity", capacity)
-                        .field("worker_channel_available_capacity", capacity)
-                        .field("worker_channel_task_count", 0)
-                };
+                let channel = |b: EventBuilder| channel_fields(b, ch, capacity, 0);
                 out.push(self.emitter.worker(params, "worker.capacity.update", t, w, activity, |b| {
                     // A new channel starts with capacity 1 (TaskRouter's default).
                     channel(b).field("worker_channel_previous_capacity", 1)
                 }));
                 out.push(self.emitter.worker(params, "worker.channel.availability.update", t, w, activity, |b| {
-                    channel(b).field("worker_channel_available", capacity > 0)
+                    channel(b).field("worker_channel_available", capacity > 0 && logged_in)
                 }));
             }
         }
@@ -783,4 +790,13 @@ impl Simulator {
         let facts = tk.facts(&self.params);
         out.push(self.emitter.reservation(&self.params, ty, t, &facts, &res.sid, worker, activity));
     }
+}
+
+/// The Worker Channel fields of a channel with `capacity`, `tasks` of which are taken.
+fn channel_fields(b: EventBuilder, channel: &Channel, capacity: u32, tasks: u32) -> EventBuilder {
+    b.field("task_channel_sid", &channel.sid)
+        .field("task_channel_unique_name", &channel.name)
+        .field("worker_channel_capacity", capacity)
+        .field("worker_channel_available_capacity", capacity.saturating_sub(tasks))
+        .field("worker_channel_task_count", tasks)
 }
