@@ -682,6 +682,33 @@ fn target_workers_decide_who_gets_a_queue() {
 }
 
 #[test]
+fn tasks_time_out_of_their_queue_into_the_overflow() {
+    let day = default_day();
+    let timeouts: Vec<&Event> = day.events.iter().filter(|e| e.event_type == "task-queue.timeout").collect();
+    assert!(!timeouts.is_empty());
+    for t in timeouts {
+        let task = t.get("task_sid").expect("task");
+        assert_ne!(t.get("task_queue_name"), Some("Overflow"), "it leaves its workflow's queue");
+        let created = day
+            .events
+            .iter()
+            .find(|e| e.event_type == "task.created" && e.get("task_sid") == Some(task))
+            .expect("created that day");
+        assert_eq!(t.ts_ms - created.ts_ms, 90_000, "overflow.after_seconds after entering");
+        // What happens to the task next: it enters the overflow a millisecond later,
+        // unless the customer hangs up or the task is deleted in that millisecond.
+        let next =
+            day.events.iter().find(|e| e.ts_ms > t.ts_ms && e.get("task_sid") == Some(task)).expect("the task goes on");
+        if next.event_type == "task-queue.entered" {
+            assert_eq!(next.ts_ms, t.ts_ms + 1);
+            assert_eq!(next.get("task_queue_name"), Some("Overflow"));
+        } else {
+            assert!(matches!(next.event_type.as_str(), "task.canceled" | "task.deleted"), "{}", next.event_type);
+        }
+    }
+}
+
+#[test]
 fn floor_configs_are_checked() {
     let cases = [
         ("[overflow]\nname = \"O\"\ntarget_workers = \"skills HAS\"\nafter_seconds = 60", "overflow.target_workers"),
