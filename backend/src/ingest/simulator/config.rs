@@ -139,7 +139,7 @@ pub struct ArrivalsConfig {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StaffingConfig {
-    /// 24 shares (0 to 1) of every agent group on shift, one per UTC hour.
+    /// 24 shares (0 to 1) of every agent group taking work, one per UTC hour.
     pub time_of_day: Vec<f64>,
     /// 7 factors of those shares, Monday first (UTC days).
     pub day_of_week: Vec<f64>,

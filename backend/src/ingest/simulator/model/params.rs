@@ -100,7 +100,8 @@ pub(super) struct Worker {
     pub(super) queues: u128,
     /// Tasks at once, by channel index.
     pub(super) capacity: Vec<u32>,
-    /// Place in its group: the first `ceil(share × group_size)` are on shift.
+    /// Place in its group: the first `ceil(share × group_size)` take work, a few more are
+    /// logged in and rest in turns (see [`Params::planned_activity`]).
     pub(super) rank: u32,
     pub(super) group_size: u32,
 }
@@ -347,7 +348,7 @@ impl Params {
         self.time_of_day[hour] * self.day_of_week[weekday]
     }
 
-    /// Share of every agent group on shift at `t`.
+    /// Share of every agent group taking work (in the available activity) at `t`.
     pub(super) fn staffing_share(&self, t: i64) -> f64 {
         let (hour, weekday) = hour_and_weekday(t);
         self.staffing[hour] * self.staffing_days[weekday]
