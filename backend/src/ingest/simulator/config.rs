@@ -9,6 +9,7 @@ use serde::Deserialize;
 use wallboard_shared::sid::WorkspaceSid;
 
 use super::random::stable_id;
+use crate::engine::expression::Expression;
 
 /// The default configuration, as shipped (`simulator.toml` at the repository root).
 pub const DEFAULT_TOML: &str = include_str!("../../../../simulator.toml");
@@ -56,6 +57,15 @@ pub struct SimConfig {
     pub workflows: Vec<WorkflowConfig>,
     #[serde(default = "defaults::agents")]
     pub agents: Vec<AgentGroup>,
+    /// The workspace's activities (`activity.created` at the start of a run).
+    #[serde(default = "defaults::activities")]
+    pub activities: Vec<ActivityConfig>,
+    /// Which activity agents are in, and when (shifts, breaks, lunch, training).
+    #[serde(default = "defaults::shifts")]
+    pub shifts: ShiftsConfig,
+    /// The queue a task still waiting in its workflow's queue overflows to.
+    #[serde(default = "defaults::overflow")]
+    pub overflow: OverflowConfig,
 }
 
 fn default_scale() -> f64 {
@@ -97,6 +107,15 @@ mod defaults {
     pub fn agents() -> Vec<AgentGroup> {
         SimConfig::embedded().agents.clone()
     }
+    pub fn activities() -> Vec<ActivityConfig> {
+        SimConfig::embedded().activities.clone()
+    }
+    pub fn shifts() -> ShiftsConfig {
+        SimConfig::embedded().shifts.clone()
+    }
+    pub fn overflow() -> OverflowConfig {
+        SimConfig::embedded().overflow.clone()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -120,7 +139,7 @@ pub struct ArrivalsConfig {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StaffingConfig {
-    /// 24 shares (0 to 1) of every agent group on shift, one per UTC hour.
+    /// 24 shares (0 to 1) of every agent group taking work, one per UTC hour.
     pub time_of_day: Vec<f64>,
     /// 7 factors of those shares, Monday first (UTC days).
     pub day_of_week: Vec<f64>,
@@ -181,6 +200,59 @@ pub struct WorkflowConfig {
     pub timeout_seconds: f64,
     /// Tasks per hour at multiplier 1.0, by channel unique name.
     pub arrivals: BTreeMap<String, f64>,
+    /// Its task queue's `TargetWorkers`; absent: `skills HAS '<name in lower case>'`.
+    #[serde(default)]
+    pub target_workers: Option<String>,
+}
+
+impl WorkflowConfig {
+    /// The `TargetWorkers` expression of its task queue.
+    pub fn target_workers(&self) -> String {
+        self.target_workers.clone().unwrap_or_else(|| format!("skills HAS '{}'", self.name.to_lowercase()))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActivityConfig {
+    pub name: String,
+    /// `ActivityAvailable`: whether workers in it get reservations.
+    pub available: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShiftsConfig {
+    /// The activity of agents taking work (must be available).
+    pub available_activity: String,
+    /// The activity of agents off shift (the others must be unavailable).
+    pub offline_activity: String,
+    pub break_activity: String,
+    pub lunch_activity: String,
+    pub training_activity: String,
+    /// Where an agent who let a reservation time out goes for `reservations.timeout_pause_seconds`.
+    pub timeout_activity: String,
+    /// Agents logged in on top of those the staffing share asks for, as a share of them:
+    /// these take the breaks, lunches and training, in turns.
+    pub rest_share: f64,
+    /// Length of a turn (a break), in minutes; divides 60.
+    pub slot_minutes: u32,
+    /// UTC hours whose turns are lunch rather than a break.
+    pub lunch_hours: Vec<u32>,
+    /// One turn in this many is training rather than a break.
+    pub training_every: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OverflowConfig {
+    /// The overflow queue's name.
+    pub name: String,
+    /// Its `TargetWorkers` expression.
+    pub target_workers: String,
+    /// Seconds a task may wait pending in its workflow's queue before it times out of it
+    /// (`task-queue.timeout`) and enters the overflow queue; 0 turns overflow off.
+    pub after_seconds: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -191,6 +263,29 @@ pub struct AgentGroup {
     pub skills: Vec<String>,
     /// Tasks at once per channel unique name.
     pub capacity: BTreeMap<String, u32>,
+    /// The `languages` of their attributes.
+    #[serde(default = "default_languages")]
+    pub languages: Vec<String>,
+}
+
+fn default_languages() -> Vec<String> {
+    vec!["en".to_owned()]
+}
+
+/// Levels (1 to 5) cycle with the rank in a group.
+const LEVELS: u32 = 5;
+
+impl AgentGroup {
+    /// `WorkerAttributes` of the agent of this rank: skills (the workflows served, in lower
+    /// case), languages and a level from 1 to 5.
+    pub fn attributes(&self, rank: u32) -> serde_json::Value {
+        let skills: Vec<String> = self.skills.iter().map(|s| s.to_lowercase()).collect();
+        serde_json::json!({
+            "skills": skills,
+            "languages": self.languages,
+            "level": 1 + (rank + 2) % LEVELS,
+        })
+    }
 }
 
 impl Default for SimConfig {
@@ -353,24 +448,90 @@ impl SimConfig {
         if agents > MAX_AGENTS {
             return Err(invalid(format!("agents: {agents} agents (after scale) is more than {MAX_AGENTS}")));
         }
-        for w in &self.workflows {
+        self.validate_floor()?;
+        let queues: Vec<(String, Expression)> = self
+            .workflows
+            .iter()
+            .map(|w| (w.name.clone(), w.target_workers()))
+            .map(|(name, text)| {
+                Expression::parse(&text)
+                    .map(|e| (name.clone(), e))
+                    .map_err(|e| invalid(format!("workflow '{name}' target_workers '{text}': {e}")))
+            })
+            .collect::<Result<_, _>>()?;
+        let overflow = Expression::parse(&self.overflow.target_workers)
+            .map_err(|e| invalid(format!("overflow.target_workers '{}': {e}", self.overflow.target_workers)))?;
+        // Levels cycle with the rank, so the first LEVELS ranks show every attribute set.
+        let eligible = |expr: &Expression, ch: &str| {
+            self.agents.iter().any(|g| {
+                let n = (f64::from(g.count) * self.scale).round() as u32;
+                g.capacity.get(ch).copied().unwrap_or(0) > 0
+                    && (0..n.min(LEVELS)).any(|rank| expr.matches(&g.attributes(rank)))
+            })
+        };
+        for (w, (name, expr)) in self.workflows.iter().zip(&queues) {
             for (ch, &rate) in &w.arrivals {
-                if rate <= 0.0 {
-                    continue;
-                }
-                let served = self.agents.iter().any(|g| {
-                    (f64::from(g.count) * self.scale).round() >= 1.0
-                        && g.skills.iter().any(|s| s == &w.name)
-                        && g.capacity.get(ch).copied().unwrap_or(0) > 0
-                });
-                if !served {
+                if rate > 0.0 && !eligible(expr, ch) {
                     return Err(invalid(format!(
-                        "workflow '{}' receives {ch} tasks but no agent serves its queue on {ch}",
-                        w.name
+                        "workflow '{name}' receives {ch} tasks but no agent serves its queue on {ch}"
                     )));
                 }
             }
         }
+        if self.overflow.after_seconds > 0.0 && !self.channels.keys().any(|ch| eligible(&overflow, ch)) {
+            return Err(invalid("overflow.target_workers matches no agent"));
+        }
+        Ok(())
+    }
+}
+
+impl SimConfig {
+    /// Activities, shifts and overflow.
+    fn validate_floor(&self) -> Result<(), ConfigError> {
+        let mut names = BTreeSet::new();
+        for (i, a) in self.activities.iter().enumerate() {
+            check_name(&format!("activities[{i}].name"), &a.name)?;
+            if !names.insert(a.name.as_str()) {
+                return Err(invalid(format!("activities: the name '{}' is used twice", a.name)));
+            }
+        }
+        let s = &self.shifts;
+        let available = |name: &str| self.activities.iter().find(|a| a.name == name).map(|a| a.available);
+        for (key, name, want) in [
+            ("available_activity", &s.available_activity, true),
+            ("offline_activity", &s.offline_activity, false),
+            ("break_activity", &s.break_activity, false),
+            ("lunch_activity", &s.lunch_activity, false),
+            ("training_activity", &s.training_activity, false),
+            ("timeout_activity", &s.timeout_activity, false),
+        ] {
+            match available(name) {
+                None => return Err(invalid(format!("shifts.{key}: no activity is named '{name}'"))),
+                Some(a) if a != want => {
+                    let what = if want { "available" } else { "unavailable" };
+                    return Err(invalid(format!("shifts.{key}: '{name}' must be an {what} activity")));
+                }
+                Some(_) => {}
+            }
+        }
+        check_non_negative("shifts.rest_share", s.rest_share)?;
+        if s.rest_share > 1.0 {
+            return Err(invalid("shifts.rest_share must be at most 1"));
+        }
+        if s.slot_minutes == 0 || 60 % s.slot_minutes != 0 {
+            return Err(invalid("shifts.slot_minutes must divide 60 (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30 or 60)"));
+        }
+        if let Some(h) = s.lunch_hours.iter().find(|&&h| h > 23) {
+            return Err(invalid(format!("shifts.lunch_hours: {h} is not an hour (0 to 23)")));
+        }
+        if s.training_every == 0 {
+            return Err(invalid("shifts.training_every must be at least 1"));
+        }
+        check_name("overflow.name", &self.overflow.name)?;
+        if self.workflows.iter().any(|w| w.name == self.overflow.name) {
+            return Err(invalid("overflow.name must differ from every workflow's name"));
+        }
+        check_seconds("overflow.after_seconds", self.overflow.after_seconds, false)?;
         Ok(())
     }
 }

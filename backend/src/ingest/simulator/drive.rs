@@ -4,7 +4,8 @@
 //!
 //! Events are POSTed form-encoded with Twilio's PascalCase field names and an
 //! `X-Twilio-Signature`. Requests are spread over `concurrency` connections, sharded by
-//! task so that the events of one task are sent one after the other, in order.
+//! task so that the events of one task are sent one after the other, in order; events of
+//! no task (activities, queues, workers) all go, in order, over the first connection.
 //!
 //! Without a rate the center runs at the pace of the clock from an empty start at "now".
 //! With a rate, simulated time runs as fast as needed: the simulation starts far enough

@@ -2,7 +2,8 @@
 //!
 //! - [`config`]: [`SimConfig`], the parameters (`simulator.toml` at the repository root is
 //!   the documented default, embedded in the binary);
-//! - [`model`]: [`Simulator`], the discrete-event simulation that emits TaskRouter events;
+//! - [`model`]: [`Simulator`], the discrete-event simulation that emits TaskRouter events
+//!   (tasks, reservations, and the floor: activities, workers, task queues);
 //! - `random`: the seeded random stream and SID derivation, shared by `config` (the
 //!   workspace SID) and `model`, so that `config` does not import `model`;
 //! - [`history`]: history as NDJSON in the import format (`wallboard simulate --out`);

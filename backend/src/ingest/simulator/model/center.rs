@@ -10,7 +10,7 @@ use wallboard_shared::sid::{ReservationSid, TaskChannelSid, TaskSid, WorkflowSid
 use super::super::config::{ConfigError, SimConfig};
 use super::super::random::{IdKind, Random, mix};
 use super::emit::{Emitter, TaskFacts};
-use super::params::{HOUR_MS, Params, Worker};
+use super::params::{Channel, Params, Worker};
 use crate::event::{Event, EventBuilder};
 
 /// What an agent holds now; who it is is the [`Worker`] of the same index.
@@ -22,6 +22,12 @@ struct Agent {
     exclusive: u32,
     available_at_ms: i64,
     last_assigned_ms: i64,
+    /// The activity it is in (index in `Params::activities`) and since when.
+    activity: u16,
+    since_ms: i64,
+    /// The activity its shift plan wants now; an agent leaves an available activity for
+    /// an unavailable one only once it holds no task.
+    target: u16,
 }
 
 impl Agent {
@@ -75,6 +81,9 @@ struct Task {
     agent: Option<u32>,
     /// The last agent who rejected it or let it time out: not offered it again at once.
     declined: Option<u32>,
+    /// Timed out of its queue, entering the overflow queue a millisecond later (so that
+    /// the two events do not share a time): not offered to anyone meanwhile.
+    between_queues: bool,
 }
 
 impl Task {
@@ -91,7 +100,7 @@ impl Task {
             created_ms: self.created_ms,
             status: self.status.as_str(),
             workflow: &params.workflows[self.workflow as usize],
-            queue: &params.workflows[self.queue as usize],
+            queue: &params.queues[self.queue as usize],
             channel: &params.channels[self.channel as usize],
         }
     }
@@ -134,9 +143,22 @@ enum Action {
     Delete {
         task: u64,
     },
-    AgentBack,
-    /// The top of an hour: agents come on and go off shift.
-    ShiftChange,
+    /// An agent's pause after a reservation timeout ends.
+    AgentBack {
+        agent: u32,
+    },
+    /// A turn of the shift plan starts: agents come on and go off shift, and take breaks.
+    Turn,
+    /// The run starts: the workspace's activities, queues and workers are created.
+    Open,
+    /// A task still pending in its workflow's queue times out of it.
+    Overflow {
+        task: u64,
+    },
+    /// ... and enters the overflow queue.
+    EnterOverflow {
+        task: u64,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -213,12 +235,18 @@ impl Simulator {
         let agents = params
             .workers
             .iter()
-            .map(|_| Agent {
-                load: vec![0; channels],
-                total: 0,
-                exclusive: 0,
-                available_at_ms: i64::MIN,
-                last_assigned_ms: i64::MIN,
+            .map(|w| {
+                let activity = params.planned_activity(w, start_ms);
+                Agent {
+                    load: vec![0; channels],
+                    total: 0,
+                    exclusive: 0,
+                    available_at_ms: i64::MIN,
+                    last_assigned_ms: i64::MIN,
+                    activity,
+                    since_ms: start_ms,
+                    target: activity,
+                }
             })
             .collect();
         let mut sim = Self {
@@ -237,8 +265,11 @@ impl Simulator {
             scratch: Vec::new(),
             free: Vec::new(),
         };
+        // Scheduled first, so it runs before anything else at `start_ms`.
+        sim.schedule(start_ms, Action::Open);
         sim.schedule_next_arrival(start_ms);
-        sim.schedule((start_ms.div_euclid(HOUR_MS) + 1) * HOUR_MS, Action::ShiftChange);
+        let slot = sim.params.slot_ms;
+        sim.schedule((start_ms.div_euclid(slot) + 1) * slot, Action::Turn);
         Ok(sim)
     }
 
@@ -262,6 +293,17 @@ impl Simulator {
             .iter()
             .map(|c| (TaskChannelSid::parse(&c.sid).expect("built from a u128"), c.name.clone()))
             .collect()
+    }
+
+    /// The workspace's activities (SID, name, available), in configuration order.
+    pub fn activities(&self) -> Vec<(String, String, bool)> {
+        self.params.activities.iter().map(|a| (a.sid.clone(), a.name.clone(), a.available)).collect()
+    }
+
+    /// The task queues (SID, name, `TargetWorkers`): one per workflow in configuration
+    /// order, then the overflow queue if any.
+    pub fn task_queues(&self) -> Vec<(String, String, String)> {
+        self.params.queues.iter().map(|q| (q.sid.clone(), q.name.clone(), q.expression.clone())).collect()
     }
 
     /// Number of agents (workers).
@@ -358,7 +400,7 @@ impl Simulator {
                 if let Some(tk) = self.tasks.remove(&task)
                     && let Some(a) = tk.agent
                 {
-                    self.release(a, tk.channel as usize);
+                    self.release(t, a, tk.channel as usize, out);
                 }
                 self.dispatch(t, out);
             }
@@ -366,11 +408,12 @@ impl Simulator {
             Action::WorkflowTimeout { task } => self.cancel(t, task, true, out),
             Action::Move { task } => {
                 let Some(tk) = self.tasks.get(&task) else { return };
-                if tk.status != Status::Pending {
+                let n = self.params.workflows.len();
+                // Tasks are moved between workflows' queues only (not out of the overflow).
+                if tk.status != Status::Pending || tk.between_queues || tk.queue as usize >= n {
                     return;
                 }
                 let from = tk.queue as usize;
-                let n = self.params.workflows.len();
                 let to = (from + 1 + self.rng.below(n - 1)) % n;
                 self.tasks.get_mut(&task).expect("present").queue = to as u16;
                 self.emit_task(out, "task-queue.moved", t, task, |b| b);
@@ -386,10 +429,40 @@ impl Simulator {
                 self.emit_task(out, "task.deleted", t, task, |b| b);
                 self.tasks.remove(&task);
             }
-            Action::AgentBack => self.dispatch(t, out),
-            Action::ShiftChange => {
+            Action::AgentBack { agent } => {
+                self.settle(t, agent, out);
                 self.dispatch(t, out);
-                self.schedule(t + HOUR_MS, Action::ShiftChange);
+            }
+            Action::Turn => {
+                for i in 0..self.agents.len() {
+                    self.agents[i].target = self.params.planned_activity(&self.params.workers[i], t);
+                    self.settle(t, i as u32, out);
+                }
+                self.dispatch(t, out);
+                self.schedule(t + self.params.slot_ms, Action::Turn);
+            }
+            Action::Open => self.open(t, out),
+            Action::Overflow { task } => {
+                let Some(tk) = self.tasks.get(&task) else { return };
+                if tk.status != Status::Pending || tk.between_queues || tk.queue != tk.workflow {
+                    return;
+                }
+                self.pending.remove(&tk.pending_key(task));
+                self.emit_task(out, "task-queue.timeout", t, task, |b| b);
+                self.tasks.get_mut(&task).expect("present").between_queues = true;
+                self.schedule(t + 1, Action::EnterOverflow { task });
+            }
+            Action::EnterOverflow { task } => {
+                let Some((queue, _)) = self.params.overflow else { return };
+                let Some(tk) = self.tasks.get_mut(&task).filter(|tk| tk.between_queues) else { return };
+                tk.between_queues = false;
+                tk.queue = queue;
+                let key = tk.pending_key(task);
+                if tk.status == Status::Pending {
+                    self.pending.insert(key);
+                }
+                self.emit_task(out, "task-queue.entered", t, task, |b| b);
+                self.dispatch(t, out);
             }
         }
     }
@@ -421,6 +494,7 @@ impl Simulator {
             reservation: None,
             agent: None,
             declined: None,
+            between_queues: false,
         };
         self.pending.insert(task.pending_key(id));
         self.tasks.insert(id, task);
@@ -442,6 +516,11 @@ impl Simulator {
             let d = self.params.delete_after.sample_ms(&mut self.rng);
             self.schedule(t + d, Action::Delete { task: id });
         }
+        if let Some((_, after_ms)) = self.params.overflow
+            && after_ms < timeout_ms
+        {
+            self.schedule(t + after_ms, Action::Overflow { task: id });
+        }
     }
 
     /// Whether agent `i` can take any more work on some channel.
@@ -456,10 +535,11 @@ impl Simulator {
             return;
         }
         self.free.clear();
-        let share = self.params.staffing_share(t);
-        for (i, (a, w)) in self.agents.iter().zip(&self.params.workers).enumerate() {
-            let on_shift = f64::from(w.rank) < (f64::from(w.group_size) * share - 1e-9).ceil();
-            if on_shift && a.available_at_ms <= t && a.exclusive == 0 && self.has_room(i) {
+        let activities = &self.params.activities;
+        for (i, a) in self.agents.iter().enumerate() {
+            // Only agents in an available activity and staying in one get reservations.
+            let taking = activities[a.activity as usize].available && activities[a.target as usize].available;
+            if taking && a.available_at_ms <= t && a.exclusive == 0 && self.has_room(i) {
                 self.free.push(i as u32);
             }
         }
@@ -473,14 +553,14 @@ impl Simulator {
             let id = key.2;
             let task = &self.tasks[&id];
             let (channel, exclusive) = (task.channel as usize, self.params.channels[task.channel as usize].exclusive);
-            let skill = 1u64 << task.queue;
+            let eligible = 1u128 << task.queue;
             let best = self
                 .free
                 .iter()
                 .copied()
                 .filter(|&a| {
                     let (ag, wk) = (&self.agents[a as usize], &self.params.workers[a as usize]);
-                    wk.skills & skill != 0 && Some(a) != task.declined && ag.can_take(wk, channel, exclusive)
+                    wk.queues & eligible != 0 && Some(a) != task.declined && ag.can_take(wk, channel, exclusive)
                 })
                 .min_by_key(|&a| {
                     // Exclusive work (voice) goes to the agent idle longest; other work is
@@ -532,12 +612,94 @@ impl Simulator {
         self.schedule(t + delay.max(0), Action::Outcome { task, reservation: rid, outcome });
     }
 
-    fn release(&mut self, agent: u32, channel: usize) {
+    /// Frees the capacity a task held; an agent waiting to leave its activity may now.
+    fn release(&mut self, t: i64, agent: u32, channel: usize, out: &mut Vec<Event>) {
         let exclusive = self.params.channels[channel].exclusive;
         let ag = &mut self.agents[agent as usize];
         ag.load[channel] -= 1;
         ag.total -= 1;
         ag.exclusive -= u32::from(exclusive);
+        self.settle(t, agent, out);
+    }
+
+    /// Moves an agent to the activity it should be in, if it may: into an available
+    /// activity at once, out of one only once it holds no task (it finishes its work
+    /// first; it takes no new work meanwhile, see `dispatch`).
+    fn settle(&mut self, t: i64, agent: u32, out: &mut Vec<Event>) {
+        let ag = &self.agents[agent as usize];
+        let want = if ag.available_at_ms > t { self.params.roles.timeout } else { ag.target };
+        if want == ag.activity {
+            return;
+        }
+        // TaskRouter moves a worker who let a reservation time out at once, tasks or not.
+        let timed_out = want == self.params.roles.timeout && ag.available_at_ms > t;
+        if !self.params.activities[want as usize].available && ag.total > 0 && !timed_out {
+            return;
+        }
+        self.change_activity(t, agent, want, out);
+    }
+
+    fn change_activity(&mut self, t: i64, agent: u32, to: u16, out: &mut Vec<Event>) {
+        let ag = &mut self.agents[agent as usize];
+        let (from, since) = (ag.activity, ag.since_ms);
+        ag.activity = to;
+        ag.since_ms = t;
+        let params = &self.params;
+        let (prev, next) = (&params.activities[from as usize], &params.activities[to as usize]);
+        let in_previous_ms = t - since;
+        out.push(self.emitter.worker(
+            params,
+            "worker.activity.update",
+            t,
+            &params.workers[agent as usize],
+            next,
+            |b| {
+                b.field("worker_previous_activity_sid", &prev.sid)
+                    .field("worker_previous_activity_name", &prev.name)
+                    .field("worker_time_in_previous_activity", in_previous_ms.div_euclid(1000))
+                    .field("worker_time_in_previous_activity_ms", in_previous_ms)
+            },
+        ));
+        // Logging in and out turns the agent's channels on and off (as a softphone or chat
+        // client connecting does); channels without capacity stay off.
+        let offline = params.roles.offline;
+        if (from == offline) != (to == offline) {
+            let (worker, ag) = (&params.workers[agent as usize], &self.agents[agent as usize]);
+            for (c, ch) in params.channels.iter().enumerate().filter(|(c, _)| worker.capacity[*c] > 0) {
+                out.push(self.emitter.worker(params, "worker.channel.availability.update", t, worker, next, |b| {
+                    channel_fields(b, ch, worker.capacity[c], ag.load[c])
+                        .field("worker_channel_available", to != offline)
+                }));
+            }
+        }
+    }
+
+    /// The workspace as it is when the run starts: its activities, task queues and
+    /// workers, each worker's channels with their capacity and availability.
+    fn open(&mut self, t: i64, out: &mut Vec<Event>) {
+        let params = &self.params;
+        for a in &params.activities {
+            out.push(self.emitter.activity_created(params, t, a));
+        }
+        for q in &params.queues {
+            out.push(self.emitter.queue_created(params, t, q));
+        }
+        for (w, ag) in params.workers.iter().zip(&self.agents) {
+            let activity = &params.activities[ag.activity as usize];
+            out.push(self.emitter.worker(params, "worker.created", t, w, activity, |b| b));
+            let logged_in = ag.activity != params.roles.offline;
+            for (c, ch) in params.channels.iter().enumerate() {
+                let capacity = w.capacity[c];
+                let channel = |b: EventBuilder| channel_fields(b, ch, capacity, 0);
+                out.push(self.emitter.worker(params, "worker.capacity.update", t, w, activity, |b| {
+                    // A new channel starts with capacity 1 (TaskRouter's default).
+                    channel(b).field("worker_channel_previous_capacity", 1)
+                }));
+                out.push(self.emitter.worker(params, "worker.channel.availability.update", t, w, activity, |b| {
+                    channel(b).field("worker_channel_available", capacity > 0 && logged_in)
+                }));
+            }
+        }
     }
 
     fn outcome(&mut self, t: i64, task: u64, reservation: u64, outcome: Outcome, out: &mut Vec<Event>) {
@@ -565,11 +727,12 @@ impl Simulator {
                 tk.reservation = None;
                 let key = tk.pending_key(task);
                 self.pending.insert(key);
-                self.release(agent, channel);
                 if outcome == Outcome::Timeout && self.params.timeout_pause_ms > 0 {
+                    // TaskRouter moves the worker to the timeout activity at once.
                     self.agents[agent as usize].available_at_ms = t + self.params.timeout_pause_ms;
-                    self.schedule(t + self.params.timeout_pause_ms, Action::AgentBack);
+                    self.schedule(t + self.params.timeout_pause_ms, Action::AgentBack { agent });
                 }
+                self.release(t, agent, channel, out);
                 self.dispatch(t, out);
             }
         }
@@ -602,7 +765,7 @@ impl Simulator {
         self.emit_task(out, "task.canceled", t, task, |b| b.field("task_canceled_reason", reason));
         self.tasks.remove(&task);
         if let Some((agent, channel)) = freed {
-            self.release(agent, channel);
+            self.release(t, agent, channel, out);
             self.dispatch(t, out);
         }
     }
@@ -623,6 +786,17 @@ impl Simulator {
         let tk = &self.tasks[&task];
         let res = tk.reservation.as_ref().expect("reservation events have a reservation");
         let worker = &self.params.workers[res.agent as usize];
-        out.push(self.emitter.reservation(&self.params, ty, t, &tk.facts(&self.params), &res.sid, worker));
+        let activity = &self.params.activities[self.agents[res.agent as usize].activity as usize];
+        let facts = tk.facts(&self.params);
+        out.push(self.emitter.reservation(&self.params, ty, t, &facts, &res.sid, worker, activity));
     }
+}
+
+/// The Worker Channel fields of a channel with `capacity`, `tasks` of which are taken.
+fn channel_fields(b: EventBuilder, channel: &Channel, capacity: u32, tasks: u32) -> EventBuilder {
+    b.field("task_channel_sid", &channel.sid)
+        .field("task_channel_unique_name", &channel.name)
+        .field("worker_channel_capacity", capacity)
+        .field("worker_channel_available_capacity", capacity.saturating_sub(tasks))
+        .field("worker_channel_task_count", tasks)
 }

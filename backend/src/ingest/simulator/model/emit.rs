@@ -8,7 +8,7 @@
 use wallboard_shared::sid::{EventSid, ReservationSid, TaskSid};
 
 use super::super::random::{IdKind, Random, mix};
-use super::params::{Channel, Params, Worker, Workflow};
+use super::params::{Activity, Channel, Params, Queue, Worker, Workflow};
 use crate::event::{Event, EventBuilder};
 
 const TOPICS: [&str; 4] = ["new_order", "account", "technical", "billing"];
@@ -24,8 +24,8 @@ pub(super) struct TaskFacts<'a> {
     /// `TaskAssignmentStatus` before the event (the event's own type may override it).
     pub(super) status: &'static str,
     pub(super) workflow: &'a Workflow,
-    /// The workflow whose task queue holds the task now.
-    pub(super) queue: &'a Workflow,
+    /// The task queue that holds the task now.
+    pub(super) queue: &'a Queue,
     pub(super) channel: &'a Channel,
 }
 
@@ -61,7 +61,7 @@ impl Emitter {
         let sid = self.next_event_sid();
         let (resource_type, resource_sid) = match ty {
             "workflow.entered" | "workflow.timeout" => ("workflow", task.workflow.sid.to_string()),
-            "task-queue.entered" | "task-queue.moved" => ("taskqueue", task.queue.queue_sid.clone()),
+            "task-queue.entered" | "task-queue.moved" | "task-queue.timeout" => ("taskqueue", task.queue.sid.clone()),
             _ => ("task", task.sid.to_string()),
         };
         let b = task_builder(params, &sid, ty, t, task)
@@ -71,7 +71,9 @@ impl Emitter {
         extra(b).build().expect("the simulator builds valid events")
     }
 
-    /// A reservation event of type `ty` at `t`: `reservation` offers the task to `worker`.
+    /// A reservation event of type `ty` at `t`: `reservation` offers the task to `worker`,
+    /// now in `activity` (the Worker fields of the callback).
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn reservation(
         &mut self,
         params: &Params,
@@ -80,6 +82,7 @@ impl Emitter {
         task: &TaskFacts<'_>,
         reservation: &ReservationSid,
         worker: &Worker,
+        activity: &Activity,
     ) -> Event {
         let sid = self.next_event_sid();
         task_builder(params, &sid, ty, t, task)
@@ -89,8 +92,70 @@ impl Emitter {
             .field("reservation_sid", reservation)
             .field("worker_sid", &worker.sid)
             .field("worker_name", &worker.name)
+            .field("worker_attributes", &worker.attributes)
+            .field("worker_activity_sid", &activity.sid)
+            .field("worker_activity_name", &activity.name)
             .build()
             .expect("the simulator builds valid events")
+    }
+
+    /// `activity.created` for `activity`.
+    pub(super) fn activity_created(&mut self, params: &Params, t: i64, activity: &Activity) -> Event {
+        let sid = self.next_event_sid();
+        base_builder(params, &sid, "activity.created", t)
+            .field("event_description", format!("Activity {} created", activity.sid))
+            .field("resource_type", "activity")
+            .field("resource_sid", &activity.sid)
+            .field("activity_sid", &activity.sid)
+            .field("activity_name", &activity.name)
+            .field("activity_available", activity.available)
+            .build()
+            .expect("the simulator builds valid events")
+    }
+
+    /// `task-queue.created` for `queue`.
+    pub(super) fn queue_created(&mut self, params: &Params, t: i64, queue: &Queue) -> Event {
+        let sid = self.next_event_sid();
+        base_builder(params, &sid, "task-queue.created", t)
+            .field("event_description", format!("TaskQueue {} created", queue.sid))
+            .field("resource_type", "taskqueue")
+            .field("resource_sid", &queue.sid)
+            .field("task_queue_sid", &queue.sid)
+            .field("task_queue_name", &queue.name)
+            .field("task_queue_target_expression", &queue.expression)
+            .build()
+            .expect("the simulator builds valid events")
+    }
+
+    /// A worker event of type `ty` at `t` (the Worker fields, `activity` its current
+    /// one); `extra` adds the fields of this type only.
+    pub(super) fn worker(
+        &mut self,
+        params: &Params,
+        ty: &str,
+        t: i64,
+        worker: &Worker,
+        activity: &Activity,
+        extra: impl FnOnce(EventBuilder) -> EventBuilder,
+    ) -> Event {
+        let sid = self.next_event_sid();
+        let what = match ty {
+            "worker.created" => "created",
+            "worker.activity.update" => "updated its activity",
+            "worker.capacity.update" => "updated a channel's capacity",
+            "worker.channel.availability.update" => "updated a channel's availability",
+            _ => "changed",
+        };
+        let b = base_builder(params, &sid, ty, t)
+            .field("event_description", format!("Worker {} {what}", worker.sid))
+            .field("resource_type", "worker")
+            .field("resource_sid", &worker.sid)
+            .field("worker_sid", &worker.sid)
+            .field("worker_name", &worker.name)
+            .field("worker_attributes", &worker.attributes)
+            .field("worker_activity_sid", &activity.sid)
+            .field("worker_activity_name", &activity.name);
+        extra(b).build().expect("the simulator builds valid events")
     }
 
     /// Small, realistic TaskAttributes JSON for a new task (draws from `rng`).
@@ -142,6 +207,14 @@ impl Emitter {
     }
 }
 
+/// The fields every event carries.
+fn base_builder(params: &Params, sid: &EventSid, ty: &str, t: i64) -> EventBuilder {
+    EventBuilder::new(ty, sid, t, &params.workspace_sid)
+        .field("timestamp_ms", t)
+        .field("timestamp", t.div_euclid(1000))
+        .field("workspace_name", &params.workspace_name)
+}
+
 /// The fields every task event carries, as in TaskRouter's callbacks.
 fn task_builder(params: &Params, sid: &EventSid, ty: &str, t: i64, task: &TaskFacts<'_>) -> EventBuilder {
     let status = match ty {
@@ -149,10 +222,7 @@ fn task_builder(params: &Params, sid: &EventSid, ty: &str, t: i64, task: &TaskFa
         "task.canceled" => "canceled",
         _ => task.status,
     };
-    EventBuilder::new(ty, sid, t, &params.workspace_sid)
-        .field("timestamp_ms", t)
-        .field("timestamp", t.div_euclid(1000))
-        .field("workspace_name", &params.workspace_name)
+    base_builder(params, sid, ty, t)
         .field("task_sid", task.sid)
         .field("task_attributes", task.attributes)
         .field("task_age", (t - task.created_ms) / 1000)
@@ -161,7 +231,7 @@ fn task_builder(params: &Params, sid: &EventSid, ty: &str, t: i64, task: &TaskFa
         .field("task_date_created", task.created_ms.div_euclid(1000))
         .field("task_channel_sid", &task.channel.sid)
         .field("task_channel_unique_name", &task.channel.name)
-        .field("task_queue_sid", &task.queue.queue_sid)
+        .field("task_queue_sid", &task.queue.sid)
         .field("task_queue_name", &task.queue.name)
         .field("workflow_sid", &task.workflow.sid)
         .field("workflow_name", &task.workflow.name)
@@ -178,6 +248,7 @@ fn describe(ty: &str, sid: &str) -> String {
         "workflow.timeout" => "timed out in the workflow",
         "task-queue.entered" => "entered a task queue",
         "task-queue.moved" => "moved to another task queue",
+        "task-queue.timeout" => "timed out of its task queue",
         "reservation.created" => "created",
         "reservation.accepted" => "accepted",
         "reservation.rejected" => "rejected",

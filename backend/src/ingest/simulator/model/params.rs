@@ -1,6 +1,7 @@
 //! The model's parameters: what a validated [`SimConfig`] becomes once, before the first
 //! step (channels and workflows with their SIDs, the roster of workers, the arrival
-//! streams, the daily and weekly profiles, the duration distributions).
+//! streams, the daily and weekly profiles, the duration distributions), with the
+//! workspace's activities, task queues and the agents' attributes and eligibility.
 //!
 //! Nothing here changes while the simulation runs, and nothing depends on the seed: the
 //! fixed resources of one configuration are the same in every run.
@@ -9,6 +10,7 @@ use wallboard_shared::sid::{TaskChannelSid, WorkflowSid, WorkspaceSid};
 
 use super::super::config::{ConfigError, DurationSpec, SimConfig};
 use super::super::random::{Random, stable_id};
+use crate::engine::expression::Expression;
 
 pub(super) const HOUR_MS: i64 = 3_600_000;
 const DAY_MS: i64 = 86_400_000;
@@ -51,13 +53,40 @@ pub(super) struct Channel {
     pub(super) patience: LogNormal,
 }
 
-/// A workflow and its task queue (one each, of one name).
+/// A workflow; its task queue, of the same name, is the queue of the same index.
 #[derive(Debug, Clone)]
 pub(super) struct Workflow {
     pub(super) name: String,
     pub(super) sid: WorkflowSid,
-    pub(super) queue_sid: String,
     pub(super) timeout_ms: i64,
+}
+
+/// A task queue: one per workflow (same index), then the overflow queue if any.
+#[derive(Debug, Clone)]
+pub(super) struct Queue {
+    pub(super) name: String,
+    pub(super) sid: String,
+    /// `TargetWorkers`.
+    pub(super) expression: String,
+}
+
+/// An activity of the workspace.
+#[derive(Debug, Clone)]
+pub(super) struct Activity {
+    pub(super) name: String,
+    pub(super) sid: String,
+    pub(super) available: bool,
+}
+
+/// The activities of each role in a shift, by index in [`Params::activities`].
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Roles {
+    pub(super) available: u16,
+    pub(super) offline: u16,
+    pub(super) rest: u16,
+    pub(super) lunch: u16,
+    pub(super) training: u16,
+    pub(super) timeout: u16,
 }
 
 /// A worker as configured: who it is, what it serves, how much at once.
@@ -65,11 +94,14 @@ pub(super) struct Workflow {
 pub(super) struct Worker {
     pub(super) sid: String,
     pub(super) name: String,
-    /// Bit `q` set: serves queue `q`.
-    pub(super) skills: u64,
+    /// `WorkerAttributes` JSON.
+    pub(super) attributes: String,
+    /// Bit `q` set: the `TargetWorkers` of queue `q` matches its attributes.
+    pub(super) queues: u128,
     /// Tasks at once, by channel index.
     pub(super) capacity: Vec<u32>,
-    /// Place in its group: the first `ceil(share × group_size)` are on shift.
+    /// Place in its group: the first `ceil(share × group_size)` take work, a few more are
+    /// logged in and rest in turns (see [`Params::planned_activity`]).
     pub(super) rank: u32,
     pub(super) group_size: u32,
 }
@@ -101,6 +133,16 @@ pub(super) struct Params {
     pub(super) workspace_name: String,
     pub(super) channels: Vec<Channel>,
     pub(super) workflows: Vec<Workflow>,
+    pub(super) queues: Vec<Queue>,
+    pub(super) activities: Vec<Activity>,
+    pub(super) roles: Roles,
+    /// Extra agents logged in per agent the staffing asks for (they take turns resting).
+    pub(super) rest_share: f64,
+    pub(super) slot_ms: i64,
+    lunch_hours: [bool; 24],
+    training_every: u32,
+    /// The overflow queue's index and when a pending task overflows to it.
+    pub(super) overflow: Option<(u16, i64)>,
     pub(super) workers: Vec<Worker>,
     pub(super) streams: Vec<Stream>,
     /// Peak arrival rate, candidates per millisecond.
@@ -150,18 +192,58 @@ impl Params {
             .map(|w| Workflow {
                 name: w.name.clone(),
                 sid: WorkflowSid::from_u128(stable_id(&[ws, "workflow", &w.name])),
-                queue_sid: format!("WQ{:032x}", stable_id(&[ws, "queue", &w.name])),
                 timeout_ms: secs_to_ms(w.timeout_seconds),
             })
             .collect();
+        let queue = |name: &str, expression: String| Queue {
+            name: name.to_owned(),
+            sid: format!("WQ{:032x}", stable_id(&[ws, "queue", name])),
+            expression,
+        };
+        let mut queues: Vec<Queue> = config.workflows.iter().map(|w| queue(&w.name, w.target_workers())).collect();
+        let overflow = (config.overflow.after_seconds > 0.0).then(|| {
+            queues.push(queue(&config.overflow.name, config.overflow.target_workers.clone()));
+            ((queues.len() - 1) as u16, secs_to_ms(config.overflow.after_seconds))
+        });
+        // `validate` parsed every expression.
+        let parsed: Vec<Expression> = queues
+            .iter()
+            .map(|q| Expression::parse(&q.expression).map_err(|e| ConfigError::Invalid(e.to_string())))
+            .collect::<Result<_, _>>()?;
+        let activities: Vec<Activity> = config
+            .activities
+            .iter()
+            .map(|a| Activity {
+                name: a.name.clone(),
+                sid: format!("WA{:032x}", stable_id(&[ws, "activity", &a.name])),
+                available: a.available,
+            })
+            .collect();
+        let role = |name: &str| {
+            activities
+                .iter()
+                .position(|a| a.name == name)
+                .map(|i| i as u16)
+                .ok_or_else(|| ConfigError::Invalid(format!("no activity is named '{name}'")))
+        };
+        let sh = &config.shifts;
+        let roles = Roles {
+            available: role(&sh.available_activity)?,
+            offline: role(&sh.offline_activity)?,
+            rest: role(&sh.break_activity)?,
+            lunch: role(&sh.lunch_activity)?,
+            training: role(&sh.training_activity)?,
+            timeout: role(&sh.timeout_activity)?,
+        };
+        let mut lunch_hours = [false; 24];
+        for &h in &sh.lunch_hours {
+            if let Some(slot) = lunch_hours.get_mut(h as usize) {
+                *slot = true;
+            }
+        }
 
         let mut workers = Vec::new();
         for g in &config.agents {
-            let skills = g
-                .skills
-                .iter()
-                .filter_map(|s| workflows.iter().position(|w| &w.name == s))
-                .fold(0u64, |m, q| m | 1 << q);
             let capacity: Vec<u32> = channels.iter().map(|c| g.capacity.get(&c.name).copied().unwrap_or(0)).collect();
             let count = (f64::from(g.count) * config.scale).round() as usize;
             for rank in 0..count {
@@ -170,10 +252,17 @@ impl Params {
                 let last = LAST_NAMES[(i / FIRST_NAMES.len() + i * 5) % LAST_NAMES.len()];
                 let round = i / (FIRST_NAMES.len() * LAST_NAMES.len());
                 let name = if round == 0 { format!("{first} {last}") } else { format!("{first} {last} {}", round + 1) };
+                let attributes = g.attributes(rank as u32);
+                let queues = parsed
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, e)| e.matches(&attributes))
+                    .fold(0u128, |m, (q, _)| m | 1 << q);
                 workers.push(Worker {
                     sid: format!("WK{:032x}", stable_id(&[ws, "worker", &i.to_string()])),
                     name,
-                    skills,
+                    attributes: attributes.to_string(),
+                    queues,
                     capacity: capacity.clone(),
                     rank: rank as u32,
                     group_size: count as u32,
@@ -224,6 +313,14 @@ impl Params {
             workspace_sid,
             channels,
             workflows,
+            queues,
+            activities,
+            roles,
+            rest_share: sh.rest_share,
+            slot_ms: i64::from(sh.slot_minutes) * 60_000,
+            lunch_hours,
+            training_every: sh.training_every,
+            overflow,
             workers,
             streams,
             peak_per_ms: peak_per_hour * peak_multiplier / HOUR_MS as f64,
@@ -251,10 +348,43 @@ impl Params {
         self.time_of_day[hour] * self.day_of_week[weekday]
     }
 
-    /// Share of every agent group on shift at `t`.
+    /// Share of every agent group taking work (in the available activity) at `t`.
     pub(super) fn staffing_share(&self, t: i64) -> f64 {
         let (hour, weekday) = hour_and_weekday(t);
         self.staffing[hour] * self.staffing_days[weekday]
+    }
+}
+
+impl Params {
+    /// The activity `worker` should be in during the turn that holds `t` (turns start at
+    /// multiples of `slot_ms`): the staffing share of its group is available, `rest_share`
+    /// more are logged in and take turns resting, the rest of the group is offline.
+    pub(super) fn planned_activity(&self, worker: &Worker, t: i64) -> u16 {
+        let size = f64::from(worker.group_size);
+        let needed = (size * self.staffing_share(t) - 1e-9).ceil();
+        let logged = (needed * (1.0 + self.rest_share) - 1e-9).ceil().min(size);
+        let (rank, needed, logged) = (i64::from(worker.rank), needed as i64, logged as i64);
+        if rank >= logged {
+            return self.roles.offline;
+        }
+        let extra = logged - needed;
+        if extra == 0 {
+            return self.roles.available;
+        }
+        // A block of `extra` ranks rests, moving on by `extra` every turn: each logged-in
+        // agent rests one turn in `logged / extra`.
+        let turn = t.div_euclid(self.slot_ms);
+        if (rank + turn * extra).rem_euclid(logged) >= extra {
+            return self.roles.available;
+        }
+        let (hour, _) = hour_and_weekday(t);
+        if self.lunch_hours[hour] {
+            self.roles.lunch
+        } else if (rank + turn).rem_euclid(i64::from(self.training_every)) == 0 {
+            self.roles.training
+        } else {
+            self.roles.rest
+        }
     }
 }
 
