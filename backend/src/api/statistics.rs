@@ -44,8 +44,14 @@ impl<T: serde::Serialize> axum::response::IntoResponse for Answer<T> {
 /// upstream's first answer.
 pub const FIRST_ANSWER_WAIT: std::time::Duration = std::time::Duration::from_secs(12);
 
-fn unavailable(e: Unavailable) -> ApiError {
+pub(crate) fn unavailable(e: Unavailable) -> ApiError {
     ApiError::unavailable(e.0)
+}
+
+/// A source answered a view with numbers of another kind of target. The sources answer
+/// every view with its own kind, so this does not happen; it is a 503, never a panic.
+pub(crate) fn mismatch() -> ApiError {
+    ApiError::unavailable("the numbers of this resource cannot be given now; retry later")
 }
 
 /// Resolves path SIDs to the engine's workflow id, or 404.
@@ -117,7 +123,7 @@ pub(crate) async fn realtime(
     let pairs = query_pairs(raw.as_deref())?;
     let channel_name = parse_realtime_query(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
     let r = Resolved::new(&state, &ws, &wf, channel_name.as_deref())?;
-    let (Realtime::Workflow(stats), fresh) = r.realtime(&state).await?;
+    let (Realtime::Workflow(stats), fresh) = r.realtime(&state).await? else { return Err(mismatch()) };
     Ok(r.answer(&state, fresh, r.subject.realtime(&state.urls, stats)))
 }
 
@@ -129,7 +135,9 @@ pub(crate) async fn cumulative(
     let query = parse_statistics_query(raw.as_deref())?;
     let window = query.window.resolve(state.clock.now_ms(), state.retention_ms)?;
     let r = Resolved::new(&state, &ws, &wf, query.task_channel.as_deref())?;
-    let (Cumulative::Workflow(stats), fresh) = r.cumulative(&state, &query, window).await?;
+    let (Cumulative::Workflow(stats), fresh) = r.cumulative(&state, &query, window).await? else {
+        return Err(mismatch());
+    };
     Ok(r.answer(&state, fresh, r.subject.cumulative(&state.urls, stats)))
 }
 
@@ -143,6 +151,8 @@ pub(crate) async fn statistics(
     let r = Resolved::new(&state, &ws, &wf, query.task_channel.as_deref())?;
     let (cumulative, realtime) =
         futures_util::future::join(r.cumulative(&state, &query, window), r.realtime(&state)).await;
-    let ((Cumulative::Workflow(cumulative), c), (Realtime::Workflow(realtime), f)) = (cumulative?, realtime?);
+    let ((Cumulative::Workflow(cumulative), c), (Realtime::Workflow(realtime), f)) = (cumulative?, realtime?) else {
+        return Err(mismatch());
+    };
     Ok(r.answer(&state, c.combine(f), r.subject.statistics(&state.urls, cumulative, realtime)))
 }

@@ -24,15 +24,18 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
+use wallboard_shared::queues::{TaskQueueCumulativeStatistics, TaskQueueRealTimeStatistics};
 use wallboard_shared::resources::{
     TaskChannelPage, WorkflowCumulativeStatistics, WorkflowPage, WorkflowRealTimeStatistics, WorkspacePage,
 };
+use wallboard_shared::workers::{WorkersCumulativeStatistics, WorkersRealTimeStatistics};
+use wallboard_shared::workspace::{WorkspaceCumulativeStatistics, WorkspaceRealTimeStatistics};
 use wallboard_shared::{StatisticsQuery, StatisticsResource, Urls};
 
 use super::answer::{Cumulative, Freshness, Realtime, Unavailable};
 use super::upstream::{UpstreamClient, UpstreamError};
 use crate::clock::Clock;
-use crate::engine::{CumulativeSpec, Target, View};
+use crate::engine::{CumulativeSpec, Target, View, WorkspaceId};
 use crate::ingest::{ChangeFeed, SharedEngine};
 
 /// Longest wait between discovery attempts while the upstream cannot be listed.
@@ -361,46 +364,73 @@ impl Mirror {
 
     async fn fetch(&self, interest: &Interest) -> Result<Payload, UpstreamError> {
         let urls = Urls::relative();
-        // Ids come from the registry, which only grows: they always resolve.
+        let view = interest.view();
+        let resource = match interest {
+            Interest::Realtime(_) => StatisticsResource::RealTime,
+            Interest::Cumulative(..) => StatisticsResource::Cumulative,
+        };
+        // Ids come from the registry and the floor, which only grow: they resolve unless a
+        // queue was deleted since it was asked for.
         let (path, channel) = {
             let engine = self.engine.read().unwrap_or_else(|p| p.into_inner());
             let registry = engine.registry();
-            let view = interest.view();
-            let resource = match interest {
-                Interest::Realtime(_) => StatisticsResource::RealTime,
-                Interest::Cumulative(..) => StatisticsResource::Cumulative,
-            };
             let path = match view.target {
                 Target::Workflow(id) => {
                     let wf = registry.workflow(id);
                     urls.workflow_statistics(&registry.workspace(wf.workspace).sid, &wf.known.sid, resource)
                 }
+                Target::TaskQueue(id) => {
+                    let q = engine
+                        .floor()
+                        .queue(id.index())
+                        .ok_or_else(|| UpstreamError::Malformed("the task queue is no longer known".into()))?;
+                    let ws = &registry.workspace(WorkspaceId::from_index(q.workspace)).sid;
+                    urls.task_queue_statistics(ws, &q.sid, resource)
+                }
+                Target::Workspace(id) => urls.workspace_statistics(&registry.workspace(id).sid, resource),
+                Target::Workers(id) => urls.workers_statistics(&registry.workspace(id).sid, resource),
             };
             (path, view.channel.map(|c| registry.channel(c).known.sid.to_string()))
         };
         match interest {
             Interest::Realtime(view) => {
-                let query = channel.map(|c| format!("?TaskChannel={c}")).unwrap_or_default();
-                match view.target {
+                let url = format!("{path}{}", channel.map(|c| format!("?TaskChannel={c}")).unwrap_or_default());
+                Ok(Payload::Realtime(match view.target {
                     Target::Workflow(_) => {
-                        let r: WorkflowRealTimeStatistics = self.client.get(&format!("{path}{query}")).await?;
-                        Ok(Payload::Realtime(Realtime::Workflow(r.stats)))
+                        Realtime::Workflow(self.client.get::<WorkflowRealTimeStatistics>(&url).await?.stats)
                     }
-                }
+                    Target::TaskQueue(_) => {
+                        Realtime::TaskQueue(self.client.get::<TaskQueueRealTimeStatistics>(&url).await?.stats)
+                    }
+                    Target::Workspace(_) => {
+                        Realtime::Workspace(self.client.get::<WorkspaceRealTimeStatistics>(&url).await?.stats)
+                    }
+                    Target::Workers(_) => {
+                        Realtime::Workers(self.client.get::<WorkersRealTimeStatistics>(&url).await?.stats)
+                    }
+                }))
             }
             Interest::Cumulative(view, spec) => {
-                let query = StatisticsQuery {
-                    window: spec.window,
-                    task_channel: channel,
-                    split_by_wait_time: spec.thresholds.clone(),
-                }
-                .to_query_string();
-                match view.target {
+                // The workers' resources take no SplitByWaitTime.
+                let thresholds = if matches!(view.target, Target::Workers(_)) { None } else { spec.thresholds.clone() };
+                let query =
+                    StatisticsQuery { window: spec.window, task_channel: channel, split_by_wait_time: thresholds }
+                        .to_query_string();
+                let url = format!("{path}?{query}");
+                Ok(Payload::Cumulative(match view.target {
                     Target::Workflow(_) => {
-                        let r: WorkflowCumulativeStatistics = self.client.get(&format!("{path}?{query}")).await?;
-                        Ok(Payload::Cumulative(Cumulative::Workflow(r.stats)))
+                        Cumulative::Workflow(self.client.get::<WorkflowCumulativeStatistics>(&url).await?.stats)
                     }
-                }
+                    Target::TaskQueue(_) => {
+                        Cumulative::TaskQueue(self.client.get::<TaskQueueCumulativeStatistics>(&url).await?.stats)
+                    }
+                    Target::Workspace(_) => {
+                        Cumulative::Workspace(self.client.get::<WorkspaceCumulativeStatistics>(&url).await?.stats)
+                    }
+                    Target::Workers(_) => {
+                        Cumulative::Workers(self.client.get::<WorkersCumulativeStatistics>(&url).await?.stats)
+                    }
+                }))
             }
         }
     }
