@@ -64,7 +64,7 @@ pub(crate) fn workflow(engine: &Engine, ws: &str, wf: &str) -> ApiResult<(Worksp
     Ok((ws_sid, wf_sid, id))
 }
 
-fn channel(engine: &Engine, ws: &WorkspaceSid, name: Option<&str>) -> ApiResult<Option<ChannelId>> {
+pub(crate) fn channel(engine: &Engine, ws: &WorkspaceSid, name: Option<&str>) -> ApiResult<Option<ChannelId>> {
     name.map(|n| {
         engine
             .registry()
@@ -74,9 +74,30 @@ fn channel(engine: &Engine, ws: &WorkspaceSid, name: Option<&str>) -> ApiResult<
     .transpose()
 }
 
-fn parse_statistics_query(raw: Option<&str>) -> ApiResult<StatisticsQuery> {
+pub(crate) fn parse_statistics_query(raw: Option<&str>) -> ApiResult<StatisticsQuery> {
     let pairs = query_pairs(raw)?;
     Ok(StatisticsQuery::parse(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))?)
+}
+
+/// A view's realtime numbers, from wherever they come (any kind of target).
+pub(crate) async fn realtime_of(state: &AppState, view: View) -> ApiResult<(Realtime, Freshness)> {
+    state.numbers.realtime(view, FIRST_ANSWER_WAIT).await.map_err(unavailable)
+}
+
+/// A view's cumulative numbers for `query`, whose window resolved to `window`.
+pub(crate) async fn cumulative_of(
+    state: &AppState,
+    view: View,
+    query: &StatisticsQuery,
+    window: Window,
+) -> ApiResult<(Cumulative, Freshness)> {
+    let spec = CumulativeSpec { window: query.window, thresholds: query.split_by_wait_time.clone() };
+    state.numbers.cumulative(view, &spec, window, FIRST_ANSWER_WAIT).await.map_err(unavailable)
+}
+
+/// Wraps a body in an [`Answer`] with its freshness headers.
+pub(crate) fn answer<T>(state: &AppState, fresh: Freshness, body: T) -> Answer<T> {
+    Answer { fresh, polled: state.numbers.polled(), now_ms: state.clock.now_ms(), body }
 }
 
 /// A statistics request resolved against the engine: whose numbers, through which channel.
@@ -96,7 +117,7 @@ impl Resolved {
 
     /// The realtime numbers of this view.
     async fn realtime(&self, state: &AppState) -> ApiResult<(Realtime, Freshness)> {
-        state.numbers.realtime(self.view, FIRST_ANSWER_WAIT).await.map_err(unavailable)
+        realtime_of(state, self.view).await
     }
 
     /// The cumulative numbers of this view for `query`, whose window resolved to `window`.
@@ -106,12 +127,11 @@ impl Resolved {
         query: &StatisticsQuery,
         window: Window,
     ) -> ApiResult<(Cumulative, Freshness)> {
-        let spec = CumulativeSpec { window: query.window, thresholds: query.split_by_wait_time.clone() };
-        state.numbers.cumulative(self.view, &spec, window, FIRST_ANSWER_WAIT).await.map_err(unavailable)
+        cumulative_of(state, self.view, query, window).await
     }
 
     fn answer<T>(&self, state: &AppState, fresh: Freshness, body: T) -> Answer<T> {
-        Answer { fresh, polled: state.numbers.polled(), now_ms: state.clock.now_ms(), body }
+        answer(state, fresh, body)
     }
 }
 
