@@ -16,6 +16,7 @@ mod events;
 mod import;
 mod mirror;
 mod paths;
+mod queues;
 mod restart;
 mod schema;
 mod simulator;
