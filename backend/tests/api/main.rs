@@ -22,4 +22,6 @@ mod schema;
 mod simulator;
 mod statistics;
 mod webhooks;
+mod workers;
+mod workspace;
 mod ws;
