@@ -196,8 +196,10 @@ mod tests {
     impl EventLog for FailSwitch {
         fn append(&mut self, events: &[Event]) -> Result<Vec<bool>, StorageError> {
             if self.fail.load(Ordering::SeqCst) {
-                let full = rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL);
-                return Err(StorageError::Sqlite(rusqlite::Error::SqliteFailure(full, None)));
+                // Any storage error will do; this one names no SQL (only storage speaks SQL).
+                let path = "the test's full disk".to_owned();
+                let source = std::io::Error::new(std::io::ErrorKind::StorageFull, "disk full");
+                return Err(StorageError::DataDir { path, source });
             }
             self.inner.append(events)
         }
