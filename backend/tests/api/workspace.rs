@@ -5,13 +5,17 @@
 //! of its queue, not of the workflow). Over the day: 5 tasks entered the workflow, T5 was
 //! canceled after 100 s, T3 accepted after 110 s (1500 → 1610 s), T1 and T2 moved once each.
 
+use std::sync::Arc;
+
 use reqwest::StatusCode;
-use serde_json::json;
+use serde_json::{Value, json};
+use wallboard::clock::ManualClock;
 use wallboard_shared::resources::Workspace;
 use wallboard_shared::workers::{Activity, ActivityPage};
 use wallboard_shared::workspace::{WorkspaceCumulativeStatistics, WorkspaceRealTimeStatistics, WorkspaceStatistics};
 
-use super::queues::{brk, counts, floor_app, fw, path, per_activity, sid, task};
+use super::helpers::{ACCOUNT_SID, AUTH_TOKEN, TestApp, serve_args, spawn_app_with};
+use super::queues::{brk, counts, floor_app, fw, path, per_activity, sales_q, sid, support_q, task};
 use super::scenario::NOW;
 
 #[tokio::test]
@@ -97,4 +101,76 @@ async fn activities_are_listed_and_fetched() {
     assert_eq!(ws.links.get("task_queues"), Some(&format!("{}{}", app.base, path("TaskQueues"))));
     assert_eq!(ws.links.get("statistics"), Some(&format!("{}{}", app.base, path("Statistics"))));
     app.stop().await;
+}
+
+/// A mirror (`--source twilio`) of `upstream`, polling every 100 ms.
+async fn mirror_of(upstream: &str) -> TestApp {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut args = serve_args(dir.path());
+    args.source = wallboard::config::Source::Twilio;
+    args.upstream_base = upstream.to_owned();
+    args.twilio_account_sid = Some(ACCOUNT_SID.into());
+    args.twilio_auth_token = Some(AUTH_TOKEN.into());
+    args.poll_realtime_ms = 100;
+    args.poll_cumulative_ms = 200;
+    args.upstream_timeout_ms = 2000;
+    args.upstream_requests_per_second = 1000;
+    let mut app = spawn_app_with(args, Arc::new(ManualClock::new(NOW))).await;
+    app.keep_dir(dir);
+    app
+}
+
+/// `v` without the fields that name the server (URLs, links, account).
+fn numbers(mut v: Value) -> Value {
+    if let Value::Object(map) = &mut v {
+        map.retain(|k, _| !k.ends_with("url") && k != "links" && k != "account_sid");
+        for value in map.values_mut() {
+            *value = numbers(value.take());
+        }
+    }
+    if let Value::Array(items) = &mut v {
+        for value in items.iter_mut() {
+            *value = numbers(value.take());
+        }
+    }
+    v
+}
+
+#[tokio::test]
+async fn a_mirror_answers_the_queue_worker_and_workspace_resources_of_its_source() {
+    let source = floor_app().await;
+    let mirror = mirror_of(&source.base).await;
+    let resources = [
+        "TaskQueues".to_owned(),
+        "Activities".into(),
+        format!("TaskQueues/{}/RealTimeStatistics", sales_q()),
+        format!("TaskQueues/{}/RealTimeStatistics?TaskChannel=chat", sales_q()),
+        format!("TaskQueues/{}/CumulativeStatistics?StartDate=2026-11-27", support_q()),
+        format!("TaskQueues/{}/Statistics?SplitByWaitTime=30", sales_q()),
+        "TaskQueues/Statistics?PageSize=2".into(),
+        "Workers/RealTimeStatistics".into(),
+        "Workers/CumulativeStatistics?StartDate=2026-11-27".into(),
+        "Workers/Statistics".into(),
+        "RealTimeStatistics?TaskChannel=voice".into(),
+        "CumulativeStatistics?StartDate=2026-11-27&SplitByWaitTime=60".into(),
+        "Statistics?StartDate=2026-11-27".into(),
+    ];
+    for r in &resources {
+        let theirs = numbers(source.get_ok(&path(r)).await);
+        let mine = numbers(mirror.get_ok(&path(r)).await);
+        assert_eq!(mine, theirs, "{r}");
+    }
+    let r = mirror
+        .client
+        .get(format!("{}{}", mirror.base, path("RealTimeStatistics")))
+        .basic_auth(ACCOUNT_SID, Some(AUTH_TOKEN))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(r.headers().get("x-wallboard-stale").and_then(|v| v.to_str().ok()), Some("false"));
+    // Filters of Workers/Statistics are answered from events only.
+    let (status, e) = mirror.get_error(&path("Workers/Statistics?FriendlyName=alice")).await;
+    assert_eq!((status, e.code), (StatusCode::SERVICE_UNAVAILABLE, 20503));
+    mirror.stop().await;
+    source.stop().await;
 }
