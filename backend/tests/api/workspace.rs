@@ -14,7 +14,7 @@ use wallboard_shared::resources::Workspace;
 use wallboard_shared::workers::{Activity, ActivityPage};
 use wallboard_shared::workspace::{WorkspaceCumulativeStatistics, WorkspaceRealTimeStatistics, WorkspaceStatistics};
 
-use super::helpers::{ACCOUNT_SID, AUTH_TOKEN, TestApp, serve_args, spawn_app_with};
+use super::helpers::{ACCOUNT_SID, AUTH_TOKEN, TIMEOUT, TestApp, serve_args, spawn_app_with};
 use super::queues::{brk, counts, floor_app, fw, path, per_activity, sales_q, sid, support_q, task};
 use super::scenario::NOW;
 
@@ -173,4 +173,24 @@ async fn a_mirror_answers_the_queue_worker_and_workspace_resources_of_its_source
     assert_eq!((status, e.code), (StatusCode::SERVICE_UNAVAILABLE, 20503));
     mirror.stop().await;
     source.stop().await;
+}
+
+/// Twilio's Python helper library parses every queue, worker, activity and workspace
+/// resource of the server (`scripts/twilio-client-check.py`; `scripts/setup.sh test`
+/// installs the library). Skipped only when there is no `python3`.
+#[tokio::test]
+async fn twilios_python_library_parses_every_new_resource() {
+    if std::process::Command::new("python3").arg("--version").output().is_err() {
+        eprintln!("SKIPPED: python3 is not installed, so the twilio helper library cannot be checked");
+        return;
+    }
+    let app = floor_app().await;
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/twilio-client-check.py");
+    let args = [script.to_owned(), app.base.clone(), ACCOUNT_SID.into(), AUTH_TOKEN.into(), fw()];
+    let run = tokio::task::spawn_blocking(move || std::process::Command::new("python3").args(&args).output());
+    let out = tokio::time::timeout(TIMEOUT, run).await.expect("the check ends in time").expect("joined").expect("runs");
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "twilio-client-check failed ({}):\n{stdout}\n{stderr}", out.status);
+    assert!(stdout.contains("4 queues, 3 workers, 3 activities parsed"), "{stdout}");
+    app.stop().await;
 }
