@@ -279,15 +279,23 @@ pub(crate) async fn list_statistics(
             list_page_in_order(records, |r| r, (&q.paging).into(), &url, &pairs, "task_queues_statistics");
         (sid, page, meta)
     };
+    // Every queue of the page at once: from a mirror, each may wait for a first answer.
+    let answers = futures_util::future::join_all(page.into_iter().map(|(qs, view)| {
+        let (state, statistics) = (&state, &q.statistics);
+        async move {
+            let (c, r) = futures_util::future::join(
+                queue_cumulative(state, view, statistics, window),
+                queue_realtime(state, view),
+            )
+            .await;
+            Ok::<_, ApiError>((qs, c?, r?))
+        }
+    }))
+    .await;
     let mut fresh = Freshness::current(state.clock.now_ms());
-    let mut task_queues_statistics = Vec::with_capacity(page.len());
-    for (qs, view) in page {
-        let (c, r) = futures_util::future::join(
-            queue_cumulative(&state, view, &q.statistics, window),
-            queue_realtime(&state, view),
-        )
-        .await;
-        let ((cumulative, c), (realtime, f)) = (c?, r?);
+    let mut task_queues_statistics = Vec::with_capacity(answers.len());
+    for answer in answers {
+        let (qs, (cumulative, c), (realtime, f)) = answer?;
         fresh = fresh.combine(c).combine(f);
         task_queues_statistics.push(TaskQueuesStatistics {
             account_sid: state.account_sid.clone(),
@@ -344,10 +352,16 @@ pub(crate) async fn bulk_realtime(
         }
         (sid, views)
     };
+    // Every queue at once: from a mirror, each may wait for a first answer.
+    let answers = futures_util::future::join_all(views.into_iter().map(|(qs, view)| {
+        let state = &state;
+        async move { queue_realtime(state, view).await.map(|(stats, f)| (qs, stats, f)) }
+    }))
+    .await;
     let mut fresh = Freshness::current(state.clock.now_ms());
-    let mut task_queue_data = Vec::with_capacity(views.len());
-    for (qs, view) in views {
-        let (stats, f) = queue_realtime(&state, view).await?;
+    let mut task_queue_data = Vec::with_capacity(answers.len());
+    for answer in answers {
+        let (qs, stats, f) = answer?;
         fresh = fresh.combine(f);
         task_queue_data.push(BulkTaskQueueData::from_stats(qs, stats));
     }
