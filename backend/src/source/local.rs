@@ -198,3 +198,40 @@ pub fn worker_cumulative(window: Window, activities: &[ActivityCount]) -> Worker
         reservations_rescinded: 0,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn count(sid: &str, name: Option<&str>, workers: u64) -> ActivityCount {
+        ActivityCount { sid: sid.into(), friendly_name: name.map(Into::into), available: true, workers }
+    }
+
+    #[test]
+    fn activities_keep_their_order_and_skip_malformed_sids() {
+        let good = format!("WA{:032x}", 1);
+        let nameless = format!("WA{:032x}", 2);
+        let counts =
+            [count(&good, Some("Available"), 3), count("WAnot-hex", Some("Bad"), 1), count(&nameless, None, 0)];
+        let out = activity_statistics(&counts);
+        let rows: Vec<(&str, u64)> = out.iter().map(|a| (a.friendly_name.as_str(), a.workers)).collect();
+        // An activity never named shows its SID, as lists of unnamed resources do.
+        assert_eq!(rows, [("Available", 3), (nameless.as_str(), 0)]);
+        let durations = zero_durations(&counts);
+        assert!(durations.iter().all(|d| d.avg + d.min + d.max + d.total == 0) && durations.len() == 2);
+    }
+
+    #[test]
+    fn queue_cumulative_is_zero_within_the_window_with_the_asked_thresholds() {
+        let window = Window { start_ms: 60_000, end_ms: 120_000 };
+        let c = queue_cumulative(window, Some(&[10, 30]));
+        assert_eq!((c.start_time.timestamp_millis(), c.end_time.timestamp_millis()), (60_000, 120_000));
+        let split = c.split_by_wait_time.expect("thresholds asked");
+        assert_eq!(split.0.iter().map(|(t, _)| *t).collect::<Vec<_>>(), [10, 30]);
+        assert!(split.0.iter().all(|(_, s)| *s == Split::default()));
+        assert_eq!((c.tasks_entered, c.reservations_created), (0, 0));
+        assert_eq!(queue_cumulative(window, None).split_by_wait_time, None);
+        let w = worker_cumulative(window, &[]);
+        assert_eq!((w.reservations_created, w.activity_durations.len()), (0, 0));
+    }
+}
