@@ -39,4 +39,10 @@ if [ "${1:-}" = "test" ]; then
         $SUDO apt-get update -qq
         DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver
     fi
+    # Twilio's Python helper library parses every queue, worker and workspace resource
+    # against a running server (scripts/twilio-client-check.py, run by the API tests).
+    if command -v python3 >/dev/null 2>&1 && ! python3 -c 'import twilio' >/dev/null 2>&1; then
+        echo "setup: installing the twilio Python helper library for the client check"
+        python3 -m pip install --quiet twilio
+    fi
 fi

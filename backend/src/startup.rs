@@ -19,7 +19,10 @@ use tokio_util::task::TaskTracker;
 use wallboard_shared::Urls;
 
 use crate::access::{Access, Credentials, FailedAuthLimiter, credentials};
-use crate::api::{self, ApiError, MAX_BODY_BYTES, assets, events, headers, resources, statistics, upgrade, webhook};
+use crate::api::{
+    self, ApiError, MAX_BODY_BYTES, assets, events, headers, queues, resources, statistics, upgrade, webhook, workers,
+    workspace,
+};
 use crate::clock::Clock;
 use crate::config::{ServeArgs, Source};
 use crate::engine::{Engine, EngineConfig};
@@ -221,6 +224,7 @@ pub fn router(state: AppState, security: headers::SecurityHeaders, assets_dir: s
         .route("/Workspaces/{ws}/Workflows/{wf}/Statistics", get(statistics::statistics))
         .route("/Workspaces/{ws}/Workflows/{wf}/RealTimeStatistics", get(statistics::realtime))
         .route("/Workspaces/{ws}/Workflows/{wf}/CumulativeStatistics", get(statistics::cumulative))
+        .merge(workspace_wide())
         .route_layer(middleware::from_fn_with_state(state.clone(), api::authorize))
         .fallback(|| async { ApiError::not_found("The requested resource was not found") });
     Router::new()
@@ -234,6 +238,33 @@ pub fn router(state: AppState, security: headers::SecurityHeaders, assets_dir: s
         .layer(middleware::map_response_with_state(security, headers::set_security_headers))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// The resources about a whole workspace (its queues, workers, activities and own
+/// statistics): a token limited to some workflows may not read them.
+fn workspace_wide() -> Router<AppState> {
+    Router::new()
+        .route("/Workspaces/{ws}/Statistics", get(workspace::statistics))
+        .route("/Workspaces/{ws}/RealTimeStatistics", get(workspace::realtime))
+        .route("/Workspaces/{ws}/CumulativeStatistics", get(workspace::cumulative))
+        .route("/Workspaces/{ws}/Activities", get(workspace::list_activities))
+        .route("/Workspaces/{ws}/Activities/{wa}", get(workspace::fetch_activity))
+        .route("/Workspaces/{ws}/TaskQueues", get(queues::list_queues))
+        .route("/Workspaces/{ws}/TaskQueues/Statistics", get(queues::list_statistics))
+        .route("/Workspaces/{ws}/TaskQueues/RealTimeStatistics", post(queues::bulk_realtime))
+        .route("/Workspaces/{ws}/TaskQueues/{wq}", get(queues::fetch_queue))
+        .route("/Workspaces/{ws}/TaskQueues/{wq}/Statistics", get(queues::statistics))
+        .route("/Workspaces/{ws}/TaskQueues/{wq}/RealTimeStatistics", get(queues::realtime))
+        .route("/Workspaces/{ws}/TaskQueues/{wq}/CumulativeStatistics", get(queues::cumulative))
+        .route("/Workspaces/{ws}/Workers", get(workers::list_workers))
+        .route("/Workspaces/{ws}/Workers/Statistics", get(workers::statistics))
+        .route("/Workspaces/{ws}/Workers/RealTimeStatistics", get(workers::realtime))
+        .route("/Workspaces/{ws}/Workers/CumulativeStatistics", get(workers::cumulative))
+        .route("/Workspaces/{ws}/Workers/{wk}", get(workers::fetch_worker))
+        .route("/Workspaces/{ws}/Workers/{wk}/Statistics", get(workers::worker_statistics))
+        .route("/Workspaces/{ws}/Workers/{wk}/Channels", get(workers::list_channels))
+        .route("/Workspaces/{ws}/Workers/{wk}/Channels/{wc}", get(workers::fetch_channel))
+        .route_layer(middleware::from_fn(api::require_whole_workspace))
 }
 
 /// A fresh engine holding the log's events within the retention; how many were replayed.

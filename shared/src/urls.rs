@@ -12,7 +12,7 @@ pub struct Urls {
     base: String,
 }
 
-/// The three statistics resources of a workflow (and, later, of other targets).
+/// The three statistics resources of a workflow, a task queue, the workers and the workspace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum StatisticsResource {
     Statistics,
@@ -88,6 +88,68 @@ impl Urls {
         format!("{}/Events/{ev}", self.workspace(ws))
     }
 
+    /// A workspace's own `Statistics`, `RealTimeStatistics` or `CumulativeStatistics`.
+    pub fn workspace_statistics(&self, ws: impl Display, resource: StatisticsResource) -> String {
+        format!("{}/{}", self.workspace(ws), resource.segment())
+    }
+
+    pub fn task_queues(&self, ws: impl Display) -> String {
+        format!("{}/TaskQueues", self.workspace(ws))
+    }
+
+    pub fn task_queue(&self, ws: impl Display, wq: impl Display) -> String {
+        format!("{}/TaskQueues/{wq}", self.workspace(ws))
+    }
+
+    /// A task queue's `Statistics`, `RealTimeStatistics` or `CumulativeStatistics`.
+    pub fn task_queue_statistics(&self, ws: impl Display, wq: impl Display, resource: StatisticsResource) -> String {
+        format!("{}/{}", self.task_queue(ws, wq), resource.segment())
+    }
+
+    /// The statistics of every queue, paged (`TaskQueues/Statistics`).
+    pub fn task_queues_statistics(&self, ws: impl Display) -> String {
+        format!("{}/Statistics", self.task_queues(ws))
+    }
+
+    /// The bulk realtime statistics of chosen queues (`POST TaskQueues/RealTimeStatistics`).
+    pub fn task_queues_real_time_statistics(&self, ws: impl Display) -> String {
+        format!("{}/RealTimeStatistics", self.task_queues(ws))
+    }
+
+    pub fn workers(&self, ws: impl Display) -> String {
+        format!("{}/Workers", self.workspace(ws))
+    }
+
+    pub fn worker(&self, ws: impl Display, wk: impl Display) -> String {
+        format!("{}/Workers/{wk}", self.workspace(ws))
+    }
+
+    /// All workers' `Statistics`, `RealTimeStatistics` or `CumulativeStatistics`.
+    pub fn workers_statistics(&self, ws: impl Display, resource: StatisticsResource) -> String {
+        format!("{}/{}", self.workers(ws), resource.segment())
+    }
+
+    /// One worker's `Statistics` (the only statistics resource of a worker).
+    pub fn worker_statistics(&self, ws: impl Display, wk: impl Display) -> String {
+        format!("{}/Statistics", self.worker(ws, wk))
+    }
+
+    pub fn worker_channels(&self, ws: impl Display, wk: impl Display) -> String {
+        format!("{}/Channels", self.worker(ws, wk))
+    }
+
+    pub fn worker_channel(&self, ws: impl Display, wk: impl Display, wc: impl Display) -> String {
+        format!("{}/Channels/{wc}", self.worker(ws, wk))
+    }
+
+    pub fn activities(&self, ws: impl Display) -> String {
+        format!("{}/Activities", self.workspace(ws))
+    }
+
+    pub fn activity(&self, ws: impl Display, wa: impl Display) -> String {
+        format!("{}/Activities/{wa}", self.workspace(ws))
+    }
+
     /// The event-callback URL TaskRouter posts to.
     pub fn event_callback(&self) -> String {
         format!("{}/webhooks/taskrouter", self.base)
@@ -114,5 +176,31 @@ mod tests {
         assert_eq!(rel.event("WS1", "EV4"), "/v1/Workspaces/WS1/Events/EV4");
         assert_eq!(abs.event_callback(), "https://wall.example/webhooks/taskrouter");
         assert_eq!(abs.base(), "https://wall.example");
+    }
+
+    #[test]
+    fn queue_worker_and_workspace_paths_are_twilios() {
+        let rel = Urls::relative();
+        let abs = Urls::new("https://wall.example");
+        assert_eq!(rel.workspace_statistics("WS1", StatisticsResource::Statistics), "/v1/Workspaces/WS1/Statistics");
+        assert_eq!(rel.task_queues("WS1"), "/v1/Workspaces/WS1/TaskQueues");
+        assert_eq!(rel.task_queue("WS1", "WQ2"), "/v1/Workspaces/WS1/TaskQueues/WQ2");
+        assert_eq!(
+            abs.task_queue_statistics("WS1", "WQ2", StatisticsResource::Cumulative),
+            "https://wall.example/v1/Workspaces/WS1/TaskQueues/WQ2/CumulativeStatistics"
+        );
+        assert_eq!(rel.task_queues_statistics("WS1"), "/v1/Workspaces/WS1/TaskQueues/Statistics");
+        assert_eq!(rel.task_queues_real_time_statistics("WS1"), "/v1/Workspaces/WS1/TaskQueues/RealTimeStatistics");
+        assert_eq!(rel.workers("WS1"), "/v1/Workspaces/WS1/Workers");
+        assert_eq!(rel.worker("WS1", "WK3"), "/v1/Workspaces/WS1/Workers/WK3");
+        assert_eq!(
+            rel.workers_statistics("WS1", StatisticsResource::RealTime),
+            "/v1/Workspaces/WS1/Workers/RealTimeStatistics"
+        );
+        assert_eq!(rel.worker_statistics("WS1", "WK3"), "/v1/Workspaces/WS1/Workers/WK3/Statistics");
+        assert_eq!(rel.worker_channels("WS1", "WK3"), "/v1/Workspaces/WS1/Workers/WK3/Channels");
+        assert_eq!(rel.worker_channel("WS1", "WK3", "WC4"), "/v1/Workspaces/WS1/Workers/WK3/Channels/WC4");
+        assert_eq!(rel.activities("WS1"), "/v1/Workspaces/WS1/Activities");
+        assert_eq!(rel.activity("WS1", "WA5"), "/v1/Workspaces/WS1/Activities/WA5");
     }
 }

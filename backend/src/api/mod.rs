@@ -8,10 +8,13 @@ pub mod assets;
 pub mod error;
 pub mod events;
 pub mod headers;
+pub mod queues;
 pub mod resources;
 pub mod statistics;
 pub mod upgrade;
 pub mod webhook;
+pub mod workers;
+pub mod workspace;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -26,7 +29,7 @@ use axum::response::{IntoResponse, Response};
 use wallboard_shared::TwilioError;
 use wallboard_shared::error::codes;
 
-use crate::access::Denied;
+use crate::access::{Denied, Principal};
 use crate::state::AppState;
 pub use error::{ApiError, ApiResult};
 
@@ -61,6 +64,30 @@ pub async fn authorize(
         }
     }
     request.extensions_mut().insert(principal);
+    next.run(request).await
+}
+
+/// Refuses workspace-wide resources (task queues, workers, activities, the workspace's
+/// statistics) to a token limited to some workflows: their numbers are about every
+/// workflow of the workspace. Runs inside [`authorize`], which put the [`Principal`] in
+/// the request.
+pub async fn require_whole_workspace(
+    params: Result<Path<HashMap<String, String>>, PathRejection>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let ws = params.ok().and_then(|Path(p)| p.get("ws").cloned());
+    let allowed = match (request.extensions().get::<Principal>(), ws) {
+        (Some(principal), Some(ws)) => principal.allows_all_workflows(&ws),
+        // Without a principal or a workspace the route is not one of these resources.
+        _ => false,
+    };
+    if !allowed {
+        return ApiError::forbidden(
+            "This resource covers the whole workspace; this token is limited to some workflows",
+        )
+        .into_response();
+    }
     next.run(request).await
 }
 

@@ -23,13 +23,21 @@ const MAX_PAGE_SIZE: u32 = 1000;
 
 /// `PageSize` and `Page` of a list request.
 #[derive(Debug, Clone, Copy)]
-pub(super) struct Paging {
+pub(crate) struct Paging {
     pub page: u32,
     pub page_size: u32,
 }
 
+impl From<&wallboard_shared::params::Paging> for Paging {
+    /// The page of a request parsed by `wallboard_shared::params` (its `PageToken`, when
+    /// given, names the page this server's own links point at, so `Page` says it all).
+    fn from(p: &wallboard_shared::params::Paging) -> Self {
+        Self { page: p.page, page_size: p.page_size }
+    }
+}
+
 /// `PageSize` (1–1000, default 50) and `Page` of a list request (every list resource).
-pub(super) fn paging(raw: Option<&str>) -> ApiResult<Paging> {
+pub(crate) fn paging(raw: Option<&str>) -> ApiResult<Paging> {
     let mut p = Paging { page: 0, page_size: DEFAULT_PAGE_SIZE };
     for (k, v) in query_pairs(raw)? {
         match k.as_str() {
@@ -50,7 +58,7 @@ pub(super) fn paging(raw: Option<&str>) -> ApiResult<Paging> {
 /// One page of a list resource: the records a principal may see, in the order Twilio
 /// lists them (first seen, then SID), cut to the page and described with absolute URLs.
 /// Only the page's records are turned into resources.
-fn list_page<R, T, O: Ord>(
+pub(crate) fn list_page<R, T, O: Ord>(
     mut records: Vec<R>,
     order: impl Fn(&R) -> O,
     resource: impl Fn(R) -> T,
@@ -59,10 +67,29 @@ fn list_page<R, T, O: Ord>(
     key: &str,
 ) -> (Vec<T>, PageMeta) {
     records.sort_by_key(|r| order(r));
+    list_page_in_order(records, resource, p, list_url, &[], key)
+}
+
+/// [`list_page`] of records already in their list order; `kept` are the request's
+/// filters, repeated in every page link (paging parameters are set by the page).
+pub(crate) fn list_page_in_order<R, T>(
+    records: Vec<R>,
+    resource: impl FnMut(R) -> T,
+    p: Paging,
+    list_url: &str,
+    kept: &[(String, String)],
+    key: &str,
+) -> (Vec<T>, PageMeta) {
     let start = (p.page as usize).saturating_mul(p.page_size as usize);
     let total = records.len();
     let items = records.into_iter().skip(start).take(p.page_size as usize).map(resource).collect();
-    let url_of = |page: u32| format!("{list_url}?PageSize={}&Page={page}", p.page_size);
+    let filters: Vec<&(String, String)> =
+        kept.iter().filter(|(k, _)| !matches!(k.as_str(), "PageSize" | "Page" | "PageToken")).collect();
+    let filters = serde_urlencoded::to_string(&filters).unwrap_or_default();
+    let url_of = |page: u32| {
+        let sep = if filters.is_empty() { "" } else { "&" };
+        format!("{list_url}?{filters}{sep}PageSize={}&Page={page}", p.page_size)
+    };
     let meta = PageMeta {
         first_page_url: url_of(0),
         key: key.to_owned(),
@@ -75,7 +102,7 @@ fn list_page<R, T, O: Ord>(
     (items, meta)
 }
 
-fn workspace_of(engine: &Engine, ws: &str) -> ApiResult<(WorkspaceSid, WorkspaceId)> {
+pub(crate) fn workspace_of(engine: &Engine, ws: &str) -> ApiResult<(WorkspaceSid, WorkspaceId)> {
     let not_found = || ApiError::not_found(format!("The requested resource /Workspaces/{ws} was not found"));
     let sid = WorkspaceSid::parse(ws).map_err(|_| not_found())?;
     let id = engine.registry().workspace_id(&sid).ok_or_else(not_found)?;
@@ -86,6 +113,13 @@ fn workspace_resource(state: &AppState, k: &Known<WorkspaceSid>) -> Workspace {
     let links = BTreeMap::from([
         ("workflows".to_owned(), state.urls.workflows(&k.sid)),
         ("task_channels".to_owned(), state.urls.task_channels(&k.sid)),
+        ("task_queues".to_owned(), state.urls.task_queues(&k.sid)),
+        ("workers".to_owned(), state.urls.workers(&k.sid)),
+        ("activities".to_owned(), state.urls.activities(&k.sid)),
+        ("events".to_owned(), state.urls.events(&k.sid)),
+        ("statistics".to_owned(), state.urls.workspace_statistics(&k.sid, StatisticsResource::Statistics)),
+        ("real_time_statistics".to_owned(), state.urls.workspace_statistics(&k.sid, StatisticsResource::RealTime)),
+        ("cumulative_statistics".to_owned(), state.urls.workspace_statistics(&k.sid, StatisticsResource::Cumulative)),
     ]);
     Workspace {
         account_sid: state.account_sid.clone(),
@@ -147,7 +181,7 @@ fn channel_resource(state: &AppState, ws: &WorkspaceSid, c: &ChannelRec) -> Task
 }
 
 /// Twilio's list order of resources known from events: first seen, then SID.
-fn order<S: Ord + Clone>(k: &Known<S>) -> (i64, S) {
+pub(crate) fn order<S: Ord + Clone>(k: &Known<S>) -> (i64, S) {
     (k.first_ms, k.sid.clone())
 }
 

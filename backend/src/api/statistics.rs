@@ -44,8 +44,14 @@ impl<T: serde::Serialize> axum::response::IntoResponse for Answer<T> {
 /// upstream's first answer.
 pub const FIRST_ANSWER_WAIT: std::time::Duration = std::time::Duration::from_secs(12);
 
-fn unavailable(e: Unavailable) -> ApiError {
+pub(crate) fn unavailable(e: Unavailable) -> ApiError {
     ApiError::unavailable(e.0)
+}
+
+/// A source answered a view with numbers of another kind of target. The sources answer
+/// every view with its own kind, so this does not happen; it is a 503, never a panic.
+pub(crate) fn mismatch() -> ApiError {
+    ApiError::unavailable("the numbers of this resource cannot be given now; retry later")
 }
 
 /// Resolves path SIDs to the engine's workflow id, or 404.
@@ -58,7 +64,7 @@ pub(crate) fn workflow(engine: &Engine, ws: &str, wf: &str) -> ApiResult<(Worksp
     Ok((ws_sid, wf_sid, id))
 }
 
-fn channel(engine: &Engine, ws: &WorkspaceSid, name: Option<&str>) -> ApiResult<Option<ChannelId>> {
+pub(crate) fn channel(engine: &Engine, ws: &WorkspaceSid, name: Option<&str>) -> ApiResult<Option<ChannelId>> {
     name.map(|n| {
         engine
             .registry()
@@ -68,9 +74,30 @@ fn channel(engine: &Engine, ws: &WorkspaceSid, name: Option<&str>) -> ApiResult<
     .transpose()
 }
 
-fn parse_statistics_query(raw: Option<&str>) -> ApiResult<StatisticsQuery> {
+pub(crate) fn parse_statistics_query(raw: Option<&str>) -> ApiResult<StatisticsQuery> {
     let pairs = query_pairs(raw)?;
     Ok(StatisticsQuery::parse(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))?)
+}
+
+/// A view's realtime numbers, from wherever they come (any kind of target).
+pub(crate) async fn realtime_of(state: &AppState, view: View) -> ApiResult<(Realtime, Freshness)> {
+    state.numbers.realtime(view, FIRST_ANSWER_WAIT).await.map_err(unavailable)
+}
+
+/// A view's cumulative numbers for `query`, whose window resolved to `window`.
+pub(crate) async fn cumulative_of(
+    state: &AppState,
+    view: View,
+    query: &StatisticsQuery,
+    window: Window,
+) -> ApiResult<(Cumulative, Freshness)> {
+    let spec = CumulativeSpec { window: query.window, thresholds: query.split_by_wait_time.clone() };
+    state.numbers.cumulative(view, &spec, window, FIRST_ANSWER_WAIT).await.map_err(unavailable)
+}
+
+/// Wraps a body in an [`Answer`] with its freshness headers.
+pub(crate) fn answer<T>(state: &AppState, fresh: Freshness, body: T) -> Answer<T> {
+    Answer { fresh, polled: state.numbers.polled(), now_ms: state.clock.now_ms(), body }
 }
 
 /// A statistics request resolved against the engine: whose numbers, through which channel.
@@ -90,7 +117,7 @@ impl Resolved {
 
     /// The realtime numbers of this view.
     async fn realtime(&self, state: &AppState) -> ApiResult<(Realtime, Freshness)> {
-        state.numbers.realtime(self.view, FIRST_ANSWER_WAIT).await.map_err(unavailable)
+        realtime_of(state, self.view).await
     }
 
     /// The cumulative numbers of this view for `query`, whose window resolved to `window`.
@@ -100,12 +127,11 @@ impl Resolved {
         query: &StatisticsQuery,
         window: Window,
     ) -> ApiResult<(Cumulative, Freshness)> {
-        let spec = CumulativeSpec { window: query.window, thresholds: query.split_by_wait_time.clone() };
-        state.numbers.cumulative(self.view, &spec, window, FIRST_ANSWER_WAIT).await.map_err(unavailable)
+        cumulative_of(state, self.view, query, window).await
     }
 
     fn answer<T>(&self, state: &AppState, fresh: Freshness, body: T) -> Answer<T> {
-        Answer { fresh, polled: state.numbers.polled(), now_ms: state.clock.now_ms(), body }
+        answer(state, fresh, body)
     }
 }
 
@@ -117,7 +143,7 @@ pub(crate) async fn realtime(
     let pairs = query_pairs(raw.as_deref())?;
     let channel_name = parse_realtime_query(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
     let r = Resolved::new(&state, &ws, &wf, channel_name.as_deref())?;
-    let (Realtime::Workflow(stats), fresh) = r.realtime(&state).await?;
+    let (Realtime::Workflow(stats), fresh) = r.realtime(&state).await? else { return Err(mismatch()) };
     Ok(r.answer(&state, fresh, r.subject.realtime(&state.urls, stats)))
 }
 
@@ -129,7 +155,9 @@ pub(crate) async fn cumulative(
     let query = parse_statistics_query(raw.as_deref())?;
     let window = query.window.resolve(state.clock.now_ms(), state.retention_ms)?;
     let r = Resolved::new(&state, &ws, &wf, query.task_channel.as_deref())?;
-    let (Cumulative::Workflow(stats), fresh) = r.cumulative(&state, &query, window).await?;
+    let (Cumulative::Workflow(stats), fresh) = r.cumulative(&state, &query, window).await? else {
+        return Err(mismatch());
+    };
     Ok(r.answer(&state, fresh, r.subject.cumulative(&state.urls, stats)))
 }
 
@@ -143,6 +171,8 @@ pub(crate) async fn statistics(
     let r = Resolved::new(&state, &ws, &wf, query.task_channel.as_deref())?;
     let (cumulative, realtime) =
         futures_util::future::join(r.cumulative(&state, &query, window), r.realtime(&state)).await;
-    let ((Cumulative::Workflow(cumulative), c), (Realtime::Workflow(realtime), f)) = (cumulative?, realtime?);
+    let ((Cumulative::Workflow(cumulative), c), (Realtime::Workflow(realtime), f)) = (cumulative?, realtime?) else {
+        return Err(mismatch());
+    };
     Ok(r.answer(&state, c.combine(f), r.subject.statistics(&state.urls, cumulative, realtime)))
 }

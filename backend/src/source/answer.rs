@@ -1,6 +1,9 @@
 //! What a source answers: a view's numbers by the kind of its target, and how fresh they are.
 
+use wallboard_shared::queues::{TaskQueueCumulativeStats, TaskQueueRealTimeStats};
 use wallboard_shared::resources::{CumulativeStats, RealTimeStats};
+use wallboard_shared::workers::{WorkersCumulativeStats, WorkersRealTimeStats};
+use wallboard_shared::workspace::{WorkspaceCumulativeStats, WorkspaceRealTimeStats};
 
 /// How current an answer is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,12 +36,18 @@ pub struct Unavailable(pub String);
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Realtime {
     Workflow(RealTimeStats),
+    TaskQueue(TaskQueueRealTimeStats),
+    Workspace(WorkspaceRealTimeStats),
+    Workers(WorkersRealTimeStats),
 }
 
 /// The cumulative numbers of a view over a window, by the kind of its target.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Cumulative {
     Workflow(CumulativeStats),
+    TaskQueue(TaskQueueCumulativeStats),
+    Workspace(WorkspaceCumulativeStats),
+    Workers(WorkersCumulativeStats),
 }
 
 impl Realtime {
@@ -52,6 +61,18 @@ impl Realtime {
                 s.longest_task_waiting_age = 0;
                 Self::Workflow(s)
             }
+            Self::TaskQueue(s) => {
+                let mut s = s.clone();
+                s.longest_task_waiting_age = 0;
+                s.longest_relative_task_age_in_queue = 0;
+                Self::TaskQueue(s)
+            }
+            Self::Workspace(s) => {
+                let mut s = s.clone();
+                s.longest_task_waiting_age = 0;
+                Self::Workspace(s)
+            }
+            Self::Workers(s) => Self::Workers(s.clone()),
         }
     }
 }
@@ -59,13 +80,20 @@ impl Realtime {
 impl Cumulative {
     /// The same numbers without the window's bounds, which slide with the clock.
     pub fn unbounded(&self) -> Self {
-        match self {
-            Self::Workflow(s) => {
-                let mut s = s.clone();
+        // Every variant has the same two bounds; a macro keeps the arms from drifting.
+        macro_rules! unbound {
+            ($variant:ident, $s:expr) => {{
+                let mut s = $s.clone();
                 s.start_time = chrono::DateTime::UNIX_EPOCH;
                 s.end_time = chrono::DateTime::UNIX_EPOCH;
-                Self::Workflow(s)
-            }
+                Self::$variant(s)
+            }};
+        }
+        match self {
+            Self::Workflow(s) => unbound!(Workflow, s),
+            Self::TaskQueue(s) => unbound!(TaskQueue, s),
+            Self::Workspace(s) => unbound!(Workspace, s),
+            Self::Workers(s) => unbound!(Workers, s),
         }
     }
 }

@@ -2,8 +2,9 @@
 //! advises: the backend polls and caches, viewers never call the upstream.
 //!
 //! * Discovery lists the workspaces, workflows and task channels (following paging) into
-//!   the engine's registry, so every list resource and id lookup works as in local mode;
-//!   it runs at start and every `discover_every`.
+//!   the engine's registry, and the task queues and activities into its floor (as the
+//!   events that create them), so list resources and id lookups work as in local mode;
+//!   it runs at start and every `discover_every`. Workers are not discovered yet.
 //! * An *interest* is a realtime topic (workflow, channel) or a cumulative one (with its
 //!   window and thresholds). Interests exist while a WebSocket topic watches them or a REST
 //!   request asked for them recently; each is polled once per interval (realtime 2 s,
@@ -24,15 +25,20 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
+use wallboard_shared::WorkspaceSid;
+use wallboard_shared::queues::{TaskQueue, TaskQueueCumulativeStatistics, TaskQueuePage, TaskQueueRealTimeStatistics};
 use wallboard_shared::resources::{
     TaskChannelPage, WorkflowCumulativeStatistics, WorkflowPage, WorkflowRealTimeStatistics, WorkspacePage,
 };
+use wallboard_shared::workers::{Activity, ActivityPage, WorkersCumulativeStatistics, WorkersRealTimeStatistics};
+use wallboard_shared::workspace::{WorkspaceCumulativeStatistics, WorkspaceRealTimeStatistics};
 use wallboard_shared::{StatisticsQuery, StatisticsResource, Urls};
 
 use super::answer::{Cumulative, Freshness, Realtime, Unavailable};
 use super::upstream::{UpstreamClient, UpstreamError};
 use crate::clock::Clock;
-use crate::engine::{CumulativeSpec, Target, View};
+use crate::engine::{CumulativeSpec, Target, View, WorkspaceId};
+use crate::event::Event;
 use crate::ingest::{ChangeFeed, SharedEngine};
 
 /// Longest wait between discovery attempts while the upstream cannot be listed.
@@ -220,9 +226,25 @@ impl Mirror {
                 .client
                 .get_all::<TaskChannelPage>(&format!("{}?PageSize=100", urls.task_channels(&ws.sid)))
                 .await?;
-            found += workflows.len() + channels.len();
+            let queues = readable(
+                self.client.get_all::<TaskQueuePage>(&format!("{}?PageSize=100", urls.task_queues(&ws.sid))).await,
+            )?;
+            let activities = readable(
+                self.client.get_all::<ActivityPage>(&format!("{}?PageSize=100", urls.activities(&ws.sid))).await,
+            )?;
+            found += workflows.len() + channels.len() + queues.len() + activities.len();
             let now = self.clock.now_ms();
+            let floor_events: Vec<Event> = queues
+                .iter()
+                .flat_map(|q| queue_events(&ws.sid, q, now))
+                .chain(activities.iter().filter_map(|a| activity_event(&ws.sid, a, now)))
+                .collect();
             let mut engine = self.engine.write().unwrap_or_else(|p| p.into_inner());
+            // Queues and activities live in the engine's floor, which learns from events:
+            // the mirror tells it what the upstream lists as the events would have.
+            for e in &floor_events {
+                engine.apply(e);
+            }
             let registry = engine.registry_mut();
             let id = registry.learn_workspace(&ws.sid, &ws.friendly_name, now);
             for w in &workflows {
@@ -361,46 +383,73 @@ impl Mirror {
 
     async fn fetch(&self, interest: &Interest) -> Result<Payload, UpstreamError> {
         let urls = Urls::relative();
-        // Ids come from the registry, which only grows: they always resolve.
+        let view = interest.view();
+        let resource = match interest {
+            Interest::Realtime(_) => StatisticsResource::RealTime,
+            Interest::Cumulative(..) => StatisticsResource::Cumulative,
+        };
+        // Ids come from the registry and the floor, which only grow: they resolve unless a
+        // queue was deleted since it was asked for.
         let (path, channel) = {
             let engine = self.engine.read().unwrap_or_else(|p| p.into_inner());
             let registry = engine.registry();
-            let view = interest.view();
-            let resource = match interest {
-                Interest::Realtime(_) => StatisticsResource::RealTime,
-                Interest::Cumulative(..) => StatisticsResource::Cumulative,
-            };
             let path = match view.target {
                 Target::Workflow(id) => {
                     let wf = registry.workflow(id);
                     urls.workflow_statistics(&registry.workspace(wf.workspace).sid, &wf.known.sid, resource)
                 }
+                Target::TaskQueue(id) => {
+                    let q = engine
+                        .floor()
+                        .queue(id.index())
+                        .ok_or_else(|| UpstreamError::Malformed("the task queue is no longer known".into()))?;
+                    let ws = &registry.workspace(WorkspaceId::from_index(q.workspace)).sid;
+                    urls.task_queue_statistics(ws, &q.sid, resource)
+                }
+                Target::Workspace(id) => urls.workspace_statistics(&registry.workspace(id).sid, resource),
+                Target::Workers(id) => urls.workers_statistics(&registry.workspace(id).sid, resource),
             };
             (path, view.channel.map(|c| registry.channel(c).known.sid.to_string()))
         };
         match interest {
             Interest::Realtime(view) => {
-                let query = channel.map(|c| format!("?TaskChannel={c}")).unwrap_or_default();
-                match view.target {
+                let url = format!("{path}{}", channel.map(|c| format!("?TaskChannel={c}")).unwrap_or_default());
+                Ok(Payload::Realtime(match view.target {
                     Target::Workflow(_) => {
-                        let r: WorkflowRealTimeStatistics = self.client.get(&format!("{path}{query}")).await?;
-                        Ok(Payload::Realtime(Realtime::Workflow(r.stats)))
+                        Realtime::Workflow(self.client.get::<WorkflowRealTimeStatistics>(&url).await?.stats)
                     }
-                }
+                    Target::TaskQueue(_) => {
+                        Realtime::TaskQueue(self.client.get::<TaskQueueRealTimeStatistics>(&url).await?.stats)
+                    }
+                    Target::Workspace(_) => {
+                        Realtime::Workspace(self.client.get::<WorkspaceRealTimeStatistics>(&url).await?.stats)
+                    }
+                    Target::Workers(_) => {
+                        Realtime::Workers(self.client.get::<WorkersRealTimeStatistics>(&url).await?.stats)
+                    }
+                }))
             }
             Interest::Cumulative(view, spec) => {
-                let query = StatisticsQuery {
-                    window: spec.window,
-                    task_channel: channel,
-                    split_by_wait_time: spec.thresholds.clone(),
-                }
-                .to_query_string();
-                match view.target {
+                // The workers' resources take no SplitByWaitTime.
+                let thresholds = if matches!(view.target, Target::Workers(_)) { None } else { spec.thresholds.clone() };
+                let query =
+                    StatisticsQuery { window: spec.window, task_channel: channel, split_by_wait_time: thresholds }
+                        .to_query_string();
+                let url = format!("{path}?{query}");
+                Ok(Payload::Cumulative(match view.target {
                     Target::Workflow(_) => {
-                        let r: WorkflowCumulativeStatistics = self.client.get(&format!("{path}?{query}")).await?;
-                        Ok(Payload::Cumulative(Cumulative::Workflow(r.stats)))
+                        Cumulative::Workflow(self.client.get::<WorkflowCumulativeStatistics>(&url).await?.stats)
                     }
-                }
+                    Target::TaskQueue(_) => {
+                        Cumulative::TaskQueue(self.client.get::<TaskQueueCumulativeStatistics>(&url).await?.stats)
+                    }
+                    Target::Workspace(_) => {
+                        Cumulative::Workspace(self.client.get::<WorkspaceCumulativeStatistics>(&url).await?.stats)
+                    }
+                    Target::Workers(_) => {
+                        Cumulative::Workers(self.client.get::<WorkersCumulativeStatistics>(&url).await?.stats)
+                    }
+                }))
             }
         }
     }
@@ -470,6 +519,60 @@ impl Mirror {
             _ => Err(Unavailable("no answer from the upstream yet; retry in a moment".into())),
         }
     }
+}
+
+/// A list the upstream may refuse to this mirror (a token limited to workflows cannot read
+/// queues or activities): refused, it is empty; any other failure fails the discovery.
+fn readable<T>(r: Result<Vec<T>, UpstreamError>) -> Result<Vec<T>, UpstreamError> {
+    match r {
+        Ok(items) => Ok(items),
+        Err(UpstreamError::Unauthorized(_) | UpstreamError::Refused { .. }) => Ok(Vec::new()),
+        Err(e) => Err(e),
+    }
+}
+
+/// The events that make the floor know an upstream queue (its SID, name and TargetWorkers):
+/// its creation at the upstream's creation date, and, when it changed since, an expression
+/// update at its update date, so a later change upstream wins at the next discovery. Their
+/// SIDs derive from the queue's, so rediscovering an unchanged queue changes nothing.
+fn queue_events(ws: &WorkspaceSid, q: &TaskQueue, now_ms: i64) -> Vec<Event> {
+    let created = q.date_created.map_or(now_ms, |d| d.timestamp_millis());
+    let updated = q.date_updated.map_or(created, |d| d.timestamp_millis());
+    let expression = q.target_workers.clone().unwrap_or_else(|| "1==1".into());
+    let mut out = Vec::new();
+    for (event_type, at, n) in [
+        ("task-queue.created", created, q.sid.to_u128()),
+        ("task-queue.expression.updated", updated, q.sid.to_u128() ^ 1 << 127),
+    ] {
+        if event_type != "task-queue.created" && updated <= created {
+            continue;
+        }
+        let mut form = floor_form(event_type, ws, n, at);
+        form.push(("TaskQueueSid".into(), q.sid.to_string()));
+        form.push(("TaskQueueName".into(), q.friendly_name.clone()));
+        form.push(("TaskQueueTargetExpression".into(), expression.clone()));
+        out.extend(Event::from_form(&form).ok());
+    }
+    out
+}
+
+/// The event that makes the floor know an upstream activity (its SID, name and availability).
+fn activity_event(ws: &WorkspaceSid, a: &Activity, now_ms: i64) -> Option<Event> {
+    // Another derivation than queues', so the two never share an event SID.
+    let mut form = floor_form("activity.created", ws, a.sid.to_u128().rotate_left(64), now_ms);
+    form.push(("ActivitySid".into(), a.sid.to_string()));
+    form.push(("ActivityName".into(), a.friendly_name.clone()));
+    form.push(("ActivityAvailable".into(), a.available.to_string()));
+    Event::from_form(&form).ok()
+}
+
+fn floor_form(event_type: &str, ws: &WorkspaceSid, n: u128, now_ms: i64) -> Vec<(String, String)> {
+    vec![
+        ("EventType".into(), event_type.into()),
+        ("Sid".into(), format!("EV{n:032x}")),
+        ("WorkspaceSid".into(), ws.to_string()),
+        ("TimestampMs".into(), now_ms.to_string()),
+    ]
 }
 
 fn kind_of(e: &UpstreamError) -> String {

@@ -10,6 +10,7 @@
 
 mod answer;
 pub mod cache;
+pub mod local;
 pub mod mirror;
 mod numbers;
 pub mod simulated;

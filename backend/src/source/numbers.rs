@@ -11,7 +11,7 @@ use super::answer::{Cumulative, Freshness, Realtime, Unavailable};
 use super::cache::RealtimeCache;
 use super::mirror::{Interest, Mirror};
 use crate::clock::Clock;
-use crate::engine::{CumulativeSpec, Engine, Target, View};
+use crate::engine::{CumulativeSpec, Engine, View};
 use crate::ingest::SharedEngine;
 
 /// Where the numbers come from.
@@ -177,16 +177,10 @@ impl Reader<'_> {
     }
 
     fn local_realtime(&self, view: View) -> Realtime {
-        match view.target {
-            Target::Workflow(wf) => Realtime::Workflow(self.numbers.cache.get(&self.engine, wf, view.channel, self.at)),
-        }
+        super::local::realtime(&self.engine, &self.numbers.cache, view, self.at)
     }
 }
 
 fn compute_cumulative(engine: &Engine, view: View, window: Window, spec: &CumulativeSpec) -> Cumulative {
-    match view.target {
-        Target::Workflow(wf) => {
-            Cumulative::Workflow(engine.cumulative(wf, view.channel, window, spec.thresholds.as_deref()))
-        }
-    }
+    super::local::cumulative(engine, view, window, spec)
 }

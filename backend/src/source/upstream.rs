@@ -13,7 +13,9 @@ use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
 use tokio::time::Instant;
+use wallboard_shared::queues::{TaskQueue, TaskQueuePage};
 use wallboard_shared::resources::{TaskChannel, TaskChannelPage, Workflow, WorkflowPage, Workspace, WorkspacePage};
+use wallboard_shared::workers::{Activity, ActivityPage};
 
 /// How the mirror reaches the upstream.
 #[derive(Debug, Clone)]
@@ -77,6 +79,8 @@ macro_rules! paged {
 paged!(WorkspacePage, Workspace, workspaces);
 paged!(WorkflowPage, Workflow, workflows);
 paged!(TaskChannelPage, TaskChannel, channels);
+paged!(TaskQueuePage, TaskQueue, task_queues);
+paged!(ActivityPage, Activity, activities);
 
 #[derive(Debug)]
 pub struct UpstreamClient {

@@ -273,7 +273,11 @@ impl HubState {
         let reader = self.numbers.reader();
         let cumulative = key.cumulative.as_ref().map(|c| reader.cumulative(key.view, c));
         let realtime = reader.realtime(key.view);
-        let (content, frame) = render(&self.identity, &reader, &key, 1, &realtime, cumulative.as_ref());
+        // Sessions subscribe only to workflows; any other target (not subscribable yet)
+        // never reaches here, and is refused rather than served an empty topic.
+        let Some((content, frame)) = render(&self.identity, &reader, &key, 1, &realtime, cumulative.as_ref()) else {
+            return Err(SubscribeError::Stopped);
+        };
         drop(reader);
         let (tx, rx) = watch::channel(Arc::new(frame));
         let topic = Topic { tx, rev: 1, content, last_publish: now, dirty: false, cumulative, last_cumulative: now };
@@ -321,11 +325,13 @@ impl HubState {
             };
             if next != topic.content {
                 let rev = topic.rev + 1;
-                let (content, frame) = render(&self.identity, &reader, &key, rev, &rt, cumulative.as_ref());
-                topic.rev = rev;
-                topic.content = content;
-                topic.last_publish = now;
-                topic.tx.send_replace(Arc::new(frame));
+                // Only workflow topics exist yet (sessions subscribe to nothing else).
+                if let Some((content, frame)) = render(&self.identity, &reader, &key, rev, &rt, cumulative.as_ref()) {
+                    topic.rev = rev;
+                    topic.content = content;
+                    topic.last_publish = now;
+                    topic.tx.send_replace(Arc::new(frame));
+                }
             }
             topic.cumulative = cumulative;
         }
@@ -333,6 +339,7 @@ impl HubState {
 }
 
 /// The frame of a topic at revision `rev`, and what it shows (for change detection).
+/// `None` for targets that are not subscribable yet (only workflows are).
 fn render(
     identity: &Identity,
     reader: &Reader<'_>,
@@ -340,11 +347,16 @@ fn render(
     rev: u64,
     (rt, rt_fresh): &(Realtime, Freshness),
     cumulative: Option<&(Cumulative, Freshness)>,
-) -> (Content, Frame) {
+) -> Option<(Content, Frame)> {
     let stale = rt_fresh.stale || cumulative.is_some_and(|(_, f)| f.stale);
     let content = Content { stale, realtime: rt.ageless(), cumulative: cumulative.map(|(c, _)| c.unbounded()) };
-    let subject = subject(identity, reader.engine(), key.view.target);
-    let Realtime::Workflow(rt) = rt;
+    let subject = subject(identity, reader.engine(), key.view.target)?;
+    let Realtime::Workflow(rt) = rt else { return None };
+    let cumulative = match cumulative {
+        Some((Cumulative::Workflow(c), _)) => Some(subject.cumulative(&identity.urls, c.clone()).into()),
+        Some(_) => return None,
+        None => None,
+    };
     let snapshot = Snapshot {
         id: String::new(),
         rev,
@@ -352,23 +364,24 @@ fn render(
         at: format_ms(rt_fresh.at_ms),
         stale,
         realtime: subject.realtime(&identity.urls, rt.clone()).into(),
-        cumulative: cumulative.map(|(Cumulative::Workflow(c), _)| subject.cumulative(&identity.urls, c.clone()).into()),
+        cumulative,
     };
-    (content, Frame::new(snapshot))
+    Some((content, Frame::new(snapshot)))
 }
 
 /// Who a target's resources are about.
-fn subject(identity: &Identity, engine: &Engine, target: Target) -> WorkflowSubject {
+fn subject(identity: &Identity, engine: &Engine, target: Target) -> Option<WorkflowSubject> {
     let registry = engine.registry();
     match target {
         Target::Workflow(id) => {
             let wf = registry.workflow(id);
-            WorkflowSubject {
+            Some(WorkflowSubject {
                 account_sid: identity.account_sid.clone(),
                 workspace_sid: registry.workspace(wf.workspace).sid.clone(),
                 workflow_sid: wf.known.sid.clone(),
-            }
+            })
         }
+        Target::TaskQueue(_) | Target::Workspace(_) | Target::Workers(_) => None,
     }
 }
 

@@ -1,0 +1,237 @@
+//! The local engine's numbers for each kind of [`Target`], in the wire types the REST
+//! resources and the hub serve. [`super::Numbers`] calls these when the numbers come from
+//! events; the mirror decodes the same types from its upstream.
+//!
+//! Not computed yet (the engine does not keep them; the fields are zero-filled, with the
+//! window's bounds, so the resources keep Twilio's shape):
+//! - every number of a task queue's cumulative statistics ([`queue_cumulative`]): the
+//!   index keyed by queue is not built yet;
+//! - `activity_durations` of the workers' cumulative statistics ([`workers_cumulative`]):
+//!   each activity is listed with zeros;
+//! - reservations of one worker ([`worker_cumulative`]).
+
+use wallboard_shared::Window;
+use wallboard_shared::queues::{TaskQueueCumulativeStats, TaskQueueRealTimeStats};
+use wallboard_shared::resources::{CumulativeStats, Split, SplitByWaitTime, WaitDuration};
+use wallboard_shared::sid::ActivitySid;
+use wallboard_shared::time::to_datetime;
+use wallboard_shared::workers::{ActivityDuration, ActivityStatistic, WorkersCumulativeStats, WorkersRealTimeStats};
+use wallboard_shared::workspace::{WorkspaceCumulativeStats, WorkspaceRealTimeStats};
+
+use super::answer::{Cumulative, Realtime};
+use super::cache::RealtimeCache;
+use crate::engine::floor::ActivityCount;
+use crate::engine::{CumulativeSpec, Engine, Target, View};
+
+/// A view's realtime numbers from the engine at `at_ms` (workflows through the shared cache).
+pub(super) fn realtime(engine: &Engine, cache: &RealtimeCache, view: View, at_ms: i64) -> Realtime {
+    let channel = view.channel.map(|c| c.index());
+    match view.target {
+        Target::Workflow(wf) => Realtime::Workflow(cache.get(engine, wf, view.channel, at_ms)),
+        Target::TaskQueue(q) => {
+            let r = engine.floor().queue_realtime(q.index(), channel, at_ms);
+            Realtime::TaskQueue(TaskQueueRealTimeStats {
+                activity_statistics: activity_statistics(&r.activity_statistics),
+                longest_task_waiting_age: r.longest_task_waiting_age,
+                longest_task_waiting_sid: r.longest_task_waiting_sid,
+                longest_relative_task_age_in_queue: r.longest_relative_task_age_in_queue,
+                longest_relative_task_sid_in_queue: r.longest_relative_task_age_in_queue_sid,
+                tasks_by_priority: r.tasks_by_priority,
+                tasks_by_status: r.tasks_by_status,
+                total_available_workers: r.total_available_workers,
+                total_eligible_workers: r.total_eligible_workers,
+                total_tasks: r.total_tasks,
+            })
+        }
+        Target::Workspace(ws) => {
+            let r = engine.workspace_realtime(ws.index(), channel, at_ms);
+            Realtime::Workspace(WorkspaceRealTimeStats {
+                activity_statistics: activity_statistics(&r.activity_statistics),
+                longest_task_waiting_age: r.longest_task_waiting_age,
+                longest_task_waiting_sid: r.longest_task_waiting_sid,
+                tasks_by_priority: r.tasks_by_priority,
+                tasks_by_status: r.tasks_by_status,
+                total_tasks: r.total_tasks,
+                total_workers: r.total_workers,
+            })
+        }
+        // Workers are not per channel in the floor: `TaskChannel` does not narrow them.
+        Target::Workers(ws) => {
+            let r = engine.floor().workers_realtime(ws.index(), None);
+            Realtime::Workers(WorkersRealTimeStats {
+                activity_statistics: activity_statistics(&r.activity_statistics),
+                total_workers: r.total_workers,
+            })
+        }
+    }
+}
+
+/// A view's cumulative numbers from the engine over `window`.
+pub(super) fn cumulative(engine: &Engine, view: View, window: Window, spec: &CumulativeSpec) -> Cumulative {
+    let channel = view.channel.map(|c| c.index());
+    let thresholds = spec.thresholds.as_deref();
+    match view.target {
+        Target::Workflow(wf) => Cumulative::Workflow(engine.cumulative(wf, view.channel, window, thresholds)),
+        Target::TaskQueue(_) => Cumulative::TaskQueue(queue_cumulative(window, thresholds)),
+        Target::Workspace(ws) => Cumulative::Workspace(workspace_cumulative(engine.workspace_cumulative(
+            ws.index(),
+            channel,
+            window,
+            thresholds,
+        ))),
+        Target::Workers(ws) => {
+            let all = engine.workspace_cumulative(ws.index(), channel, window, None);
+            let activities = engine.floor().activities(ws.index());
+            Cumulative::Workers(workers_cumulative(&all, &activities))
+        }
+    }
+}
+
+/// The wire form of the floor's activity counts. An activity whose SID is not a valid
+/// `WA…` SID (only a malformed event could name one) is left out rather than invented.
+pub fn activity_statistics(counts: &[ActivityCount]) -> Vec<ActivityStatistic> {
+    counts
+        .iter()
+        .filter_map(|a| {
+            let sid = ActivitySid::parse(&a.sid).ok()?;
+            Some(ActivityStatistic {
+                friendly_name: a.friendly_name.clone().unwrap_or_else(|| a.sid.clone()),
+                sid,
+                workers: a.workers,
+            })
+        })
+        .collect()
+}
+
+/// The split of zero tasks by each asked threshold (`None` when none was asked, as for workflows).
+fn zero_split(thresholds: Option<&[u32]>) -> Option<SplitByWaitTime> {
+    thresholds.map(|t| SplitByWaitTime(t.iter().map(|&t| (t, Split::default())).collect()))
+}
+
+/// A queue's cumulative statistics. NOT COMPUTED YET: every count and wait is zero (the
+/// engine's index is keyed by workflow, not queue); only the window's bounds and the
+/// asked thresholds are real.
+pub fn queue_cumulative(window: Window, thresholds: Option<&[u32]>) -> TaskQueueCumulativeStats {
+    TaskQueueCumulativeStats {
+        avg_task_acceptance_time: 0,
+        start_time: to_datetime(window.start_ms),
+        end_time: to_datetime(window.end_ms),
+        reservations_created: 0,
+        reservations_accepted: 0,
+        reservations_rejected: 0,
+        reservations_timed_out: 0,
+        reservations_canceled: 0,
+        reservations_rescinded: 0,
+        split_by_wait_time: zero_split(thresholds),
+        wait_duration_until_accepted: WaitDuration::default(),
+        wait_duration_until_canceled: WaitDuration::default(),
+        wait_duration_in_queue_until_accepted: WaitDuration::default(),
+        tasks_canceled: 0,
+        tasks_completed: 0,
+        tasks_deleted: 0,
+        tasks_entered: 0,
+        tasks_moved: 0,
+    }
+}
+
+/// The workspace's cumulative statistics from the sum of its workflows' series
+/// (`tasks_created` is the workflows' `tasks_entered`, see docs/decisions-queues-workers.md).
+fn workspace_cumulative(c: CumulativeStats) -> WorkspaceCumulativeStats {
+    WorkspaceCumulativeStats {
+        avg_task_acceptance_time: c.avg_task_acceptance_time,
+        start_time: c.start_time,
+        end_time: c.end_time,
+        reservations_created: c.reservations_created,
+        reservations_accepted: c.reservations_accepted,
+        reservations_rejected: c.reservations_rejected,
+        reservations_timed_out: c.reservations_timed_out,
+        reservations_canceled: c.reservations_canceled,
+        reservations_rescinded: c.reservations_rescinded,
+        split_by_wait_time: c.split_by_wait_time,
+        wait_duration_until_accepted: c.wait_duration_until_accepted,
+        wait_duration_until_canceled: c.wait_duration_until_canceled,
+        tasks_canceled: c.tasks_canceled,
+        tasks_completed: c.tasks_completed,
+        tasks_created: c.tasks_entered,
+        tasks_deleted: c.tasks_deleted,
+        tasks_moved: c.tasks_moved,
+        tasks_timed_out_in_workflow: c.tasks_timed_out_in_workflow,
+    }
+}
+
+/// Every activity with zero durations: `activity_durations` is NOT COMPUTED YET.
+fn zero_durations(activities: &[ActivityCount]) -> Vec<ActivityDuration> {
+    activity_statistics(activities)
+        .into_iter()
+        .map(|a| ActivityDuration { friendly_name: a.friendly_name, sid: a.sid, avg: 0, min: 0, max: 0, total: 0 })
+        .collect()
+}
+
+/// All workers' cumulative statistics: the reservations are the workspace's (every
+/// reservation is some worker's); `activity_durations` is zero-filled (not computed yet).
+fn workers_cumulative(all: &CumulativeStats, activities: &[ActivityCount]) -> WorkersCumulativeStats {
+    WorkersCumulativeStats {
+        start_time: all.start_time,
+        end_time: all.end_time,
+        activity_durations: zero_durations(activities),
+        reservations_created: all.reservations_created,
+        reservations_accepted: all.reservations_accepted,
+        reservations_rejected: all.reservations_rejected,
+        reservations_timed_out: all.reservations_timed_out,
+        reservations_canceled: all.reservations_canceled,
+        reservations_rescinded: all.reservations_rescinded,
+    }
+}
+
+/// One worker's (or a filtered set of workers') cumulative statistics. NOT COMPUTED YET:
+/// reservations per worker and `activity_durations` are zero; the window's bounds are real.
+pub fn worker_cumulative(window: Window, activities: &[ActivityCount]) -> WorkersCumulativeStats {
+    WorkersCumulativeStats {
+        start_time: to_datetime(window.start_ms),
+        end_time: to_datetime(window.end_ms),
+        activity_durations: zero_durations(activities),
+        reservations_created: 0,
+        reservations_accepted: 0,
+        reservations_rejected: 0,
+        reservations_timed_out: 0,
+        reservations_canceled: 0,
+        reservations_rescinded: 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn count(sid: &str, name: Option<&str>, workers: u64) -> ActivityCount {
+        ActivityCount { sid: sid.into(), friendly_name: name.map(Into::into), available: true, workers }
+    }
+
+    #[test]
+    fn activities_keep_their_order_and_skip_malformed_sids() {
+        let good = format!("WA{:032x}", 1);
+        let nameless = format!("WA{:032x}", 2);
+        let counts =
+            [count(&good, Some("Available"), 3), count("WAnot-hex", Some("Bad"), 1), count(&nameless, None, 0)];
+        let out = activity_statistics(&counts);
+        let rows: Vec<(&str, u64)> = out.iter().map(|a| (a.friendly_name.as_str(), a.workers)).collect();
+        // An activity never named shows its SID, as lists of unnamed resources do.
+        assert_eq!(rows, [("Available", 3), (nameless.as_str(), 0)]);
+        let durations = zero_durations(&counts);
+        assert!(durations.iter().all(|d| d.avg + d.min + d.max + d.total == 0) && durations.len() == 2);
+    }
+
+    #[test]
+    fn queue_cumulative_is_zero_within_the_window_with_the_asked_thresholds() {
+        let window = Window { start_ms: 60_000, end_ms: 120_000 };
+        let c = queue_cumulative(window, Some(&[10, 30]));
+        assert_eq!((c.start_time.timestamp_millis(), c.end_time.timestamp_millis()), (60_000, 120_000));
+        let split = c.split_by_wait_time.expect("thresholds asked");
+        assert_eq!(split.0.iter().map(|(t, _)| *t).collect::<Vec<_>>(), [10, 30]);
+        assert!(split.0.iter().all(|(_, s)| *s == Split::default()));
+        assert_eq!((c.tasks_entered, c.reservations_created), (0, 0));
+        assert_eq!(queue_cumulative(window, None).split_by_wait_time, None);
+        let w = worker_cumulative(window, &[]);
+        assert_eq!((w.reservations_created, w.activity_durations.len()), (0, 0));
+    }
+}
