@@ -15,6 +15,15 @@ use super::age;
 use super::figure::{Figure, Now};
 use super::levels::{Level, Levels, Metric};
 use super::sla;
+use super::view::{ViewState, WindowChoice};
+use wallboard_shared::StatisticsQuery;
+
+/// The statistics query of the floor's cumulative numbers: today (since midnight in the
+/// view's zone), all channels, split at the view's thresholds.
+pub fn today_query(view: &ViewState, now_ms: i64, offset: &dyn Fn(i64) -> i32) -> Option<StatisticsQuery> {
+    let today = ViewState { window: WindowChoice::Today, channel: None, ..view.clone() };
+    today.statistics_query(now_ms, offset).ok()
+}
 
 /// A REST answer and when the server gave it.
 #[derive(Debug, Clone, PartialEq)]
@@ -552,6 +561,15 @@ pub(crate) mod tests {
         let none = HeaderFigures::new(None, &[], &Levels::default(), 20, now(0.0));
         assert!(!none.loaded);
         assert_eq!(none.longest.text, "—");
+    }
+
+    #[test]
+    fn the_floor_counts_today_in_the_views_zone() {
+        let view = ViewState { channel: Some("voice".into()), thresholds: vec![30], ..Default::default() };
+        // 09:00Z at UTC+1: since 23:00Z the day before.
+        let q = today_query(&view, AT_MS, &|_| 60).expect("valid");
+        assert_eq!(q.task_channel, None);
+        assert_eq!(q.to_query_string(), "StartDate=2026-11-26T23%3A00%3A00Z&SplitByWaitTime=30");
     }
 
     #[test]
