@@ -115,6 +115,15 @@ async fn text(response: &Response) -> Option<String> {
 
 /// `GET path` as JSON, with the answer's `Date` (ms) when it has one.
 async fn get_json<T: DeserializeOwned>(path: &str) -> Result<(T, Option<i64>), Failure> {
+    let (body, date) = get_body(path).await?;
+    let value =
+        serde_json::from_str(&body).map_err(|e| Failure::Other(format!("unexpected answer from {path}: {e}")))?;
+    Ok((value, date))
+}
+
+/// The body of a successful `GET path` and its `Date` (ms). Not generic: the fetch is in
+/// the wasm once, whatever the answer is read into.
+async fn get_body(path: &str) -> Result<(String, Option<i64>), Failure> {
     let token = crate::browser::token().ok_or(Failure::Refused)?;
     let response =
         get(path, Some(&token)).await.ok_or_else(|| Failure::Other("the server cannot be reached".to_owned()))?;
@@ -128,9 +137,7 @@ async fn get_json<T: DeserializeOwned>(path: &str) -> Result<(T, Option<i64>), F
         let retry_after = headers.get("retry-after").ok().flatten();
         return Err(Failure::of(response.status(), serde_json::from_str(&body).ok(), retry_after.as_deref()));
     }
-    let value =
-        serde_json::from_str(&body).map_err(|e| Failure::Other(format!("unexpected answer from {path}: {e}")))?;
-    Ok((value, date.as_deref().and_then(crate::model::age::parse_http_date)))
+    Ok((body, date.as_deref().and_then(crate::model::age::parse_http_date)))
 }
 
 /// Every page of a list, and the first page's `Date`.

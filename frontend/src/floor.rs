@@ -65,19 +65,15 @@ pub fn start(state: AppState) {
                         let (slice, next) = channel_slice(&workers.data, cursor.get(), CHANNELS_PER_POLL);
                         cursor.set(next);
                         floor.workers.set(Some(workers));
-                        let fetched = futures_util::future::join_all(slice.into_iter().map(|wk| {
-                            let ws = ws.clone();
-                            async move { (api::worker_channels(&ws, &wk).await, wk) }
-                        }))
-                        .await;
-                        floor.channels.update(|c| {
-                            // Best effort: a worker whose channels fail keeps its last ones.
-                            for (list, wk) in fetched {
-                                if let Ok(list) = list {
-                                    c.set(wk, list);
-                                }
+                        // One at a time (a browser queues parallel requests anyway), best
+                        // effort: a worker whose channels fail keeps its last ones.
+                        let mut fetched = Vec::with_capacity(slice.len());
+                        for wk in slice {
+                            if let Ok(list) = api::worker_channels(&ws, &wk).await {
+                                fetched.push((wk, list));
                             }
-                        });
+                        }
+                        floor.channels.update(|c| fetched.into_iter().for_each(|(wk, list)| c.set(wk, list)));
                     }
                     Page::Overview | Page::Workflow => {}
                 }

@@ -7,9 +7,9 @@ use leptos::html::Div;
 use leptos::prelude::*;
 
 use super::tile::figure_of;
-use super::{ConnectionBadge, Notice, Tile};
+use super::{ConnectionBadge, Lines, Notice, Tile};
 use crate::browser;
-use crate::model::agents::{AgentRow, BoardFigures, ROW_PX, activity_bars, agent_rows, skills_of, visible_range};
+use crate::model::agents::{BoardFigures, ROW_PX, activity_bars, agent_rows, skills_of, visible_range};
 use crate::model::figure::Now;
 use crate::model::format;
 use crate::state::use_state;
@@ -58,7 +58,11 @@ pub fn AgentBoard() -> impl IntoView {
     });
     let shown = Memo::new(move |_| {
         let (start, end) = range.get();
-        rows.with(|r| r.as_ref().map(|r| r[start.min(r.len())..end.min(r.len())].to_vec()).unwrap_or_default())
+        rows.with(|r| {
+            r.as_ref()
+                .map(|r| r[start.min(r.len())..end.min(r.len())].iter().map(|a| a.line()).collect())
+                .unwrap_or_default()
+        })
     });
 
     let notice = move || match (rows.with(Option::is_none), floor.problem.get()) {
@@ -88,21 +92,26 @@ pub fn AgentBoard() -> impl IntoView {
                     />
                 </div>
                 <ul class="activity-bars" data-testid="activity-bars" aria-label="Agents per activity">
-                    <For
-                        each=move || bars.get()
-                        key=|b| (b.sid.clone(), b.count)
-                        children=move |b| {
-                            view! {
-                                <li class=format!("activity presence-{}", b.presence.key()) data-activity=b.name.clone() data-value=b.count.to_string()>
-                                    <span class="activity-name">{b.name.clone()}</span>
-                                    <span class="activity-bar">
-                                        <span class="activity-fill" style:width=b.width.clone()></span>
-                                    </span>
-                                    <span class="activity-count">{format::count(b.count)}</span>
-                                </li>
-                            }
-                        }
-                    />
+                    {move || {
+                        bars.get()
+                            .into_iter()
+                            .map(|b| {
+                                view! {
+                                    <li
+                                        class=format!("activity presence-{}", b.presence.key())
+                                        data-activity=b.name.clone()
+                                        data-value=b.count.to_string()
+                                    >
+                                        <span class="activity-name">{b.name.clone()}</span>
+                                        <span class="activity-bar">
+                                            <span class="activity-fill" style:width=b.width></span>
+                                        </span>
+                                        <span class="activity-count">{format::count(b.count)}</span>
+                                    </li>
+                                }
+                            })
+                            .collect_view()
+                    }}
                 </ul>
             </div>
             {notice}
@@ -117,15 +126,7 @@ pub fn AgentBoard() -> impl IntoView {
                 <div class="ascroll" node_ref=scroller on:scroll=move |_| measure()>
                     <div class="aspace" style:height=move || format!("{}px", total() as f64 * ROW_PX)>
                         <div class="awindow" style:transform=move || format!("translateY({}px)", range.get().0 as f64 * ROW_PX)>
-                            <For
-                                each=move || shown.get()
-                                key=|r| r.sid.clone()
-                                children=move |r: AgentRow| {
-                                    let sid = r.sid.clone();
-                                    let row = Memo::new(move |_| shown.with(|s| s.iter().find(|x| x.sid == sid).cloned()));
-                                    view! { <AgentLine row=row/> }
-                                }
-                            />
+                            <Lines lines=shown testid="agent-row" columns=&COLUMNS/>
                         </div>
                     </div>
                 </div>
@@ -134,27 +135,8 @@ pub fn AgentBoard() -> impl IntoView {
     }
 }
 
-/// One agent's row.
-#[component]
-fn AgentLine(row: Memo<Option<AgentRow>>) -> impl IntoView {
-    let pick = move |f: fn(&AgentRow) -> String| move || row.with(|r| r.as_ref().map(f).unwrap_or_default());
-    view! {
-        <div
-            class=move || row.with(|r| r.as_ref().map(|r| format!("arow level-{} presence-{}", r.level.key(), r.presence.key())).unwrap_or_default())
-            role="row"
-            data-testid="agent-row"
-            data-worker-sid=pick(|r| r.sid.clone())
-        >
-            <div class="acell a-name" role="rowheader">{pick(|r| r.name.clone())}</div>
-            <div class="acell" role="cell">{pick(|r| r.activity.clone())}</div>
-            <div class="acell a-num a-time" role="cell" data-value=pick(|r| r.secs.map(|s| s.to_string()).unwrap_or_default())>
-                {pick(|r| r.secs.map_or_else(|| format::NONE.to_owned(), format::duration))}
-            </div>
-            <div class="acell a-num" role="cell">{pick(|r| r.tasks.map_or_else(|| format::NONE.to_owned(), |t| t.to_string()))}</div>
-            <div class="acell a-channels" role="cell">{pick(|r| r.channels.clone())}</div>
-        </div>
-    }
-}
+/// The cell classes of the agents table.
+const COLUMNS: [&str; 5] = ["acell a-name", "acell", "acell a-num a-time", "acell a-num", "acell a-channels"];
 
 /// The queue and skill filters (kept in the URL).
 #[component]

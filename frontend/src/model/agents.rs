@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use super::age;
 use super::figure::{Figure, Now};
-use super::floor::{ActivityInfo, Presence, WorkerInfo, presence};
+use super::floor::{ActivityInfo, Cell, Line, Presence, WorkerInfo, presence, sort_with};
 use super::format;
 use super::levels::{Level, Levels, Metric};
 use super::view::encode;
@@ -129,6 +129,26 @@ pub struct AgentRow {
 }
 
 impl AgentRow {
+    /// The row as the table draws it: agent, activity, time in state, tasks, channels.
+    pub fn line(&self) -> Line {
+        let secs = self.secs.map(|s| s.to_string()).unwrap_or_default();
+        Line {
+            sid: self.sid.clone(),
+            class: format!("arow level-{} presence-{}", self.level.key(), self.presence.key()),
+            cells: vec![
+                Cell::text(self.name.clone()),
+                Cell::text(self.activity.clone()),
+                Cell {
+                    text: self.secs.map_or_else(|| format::NONE.to_owned(), format::duration),
+                    value: secs,
+                    level: Some(self.level),
+                },
+                Cell::text(self.tasks.map_or_else(|| format::NONE.to_owned(), |t| t.to_string())),
+                Cell::text(self.channels.clone()),
+            ],
+        }
+    }
+
     pub fn new(w: &WorkerInfo, activities: &[ActivityInfo], channels: &Channels, levels: &Levels, now: Now) -> Self {
         let activity = w.activity_name.clone().unwrap_or_else(|| format::NONE.to_owned());
         let presence = presence(activities, w.activity_sid.as_deref().unwrap_or_default(), &activity);
@@ -162,9 +182,8 @@ pub fn agent_rows(
     levels: &Levels,
     now: Now,
 ) -> Vec<AgentRow> {
-    let mut order: Vec<&WorkerInfo> = workers.iter().collect();
-    order.sort_by(|a, b| a.friendly_name.cmp(&b.friendly_name).then_with(|| a.sid.cmp(&b.sid)));
-    order.into_iter().map(|w| AgentRow::new(w, activities, channels, levels, now)).collect()
+    let rows = workers.iter().map(|w| AgentRow::new(w, activities, channels, levels, now)).collect();
+    sort_with(rows, &|a: &AgentRow, b: &AgentRow| a.name.cmp(&b.name).then_with(|| a.sid.cmp(&b.sid)))
 }
 
 /// One bar of the activity chart.
@@ -209,8 +228,9 @@ pub fn activity_bars(workers: &[WorkerInfo], activities: &[ActivityInfo]) -> Vec
     for b in &mut bars {
         b.width = format!("{}%", b.count * 100 / total);
     }
-    bars.sort_by(|a, b| (a.presence, &a.name, &a.sid).cmp(&(b.presence, &b.name, &b.sid)));
-    bars
+    sort_with(bars, &|a: &ActivityBar, b: &ActivityBar| {
+        (a.presence, &a.name, &a.sid).cmp(&(b.presence, &b.name, &b.sid))
+    })
 }
 
 /// The board's key figures.
@@ -331,6 +351,11 @@ mod tests {
         let bob = &rows[1];
         assert_eq!((bob.activity.as_str(), bob.secs, bob.level), ("Break", Some(1500), Level::Warn));
         assert_eq!((bob.tasks, bob.channels.as_str()), (None, "—"));
+        let line = bob.line();
+        assert_eq!(line.class, "arow level-warn presence-unavailable");
+        let texts: Vec<&str> = line.cells.iter().map(|c| c.text.as_str()).collect();
+        assert_eq!(texts, ["bob", "Break", "25:00", "—", "—"]);
+        assert_eq!(line.cells[2].value, "1500");
         let carol = &rows[2];
         assert_eq!((carol.activity.as_str(), carol.secs, carol.level), ("—", None, Level::Unknown));
         assert_eq!(carol.presence, Presence::Unavailable);

@@ -25,6 +25,51 @@ pub fn today_query(view: &ViewState, now_ms: i64, offset: &dyn Fn(i64) -> i32) -
     today.statistics_query(now_ms, offset).ok()
 }
 
+/// Sorts `items` by `cmp`, stably. Positions are sorted, not the items, so the wasm holds
+/// one sort for every type (a sort per row type costs kilobytes).
+pub fn sort_with<T>(items: Vec<T>, cmp: &dyn Fn(&T, &T) -> std::cmp::Ordering) -> Vec<T> {
+    let mut order: Vec<usize> = (0..items.len()).collect();
+    sort_positions(&mut order, &|a, b| cmp(&items[a], &items[b]));
+    let mut slots: Vec<Option<T>> = items.into_iter().map(Some).collect();
+    order.into_iter().filter_map(|i| slots[i].take()).collect()
+}
+
+fn sort_positions(order: &mut [usize], cmp: &dyn Fn(usize, usize) -> std::cmp::Ordering) {
+    order.sort_by(|a, b| cmp(*a, *b));
+}
+
+/// One cell of a table row as shown: its text, `data-value`, and level (`data-level`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Cell {
+    pub text: String,
+    pub value: String,
+    pub level: Option<Level>,
+}
+
+impl Cell {
+    pub fn text(text: String) -> Self {
+        Self { text, ..Self::default() }
+    }
+
+    /// A count, with its value.
+    pub fn count(n: u64) -> Self {
+        Self { text: super::format::count(n), value: n.to_string(), level: None }
+    }
+
+    pub fn level(self, level: Level) -> Self {
+        Self { level: Some(level), ..self }
+    }
+}
+
+/// A table row as the queues wall and the agent board draw it: keyed by sid, with its
+/// classes and cells (one component draws both tables).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Line {
+    pub sid: String,
+    pub class: String,
+    pub cells: Vec<Cell>,
+}
+
 /// A REST answer and when the server gave it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Answer<T> {
@@ -269,6 +314,31 @@ pub struct RowLevels {
 }
 
 impl QueueRow {
+    /// The row as the wall draws it, cells in [`Column::ALL`] order.
+    pub fn line(&self) -> Line {
+        use super::format;
+        let l = &self.levels;
+        Line {
+            sid: self.sid.clone(),
+            class: format!("qrow level-{}", l.row.key()),
+            cells: vec![
+                Cell::text(self.name.clone()),
+                Cell::count(self.waiting).level(l.waiting),
+                Cell { text: format::duration(self.longest), value: self.longest.to_string(), level: Some(l.longest) },
+                Cell {
+                    text: format::percent(self.service_level),
+                    value: format::percent_value(self.service_level).unwrap_or_default(),
+                    level: Some(l.service_level),
+                },
+                Cell::count(self.available),
+                Cell::count(self.busy),
+                Cell::count(self.unavailable),
+                Cell::count(self.offline),
+                Cell::text(ratio_text(self.ratio)).level(l.ratio),
+            ],
+        }
+    }
+
     /// The row of queue `stats` named `name`, at `now`, with the service level at `threshold`.
     pub fn new(
         answer: &Answer<Vec<QueueStats>>,
@@ -319,7 +389,7 @@ pub fn queue_rows(
     sort: Sort,
     now: Now,
 ) -> Vec<QueueRow> {
-    let mut rows: Vec<QueueRow> = answer
+    let rows: Vec<QueueRow> = answer
         .data
         .iter()
         .map(|q| {
@@ -327,8 +397,7 @@ pub fn queue_rows(
             QueueRow::new(answer, q, name, activities, levels, threshold, now)
         })
         .collect();
-    sort_rows(&mut rows, sort);
-    rows
+    sort_rows(rows, sort)
 }
 
 /// A column of the queues wall.
@@ -433,7 +502,7 @@ impl Sort {
 
 /// Sorts rows by `sort`; a missing value (no service level, no ratio) goes last whatever
 /// the direction; ties go by name, then sid, so the order never flickers.
-pub fn sort_rows(rows: &mut [QueueRow], sort: Sort) {
+pub fn sort_rows(rows: Vec<QueueRow>, sort: Sort) -> Vec<QueueRow> {
     use std::cmp::Ordering;
     let number = |r: &QueueRow| -> Option<f64> {
         Some(match sort.column {
@@ -449,7 +518,7 @@ pub fn sort_rows(rows: &mut [QueueRow], sort: Sort) {
         })
     };
     let by_name = |a: &QueueRow, b: &QueueRow| a.name.cmp(&b.name).then_with(|| a.sid.cmp(&b.sid));
-    rows.sort_by(|a, b| {
+    sort_with(rows, &|a, b| {
         let primary = if sort.column == Column::Name {
             by_name(a, b)
         } else {
@@ -462,7 +531,7 @@ pub fn sort_rows(rows: &mut [QueueRow], sort: Sort) {
         };
         let primary = if sort.descending { primary.reverse() } else { primary };
         primary.then_with(|| by_name(a, b))
-    });
+    })
 }
 
 #[cfg(test)]
@@ -643,6 +712,26 @@ pub(crate) mod tests {
         assert_eq!(order(Sort { column: Column::Unavailable, descending: true }), ["Alpha", "Billing", "Sales"]);
         assert_eq!(order(Sort { column: Column::Busy, descending: true }), ["Sales", "Alpha", "Billing"]);
         assert_eq!(order(Sort { column: Column::Available, descending: false }), ["Alpha", "Billing", "Sales"]);
+    }
+
+    #[test]
+    fn a_row_is_drawn_from_its_cells() {
+        let a = answer(vec![queue("WQ1", 4, 3, 100, 2, split(20, 3, 1, 0))]);
+        let rows = queue_rows(&a, &[], &activities(), &Levels::default(), 20, Sort::default(), now(0.0));
+        let line = rows[0].line();
+        assert_eq!((line.sid.as_str(), line.class.as_str()), ("WQ1", "qrow level-warn"));
+        let texts: Vec<&str> = line.cells.iter().map(|c| c.text.as_str()).collect();
+        assert_eq!(texts, ["WQ1", "4", "1:40", "75 %", "2", "2", "2", "1", "2.00"]);
+        assert_eq!(line.cells.len(), Column::ALL.len());
+        assert_eq!((line.cells[2].value.as_str(), line.cells[2].level), ("100", Some(Level::Warn)));
+        assert_eq!(line.cells[3].value, "75");
+    }
+
+    #[test]
+    fn sorting_is_stable_for_any_type() {
+        let v = vec![(2, 'a'), (1, 'b'), (2, 'c'), (0, 'd')];
+        assert_eq!(sort_with(v, &|a, b| a.0.cmp(&b.0)), [(0, 'd'), (1, 'b'), (2, 'a'), (2, 'c')]);
+        assert!(sort_with(Vec::<u8>::new(), &|a, b| a.cmp(b)).is_empty());
     }
 
     #[test]
