@@ -16,27 +16,13 @@ use web_sys::{Headers, RequestCache, RequestInit, Response};
 
 use wallboard_shared::{StatisticsQuery, Urls};
 
-use crate::model::agents::ChannelLoad;
-use crate::model::floor::{ActivityInfo, Answer, QueueStats, WorkerInfo, WorkspaceStats};
+use crate::model::floor::{Answer, QueueStats, WorkspaceStats};
 use crate::model::link::RATE_LIMIT_WAIT_MS;
 
 /// Most list pages followed (a guard against a `next_page_url` loop).
 const MAX_PAGES: usize = 50;
 
-/// The fields the dashboard reads of a listed Workspace, Workflow or TaskChannel
-/// (`wallboard_shared::resources`); the others are skipped. Reading the full shared types
-/// would cost the wasm three large deserializers for fields it never shows.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct Listed {
-    pub sid: String,
-    pub friendly_name: String,
-    /// Task channels only.
-    #[serde(default)]
-    pub unique_name: Option<String>,
-    /// Task queues only: the TargetWorkers expression (the skill filter's choices).
-    #[serde(default)]
-    pub target_workers: Option<String>,
-}
+pub use crate::model::floor::Listed;
 
 /// A Twilio list page (`WorkspacePage`, `WorkflowPage`, `TaskChannelPage`, …): its items
 /// under the resource's key, and `meta.next_page_url`.
@@ -192,17 +178,17 @@ pub async fn task_queues(workspace: &str) -> Result<Vec<Listed>, Failure> {
     list(format!("{}/TaskQueues?PageSize=1000", Urls::relative().workspace(workspace))).await
 }
 
-pub async fn activities(workspace: &str) -> Result<Vec<ActivityInfo>, Failure> {
+pub async fn activities(workspace: &str) -> Result<Vec<Listed>, Failure> {
     list(format!("{}/Activities?PageSize=1000", Urls::relative().workspace(workspace))).await
 }
 
 /// `GET …/Workers?{query}` (see `model::agents::workers_query`).
-pub async fn workers(workspace: &str, query: &str) -> Result<Answer<Vec<WorkerInfo>>, Failure> {
+pub async fn workers(workspace: &str, query: &str) -> Result<Answer<Vec<Listed>>, Failure> {
     list_dated(format!("{}/Workers?{query}", Urls::relative().workspace(workspace))).await
 }
 
 /// `GET …/Workers/{WK}/Channels`.
-pub async fn worker_channels(workspace: &str, worker: &str) -> Result<Vec<ChannelLoad>, Failure> {
+pub async fn worker_channels(workspace: &str, worker: &str) -> Result<Vec<Listed>, Failure> {
     list(format!("{}/Workers/{worker}/Channels?PageSize=100", Urls::relative().workspace(workspace))).await
 }
 
@@ -280,8 +266,7 @@ mod tests {
             [Listed {
                 sid: WorkflowSid::from_u128(7).to_string(),
                 friendly_name: "Sales".into(),
-                unique_name: None,
-                target_workers: None
+                ..Default::default()
             }]
         );
         assert_eq!(page.meta.next_page_url.as_deref().map(same_origin_path).as_deref(), Some("/v1/x?Page=1"));

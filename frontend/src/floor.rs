@@ -49,10 +49,14 @@ pub fn start(state: AppState) {
         leptos::task::spawn_local(async move {
             let result: Result<(), Failure> = async {
                 if now - lists_at.get() >= LISTS_EVERY_MS {
-                    let (queues, activities) =
-                        futures_util::future::join(api::task_queues(&ws), api::activities(&ws)).await;
-                    set_changed(floor.queue_list, queues?);
-                    set_changed(floor.activities, activities?);
+                    // Names and activity flags only refine the numbers: a failure here
+                    // must not keep the statistics off the screen.
+                    if let Ok(list) = api::task_queues(&ws).await {
+                        set_changed(floor.queue_list, list);
+                    }
+                    if let Ok(list) = api::activities(&ws).await {
+                        set_changed(floor.activities, list);
+                    }
                     lists_at.set(now);
                 }
                 let Some(query) = query else { return Ok(()) };
@@ -66,11 +70,13 @@ pub fn start(state: AppState) {
                         cursor.set(next);
                         floor.workers.set(Some(workers));
                         // One at a time (a browser queues parallel requests anyway), best
-                        // effort: a worker whose channels fail keeps its last ones.
+                        // effort: after a failure the rest waits for the next poll, and a
+                        // worker keeps the channels last read.
                         let mut fetched = Vec::with_capacity(slice.len());
                         for wk in slice {
-                            if let Ok(list) = api::worker_channels(&ws, &wk).await {
-                                fetched.push((wk, list));
+                            match api::worker_channels(&ws, &wk).await {
+                                Ok(list) => fetched.push((wk, list)),
+                                Err(_) => break,
                             }
                         }
                         floor.channels.update(|c| fetched.into_iter().for_each(|(wk, list)| c.set(wk, list)));

@@ -226,12 +226,8 @@ mod tests {
 
     #[test]
     fn workflows_by_name_then_sid_without_duplicates() {
-        let listed = |sid: &str, name: &str| Listed {
-            sid: sid.into(),
-            friendly_name: name.into(),
-            unique_name: None,
-            target_workers: None,
-        };
+        let listed =
+            |sid: &str, name: &str| Listed { sid: sid.into(), friendly_name: name.into(), ..Default::default() };
         let d = Directory::new(
             None,
             vec![listed("WW3", "Support"), listed("WW2", "Sales"), listed("WW1", "Sales"), listed("WW2", "Sales")],

@@ -9,8 +9,6 @@
 //! `Channels` list, fetched a slice at a time: a worker whose channels are not known yet
 //! shows `—` and does not count in busy, idle and occupancy (the hints say how many do).
 
-use serde::Deserialize;
-
 use super::age;
 use super::figure::{Figure, Now};
 use super::floor::{ActivityInfo, Cell, Line, Presence, WorkerInfo, presence, sort_with};
@@ -18,14 +16,9 @@ use super::format;
 use super::levels::{Level, Levels, Metric};
 use super::view::encode;
 
-/// One channel of a worker (`GET …/Workers/{WK}/Channels`), the fields the board reads.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct ChannelLoad {
-    pub task_channel_unique_name: String,
-    pub assigned_tasks: u32,
-    pub configured_capacity: u32,
-    pub available: bool,
-}
+/// One channel of a worker (`GET …/Workers/{WK}/Channels`): `task_channel_unique_name`,
+/// `assigned_tasks`, `configured_capacity`, `available`.
+pub type ChannelLoad = super::floor::Listed;
 
 /// The channels known per worker sid (sorted by sid, for binary search).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -157,7 +150,10 @@ impl AgentRow {
         let listed = known.map(|list| {
             list.iter()
                 .filter(|c| c.available)
-                .map(|c| format!("{} {}/{}", c.task_channel_unique_name, c.assigned_tasks, c.configured_capacity))
+                .map(|c| {
+                    let name = c.task_channel_unique_name.as_deref().unwrap_or_default();
+                    format!("{name} {}/{}", c.assigned_tasks, c.configured_capacity)
+                })
                 .collect::<Vec<_>>()
                 .join(" · ")
         });
@@ -302,15 +298,17 @@ mod tests {
             activity_name: activity.map(|a| a.1.into()),
             available: false,
             date_status_changed: since.map(str::to_owned),
+            ..Default::default()
         }
     }
 
     fn ch(name: &str, assigned: u32, capacity: u32, available: bool) -> ChannelLoad {
         ChannelLoad {
-            task_channel_unique_name: name.into(),
+            task_channel_unique_name: Some(name.into()),
             assigned_tasks: assigned,
             configured_capacity: capacity,
             available,
+            ..Default::default()
         }
     }
 

@@ -145,25 +145,41 @@ pub struct QueueStats {
     pub cumulative: WindowCounts,
 }
 
-/// An activity of `GET …/Activities`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct ActivityInfo {
+/// An item of any list the dashboard reads (Workspace, Workflow, TaskChannel, TaskQueue,
+/// Activity, Worker, WorkerChannel): the fields it shows, each absent from the resources
+/// that lack it. One type for every list: each deserializer and list loop costs the wasm
+/// its own code.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct Listed {
     pub sid: String,
+    #[serde(default)]
     pub friendly_name: String,
+    /// Task channels.
+    pub unique_name: Option<String>,
+    /// Task queues: the TargetWorkers expression (the skill filter's choices).
+    pub target_workers: Option<String>,
+    /// Activities (takes tasks), workers (their activity does), worker channels.
+    #[serde(default)]
     pub available: bool,
-}
-
-/// A worker of `GET …/Workers`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct WorkerInfo {
-    pub sid: String,
-    pub friendly_name: String,
+    /// Workers.
     pub activity_sid: Option<String>,
     pub activity_name: Option<String>,
-    pub available: bool,
-    /// When the worker entered its current activity (`YYYY-MM-DDTHH:MM:SSZ`).
+    /// Workers: when they entered their current activity (`YYYY-MM-DDTHH:MM:SSZ`).
     pub date_status_changed: Option<String>,
+    /// Worker channels.
+    pub task_channel_unique_name: Option<String>,
+    #[serde(default)]
+    pub assigned_tasks: u32,
+    #[serde(default)]
+    pub configured_capacity: u32,
 }
+
+/// An activity of `GET …/Activities` (`sid`, `friendly_name`, `available`).
+pub type ActivityInfo = Listed;
+
+/// A worker of `GET …/Workers` (`sid`, `friendly_name`, `activity_*`, `available`,
+/// `date_status_changed`).
+pub type WorkerInfo = Listed;
 
 /// Where an activity puts a worker on the wall.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -545,6 +561,7 @@ pub(crate) mod tests {
             sid: sid.into(),
             friendly_name: name.into(),
             available,
+            ..Default::default()
         };
         vec![a("WA1", "Available", true), a("WA2", "Break", false), a("WA3", "Offline", false), a("WA4", "Chat", true)]
     }
@@ -860,5 +877,24 @@ pub(crate) mod tests {
         let lean: WorkerInfo = serde_json::from_value(serde_json::to_value(&w).expect("ser")).expect("de");
         assert_eq!(lean.activity_name.as_deref(), Some("Break"));
         assert_eq!(lean.date_status_changed.as_deref().and_then(age::parse_at), Some(AT_MS));
+        let c = wallboard_shared::workers::WorkerChannel {
+            account_sid: AccountSid::from_u128(1),
+            assigned_tasks: 2,
+            available: true,
+            available_capacity_percentage: 33,
+            configured_capacity: 3,
+            date_created: None,
+            date_updated: None,
+            sid: wallboard_shared::WorkerChannelSid::from_u128(4),
+            task_channel_sid: wallboard_shared::TaskChannelSid::from_u128(5),
+            task_channel_unique_name: "chat".into(),
+            worker_sid: WorkerSid::from_u128(9),
+            workspace_sid: WorkspaceSid::from_u128(2),
+            url: "http://h".into(),
+        };
+        let lean: Listed = serde_json::from_value(serde_json::to_value(&c).expect("ser")).expect("de");
+        let got =
+            (lean.task_channel_unique_name.as_deref(), lean.assigned_tasks, lean.configured_capacity, lean.available);
+        assert_eq!(got, (Some("chat"), 2, 3, true));
     }
 }
