@@ -1,5 +1,7 @@
-//! The REST calls of the dashboard: the workspace's workflows and task channels, and the
-//! server's build id. Statistics themselves come over the WebSocket.
+//! The REST calls of the dashboard: the workspace's workflows and task channels, the
+//! server's build id, and (until WebSocket targets carry them) the floor's statistics:
+//! workspace, task queues, activities, workers and their channels. Workflow statistics
+//! come over the WebSocket.
 //!
 //! Requests go to the page's own origin with the link's viewer token as
 //! `Authorization: Bearer` (`/build-id` is public). They use `fetch` directly: a request
@@ -12,29 +14,30 @@ use wallboard_shared::TwilioError;
 use wasm_bindgen::JsCast;
 use web_sys::{Headers, RequestCache, RequestInit, Response};
 
+use wallboard_shared::{StatisticsQuery, Urls};
+
+use crate::model::floor::{Answer, QueueStats, WorkspaceStats};
 use crate::model::link::RATE_LIMIT_WAIT_MS;
 
 /// Most list pages followed (a guard against a `next_page_url` loop).
 const MAX_PAGES: usize = 50;
 
-/// The fields the dashboard reads of a listed Workspace, Workflow or TaskChannel
-/// (`wallboard_shared::resources`); the others are skipped. Reading the full shared types
-/// would cost the wasm three large deserializers for fields it never shows.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct Listed {
-    pub sid: String,
-    pub friendly_name: String,
-    /// Task channels only.
-    #[serde(default)]
-    pub unique_name: Option<String>,
-}
+pub use crate::model::floor::Listed;
 
-/// A Twilio list page (`WorkspacePage`, `WorkflowPage`, `TaskChannelPage`): its items under
-/// the resource's key, and `meta.next_page_url`.
+/// A Twilio list page (`WorkspacePage`, `WorkflowPage`, `TaskChannelPage`, …): its items
+/// under the resource's key, and `meta.next_page_url`.
 #[derive(Debug, Deserialize)]
-struct Page {
-    #[serde(alias = "workspaces", alias = "workflows", alias = "channels")]
-    items: Vec<Listed>,
+struct Page<T> {
+    #[serde(
+        alias = "workspaces",
+        alias = "workflows",
+        alias = "channels",
+        alias = "task_queues",
+        alias = "task_queues_statistics",
+        alias = "activities",
+        alias = "workers"
+    )]
+    items: Vec<T>,
     meta: PageMeta,
 }
 
@@ -96,32 +99,53 @@ async fn text(response: &Response) -> Option<String> {
     JsFuture::from(response.text().ok()?).await.ok()?.as_string()
 }
 
-async fn get_json<T: DeserializeOwned>(path: &str) -> Result<T, Failure> {
+/// `GET path` as JSON, with the answer's `Date` (ms) when it has one.
+async fn get_json<T: DeserializeOwned>(path: &str) -> Result<(T, Option<i64>), Failure> {
+    let (body, date) = get_body(path).await?;
+    let value =
+        serde_json::from_str(&body).map_err(|e| Failure::Other(format!("unexpected answer from {path}: {e}")))?;
+    Ok((value, date))
+}
+
+/// The body of a successful `GET path` and its `Date` (ms). Not generic: the fetch is in
+/// the wasm once, whatever the answer is read into.
+async fn get_body(path: &str) -> Result<(String, Option<i64>), Failure> {
     let token = crate::browser::token().ok_or(Failure::Refused)?;
     let response =
         get(path, Some(&token)).await.ok_or_else(|| Failure::Other("the server cannot be reached".to_owned()))?;
     let headers = response.headers();
-    if let Ok(Some(date)) = headers.get("date") {
-        crate::browser::note_server_date(&date);
+    let date = headers.get("date").ok().flatten();
+    if let Some(date) = &date {
+        crate::browser::note_server_date(date);
     }
     let body = text(&response).await.unwrap_or_default();
     if !response.ok() {
         let retry_after = headers.get("retry-after").ok().flatten();
         return Err(Failure::of(response.status(), serde_json::from_str(&body).ok(), retry_after.as_deref()));
     }
-    serde_json::from_str(&body).map_err(|e| Failure::Other(format!("unexpected answer from {path}: {e}")))
+    Ok((body, date.as_deref().and_then(crate::model::age::parse_http_date)))
 }
 
-async fn list(first: String) -> Result<Vec<Listed>, Failure> {
+/// Every page of a list, and the first page's `Date`.
+async fn list_dated<T: DeserializeOwned>(first: String) -> Result<Answer<Vec<T>>, Failure> {
+    let received_ms = crate::browser::now_ms();
     let mut items = Vec::new();
+    let mut at_ms = None;
     let mut next = Some(first);
-    for _ in 0..MAX_PAGES {
+    for n in 0..MAX_PAGES {
         let Some(path) = next.take() else { break };
-        let page = get_json::<Page>(&path).await?;
+        let (page, date) = get_json::<Page<T>>(&path).await?;
+        if n == 0 {
+            at_ms = date;
+        }
         items.extend(page.items);
         next = page.meta.next_page_url.map(|l| same_origin_path(&l));
     }
-    Ok(items)
+    Ok(Answer { data: items, at_ms, received_ms })
+}
+
+async fn list<T: DeserializeOwned>(first: String) -> Result<Vec<T>, Failure> {
+    list_dated(first).await.map(|a| a.data)
 }
 
 pub async fn workspaces() -> Result<Vec<Listed>, Failure> {
@@ -134,6 +158,38 @@ pub async fn workflows(workspace: &str) -> Result<Vec<Listed>, Failure> {
 
 pub async fn task_channels(workspace: &str) -> Result<Vec<Listed>, Failure> {
     list(format!("/v1/Workspaces/{workspace}/TaskChannels?PageSize=100")).await
+}
+
+/// `GET …/Statistics` of the workspace for `query`.
+pub async fn workspace_statistics(workspace: &str, query: &StatisticsQuery) -> Result<Answer<WorkspaceStats>, Failure> {
+    let received_ms = crate::browser::now_ms();
+    let path = format!("{}/Statistics?{}", Urls::relative().workspace(workspace), query.to_query_string());
+    let (data, at_ms) = get_json(&path).await?;
+    Ok(Answer { data, at_ms, received_ms })
+}
+
+/// `GET …/TaskQueues/Statistics` for `query`: every queue, realtime and cumulative.
+pub async fn queue_statistics(workspace: &str, query: &StatisticsQuery) -> Result<Answer<Vec<QueueStats>>, Failure> {
+    let base = Urls::relative().workspace(workspace);
+    list_dated(format!("{base}/TaskQueues/Statistics?PageSize=1000&{}", query.to_query_string())).await
+}
+
+pub async fn task_queues(workspace: &str) -> Result<Vec<Listed>, Failure> {
+    list(format!("{}/TaskQueues?PageSize=1000", Urls::relative().workspace(workspace))).await
+}
+
+pub async fn activities(workspace: &str) -> Result<Vec<Listed>, Failure> {
+    list(format!("{}/Activities?PageSize=1000", Urls::relative().workspace(workspace))).await
+}
+
+/// `GET …/Workers?{query}` (see `model::agents::workers_query`).
+pub async fn workers(workspace: &str, query: &str) -> Result<Answer<Vec<Listed>>, Failure> {
+    list_dated(format!("{}/Workers?{query}", Urls::relative().workspace(workspace))).await
+}
+
+/// `GET …/Workers/{WK}/Channels`.
+pub async fn worker_channels(workspace: &str, worker: &str) -> Result<Vec<Listed>, Failure> {
+    list(format!("{}/Workers/{worker}/Channels?PageSize=100", Urls::relative().workspace(workspace))).await
 }
 
 /// The build the server serves now (`GET /build-id`, public), None when it cannot say.
@@ -204,10 +260,14 @@ mod tests {
             }],
             meta: meta(Some("http://h:8080/v1/x?Page=1")),
         };
-        let page: Page = serde_json::from_value(serde_json::to_value(&workflows).expect("ser")).expect("de");
+        let page: Page<Listed> = serde_json::from_value(serde_json::to_value(&workflows).expect("ser")).expect("de");
         assert_eq!(
             page.items,
-            [Listed { sid: WorkflowSid::from_u128(7).to_string(), friendly_name: "Sales".into(), unique_name: None }]
+            [Listed {
+                sid: WorkflowSid::from_u128(7).to_string(),
+                friendly_name: "Sales".into(),
+                ..Default::default()
+            }]
         );
         assert_eq!(page.meta.next_page_url.as_deref().map(same_origin_path).as_deref(), Some("/v1/x?Page=1"));
         let channels = TaskChannelPage {
@@ -225,7 +285,7 @@ mod tests {
             }],
             meta: meta(None),
         };
-        let page: Page = serde_json::from_value(serde_json::to_value(&channels).expect("ser")).expect("de");
+        let page: Page<Listed> = serde_json::from_value(serde_json::to_value(&channels).expect("ser")).expect("de");
         assert_eq!(page.items[0].unique_name.as_deref(), Some("voice"));
         assert!(page.meta.next_page_url.is_none());
     }

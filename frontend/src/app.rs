@@ -9,8 +9,10 @@ use leptos::prelude::*;
 
 use crate::api::{self, Failure};
 use crate::browser;
-use crate::components::{AccessNotice, Header, Overview, StaleBanner, WorkflowPage};
-use crate::model::access::{Access, next_stop};
+use crate::components::{
+    AccessNotice, AgentBoard, Header, Overview, QueuesWall, StaleBanner, WorkflowPage, WorkspaceHeader,
+};
+use crate::model::access::{Access, Stop, next_page};
 use crate::model::view::{Page, ViewState};
 use crate::state::{AppState, Directory, Remote};
 use crate::ws;
@@ -32,6 +34,7 @@ pub fn App() -> impl IntoView {
     // Without a token nothing is asked of the server (it would only count failures).
     if state.access.get_untracked() == Access::Granted {
         ws::Client::start(state);
+        crate::floor::start(state);
     }
     follow_directory(state);
     mark_first_data(state);
@@ -61,12 +64,19 @@ pub fn App() -> impl IntoView {
     let content = move || match (state.access.get(), page()) {
         (Access::Granted, Page::Overview) => view! { <Overview/> }.into_any(),
         (Access::Granted, Page::Workflow) => view! { <WorkflowPage/> }.into_any(),
+        (Access::Granted, Page::Queues) => view! { <QueuesWall/> }.into_any(),
+        (Access::Granted, Page::Agents) => view! { <AgentBoard/> }.into_any(),
         (access, _) => view! { <AccessNotice access=access/> }.into_any(),
     };
     view! {
         {chrome.then(|| view! { <Header/> })}
         <StaleBanner/>
-        <main class="main">{content}</main>
+        <main class="main">
+            // The workspace's headline numbers on every page (not inside another page's frame).
+            {move || (state.access.get() == Access::Granted && !state.view.with_untracked(|v| v.embed))
+                .then(|| view! { <WorkspaceHeader/> })}
+            {content}
+        </main>
         {chrome
             .then(|| {
                 view! {
@@ -87,8 +97,9 @@ fn show_modes(view: &ViewState) {
     browser::set_document_flag("data-bg-transparent", view.transparent);
 }
 
-/// `rotate=N`: every N seconds the next page of the workspace (the overview, then each
-/// workflow in order), replacing the history entry (no reload, no back-button trail).
+/// `rotate=N`: every N seconds the next page of the workspace (the overview, each
+/// workflow in order, the queues wall, the agent board), replacing the history entry (no
+/// reload, no back-button trail).
 fn rotate(state: AppState) {
     let Some(secs) = state.view.with_untracked(|v| v.rotate) else { return };
     // The last workflow shown, so the rotation goes on after it when it disappears.
@@ -96,22 +107,29 @@ fn rotate(state: AppState) {
     set_interval(
         move || {
             let Remote::Ready(directory) = state.directory.get_untracked() else { return };
-            let shown = state.view.with_untracked(|v| v.page == Page::Workflow);
+            let page = state.view.with_untracked(|v| v.page);
             let current = match state.workflow.get_untracked() {
-                Some(w) if shown => Some((w.name, w.sid)),
-                _ if shown => last.borrow().clone(),
+                Some(w) if page == Page::Workflow => Some((w.name, w.sid)),
+                _ if page == Page::Workflow => last.borrow().clone(),
                 _ => None,
             };
             let list = directory.workflows.iter().map(|w| (w.name.as_str(), w.sid.as_str()));
-            let next = next_stop(current.as_ref().map(|(n, s)| (n.as_str(), s.as_str())), list)
-                .and_then(|sid| directory.workflow(sid));
-            *last.borrow_mut() = next.map(|w| (w.name.clone(), w.sid.clone()));
+            let next = next_page(page, current.as_ref().map(|(n, s)| (n.as_str(), s.as_str())), list);
+            let next = match next {
+                Stop::Workflow(sid) => directory.workflow(sid).map_or(Stop::Queues, |w| Stop::Workflow(&w.sid)),
+                other => other,
+            };
+            if let Stop::Workflow(sid) = next {
+                *last.borrow_mut() = directory.workflow(sid).map(|w| (w.name.clone(), w.sid.clone()));
+            }
             state.navigate(false, |v| match next {
-                Some(w) => {
+                Stop::Workflow(sid) => {
                     v.page = Page::Workflow;
-                    v.workflow = Some(w.sid.clone());
+                    v.workflow = Some(sid.to_owned());
                 }
-                None => v.page = Page::Overview,
+                Stop::Overview => v.page = Page::Overview,
+                Stop::Queues => v.page = Page::Queues,
+                Stop::Agents => v.page = Page::Agents,
             });
         },
         Duration::from_secs(u64::from(secs)),

@@ -10,6 +10,7 @@ pub mod app;
 pub mod browser;
 pub mod charts;
 pub mod components;
+pub mod floor;
 pub mod model;
 pub mod state;
 pub mod ws;

@@ -5,6 +5,8 @@ use leptos::prelude::*;
 use crate::api::Listed;
 use crate::browser;
 use crate::model::access::Access;
+use crate::model::agents::Channels;
+use crate::model::floor::{ActivityInfo, Answer, QueueStats, WorkerInfo, WorkspaceStats};
 use crate::model::link::{Badge, BadgeState};
 use crate::model::snapshots::Snapshots;
 use crate::model::subscriptions::{self, Plan};
@@ -98,6 +100,39 @@ pub struct AppState {
     pub workflow: Memo<Option<WorkflowInfo>>,
     /// The theme alone (charts redraw when it changes, not on every view change).
     pub theme: Memo<Theme>,
+    /// The supervisor's floor, polled over REST (`crate::floor`).
+    pub floor: Floor,
+}
+
+/// The floor's answers, one signal each: the header does not redraw when the workers change.
+#[derive(Debug, Clone, Copy)]
+pub struct Floor {
+    /// Workspace statistics (realtime, and today's service level).
+    pub workspace: RwSignal<Option<Answer<WorkspaceStats>>>,
+    /// Every queue's statistics (realtime, and today's service level).
+    pub queues: RwSignal<Option<Answer<Vec<QueueStats>>>>,
+    /// The queues' names and TargetWorkers expressions.
+    pub queue_list: RwSignal<Vec<Listed>>,
+    pub activities: RwSignal<Vec<ActivityInfo>>,
+    /// The workers the agent board's filters select.
+    pub workers: RwSignal<Option<Answer<Vec<WorkerInfo>>>>,
+    pub channels: RwSignal<Channels>,
+    /// Why the last poll failed, if it did.
+    pub problem: RwSignal<Option<String>>,
+}
+
+impl Floor {
+    fn new() -> Self {
+        Self {
+            workspace: RwSignal::new(None),
+            queues: RwSignal::new(None),
+            queue_list: RwSignal::new(Vec::new()),
+            activities: RwSignal::new(Vec::new()),
+            workers: RwSignal::new(None),
+            channels: RwSignal::new(Channels::default()),
+            problem: RwSignal::new(None),
+        }
+    }
 }
 
 impl AppState {
@@ -152,6 +187,7 @@ impl AppState {
             plan,
             workflow,
             theme: Memo::new(move |_| view.with(|v| v.theme)),
+            floor: Floor::new(),
         }
     }
 
@@ -190,7 +226,8 @@ mod tests {
 
     #[test]
     fn workflows_by_name_then_sid_without_duplicates() {
-        let listed = |sid: &str, name: &str| Listed { sid: sid.into(), friendly_name: name.into(), unique_name: None };
+        let listed =
+            |sid: &str, name: &str| Listed { sid: sid.into(), friendly_name: name.into(), ..Default::default() };
         let d = Directory::new(
             None,
             vec![listed("WW3", "Support"), listed("WW2", "Sales"), listed("WW1", "Sales"), listed("WW2", "Sales")],

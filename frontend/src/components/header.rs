@@ -29,6 +29,39 @@ pub fn Header() -> impl IntoView {
         }
     };
     let crumb = move || state.workflow.get().map(|w| w.name);
+    // The workspace's pages: workflows (the overview), the queues wall, the agent board.
+    let tabs = [(Page::Overview, "Workflows"), (Page::Queues, "Queues"), (Page::Agents, "Agents")]
+        .into_iter()
+        .map(|(page, label)| {
+            let link = move || {
+                href(&state.view.with(|v| {
+                    let mut v = v.clone();
+                    v.page = page;
+                    v
+                }))
+            };
+            let go = move |ev: leptos::ev::MouseEvent| {
+                if !is_modified_click(&ev) {
+                    ev.prevent_default();
+                    state.navigate(true, |v| v.page = page);
+                }
+            };
+            let current =
+                move || state.view.with(|v| v.page == page || (page == Page::Overview && v.page == Page::Workflow));
+            view! {
+                <a
+                    class="tab"
+                    class:active=current
+                    aria-current=move || current().then_some("page")
+                    data-testid=format!("tab-{}", page.key().unwrap_or("overview"))
+                    href=link
+                    on:click=go
+                >
+                    {label}
+                </a>
+            }
+        })
+        .collect_view();
     view! {
         <header class="header">
             <a class="brand" href=overview_href on:click=to_overview>
@@ -49,6 +82,7 @@ pub fn Header() -> impl IntoView {
                         })
                 }}
             </nav>
+            <nav class="tabs" aria-label="Views">{tabs}</nav>
             <div class="header-tools">
                 <ConnectionBadge/>
                 <ThemeSwitch/>

@@ -1,6 +1,7 @@
 //! The components, one per file.
 
 mod access_notice;
+mod agent_board;
 mod chart_canvas;
 mod connection_badge;
 mod cumulative_controls;
@@ -8,8 +9,10 @@ mod cumulative_panel;
 mod header;
 mod legend;
 mod level_settings;
+mod lines;
 mod notice;
 mod overview;
+mod queues_wall;
 mod realtime_tiles;
 mod sla_table;
 mod stale_banner;
@@ -18,8 +21,10 @@ mod tile;
 mod trend_panel;
 mod workflow_card;
 mod workflow_page;
+mod workspace_header;
 
 pub use access_notice::AccessNotice;
+pub use agent_board::AgentBoard;
 pub use chart_canvas::{ChartCanvas, painter};
 pub use connection_badge::ConnectionBadge;
 pub use cumulative_controls::CumulativeControls;
@@ -27,8 +32,10 @@ pub use cumulative_panel::CumulativePanel;
 pub use header::Header;
 pub use legend::Legend;
 pub use level_settings::LevelSettings;
+pub use lines::Lines;
 pub use notice::Notice;
 pub use overview::Overview;
+pub use queues_wall::QueuesWall;
 pub use realtime_tiles::RealtimeTiles;
 pub use sla_table::SlaTable;
 pub use stale_banner::StaleBanner;
@@ -37,6 +44,7 @@ pub use tile::Tile;
 pub use trend_panel::TrendPanel;
 pub use workflow_card::WorkflowCard;
 pub use workflow_page::WorkflowPage;
+pub use workspace_header::WorkspaceHeader;
 
 use crate::model::view::ViewState;
 

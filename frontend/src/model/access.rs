@@ -7,7 +7,7 @@
 
 use wallboard_shared::error::codes;
 
-use super::view::decode;
+use super::view::{Page, decode};
 
 /// Twilio error code: the token is missing, invalid, expired or revoked (HTTP 401).
 pub const CODE_REFUSED: u32 = codes::AUTHENTICATION;
@@ -61,6 +61,30 @@ pub fn next_stop<'a>(
     next.map(|(_, sid)| sid)
 }
 
+/// A stop of a kiosk's rotation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop<'a> {
+    Overview,
+    Workflow(&'a str),
+    Queues,
+    Agents,
+}
+
+/// The rotation after `page` (on the workflow page showing `current`): the overview, each
+/// workflow (see [`next_stop`]), the queues wall, the agent board, and round again.
+pub fn next_page<'a>(
+    page: Page,
+    current: Option<(&str, &str)>,
+    workflows: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Stop<'a> {
+    match page {
+        Page::Queues => Stop::Agents,
+        Page::Agents => Stop::Overview,
+        Page::Overview => next_stop(None, workflows).map_or(Stop::Queues, Stop::Workflow),
+        Page::Workflow => next_stop(current, workflows).map_or(Stop::Queues, Stop::Workflow),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -96,6 +120,27 @@ mod tests {
         }
         assert_eq!(stops, ["WW2", "WW1", "WW3", "overview", "WW2"]);
         assert_eq!(next_stop(None, []), None, "no workflows: the overview stays");
+    }
+
+    #[test]
+    fn the_rotation_covers_the_queues_wall_and_the_agent_board() {
+        let wfs = [("Billing", "WW2"), ("Sales", "WW1")];
+        let list = || wfs.iter().copied();
+        let mut stops = Vec::new();
+        let (mut page, mut current) = (Page::Overview, None);
+        for _ in 0..6 {
+            let stop = next_page(page, current, list());
+            stops.push(stop);
+            (page, current) = match stop {
+                Stop::Overview => (Page::Overview, None),
+                Stop::Workflow(sid) => (Page::Workflow, wfs.iter().copied().find(|w| w.1 == sid)),
+                Stop::Queues => (Page::Queues, None),
+                Stop::Agents => (Page::Agents, None),
+            };
+        }
+        use Stop::*;
+        assert_eq!(stops, [Workflow("WW2"), Workflow("WW1"), Queues, Agents, Overview, Workflow("WW2")]);
+        assert_eq!(next_page(Page::Overview, None, []), Queues, "no workflows: straight to the queues");
     }
 
     #[test]

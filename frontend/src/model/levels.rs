@@ -132,10 +132,15 @@ pub enum Metric {
     LongestWait,
     /// Pending tasks.
     Pending,
+    /// Waiting tasks per available agent (the queues wall).
+    Ratio,
+    /// An agent's time in its current activity, in seconds (the agent board's highlights).
+    TimeInState,
 }
 
 impl Metric {
-    pub const ALL: [Metric; 4] = [Self::ServiceLevel, Self::Abandonment, Self::LongestWait, Self::Pending];
+    pub const ALL: [Metric; 6] =
+        [Self::ServiceLevel, Self::Abandonment, Self::LongestWait, Self::Pending, Self::Ratio, Self::TimeInState];
 
     pub fn direction(self) -> Direction {
         match self {
@@ -151,6 +156,8 @@ impl Metric {
             Self::Abandonment => "ab",
             Self::LongestWait => "lw",
             Self::Pending => "pd",
+            Self::Ratio => "rt",
+            Self::TimeInState => "tis",
         }
     }
 
@@ -160,6 +167,8 @@ impl Metric {
             Self::Abandonment => "Abandonment (%)",
             Self::LongestWait => "Longest waiting (s)",
             Self::Pending => "Pending tasks",
+            Self::Ratio => "Waiting per available agent",
+            Self::TimeInState => "Agent time in state (s)",
         }
     }
 }
@@ -171,6 +180,8 @@ pub struct Levels {
     pub abandonment: Band,
     pub longest_wait: Band,
     pub pending: Band,
+    pub ratio: Band,
+    pub time_in_state: Band,
 }
 
 impl Default for Levels {
@@ -180,6 +191,8 @@ impl Default for Levels {
             abandonment: Band::new(5.0, 10.0),
             longest_wait: Band::new(60.0, 180.0),
             pending: Band::new(5.0, 15.0),
+            ratio: Band::new(1.0, 2.0),
+            time_in_state: Band::new(600.0, 1800.0),
         }
     }
 }
@@ -191,6 +204,8 @@ impl Levels {
             Metric::Abandonment => self.abandonment,
             Metric::LongestWait => self.longest_wait,
             Metric::Pending => self.pending,
+            Metric::Ratio => self.ratio,
+            Metric::TimeInState => self.time_in_state,
         }
     }
 
@@ -200,6 +215,8 @@ impl Levels {
             Metric::Abandonment => &mut self.abandonment,
             Metric::LongestWait => &mut self.longest_wait,
             Metric::Pending => &mut self.pending,
+            Metric::Ratio => &mut self.ratio,
+            Metric::TimeInState => &mut self.time_in_state,
         }
     }
 

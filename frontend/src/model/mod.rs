@@ -6,7 +6,9 @@
 
 pub mod access;
 pub mod age;
+pub mod agents;
 pub mod figure;
+pub mod floor;
 pub mod format;
 pub mod frame;
 pub mod levels;

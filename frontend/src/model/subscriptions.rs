@@ -97,6 +97,8 @@ pub fn plan(
                 Err(problem) => plan.problem = Some(problem),
             }
         }
+        // Polled over REST until the WebSocket targets carry queues and workers.
+        Page::Queues | Page::Agents => {}
     }
     if view.rotate.is_some() {
         // After the page's own subscriptions: should the server refuse some, only trends miss.

@@ -9,6 +9,7 @@ use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, Timelike};
 use wallboard_shared::query::{DateBound, MAX_THRESHOLDS, StatisticsQuery, WindowSpec, parse_thresholds};
 use wallboard_shared::sid::is_sid;
 
+use super::floor::Sort;
 use super::levels::{Band, Levels, Metric};
 
 /// The shortest rotation step of a kiosk (`rotate=`), in seconds.
@@ -29,6 +30,22 @@ pub enum Page {
     Overview,
     /// One workflow in detail.
     Workflow,
+    /// The queues wall: a row per task queue (`page=queues`).
+    Queues,
+    /// The agent board: activities and agents (`page=agents`).
+    Agents,
+}
+
+impl Page {
+    /// Its `page` value (None: the overview, the default).
+    pub fn key(self) -> Option<&'static str> {
+        match self {
+            Self::Overview => None,
+            Self::Workflow => Some("workflow"),
+            Self::Queues => Some("queues"),
+            Self::Agents => Some("agents"),
+        }
+    }
 }
 
 /// The cumulative window.
@@ -150,6 +167,12 @@ pub struct ViewState {
     pub wakelock: bool,
     /// `bg=transparent`: no page background (embedding).
     pub transparent: bool,
+    /// `sort=-waiting`: the queues wall's order.
+    pub sort: Sort,
+    /// `queue=WQ…`: the agent board shows the agents eligible for this queue.
+    pub agent_queue: Option<String>,
+    /// `skill=…`: the agent board shows the agents with this skill.
+    pub skill: Option<String>,
 }
 
 impl Default for ViewState {
@@ -169,6 +192,9 @@ impl Default for ViewState {
             rotate: None,
             wakelock: false,
             transparent: false,
+            sort: Sort::default(),
+            agent_queue: None,
+            skill: None,
         }
     }
 }
@@ -216,7 +242,15 @@ impl ViewState {
             let value = decode(raw);
             let value = value.trim();
             match key {
-                "page" if value == "workflow" => view.page = Page::Workflow,
+                "page" => {
+                    view.page = [Page::Workflow, Page::Queues, Page::Agents]
+                        .into_iter()
+                        .find(|p| p.key() == Some(value))
+                        .unwrap_or_default()
+                }
+                "sort" => view.sort = Sort::parse(value).unwrap_or_default(),
+                "queue" if is_sid("WQ", value) => view.agent_queue = Some(value.to_owned()),
+                "skill" if !value.is_empty() && value.len() <= 64 => view.skill = Some(value.to_owned()),
                 "ws" if is_sid("WS", value) => view.workspace = Some(value.to_owned()),
                 "wf" if is_sid("WW", value) => view.workflow = Some(value.to_owned()),
                 "win" => window = Some(value.to_owned()),
@@ -283,8 +317,8 @@ impl ViewState {
     pub fn to_query(&self) -> String {
         let mut parts: Vec<String> = Vec::new();
         let mut put = |key: &str, value: &str| parts.push(format!("{key}={}", encode(value)));
-        if self.page == Page::Workflow {
-            put("page", "workflow");
+        if let Some(page) = self.page.key() {
+            put("page", page);
         }
         if let Some(ws) = &self.workspace {
             put("ws", ws);
@@ -331,6 +365,15 @@ impl ViewState {
         }
         if self.transparent {
             put("bg", "transparent");
+        }
+        if self.sort != Sort::default() {
+            put("sort", &self.sort.to_param());
+        }
+        if let Some(q) = &self.agent_queue {
+            put("queue", q);
+        }
+        if let Some(skill) = &self.skill {
+            put("skill", skill);
         }
         parts.join("&")
     }
@@ -458,6 +501,7 @@ fn hex(digit: u8) -> Option<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::floor::Column;
 
     const WS: &str = "WS0123456789abcdef0123456789abcdef";
     const WF: &str = "WWfedcba9876543210fedcba9876543210";
@@ -508,6 +552,19 @@ mod tests {
             ViewState { kiosk: true, theme: Theme::Auto, ..Default::default() },
             ViewState { embed: true, transparent: true, theme: Theme::Light, ..Default::default() },
             ViewState { kiosk: true, embed: true, theme: Theme::Contrast, rotate: Some(5), ..Default::default() },
+            ViewState {
+                page: Page::Queues,
+                sort: Sort { column: Column::ServiceLevel, descending: false },
+                levels: Levels { ratio: Band::new(0.5, 3.0), ..Default::default() },
+                ..Default::default()
+            },
+            ViewState {
+                page: Page::Agents,
+                agent_queue: Some("WQ0123456789abcdef0123456789abcdef".into()),
+                skill: Some("spanish & billing".into()),
+                levels: Levels { time_in_state: Band::new(300.0, 900.0), ..Default::default() },
+                ..Default::default()
+            },
         ]
     }
 
@@ -531,6 +588,13 @@ mod tests {
             "page=workflow&win=custom&from=2026-11-27T08:00&to=2026-11-27T17:30&tz=Etc/GMT%2B5&ch=chat%20%26%20sms"
         );
         assert_eq!(ViewState::from_query("theme=light&sl=95,90").to_query(), "theme=light&sl=95,90");
+        assert_eq!(samples()[9].to_query(), "page=queues&rt=0.5,3&sort=sl");
+        assert_eq!(
+            samples()[10].to_query(),
+            "page=agents&tis=300,900&queue=WQ0123456789abcdef0123456789abcdef&skill=spanish%20%26%20billing"
+        );
+        let v = ViewState::from_query("page=queues&sort=bogus&queue=WW1&skill=");
+        assert_eq!((v.page, v.sort, v.agent_queue, v.skill), (Page::Queues, Sort::default(), None, None));
     }
 
     #[test]

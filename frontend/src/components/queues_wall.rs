@@ -1,0 +1,115 @@
+//! The queues wall: a row per task queue with waiting tasks, the longest wait (ticking),
+//! today's service level, agents available / busy / unavailable / offline and waiting per
+//! available agent, sortable by each column (not on a kiosk), coloured by the model's levels.
+//! Rows are keyed by queue: a tick or a new answer updates their texts, a new order moves them.
+
+use leptos::prelude::*;
+
+use super::{ConnectionBadge, Lines, Notice};
+use crate::browser;
+use crate::model::figure::Now;
+use crate::model::floor::{Column, queue_rows};
+use crate::state::use_state;
+
+#[component]
+pub fn QueuesWall() -> impl IntoView {
+    let state = use_state();
+    let floor = state.floor;
+    let kiosk = state.view.with_untracked(|v| v.kiosk);
+    let names = Memo::new(move |_| {
+        floor.queue_list.with(|l| l.iter().map(|q| (q.sid.clone(), q.friendly_name.clone())).collect::<Vec<_>>())
+    });
+    // None until the first answer; the rows as the wall draws them, in order.
+    let lines = Memo::new(move |_| {
+        let now = Now { ms: state.now_ms.get(), skew_ms: browser::clock_skew_ms() };
+        let (levels, threshold, sort) = state.view.with(|v| (v.levels, v.headline_threshold(), v.sort));
+        floor.queues.with(|answer| {
+            let answer = answer.as_ref()?;
+            let rows =
+                floor.activities.with(|a| names.with(|n| queue_rows(answer, n, a, &levels, threshold, sort, now)));
+            Some(rows.iter().map(|q| q.line()).collect::<Vec<_>>())
+        })
+    });
+    let loaded = Memo::new(move |_| lines.with(Option::is_some));
+    let lines = Memo::new(move |_| lines.get().unwrap_or_default());
+    let count = move || lines.with(Vec::len);
+    let notice = move || match (loaded.get(), floor.problem.get()) {
+        (false, Some(problem)) => {
+            Some(view! { <Notice title="The queues cannot be shown" detail=problem/> }.into_any())
+        }
+        (false, None) => Some(view! { <Notice title="Loading queues…"/> }.into_any()),
+        (true, _) if count() == 0 => Some(view! { <Notice title="This workspace has no task queues yet"/> }.into_any()),
+        _ => None,
+    };
+    let sort = move || state.view.with(|v| v.sort);
+    let heads = Column::ALL
+        .into_iter()
+        .map(|column| {
+            let aria = move || match sort() {
+                s if s.column != column => "none",
+                s if s.descending => "descending",
+                _ => "ascending",
+            };
+            let label = column.label();
+            let cell = if kiosk {
+                view! { <span>{label}</span> }.into_any()
+            } else {
+                view! {
+                    <button
+                        type="button"
+                        class="sort"
+                        data-sort=column.key()
+                        on:click=move |_| state.navigate(false, |v| v.sort = v.sort.clicked(column))
+                    >
+                        {label}
+                    </button>
+                }
+                .into_any()
+            };
+            view! {
+                <div class=format!("qcell qh q-{}", column.key()) role="columnheader" aria-sort=aria>
+                    {cell}
+                </div>
+            }
+        })
+        .collect_view();
+    // The rows share the wall's height (up to 50 on a 1080p kiosk, no scrollbar).
+    // The rows share the wall's height (up to 50 on a 1080p kiosk, no scrollbar). Set
+    // through the CSSOM (`style:`), which the page's CSP allows, unlike `style=""`.
+    let grid_rows = move || format!("auto repeat({}, minmax(0, 1fr))", count().max(1));
+    view! {
+        <section class="queues" data-testid="queues-wall">
+            <div class="page-head">
+                {kiosk.then(|| view! { <ConnectionBadge/> })}
+                <h1>"Queues"</h1>
+                <p class="page-sub">
+                    {move || {
+                        format!(
+                            "{} queues · service level today at {} s · agents eligible for each queue",
+                            count(),
+                            state.view.with(|v| v.headline_threshold()),
+                        )
+                    }}
+                </p>
+            </div>
+            {notice}
+            <div class="qtable" role="table" aria-label="Task queues" style:grid-template-rows=grid_rows>
+                <div class="qrow qhead" role="row">{heads}</div>
+                <Lines lines=lines testid="queue-row" columns=&COLUMNS/>
+            </div>
+        </section>
+    }
+}
+
+/// The cell classes of the wall's columns, in [`Column::ALL`] order.
+const COLUMNS: [&str; 9] = [
+    "qcell q-name",
+    "qcell q-waiting",
+    "qcell q-longest",
+    "qcell q-sl",
+    "qcell q-available",
+    "qcell q-busy",
+    "qcell q-unavailable",
+    "qcell q-offline",
+    "qcell q-ratio",
+];

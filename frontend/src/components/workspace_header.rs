@@ -1,0 +1,48 @@
+//! The workspace header on every page: waiting tasks, the longest wait (ticking), agents
+//! available and today's service level, over the whole workspace.
+
+use leptos::prelude::*;
+
+use super::Tile;
+use super::tile::figure_of;
+use crate::browser;
+use crate::model::figure::Now;
+use crate::model::floor::HeaderFigures;
+use crate::state::use_state;
+
+#[component]
+pub fn WorkspaceHeader() -> impl IntoView {
+    let state = use_state();
+    let floor = state.floor;
+    let figures = Memo::new(move |_| {
+        let now = Now { ms: state.now_ms.get(), skew_ms: browser::clock_skew_ms() };
+        state.view.with(|v| {
+            floor.activities.with(|a| {
+                floor.workspace.with(|w| HeaderFigures::new(w.as_ref(), a, &v.levels, v.headline_threshold(), now))
+            })
+        })
+    });
+    view! {
+        <section
+            class="workspace-strip"
+            data-testid="workspace-header"
+            aria-label="Workspace"
+            data-loaded=move || if figures.with(|f| f.loaded) { "1" } else { "0" }
+        >
+            <Tile testid="ws-waiting" label="Waiting" figure=figure_of(figures, |f| &f.waiting) compact=true/>
+            <Tile testid="ws-longest" label="Longest wait" figure=figure_of(figures, |f| &f.longest) compact=true/>
+            <Tile
+                testid="ws-available"
+                label="Agents available"
+                figure=figure_of(figures, |f| &f.available)
+                compact=true
+            />
+            <Tile
+                testid="ws-sla"
+                label="Service level"
+                figure=figure_of(figures, |f| &f.service_level)
+                compact=true
+            />
+        </section>
+    }
+}
