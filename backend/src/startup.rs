@@ -115,7 +115,7 @@ impl Application {
             public_url,
             urls,
             retention_ms,
-            sessions,
+            sessions: Arc::new(sessions),
             ws_permits: Arc::new(tokio::sync::Semaphore::new(ws_config.max_connections)),
             events: Arc::new(Mutex::new(events)),
             trusted_proxies: args.trusted_proxies.clone(),

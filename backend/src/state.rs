@@ -31,8 +31,8 @@ pub struct StateInner {
     /// Absolute URLs of the resources, under `public_url`.
     pub urls: Urls,
     pub retention_ms: i64,
-    /// What WebSocket sessions share (hub, limits, access).
-    pub sessions: Sessions,
+    /// What WebSocket sessions share (hub, limits, access); one pointer per session.
+    pub sessions: Arc<Sessions>,
     /// One per open WebSocket (`--ws-max-connections`).
     pub ws_permits: Arc<tokio::sync::Semaphore>,
     /// A reading connection to the event log (the Events resource).

@@ -107,7 +107,7 @@ enum Reply {
 /// is set when the upgrade request itself authenticated; `_permit` counts the connection.
 pub async fn run(
     mut socket: WebSocket,
-    state: Sessions,
+    state: Arc<Sessions>,
     _permit: OwnedSemaphorePermit,
     peer: SocketAddr,
     mut principal: Option<Principal>,
