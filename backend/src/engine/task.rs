@@ -8,6 +8,11 @@ use super::index::{CumKind, Entry, NO_WAIT};
 
 /// Channel id meaning "the events never named a channel".
 pub const NO_CHANNEL: u32 = u32::MAX;
+/// Queue id meaning "the event names no task queue" (or "the task is in none").
+pub const NO_QUEUE: u32 = u32::MAX;
+/// Set on the owner of a folded entry when it belongs to a task queue's series rather
+/// than a workflow's (queue ids stay far below it).
+pub const QUEUE_SERIES: u32 = 1 << 31;
 
 /// TaskRouter event types that concern a task, in the order they take effect when they
 /// share a millisecond.
@@ -15,6 +20,8 @@ pub const NO_CHANNEL: u32 = u32::MAX;
 pub enum Kind {
     TaskCreated,
     WorkflowEntered,
+    /// Before reservations: a task enters a queue before it is offered from it.
+    QueueEntered,
     ResCreated,
     ResAccepted,
     ResRejected,
@@ -23,6 +30,7 @@ pub enum Kind {
     ResRescinded,
     Moved,
     Other,
+    QueueTimeout,
     WorkflowTimeout,
     Wrapup,
     Completed,
@@ -43,7 +51,9 @@ impl Kind {
             "reservation.timeout" => Self::ResTimeout,
             "reservation.canceled" => Self::ResCanceled,
             "reservation.rescinded" => Self::ResRescinded,
+            "task-queue.entered" => Self::QueueEntered,
             "task-queue.moved" => Self::Moved,
+            "task-queue.timeout" => Self::QueueTimeout,
             "workflow.timeout" => Self::WorkflowTimeout,
             "task.wrapup" => Self::Wrapup,
             "task.completed" => Self::Completed,
@@ -76,6 +86,12 @@ impl Kind {
     fn has_wait(self) -> bool {
         matches!(self, Self::Canceled | Self::ResAccepted)
     }
+
+    /// Events that end the task (or its time in the workflow): they are counted in the
+    /// queue they name without making the task enter it.
+    fn ends(self) -> bool {
+        matches!(self, Self::Completed | Self::Canceled | Self::Deleted | Self::SystemDeleted | Self::WorkflowTimeout)
+    }
 }
 
 /// Live status of a task (the four keys of `tasks_by_status`).
@@ -99,6 +115,10 @@ pub struct TaskEv {
     pub channel: u32,
     pub priority: Option<i64>,
     pub date_created_ms: Option<i64>,
+    /// The floor's id of the queue the event names (`TaskQueueSid`), or [`NO_QUEUE`].
+    pub queue: u32,
+    /// `TaskQueueEnteredDate`, when the event carries it.
+    pub queue_entered_ms: Option<i64>,
 }
 
 impl TaskEv {
@@ -122,7 +142,8 @@ pub struct Live {
 /// The result of folding a task's events.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Folded {
-    /// (workflow, channel, entry), sorted.
+    /// (owner, channel, entry), sorted; the owner is a workflow id, or a queue id with
+    /// [`QUEUE_SERIES`] set.
     pub entries: Vec<(u32, u32, Entry)>,
     pub live: Option<Live>,
     pub ended: bool,
@@ -168,7 +189,9 @@ pub fn fold(events: &[TaskEv], out: &mut Folded) {
     let mut status: Option<Status> = None;
     let mut ended = false;
     let mut open: Vec<u128> = Vec::new();
+    let mut queues = QueueWalk::new();
     for e in events {
+        let moved_from = queues.step(e, channel, &mut out.entries);
         let mut push = |kind: CumKind, wait_ms: u32| {
             out.entries.push((e.workflow, channel, Entry { ts_ms: e.ts_ms, kind, wait_ms }));
         };
@@ -197,11 +220,12 @@ pub fn fold(events: &[TaskEv], out: &mut Folded) {
             }
             Kind::Wrapup => status = Some(Status::Wrapping),
             Kind::Completed | Kind::Canceled | Kind::Deleted | Kind::SystemDeleted => ended = true,
-            Kind::Moved | Kind::WorkflowTimeout | Kind::Other => {}
+            Kind::QueueEntered | Kind::QueueTimeout | Kind::Moved | Kind::WorkflowTimeout | Kind::Other => {}
         }
         if let Some(counter) = e.kind.counter() {
             let wait = if e.kind.has_wait() { wait_between(created, e.ts_ms) } else { NO_WAIT };
             push(counter, wait);
+            queues.count(e, counter, wait, moved_from, channel, &mut out.entries);
         }
     }
     out.entries.sort_unstable();
@@ -219,12 +243,102 @@ pub fn fold(events: &[TaskEv], out: &mut Folded) {
     }
 }
 
+/// A task's walk through task queues, in event order (see docs/decisions-queues-workers.md,
+/// "Queue cumulative statistics"): which queue it is in, which one it was in before, and
+/// since when.
+struct QueueWalk {
+    current: u32,
+    previous: u32,
+    entered_ms: i64,
+}
+
+impl QueueWalk {
+    fn new() -> Self {
+        Self { current: NO_QUEUE, previous: NO_QUEUE, entered_ms: 0 }
+    }
+
+    /// Follows `e`'s queue; pushes `Entered` for a queue the task enters. Returns, for a
+    /// move, the queue the task moved out of (or [`NO_QUEUE`] when it is unknown).
+    fn step(&mut self, e: &TaskEv, channel: u32, entries: &mut Vec<(u32, u32, Entry)>) -> u32 {
+        let named = e.queue;
+        if e.kind == Kind::QueueTimeout {
+            if named == NO_QUEUE || named == self.current {
+                self.previous = self.current;
+                self.current = NO_QUEUE;
+            }
+            return NO_QUEUE;
+        }
+        if named == NO_QUEUE || e.kind.ends() {
+            return if e.kind == Kind::Moved { self.current } else { NO_QUEUE };
+        }
+        let entered_ms = e.queue_entered_ms.unwrap_or(e.ts_ms);
+        if named != self.current {
+            let from = self.current;
+            self.previous = self.current;
+            self.current = named;
+            self.entered_ms = entered_ms;
+            let entry = Entry { ts_ms: e.ts_ms, kind: CumKind::Entered, wait_ms: NO_WAIT };
+            entries.push((named | QUEUE_SERIES, channel, entry));
+            return if e.kind == Kind::Moved { from } else { NO_QUEUE };
+        }
+        // Already in the named queue: `task-queue.entered`/`.moved` restate when it entered,
+        // and a move seen after the entry it caused moved the task out of the queue before.
+        if matches!(e.kind, Kind::QueueEntered | Kind::Moved) {
+            self.entered_ms = entered_ms;
+        }
+        if e.kind == Kind::Moved { self.previous } else { NO_QUEUE }
+    }
+
+    /// Counts `counter` (with its wait from creation) in the queue it belongs to.
+    fn count(
+        &self,
+        e: &TaskEv,
+        counter: CumKind,
+        wait_ms: u32,
+        moved_from: u32,
+        channel: u32,
+        entries: &mut Vec<(u32, u32, Entry)>,
+    ) {
+        let queue = match counter {
+            // Workflow timeouts are not a queue statistic.
+            CumKind::TimedOut => return,
+            // A move counts in the queue left; when that one is unknown, in the one entered.
+            CumKind::Moved if moved_from != NO_QUEUE => moved_from,
+            _ if e.kind.ends() && e.queue != NO_QUEUE => e.queue,
+            _ => self.current,
+        };
+        if queue == NO_QUEUE {
+            return;
+        }
+        entries.push((queue | QUEUE_SERIES, channel, Entry { ts_ms: e.ts_ms, kind: counter, wait_ms }));
+        if counter == CumKind::ResAccepted && queue == self.current {
+            let in_queue = wait_between(Some(self.entered_ms), e.ts_ms);
+            entries.push((
+                queue | QUEUE_SERIES,
+                channel,
+                Entry { ts_ms: e.ts_ms, kind: CumKind::AcceptedInQueue, wait_ms: in_queue },
+            ));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn ev(ts: i64, kind: Kind, sid: u128) -> TaskEv {
-        TaskEv { ts_ms: ts, kind, sid, reservation: 0, workflow: 0, channel: 1, priority: None, date_created_ms: None }
+        TaskEv {
+            ts_ms: ts,
+            kind,
+            sid,
+            reservation: 0,
+            workflow: 0,
+            channel: 1,
+            priority: None,
+            date_created_ms: None,
+            queue: NO_QUEUE,
+            queue_entered_ms: None,
+        }
     }
 
     fn folded(events: &[TaskEv]) -> Folded {
