@@ -93,8 +93,9 @@ const EVENT_TYPES: [&str; 14] = [
 const WORKERS: u64 = 2_000;
 const QUEUES: u64 = 50;
 const ACTIVITIES: [&str; 6] = ["Available", "Break", "Lunch", "Training", "Meeting", "Offline"];
-/// Mean time between two absences of a worker (breaks, lunch, training …).
-const ABSENCE_EVERY_MS: f64 = 100.0 * 60_000.0;
+/// Mean time between two absences of a worker (breaks, lunch, training, offline …): about
+/// ten activity changes a worker a day.
+const ABSENCE_EVERY_MS: f64 = 200.0 * 60_000.0;
 const SALT_WORKER: u64 = 0x3c3c;
 const SALT_QUEUE: u64 = 0x3d3d;
 const SALT_ACTIVITY: u64 = 0x3e3e;

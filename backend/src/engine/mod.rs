@@ -37,6 +37,8 @@ use task::{Folded, Kind, Live, NO_CHANNEL, NO_QUEUE, QUEUE_SERIES, TaskEv};
 use wallboard_shared::queues::TaskQueueCumulativeStats;
 
 const DAY_MS: i64 = 86_400_000;
+const FLOOR_PRUNE_EVERY_MS: i64 = 15 * MINUTE_MS;
+const PURGE_EVERY_MINUTES: i64 = 15;
 
 /// Tuning of the engine; the defaults suit a real contact center.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -243,6 +245,8 @@ pub struct Engine {
     floor_version: u64,
     /// When the floor last forgot old reservations.
     floor_pruned_ms: i64,
+    /// The cutoff minute of the last purge of the index.
+    purged_minute: Option<i64>,
 }
 
 impl Default for Engine {
@@ -271,6 +275,7 @@ impl Engine {
             floor: Floor::default(),
             floor_version: 0,
             floor_pruned_ms: i64::MIN,
+            purged_minute: None,
         }
     }
 
@@ -507,7 +512,9 @@ impl Engine {
             self.tombs.insert(key, tomb);
             self.tomb_queue.push_back((newest, key));
         }
-        if now_ms >= self.floor_pruned_ms.saturating_add(MINUTE_MS) {
+        // The floor's pruning visits every worker: every quarter of an hour is soon enough
+        // for records kept a day (reservations) or the retention (activity changes).
+        if now_ms >= self.floor_pruned_ms.saturating_add(FLOOR_PRUNE_EVERY_MS) {
             self.floor_pruned_ms = now_ms;
             self.floor.prune(evict_before);
             self.floor.prune_changes(now_ms - self.config.retention_ms);
@@ -522,9 +529,15 @@ impl Engine {
                 self.tombs.remove(key);
             }
         }
+        // Every series' maps are split at the cutoff: with a series per queue and channel
+        // that is worth doing every quarter of an hour, not every minute. The minutes kept
+        // meanwhile lie before the retention, where no window may start.
         let cutoff_minute = retain_from.div_euclid(MINUTE_MS);
-        for s in &mut self.series.all {
-            s.index.purge(cutoff_minute);
+        if self.purged_minute.is_none_or(|p| cutoff_minute >= p + PURGE_EVERY_MINUTES) {
+            self.purged_minute = Some(cutoff_minute);
+            for s in &mut self.series.all {
+                s.index.purge(cutoff_minute);
+            }
         }
     }
 
