@@ -1,4 +1,4 @@
-//! The cumulative index of one series (a workflow on one task channel).
+//! The cumulative index of one series (a workflow or a task queue on one task channel).
 //!
 //! It answers "what happened between `start_ms` and `end_ms`" without visiting the
 //! window's events. Time is cut into one-minute leaves; above them sits a tree with
