@@ -351,7 +351,7 @@ impl Engine {
             priority: keys.priority,
             date_created_ms: keys.date_created_ms,
             queue: queue.unwrap_or(NO_QUEUE),
-            queue_entered_ms: keys.floor.queue_entered_ms,
+            queue_entered_ms: keys.floor.queue_entered_ms.unwrap_or(task::NO_TIME),
         };
         let key = task;
         let changed = match self.tombs.get(key).copied() {
