@@ -1,9 +1,14 @@
 //! Benchmarks of the statistics engine (`wallboard::engine::Engine`).
 //!
 //! * `apply`: how many events per second a fresh engine folds in memory, on a realistic,
-//!   deterministic stream of ~1M TaskRouter events (target: ≥ 1M events/s).
+//!   deterministic stream of ~1M TaskRouter events (target: ≥ 1M events/s):
+//!   `1M_events_fresh_engine` is the floor's stream (2,000 workers, 50 task queues, tasks
+//!   entering and moving between queues, reservations naming their worker, breaks, lunches
+//!   and shifts as `worker.activity.update`); `1M_task_events_fresh_engine` is the task
+//!   events alone, without queue or worker fields (the stream of the earlier figures).
 //! * `query`: latency of `Engine::cumulative` on an engine holding 30 days of 10M tasks
-//!   (target: p99 ≤ 1 ms for a 30-day window with 10 thresholds). Criterion reports
+//!   (target: p99 ≤ 1 ms for a 30-day window with 10 thresholds); `queue`: the same for
+//!   `Engine::queue_cumulative` on the busiest task queue (a fifth of all tasks). Criterion reports
 //!   mean/median; p50/p99/max over 2000 timed calls are printed as well. The engine is
 //!   loaded once (tens of seconds), with `maintain` every simulated minute, and the load
 //!   reports its rate, memory and slowest `apply`/`maintain` calls.
@@ -12,7 +17,8 @@
 //! 10_000_000); e.g. `WALLBOARD_BENCH_TASKS=200000` for a quick run. Under
 //! `cargo test --benches` (criterion's test mode) both data sets are small.
 //!
-//! Run: `cargo bench -p wallboard --bench engine` (`-- apply` or `-- query` for one group).
+//! Run: `cargo bench -p wallboard --bench engine` (`-- apply`, `-- query` or `-- queue` for
+//! one group).
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -56,7 +62,15 @@ const RES_REJECTED: u8 = 4;
 const TASK_WRAPUP: u8 = 5;
 const TASK_COMPLETED: u8 = 6;
 const TASK_CANCELED: u8 = 7;
-const EVENT_TYPES: [&str; 8] = [
+const QUEUE_ENTERED: u8 = 8;
+const QUEUE_MOVED: u8 = 9;
+/// Kinds below this one are task events, built from [`Templates`] during the load.
+const TEMPLATE_KINDS: u8 = 10;
+const ACTIVITY_UPDATE: u8 = 10;
+const ACTIVITY_CREATED: u8 = 11;
+const QUEUE_CREATED: u8 = 12;
+const WORKER_CREATED: u8 = 13;
+const EVENT_TYPES: [&str; 14] = [
     "task.created",
     "workflow.entered",
     "reservation.created",
@@ -65,7 +79,26 @@ const EVENT_TYPES: [&str; 8] = [
     "task.wrapup",
     "task.completed",
     "task.canceled",
+    "task-queue.entered",
+    "task-queue.moved",
+    "worker.activity.update",
+    "activity.created",
+    "task-queue.created",
+    "worker.created",
 ];
+
+/// The floor: workers, queues (queue 0, "General", takes a fifth of the tasks and every
+/// worker; the others share the rest, each with the ~80 workers of its skill) and
+/// activities (0 is the available one).
+const WORKERS: u64 = 2_000;
+const QUEUES: u64 = 50;
+const ACTIVITIES: [&str; 6] = ["Available", "Break", "Lunch", "Training", "Meeting", "Offline"];
+/// Mean time between two absences of a worker (breaks, lunch, training, offline …): about
+/// ten activity changes a worker a day.
+const ABSENCE_EVERY_MS: f64 = 200.0 * 60_000.0;
+const SALT_WORKER: u64 = 0x3c3c;
+const SALT_QUEUE: u64 = 0x3d3d;
+const SALT_ACTIVITY: u64 = 0x3e3e;
 
 /// xorshift64: deterministic, no seed crate.
 struct Rng(u64);
@@ -117,7 +150,7 @@ fn mix(n: u64, salt: u64) -> u128 {
 }
 
 /// One event to be, before it is built: ordered by time, then generation order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
 struct Spec {
     ts: i64,
     seq: u64,
@@ -127,6 +160,14 @@ struct Spec {
     workflow: u8,
     channel: u8,
     priority: u8,
+    /// The queue the task is in (or the queue created).
+    queue: u8,
+    /// The worker of a reservation, activity change or creation.
+    worker: u16,
+    /// The activity entered (or created), and the one left with the time spent in it.
+    activity: u8,
+    previous: u8,
+    previous_ms: u32,
 }
 
 /// A deterministic TaskRouter event stream: `tasks` tasks created evenly over
@@ -144,11 +185,22 @@ struct Stream {
     pending: BinaryHeap<Reverse<Spec>>,
     workspace: WorkspaceSid,
     workflows: Vec<WorkflowSid>,
+    /// Emit the floor: queue and worker fields, queue moves, workers' absences. Its own
+    /// random numbers, so the task events are the same with or without it.
+    floor: bool,
+    floor_rng: Rng,
+    /// Per worker, when its next absence starts and when it last became available.
+    absences: BinaryHeap<Reverse<(i64, u16)>>,
+    available_since: Vec<i64>,
 }
 
 impl Stream {
-    fn new(tasks: u64, start_ms: i64, span_ms: i64, full: bool) -> Self {
-        Self {
+    fn new(tasks: u64, start_ms: i64, span_ms: i64, full: bool, floor: bool) -> Self {
+        let mut stream = Self {
+            floor,
+            floor_rng: Rng(0x0dd_b1a5_e5ee_d5ed),
+            absences: BinaryHeap::new(),
+            available_since: vec![start_ms; WORKERS as usize],
             rng: Rng(0x2545_f491_4f6c_dd1d),
             full,
             start_ms,
@@ -160,11 +212,78 @@ impl Stream {
             pending: BinaryHeap::new(),
             workspace: workspace_sid(),
             workflows: (0..WORKFLOWS.len()).map(|i| workflow_sid(i as u8)).collect(),
+        };
+        if floor {
+            stream.add_floor();
+        }
+        stream
+    }
+
+    fn push(&mut self, spec: Spec) {
+        self.seq += 1;
+        self.pending.push(Reverse(Spec { seq: self.seq, ..spec }));
+    }
+
+    /// Activities, queues and workers created at the start; every worker's first absence.
+    fn add_floor(&mut self) {
+        let at = Spec { ts: self.start_ms, ..Spec::default() };
+        for activity in 0..ACTIVITIES.len() as u8 {
+            self.push(Spec { kind: ACTIVITY_CREATED, activity, ..at });
+        }
+        for queue in 0..QUEUES as u8 {
+            self.push(Spec { kind: QUEUE_CREATED, queue, ..at });
+        }
+        for worker in 0..WORKERS as u16 {
+            self.push(Spec { kind: WORKER_CREATED, worker, ..at });
+            let first = self.start_ms + self.floor_rng.exp(ABSENCE_EVERY_MS) as i64;
+            self.absences.push(Reverse((first, worker)));
+        }
+    }
+
+    /// The absences starting before `until_ms`: one activity change away from Available
+    /// and one back, with the time spent in the previous activity.
+    fn add_absences(&mut self, until_ms: i64) {
+        let end = self.start_ms + self.span_ms;
+        while let Some(&Reverse((t, worker))) = self.absences.peek() {
+            if t >= until_ms || t >= end {
+                break;
+            }
+            self.absences.pop();
+            let r = &mut self.floor_rng;
+            let (activity, minutes) = match r.below(100) {
+                0..50 => (1, r.range(5, 20)),
+                50..65 => (2, r.range(30, 60)),
+                65..75 => (3, r.range(30, 90)),
+                75..85 => (4, r.range(15, 60)),
+                _ => (5, r.range(20, 120)),
+            };
+            let back = t + minutes * MINUTE_MS;
+            let w = usize::from(worker);
+            let away = Spec {
+                ts: t,
+                kind: ACTIVITY_UPDATE,
+                worker,
+                activity,
+                previous: 0,
+                previous_ms: (t - self.available_since[w]).clamp(0, i64::from(u32::MAX)) as u32,
+                ..Spec::default()
+            };
+            self.push(away);
+            self.push(Spec { ts: back, activity: 0, previous: activity, previous_ms: (back - t) as u32, ..away });
+            self.available_since[w] = back;
+            let next = back + self.floor_rng.exp(ABSENCE_EVERY_MS) as i64;
+            self.absences.push(Reverse((next, worker)));
         }
     }
 
     fn done(&self) -> bool {
         self.next_task >= self.tasks && self.pending.is_empty()
+    }
+
+    /// A queue for a new task: "General" for a fifth of them, else one of the others.
+    fn pick_queue(&mut self) -> u8 {
+        let r = &mut self.floor_rng;
+        if r.below(5) == 0 { 0 } else { 1 + r.below(QUEUES - 1) as u8 }
     }
 
     fn task_base(&self, i: u64) -> i64 {
@@ -177,6 +296,9 @@ impl Stream {
         while self.next_task < self.tasks && self.task_base(self.next_task) < until_ms {
             self.add_task(self.next_task);
             self.next_task += 1;
+        }
+        if self.floor {
+            self.add_absences(until_ms);
         }
         while let Some(Reverse(s)) = self.pending.peek().copied() {
             if s.ts >= until_ms {
@@ -213,7 +335,8 @@ impl Stream {
         let talk = 30_000 + (r.exp(240_000.0) as i64).min(HOUR_MS);
         let wrap = r.range(5_000, 90_000);
 
-        let mut evs: Vec<(i64, u8, u64)> = Vec::with_capacity(10);
+        // (time, kind, reservation)
+        let mut evs: Vec<(i64, u8, u64)> = Vec::with_capacity(12);
         let mut t = t0;
         evs.push((t, TASK_CREATED, 0));
         if self.full {
@@ -249,25 +372,87 @@ impl Stream {
             t += wrap;
             evs.push((t, TASK_COMPLETED, 0));
         }
-        for (ts, kind, reservation) in evs {
-            self.seq += 1;
-            self.pending.push(Reverse(Spec {
+        // The floor: the task enters a queue just after it is created; one in twenty
+        // moves to another queue halfway through its wait; each reservation names a worker.
+        let mut queue = 0;
+        let mut moved = None;
+        if self.floor {
+            queue = self.pick_queue();
+            evs.insert(1, (t0 + 1, QUEUE_ENTERED, 0));
+            if self.floor_rng.below(20) == 0 {
+                moved = Some((t0 + wait / 2, self.pick_queue()));
+            }
+        }
+        let mut all: Vec<(i64, u8, u64, u8)> = evs
+            .into_iter()
+            .map(|(ts, kind, reservation)| {
+                let q = match moved {
+                    Some((at, to)) if ts > at => to,
+                    _ => queue,
+                };
+                (ts, kind, reservation, q)
+            })
+            .collect();
+        if let Some((at, to)) = moved {
+            all.push((at, QUEUE_MOVED, 0, to));
+            all.push((at, QUEUE_ENTERED, 0, to));
+        }
+        for (ts, kind, reservation, queue) in all {
+            let worker = if reservation != 0 && self.floor { self.floor_rng.below(WORKERS) as u16 } else { 0 };
+            self.push(Spec {
                 ts,
-                seq: self.seq,
                 kind,
                 task: i,
                 reservation,
                 workflow,
                 channel,
                 priority,
-            }));
+                queue,
+                worker,
+                ..Spec::default()
+            });
         }
     }
 
     fn build(&self, s: &Spec) -> Event {
         let sid = EventSid::from_u128(mix(s.seq, SALT_EVENT));
-        let mut b = EventBuilder::new(EVENT_TYPES[usize::from(s.kind)], &sid, s.ts, &self.workspace)
-            .field("workspace_name", WORKSPACE_NAME)
+        let b = EventBuilder::new(EVENT_TYPES[usize::from(s.kind)], &sid, s.ts, &self.workspace)
+            .field("workspace_name", WORKSPACE_NAME);
+        let mut b = match s.kind {
+            ACTIVITY_CREATED => {
+                return b
+                    .field("activity_sid", activity_sid(s.activity))
+                    .field("activity_name", ACTIVITIES[usize::from(s.activity)])
+                    .field("activity_available", s.activity == 0)
+                    .build()
+                    .expect("generated events are valid");
+            }
+            QUEUE_CREATED => {
+                return b
+                    .field("task_queue_sid", queue_sid(s.queue))
+                    .field("task_queue_name", queue_name(s.queue))
+                    .field("task_queue_target_expression", queue_expression(s.queue))
+                    .build()
+                    .expect("generated events are valid");
+            }
+            WORKER_CREATED | ACTIVITY_UPDATE => {
+                let mut b = b
+                    .field("worker_sid", worker_sid(s.worker))
+                    .field("worker_name", format!("agent{}", s.worker))
+                    .field("worker_attributes", worker_attributes(s.worker))
+                    .field("worker_activity_sid", activity_sid(s.activity))
+                    .field("worker_activity_name", ACTIVITIES[usize::from(s.activity)]);
+                if s.kind == ACTIVITY_UPDATE {
+                    b = b
+                        .field("worker_previous_activity_sid", activity_sid(s.previous))
+                        .field("worker_previous_activity_name", ACTIVITIES[usize::from(s.previous)])
+                        .field("worker_time_in_previous_activity_ms", s.previous_ms);
+                }
+                return b.build().expect("generated events are valid");
+            }
+            _ => b,
+        };
+        b = b
             .field("task_sid", TaskSid::from_u128(mix(s.task, SALT_TASK)))
             .field("workflow_sid", &self.workflows[usize::from(s.workflow)])
             .field("workflow_name", WORKFLOWS[usize::from(s.workflow)].0)
@@ -275,6 +460,15 @@ impl Stream {
             .field("task_priority", s.priority);
         if s.reservation != 0 {
             b = b.field("reservation_sid", ReservationSid::from_u128(mix(s.reservation, SALT_RESERVATION)));
+        }
+        if self.floor {
+            b = b.field("task_queue_sid", queue_sid(s.queue));
+            if s.reservation != 0 {
+                b = b
+                    .field("worker_sid", worker_sid(s.worker))
+                    .field("worker_attributes", worker_attributes(s.worker))
+                    .field("worker_activity_sid", activity_sid(0));
+            }
         }
         b.build().expect("generated events are valid")
     }
@@ -290,7 +484,7 @@ struct Templates(Vec<Event>);
 impl Templates {
     fn new(stream: &Stream) -> Self {
         let mut all = Vec::new();
-        for kind in 0..EVENT_TYPES.len() as u8 {
+        for kind in 0..TEMPLATE_KINDS {
             for workflow in 0..WORKFLOWS.len() as u8 {
                 for channel in 0..CHANNELS.len() as u8 {
                     for &priority in &DISTINCT_PRIORITIES {
@@ -304,12 +498,22 @@ impl Templates {
                             workflow,
                             channel,
                             priority,
+                            ..Spec::default()
                         }));
                     }
                 }
             }
         }
         Self(all)
+    }
+
+    /// The event of `s`: a template filled in, or for the floor's own events (a few per
+    /// worker a day) one built afresh into `spare`.
+    fn event<'a>(&'a mut self, stream: &Stream, s: &Spec, spare: &'a mut Option<Event>) -> &'a Event {
+        if s.kind < TEMPLATE_KINDS {
+            return self.fill(s);
+        }
+        spare.insert(stream.build(s))
     }
 
     fn fill(&mut self, s: &Spec) -> &Event {
@@ -321,16 +525,51 @@ impl Templates {
         let e = &mut self.0[i];
         e.sid = EventSid::from_u128(mix(s.seq, SALT_EVENT));
         e.ts_ms = s.ts;
-        set_sid(e, "task_sid", "WT", mix(s.task, SALT_TASK));
+        let mut fields = vec![("task_sid", sid("WT", mix(s.task, SALT_TASK))), ("task_queue_sid", queue_sid(s.queue))];
         if s.reservation != 0 {
-            set_sid(e, "reservation_sid", "WR", mix(s.reservation, SALT_RESERVATION));
+            fields.push(("reservation_sid", sid("WR", mix(s.reservation, SALT_RESERVATION))));
+            fields.push(("worker_sid", worker_sid(s.worker)));
+            fields.push(("worker_attributes", worker_attributes(s.worker)));
         }
+        e.set_fields(&fields).expect("valid fields");
         e
     }
 }
 
-fn set_sid(e: &mut Event, key: &str, prefix: &str, n: u128) {
-    e.set_field(key, format!("{prefix}{n:032x}")).expect("a valid sid");
+fn sid(prefix: &str, n: u128) -> String {
+    format!("{prefix}{n:032x}")
+}
+
+fn worker_sid(worker: u16) -> String {
+    sid("WK", mix(u64::from(worker), SALT_WORKER))
+}
+
+fn queue_sid(queue: u8) -> String {
+    sid("WQ", mix(u64::from(queue), SALT_QUEUE))
+}
+
+fn activity_sid(activity: u8) -> String {
+    sid("WA", mix(u64::from(activity), SALT_ACTIVITY))
+}
+
+fn queue_name(queue: u8) -> String {
+    if queue == 0 { "General".into() } else { format!("Skill {queue}") }
+}
+
+/// General takes everybody; skill queues want the skill, half of them a level too.
+fn queue_expression(queue: u8) -> String {
+    match queue {
+        0 => "skills HAS 'general'".into(),
+        q if q % 2 == 0 => format!("skills HAS 'q{q}' AND level >= 1"),
+        q => format!("'q{q}' IN skills OR languages HAS 'q{q}'"),
+    }
+}
+
+/// Two skill queues per worker (~80 workers per skill queue), a level and languages.
+fn worker_attributes(worker: u16) -> String {
+    let w = u64::from(worker);
+    let (a, b) = (1 + w % (QUEUES - 1), 1 + (w * 7 + 3) % (QUEUES - 1));
+    format!(r#"{{"skills":["general","q{a}","q{b}"],"level":{},"languages":["en","es"]}}"#, w % 4)
 }
 
 fn workspace_sid() -> WorkspaceSid {
@@ -380,11 +619,11 @@ fn tasks_from_env() -> u64 {
 
 /// The apply stream: ~240 tasks a minute over ~14 hours, ~6 events per task (with
 /// `workflow.entered`), cut at exactly 1M events; and its last timestamp.
-fn apply_stream() -> (Vec<Event>, i64) {
+fn apply_stream(floor: bool) -> (Vec<Event>, i64) {
     let n = apply_events();
     let t = Instant::now();
     let span = 14 * HOUR_MS;
-    let mut stream = Stream::new(200_000, T_END - span, span, true);
+    let mut stream = Stream::new(200_000, T_END - span, span, true, floor);
     let mut events = Vec::with_capacity(n + 10_000);
     let mut until = T_END - span;
     while events.len() < n && !stream.done() {
@@ -395,7 +634,7 @@ fn apply_stream() -> (Vec<Event>, i64) {
     assert_eq!(events.len(), n, "the stream is long enough");
     let end = events.last().map_or(T_END, |e| e.ts_ms);
     println!(
-        "apply: built {} events of {} tasks with EventBuilder in {:.1?} ({})",
+        "apply: built {} events of {} tasks (floor: {floor}) with EventBuilder in {:.1?} ({})",
         events.len(),
         stream.next_task,
         t.elapsed(),
@@ -410,9 +649,11 @@ fn apply_stream() -> (Vec<Event>, i64) {
         black_box(engine.apply(e));
     }
     let took = t.elapsed();
-    assert_eq!(engine.events_applied(), n as u64, "every event changes something");
+    if !floor {
+        assert_eq!(engine.events_applied(), n as u64, "every event changes something");
+    }
     println!(
-        "apply: first pass {n} events in {took:.2?} = {:.0} events/s; \
+        "apply: first pass {n} events (floor: {floor}) in {took:.2?} = {:.0} events/s; \
          {} tasks in memory",
         n as f64 / took.as_secs_f64(),
         engine.tasks_in_memory()
@@ -421,31 +662,33 @@ fn apply_stream() -> (Vec<Event>, i64) {
 }
 
 fn bench_apply(c: &mut Criterion) {
-    // Built on first use, so that a filter excluding this benchmark skips it too.
-    let mut data: Option<(Vec<Event>, i64)> = None;
     let mut g = c.benchmark_group("apply");
     g.throughput(Throughput::Elements(apply_events() as u64))
         .sample_size(10)
         .warm_up_time(Duration::from_secs(2))
         .measurement_time(Duration::from_secs(16));
-    g.bench_function("1M_events_fresh_engine", |b| {
-        let (events, end) = data.get_or_insert_with(apply_stream);
-        let end = *end;
-        b.iter_batched(
-            || {
-                let mut engine = Engine::default();
-                engine.maintain(end);
-                engine
-            },
-            |mut engine| {
-                for e in events.iter() {
-                    black_box(engine.apply(e));
-                }
-                engine // dropped outside the timed part
-            },
-            BatchSize::PerIteration,
-        );
-    });
+    for (name, floor) in [("1M_events_fresh_engine", true), ("1M_task_events_fresh_engine", false)] {
+        // Built on first use, so that a filter excluding this benchmark skips it too.
+        let mut data: Option<(Vec<Event>, i64)> = None;
+        g.bench_function(name, |b| {
+            let (events, end) = data.get_or_insert_with(|| apply_stream(floor));
+            let end = *end;
+            b.iter_batched(
+                || {
+                    let mut engine = Engine::default();
+                    engine.maintain(end);
+                    engine
+                },
+                |mut engine| {
+                    for e in events.iter() {
+                        black_box(engine.apply(e));
+                    }
+                    engine // dropped outside the timed part
+                },
+                BatchSize::PerIteration,
+            );
+        });
+    }
     g.finish();
 }
 
@@ -457,6 +700,8 @@ struct Fixture {
     end: i64,
     workflow: WorkflowId,
     voice: ChannelId,
+    /// The busiest queue ("General", a fifth of the tasks).
+    queue: u32,
 }
 
 static FIXTURE: OnceLock<Fixture> = OnceLock::new();
@@ -540,12 +785,13 @@ fn context(engine: &Engine, stream: &Stream, now_ms: i64, events: u64) -> String
     )
 }
 
-/// Loads `tasks` tasks spread over 30 days, ~5 events each, with `maintain` at every
-/// simulated minute as the server's clock would call it.
+/// Loads `tasks` tasks spread over 30 days, ~6 events each (with the queue entry, and the
+/// floor's own events: 2,000 workers' absences), with `maintain` at every simulated minute
+/// as the server's clock would call it.
 fn load(tasks: u64) -> Fixture {
     let start = T_END - 30 * DAY_MS;
-    println!("query: loading {tasks} tasks over 30 days (~5 events per task) …");
-    let mut stream = Stream::new(tasks, start, 30 * DAY_MS, false);
+    println!("query: loading {tasks} tasks over 30 days (~6 events per task, with the floor) …");
+    let mut stream = Stream::new(tasks, start, 30 * DAY_MS, false, true);
     let mut templates = Templates::new(&stream);
     let mut engine = Engine::default();
     let mut specs = Vec::new();
@@ -554,15 +800,18 @@ fn load(tasks: u64) -> Fixture {
     let (mut apply_stalls, mut maintain_stalls) = (Stalls::default(), Stalls::default());
     let mut slow_applies = 0u64; // over 100 µs
     let (mut n, mut end, mut until) = (0u64, start, start);
+    let mut task_events = 0u64;
+    let mut spare = None;
     while !stream.done() {
         until += MINUTE_MS;
         specs.clear();
         stream.specs(until, &mut specs);
         for s in &specs {
-            if n % 100_000 == 0 {
+            if n % 100_000 == 0 && s.kind < TEMPLATE_KINDS {
                 assert_eq!(*templates.fill(s), stream.build(s), "template event {n}");
             }
-            let e = templates.fill(s);
+            task_events += u64::from(s.kind < TEMPLATE_KINDS);
+            let e = templates.event(&stream, s, &mut spare);
             let a = Instant::now();
             black_box(engine.apply(e));
             let took = a.elapsed();
@@ -582,7 +831,7 @@ fn load(tasks: u64) -> Fixture {
     engine.maintain(end);
     maintain += m.elapsed();
     let wall = t.elapsed();
-    assert_eq!(engine.events_applied(), n, "every event changes something");
+    assert_eq!(engine.events_applied(), task_events, "every task event changes something");
     println!(
         "query: loaded {n} events ({:.2} per task) in {wall:.1?} wall = {:.0} events/s \
          (generation included)",
@@ -613,7 +862,24 @@ fn load(tasks: u64) -> Fixture {
         "query: workflow {} over 30 days: {} entered, {} accepted, {} canceled, {} completed",
         WORKFLOWS[0].0, s.tasks_entered, s.reservations_accepted, s.tasks_canceled, s.tasks_completed
     );
-    Fixture { engine, end, workflow, voice }
+    let ws_id = engine.registry().workspace_id(&ws).expect("the workspace was seen").index();
+    let queue = engine.floor().queue_id_of(ws_id, &queue_sid(0)).expect("the queue was seen");
+    let q = engine.queue_cumulative(
+        queue,
+        None,
+        Window { start_ms: end - 30 * DAY_MS + MINUTE_MS, end_ms: end },
+        Some(&THRESHOLDS),
+    );
+    println!(
+        "query: queue {} over 30 days: {} entered, {} moved, {} accepted, {} canceled, {} completed",
+        queue_name(0),
+        q.tasks_entered,
+        q.tasks_moved,
+        q.reservations_accepted,
+        q.tasks_canceled,
+        q.tasks_completed
+    );
+    Fixture { engine, end, workflow, voice, queue }
 }
 
 fn report_percentiles(f: &Fixture) {
@@ -625,12 +891,18 @@ fn report_percentiles(f: &Fixture) {
     println!("| window | filter | p50 | p99 | max |");
     println!("|---|---|---|---|---|");
     for (name, len) in WINDOWS {
-        for (filter, channel) in [("workflow", None), ("voice", Some(f.voice))] {
+        for (filter, channel) in
+            [("workflow", None), ("voice", Some(f.voice)), ("queue", None), ("queue voice", Some(f.voice))]
+        {
             let mut lat = Vec::with_capacity(QUERY_CALLS);
             for i in 0..200 + QUERY_CALLS {
                 let w = windows.get(i, len);
                 let t = Instant::now();
-                black_box(f.engine.cumulative(f.workflow, channel, w, Some(&THRESHOLDS)));
+                if filter.starts_with("queue") {
+                    black_box(f.engine.queue_cumulative(f.queue, channel, w, Some(&THRESHOLDS)));
+                } else {
+                    black_box(f.engine.cumulative(f.workflow, channel, w, Some(&THRESHOLDS)));
+                }
                 if i >= 200 {
                     lat.push(t.elapsed());
                 }
@@ -662,5 +934,25 @@ fn bench_query(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_apply, bench_query);
+fn bench_queue(c: &mut Criterion) {
+    let mut g = c.benchmark_group("queue");
+    g.warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3));
+    for (name, len) in WINDOWS {
+        for (filter, voice) in [("queue", false), ("voice", true)] {
+            g.bench_function(BenchmarkId::new(name, filter), |b| {
+                let f = fixture();
+                let windows = Windows::new(f.end);
+                let channel = voice.then_some(f.voice);
+                let mut i = 0;
+                b.iter(|| {
+                    i += 1;
+                    f.engine.queue_cumulative(f.queue, channel, windows.get(i, len), Some(&THRESHOLDS))
+                });
+            });
+        }
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench_apply, bench_query, bench_queue);
 criterion_main!(benches);

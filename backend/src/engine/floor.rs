@@ -118,6 +118,26 @@ struct WorkerRec {
     attributes_raw: String,
     channels: BTreeMap<u32, WorkerChannel>,
     reservations: FxHashMap<u128, ResRec>,
+    /// Activity changes (`worker.created`, `worker.activity.update`, `worker.deleted`) in
+    /// (time, SID) order, for the time spent in each activity.
+    changes: Vec<Change>,
+}
+
+/// Activity number meaning "none" (a deleted worker; a change that named no activity).
+const NO_ACTIVITY: u32 = u32::MAX;
+
+/// One activity change of a worker; activities are numbered by [`Floor::activity_no`] to
+/// keep the record small (a busy month holds millions).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Change {
+    ts_ms: i64,
+    /// The event SID's low 64 bits: the order of changes in one millisecond, and the
+    /// duplicate check.
+    tie: u64,
+    activity: u32,
+    /// The activity left, and how long the worker had been in it (first change seen only).
+    previous: u32,
+    previous_ms: i64,
 }
 
 impl WorkerRec {
@@ -230,6 +250,20 @@ pub struct ActivityCount {
     pub workers: u64,
 }
 
+/// Time the workers spent in one activity over a window, in whole seconds (rounded half
+/// up): an element of `activity_durations`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActivityDurationStat {
+    pub sid: String,
+    pub friendly_name: Option<String>,
+    /// Number of stays in the activity that overlap the window.
+    pub stays: u64,
+    pub avg: u64,
+    pub min: u64,
+    pub max: u64,
+    pub total: u64,
+}
+
 /// One channel of a worker.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WorkerChannelState {
@@ -307,6 +341,9 @@ pub struct QueueRealtime {
 pub struct Floor {
     workers: FxHashMap<u128, WorkerRec>,
     activities: FxHashMap<u128, ActivityRec>,
+    /// Activity SID number by activity number, and back (see [`Change`]).
+    activity_keys: Vec<u128>,
+    activity_nos: FxHashMap<u128, u32>,
     queues: Vec<QueueRec>,
     queue_ids: FxHashMap<u128, u32>,
     tasks: FxHashMap<u128, TaskRec>,
@@ -359,7 +396,8 @@ impl Floor {
         })
     }
 
-    fn queue_id(&mut self, workspace: u32, q: u128, e: &Event) -> u32 {
+    /// The id of the queue numbered `q` (its SID's number), known from now on.
+    pub fn queue_id(&mut self, workspace: u32, q: u128, e: &Event) -> u32 {
         if let Some(&id) = self.queue_ids.get(&q) {
             return id;
         }
@@ -454,6 +492,7 @@ impl Floor {
             attributes_raw: String::new(),
             channels: BTreeMap::new(),
             reservations: FxHashMap::default(),
+            changes: Vec::new(),
         });
         worker.first_ms = worker.first_ms.min(e.ts_ms);
         if let Some(n) = e.get("worker_name") {
@@ -473,6 +512,23 @@ impl Floor {
                 worker.activity.set(f.activity, stamp);
             } else {
                 worker.activity_hint.set(f.activity, stamp);
+            }
+        }
+        if matches!(t, "worker.created" | "worker.activity.update" | "worker.deleted") {
+            let activity = if t == "worker.deleted" { None } else { f.activity };
+            let change = Change {
+                ts_ms: e.ts_ms,
+                tie: stamp.1 as u64,
+                activity: activity
+                    .map_or(NO_ACTIVITY, |a| Self::number(&mut self.activity_keys, &mut self.activity_nos, a)),
+                previous: f
+                    .previous_activity
+                    .map_or(NO_ACTIVITY, |a| Self::number(&mut self.activity_keys, &mut self.activity_nos, a)),
+                previous_ms: f.time_in_previous_activity_ms.unwrap_or(-1),
+            };
+            let at = worker.changes.partition_point(|c| (c.ts_ms, c.tie) < (change.ts_ms, change.tie));
+            if worker.changes.get(at).is_none_or(|c| (c.ts_ms, c.tie) != (change.ts_ms, change.tie)) {
+                worker.changes.insert(at, change);
             }
         }
         let mut attributes_changed = false;
@@ -551,12 +607,8 @@ impl Floor {
         }
     }
 
-    /// Records the queue named by a task event (before the task is re-folded).
-    pub fn task_event(&mut self, e: &Event, workspace: u32, task: u128) {
-        let Some(q) = e.keys().floor.queue else {
-            return;
-        };
-        let id = self.queue_id(workspace, q, e);
+    /// Records the queue `id` named by a task event (before the task is re-folded).
+    pub fn task_event(&mut self, e: &Event, id: u32, task: u128) {
         let first = &mut self.queues[id as usize].first_ms;
         *first = (*first).min(e.ts_ms);
         if self.queues[id as usize].name.value.is_none()
@@ -629,6 +681,93 @@ impl Floor {
         for w in self.workers.values_mut() {
             w.reservations.retain(|_, r| r.state != ResState::Ended || r.last_ms >= before_ms);
         }
+    }
+
+    /// Forgets activity changes older than `before_ms`, except the last of them (the
+    /// activity the worker was in at `before_ms`).
+    pub fn prune_changes(&mut self, before_ms: i64) {
+        for w in self.workers.values_mut() {
+            let older = w.changes.partition_point(|c| c.ts_ms < before_ms);
+            if older > 1 {
+                w.changes.drain(..older - 1);
+            }
+        }
+    }
+
+    /// The number of an activity (by its SID's number), given on first sight.
+    fn number(keys: &mut Vec<u128>, nos: &mut FxHashMap<u128, u32>, a: u128) -> u32 {
+        *nos.entry(a).or_insert_with(|| {
+            keys.push(a);
+            (keys.len() - 1) as u32
+        })
+    }
+
+    /// Time spent in each activity over `window` by the workers of a workspace (or those
+    /// eligible for `queue`, as they are now). A *stay* runs from one activity change of a
+    /// worker to the next; before the first change seen, the stay in the previous activity
+    /// is `WorkerTimeInPreviousActivity` long; the last stay lasts until the window's end.
+    /// Each stay is clipped to the window; stays of zero length are left out. Per activity:
+    /// the number of stays, and their total, shortest and longest length.
+    pub fn activity_durations(
+        &self,
+        workspace: u32,
+        queue: Option<u32>,
+        window: super::Window,
+    ) -> Vec<ActivityDurationStat> {
+        let (start, end) = (window.start_ms, window.end_ms);
+        // Per activity number: (stays, total, min, max) in milliseconds.
+        let mut acc: Vec<(u64, u64, u64, u64)> = vec![(0, 0, u64::MAX, 0); self.activity_keys.len()];
+        let mut add = |activity: u32, from: i64, to: i64| {
+            let len = to.min(end) - from.max(start);
+            if activity == NO_ACTIVITY || len <= 0 {
+                return;
+            }
+            let a = &mut acc[activity as usize];
+            let len = len as u64;
+            *a = (a.0 + 1, a.1 + len, a.2.min(len), a.3.max(len));
+        };
+        let eligible = queue.and_then(|q| self.queues.get(q as usize)).map(|q| &q.eligible);
+        for (n, w) in &self.workers {
+            if w.workspace != workspace || eligible.is_some_and(|set| !set.contains(n)) {
+                continue;
+            }
+            let c = &w.changes;
+            // The change in effect at `start` and every later one up to `end`.
+            let first = c.partition_point(|x| x.ts_ms <= start).saturating_sub(1);
+            if let Some(f) = c.first()
+                && first == 0
+                && f.previous_ms >= 0
+            {
+                add(f.previous, f.ts_ms - f.previous_ms, f.ts_ms);
+            }
+            for (i, x) in c.iter().enumerate().skip(first) {
+                if x.ts_ms > end {
+                    break;
+                }
+                let until = c.get(i + 1).map_or(end, |n| n.ts_ms);
+                add(x.activity, x.ts_ms, until);
+            }
+        }
+        let mut out: Vec<ActivityDurationStat> = self
+            .activities
+            .iter()
+            .filter(|(_, a)| a.workspace == workspace && !a.deleted.value)
+            .map(|(key, a)| {
+                let (stays, total, min, max) = self.activity_nos.get(key).map_or((0, 0, 0, 0), |&no| acc[no as usize]);
+                let ms = |x: u64| super::ms_to_s(x);
+                ActivityDurationStat {
+                    sid: a.sid.clone(),
+                    friendly_name: a.name.value.clone(),
+                    stays,
+                    avg: if stays == 0 { 0 } else { (total * 2 + stays * 1000) / (stays * 2000) },
+                    min: if stays == 0 { 0 } else { ms(min) },
+                    max: ms(max),
+                    total: ms(total),
+                }
+            })
+            .collect();
+        out.sort_by(|a, b| a.friendly_name.cmp(&b.friendly_name).then_with(|| a.sid.cmp(&b.sid)));
+        out
     }
 
     // ------------------------------------------------------------ queries

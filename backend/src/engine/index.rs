@@ -1,4 +1,4 @@
-//! The cumulative index of one series (a workflow on one task channel).
+//! The cumulative index of one series (a workflow or a task queue on one task channel).
 //!
 //! It answers "what happened between `start_ms` and `end_ms`" without visiting the
 //! window's events. Time is cut into one-minute leaves; above them sits a tree with
@@ -35,9 +35,13 @@ pub enum CumKind {
     ResTimedOut,
     ResCanceled,
     ResRescinded,
+    /// An accepted reservation of a task queue's series, its wait measured from the
+    /// task's entry into the queue (the queue series also hold a `ResAccepted` with the
+    /// wait from creation; this kind only carries the second wait and is not a count).
+    AcceptedInQueue,
 }
 
-pub const KINDS: usize = 12;
+pub const KINDS: usize = 13;
 
 impl CumKind {
     fn from_u8(k: u8) -> Self {
@@ -55,6 +59,7 @@ impl CumKind {
             ResTimedOut,
             ResCanceled,
             ResRescinded,
+            AcceptedInQueue,
         ][usize::from(k)]
     }
 }
@@ -68,7 +73,8 @@ const FAN: i64 = 1 << FAN_BITS;
 pub const LEVELS: usize = 5;
 
 /// One cumulative contribution of a task: an event at `ts_ms` of `kind`, with the wait
-/// from task creation in milliseconds for canceled and accepted.
+/// from task creation in milliseconds for canceled and accepted (from queue entry for
+/// `AcceptedInQueue`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Entry {
     pub ts_ms: i64,
@@ -117,6 +123,8 @@ struct Node {
     counts: [u64; KINDS],
     accepted: Waits,
     canceled: Waits,
+    /// Empty in workflow series: only queue series have waits from queue entry.
+    accepted_in_queue: Waits,
 }
 
 impl Node {
@@ -124,6 +132,7 @@ impl Node {
         match kind {
             CumKind::ResAccepted => Some(&mut self.accepted),
             CumKind::Canceled => Some(&mut self.canceled),
+            CumKind::AcceptedInQueue => Some(&mut self.accepted_in_queue),
             _ => None,
         }
     }
@@ -196,11 +205,19 @@ pub struct Agg {
     pub counts: [u64; KINDS],
     pub accepted: WaitAgg,
     pub canceled: WaitAgg,
+    /// Waits from queue entry of accepted reservations (queue series only); no thresholds:
+    /// the splits are of the waits from creation, as for workflows.
+    pub accepted_in_queue: WaitAgg,
 }
 
 impl Agg {
     pub fn new(thresholds: usize) -> Self {
-        Self { counts: [0; KINDS], accepted: WaitAgg::new(thresholds), canceled: WaitAgg::new(thresholds) }
+        Self {
+            counts: [0; KINDS],
+            accepted: WaitAgg::new(thresholds),
+            canceled: WaitAgg::new(thresholds),
+            accepted_in_queue: WaitAgg::new(0),
+        }
     }
 
     pub fn count(&self, k: CumKind) -> u64 {
@@ -213,6 +230,7 @@ impl Agg {
         }
         self.accepted.merge(&o.accepted);
         self.canceled.merge(&o.canceled);
+        self.accepted_in_queue.merge(&o.accepted_in_queue);
     }
 
     fn add_leaf_entry(&mut self, e: &LeafEntry, thresholds_ms: &[u64]) {
@@ -223,6 +241,7 @@ impl Agg {
         match CumKind::from_u8(e.kind) {
             CumKind::ResAccepted => self.accepted.add_one(e.wait_ms, thresholds_ms),
             CumKind::Canceled => self.canceled.add_one(e.wait_ms, thresholds_ms),
+            CumKind::AcceptedInQueue => self.accepted_in_queue.add_one(e.wait_ms, &[]),
             _ => {}
         }
     }
@@ -233,6 +252,7 @@ impl Agg {
         }
         self.accepted.add_sorted(&n.accepted, thresholds_ms);
         self.canceled.add_sorted(&n.canceled, thresholds_ms);
+        self.accepted_in_queue.add_sorted(&n.accepted_in_queue, &[]);
     }
 }
 
@@ -359,12 +379,15 @@ impl CumIndex {
                     node.accepted.sum += child.accepted.sum;
                     node.canceled.sorted.extend_from_slice(&child.canceled.sorted);
                     node.canceled.sum += child.canceled.sum;
+                    node.accepted_in_queue.sorted.extend_from_slice(&child.accepted_in_queue.sorted);
+                    node.accepted_in_queue.sum += child.accepted_in_queue.sum;
                 }
             }
             for (idx, mut node) in built {
                 // Concatenated sorted runs: the stable sort merges them in linear time.
                 node.accepted.sorted.sort();
                 node.canceled.sorted.sort();
+                node.accepted_in_queue.sorted.sort();
                 self.levels[level - 1].insert(idx, node);
             }
         }
@@ -480,7 +503,9 @@ mod tests {
             .map(|_| {
                 let kind = CumKind::from_u8(rng.below(KINDS as u64) as u8);
                 let wait_ms = match kind {
-                    CumKind::ResAccepted | CumKind::Canceled if rng.below(10) > 0 => rng.below(300_000) as u32,
+                    CumKind::ResAccepted | CumKind::Canceled | CumKind::AcceptedInQueue if rng.below(10) > 0 => {
+                        rng.below(300_000) as u32
+                    }
                     _ => NO_WAIT,
                 };
                 Entry { ts_ms: 1_000_000_000_000 + rng.below(span_ms as u64) as i64, kind, wait_ms }

@@ -7,7 +7,9 @@
 //! Data flow: an event names a task; the task keeps its events in time order and is
 //! re-folded ([`task::fold`]) on every new event; the difference between its old and new
 //! contribution is applied to the per-series [`index::CumIndex`] and [`Realtime`] counts.
-//! A *series* is one workflow on one task channel; workflow-wide answers add up its series.
+//! A *series* is one workflow, or one task queue, on one task channel; workflow-wide and
+//! queue-wide answers add up their series. Queue series have a cumulative index only (the
+//! queues' realtime counts live in the [`Floor`]).
 
 pub mod expression;
 pub mod floor;
@@ -31,9 +33,12 @@ pub use floor::Floor;
 use index::{Agg, CumIndex, CumKind, Entry, MINUTE_MS, NO_WAIT, WaitAgg};
 pub use registry::{ChannelId, Registry, WorkflowId, WorkspaceId};
 pub use target::{CumulativeSpec, Target, View};
-use task::{Folded, Kind, Live, NO_CHANNEL, TaskEv};
+use task::{Folded, Kind, Live, NO_CHANNEL, NO_QUEUE, QUEUE_SERIES, TaskEv};
+use wallboard_shared::queues::TaskQueueCumulativeStats;
 
 const DAY_MS: i64 = 86_400_000;
+const FLOOR_PRUNE_EVERY_MS: i64 = 15 * MINUTE_MS;
+const PURGE_EVERY_MINUTES: i64 = 15;
 
 /// Tuning of the engine; the defaults suit a real contact center.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -143,35 +148,54 @@ struct Series {
     realtime: Realtime,
 }
 
-/// All series, addressable by (workflow, channel).
+/// All series, addressable by (owner, channel): the owner is a workflow id, or a queue id
+/// with [`QUEUE_SERIES`] set.
 #[derive(Debug, Default)]
 struct SeriesSet {
     all: Vec<Series>,
     ids: FxHashMap<(u32, u32), u32>,
     by_workflow: Vec<Vec<u32>>,
+    by_queue: Vec<Vec<u32>>,
 }
 
 impl SeriesSet {
-    fn id(&mut self, workflow: u32, channel: u32) -> u32 {
-        if let Some(&id) = self.ids.get(&(workflow, channel)) {
+    fn id(&mut self, owner: u32, channel: u32) -> u32 {
+        if let Some(&id) = self.ids.get(&(owner, channel)) {
             return id;
         }
         let id = self.all.len() as u32;
         self.all.push(Series { channel, index: CumIndex::default(), realtime: Realtime::default() });
-        self.ids.insert((workflow, channel), id);
-        if self.by_workflow.len() <= workflow as usize {
-            self.by_workflow.resize(workflow as usize + 1, Vec::new());
+        self.ids.insert((owner, channel), id);
+        let (list, at) = if owner & QUEUE_SERIES != 0 {
+            (&mut self.by_queue, (owner & !QUEUE_SERIES) as usize)
+        } else {
+            (&mut self.by_workflow, owner as usize)
+        };
+        if list.len() <= at {
+            list.resize(at + 1, Vec::new());
         }
-        self.by_workflow[workflow as usize].push(id);
+        list[at].push(id);
         id
     }
 
     fn of(&self, workflow: u32, channel: Option<u32>) -> impl Iterator<Item = &Series> {
-        self.by_workflow
-            .get(workflow as usize)
+        Self::pick(&self.all, &self.by_workflow, workflow, channel)
+    }
+
+    fn of_queue(&self, queue: u32, channel: Option<u32>) -> impl Iterator<Item = &Series> {
+        Self::pick(&self.all, &self.by_queue, queue, channel)
+    }
+
+    fn pick<'a>(
+        all: &'a [Series],
+        by: &'a [Vec<u32>],
+        owner: u32,
+        channel: Option<u32>,
+    ) -> impl Iterator<Item = &'a Series> {
+        by.get(owner as usize)
             .into_iter()
             .flatten()
-            .map(|&id| &self.all[id as usize])
+            .map(move |&id| &all[id as usize])
             .filter(move |s| channel.is_none_or(|c| s.channel == c))
     }
 }
@@ -221,6 +245,8 @@ pub struct Engine {
     floor_version: u64,
     /// When the floor last forgot old reservations.
     floor_pruned_ms: i64,
+    /// The cutoff minute of the last purge of the index.
+    purged_minute: Option<i64>,
 }
 
 impl Default for Engine {
@@ -249,6 +275,7 @@ impl Engine {
             floor: Floor::default(),
             floor_version: 0,
             floor_pruned_ms: i64::MIN,
+            purged_minute: None,
         }
     }
 
@@ -313,6 +340,7 @@ impl Engine {
             self.newest_ms = e.ts_ms;
             self.advance_seal();
         }
+        let queue = keys.floor.queue.map(|q| self.floor.queue_id(seen.workspace, q, e));
         let ev = TaskEv {
             ts_ms: e.ts_ms,
             kind,
@@ -322,12 +350,16 @@ impl Engine {
             channel: seen.channel.unwrap_or(NO_CHANNEL),
             priority: keys.priority,
             date_created_ms: keys.date_created_ms,
+            queue: queue.unwrap_or(NO_QUEUE),
+            queue_entered_ms: keys.floor.queue_entered_ms.unwrap_or(task::NO_TIME),
         };
         let key = task;
         let changed = match self.tombs.get(key).copied() {
             Some(tomb) => self.apply_to_tomb(tomb, ev),
             None => {
-                self.floor.task_event(e, seen.workspace, key);
+                if let Some(q) = queue {
+                    self.floor.task_event(e, q, key);
+                }
                 let changed = self.apply_to_task(key, ev);
                 if changed {
                     // `scratch` holds the fold apply_to_task just made.
@@ -419,8 +451,15 @@ impl Engine {
             _ => NO_WAIT,
         };
         let channel = if ev.channel == NO_CHANNEL { tomb.channel } else { ev.channel };
+        let entry = Entry { ts_ms: ev.ts_ms, kind: counter, wait_ms };
         let s = self.series.id(ev.workflow, channel);
-        self.series.all[s as usize].index.insert(Entry { ts_ms: ev.ts_ms, kind: counter, wait_ms }, self.sealed_minute);
+        self.series.all[s as usize].index.insert(entry, self.sealed_minute);
+        // The queue it names, if any: its entry into the queue is long forgotten, so an
+        // accepted reservation gets no wait from queue entry.
+        if ev.queue != NO_QUEUE && counter != CumKind::TimedOut {
+            let s = self.series.id(ev.queue | QUEUE_SERIES, channel);
+            self.series.all[s as usize].index.insert(entry, self.sealed_minute);
+        }
         true
     }
 
@@ -473,9 +512,12 @@ impl Engine {
             self.tombs.insert(key, tomb);
             self.tomb_queue.push_back((newest, key));
         }
-        if now_ms >= self.floor_pruned_ms.saturating_add(MINUTE_MS) {
+        // The floor's pruning visits every worker: every quarter of an hour is soon enough
+        // for records kept a day (reservations) or the retention (activity changes).
+        if now_ms >= self.floor_pruned_ms.saturating_add(FLOOR_PRUNE_EVERY_MS) {
             self.floor_pruned_ms = now_ms;
             self.floor.prune(evict_before);
+            self.floor.prune_changes(now_ms - self.config.retention_ms);
         }
         let retain_from = now_ms - self.config.retention_ms;
         while let Some(&(last, key)) = self.tomb_queue.front() {
@@ -487,9 +529,15 @@ impl Engine {
                 self.tombs.remove(key);
             }
         }
+        // Every series' maps are split at the cutoff: with a series per queue and channel
+        // that is worth doing every quarter of an hour, not every minute. The minutes kept
+        // meanwhile lie before the retention, where no window may start.
         let cutoff_minute = retain_from.div_euclid(MINUTE_MS);
-        for s in &mut self.series.all {
-            s.index.purge(cutoff_minute);
+        if self.purged_minute.is_none_or(|p| cutoff_minute >= p + PURGE_EVERY_MINUTES) {
+            self.purged_minute = Some(cutoff_minute);
+            for s in &mut self.series.all {
+                s.index.purge(cutoff_minute);
+            }
         }
     }
 
@@ -608,35 +656,28 @@ impl Engine {
         }
     }
 
+    /// Adds up `series` over `window`.
+    fn aggregate<'a>(
+        &self,
+        series: impl Iterator<Item = &'a Series>,
+        window: Window,
+        thresholds: Option<&[u32]>,
+    ) -> Agg {
+        let t_ms: Vec<u64> = thresholds.unwrap_or(&[]).iter().map(|&t| u64::from(t) * 1000).collect();
+        let mut agg = Agg::new(t_ms.len());
+        for s in series {
+            s.index.query(window.start_ms, window.end_ms, self.sealed_minute, &t_ms, &mut agg);
+        }
+        agg
+    }
+
     fn cumulative_of<'a>(
         &self,
         series: impl Iterator<Item = &'a Series>,
         window: Window,
         thresholds: Option<&[u32]>,
     ) -> CumulativeStats {
-        let t_ms: Vec<u64> = thresholds.unwrap_or(&[]).iter().map(|&t| u64::from(t) * 1000).collect();
-        let mut agg = Agg::new(t_ms.len());
-        for s in series {
-            s.index.query(window.start_ms, window.end_ms, self.sealed_minute, &t_ms, &mut agg);
-        }
-        let split = thresholds.map(|ts| {
-            SplitByWaitTime(
-                ts.iter()
-                    .enumerate()
-                    .map(|(i, &t)| {
-                        let (acc_below, can_below) = (agg.accepted.below[i], agg.canceled.below[i]);
-                        let split = Split {
-                            below: SplitCounts { tasks_canceled: can_below, reservations_accepted: acc_below },
-                            above: SplitCounts {
-                                tasks_canceled: agg.canceled.count - can_below,
-                                reservations_accepted: agg.accepted.count - acc_below,
-                            },
-                        };
-                        (t, split)
-                    })
-                    .collect(),
-            )
-        });
+        let agg = self.aggregate(series, window, thresholds);
         let accepted = wait_duration(&agg.accepted);
         CumulativeStats {
             avg_task_acceptance_time: accepted.avg,
@@ -648,7 +689,7 @@ impl Engine {
             reservations_timed_out: agg.count(CumKind::ResTimedOut),
             reservations_canceled: agg.count(CumKind::ResCanceled),
             reservations_rescinded: agg.count(CumKind::ResRescinded),
-            split_by_wait_time: split,
+            split_by_wait_time: split_by_wait_time(&agg, thresholds),
             wait_duration_until_accepted: accepted,
             wait_duration_until_canceled: wait_duration(&agg.canceled),
             tasks_canceled: agg.count(CumKind::Canceled),
@@ -659,6 +700,104 @@ impl Engine {
             tasks_timed_out_in_workflow: agg.count(CumKind::TimedOut),
         }
     }
+
+    /// Cumulative statistics of a task queue (the floor's queue id), optionally of one
+    /// channel, over `window`, with splits at `thresholds` (seconds) when given. Same index
+    /// and cost as [`Engine::cumulative`]; see docs/decisions-queues-workers.md for what
+    /// counts in which queue.
+    pub fn queue_cumulative(
+        &self,
+        queue: u32,
+        channel: Option<ChannelId>,
+        window: Window,
+        thresholds: Option<&[u32]>,
+    ) -> TaskQueueCumulativeStats {
+        let series = self.series.of_queue(queue, channel.map(ChannelId::index));
+        let agg = self.aggregate(series, window, thresholds);
+        let accepted = wait_duration(&agg.accepted);
+        TaskQueueCumulativeStats {
+            avg_task_acceptance_time: accepted.avg,
+            start_time: to_datetime(window.start_ms),
+            end_time: to_datetime(window.end_ms),
+            reservations_created: agg.count(CumKind::ResCreated),
+            reservations_accepted: agg.count(CumKind::ResAccepted),
+            reservations_rejected: agg.count(CumKind::ResRejected),
+            reservations_timed_out: agg.count(CumKind::ResTimedOut),
+            reservations_canceled: agg.count(CumKind::ResCanceled),
+            reservations_rescinded: agg.count(CumKind::ResRescinded),
+            split_by_wait_time: split_by_wait_time(&agg, thresholds),
+            wait_duration_until_accepted: accepted,
+            wait_duration_until_canceled: wait_duration(&agg.canceled),
+            wait_duration_in_queue_until_accepted: wait_duration(&agg.accepted_in_queue),
+            tasks_canceled: agg.count(CumKind::Canceled),
+            tasks_completed: agg.count(CumKind::Completed),
+            tasks_deleted: agg.count(CumKind::Deleted),
+            tasks_entered: agg.count(CumKind::Entered),
+            tasks_moved: agg.count(CumKind::Moved),
+        }
+    }
+
+    /// Cumulative statistics of the workers of a workspace over `window`, or of the
+    /// workers eligible for `queue`. Reservations: every reservation of the workspace
+    /// (each has a worker), or with `queue`, the reservations offered from that queue.
+    /// Activity durations: the stays of the (eligible) workers in each activity, clipped to
+    /// the window (see [`Floor::activity_durations`]).
+    pub fn workers_cumulative(&self, workspace: u32, queue: Option<u32>, window: Window) -> WorkersCumulative {
+        let agg = match queue {
+            Some(q) => self.aggregate(self.series.of_queue(q, None), window, None),
+            None => {
+                let series = self.workflows_of(workspace).flat_map(|wf| self.series.of(wf, None));
+                self.aggregate(series, window, None)
+            }
+        };
+        WorkersCumulative {
+            start_ms: window.start_ms,
+            end_ms: window.end_ms,
+            reservations_created: agg.count(CumKind::ResCreated),
+            reservations_accepted: agg.count(CumKind::ResAccepted),
+            reservations_rejected: agg.count(CumKind::ResRejected),
+            reservations_timed_out: agg.count(CumKind::ResTimedOut),
+            reservations_canceled: agg.count(CumKind::ResCanceled),
+            reservations_rescinded: agg.count(CumKind::ResRescinded),
+            activity_durations: self.floor.activity_durations(workspace, queue, window),
+        }
+    }
+}
+
+/// `Workers/CumulativeStatistics` numbers (see [`Engine::workers_cumulative`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkersCumulative {
+    pub start_ms: i64,
+    pub end_ms: i64,
+    pub reservations_created: u64,
+    pub reservations_accepted: u64,
+    pub reservations_rejected: u64,
+    pub reservations_timed_out: u64,
+    pub reservations_canceled: u64,
+    pub reservations_rescinded: u64,
+    /// Every activity of the workspace (deleted ones left out), by name then SID.
+    pub activity_durations: Vec<floor::ActivityDurationStat>,
+}
+
+fn split_by_wait_time(agg: &Agg, thresholds: Option<&[u32]>) -> Option<SplitByWaitTime> {
+    thresholds.map(|ts| {
+        SplitByWaitTime(
+            ts.iter()
+                .enumerate()
+                .map(|(i, &t)| {
+                    let (acc_below, can_below) = (agg.accepted.below[i], agg.canceled.below[i]);
+                    let split = Split {
+                        below: SplitCounts { tasks_canceled: can_below, reservations_accepted: acc_below },
+                        above: SplitCounts {
+                            tasks_canceled: agg.canceled.count - can_below,
+                            reservations_accepted: agg.accepted.count - acc_below,
+                        },
+                    };
+                    (t, split)
+                })
+                .collect(),
+        )
+    })
 }
 
 /// `Workspaces/{WS}/RealTimeStatistics` numbers.

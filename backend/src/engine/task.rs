@@ -8,6 +8,13 @@ use super::index::{CumKind, Entry, NO_WAIT};
 
 /// Channel id meaning "the events never named a channel".
 pub const NO_CHANNEL: u32 = u32::MAX;
+/// Queue id meaning "the event names no task queue" (or "the task is in none").
+pub const NO_QUEUE: u32 = u32::MAX;
+/// `TaskEv::queue_entered_ms` when the event does not carry `TaskQueueEnteredDate`.
+pub const NO_TIME: i64 = i64::MIN;
+/// Set on the owner of a folded entry when it belongs to a task queue's series rather
+/// than a workflow's (queue ids stay far below it).
+pub const QUEUE_SERIES: u32 = 1 << 31;
 
 /// TaskRouter event types that concern a task, in the order they take effect when they
 /// share a millisecond.
@@ -15,6 +22,8 @@ pub const NO_CHANNEL: u32 = u32::MAX;
 pub enum Kind {
     TaskCreated,
     WorkflowEntered,
+    /// Before reservations: a task enters a queue before it is offered from it.
+    QueueEntered,
     ResCreated,
     ResAccepted,
     ResRejected,
@@ -23,6 +32,7 @@ pub enum Kind {
     ResRescinded,
     Moved,
     Other,
+    QueueTimeout,
     WorkflowTimeout,
     Wrapup,
     Completed,
@@ -43,7 +53,9 @@ impl Kind {
             "reservation.timeout" => Self::ResTimeout,
             "reservation.canceled" => Self::ResCanceled,
             "reservation.rescinded" => Self::ResRescinded,
+            "task-queue.entered" => Self::QueueEntered,
             "task-queue.moved" => Self::Moved,
+            "task-queue.timeout" => Self::QueueTimeout,
             "workflow.timeout" => Self::WorkflowTimeout,
             "task.wrapup" => Self::Wrapup,
             "task.completed" => Self::Completed,
@@ -76,6 +88,12 @@ impl Kind {
     fn has_wait(self) -> bool {
         matches!(self, Self::Canceled | Self::ResAccepted)
     }
+
+    /// Events that end the task (or its time in the workflow): they are counted in the
+    /// queue they name without making the task enter it.
+    fn ends(self) -> bool {
+        matches!(self, Self::Completed | Self::Canceled | Self::Deleted | Self::SystemDeleted | Self::WorkflowTimeout)
+    }
 }
 
 /// Live status of a task (the four keys of `tasks_by_status`).
@@ -99,6 +117,11 @@ pub struct TaskEv {
     pub channel: u32,
     pub priority: Option<i64>,
     pub date_created_ms: Option<i64>,
+    /// The floor's id of the queue the event names (`TaskQueueSid`), or [`NO_QUEUE`].
+    pub queue: u32,
+    /// `TaskQueueEnteredDate`, or [`NO_TIME`] (a plain `i64` keeps the event at 96 bytes:
+    /// a task's events are copied on every insert and read on every fold).
+    pub queue_entered_ms: i64,
 }
 
 impl TaskEv {
@@ -122,7 +145,8 @@ pub struct Live {
 /// The result of folding a task's events.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Folded {
-    /// (workflow, channel, entry), sorted.
+    /// (owner, channel, entry), sorted; the owner is a workflow id, or a queue id with
+    /// [`QUEUE_SERIES`] set.
     pub entries: Vec<(u32, u32, Entry)>,
     pub live: Option<Live>,
     pub ended: bool,
@@ -168,7 +192,11 @@ pub fn fold(events: &[TaskEv], out: &mut Folded) {
     let mut status: Option<Status> = None;
     let mut ended = false;
     let mut open: Vec<u128> = Vec::new();
+    let mut queues = QueueWalk::new();
+    // Most tasks of a center without queues (and the workflow-only streams) skip the walk.
+    let in_queues = events.iter().any(|e| e.queue != NO_QUEUE);
     for e in events {
+        let moved_from = if in_queues { queues.step(e, channel, &mut out.entries) } else { NO_QUEUE };
         let mut push = |kind: CumKind, wait_ms: u32| {
             out.entries.push((e.workflow, channel, Entry { ts_ms: e.ts_ms, kind, wait_ms }));
         };
@@ -197,11 +225,14 @@ pub fn fold(events: &[TaskEv], out: &mut Folded) {
             }
             Kind::Wrapup => status = Some(Status::Wrapping),
             Kind::Completed | Kind::Canceled | Kind::Deleted | Kind::SystemDeleted => ended = true,
-            Kind::Moved | Kind::WorkflowTimeout | Kind::Other => {}
+            Kind::QueueEntered | Kind::QueueTimeout | Kind::Moved | Kind::WorkflowTimeout | Kind::Other => {}
         }
         if let Some(counter) = e.kind.counter() {
             let wait = if e.kind.has_wait() { wait_between(created, e.ts_ms) } else { NO_WAIT };
             push(counter, wait);
+            if in_queues {
+                queues.count(e, counter, wait, moved_from, channel, &mut out.entries);
+            }
         }
     }
     out.entries.sort_unstable();
@@ -219,12 +250,107 @@ pub fn fold(events: &[TaskEv], out: &mut Folded) {
     }
 }
 
+/// A task's walk through task queues, in event order (see docs/decisions-queues-workers.md,
+/// "Queue cumulative statistics"): which queue it is in, which one it was in before, and
+/// since when.
+struct QueueWalk {
+    current: u32,
+    previous: u32,
+    entered_ms: i64,
+}
+
+impl QueueWalk {
+    fn new() -> Self {
+        Self { current: NO_QUEUE, previous: NO_QUEUE, entered_ms: 0 }
+    }
+
+    /// Follows `e`'s queue; pushes `Entered` for a queue the task enters. Returns, for a
+    /// move, the queue the task moved out of (or [`NO_QUEUE`] when it is unknown).
+    fn step(&mut self, e: &TaskEv, channel: u32, entries: &mut Vec<(u32, u32, Entry)>) -> u32 {
+        let named = e.queue;
+        if e.kind == Kind::QueueTimeout {
+            if named == NO_QUEUE || named == self.current {
+                self.previous = self.current;
+                self.current = NO_QUEUE;
+            }
+            return NO_QUEUE;
+        }
+        if named == NO_QUEUE || e.kind.ends() {
+            return if e.kind == Kind::Moved { self.current } else { NO_QUEUE };
+        }
+        let entered_ms = if e.queue_entered_ms == NO_TIME { e.ts_ms } else { e.queue_entered_ms };
+        if named != self.current {
+            let from = self.current;
+            self.previous = self.current;
+            self.current = named;
+            self.entered_ms = entered_ms;
+            let entry = Entry { ts_ms: e.ts_ms, kind: CumKind::Entered, wait_ms: NO_WAIT };
+            entries.push((named | QUEUE_SERIES, channel, entry));
+            return if e.kind == Kind::Moved { from } else { NO_QUEUE };
+        }
+        // Already in the named queue: `task-queue.entered`/`.moved` restate when it entered,
+        // and a move seen after the entry it caused moved the task out of the queue before.
+        if matches!(e.kind, Kind::QueueEntered | Kind::Moved) {
+            self.entered_ms = entered_ms;
+        }
+        if e.kind == Kind::Moved { self.previous } else { NO_QUEUE }
+    }
+
+    /// Counts `counter` (with its wait from creation) in the queue it belongs to.
+    fn count(
+        &self,
+        e: &TaskEv,
+        counter: CumKind,
+        wait_ms: u32,
+        moved_from: u32,
+        channel: u32,
+        entries: &mut Vec<(u32, u32, Entry)>,
+    ) {
+        let queue = match counter {
+            // Workflow timeouts are not a queue statistic.
+            CumKind::TimedOut => return,
+            // A move counts in the queue left; when that one is unknown, in the one entered.
+            CumKind::Moved if moved_from != NO_QUEUE => moved_from,
+            _ if e.kind.ends() && e.queue != NO_QUEUE => e.queue,
+            _ => self.current,
+        };
+        if queue == NO_QUEUE {
+            return;
+        }
+        entries.push((queue | QUEUE_SERIES, channel, Entry { ts_ms: e.ts_ms, kind: counter, wait_ms }));
+        if counter == CumKind::ResAccepted && queue == self.current {
+            let in_queue = wait_between(Some(self.entered_ms), e.ts_ms);
+            entries.push((
+                queue | QUEUE_SERIES,
+                channel,
+                Entry { ts_ms: e.ts_ms, kind: CumKind::AcceptedInQueue, wait_ms: in_queue },
+            ));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    #[test]
+    fn an_event_stays_96_bytes() {
+        assert_eq!(std::mem::size_of::<TaskEv>(), 96);
+    }
+
     fn ev(ts: i64, kind: Kind, sid: u128) -> TaskEv {
-        TaskEv { ts_ms: ts, kind, sid, reservation: 0, workflow: 0, channel: 1, priority: None, date_created_ms: None }
+        TaskEv {
+            ts_ms: ts,
+            kind,
+            sid,
+            reservation: 0,
+            workflow: 0,
+            channel: 1,
+            priority: None,
+            date_created_ms: None,
+            queue: NO_QUEUE,
+            queue_entered_ms: NO_TIME,
+        }
     }
 
     fn folded(events: &[TaskEv]) -> Folded {
@@ -296,5 +422,47 @@ mod tests {
         let f = folded(&[acc]);
         assert_eq!(f.entries[0].2.wait_ms, 15_000);
         assert_eq!(f.live.unwrap().status, Status::Assigned);
+    }
+
+    /// (owner with the queue bit, kind, wait) of the queue entries.
+    fn queue_entries(f: &Folded) -> Vec<(u32, CumKind, u32)> {
+        f.entries
+            .iter()
+            .filter(|(o, _, _)| o & QUEUE_SERIES != 0)
+            .map(|(o, _, e)| (o & !QUEUE_SERIES, e.kind, e.wait_ms))
+            .collect()
+    }
+
+    #[test]
+    fn a_move_counts_in_the_queue_left_whichever_event_comes_first() {
+        let q = |queue: u32, e: TaskEv| TaskEv { queue, ..e };
+        let created = q(1, ev(1_000, Kind::TaskCreated, 1));
+        let entered = q(1, ev(1_000, Kind::QueueEntered, 2));
+        let expected = vec![
+            (1, CumKind::Entered, NO_WAIT),
+            (1, CumKind::Moved, NO_WAIT),
+            (2, CumKind::Entered, NO_WAIT),
+            (2, CumKind::ResAccepted, 9_000),
+            (2, CumKind::AcceptedInQueue, 4_000),
+        ];
+        let accepted = TaskEv { reservation: 5, ..q(2, ev(10_000, Kind::ResAccepted, 9)) };
+        // The move before the entry into the new queue, with it, and a millisecond after it.
+        for (moved_at, entered_at) in [(6_000, 6_001), (6_000, 6_000), (6_001, 6_000)] {
+            let moved = q(2, ev(moved_at, Kind::Moved, 3));
+            let entered2 = q(2, ev(entered_at, Kind::QueueEntered, 4));
+            let f = folded(&[accepted, entered2, moved, entered, created]);
+            let mut got = queue_entries(&f);
+            got.sort_unstable();
+            // The later of the two restates when the task entered.
+            let mut want = expected.clone();
+            want[4].2 = 10_000 - moved_at.max(entered_at) as u32;
+            want.sort_unstable();
+            assert_eq!(got, want, "moved at {moved_at}, entered at {entered_at}");
+        }
+        // A timeout takes the task out: its cancellation counts where it names, nothing enters.
+        let timeout = q(1, ev(5_000, Kind::QueueTimeout, 5));
+        let canceled = q(1, ev(8_000, Kind::Canceled, 6));
+        let f = folded(&[created, entered, timeout, canceled]);
+        assert_eq!(queue_entries(&f), vec![(1, CumKind::Entered, NO_WAIT), (1, CumKind::Canceled, 7_000)]);
     }
 }
