@@ -2,17 +2,14 @@
 //! resources and the hub serve. [`super::Numbers`] calls these when the numbers come from
 //! events; the mirror decodes the same types from its upstream.
 //!
-//! Not computed yet (the engine does not keep them; the fields are zero-filled, with the
-//! window's bounds, so the resources keep Twilio's shape):
-//! - every number of a task queue's cumulative statistics ([`queue_cumulative`]): the
-//!   index keyed by queue is not built yet;
-//! - `activity_durations` of the workers' cumulative statistics ([`workers_cumulative`]):
-//!   each activity is listed with zeros;
-//! - reservations of one worker ([`worker_cumulative`]).
+//! Not computed yet: the cumulative statistics of one worker (`Workers/{WK}/Statistics`)
+//! and of a filtered set of workers ([`worker_cumulative`]): the engine keeps reservations
+//! per workflow and queue, not per worker. Those fields are zero-filled, with the window's
+//! bounds, so the resources keep Twilio's shape; the module docs of `api::workers` say so.
 
 use wallboard_shared::Window;
-use wallboard_shared::queues::{TaskQueueCumulativeStats, TaskQueueRealTimeStats};
-use wallboard_shared::resources::{CumulativeStats, Split, SplitByWaitTime, WaitDuration};
+use wallboard_shared::queues::TaskQueueRealTimeStats;
+use wallboard_shared::resources::CumulativeStats;
 use wallboard_shared::sid::ActivitySid;
 use wallboard_shared::time::to_datetime;
 use wallboard_shared::workers::{ActivityDuration, ActivityStatistic, WorkersCumulativeStats, WorkersRealTimeStats};
@@ -72,17 +69,18 @@ pub(super) fn cumulative(engine: &Engine, view: View, window: Window, spec: &Cum
     let thresholds = spec.thresholds.as_deref();
     match view.target {
         Target::Workflow(wf) => Cumulative::Workflow(engine.cumulative(wf, view.channel, window, thresholds)),
-        Target::TaskQueue(_) => Cumulative::TaskQueue(queue_cumulative(window, thresholds)),
+        Target::TaskQueue(q) => {
+            Cumulative::TaskQueue(engine.queue_cumulative(q.index(), view.channel, window, thresholds))
+        }
         Target::Workspace(ws) => Cumulative::Workspace(workspace_cumulative(engine.workspace_cumulative(
             ws.index(),
             channel,
             window,
             thresholds,
         ))),
+        // Workers are not per channel in the floor: `TaskChannel` does not narrow them.
         Target::Workers(ws) => {
-            let all = engine.workspace_cumulative(ws.index(), channel, window, None);
-            let activities = engine.floor().activities(ws.index());
-            Cumulative::Workers(workers_cumulative(&all, &activities))
+            Cumulative::Workers(workers_cumulative(engine.workers_cumulative(ws.index(), None, window)))
         }
     }
 }
@@ -101,37 +99,6 @@ pub fn activity_statistics(counts: &[ActivityCount]) -> Vec<ActivityStatistic> {
             })
         })
         .collect()
-}
-
-/// The split of zero tasks by each asked threshold (`None` when none was asked, as for workflows).
-fn zero_split(thresholds: Option<&[u32]>) -> Option<SplitByWaitTime> {
-    thresholds.map(|t| SplitByWaitTime(t.iter().map(|&t| (t, Split::default())).collect()))
-}
-
-/// A queue's cumulative statistics. NOT COMPUTED YET: every count and wait is zero (the
-/// engine's index is keyed by workflow, not queue); only the window's bounds and the
-/// asked thresholds are real.
-pub fn queue_cumulative(window: Window, thresholds: Option<&[u32]>) -> TaskQueueCumulativeStats {
-    TaskQueueCumulativeStats {
-        avg_task_acceptance_time: 0,
-        start_time: to_datetime(window.start_ms),
-        end_time: to_datetime(window.end_ms),
-        reservations_created: 0,
-        reservations_accepted: 0,
-        reservations_rejected: 0,
-        reservations_timed_out: 0,
-        reservations_canceled: 0,
-        reservations_rescinded: 0,
-        split_by_wait_time: zero_split(thresholds),
-        wait_duration_until_accepted: WaitDuration::default(),
-        wait_duration_until_canceled: WaitDuration::default(),
-        wait_duration_in_queue_until_accepted: WaitDuration::default(),
-        tasks_canceled: 0,
-        tasks_completed: 0,
-        tasks_deleted: 0,
-        tasks_entered: 0,
-        tasks_moved: 0,
-    }
 }
 
 /// The workspace's cumulative statistics from the sum of its workflows' series
@@ -167,19 +134,28 @@ fn zero_durations(activities: &[ActivityCount]) -> Vec<ActivityDuration> {
         .collect()
 }
 
-/// All workers' cumulative statistics: the reservations are the workspace's (every
-/// reservation is some worker's); `activity_durations` is zero-filled (not computed yet).
-fn workers_cumulative(all: &CumulativeStats, activities: &[ActivityCount]) -> WorkersCumulativeStats {
+/// All workers' cumulative statistics: the workspace's reservations (every reservation is
+/// some worker's) and the time spent in each activity within the window.
+pub fn workers_cumulative(c: crate::engine::WorkersCumulative) -> WorkersCumulativeStats {
+    let activity_durations = c
+        .activity_durations
+        .into_iter()
+        .filter_map(|a| {
+            let sid = ActivitySid::parse(&a.sid).ok()?;
+            let friendly_name = a.friendly_name.unwrap_or_else(|| a.sid.clone());
+            Some(ActivityDuration { friendly_name, sid, avg: a.avg, min: a.min, max: a.max, total: a.total })
+        })
+        .collect();
     WorkersCumulativeStats {
-        start_time: all.start_time,
-        end_time: all.end_time,
-        activity_durations: zero_durations(activities),
-        reservations_created: all.reservations_created,
-        reservations_accepted: all.reservations_accepted,
-        reservations_rejected: all.reservations_rejected,
-        reservations_timed_out: all.reservations_timed_out,
-        reservations_canceled: all.reservations_canceled,
-        reservations_rescinded: all.reservations_rescinded,
+        start_time: to_datetime(c.start_ms),
+        end_time: to_datetime(c.end_ms),
+        activity_durations,
+        reservations_created: c.reservations_created,
+        reservations_accepted: c.reservations_accepted,
+        reservations_rejected: c.reservations_rejected,
+        reservations_timed_out: c.reservations_timed_out,
+        reservations_canceled: c.reservations_canceled,
+        reservations_rescinded: c.reservations_rescinded,
     }
 }
 
@@ -222,16 +198,10 @@ mod tests {
     }
 
     #[test]
-    fn queue_cumulative_is_zero_within_the_window_with_the_asked_thresholds() {
+    fn one_workers_cumulative_is_zero_within_the_window() {
         let window = Window { start_ms: 60_000, end_ms: 120_000 };
-        let c = queue_cumulative(window, Some(&[10, 30]));
-        assert_eq!((c.start_time.timestamp_millis(), c.end_time.timestamp_millis()), (60_000, 120_000));
-        let split = c.split_by_wait_time.expect("thresholds asked");
-        assert_eq!(split.0.iter().map(|(t, _)| *t).collect::<Vec<_>>(), [10, 30]);
-        assert!(split.0.iter().all(|(_, s)| *s == Split::default()));
-        assert_eq!((c.tasks_entered, c.reservations_created), (0, 0));
-        assert_eq!(queue_cumulative(window, None).split_by_wait_time, None);
         let w = worker_cumulative(window, &[]);
+        assert_eq!((w.start_time.timestamp_millis(), w.end_time.timestamp_millis()), (60_000, 120_000));
         assert_eq!((w.reservations_created, w.activity_durations.len()), (0, 0));
     }
 }

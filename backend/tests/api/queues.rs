@@ -392,10 +392,21 @@ async fn queue_statistics_and_cumulative_keep_the_window_and_the_shape() {
     let app = floor_app().await;
     let base = path(&format!("TaskQueues/{}/", sales_q()));
     let c: TaskQueueCumulativeStatistics = app.get_json(&format!("{base}CumulativeStatistics?Minutes=60")).await;
-    // Queue cumulative numbers are not computed yet: zeros within the asked window.
+    // Every task event of the day is in its first hour after 08:00Z: the last 60 minutes are empty.
     assert_eq!(c.stats.start_time.timestamp_millis(), NOW - 3_600_000);
     assert_eq!(c.stats.end_time.timestamp_millis(), NOW);
     assert_eq!((c.stats.tasks_entered, c.stats.split_by_wait_time), (0, None));
+    // The whole day, by hand: Sales is entered by T2 (moved in at 2500 s), T1 (moved in at
+    // 2700 s) and T4 (created in it at 3000 s); a move counts in the queue it leaves.
+    let day = |q: String| format!("{}CumulativeStatistics?StartDate=2026-11-27", path(&format!("TaskQueues/{q}/")));
+    let c: TaskQueueCumulativeStatistics = app.get_json(&day(sales_q())).await;
+    assert_eq!((c.stats.tasks_entered, c.stats.tasks_moved, c.stats.tasks_canceled), (3, 0, 0));
+    // Support: T5 (100 s, canceled at 200 s), T1 (1000 s), T3 (1500 s, accepted by alice at
+    // 1610 s), T2 (2000 s); T1 and T2 moved out.
+    let c: TaskQueueCumulativeStatistics = app.get_json(&day(support_q())).await;
+    assert_eq!((c.stats.tasks_entered, c.stats.tasks_moved, c.stats.tasks_canceled), (4, 2, 1));
+    assert_eq!((c.stats.reservations_created, c.stats.reservations_accepted), (1, 1));
+    assert_eq!(c.stats.wait_duration_in_queue_until_accepted.total, 110);
     let v = app.get_ok(&format!("{base}CumulativeStatistics?SplitByWaitTime=30,10")).await;
     let split = &v["split_by_wait_time"];
     assert_eq!(split["10"]["below"], json!({"tasks_canceled": 0, "reservations_accepted": 0}), "{split}");

@@ -119,10 +119,15 @@ async fn workers_statistics_are_the_hand_worked_ones() {
     let c: WorkersCumulativeStatistics = app.get_json(&path("Workers/CumulativeStatistics?StartDate=2026-11-27")).await;
     assert_eq!((c.stats.reservations_created, c.stats.reservations_accepted), (1, 1));
     assert_eq!(c.stats.reservations_rejected + c.stats.reservations_timed_out + c.stats.reservations_canceled, 0);
-    // activity_durations are not computed yet: every activity, zeros.
-    let durations: Vec<(&str, u64)> =
-        c.stats.activity_durations.iter().map(|a| (a.friendly_name.as_str(), a.total)).collect();
-    assert_eq!(durations, [("Available", 0), ("Break", 0), ("Offline", 0)]);
+    // Time in each activity from midnight to 18:00Z (stays clipped to the window), by hand:
+    // Available: alice 10 s..36000 s (35990) + bob 20..3000 (2980) + dave 40..500 (460) = 39430;
+    // Break: bob 3000..36000 = 33000; Offline: carol 30..36000 = 35970.
+    let durations: Vec<(&str, u64, u64, u64)> =
+        c.stats.activity_durations.iter().map(|a| (a.friendly_name.as_str(), a.total, a.min, a.max)).collect();
+    assert_eq!(
+        durations,
+        [("Available", 39430, 460, 35990), ("Break", 33000, 33000, 33000), ("Offline", 35970, 35970, 35970)]
+    );
 
     let s: WorkersStatistics = app.get_json(&path("Workers/Statistics?Minutes=600")).await;
     assert_eq!((s.realtime.total_workers, s.cumulative.reservations_accepted), (3, 1));
