@@ -20,9 +20,13 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use wallboard_shared::envelope::WorkflowSubject;
+use wallboard_shared::queues::{TaskQueueCumulativeStatistics, TaskQueueRealTimeStatistics};
 use wallboard_shared::time::format_ms;
-use wallboard_shared::ws::{ServerMessage, Snapshot};
+use wallboard_shared::workers::{WorkersCumulativeStatistics, WorkersRealTimeStatistics};
+use wallboard_shared::workspace::{WorkspaceCumulativeStatistics, WorkspaceRealTimeStatistics};
+use wallboard_shared::ws::{Cumulative as WireCumulative, RealTime, ServerMessage, Snapshot};
 use wallboard_shared::{AccountSid, Urls};
+use wallboard_shared::{StatisticsResource, TaskQueueSid};
 
 use crate::engine::{CumulativeSpec, Engine, Target, View};
 use crate::ingest::ChangeFeed;
@@ -51,6 +55,8 @@ impl Default for HubConfig {
 pub enum SubscribeError {
     #[error("the server is shutting down")]
     Stopped,
+    #[error("the subscription's target no longer exists")]
+    Gone,
     #[error("the server already computes {0} distinct views (its limit); share a view others use or retry later")]
     TooManyTopics(usize),
 }
@@ -273,10 +279,9 @@ impl HubState {
         let reader = self.numbers.reader();
         let cumulative = key.cumulative.as_ref().map(|c| reader.cumulative(key.view, c));
         let realtime = reader.realtime(key.view);
-        // Sessions subscribe only to workflows; any other target (not subscribable yet)
-        // never reaches here, and is refused rather than served an empty topic.
+        // A target that vanished since the session resolved it (a deleted queue).
         let Some((content, frame)) = render(&self.identity, &reader, &key, 1, &realtime, cumulative.as_ref()) else {
-            return Err(SubscribeError::Stopped);
+            return Err(SubscribeError::Gone);
         };
         drop(reader);
         let (tx, rx) = watch::channel(Arc::new(frame));
@@ -339,7 +344,8 @@ impl HubState {
 }
 
 /// The frame of a topic at revision `rev`, and what it shows (for change detection).
-/// `None` for targets that are not subscribable yet (only workflows are).
+/// `None` only if the numbers are not of the topic's kind of target (they always are: the
+/// source answers each target with its own kind).
 fn render(
     identity: &Identity,
     reader: &Reader<'_>,
@@ -350,38 +356,109 @@ fn render(
 ) -> Option<(Content, Frame)> {
     let stale = rt_fresh.stale || cumulative.is_some_and(|(_, f)| f.stale);
     let content = Content { stale, realtime: rt.ageless(), cumulative: cumulative.map(|(c, _)| c.unbounded()) };
-    let subject = subject(identity, reader.engine(), key.view.target)?;
-    let Realtime::Workflow(rt) = rt else { return None };
-    let cumulative = match cumulative {
-        Some((Cumulative::Workflow(c), _)) => Some(subject.cumulative(&identity.urls, c.clone()).into()),
-        Some(_) => return None,
-        None => None,
-    };
+    let (realtime, cumulative) = resources(identity, reader.engine(), key.view.target, rt, cumulative.map(|(c, _)| c))?;
     let snapshot = Snapshot {
         id: String::new(),
         rev,
         // The age of the numbers: when they were computed, or fetched from the upstream.
         at: format_ms(rt_fresh.at_ms),
         stale,
-        realtime: subject.realtime(&identity.urls, rt.clone()).into(),
+        realtime,
         cumulative,
     };
     Some((content, Frame::new(snapshot)))
 }
 
-/// Who a target's resources are about.
-fn subject(identity: &Identity, engine: &Engine, target: Target) -> Option<WorkflowSubject> {
+/// A target's numbers in the REST resources a snapshot carries: the same SIDs and
+/// absolute `url`s as the REST answers.
+fn resources(
+    identity: &Identity,
+    engine: &Engine,
+    target: Target,
+    rt: &Realtime,
+    cumulative: Option<&Cumulative>,
+) -> Option<(RealTime, Option<WireCumulative>)> {
     let registry = engine.registry();
-    match target {
-        Target::Workflow(id) => {
-            let wf = registry.workflow(id);
-            Some(WorkflowSubject {
-                account_sid: identity.account_sid.clone(),
-                workspace_sid: registry.workspace(wf.workspace).sid.clone(),
-                workflow_sid: wf.known.sid.clone(),
-            })
+    let account_sid = identity.account_sid.clone();
+    let urls = &identity.urls;
+    let workspace_sid = registry.workspace(target.workspace(engine)?).sid.clone();
+    match (target, rt) {
+        (Target::Workflow(id), Realtime::Workflow(rt)) => {
+            let subject =
+                WorkflowSubject { account_sid, workspace_sid, workflow_sid: registry.workflow(id).known.sid.clone() };
+            let cumulative = match cumulative {
+                Some(Cumulative::Workflow(c)) => Some(subject.cumulative(urls, c.clone()).into()),
+                Some(_) => return None,
+                None => None,
+            };
+            Some((subject.realtime(urls, rt.clone()).into(), cumulative))
         }
-        Target::TaskQueue(_) | Target::Workspace(_) | Target::Workers(_) => None,
+        (Target::TaskQueue(q), Realtime::TaskQueue(rt)) => {
+            let task_queue_sid = TaskQueueSid::parse(&engine.floor().queue(q.index())?.sid).ok()?;
+            let url = |r| urls.task_queue_statistics(&workspace_sid, &task_queue_sid, r);
+            let cumulative = match cumulative {
+                Some(Cumulative::TaskQueue(c)) => Some(
+                    TaskQueueCumulativeStatistics {
+                        account_sid: account_sid.clone(),
+                        workspace_sid: workspace_sid.clone(),
+                        task_queue_sid: task_queue_sid.clone(),
+                        stats: c.clone(),
+                        url: url(StatisticsResource::Cumulative),
+                    }
+                    .into(),
+                ),
+                Some(_) => return None,
+                None => None,
+            };
+            let realtime = TaskQueueRealTimeStatistics {
+                url: url(StatisticsResource::RealTime),
+                account_sid,
+                workspace_sid,
+                task_queue_sid,
+                stats: rt.clone(),
+            };
+            Some((realtime.into(), cumulative))
+        }
+        (Target::Workspace(_), Realtime::Workspace(rt)) => {
+            let url = |r| urls.workspace_statistics(&workspace_sid, r);
+            let cumulative = match cumulative {
+                Some(Cumulative::Workspace(c)) => Some(
+                    WorkspaceCumulativeStatistics {
+                        account_sid: account_sid.clone(),
+                        workspace_sid: workspace_sid.clone(),
+                        stats: c.clone(),
+                        url: url(StatisticsResource::Cumulative),
+                    }
+                    .into(),
+                ),
+                Some(_) => return None,
+                None => None,
+            };
+            let url = url(StatisticsResource::RealTime);
+            Some((
+                WorkspaceRealTimeStatistics { account_sid, workspace_sid, stats: rt.clone(), url }.into(),
+                cumulative,
+            ))
+        }
+        (Target::Workers(_), Realtime::Workers(rt)) => {
+            let url = |r| urls.workers_statistics(&workspace_sid, r);
+            let cumulative = match cumulative {
+                Some(Cumulative::Workers(c)) => Some(
+                    WorkersCumulativeStatistics {
+                        account_sid: account_sid.clone(),
+                        workspace_sid: workspace_sid.clone(),
+                        stats: c.clone(),
+                        url: url(StatisticsResource::Cumulative),
+                    }
+                    .into(),
+                ),
+                Some(_) => return None,
+                None => None,
+            };
+            let url = url(StatisticsResource::RealTime);
+            Some((WorkersRealTimeStatistics { account_sid, workspace_sid, stats: rt.clone(), url }.into(), cumulative))
+        }
+        _ => None,
     }
 }
 

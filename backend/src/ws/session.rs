@@ -19,13 +19,16 @@ use tokio::time::Instant;
 use tokio_stream::StreamMap;
 use tokio_stream::wrappers::WatchStream;
 use tokio_util::sync::CancellationToken;
+use wallboard_shared::WorkspaceSid;
 use wallboard_shared::error::codes;
-use wallboard_shared::ws::{ClientMessage, CumulativeRequest, ServerMessage};
-use wallboard_shared::{WorkflowSid, WorkspaceSid};
+use wallboard_shared::ws::{
+    ClientMessage, CumulativeRequest, ServerMessage, Target as WireTarget, TargetRequest, resolve_target,
+};
 
 use super::hub::{Frame, Hub, SubscribeError, TopicKey};
 use crate::access::{Access, Denied, Principal};
 use crate::clock::Clock;
+use crate::engine::target::QueueId;
 use crate::engine::{CumulativeSpec, Target, View};
 use crate::source::Numbers;
 
@@ -256,7 +259,7 @@ async fn handle_text(
             }
             Reply::None
         }
-        ClientMessage::Subscribe { id, workspace_sid, workflow_sid, task_channel, cumulative, .. } => {
+        ClientMessage::Subscribe { id, workspace_sid, workflow_sid, task_channel, cumulative, target } => {
             if id.is_empty() || id.len() > 64 {
                 return Reply::Send(error_text(None, codes::INVALID_PARAMETER, "id must be 1 to 64 characters"));
             }
@@ -264,11 +267,24 @@ async fn handle_text(
                 let msg = format!("at most {} subscriptions per connection", config.max_subscriptions);
                 return Reply::Send(error_text(Some(&id), codes::INVALID_PARAMETER, msg));
             }
-            if !who.allows_workflow(&workspace_sid, &workflow_sid) {
-                let msg = format!("this token does not give access to workflow {workflow_sid} of {workspace_sid}");
+            // A workflow is readable with a token that names it; the queues, the workspace
+            // and its workers only with one for the whole workspace (as their REST resources).
+            let (allowed, what) = match &target {
+                None => (who.allows_workflow(&workspace_sid, &workflow_sid), format!("workflow {workflow_sid}")),
+                Some(TargetRequest::Workflow { sid }) => {
+                    (who.allows_workflow(&workspace_sid, sid), format!("workflow {sid}"))
+                }
+                Some(_) => (who.allows_all_workflows(&workspace_sid), "the whole workspace".to_owned()),
+            };
+            if !allowed {
+                let msg = format!("this token does not give access to {what} of {workspace_sid}");
                 return Reply::Send(error_text(Some(&id), codes::FORBIDDEN, msg));
             }
-            let key = match topic(state, &workspace_sid, &workflow_sid, task_channel.as_deref(), cumulative.as_ref()) {
+            let wanted = match resolve_target(&workflow_sid, target.as_ref()) {
+                Ok(t) => t,
+                Err(e) => return Reply::Send(error_text(Some(&id), codes::INVALID_PARAMETER, e.0)),
+            };
+            let key = match topic(state, &workspace_sid, &wanted, task_channel.as_deref(), cumulative.as_ref()) {
                 Ok(k) => k,
                 Err((code, msg)) => return Reply::Send(error_text(Some(&id), code, msg)),
             };
@@ -283,6 +299,9 @@ async fn handle_text(
                 Err(e @ SubscribeError::TooManyTopics(_)) => {
                     return Reply::Send(error_text(Some(&id), codes::TOO_MANY_REQUESTS, e.to_string()));
                 }
+                Err(e @ SubscribeError::Gone) => {
+                    return Reply::Send(error_text(Some(&id), codes::NOT_FOUND, e.to_string()));
+                }
             };
             // Replaces an existing subscription with the same id.
             subscriptions.insert(id, WatchStream::new(rx));
@@ -295,35 +314,51 @@ async fn handle_text(
 fn topic(
     state: &Sessions,
     workspace: &str,
-    workflow: &str,
+    wanted: &WireTarget,
     channel: Option<&str>,
     cumulative: Option<&CumulativeRequest>,
 ) -> Result<TopicKey, (u32, String)> {
     let invalid = |m: String| (codes::INVALID_PARAMETER, m);
     let ws = WorkspaceSid::parse(workspace).map_err(|e| invalid(format!("workspace_sid: {e}")))?;
-    let wf = WorkflowSid::parse(workflow).map_err(|e| invalid(format!("workflow_sid: {e}")))?;
     let query = match cumulative {
-        Some(c) => Some(c.to_query(None).map_err(|e| invalid(e.0))?),
+        Some(c) => Some(c.to_target_query(wanted.kind(), None).map_err(|e| invalid(e.0))?),
         None => None,
     };
     if let Some(q) = &query {
         q.window.resolve(state.clock.now_ms(), state.retention_ms).map_err(|e| invalid(e.0))?;
     }
     let engine = state.numbers.engine();
-    let id = engine
-        .registry()
-        .workflow_id(&ws, &wf)
-        .ok_or_else(|| (codes::NOT_FOUND, format!("workflow {wf} of workspace {ws} was not found")))?;
+    let registry = engine.registry();
+    let workspace_id =
+        || registry.workspace_id(&ws).ok_or_else(|| (codes::NOT_FOUND, format!("workspace {ws} was not found")));
+    let target = match wanted {
+        WireTarget::Workflow(wf) => Target::Workflow(
+            registry
+                .workflow_id(&ws, wf)
+                .ok_or_else(|| (codes::NOT_FOUND, format!("workflow {wf} of workspace {ws} was not found")))?,
+        ),
+        WireTarget::TaskQueue(wq) => {
+            let id = workspace_id()?;
+            let queue = engine
+                .floor()
+                .queue_id_of(id.index(), wq.as_str())
+                .ok_or_else(|| (codes::NOT_FOUND, format!("task queue {wq} of workspace {ws} was not found")))?;
+            Target::TaskQueue(QueueId::from_index(queue))
+        }
+        WireTarget::Workspace => Target::Workspace(workspace_id()?),
+        WireTarget::Workers => Target::Workers(workspace_id()?),
+    };
     let channel = channel
         .map(|c| {
-            engine
-                .registry()
+            registry
                 .resolve_channel(&ws, c)
                 .ok_or_else(|| invalid(format!("task_channel '{c}' is not a task channel of this workspace")))
         })
         .transpose()?;
+    // Workers are not counted per channel (their REST resources ignore TaskChannel too).
+    let channel = if matches!(target, Target::Workers(_)) { None } else { channel };
     Ok(TopicKey {
-        view: View::new(Target::Workflow(id), channel),
+        view: View::new(target, channel),
         cumulative: query.map(|q| CumulativeSpec { window: q.window, thresholds: q.split_by_wait_time }),
     })
 }

@@ -520,3 +520,58 @@ async fn workspace_wide_resources_need_the_whole_workspace() {
     assert_eq!(status, StatusCode::OK);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn websocket_targets_snapshot_the_rest_answers_and_need_the_whole_workspace() {
+    use wallboard_shared::workers::WorkersRealTimeStatistics;
+    use wallboard_shared::workspace::{WorkspaceCumulativeStatistics, WorkspaceRealTimeStatistics};
+    use wallboard_shared::ws::TargetKind;
+    let app = floor_app().await;
+    let mut c = app.ws_token(&app.admin_token).await;
+    let queue = json!({"kind": "task_queue", "sid": sales_q()});
+    c.send(&json!({"type": "subscribe", "id": "q", "workspace_sid": fw(), "target": queue})).await;
+    let snap = c.snapshot("q").await;
+    assert_eq!(snap.target(), TargetKind::TaskQueue);
+    let rest: TaskQueueRealTimeStatistics =
+        app.get_json(&path(&format!("TaskQueues/{}/RealTimeStatistics", sales_q()))).await;
+    assert_eq!(snap.realtime.as_task_queue(), Some(&rest));
+    // Sales by hand: T1 and T2 pending, eligible alice, bob and carol.
+    assert_eq!((rest.stats.total_tasks, rest.stats.total_eligible_workers), (2, 3));
+
+    let cumulative = json!({"start_date": "2026-11-27"});
+    let subscribe = json!({"type": "subscribe", "id": "w", "workspace_sid": fw(), "target": {"kind": "workspace"}, "cumulative": cumulative});
+    c.send(&subscribe).await;
+    let snap = c.snapshot("w").await;
+    let rest: WorkspaceRealTimeStatistics = app.get_json(&path("RealTimeStatistics")).await;
+    assert_eq!(snap.realtime.as_workspace(), Some(&rest));
+    let rest: WorkspaceCumulativeStatistics = app.get_json(&path("CumulativeStatistics?StartDate=2026-11-27")).await;
+    let mine = snap.cumulative.as_ref().and_then(|c| c.as_workspace()).expect("the cumulative part");
+    assert_eq!((mine.stats.tasks_created, mine.stats.tasks_moved), (rest.stats.tasks_created, rest.stats.tasks_moved));
+
+    c.send(&json!({"type": "subscribe", "id": "k", "workspace_sid": fw(), "target": {"kind": "workers"}})).await;
+    let snap = c.snapshot("k").await;
+    let rest: WorkersRealTimeStatistics = app.get_json(&path("Workers/RealTimeStatistics")).await;
+    assert_eq!(snap.realtime.as_workers(), Some(&rest));
+
+    // Unknown queue: 20404; both a workflow and a target: 20001.
+    let unknown = json!({"kind": "task_queue", "sid": sid("WQ", 0x999)});
+    c.send(&json!({"type": "subscribe", "id": "x", "workspace_sid": fw(), "target": unknown})).await;
+    assert_eq!(c.recv_error().await.1, 20404);
+    let both = json!({"type": "subscribe", "id": "y", "workspace_sid": fw(), "workflow_sid": main_wf(), "target": {"kind": "workers"}});
+    c.send(&both).await;
+    assert_eq!(c.recv_error().await.1, 20001);
+
+    // A token for one workflow sees that workflow, not the queues.
+    let workflow_only = Scope::Workspace {
+        workspace: WorkspaceSid::parse(&fw()).expect("sid"),
+        workflows: vec![WorkflowSid::parse(&main_wf()).expect("sid")],
+    };
+    let (limited, _) = app.create_token("limited", workflow_only, None, NOW);
+    let mut l = app.ws_token(&limited).await;
+    let queue = json!({"kind": "task_queue", "sid": sales_q()});
+    l.send(&json!({"type": "subscribe", "id": "q", "workspace_sid": fw(), "target": queue})).await;
+    assert_eq!(l.recv_error().await.1, 20403);
+    l.send(&json!({"type": "subscribe", "id": "m", "workspace_sid": fw(), "workflow_sid": main_wf()})).await;
+    assert_eq!(l.snapshot("m").await.target(), TargetKind::Workflow);
+    app.stop().await;
+}
