@@ -369,9 +369,7 @@ impl Engine {
                 (changed, self.scratch.channel)
             }
         };
-        if changed
-            && let (Some(counter), Some(worker)) = (kind.counter(), keys.floor.worker)
-        {
+        if changed && let (Some(counter), Some(worker)) = (kind.counter(), keys.floor.worker) {
             // The worker's own log of the reservation events counted in the series.
             let channel = if ev.channel == NO_CHANNEL { task_channel } else { ev.channel };
             self.floor.count_reservation(worker, ev.ts_ms, counter, channel);
