@@ -400,6 +400,18 @@ async fn workers_cumulative_statistics_per_worker_and_per_set_by_hand() {
     assert_eq!(reservations(&v), [3, 1, 0, 0, 1, 1]);
     assert_eq!(durations(&v)[2], row("Offline", [7970; 4]));
 
+    // A WebSocket workers target with a task channel means what TaskChannel means on REST:
+    // chat's reservations (R5, R6, R7), every worker counted (alice, bob, carol).
+    let mut ws = app.ws_token(&app.admin_token).await;
+    let subscribe = json!({"type": "subscribe", "id": "k", "workspace_sid": fw(), "target": {"kind": "workers"},
+        "task_channel": "chat", "cumulative": {"start_date": "2026-11-27"}});
+    ws.send(&subscribe).await;
+    let snap = ws.snapshot("k").await;
+    assert_eq!(snap.realtime.as_workers().map(|r| r.stats.total_workers), Some(3));
+    let c = snap.cumulative.as_ref().and_then(|c| c.as_workers()).expect("the cumulative part");
+    let pushed = serde_json::to_value(&c.stats).expect("JSON");
+    assert_eq!(reservations(&pushed), [3, 1, 0, 0, 1, 1]);
+
     // Errors: an unknown or malformed worker is 404, bad parameters 400, in Twilio's format.
     for wk in [sid("WK", 0x999), "WK1".into(), dave()] {
         let (status, e) = app.get_error(&path(&format!("Workers/{wk}/Statistics"))).await;
