@@ -4,9 +4,17 @@
 //! engine floor's; unfiltered numbers come from [`crate::source::Numbers`].
 //!
 //! `Workers/Statistics` filtered by `TaskQueueSid`, `TaskQueueName` or `FriendlyName`
-//! counts the matching workers of the floor (a queue's workers are those its TargetWorkers
-//! match); the cumulative part of a filtered set, like one worker's, is not computed yet
-//! and is zero-filled (see [`crate::source::local::worker_cumulative`]).
+//! answers for the matching workers of the floor (a queue's workers are those its
+//! TargetWorkers match now): their realtime counts, and their cumulative statistics added
+//! up (their reservations and their time in each activity), as one worker's
+//! (`Workers/{WK}/Statistics`) are; see [`crate::source::local::chosen_workers_cumulative`].
+//! `TaskChannel` keeps the reservations of tasks on that channel; it narrows neither the
+//! time in each activity nor the realtime counts (a worker is in one activity whatever the
+//! channel). `Workers/CumulativeStatistics` takes no worker filter (Twilio's reference has
+//! none): like any unknown parameter, `TaskQueueSid`, `FriendlyName`… are ignored there.
+//!
+//! In mirror mode, the filtered statistics and one worker's have no upstream equivalent
+//! polled: the first are 503, the second 404 (the mirror discovers no workers).
 
 use std::collections::BTreeMap;
 
@@ -17,7 +25,7 @@ use wallboard_shared::params::{
     Direction, OrderField, Ordering, Paging, WorkerListQuery, WorkersStatisticsQuery, parse_worker_statistics,
 };
 use wallboard_shared::query::parse_realtime_query;
-use wallboard_shared::sid::{ActivitySid, WorkerChannelSid, WorkerSid};
+use wallboard_shared::sid::{ActivitySid, WorkerChannelSid, WorkerSid, sid_number};
 use wallboard_shared::time::to_datetime;
 use wallboard_shared::workers::{
     ActivityStatistic, Worker, WorkerChannel, WorkerChannelPage, WorkerInstanceStatistics, WorkerPage,
@@ -32,7 +40,7 @@ use super::{ApiError, ApiResult, query_pairs};
 use crate::engine::expression::Expression;
 use crate::engine::floor::{QueueInfo, WorkerChannelState, WorkerState};
 use crate::engine::{ChannelId, Engine, Target, View, WorkspaceId};
-use crate::source::local::{activity_statistics, worker_cumulative};
+use crate::source::local::{activity_statistics, chosen_workers_cumulative};
 use crate::source::{Cumulative, Freshness, Realtime};
 use crate::state::AppState;
 
@@ -339,7 +347,7 @@ fn filtered_realtime(engine: &Engine, id: WorkspaceId, workers: &[WorkerState]) 
 }
 
 /// `Workers/Statistics`: realtime and cumulative, of all workers or of those the filters
-/// choose (counted from the floor, whose cumulative part is not computed yet).
+/// choose (from the floor and each chosen worker's history; local numbers only).
 pub(crate) async fn statistics(
     State(state): State<AppState>,
     Path(ws): Path<String>,
@@ -367,9 +375,10 @@ pub(crate) async fn statistics(
             let filter =
                 queue_filter(&engine, id, q.task_queue_sid.as_ref().map(|s| s.as_str()), q.task_queue_name.as_ref());
             keep_eligible(&mut workers, filter);
+            let keys: Vec<u128> = workers.iter().filter_map(|w| sid_number("WK", &w.sid)).collect();
             (
                 filtered_realtime(&engine, id, &workers),
-                worker_cumulative(window, &engine.floor().activities(id.index())),
+                chosen_workers_cumulative(&engine, id, &keys, view.channel, window),
             )
         };
         let body =
@@ -388,8 +397,8 @@ pub(crate) async fn statistics(
     Ok(answer(&state, c.combine(f), body))
 }
 
-/// `Workers/{WK}/Statistics`: one worker's cumulative statistics (zero-filled: not
-/// computed yet, see the module documentation), for the window asked.
+/// `Workers/{WK}/Statistics`: one worker's cumulative statistics for the window asked: its
+/// reservations (of tasks on `TaskChannel` when given) and its time in each activity.
 pub(crate) async fn worker_statistics(
     State(state): State<AppState>,
     Path((ws, wk)): Path<(String, String)>,
@@ -400,8 +409,13 @@ pub(crate) async fn worker_statistics(
     let window = query.window.resolve(state.clock.now_ms(), state.retention_ms)?;
     let engine = state.engine();
     let (sid, id, wk_sid, _) = worker_of(&engine, &ws, &wk)?;
-    channel(&engine, &sid, query.task_channel.as_deref())?;
-    let cumulative: WorkersCumulativeStats = worker_cumulative(window, &engine.floor().activities(id.index()));
+    let channel = channel(&engine, &sid, query.task_channel.as_deref())?;
+    if state.numbers.polled() {
+        // Unreachable while the mirror discovers no workers (404 above); kept for when it does.
+        return Err(ApiError::unavailable("Workers/{WorkerSid}/Statistics is not mirrored yet"));
+    }
+    let cumulative: WorkersCumulativeStats =
+        chosen_workers_cumulative(&engine, id, &[wk_sid.to_u128()], channel, window);
     Ok(Json(WorkerInstanceStatistics {
         account_sid: state.account_sid.clone(),
         url: state.urls.worker_statistics(&sid, &wk_sid),

@@ -7,6 +7,12 @@
 //! ended), so the fold gives the same state whatever order the events arrive in.
 //! Eligibility (a queue's `TargetWorkers` against a worker's attributes) is cached per
 //! queue and recomputed only when the expression or a worker's attributes change.
+//!
+//! For the workers' cumulative statistics each worker keeps, for the retention, its
+//! activity changes (the stays in each activity) and a log of the reservation events the
+//! engine counted for it ([`Floor::count_reservation`]): one worker's numbers over a window
+//! are two binary searches and the records inside the window, whatever the size of the
+//! workspace.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -16,6 +22,7 @@ use wallboard_shared::resources::TasksByStatus;
 use wallboard_shared::sid::TaskSid;
 
 use super::expression::{Expression, ParseError};
+use super::index::CumKind;
 use super::task::{Live, Status};
 use super::waiting_age;
 use crate::event::Event;
@@ -121,6 +128,45 @@ struct WorkerRec {
     /// Activity changes (`worker.created`, `worker.activity.update`, `worker.deleted`) in
     /// (time, SID) order, for the time spent in each activity.
     changes: Vec<Change>,
+    /// The reservation events counted for this worker, in time order (see [`ResCount`]).
+    res_counts: Vec<ResCount>,
+}
+
+/// One reservation event the engine counted for a worker (created, accepted, rejected,
+/// timed out, canceled or rescinded): 16 bytes, as a month of a busy center holds millions.
+/// Duplicates never get here: the engine records an event only when it counted it in the
+/// workflow series too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct ResCount {
+    ts_ms: i64,
+    /// The registry's id of the task's channel, or `NO_CHANNEL`.
+    channel: u32,
+    /// The outcome: its position in [`RES_KINDS`].
+    kind: u8,
+}
+
+const _: () = assert!(std::mem::size_of::<ResCount>() == 16, "a reservation record stays 16 bytes");
+
+/// The six reservation counters of the workers' cumulative statistics, in schema order.
+pub const RES_KINDS: [CumKind; 6] = [
+    CumKind::ResCreated,
+    CumKind::ResAccepted,
+    CumKind::ResRejected,
+    CumKind::ResTimedOut,
+    CumKind::ResCanceled,
+    CumKind::ResRescinded,
+];
+
+/// Which workers a workers statistic is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WorkerSet<'a> {
+    /// Every worker of the workspace, deleted ones included (their past counts).
+    All,
+    /// The workers eligible for a queue (the floor's id) now.
+    Eligible(u32),
+    /// These workers, by their SID's number; unknown ones and those of other workspaces
+    /// count nothing, and one listed twice counts once.
+    Only(&'a [u128]),
 }
 
 /// Activity number meaning "none" (a deleted worker; a change that named no activity).
@@ -493,6 +539,7 @@ impl Floor {
             channels: BTreeMap::new(),
             reservations: FxHashMap::default(),
             changes: Vec::new(),
+            res_counts: Vec::new(),
         });
         worker.first_ms = worker.first_ms.min(e.ts_ms);
         if let Some(n) = e.get("worker_name") {
@@ -683,15 +730,79 @@ impl Floor {
         }
     }
 
-    /// Forgets activity changes older than `before_ms`, except the last of them (the
-    /// activity the worker was in at `before_ms`).
-    pub fn prune_changes(&mut self, before_ms: i64) {
+    /// Forgets the history kept for the workers' cumulative statistics that is older than
+    /// `before_ms` (the retention): reservation events, and activity changes except the
+    /// last of them (the activity the worker was in at `before_ms`).
+    pub fn prune_history(&mut self, before_ms: i64) {
         for w in self.workers.values_mut() {
             let older = w.changes.partition_point(|c| c.ts_ms < before_ms);
             if older > 1 {
                 w.changes.drain(..older - 1);
             }
+            let older = w.res_counts.partition_point(|r| r.ts_ms < before_ms);
+            w.res_counts.drain(..older);
         }
+    }
+
+    /// Records a reservation event the engine counted: `worker` (its SID's number) got a
+    /// reservation outcome `kind` at `ts_ms`, for a task on `channel` (the registry's id,
+    /// or `NO_CHANNEL`). Other kinds, and workers never seen, are ignored.
+    pub fn count_reservation(&mut self, worker: u128, ts_ms: i64, kind: CumKind, channel: u32) {
+        let Some(k) = RES_KINDS.iter().position(|&x| x == kind) else {
+            return;
+        };
+        let Some(w) = self.workers.get_mut(&worker) else {
+            return;
+        };
+        let r = ResCount { ts_ms, channel, kind: k as u8 };
+        // Nearly always at the end: events come roughly in time order.
+        let at = w.res_counts.partition_point(|x| *x <= r);
+        w.res_counts.insert(at, r);
+    }
+
+    /// The workers of `set` in `workspace`, each once.
+    fn selected<'a>(&'a self, workspace: u32, set: WorkerSet<'a>) -> Box<dyn Iterator<Item = &'a WorkerRec> + 'a> {
+        let of_workspace = move |w: &&WorkerRec| w.workspace == workspace;
+        match set {
+            WorkerSet::All => Box::new(self.workers.values().filter(of_workspace)),
+            WorkerSet::Eligible(q) => Box::new(
+                self.queues
+                    .get(q as usize)
+                    .into_iter()
+                    .flat_map(|q| &q.eligible)
+                    .filter_map(|n| self.workers.get(n))
+                    .filter(of_workspace),
+            ),
+            WorkerSet::Only(keys) => {
+                let mut keys = keys.to_vec();
+                keys.sort_unstable();
+                keys.dedup();
+                Box::new(keys.into_iter().filter_map(|n| self.workers.get(&n)).filter(of_workspace))
+            }
+        }
+    }
+
+    /// The reservation events of the workers of `set` with `start_ms <= time <= end_ms`
+    /// (the index's bounds), on `channel` when given: one count per [`RES_KINDS`] entry.
+    pub fn reservation_counts(
+        &self,
+        workspace: u32,
+        set: WorkerSet<'_>,
+        channel: Option<u32>,
+        window: super::Window,
+    ) -> [u64; 6] {
+        let mut out = [0u64; 6];
+        for w in self.selected(workspace, set) {
+            let v = &w.res_counts;
+            let lo = v.partition_point(|r| r.ts_ms < window.start_ms);
+            let hi = v.partition_point(|r| r.ts_ms <= window.end_ms);
+            for r in v.get(lo..hi).unwrap_or_default() {
+                if channel.is_none_or(|c| c == r.channel) {
+                    out[usize::from(r.kind)] += 1;
+                }
+            }
+        }
+        out
     }
 
     /// The number of an activity (by its SID's number), given on first sight.
@@ -702,8 +813,8 @@ impl Floor {
         })
     }
 
-    /// Time spent in each activity over `window` by the workers of a workspace (or those
-    /// eligible for `queue`, as they are now). A *stay* runs from one activity change of a
+    /// Time spent in each activity over `window` by the workers of `set` in a workspace
+    /// (together: their stays are pooled). A *stay* runs from one activity change of a
     /// worker to the next; before the first change seen, the stay in the previous activity
     /// is `WorkerTimeInPreviousActivity` long; the last stay lasts until the window's end.
     /// Each stay is clipped to the window; stays of zero length are left out. Per activity:
@@ -711,7 +822,7 @@ impl Floor {
     pub fn activity_durations(
         &self,
         workspace: u32,
-        queue: Option<u32>,
+        set: WorkerSet<'_>,
         window: super::Window,
     ) -> Vec<ActivityDurationStat> {
         let (start, end) = (window.start_ms, window.end_ms);
@@ -726,11 +837,7 @@ impl Floor {
             let len = len as u64;
             *a = (a.0 + 1, a.1 + len, a.2.min(len), a.3.max(len));
         };
-        let eligible = queue.and_then(|q| self.queues.get(q as usize)).map(|q| &q.eligible);
-        for (n, w) in &self.workers {
-            if w.workspace != workspace || eligible.is_some_and(|set| !set.contains(n)) {
-                continue;
-            }
+        for w in self.selected(workspace, set) {
             let c = &w.changes;
             // The change in effect at `start` and every later one up to `end`.
             let first = c.partition_point(|x| x.ts_ms <= start).saturating_sub(1);

@@ -486,9 +486,15 @@ fn cumulative_snapshot(e: &Engine) -> String {
     let mut out = String::new();
     for q in e.floor().queues(0) {
         out += &format!("{} {:?}\n", q.sid, e.queue_cumulative(q.id, None, window, Some(&[10, 80])));
-        out += &format!("{:?}\n", e.workers_cumulative(0, Some(q.id), window));
+        out += &format!("{:?}\n", e.workers_cumulative(0, WorkerSet::Eligible(q.id), None, window));
     }
-    out + &format!("{:?}", e.workers_cumulative(0, None, window))
+    let chat = e.registry().resolve_channel(&WorkspaceSid::from_u128(1), "chat");
+    for w in 1..=4 {
+        for channel in [None, chat] {
+            out += &format!("W{w} {:?}\n", e.workers_cumulative(0, WorkerSet::Only(&[w]), channel, window));
+        }
+    }
+    out + &format!("{:?}", e.workers_cumulative(0, WorkerSet::All, None, window))
 }
 
 /// Activity changes over the day: W3 Offline → Available at 60 s (58 s in Offline), W1
@@ -523,7 +529,7 @@ fn durations(v: &[floor::ActivityDurationStat]) -> Vec<(String, [u64; 5])> {
 fn workers_cumulative_activity_durations_by_hand() {
     let e = run(&activity_day().events);
     let window = Window { start_ms: T0 + 30 * S, end_ms: T0 + 500 * S };
-    let all = e.workers_cumulative(0, None, window);
+    let all = e.workers_cumulative(0, WorkerSet::All, None, window);
     // Available: W1 30..100 and 400..500, W3 60..500, W4 200..500 = 70, 100, 440, 300 s.
     // Break: W1 100..400, W2 30..500 (since creation at 1 s), W4 150..200 = 300, 470, 50 s.
     // Offline: W3 30..60 (created at 2 s) = 30 s.
@@ -547,8 +553,9 @@ fn workers_cumulative_activity_durations_by_hand() {
         ],
         [4, 2, 1, 1, 0, 0]
     );
-    // Support's eligible workers are W1 and W3; its reservations are A's and D's.
-    let support = e.workers_cumulative(0, Some(qid(&e, 1)), window);
+    // Support's eligible workers are W1 and W3; their reservations: W1's for A, B (both
+    // accepted) and D (timed out), W3's for B (rejected).
+    let support = e.workers_cumulative(0, WorkerSet::Eligible(qid(&e, 1)), None, window);
     assert_eq!(
         durations(&support.activity_durations),
         [
@@ -558,17 +565,23 @@ fn workers_cumulative_activity_durations_by_hand() {
         ]
     );
     assert_eq!(
-        (support.reservations_created, support.reservations_accepted, support.reservations_timed_out),
-        (2, 1, 1)
+        (
+            support.reservations_created,
+            support.reservations_accepted,
+            support.reservations_rejected,
+            support.reservations_timed_out
+        ),
+        (4, 2, 1, 1)
     );
     // A window inside W1's break: one stay, cut at both edges.
-    let inside = e.workers_cumulative(0, Some(qid(&e, 2)), Window { start_ms: T0 + 150 * S, end_ms: T0 + 250 * S });
+    let inside_window = Window { start_ms: T0 + 150 * S, end_ms: T0 + 250 * S };
+    let inside = e.workers_cumulative(0, WorkerSet::Eligible(qid(&e, 2)), None, inside_window);
     assert_eq!(durations(&inside.activity_durations)[1], ("Break".into(), [1, 100, 100, 100, 100]));
     // A deleted worker's stays end when it is deleted.
     let mut s = activity_day();
     s.push("worker.deleted", T0 + 300 * S, &[("worker_sid", sid("WK", 2))]);
     let e = run(&s.events);
-    let all = e.workers_cumulative(0, None, window);
+    let all = e.workers_cumulative(0, WorkerSet::All, None, window);
     assert_eq!(durations(&all.activity_durations)[1], ("Break".into(), [3, 207, 50, 300, 620]));
 }
 
@@ -588,4 +601,143 @@ fn queue_and_worker_cumulative_are_independent_of_order_and_duplicates() {
         shuffled.swap(i, (x % (i as u64 + 1)) as usize);
     }
     assert_eq!(cumulative_snapshot(&run(&shuffled)), forward);
+}
+
+/// [`activity_day`] plus a task E (voice, Support) at 210 s with every other outcome:
+/// W2's reservation R6 created 220 s, canceled 230 s; W3's R7 created 221 s, rescinded
+/// 231 s; E canceled at 240 s.
+///
+/// Reservation events per worker over the day, by hand:
+/// - W1: R1 (A, voice) created 170, accepted 175; R2 (D, chat) created 172, timed out 182;
+///   R5 (B, voice) created 190, accepted 200.
+/// - W2: R6 (E, voice) created 220, canceled 230.
+/// - W3: R4 (B, voice) created 180, rejected 185; R7 (E, voice) created 221, rescinded 231.
+fn every_outcome_day() -> Script {
+    let mut s = activity_day();
+    s.task("task.created", T0 + 210 * S, 5, 1, "voice", &[]);
+    s.reservation("reservation.created", T0 + 220 * S, 5, 1, "voice", (2, 6));
+    s.reservation("reservation.created", T0 + 221 * S, 5, 1, "voice", (3, 7));
+    s.reservation("reservation.canceled", T0 + 230 * S, 5, 1, "voice", (2, 6));
+    s.reservation("reservation.rescinded", T0 + 231 * S, 5, 1, "voice", (3, 7));
+    s.task("task.canceled", T0 + 240 * S, 5, 1, "voice", &[]);
+    s
+}
+
+/// created, accepted, rejected, timed out, canceled, rescinded.
+fn reservations(c: &WorkersCumulative) -> [u64; 6] {
+    [
+        c.reservations_created,
+        c.reservations_accepted,
+        c.reservations_rejected,
+        c.reservations_timed_out,
+        c.reservations_canceled,
+        c.reservations_rescinded,
+    ]
+}
+
+#[test]
+fn one_workers_reservations_and_stays_by_hand_across_window_edges() {
+    let e = run(&every_outcome_day().events);
+    let day = Window { start_ms: T0 + 30 * S, end_ms: T0 + 500 * S };
+    let one = |w: u128, channel: Option<ChannelId>, window: Window| {
+        e.workers_cumulative(0, WorkerSet::Only(&[w]), channel, window)
+    };
+    assert_eq!(reservations(&one(1, None, day)), [3, 2, 0, 1, 0, 0]);
+    assert_eq!(reservations(&one(2, None, day)), [1, 0, 0, 0, 1, 0]);
+    assert_eq!(reservations(&one(3, None, day)), [2, 0, 1, 0, 0, 1]);
+    // W4 got none; a worker never seen counts nothing.
+    assert_eq!(reservations(&one(4, None, day)), [0; 6]);
+    assert_eq!(reservations(&one(99, None, day)), [0; 6]);
+    // Bounds are inclusive to the millisecond: 172 s..182 s holds W1's R2 created and timed
+    // out and R1's acceptance at 175 s; one millisecond less at either end drops an event.
+    let edges = |start: i64, end: i64| reservations(&one(1, None, Window { start_ms: start, end_ms: end }));
+    assert_eq!(edges(T0 + 172 * S, T0 + 182 * S), [1, 1, 0, 1, 0, 0]);
+    assert_eq!(edges(T0 + 172 * S + 1, T0 + 182 * S), [0, 1, 0, 1, 0, 0]);
+    assert_eq!(edges(T0 + 172 * S, T0 + 182 * S - 1), [1, 1, 0, 0, 0, 0]);
+
+    // W1's stays over the day: Available 30..100 and 400..500 (70 s, 100 s), Break 100..400.
+    let w1 = one(1, None, day);
+    assert_eq!(
+        durations(&w1.activity_durations),
+        [
+            ("Available".into(), [2, 85, 70, 100, 170]),
+            ("Break".into(), [1, 300, 300, 300, 300]),
+            ("Offline".into(), [0, 0, 0, 0, 0]),
+        ]
+    );
+    // A window inside the break: one stay cut at both edges.
+    let inside = one(1, None, Window { start_ms: T0 + 150 * S, end_ms: T0 + 250 * S });
+    assert_eq!(durations(&inside.activity_durations)[1], ("Break".into(), [1, 100, 100, 100, 100]));
+    // W3: Offline from its creation at 2 s to 60 s (30 s in the window), then Available.
+    assert_eq!(
+        durations(&one(3, None, day).activity_durations),
+        [
+            ("Available".into(), [1, 440, 440, 440, 440]),
+            ("Break".into(), [0, 0, 0, 0, 0]),
+            ("Offline".into(), [1, 30, 30, 30, 30]),
+        ]
+    );
+}
+
+#[test]
+fn a_set_of_workers_adds_up_and_a_channel_narrows_reservations_only() {
+    let e = run(&every_outcome_day().events);
+    let day = Window { start_ms: T0 + 30 * S, end_ms: T0 + 500 * S };
+    // W1 and W3 (listed twice: counted once): 3+2 created, 2 accepted, 1 rejected,
+    // 1 timed out, 1 rescinded.
+    let set = e.workers_cumulative(0, WorkerSet::Only(&[3, 1, 3]), None, day);
+    assert_eq!(reservations(&set), [5, 2, 1, 1, 0, 1]);
+    // Stays pooled: Available W1 70 + 100, W3 440 (3 stays, 610 s); Break W1 300; Offline W3 30.
+    assert_eq!(
+        durations(&set.activity_durations),
+        [
+            ("Available".into(), [3, 203, 70, 440, 610]),
+            ("Break".into(), [1, 300, 300, 300, 300]),
+            ("Offline".into(), [1, 30, 30, 30, 30]),
+        ]
+    );
+    // Every worker's log adds up to the workspace's series, on any window and channel.
+    let ws = WorkspaceSid::from_u128(1);
+    let (voice, chat) = (e.registry().resolve_channel(&ws, "voice"), e.registry().resolve_channel(&ws, "chat"));
+    let everybody = [1, 2, 3, 4];
+    for window in [day, Window { start_ms: T0 + 175 * S, end_ms: T0 + 221 * S }] {
+        for channel in [None, voice, chat] {
+            let all = e.workers_cumulative(0, WorkerSet::All, channel, window);
+            let each = e.workers_cumulative(0, WorkerSet::Only(&everybody), channel, window);
+            assert_eq!(reservations(&each), reservations(&all), "{window:?} {channel:?}");
+            assert_eq!(each.activity_durations, all.activity_durations);
+        }
+    }
+    // On chat, W1 has only R2 (created, timed out); on voice the rest. The stays stay whole.
+    let w1_chat = e.workers_cumulative(0, WorkerSet::Only(&[1]), chat, day);
+    assert_eq!(reservations(&w1_chat), [1, 0, 0, 1, 0, 0]);
+    let w1_voice = e.workers_cumulative(0, WorkerSet::Only(&[1]), voice, day);
+    assert_eq!(reservations(&w1_voice), [2, 2, 0, 0, 0, 0]);
+    let w1 = e.workers_cumulative(0, WorkerSet::Only(&[1]), None, day);
+    assert_eq!(w1_chat.activity_durations, w1.activity_durations);
+    // The workspace on chat: R2 only.
+    assert_eq!(reservations(&e.workers_cumulative(0, WorkerSet::All, chat, day)), [1, 0, 0, 1, 0, 0]);
+    // An empty set counts nothing, and lists every activity with zeros.
+    let none = e.workers_cumulative(0, WorkerSet::Only(&[]), None, day);
+    assert_eq!(reservations(&none), [0; 6]);
+    assert!(durations(&none.activity_durations).iter().all(|(_, d)| *d == [0; 5]));
+    assert_eq!(none.activity_durations.len(), 3);
+}
+
+#[test]
+fn a_workers_reservation_log_is_kept_for_the_retention_only() {
+    let config = EngineConfig { retention_ms: 3_600 * S, ..EngineConfig::default() };
+    let mut e = Engine::new(config);
+    for ev in &every_outcome_day().events {
+        e.apply(ev);
+    }
+    let since_start = |e: &Engine| {
+        let w = Window { start_ms: T0, end_ms: T0 + 10 * 3_600 * S };
+        reservations(&e.workers_cumulative(0, WorkerSet::Only(&[1]), None, w))
+    };
+    assert_eq!(since_start(&e), [3, 2, 0, 1, 0, 0]);
+    // An hour after 190 s: R1's and R2's events (170–182 s) are older than the retention,
+    // R5's (190 s, 200 s) are not.
+    e.maintain(T0 + 3_600 * S + 188 * S);
+    assert_eq!(since_start(&e), [1, 1, 0, 0, 0, 0]);
 }

@@ -29,7 +29,7 @@ use wallboard_shared::sid::TaskSid;
 use wallboard_shared::time::to_datetime;
 
 use crate::event::Event;
-pub use floor::Floor;
+pub use floor::{Floor, WorkerSet};
 use index::{Agg, CumIndex, CumKind, Entry, MINUTE_MS, NO_WAIT, WaitAgg};
 pub use registry::{ChannelId, Registry, WorkflowId, WorkspaceId};
 pub use target::{CumulativeSpec, Target, View};
@@ -354,8 +354,9 @@ impl Engine {
             queue_entered_ms: keys.floor.queue_entered_ms.unwrap_or(task::NO_TIME),
         };
         let key = task;
-        let changed = match self.tombs.get(key).copied() {
-            Some(tomb) => self.apply_to_tomb(tomb, ev),
+        // The channel the event counts on, once counted: the task's (as in its series).
+        let (changed, task_channel) = match self.tombs.get(key).copied() {
+            Some(tomb) => (self.apply_to_tomb(tomb, ev), tomb.channel),
             None => {
                 if let Some(q) = queue {
                     self.floor.task_event(e, q, key);
@@ -365,9 +366,14 @@ impl Engine {
                     // `scratch` holds the fold apply_to_task just made.
                     self.floor.task_refresh(key, self.scratch.live.as_ref(), self.scratch.ended);
                 }
-                changed
+                (changed, self.scratch.channel)
             }
         };
+        if changed && let (Some(counter), Some(worker)) = (kind.counter(), keys.floor.worker) {
+            // The worker's own log of the reservation events counted in the series.
+            let channel = if ev.channel == NO_CHANNEL { task_channel } else { ev.channel };
+            self.floor.count_reservation(worker, ev.ts_ms, counter, channel);
+        }
         if changed {
             self.floor_version += 1;
             self.events_applied += 1;
@@ -513,11 +519,12 @@ impl Engine {
             self.tomb_queue.push_back((newest, key));
         }
         // The floor's pruning visits every worker: every quarter of an hour is soon enough
-        // for records kept a day (reservations) or the retention (activity changes).
+        // for records kept a day (live reservations) or the retention (activity changes,
+        // counted reservation events).
         if now_ms >= self.floor_pruned_ms.saturating_add(FLOOR_PRUNE_EVERY_MS) {
             self.floor_pruned_ms = now_ms;
             self.floor.prune(evict_before);
-            self.floor.prune_changes(now_ms - self.config.retention_ms);
+            self.floor.prune_history(now_ms - self.config.retention_ms);
         }
         let retain_from = now_ms - self.config.retention_ms;
         while let Some(&(last, key)) = self.tomb_queue.front() {
@@ -737,29 +744,42 @@ impl Engine {
         }
     }
 
-    /// Cumulative statistics of the workers of a workspace over `window`, or of the
-    /// workers eligible for `queue`. Reservations: every reservation of the workspace
-    /// (each has a worker), or with `queue`, the reservations offered from that queue.
-    /// Activity durations: the stays of the (eligible) workers in each activity, clipped to
-    /// the window (see [`Floor::activity_durations`]).
-    pub fn workers_cumulative(&self, workspace: u32, queue: Option<u32>, window: Window) -> WorkersCumulative {
-        let agg = match queue {
-            Some(q) => self.aggregate(self.series.of_queue(q, None), window, None),
-            None => {
-                let series = self.workflows_of(workspace).flat_map(|wf| self.series.of(wf, None));
-                self.aggregate(series, window, None)
+    /// Cumulative statistics of some workers of a workspace over `window` (see
+    /// docs/decisions-queues-workers.md, "Worker cumulative statistics").
+    ///
+    /// Reservations: of [`WorkerSet::All`], every reservation of the workspace (each has a
+    /// worker) from the workflows' series, O(8·levels) nodes per series; of any other set,
+    /// the sum of each chosen worker's reservation events ([`Floor::reservation_counts`]:
+    /// two binary searches per worker plus its events inside the window). `channel` keeps
+    /// the reservations of tasks on that channel. Activity durations: the stays of the
+    /// chosen workers in each activity, clipped to the window ([`Floor::activity_durations`]);
+    /// a worker's activity is not per channel, so `channel` does not narrow them.
+    pub fn workers_cumulative(
+        &self,
+        workspace: u32,
+        workers: floor::WorkerSet<'_>,
+        channel: Option<ChannelId>,
+        window: Window,
+    ) -> WorkersCumulative {
+        let channel = channel.map(ChannelId::index);
+        let [created, accepted, rejected, timed_out, canceled, rescinded] = match workers {
+            floor::WorkerSet::All => {
+                let series = self.workflows_of(workspace).flat_map(|wf| self.series.of(wf, channel));
+                let agg = self.aggregate(series, window, None);
+                floor::RES_KINDS.map(|k| agg.count(k))
             }
+            set => self.floor.reservation_counts(workspace, set, channel, window),
         };
         WorkersCumulative {
             start_ms: window.start_ms,
             end_ms: window.end_ms,
-            reservations_created: agg.count(CumKind::ResCreated),
-            reservations_accepted: agg.count(CumKind::ResAccepted),
-            reservations_rejected: agg.count(CumKind::ResRejected),
-            reservations_timed_out: agg.count(CumKind::ResTimedOut),
-            reservations_canceled: agg.count(CumKind::ResCanceled),
-            reservations_rescinded: agg.count(CumKind::ResRescinded),
-            activity_durations: self.floor.activity_durations(workspace, queue, window),
+            reservations_created: created,
+            reservations_accepted: accepted,
+            reservations_rejected: rejected,
+            reservations_timed_out: timed_out,
+            reservations_canceled: canceled,
+            reservations_rescinded: rescinded,
+            activity_durations: self.floor.activity_durations(workspace, workers, window),
         }
     }
 }

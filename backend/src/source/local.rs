@@ -2,10 +2,11 @@
 //! resources and the hub serve. [`super::Numbers`] calls these when the numbers come from
 //! events; the mirror decodes the same types from its upstream.
 //!
-//! Not computed yet: the cumulative statistics of one worker (`Workers/{WK}/Statistics`)
-//! and of a filtered set of workers ([`worker_cumulative`]): the engine keeps reservations
-//! per workflow and queue, not per worker. Those fields are zero-filled, with the window's
-//! bounds, so the resources keep Twilio's shape; the module docs of `api::workers` say so.
+//! The cumulative statistics of one worker (`Workers/{WK}/Statistics`) and of a filtered set
+//! of workers (`Workers/Statistics?TaskQueueSid=…`) come from [`chosen_workers_cumulative`]:
+//! the same engine query as all workers', over the chosen ones (each worker's reservation
+//! events and activity stays, added up). The mirror polls no upstream equivalent of those,
+//! so they are answered only locally (see `api::workers`).
 
 use wallboard_shared::Window;
 use wallboard_shared::queues::TaskQueueRealTimeStats;
@@ -18,7 +19,7 @@ use wallboard_shared::workspace::{WorkspaceCumulativeStats, WorkspaceRealTimeSta
 use super::answer::{Cumulative, Realtime};
 use super::cache::RealtimeCache;
 use crate::engine::floor::ActivityCount;
-use crate::engine::{CumulativeSpec, Engine, Target, View};
+use crate::engine::{ChannelId, CumulativeSpec, Engine, Target, View, WorkerSet, WorkspaceId};
 
 /// A view's realtime numbers from the engine at `at_ms` (workflows through the shared cache).
 pub(super) fn realtime(engine: &Engine, cache: &RealtimeCache, view: View, at_ms: i64) -> Realtime {
@@ -52,7 +53,8 @@ pub(super) fn realtime(engine: &Engine, cache: &RealtimeCache, view: View, at_ms
                 total_workers: r.total_workers,
             })
         }
-        // Workers are not per channel in the floor: `TaskChannel` does not narrow them.
+        // A worker is in one activity whatever the channel: `TaskChannel` does not narrow
+        // the realtime counts of workers.
         Target::Workers(ws) => {
             let r = engine.floor().workers_realtime(ws.index(), None);
             Realtime::Workers(WorkersRealTimeStats {
@@ -78,10 +80,14 @@ pub(super) fn cumulative(engine: &Engine, view: View, window: Window, spec: &Cum
             window,
             thresholds,
         ))),
-        // Workers are not per channel in the floor: `TaskChannel` does not narrow them.
-        Target::Workers(ws) => {
-            Cumulative::Workers(workers_cumulative(engine.workers_cumulative(ws.index(), None, window)))
-        }
+        // `TaskChannel` keeps the reservations of tasks on that channel; the time in each
+        // activity is per worker, not per channel.
+        Target::Workers(ws) => Cumulative::Workers(workers_cumulative(engine.workers_cumulative(
+            ws.index(),
+            WorkerSet::All,
+            view.channel,
+            window,
+        ))),
     }
 }
 
@@ -126,16 +132,8 @@ fn workspace_cumulative(c: CumulativeStats) -> WorkspaceCumulativeStats {
     }
 }
 
-/// Every activity with zero durations: `activity_durations` is NOT COMPUTED YET.
-fn zero_durations(activities: &[ActivityCount]) -> Vec<ActivityDuration> {
-    activity_statistics(activities)
-        .into_iter()
-        .map(|a| ActivityDuration { friendly_name: a.friendly_name, sid: a.sid, avg: 0, min: 0, max: 0, total: 0 })
-        .collect()
-}
-
-/// All workers' cumulative statistics: the workspace's reservations (every reservation is
-/// some worker's) and the time spent in each activity within the window.
+/// The wire form of workers' cumulative statistics (all workers: the workspace's
+/// reservations, every reservation being some worker's; or the chosen ones').
 pub fn workers_cumulative(c: crate::engine::WorkersCumulative) -> WorkersCumulativeStats {
     let activity_durations = c
         .activity_durations
@@ -159,20 +157,17 @@ pub fn workers_cumulative(c: crate::engine::WorkersCumulative) -> WorkersCumulat
     }
 }
 
-/// One worker's (or a filtered set of workers') cumulative statistics. NOT COMPUTED YET:
-/// reservations per worker and `activity_durations` are zero; the window's bounds are real.
-pub fn worker_cumulative(window: Window, activities: &[ActivityCount]) -> WorkersCumulativeStats {
-    WorkersCumulativeStats {
-        start_time: to_datetime(window.start_ms),
-        end_time: to_datetime(window.end_ms),
-        activity_durations: zero_durations(activities),
-        reservations_created: 0,
-        reservations_accepted: 0,
-        reservations_rejected: 0,
-        reservations_timed_out: 0,
-        reservations_canceled: 0,
-        reservations_rescinded: 0,
-    }
+/// The cumulative statistics of the chosen workers of a workspace (one worker, or a
+/// filtered set) over `window`: their reservations (of tasks on `channel` when given) and
+/// their time in each activity, added up (see [`Engine::workers_cumulative`]).
+pub fn chosen_workers_cumulative(
+    engine: &Engine,
+    workspace: WorkspaceId,
+    workers: &[u128],
+    channel: Option<ChannelId>,
+    window: Window,
+) -> WorkersCumulativeStats {
+    workers_cumulative(engine.workers_cumulative(workspace.index(), WorkerSet::Only(workers), channel, window))
 }
 
 #[cfg(test)]
@@ -193,14 +188,13 @@ mod tests {
         let rows: Vec<(&str, u64)> = out.iter().map(|a| (a.friendly_name.as_str(), a.workers)).collect();
         // An activity never named shows its SID, as lists of unnamed resources do.
         assert_eq!(rows, [("Available", 3), (nameless.as_str(), 0)]);
-        let durations = zero_durations(&counts);
-        assert!(durations.iter().all(|d| d.avg + d.min + d.max + d.total == 0) && durations.len() == 2);
     }
 
     #[test]
-    fn one_workers_cumulative_is_zero_within_the_window() {
+    fn an_unknown_worker_counts_nothing_within_the_window() {
+        let engine = Engine::default();
         let window = Window { start_ms: 60_000, end_ms: 120_000 };
-        let w = worker_cumulative(window, &[]);
+        let w = chosen_workers_cumulative(&engine, WorkspaceId::from_index(0), &[7], None, window);
         assert_eq!((w.start_time.timestamp_millis(), w.end_time.timestamp_millis()), (60_000, 120_000));
         assert_eq!((w.reservations_created, w.activity_durations.len()), (0, 0));
     }

@@ -355,8 +355,8 @@ fn topic(
                 .ok_or_else(|| invalid(format!("task_channel '{c}' is not a task channel of this workspace")))
         })
         .transpose()?;
-    // Workers are not counted per channel (their REST resources ignore TaskChannel too).
-    let channel = if matches!(target, Target::Workers(_)) { None } else { channel };
+    // On a workers target the channel narrows the cumulative reservations only, as
+    // `TaskChannel` does on the Workers REST resources.
     Ok(TopicKey {
         view: View::new(target, channel),
         cumulative: query.map(|q| CumulativeSpec { window: q.window, thresholds: q.split_by_wait_time }),

@@ -46,7 +46,7 @@ fn schema<'a>(all: &'a Value, name: &str) -> &'a Value {
 /// Checks `value` against one OpenAPI 3.0 object schema: every declared property is
 /// present, no undeclared one is, and each satisfies type, nullability, length, pattern
 /// and format.
-fn validate(schema: &Value, value: &Value, path: &str) {
+pub fn validate(schema: &Value, value: &Value, path: &str) {
     let props = schema["properties"].as_object().expect("object schema");
     let obj = value.as_object().unwrap_or_else(|| panic!("{path}: not an object: {value}"));
     for key in obj.keys() {
@@ -110,7 +110,7 @@ fn validate(schema: &Value, value: &Value, path: &str) {
 
 /// Nested `cumulative`/`realtime` carry the statistics fields of their own resource,
 /// without the SIDs and URL.
-fn nested(schema: &Value) -> Value {
+pub fn nested(schema: &Value) -> Value {
     let mut s = schema.clone();
     let props = s["properties"].as_object_mut().expect("properties");
     for key in ["account_sid", "workspace_sid", "workflow_sid", "task_queue_sid", "worker_sid", "url"] {
@@ -145,7 +145,7 @@ async fn responses_validate_against_twilio_schemas() {
 }
 
 /// A component schema of the queue, worker and workspace excerpt, by its short name.
-fn floor_schema(name: &str) -> &'static Value {
+pub fn floor_schema(name: &str) -> &'static Value {
     resolve(&format!("#/components/schemas/taskrouter.v1.workspace.{name}"))
 }
 
