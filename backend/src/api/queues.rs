@@ -11,6 +11,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, header};
 use serde_json::Value;
+use wallboard_shared::envelope::{Subject, TaskQueueSubject};
 use wallboard_shared::params::{
     BulkQueues, Direction, OrderField, Ordering, TaskQueueListQuery, TaskQueuesStatisticsQuery,
 };
@@ -48,6 +49,11 @@ fn queue_of(engine: &Engine, ws: &str, wq: &str) -> ApiResult<(WorkspaceSid, Que
 /// queues it was told about, so a malformed one is skipped where lists are built).
 fn queue_sid(q: &QueueInfo) -> Option<TaskQueueSid> {
     TaskQueueSid::parse(&q.sid).ok()
+}
+
+/// Who a queue's statistics are about.
+fn subject(state: &AppState, workspace_sid: WorkspaceSid, task_queue_sid: TaskQueueSid) -> TaskQueueSubject {
+    TaskQueueSubject { account_sid: state.account_sid.clone(), workspace_sid, task_queue_sid }
 }
 
 fn view(q: &QueueInfo, channel: Option<ChannelId>) -> View {
@@ -201,15 +207,7 @@ pub(crate) async fn realtime(
     let channel_name = parse_realtime_query(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
     let (sid, qs, view) = resolve(&state, &ws, &wq, channel_name.as_deref())?;
     let (stats, fresh) = queue_realtime(&state, view).await?;
-    let url = state.urls.task_queue_statistics(&sid, &qs, StatisticsResource::RealTime);
-    let body = TaskQueueRealTimeStatistics {
-        account_sid: state.account_sid.clone(),
-        workspace_sid: sid,
-        task_queue_sid: qs,
-        stats,
-        url,
-    };
-    Ok(answer(&state, fresh, body))
+    Ok(answer(&state, fresh, subject(&state, sid, qs).realtime(&state.urls, stats)))
 }
 
 pub(crate) async fn cumulative(
@@ -221,15 +219,7 @@ pub(crate) async fn cumulative(
     let window = query.window.resolve(state.clock.now_ms(), state.retention_ms)?;
     let (sid, qs, view) = resolve(&state, &ws, &wq, query.task_channel.as_deref())?;
     let (stats, fresh) = queue_cumulative(&state, view, &query, window).await?;
-    let url = state.urls.task_queue_statistics(&sid, &qs, StatisticsResource::Cumulative);
-    let body = TaskQueueCumulativeStatistics {
-        account_sid: state.account_sid.clone(),
-        workspace_sid: sid,
-        task_queue_sid: qs,
-        stats,
-        url,
-    };
-    Ok(answer(&state, fresh, body))
+    Ok(answer(&state, fresh, subject(&state, sid, qs).cumulative(&state.urls, stats)))
 }
 
 pub(crate) async fn statistics(
@@ -243,15 +233,7 @@ pub(crate) async fn statistics(
     let (c, r) =
         futures_util::future::join(queue_cumulative(&state, view, &query, window), queue_realtime(&state, view)).await;
     let ((cumulative, c), (realtime, f)) = (c?, r?);
-    let url = state.urls.task_queue_statistics(&sid, &qs, StatisticsResource::Statistics);
-    let body = TaskQueueStatistics {
-        account_sid: state.account_sid.clone(),
-        workspace_sid: sid,
-        task_queue_sid: qs,
-        cumulative,
-        realtime,
-        url,
-    };
+    let body = subject(&state, sid, qs).statistics(&state.urls, cumulative, realtime);
     Ok(answer(&state, c.combine(f), body))
 }
 

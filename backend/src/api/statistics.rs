@@ -5,7 +5,7 @@
 
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
-use wallboard_shared::envelope::WorkflowSubject;
+use wallboard_shared::envelope::{Subject, WorkflowSubject};
 use wallboard_shared::query::parse_realtime_query;
 use wallboard_shared::resources::{WorkflowCumulativeStatistics, WorkflowRealTimeStatistics, WorkflowStatistics};
 use wallboard_shared::{StatisticsQuery, Window, WorkflowSid, WorkspaceSid};

@@ -7,12 +7,13 @@ use std::collections::BTreeMap;
 
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
+use wallboard_shared::WorkspaceSid;
+use wallboard_shared::envelope::{Subject, WorkspaceSubject};
 use wallboard_shared::params::ActivityListQuery;
 use wallboard_shared::query::parse_realtime_query;
 use wallboard_shared::sid::ActivitySid;
 use wallboard_shared::workers::{Activity, ActivityPage};
 use wallboard_shared::workspace::{WorkspaceCumulativeStatistics, WorkspaceRealTimeStatistics, WorkspaceStatistics};
-use wallboard_shared::{StatisticsResource, WorkspaceSid};
 
 use super::resources::{list_page_in_order, workspace_of};
 use super::statistics::{Answer, answer, channel, cumulative_of, mismatch, parse_statistics_query, realtime_of};
@@ -21,6 +22,11 @@ use crate::engine::floor::ActivityCount;
 use crate::engine::{Target, View};
 use crate::source::{Cumulative, Realtime};
 use crate::state::AppState;
+
+/// Who the workspace's statistics are about.
+fn subject(state: &AppState, workspace_sid: WorkspaceSid) -> WorkspaceSubject {
+    WorkspaceSubject { account_sid: state.account_sid.clone(), workspace_sid }
+}
 
 /// The workspace's view through an optional task channel (by name or SID).
 fn view_of(state: &AppState, ws: &str, channel_name: Option<&str>) -> ApiResult<(WorkspaceSid, View)> {
@@ -39,9 +45,7 @@ pub(crate) async fn realtime(
     let channel_name = parse_realtime_query(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
     let (sid, view) = view_of(&state, &ws, channel_name.as_deref())?;
     let (Realtime::Workspace(stats), fresh) = realtime_of(&state, view).await? else { return Err(mismatch()) };
-    let url = state.urls.workspace_statistics(&sid, StatisticsResource::RealTime);
-    let body = WorkspaceRealTimeStatistics { account_sid: state.account_sid.clone(), workspace_sid: sid, stats, url };
-    Ok(answer(&state, fresh, body))
+    Ok(answer(&state, fresh, subject(&state, sid).realtime(&state.urls, stats)))
 }
 
 pub(crate) async fn cumulative(
@@ -55,9 +59,7 @@ pub(crate) async fn cumulative(
     let (Cumulative::Workspace(stats), fresh) = cumulative_of(&state, view, &query, window).await? else {
         return Err(mismatch());
     };
-    let url = state.urls.workspace_statistics(&sid, StatisticsResource::Cumulative);
-    let body = WorkspaceCumulativeStatistics { account_sid: state.account_sid.clone(), workspace_sid: sid, stats, url };
-    Ok(answer(&state, fresh, body))
+    Ok(answer(&state, fresh, subject(&state, sid).cumulative(&state.urls, stats)))
 }
 
 pub(crate) async fn statistics(
@@ -73,9 +75,7 @@ pub(crate) async fn statistics(
     let ((Cumulative::Workspace(cumulative), c), (Realtime::Workspace(realtime), f)) = (c?, r?) else {
         return Err(mismatch());
     };
-    let url = state.urls.workspace_statistics(&sid, StatisticsResource::Statistics);
-    let body =
-        WorkspaceStatistics { account_sid: state.account_sid.clone(), workspace_sid: sid, cumulative, realtime, url };
+    let body = subject(&state, sid).statistics(&state.urls, cumulative, realtime);
     Ok(answer(&state, c.combine(f), body))
 }
 

@@ -19,14 +19,11 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use wallboard_shared::envelope::WorkflowSubject;
-use wallboard_shared::queues::{TaskQueueCumulativeStatistics, TaskQueueRealTimeStatistics};
+use wallboard_shared::TaskQueueSid;
+use wallboard_shared::envelope::{Subject, TaskQueueSubject, WorkersSubject, WorkflowSubject, WorkspaceSubject};
 use wallboard_shared::time::format_ms;
-use wallboard_shared::workers::{WorkersCumulativeStatistics, WorkersRealTimeStatistics};
-use wallboard_shared::workspace::{WorkspaceCumulativeStatistics, WorkspaceRealTimeStatistics};
 use wallboard_shared::ws::{Cumulative as WireCumulative, RealTime, ServerMessage, Snapshot};
 use wallboard_shared::{AccountSid, Urls};
-use wallboard_shared::{StatisticsResource, TaskQueueSid};
 
 use crate::engine::{CumulativeSpec, Engine, Target, View};
 use crate::ingest::ChangeFeed;
@@ -370,7 +367,7 @@ fn render(
 }
 
 /// A target's numbers in the REST resources a snapshot carries: the same SIDs and
-/// absolute `url`s as the REST answers.
+/// absolute `url`s as the REST answers (the envelopes of `wallboard_shared::envelope`).
 fn resources(
     identity: &Identity,
     engine: &Engine,
@@ -382,84 +379,48 @@ fn resources(
     let account_sid = identity.account_sid.clone();
     let urls = &identity.urls;
     let workspace_sid = registry.workspace(target.workspace(engine)?).sid.clone();
-    match (target, rt) {
-        (Target::Workflow(id), Realtime::Workflow(rt)) => {
-            let subject =
-                WorkflowSubject { account_sid, workspace_sid, workflow_sid: registry.workflow(id).known.sid.clone() };
-            let cumulative = match cumulative {
-                Some(Cumulative::Workflow(c)) => Some(subject.cumulative(urls, c.clone()).into()),
-                Some(_) => return None,
-                None => None,
-            };
-            Some((subject.realtime(urls, rt.clone()).into(), cumulative))
+    match (target, rt, cumulative) {
+        (Target::Workflow(id), Realtime::Workflow(rt), c) => {
+            let workflow_sid = registry.workflow(id).known.sid.clone();
+            let subject = WorkflowSubject { account_sid, workspace_sid, workflow_sid };
+            wrap(&subject, urls, rt, c.map(|c| if let Cumulative::Workflow(c) = c { Some(c) } else { None }))
         }
-        (Target::TaskQueue(q), Realtime::TaskQueue(rt)) => {
+        (Target::TaskQueue(q), Realtime::TaskQueue(rt), c) => {
             let task_queue_sid = TaskQueueSid::parse(&engine.floor().queue(q.index())?.sid).ok()?;
-            let url = |r| urls.task_queue_statistics(&workspace_sid, &task_queue_sid, r);
-            let cumulative = match cumulative {
-                Some(Cumulative::TaskQueue(c)) => Some(
-                    TaskQueueCumulativeStatistics {
-                        account_sid: account_sid.clone(),
-                        workspace_sid: workspace_sid.clone(),
-                        task_queue_sid: task_queue_sid.clone(),
-                        stats: c.clone(),
-                        url: url(StatisticsResource::Cumulative),
-                    }
-                    .into(),
-                ),
-                Some(_) => return None,
-                None => None,
-            };
-            let realtime = TaskQueueRealTimeStatistics {
-                url: url(StatisticsResource::RealTime),
-                account_sid,
-                workspace_sid,
-                task_queue_sid,
-                stats: rt.clone(),
-            };
-            Some((realtime.into(), cumulative))
+            let subject = TaskQueueSubject { account_sid, workspace_sid, task_queue_sid };
+            wrap(&subject, urls, rt, c.map(|c| if let Cumulative::TaskQueue(c) = c { Some(c) } else { None }))
         }
-        (Target::Workspace(_), Realtime::Workspace(rt)) => {
-            let url = |r| urls.workspace_statistics(&workspace_sid, r);
-            let cumulative = match cumulative {
-                Some(Cumulative::Workspace(c)) => Some(
-                    WorkspaceCumulativeStatistics {
-                        account_sid: account_sid.clone(),
-                        workspace_sid: workspace_sid.clone(),
-                        stats: c.clone(),
-                        url: url(StatisticsResource::Cumulative),
-                    }
-                    .into(),
-                ),
-                Some(_) => return None,
-                None => None,
-            };
-            let url = url(StatisticsResource::RealTime);
-            Some((
-                WorkspaceRealTimeStatistics { account_sid, workspace_sid, stats: rt.clone(), url }.into(),
-                cumulative,
-            ))
+        (Target::Workspace(_), Realtime::Workspace(rt), c) => {
+            let subject = WorkspaceSubject { account_sid, workspace_sid };
+            wrap(&subject, urls, rt, c.map(|c| if let Cumulative::Workspace(c) = c { Some(c) } else { None }))
         }
-        (Target::Workers(_), Realtime::Workers(rt)) => {
-            let url = |r| urls.workers_statistics(&workspace_sid, r);
-            let cumulative = match cumulative {
-                Some(Cumulative::Workers(c)) => Some(
-                    WorkersCumulativeStatistics {
-                        account_sid: account_sid.clone(),
-                        workspace_sid: workspace_sid.clone(),
-                        stats: c.clone(),
-                        url: url(StatisticsResource::Cumulative),
-                    }
-                    .into(),
-                ),
-                Some(_) => return None,
-                None => None,
-            };
-            let url = url(StatisticsResource::RealTime);
-            Some((WorkersRealTimeStatistics { account_sid, workspace_sid, stats: rt.clone(), url }.into(), cumulative))
+        (Target::Workers(_), Realtime::Workers(rt), c) => {
+            let subject = WorkersSubject { account_sid, workspace_sid };
+            wrap(&subject, urls, rt, c.map(|c| if let Cumulative::Workers(c) = c { Some(c) } else { None }))
         }
         _ => None,
     }
+}
+
+/// A subject's realtime resource and, when asked for (`Some`), its cumulative one; `None`
+/// if the cumulative numbers are of another kind (`Some(None)`).
+fn wrap<S: Subject>(
+    subject: &S,
+    urls: &Urls,
+    rt: &S::RealTimeStats,
+    cumulative: Option<Option<&S::CumulativeStats>>,
+) -> Option<(RealTime, Option<WireCumulative>)>
+where
+    S::RealTimeStats: Clone,
+    S::CumulativeStats: Clone,
+    S::RealTime: Into<RealTime>,
+    S::Cumulative: Into<WireCumulative>,
+{
+    let cumulative = match cumulative {
+        Some(c) => Some(subject.cumulative(urls, c?.clone()).into()),
+        None => None,
+    };
+    Some((subject.realtime(urls, rt.clone()).into(), cumulative))
 }
 
 #[cfg(test)]
