@@ -21,6 +21,7 @@ use std::collections::BTreeMap;
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use serde_json::Value;
+use wallboard_shared::envelope::{Subject, WorkersSubject};
 use wallboard_shared::params::{
     Direction, OrderField, Ordering, Paging, WorkerListQuery, WorkersStatisticsQuery, parse_worker_statistics,
 };
@@ -281,6 +282,11 @@ pub(crate) async fn fetch_channel(
     Ok(Json(channel_resource(&state, &engine, &sid, &wk_sid, &w, c)))
 }
 
+/// Who the workers' statistics are about.
+fn subject(state: &AppState, workspace_sid: WorkspaceSid) -> WorkersSubject {
+    WorkersSubject { account_sid: state.account_sid.clone(), workspace_sid }
+}
+
 /// The workers' view through an optional task channel.
 fn view_of(state: &AppState, ws: &str, channel_name: Option<&str>) -> ApiResult<(WorkspaceSid, View)> {
     let engine = state.engine();
@@ -305,12 +311,7 @@ pub(crate) async fn realtime(
     let channel_name = parse_realtime_query(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
     let (sid, view) = view_of(&state, &ws, channel_name.as_deref())?;
     let (stats, fresh) = workers_realtime(&state, view).await?;
-    let url = state.urls.workers_statistics(&sid, StatisticsResource::RealTime);
-    Ok(answer(
-        &state,
-        fresh,
-        WorkersRealTimeStatistics { account_sid: state.account_sid.clone(), workspace_sid: sid, stats, url },
-    ))
+    Ok(answer(&state, fresh, subject(&state, sid).realtime(&state.urls, stats)))
 }
 
 pub(crate) async fn cumulative(
@@ -325,12 +326,7 @@ pub(crate) async fn cumulative(
     let (Cumulative::Workers(stats), fresh) = cumulative_of(&state, view, &query, window).await? else {
         return Err(mismatch());
     };
-    let url = state.urls.workers_statistics(&sid, StatisticsResource::Cumulative);
-    Ok(answer(
-        &state,
-        fresh,
-        WorkersCumulativeStatistics { account_sid: state.account_sid.clone(), workspace_sid: sid, stats, url },
-    ))
+    Ok(answer(&state, fresh, subject(&state, sid).cumulative(&state.urls, stats)))
 }
 
 /// Realtime counts of a chosen set of workers: every activity of the workspace with the
@@ -357,7 +353,7 @@ pub(crate) async fn statistics(
     let q = WorkersStatisticsQuery::parse(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
     let window = q.statistics.window.resolve(state.clock.now_ms(), state.retention_ms)?;
     let (sid, view) = view_of(&state, &ws, q.statistics.task_channel.as_deref())?;
-    let url = state.urls.workers_statistics(&sid, StatisticsResource::Statistics);
+    let about = subject(&state, sid);
     let filtered = q.task_queue_sid.is_some() || q.task_queue_name.is_some() || q.friendly_name.is_some();
     if filtered {
         if state.numbers.polled() {
@@ -381,8 +377,7 @@ pub(crate) async fn statistics(
                 chosen_workers_cumulative(&engine, id, &keys, view.channel, window),
             )
         };
-        let body =
-            WorkersStatistics { account_sid: state.account_sid.clone(), workspace_sid: sid, cumulative, realtime, url };
+        let body = about.statistics(&state.urls, cumulative, realtime);
         return Ok(answer(&state, Freshness::current(state.clock.now_ms()), body));
     }
     let (c, r) =
@@ -392,8 +387,7 @@ pub(crate) async fn statistics(
         ((Cumulative::Workers(c), cf), r) => ((c, cf), r),
         _ => return Err(mismatch()),
     };
-    let body =
-        WorkersStatistics { account_sid: state.account_sid.clone(), workspace_sid: sid, cumulative, realtime, url };
+    let body = about.statistics(&state.urls, cumulative, realtime);
     Ok(answer(&state, c.combine(f), body))
 }
 
