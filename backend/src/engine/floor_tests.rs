@@ -741,3 +741,54 @@ fn a_workers_reservation_log_is_kept_for_the_retention_only() {
     e.maintain(T0 + 3_600 * S + 188 * S);
     assert_eq!(since_start(&e), [1, 1, 0, 0, 0, 0]);
 }
+
+/// What a restart replays of a floor created 40 days ago (the events the log keeps past the
+/// retention): the worker's activity and since-when are the old change's, and the windows
+/// see the stay clipped to them, not the time before the change.
+#[test]
+fn an_old_activity_change_gives_the_activity_and_clipped_stays() {
+    const DAY: i64 = 86_400_000;
+    let now = T0 + 40 * DAY;
+    let mut s = Script::default();
+    s.activity(T0, 1, "Available", true);
+    s.activity(T0, 2, "Break", false);
+    s.activity(T0, 3, "Offline", false);
+    s.worker("worker.created", T0, 1, 3, &json!({"skills": ["support"]}));
+    // Offline → Available at T0 + 10 s, after 10 s in Offline (and "3 days" before, to
+    // show that a stay before the change is not counted either).
+    s.push(
+        "worker.activity.update",
+        T0 + 10 * S,
+        &[
+            ("worker_sid", sid("WK", 1)),
+            ("worker_activity_sid", sid("WA", 1)),
+            ("worker_previous_activity_sid", sid("WA", 3)),
+            ("worker_time_in_previous_activity", "259200".into()),
+        ],
+    );
+    let mut e = Engine::default();
+    // A restart tells the engine the time before replaying (the retention is 30 days).
+    e.maintain(now);
+    for ev in &s.events {
+        e.apply(ev);
+    }
+    let w = &e.floor().workers(0)[0];
+    assert_eq!((w.activity_name.as_deref(), w.available), (Some("Available"), true));
+    assert_eq!(w.activity_since_ms, Some(T0 + 10 * S));
+    let last_hour = Window { start_ms: now - 3600 * S, end_ms: now };
+    let expected = [
+        ("Available".to_owned(), [1, 3600, 3600, 3600, 3600]),
+        ("Break".to_owned(), [0, 0, 0, 0, 0]),
+        ("Offline".to_owned(), [0, 0, 0, 0, 0]),
+    ];
+    assert_eq!(durations(&e.workers_cumulative(0, WorkerSet::All, None, last_hour).activity_durations), expected);
+    // The window of the whole retention: one stay, from the window's start.
+    let retention = Window { start_ms: now - 30 * DAY, end_ms: now };
+    let all = e.workers_cumulative(0, WorkerSet::All, None, retention).activity_durations;
+    assert_eq!(durations(&all)[0], ("Available".to_owned(), [1, 2_592_000, 2_592_000, 2_592_000, 2_592_000]));
+    assert_eq!(durations(&all)[2].1[0], 0, "no stay in Offline within the retention");
+    // Housekeeping keeps the change in effect when the retention starts.
+    e.maintain(now + DAY);
+    assert_eq!(e.floor().workers(0)[0].activity_since_ms, Some(T0 + 10 * S));
+    assert_eq!(durations(&e.workers_cumulative(0, WorkerSet::All, None, last_hour).activity_durations), expected);
+}

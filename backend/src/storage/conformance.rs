@@ -36,6 +36,7 @@ macro_rules! suite {
             follow_sees_other_connections_once_and_not_its_own,
             replay_is_in_time_order_from_a_time,
             purge_deletes_past_retention,
+            purge_and_replay_keep_the_floor,
             list_pages_and_filters,
             newest_and_count,
             settings_first_writer_wins,
@@ -164,7 +165,7 @@ pub(crate) fn follow_sees_other_connections_once_and_not_its_own<H: Harness>() {
 pub(crate) fn replay_is_in_time_order_from_a_time<H: Harness>() {
     let h = H::fresh();
     let mut log = h.events();
-    let e = |n: u128, ts| event(n, ts, "worker.activity.update");
+    let e = |n: u128, ts| task_event(n, ts, "task.created", n, 7, "voice");
     log.append(&[e(5, 30), e(2, 10), e(4, 20)]).expect("append");
     log.append(&[e(1, 20), e(3, 5)]).expect("append");
     assert_eq!(replayed(log.as_ref(), 0), [(5, 3), (10, 2), (20, 1), (20, 4), (30, 5)], "(time, sid) order");
@@ -175,7 +176,7 @@ pub(crate) fn replay_is_in_time_order_from_a_time<H: Harness>() {
 pub(crate) fn purge_deletes_past_retention<H: Harness>() {
     let h = H::fresh();
     let mut log = h.events();
-    let e = |n: u128, ts| event(n, ts, "worker.activity.update");
+    let e = |n: u128, ts| task_event(n, ts, "reservation.created", 1, 7, "voice");
     log.append(&[e(1, 10), e(2, 20), e(3, 30)]).expect("append");
     assert_eq!(log.purge(20).expect("purge"), 1, "strictly before");
     assert_eq!(log.purge(20).expect("purge"), 0);
@@ -183,6 +184,108 @@ pub(crate) fn purge_deletes_past_retention<H: Harness>() {
     assert_eq!(log.count().expect("count"), 2);
     assert_eq!(log.purge(i64::MAX).expect("purge"), 2);
     assert_eq!(log.newest_ms().expect("newest"), None);
+}
+
+/// An event numbered `n` at `ts` with `fields`.
+fn floor_event(n: u128, ts: i64, event_type: &str, fields: &[(&str, String)]) -> Event {
+    let mut b = EventBuilder::new(event_type, &EventSid::from_u128(n), ts, &ws());
+    for (k, v) in fields {
+        b = b.field(k, v);
+    }
+    b.build().expect("a valid event")
+}
+
+/// A floor whose events straddle the cutoff 100, numbered by SID (see
+/// [`purge_and_replay_keep_the_floor`]).
+fn floor_log() -> Vec<Event> {
+    let sid = |p: &str, n: u128| format!("{p}{n:032x}");
+    let activity = |n, ts, t: &str, a| floor_event(n, ts, t, &[("activity_sid", sid("WA", a))]);
+    let queue = |n, ts, t: &str, q| {
+        let f = [("task_queue_sid", sid("WQ", q)), ("task_queue_target_expression", format!("n > {n}"))];
+        floor_event(n, ts, t, &f)
+    };
+    let worker = |n, ts, t: &str, w, a: Option<u128>, channel: Option<&str>| {
+        let mut f = vec![("worker_sid", sid("WK", w)), ("worker_attributes", format!("{{\"n\":{n}}}"))];
+        f.extend(a.map(|a| ("worker_activity_sid", sid("WA", a))));
+        if let Some(c) = channel {
+            f.extend([("task_channel_unique_name", c.to_owned()), ("worker_channel_capacity", "2".to_owned())]);
+        }
+        floor_event(n, ts, t, &f)
+    };
+    let task = |n, ts, t: &str| {
+        let mut f = vec![("task_sid", sid("WT", 1)), ("workflow_sid", sid("WW", 1)), ("task_queue_sid", sid("WQ", 1))];
+        if t.starts_with("reservation.") {
+            f.extend([("reservation_sid", sid("WR", 1)), ("worker_sid", sid("WK", 1))]);
+        }
+        floor_event(n, ts, t, &f)
+    };
+    vec![
+        activity(1, 1, "activity.created", 1),
+        activity(2, 2, "activity.created", 2),
+        activity(3, 3, "activity.updated", 1),
+        activity(4, 4, "activity.deleted", 2),
+        queue(5, 5, "task-queue.created", 1),
+        queue(6, 5, "task-queue.created", 2),
+        queue(7, 6, "task-queue.expression.updated", 1),
+        queue(8, 7, "task-queue.expression.updated", 1),
+        queue(9, 8, "task-queue.deleted", 2),
+        queue(10, 9, "task-queue.created", 3),
+        worker(11, 10, "worker.created", 1, Some(1), None),
+        worker(12, 11, "worker.capacity.update", 1, None, Some("voice")),
+        worker(13, 12, "worker.capacity.update", 1, None, Some("chat")),
+        worker(14, 13, "worker.channel.availability.update", 1, None, Some("voice")),
+        worker(15, 14, "worker.created", 2, Some(1), None),
+        task(16, 15, "task.created"),
+        task(17, 16, "task-queue.entered"),
+        worker(18, 20, "worker.activity.update", 1, Some(3), None),
+        worker(19, 25, "worker.attributes.update", 1, None, None),
+        worker(20, 30, "worker.activity.update", 1, Some(1), None),
+        worker(21, 35, "worker.attributes.update", 1, None, None),
+        worker(22, 40, "worker.capacity.update", 1, None, Some("voice")),
+        worker(23, 50, "worker.deleted", 2, None, None),
+        task(24, 60, "reservation.created"),
+        worker(25, 110, "worker.activity.update", 1, Some(3), None),
+        queue(26, 150, "task-queue.deleted", 3),
+        task(27, 120, "task.created"),
+    ]
+}
+
+pub(crate) fn purge_and_replay_keep_the_floor<H: Harness>() {
+    let h = H::fresh();
+    let mut log = h.events();
+    let mut events = floor_log();
+    // Stored in an order unrelated to time, in two batches, by two connections.
+    events.reverse();
+    let later = events.split_off(10);
+    log.append(&events).expect("append");
+    h.events().append(&later).expect("append");
+    let ids = |v: Vec<(i64, u128)>| v.into_iter().map(|(_, n)| n).collect::<Vec<_>>();
+
+    // Before the cutoff 100, per subject and kind, the newest: activity A1's created (1)
+    // and updated (3); queue Q1's created (5) and newest expression (8); Q3's created (10),
+    // deleted only after the cutoff; worker W1's created (11), chat capacity (13), voice
+    // availability (14), newest activity change (20), attributes (21) and voice capacity
+    // (22); and 18, the newest worker event naming A3 (which has no activity event). Gone:
+    // A2, Q2 and W2 (deleted before the cutoff: 2, 4, 6, 9, 15, 23), superseded events
+    // (7, 12, 19), task, reservation and queue-movement events (16, 17, 24).
+    let kept = [1, 3, 5, 8, 10, 11, 13, 14, 18, 20, 21, 22];
+    let after_cutoff = [25, 27, 26];
+    let expected: Vec<u128> = kept.iter().chain(&after_cutoff).copied().collect();
+    let unpurged = replayed(log.as_ref(), 100);
+    assert_eq!(ids(unpurged.clone()), expected, "replay from a time starts with the floor before it");
+    assert!(unpurged.windows(2).all(|w| w[0] < w[1]), "in (time, sid) order: {unpurged:?}");
+
+    assert_eq!(log.purge(100).expect("purge"), 12, "27 stored, 24 before the cutoff, 12 of them kept");
+    assert_eq!(log.count().expect("count"), 15);
+    assert_eq!(replayed(h.events().as_ref(), 100), unpurged, "the same replay after the purge");
+    assert_eq!(replayed(log.as_ref(), 0), unpurged, "nothing else is left");
+    assert_eq!(log.purge(100).expect("purge"), 0, "a second purge finds nothing to delete");
+
+    // Later: Q3 is deleted before the cutoff (10, 26 go), W1's activity change at 110
+    // supersedes 20, which stays as the newest event naming A1, while 18 no longer names
+    // A3 last (25 does); the task event 27 goes.
+    assert_eq!(log.purge(200).expect("purge"), 4);
+    assert_eq!(ids(replayed(log.as_ref(), 0)), [1, 3, 5, 8, 11, 13, 14, 20, 21, 22, 25]);
 }
 
 pub(crate) fn list_pages_and_filters<H: Harness>() {

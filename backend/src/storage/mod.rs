@@ -9,6 +9,7 @@
 
 #[cfg(test)]
 pub(crate) mod conformance;
+pub(crate) mod retention;
 mod sqlite;
 mod sqlite_tokens;
 pub mod tokens;
@@ -98,10 +99,16 @@ pub trait EventLog: Send {
     /// When this returns `Ok`, the new events are durable.
     fn append(&mut self, events: &[Event]) -> Result<Vec<bool>, StorageError>;
 
-    /// Calls `f` with every event at or after `since_ms`, in (time, sid) order. Returns how many.
+    /// Calls `f` with every event at or after `since_ms`, in (time, sid) order, preceded
+    /// (in the same order) by the events before `since_ms` that still define the floor,
+    /// those [`EventLog::purge`] of `since_ms` keeps (see [`retention`]), whether or not a
+    /// purge ran. Returns how many.
     fn replay(&self, since_ms: i64, f: &mut dyn FnMut(Event)) -> Result<u64, StorageError>;
 
-    /// Deletes the events before `before_ms`; returns how many.
+    /// Deletes the events before `before_ms` but those that still define the floor: per
+    /// worker, activity and task queue (per worker channel for channel events) the newest
+    /// event of each type, unless the subject was deleted before `before_ms` (see
+    /// [`retention`]). Returns how many were deleted. Deletes in short transactions.
     fn purge(&mut self, before_ms: i64) -> Result<u64, StorageError>;
 
     /// Time of the newest stored event.

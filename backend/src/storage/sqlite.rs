@@ -4,9 +4,15 @@
 use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OptionalExtension, params};
+use rustc_hash::FxHashSet;
 
+use super::retention::{FloorKeeper, Stamp, is_floor_type};
 use super::{EventFilter, EventLog, Settings, StorageError};
 use crate::event::Event;
+
+/// Rows deleted per transaction by [`EventLog::purge`], so that other connections (the
+/// server's readers, `wallboard import`) never wait long for the database.
+const PURGE_BATCH: usize = 2_000;
 
 /// File name of the database inside the data directory.
 pub const DB_FILE: &str = "wallboard.db";
@@ -59,6 +65,35 @@ impl SqliteLog {
         let et: String = r.get(3)?;
         let data: String = r.get(4)?;
         Ok(Event::from_stored(&sid, et, ts, &ws, &data).map_err(|e| StorageError::Corrupt(e.0)))
+    }
+
+    /// The rows before `before_ms` that still define the floor (see [`super::retention`]),
+    /// in (time, SID) order, among the rows up to `max_rowid`. One pass over the rows
+    /// before the cutoff (the `events_by_time` range): after each purge, only the kept
+    /// rows and those that crossed the cutoff since the last one.
+    fn floor_rows(conn: &Connection, before_ms: i64, max_rowid: i64) -> Result<Vec<(Stamp, i64)>, StorageError> {
+        let mut stmt = conn
+            .prepare_cached("SELECT rowid, event_type, sid, ts_ms, workspace_sid, data FROM events WHERE ts_ms < ?1")?;
+        let mut rows = stmt.query([before_ms])?;
+        let mut keeper = FloorKeeper::default();
+        while let Some(r) = rows.next()? {
+            let (row, event_type): (i64, String) = (r.get(0)?, r.get(1)?);
+            if row > max_rowid || !is_floor_type(&event_type) {
+                continue;
+            }
+            let (sid, ts): (String, i64) = (r.get(2)?, r.get(3)?);
+            let (ws, data): (String, String) = (r.get(4)?, r.get(5)?);
+            match Event::from_stored(&sid, event_type, ts, &ws, &data) {
+                Ok(e) => keeper.offer(row, &e),
+                // Unreadable: it defines nothing; the purge deletes it.
+                Err(e) => tracing::warn!(sid, error = %e, "an old stored event does not read as an event"),
+            }
+        }
+        Ok(keeper.kept())
+    }
+
+    fn max_rowid(conn: &Connection) -> Result<i64, StorageError> {
+        Ok(conn.query_row("SELECT MAX(rowid) FROM events", [], |r| r.get::<_, Option<i64>>(0))?.unwrap_or(0))
     }
 }
 
@@ -122,9 +157,16 @@ impl EventLog for SqliteLog {
         // One read transaction: the rows replayed and the rowid following starts after are
         // the same snapshot, so no event is applied twice or missed.
         let tx = self.conn.unchecked_transaction()?;
-        let max: Option<i64> = tx.query_row("SELECT MAX(rowid) FROM events", [], |r| r.get(0))?;
+        let max = Self::max_rowid(&tx)?;
         let mut n = 0;
         {
+            // The floor events before `since_ms` that a purge keeps, then the rest.
+            let mut by_row =
+                tx.prepare_cached("SELECT sid, ts_ms, workspace_sid, event_type, data FROM events WHERE rowid = ?1")?;
+            for (_, row) in Self::floor_rows(&tx, since_ms, max)? {
+                f(by_row.query_row([row], Self::row_to_event)??);
+                n += 1;
+            }
             let mut stmt = tx.prepare(
                 "SELECT sid, ts_ms, workspace_sid, event_type, data FROM events
                  WHERE ts_ms >= ?1 ORDER BY ts_ms, sid",
@@ -135,7 +177,7 @@ impl EventLog for SqliteLog {
             }
         }
         tx.commit()?;
-        self.seen_rowid.set(max.unwrap_or(0));
+        self.seen_rowid.set(max);
         Ok(n)
     }
 
@@ -186,7 +228,43 @@ impl EventLog for SqliteLog {
     }
 
     fn purge(&mut self, before_ms: i64) -> Result<u64, StorageError> {
-        Ok(self.conn.execute("DELETE FROM events WHERE ts_ms < ?1", [before_ms])? as u64)
+        // Decided on one snapshot; rows another process adds meanwhile (an import of old
+        // events) wait for the next purge.
+        let (keep, max) = {
+            let tx = self.conn.unchecked_transaction()?;
+            let max = Self::max_rowid(&tx)?;
+            let keep: FxHashSet<i64> = Self::floor_rows(&tx, before_ms, max)?.into_iter().map(|(_, row)| row).collect();
+            tx.commit()?;
+            (keep, max)
+        };
+        // Then deleted in short write transactions, walking the rows before the cutoff in
+        // index order from where the previous batch stopped.
+        let mut deleted = 0u64;
+        let mut after = (i64::MIN, i64::MIN);
+        loop {
+            let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let page: Vec<(i64, i64)> = {
+                let mut stmt = tx.prepare_cached(
+                    "SELECT ts_ms, rowid FROM events
+                     WHERE ts_ms < ?1 AND (ts_ms, rowid) > (?2, ?3)
+                     ORDER BY ts_ms, rowid LIMIT ?4",
+                )?;
+                let rows = stmt.query_map(params![before_ms, after.0, after.1, PURGE_BATCH as i64], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?;
+                rows.collect::<Result<_, _>>()?
+            };
+            let Some(&last) = page.last() else { break };
+            {
+                let mut delete = tx.prepare_cached("DELETE FROM events WHERE rowid = ?1")?;
+                for (_, row) in page.iter().filter(|&&(_, row)| row <= max && !keep.contains(&row)) {
+                    deleted += delete.execute([row])? as u64;
+                }
+            }
+            tx.commit()?;
+            after = last;
+        }
+        Ok(deleted)
     }
 
     fn newest_ms(&self) -> Result<Option<i64>, StorageError> {
@@ -278,5 +356,127 @@ mod tests {
         let log = SqliteLog::open_dir(dir.path()).expect("reopen");
         assert_eq!(log.count().expect("count"), 1);
         assert_eq!(log.get("k").expect("get").as_deref(), Some("v"));
+    }
+
+    /// A database file as the schema before the floor retention made it: it opens, and
+    /// its old events are purged and replayed with the floor kept.
+    #[test]
+    fn a_database_of_the_previous_schema_keeps_working() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join(DB_FILE);
+        {
+            let old = Connection::open(&path).expect("open");
+            old.execute_batch(
+                "CREATE TABLE events (
+                     sid TEXT PRIMARY KEY,
+                     ts_ms INTEGER NOT NULL,
+                     workspace_sid TEXT NOT NULL,
+                     event_type TEXT NOT NULL,
+                     data TEXT NOT NULL
+                 );
+                 CREATE INDEX events_by_time ON events (ts_ms);
+                 CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+            )
+            .expect("the previous schema");
+            let mut insert = old
+                .prepare("INSERT INTO events (sid, ts_ms, workspace_sid, event_type, data) VALUES (?1, ?2, ?3, ?4, ?5)")
+                .expect("prepare");
+            for e in [
+                conformance::event(1, 10, "worker.created"),
+                conformance::event(2, 20, "worker.activity.update"),
+                conformance::event(3, 30, "worker.activity.update"),
+                conformance::event(4, 300, "worker.activity.update"),
+            ] {
+                insert
+                    .execute(params![e.sid.as_str(), e.ts_ms, e.workspace_sid.as_str(), e.event_type, e.data_json()])
+                    .expect("insert");
+            }
+        }
+        let mut log = SqliteLog::open(&path).expect("open a database of the previous schema");
+        let replay = |log: &SqliteLog| {
+            let mut out = Vec::new();
+            log.replay(100, &mut |e| out.push(e.sid.to_u128())).expect("replay");
+            out
+        };
+        assert_eq!(replay(&log), [1, 3, 4], "the worker's creation and last change before 100, then the rest");
+        assert_eq!(log.purge(100).expect("purge"), 1, "the superseded change");
+        assert_eq!(replay(&log), [1, 3, 4]);
+    }
+
+    /// The purge's and the replay's scans of the rows before the cutoff go through the time
+    /// index (no full scan of the table; after each purge the range holds only the kept rows
+    /// and those that crossed the cutoff since).
+    #[test]
+    fn old_rows_are_found_through_the_time_index() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let log = SqliteLog::open_dir(dir.path()).expect("open");
+        for query in [
+            "SELECT rowid, event_type, sid, ts_ms, workspace_sid, data FROM events WHERE ts_ms < ?1",
+            "SELECT ts_ms, rowid FROM events WHERE ts_ms < ?1 AND (ts_ms, rowid) > (?2, ?3)
+             ORDER BY ts_ms, rowid LIMIT ?4",
+        ] {
+            let mut stmt = log.conn.prepare(&format!("EXPLAIN QUERY PLAN {query}")).expect("explain");
+            let zeros = vec![0i64; stmt.parameter_count()];
+            let plan: Vec<String> = stmt
+                .query_map(rusqlite::params_from_iter(zeros), |r| r.get::<_, String>(3))
+                .expect("plan")
+                .map(|r| r.expect("row"))
+                .collect();
+            assert!(plan.iter().any(|p| p.contains("events_by_time")), "{query}: {plan:?}");
+            assert!(!plan.iter().any(|p| p.contains("TEMP B-TREE")), "{query}: {plan:?}");
+        }
+    }
+
+    /// The cost of the floor retention at the brief's size: 2,000 workers changing
+    /// activity 20 times a day, over 31 days (1.24 M events), purged at 30 days, then the
+    /// hourly purge and a replay. Run with
+    /// `cargo test -p wallboard --release --lib floor_retention_cost -- --ignored --nocapture`.
+    #[test]
+    #[ignore = "a measurement (about a minute)"]
+    fn floor_retention_cost() {
+        use crate::event::EventBuilder;
+        use wallboard_shared::sid::{EventSid, WorkspaceSid};
+        const WORKERS: u128 = 2_000;
+        const DAY: i64 = 86_400_000;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut log = SqliteLog::open_dir(dir.path()).expect("open");
+        let ws = WorkspaceSid::from_u128(1);
+        let mut n = 0u128;
+        let mut ev = |ts: i64, t: &str, w: u128, a: u128| {
+            n += 1;
+            EventBuilder::new(t, &EventSid::from_u128(n), ts, &ws)
+                .field("worker_sid", format!("WK{w:032x}"))
+                .field("worker_activity_sid", format!("WA{a:032x}"))
+                .field("worker_attributes", r#"{"skills":["sales","support"],"level":3}"#)
+                .build()
+                .expect("valid")
+        };
+        let started = std::time::Instant::now();
+        log.append(&(0..WORKERS).map(|w| ev(0, "worker.created", w, 1)).collect::<Vec<_>>()).expect("append");
+        for day in 0..31 {
+            for change in 0..20 {
+                let ts = day * DAY + change * DAY / 20 + 1;
+                let batch: Vec<Event> =
+                    (0..WORKERS).map(|w| ev(ts + w as i64, "worker.activity.update", w, change as u128 % 3)).collect();
+                log.append(&batch).expect("append");
+            }
+        }
+        eprintln!("stored {} events in {:?}", log.count().expect("count"), started.elapsed());
+        let now = 31 * DAY;
+        let t = std::time::Instant::now();
+        let deleted = log.purge(now - 30 * DAY).expect("purge");
+        eprintln!("first purge: {deleted} deleted in {:?}", t.elapsed());
+        let t = std::time::Instant::now();
+        let deleted = log.purge(now - 30 * DAY + 3_600_000).expect("purge");
+        eprintln!("hourly purge: {deleted} deleted in {:?}", t.elapsed());
+        let t = std::time::Instant::now();
+        let mut kept = 0u64;
+        let replayed = log
+            .replay(now - 30 * DAY + 3_600_000, &mut |e| kept += u64::from(e.ts_ms < now - 30 * DAY + 3_600_000))
+            .expect("replay");
+        eprintln!("replay: {replayed} events ({kept} kept floor events before the cutoff) in {:?}", t.elapsed());
+        // Per worker its creation and its last change before the cutoff, and per activity
+        // (3) the newest change naming it, when that is not already kept.
+        assert!((2 * WORKERS as u64..=2 * WORKERS as u64 + 3).contains(&kept), "{kept} kept");
     }
 }

@@ -18,6 +18,7 @@ mod mirror;
 mod paths;
 mod queues;
 mod restart;
+mod retention;
 mod schema;
 mod simulator;
 mod statistics;

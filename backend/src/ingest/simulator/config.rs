@@ -66,6 +66,12 @@ pub struct SimConfig {
     /// The queue a task still waiting in its workflow's queue overflows to.
     #[serde(default = "defaults::overflow")]
     pub overflow: OverflowConfig,
+    /// The daily peak: extra channel capacity, widened task queues.
+    #[serde(default = "defaults::peak")]
+    pub peak: PeakConfig,
+    /// A supervisor's changes to a few agents' skills and levels during the day.
+    #[serde(default = "defaults::skill_changes")]
+    pub skill_changes: SkillChangesConfig,
 }
 
 fn default_scale() -> f64 {
@@ -115,6 +121,12 @@ mod defaults {
     }
     pub fn overflow() -> OverflowConfig {
         SimConfig::embedded().overflow.clone()
+    }
+    pub fn peak() -> PeakConfig {
+        SimConfig::embedded().peak.clone()
+    }
+    pub fn skill_changes() -> SkillChangesConfig {
+        SimConfig::embedded().skill_changes.clone()
     }
 }
 
@@ -203,6 +215,9 @@ pub struct WorkflowConfig {
     /// Its task queue's `TargetWorkers`; absent: `skills HAS '<name in lower case>'`.
     #[serde(default)]
     pub target_workers: Option<String>,
+    /// Its task queue's `TargetWorkers` during the daily peak ([`PeakConfig`]); absent: unchanged.
+    #[serde(default)]
+    pub peak_target_workers: Option<String>,
 }
 
 impl WorkflowConfig {
@@ -253,6 +268,29 @@ pub struct OverflowConfig {
     /// Seconds a task may wait pending in its workflow's queue before it times out of it
     /// (`task-queue.timeout`) and enters the overflow queue; 0 turns overflow off.
     pub after_seconds: f64,
+    /// Its `TargetWorkers` during the daily peak; absent: unchanged.
+    #[serde(default)]
+    pub peak_target_workers: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeakConfig {
+    /// UTC hours `[start, end)` of the daily peak.
+    pub hours: Vec<u32>,
+    /// Extra tasks at once per channel during the peak, for the agents whose capacity on
+    /// it is above 0 (`worker.capacity.update` when the peak starts and when it ends).
+    #[serde(default)]
+    pub extra_capacity: BTreeMap<String, u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SkillChangesConfig {
+    /// Changes a day on average (a Poisson process within `hours`); 0 turns them off.
+    pub per_day: f64,
+    /// UTC hours `[start, end)` in which they happen.
+    pub hours: Vec<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -532,7 +570,39 @@ impl SimConfig {
             return Err(invalid("overflow.name must differ from every workflow's name"));
         }
         check_seconds("overflow.after_seconds", self.overflow.after_seconds, false)?;
+        check_hours("peak.hours", &self.peak.hours)?;
+        for (ch, &extra) in &self.peak.extra_capacity {
+            if !self.channels.contains_key(ch) {
+                return Err(invalid(format!("peak.extra_capacity: unknown channel '{ch}'")));
+            }
+            if extra > 100 {
+                return Err(invalid(format!("peak.extra_capacity.{ch} must be at most 100")));
+            }
+        }
+        let peak_expressions = self
+            .workflows
+            .iter()
+            .map(|w| (format!("workflow '{}' peak_target_workers", w.name), &w.peak_target_workers))
+            .chain([("overflow.peak_target_workers".to_owned(), &self.overflow.peak_target_workers)]);
+        for (what, text) in peak_expressions {
+            if let Some(text) = text {
+                Expression::parse(text).map_err(|e| invalid(format!("{what} '{text}': {e}")))?;
+            }
+        }
+        check_non_negative("skill_changes.per_day", self.skill_changes.per_day)?;
+        if self.skill_changes.per_day > 10_000.0 {
+            return Err(invalid("skill_changes.per_day must be at most 10000"));
+        }
+        check_hours("skill_changes.hours", &self.skill_changes.hours)?;
         Ok(())
+    }
+}
+
+/// `[start, end)` UTC hours: two numbers, 0 ≤ start < end ≤ 24.
+fn check_hours(what: &str, hours: &[u32]) -> Result<(), ConfigError> {
+    match hours {
+        [start, end] if start < end && *end <= 24 => Ok(()),
+        _ => Err(invalid(format!("{what} must be [start, end) in UTC hours, 0 ≤ start < end ≤ 24 (got {hours:?})"))),
     }
 }
 

@@ -199,8 +199,8 @@ fn stored_seeds_keep_their_events_byte_for_byte() {
         fingerprint(&busy, 7, MONDAY_MS + 5 * DAY_MS + 9 * HOUR_MS, 4),
     ];
     let want = [
-        (11735, "a52bfc22a56f71087ae1a62b15534093c22288d77010732b69f4610378f19199"),
-        (4119, "e9c284643ecc605bd622c74d71c653262f97e3378a1ebe51aa3a8c22c6664ae5"),
+        (12097, "eb28649e1695d0d77d20cb63c833174a602938f82ab9da7048eb78474c1e6eda"),
+        (4003, "70934566fe2a68107645df714a03e310fe977ccfdbe799a14d8aaf311d16b4ae"),
     ];
     let got: Vec<(u64, &str)> = got.iter().map(|(n, h)| (*n, h.as_str())).collect();
     assert_eq!(got, want);
@@ -617,16 +617,23 @@ fn the_engine_sees_the_floor_of_a_simulated_day() {
     assert_eq!(activities.iter().map(|a| a.workers).sum::<u64>(), 36);
     assert_eq!(activities.iter().filter(|a| a.available).count(), 1);
 
-    // Eligible workers per queue, by hand from simulator.toml: Sales = 8 + 7, Support =
-    // 10 + 7 + 6, Billing = 5 + 6, Overflow (any skill) = all 36.
     let queues = floor.queues(ws);
     assert_eq!(queues.len(), 4);
+    assert!(queues.iter().all(|q| q.expression_error.is_none()));
+    // Eligible workers per queue when the day opens, by hand from simulator.toml: Sales =
+    // 8 + 7, Support = 10 + 7 + 6, Billing = 5 + 6, Overflow (any skill) = all 36. (Skill
+    // changes move a few during the day: the engine's count at the end is checked against
+    // them in `routing_follows_the_attributes_the_expressions_and_the_capacity_of_the_moment`.)
+    let mut opening = FloorState::default();
+    for e in day.events.iter().take_while(|e| e.ts_ms == day.start_ms) {
+        opening.apply(e);
+    }
     let mut eligible: Vec<(String, u64)> = queues
         .iter()
         .map(|q| {
-            let rt = floor.queue_realtime(q.id, None, day.end_ms);
-            assert!(q.expression_error.is_none());
-            (q.friendly_name.clone().unwrap_or_default(), rt.total_eligible_workers)
+            let name = q.friendly_name.clone().unwrap_or_default();
+            let n = opening.eligible(&name).len() as u64;
+            (name, n)
         })
         .collect();
     eligible.sort();
@@ -730,6 +737,197 @@ fn floor_configs_are_checked() {
     config.workflows[1].target_workers = Some("level > 9".into());
     let err = config.validate().expect_err("nobody is level 10").to_string();
     assert!(err.contains("no agent serves its queue"), "{err}");
+}
+
+// ---------------------------------------------------------------------------------------
+// The day's changes to the floor: the peak and the supervisor
+
+/// The floor as the events tell it, replayed in order: each worker's attributes and
+/// capacity per channel, each queue's `TargetWorkers`, and each worker's open tasks per
+/// channel (reservations not ended, accepted tasks not completed).
+#[derive(Default)]
+struct FloorState {
+    attributes: HashMap<String, serde_json::Value>,
+    capacity: HashMap<(String, String), u64>,
+    expressions: HashMap<String, String>,
+    load: HashMap<(String, String), u64>,
+    holder: HashMap<String, (String, String)>,
+}
+
+impl FloorState {
+    fn apply(&mut self, e: &Event) {
+        let worker = e.get("worker_sid").map(str::to_owned);
+        let channel = e.get("task_channel_unique_name").map(str::to_owned);
+        if e.event_type.starts_with("worker.")
+            && let (Some(w), Some(a)) = (&worker, e.get("worker_attributes"))
+        {
+            self.attributes.insert(w.clone(), serde_json::from_str(a).expect("attributes are JSON"));
+        }
+        if e.event_type == "worker.capacity.update"
+            && let (Some(w), Some(c), Some(cap)) = (&worker, &channel, e.get("worker_channel_capacity"))
+        {
+            self.capacity.insert((w.clone(), c.clone()), cap.parse().expect("a number"));
+        }
+        if matches!(e.event_type.as_str(), "task-queue.created" | "task-queue.expression.updated") {
+            let q = e.get("task_queue_name").expect("name").to_owned();
+            self.expressions.insert(q, e.get("task_queue_target_expression").expect("expression").to_owned());
+        }
+        let task = e.get("task_sid").map(str::to_owned);
+        match e.event_type.as_str() {
+            "reservation.created" => {
+                let key = (worker.expect("worker"), channel.expect("channel"));
+                *self.load.entry(key.clone()).or_default() += 1;
+                self.holder.insert(task.expect("task"), key);
+            }
+            "reservation.rejected" | "reservation.timeout" | "reservation.canceled" | "task.completed" => {
+                if let Some(key) = task.and_then(|t| self.holder.remove(&t)) {
+                    *self.load.get_mut(&key).expect("held") -= 1;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn eligible(&self, queue: &str) -> Vec<&String> {
+        let expr = crate::engine::expression::Expression::parse(&self.expressions[queue]).expect("parses");
+        let mut out: Vec<&String> = self.attributes.iter().filter(|(_, a)| expr.matches(a)).map(|(w, _)| w).collect();
+        out.sort();
+        out
+    }
+}
+
+#[test]
+fn the_peak_and_the_supervisor_change_the_floor_during_the_day() {
+    let day = default_day();
+    let hour = |e: &Event| (e.ts_ms - day.start_ms) / HOUR_MS;
+    let after_open: Vec<&Event> = day.events.iter().filter(|e| e.ts_ms > day.start_ms).collect();
+    let of = |ty: &str| after_open.iter().filter(|e| e.event_type == ty).copied().collect::<Vec<_>>();
+
+    // Chat capacity: every agent serves chat (simulator.toml), so 36 raise it by one at
+    // 14:00 UTC and 36 set it back at 18:00 ([peak]).
+    let capacity = of("worker.capacity.update");
+    let at = |h: i64| capacity.iter().filter(|e| e.ts_ms == day.start_ms + h * HOUR_MS).count();
+    assert_eq!((capacity.len(), at(14), at(18)), (72, 36, 36));
+    for e in &capacity {
+        assert_eq!(e.get("task_channel_unique_name"), Some("chat"));
+        let (now, before): (u32, u32) = (
+            e.get("worker_channel_capacity").expect("capacity").parse().expect("number"),
+            e.get("worker_channel_previous_capacity").expect("previous").parse().expect("number"),
+        );
+        assert_eq!(now as i64 - before as i64, if hour(e) == 14 { 1 } else { -1 }, "{e:?}");
+    }
+    // Billing's TargetWorkers widened at 14:00 and set back at 18:00.
+    let expressions: Vec<(i64, &str, &str)> = of("task-queue.expression.updated")
+        .iter()
+        .map(|e| {
+            let name = e.get("task_queue_name").expect("name");
+            (hour(e), name, e.get("task_queue_target_expression").expect("expression"))
+        })
+        .collect();
+    assert_eq!(
+        expressions,
+        [
+            (14, "Billing", "skills HAS 'billing' OR (skills HAS 'support' AND level >= 4)"),
+            (18, "Billing", "skills HAS 'billing'"),
+        ]
+    );
+    // A few skill changes, within [skill_changes] hours (08:00–18:00), each valid attributes.
+    let changes = of("worker.attributes.update");
+    assert!((1..=12).contains(&changes.len()), "{} attribute changes", changes.len());
+    for e in &changes {
+        assert!((8..18).contains(&hour(e)), "at {}", hour(e));
+        let a: serde_json::Value = serde_json::from_str(e.get("worker_attributes").expect("attributes")).expect("JSON");
+        let skills: Vec<&str> = a["skills"].as_array().expect("skills").iter().filter_map(|s| s.as_str()).collect();
+        assert!(!skills.is_empty() && skills.iter().all(|s| ["sales", "support", "billing"].contains(s)), "{a}");
+        assert!((1..=5).contains(&a["level"].as_u64().expect("level")), "{a}");
+        assert!(a["languages"].is_array(), "{a}");
+    }
+}
+
+#[test]
+fn routing_follows_the_attributes_the_expressions_and_the_capacity_of_the_moment() {
+    let day = default_day();
+    let mut floor = FloorState::default();
+    let mut over_base = 0;
+    let mut base: HashMap<(String, String), u64> = HashMap::new();
+    for e in &day.events {
+        if e.event_type == "reservation.created" {
+            let w = e.get("worker_sid").expect("worker").to_owned();
+            let c = e.get("task_channel_unique_name").expect("channel").to_owned();
+            let queue = e.get("task_queue_name").expect("queue");
+            assert!(floor.eligible(queue).contains(&&w), "{w} is not eligible for {queue} at {}", e.ts_ms);
+            let key = (w, c);
+            let load = floor.load.get(&key).copied().unwrap_or(0);
+            assert!(load < floor.capacity[&key], "{key:?} holds {load} at {}", e.ts_ms);
+            over_base += usize::from(load >= base[&key]);
+        }
+        floor.apply(e);
+        if e.ts_ms == day.start_ms {
+            base.clone_from(&floor.capacity);
+        }
+    }
+    // The extra chat capacity is used at the peak (agents pack chats).
+    assert!(over_base > 10, "{over_base} reservations above the base capacity");
+
+    // The engine's eligibility follows the same changes.
+    let engine = feed(&day.events);
+    let ws = engine.registry().workspace_id(day.sim.workspace_sid()).expect("known").index();
+    for q in engine.floor().queues(ws) {
+        let name = q.friendly_name.clone().expect("named");
+        let rt = engine.floor().queue_realtime(q.id, None, day.end_ms);
+        assert_eq!(rt.total_eligible_workers, floor.eligible(&name).len() as u64, "{name}");
+    }
+}
+
+#[test]
+fn the_days_changes_do_not_depend_on_the_step_nor_on_where_the_run_starts() {
+    // Around the peak, with steps of a minute and of an hour.
+    let (from, to) = (MONDAY_MS + 13 * HOUR_MS, MONDAY_MS + 19 * HOUR_MS);
+    let (_, a) = simulate(SimConfig::default(), 3, from, to, MINUTE_MS);
+    let (_, b) = simulate(SimConfig::default(), 3, from, to, HOUR_MS);
+    assert_eq!(a, b);
+    let floor_changes = |ty: &str| a.iter().filter(|e| e.event_type == ty && e.ts_ms > from).count();
+    assert_eq!((floor_changes("worker.capacity.update"), floor_changes("task-queue.expression.updated")), (72, 2));
+    // A run starting within the peak opens with the peak's capacity and TargetWorkers.
+    let (_, c) = simulate(SimConfig::default(), 3, MONDAY_MS + 15 * HOUR_MS, MONDAY_MS + 15 * HOUR_MS + 1, MINUTE_MS);
+    let billing = c.iter().find(|e| e.get("task_queue_name") == Some("Billing")).expect("created");
+    assert_eq!(
+        billing.get("task_queue_target_expression"),
+        Some("skills HAS 'billing' OR (skills HAS 'support' AND level >= 4)")
+    );
+    let chat: Vec<&str> = c
+        .iter()
+        .filter(|e| e.event_type == "worker.capacity.update" && e.get("task_channel_unique_name") == Some("chat"))
+        .filter_map(|e| e.get("worker_channel_capacity"))
+        .collect();
+    assert_eq!(chat.len(), 36);
+    assert!(chat.iter().all(|c| ["3", "4"].contains(c)), "base 2 or 3, plus 1: {chat:?}");
+}
+
+#[test]
+fn skill_changes_come_at_the_configured_rate() {
+    // A small center over a week: 4 a day on average, so 28 (Poisson: 2 sd ≈ 11).
+    let config = SimConfig { scale: 0.2, ..SimConfig::default() };
+    let (_, events) = simulate(config.clone(), 21, MONDAY_MS, MONDAY_MS + 7 * DAY_MS, 6 * HOUR_MS);
+    let n = events.iter().filter(|e| e.event_type == "worker.attributes.update").count();
+    assert!((17..=39).contains(&n), "{n} attribute changes in a week");
+    let mut off = config;
+    off.skill_changes.per_day = 0.0;
+    off.peak.extra_capacity.clear();
+    off.workflows[2].peak_target_workers = None;
+    let (_, events) = simulate(off, 21, MONDAY_MS, MONDAY_MS + DAY_MS, 6 * HOUR_MS);
+    let later = |ty: &str| events.iter().any(|e| e.event_type == ty && e.ts_ms > MONDAY_MS);
+    assert!(!later("worker.attributes.update") && !later("worker.capacity.update"));
+    assert!(!later("task-queue.expression.updated"));
+    for (toml, needle) in [
+        ("[peak]\nhours = [18, 14]", "peak.hours"),
+        ("[peak]\nhours = [14, 18]\nextra_capacity = { fax = 1 }", "unknown channel 'fax'"),
+        ("[skill_changes]\nper_day = -1\nhours = [8, 18]", "skill_changes.per_day"),
+        ("[skill_changes]\nper_day = 1\nhours = [8, 25]", "skill_changes.hours"),
+    ] {
+        let err = SimConfig::from_toml_str(toml).expect_err(toml).to_string();
+        assert!(err.contains(needle), "error for {toml:?} should mention {needle:?}: {err}");
+    }
 }
 
 // ---------------------------------------------------------------------------------------

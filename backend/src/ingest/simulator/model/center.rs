@@ -10,12 +10,19 @@ use wallboard_shared::sid::{ReservationSid, TaskChannelSid, TaskSid, WorkflowSid
 use super::super::config::{ConfigError, SimConfig};
 use super::super::random::{IdKind, Random, mix};
 use super::emit::{Emitter, TaskFacts};
-use super::params::{Channel, Params, Worker};
+use super::params::{Channel, DAY_MS, Params, time_of_day_ms};
+use crate::engine::expression::Expression;
 use crate::event::{Event, EventBuilder};
 
-/// What an agent holds now; who it is is the [`Worker`] of the same index.
+/// What an agent holds now; who it is is the [`super::params::Worker`] of the same index.
 #[derive(Debug, Clone)]
 struct Agent {
+    /// `WorkerAttributes` now (a supervisor changes them), as sent.
+    attributes: String,
+    /// Bit `q` set: queue `q`'s `TargetWorkers` matches the attributes now.
+    queues: u128,
+    /// Tasks at once, by channel index, now (more during the peak).
+    capacity: Vec<u32>,
     /// Tasks held, by channel index.
     load: Vec<u32>,
     total: u32,
@@ -31,8 +38,8 @@ struct Agent {
 }
 
 impl Agent {
-    fn can_take(&self, worker: &Worker, channel: usize, exclusive: bool) -> bool {
-        let cap = worker.capacity[channel];
+    fn can_take(&self, channel: usize, exclusive: bool) -> bool {
+        let cap = self.capacity[channel];
         if cap == 0 || self.exclusive > 0 {
             return false;
         }
@@ -151,6 +158,12 @@ enum Action {
     Turn,
     /// The run starts: the workspace's activities, queues and workers are created.
     Open,
+    /// The daily peak starts (`on`) or ends: capacities and queues change.
+    Peak {
+        on: bool,
+    },
+    /// A supervisor changes an agent's attributes.
+    SkillChange,
     /// A task still pending in its workflow's queue times out of it.
     Overflow {
         task: u64,
@@ -214,6 +227,8 @@ pub struct Simulator {
     next_reservation: u64,
     scratch: Vec<PendingKey>,
     free: Vec<u32>,
+    /// Each queue's `TargetWorkers` now (text, parsed): the peak widens some.
+    expressions: Vec<(String, Expression)>,
 }
 
 impl Simulator {
@@ -232,12 +247,30 @@ impl Simulator {
     pub fn try_new(config: SimConfig, seed: u64, start_ms: i64) -> Result<Self, ConfigError> {
         let params = Params::from_config(&config)?;
         let channels = params.channels.len();
+        // A run that starts within the peak starts with the peak's capacities and queues.
+        let in_peak = params.peak.is_some_and(|(a, b)| (a..b).contains(&time_of_day_ms(start_ms)));
+        let expressions: Vec<(String, Expression)> = params
+            .queues
+            .iter()
+            .zip(params.expressions.iter().zip(&params.peak_expressions))
+            .map(|(q, (normal, peak))| match (in_peak, &q.peak_expression, peak) {
+                (true, Some(text), Some(e)) => (text.clone(), e.clone()),
+                _ => (q.expression.clone(), normal.clone()),
+            })
+            .collect();
         let agents = params
             .workers
             .iter()
             .map(|w| {
                 let activity = params.planned_activity(w, start_ms);
+                let capacity =
+                    if in_peak { peak_capacity(&w.capacity, &params.peak_extra) } else { w.capacity.clone() };
+                let attributes: serde_json::Value =
+                    serde_json::from_str(&w.attributes).expect("the attributes are built as JSON");
                 Agent {
+                    queues: eligibility(&expressions, &attributes),
+                    attributes: w.attributes.clone(),
+                    capacity,
                     load: vec![0; channels],
                     total: 0,
                     exclusive: 0,
@@ -264,12 +297,25 @@ impl Simulator {
             next_reservation: 0,
             scratch: Vec::new(),
             free: Vec::new(),
+            expressions,
         };
         // Scheduled first, so it runs before anything else at `start_ms`.
         sim.schedule(start_ms, Action::Open);
         sim.schedule_next_arrival(start_ms);
         let slot = sim.params.slot_ms;
         sim.schedule((start_ms.div_euclid(slot) + 1) * slot, Action::Turn);
+        if let Some((from, to)) = sim.params.peak {
+            let day = start_ms - time_of_day_ms(start_ms);
+            let (at, on) = match time_of_day_ms(start_ms) {
+                tod if tod < from => (day + from, true),
+                tod if tod < to => (day + to, false),
+                _ => (day + DAY_MS + from, true),
+            };
+            sim.schedule(at, Action::Peak { on });
+        }
+        if let Some(at) = sim.next_skill_change(start_ms) {
+            sim.schedule(at, Action::SkillChange);
+        }
         Ok(sim)
     }
 
@@ -360,6 +406,26 @@ impl Simulator {
         self.heap.push(Scheduled { at_ms, seq: self.seq, action });
     }
 
+    /// When the next skill change happens after `from_ms`: a Poisson process running only
+    /// within the change hours of each day (none when they are off).
+    fn next_skill_change(&mut self, from_ms: i64) -> Option<i64> {
+        let gap = self.params.skill_change_gap_ms?;
+        let (open, close) = self.params.skill_change_hours;
+        let mut from = from_ms;
+        loop {
+            let day = from - time_of_day_ms(from);
+            let start = from.max(day + open);
+            if start < day + close {
+                let at = start + self.rng.exp(gap).round() as i64;
+                if at < day + close {
+                    return Some(at.max(from_ms + 1));
+                }
+            }
+            // Nothing in today's hours: the process goes on in tomorrow's (memoryless).
+            from = day + DAY_MS + open;
+        }
+    }
+
     fn schedule_next_arrival(&mut self, from_ms: i64) {
         if self.params.peak_per_ms > 0.0 {
             let gap = self.rng.exp(1.0 / self.params.peak_per_ms);
@@ -442,6 +508,21 @@ impl Simulator {
                 self.schedule(t + self.params.slot_ms, Action::Turn);
             }
             Action::Open => self.open(t, out),
+            Action::Peak { on } => {
+                self.set_peak(t, on, out);
+                self.dispatch(t, out);
+                if let Some((from, to)) = self.params.peak {
+                    let day = t - time_of_day_ms(t);
+                    self.schedule(if on { day + to } else { day + DAY_MS + from }, Action::Peak { on: !on });
+                }
+            }
+            Action::SkillChange => {
+                self.change_skills(t, out);
+                self.dispatch(t, out);
+                if let Some(at) = self.next_skill_change(t) {
+                    self.schedule(at, Action::SkillChange);
+                }
+            }
             Action::Overflow { task } => {
                 let Some(tk) = self.tasks.get(&task) else { return };
                 if tk.status != Status::Pending || tk.between_queues || tk.queue != tk.workflow {
@@ -525,8 +606,8 @@ impl Simulator {
 
     /// Whether agent `i` can take any more work on some channel.
     fn has_room(&self, i: usize) -> bool {
-        let (agent, worker) = (&self.agents[i], &self.params.workers[i]);
-        self.params.channels.iter().enumerate().any(|(c, ch)| agent.can_take(worker, c, ch.exclusive))
+        let agent = &self.agents[i];
+        self.params.channels.iter().enumerate().any(|(c, ch)| agent.can_take(c, ch.exclusive))
     }
 
     /// Offers pending tasks, in priority then age order, to free skilled agents.
@@ -559,8 +640,8 @@ impl Simulator {
                 .iter()
                 .copied()
                 .filter(|&a| {
-                    let (ag, wk) = (&self.agents[a as usize], &self.params.workers[a as usize]);
-                    wk.queues & eligible != 0 && Some(a) != task.declined && ag.can_take(wk, channel, exclusive)
+                    let ag = &self.agents[a as usize];
+                    ag.queues & eligible != 0 && Some(a) != task.declined && ag.can_take(channel, exclusive)
                 })
                 .min_by_key(|&a| {
                     // Exclusive work (voice) goes to the agent idle longest; other work is
@@ -652,6 +733,7 @@ impl Simulator {
             "worker.activity.update",
             t,
             &params.workers[agent as usize],
+            &self.agents[agent as usize].attributes,
             next,
             |b| {
                 b.field("worker_previous_activity_sid", &prev.sid)
@@ -665,10 +747,10 @@ impl Simulator {
         let offline = params.roles.offline;
         if (from == offline) != (to == offline) {
             let (worker, ag) = (&params.workers[agent as usize], &self.agents[agent as usize]);
-            for (c, ch) in params.channels.iter().enumerate().filter(|(c, _)| worker.capacity[*c] > 0) {
-                out.push(self.emitter.worker(params, "worker.channel.availability.update", t, worker, next, |b| {
-                    channel_fields(b, ch, worker.capacity[c], ag.load[c])
-                        .field("worker_channel_available", to != offline)
+            for (c, ch) in params.channels.iter().enumerate().filter(|(c, _)| ag.capacity[*c] > 0) {
+                let ty = "worker.channel.availability.update";
+                out.push(self.emitter.worker(params, ty, t, worker, &ag.attributes, next, |b| {
+                    channel_fields(b, ch, ag.capacity[c], ag.load[c]).field("worker_channel_available", to != offline)
                 }));
             }
         }
@@ -681,25 +763,120 @@ impl Simulator {
         for a in &params.activities {
             out.push(self.emitter.activity_created(params, t, a));
         }
-        for q in &params.queues {
-            out.push(self.emitter.queue_created(params, t, q));
+        for (q, (expression, _)) in params.queues.iter().zip(&self.expressions) {
+            out.push(self.emitter.queue(params, "task-queue.created", t, q, expression));
         }
         for (w, ag) in params.workers.iter().zip(&self.agents) {
             let activity = &params.activities[ag.activity as usize];
-            out.push(self.emitter.worker(params, "worker.created", t, w, activity, |b| b));
+            let attributes = &ag.attributes;
+            out.push(self.emitter.worker(params, "worker.created", t, w, attributes, activity, |b| b));
             let logged_in = ag.activity != params.roles.offline;
             for (c, ch) in params.channels.iter().enumerate() {
-                let capacity = w.capacity[c];
+                let capacity = ag.capacity[c];
                 let channel = |b: EventBuilder| channel_fields(b, ch, capacity, 0);
-                out.push(self.emitter.worker(params, "worker.capacity.update", t, w, activity, |b| {
+                out.push(self.emitter.worker(params, "worker.capacity.update", t, w, attributes, activity, |b| {
                     // A new channel starts with capacity 1 (TaskRouter's default).
                     channel(b).field("worker_channel_previous_capacity", 1)
                 }));
-                out.push(self.emitter.worker(params, "worker.channel.availability.update", t, w, activity, |b| {
+                let ty = "worker.channel.availability.update";
+                out.push(self.emitter.worker(params, ty, t, w, attributes, activity, |b| {
                     channel(b).field("worker_channel_available", capacity > 0 && logged_in)
                 }));
             }
         }
+    }
+
+    /// The peak starts (`on`) or ends: the agents' capacity on the channels with extra
+    /// capacity, and the queues with a peak `TargetWorkers`, change (an agent holding more
+    /// than its capacity after the peak keeps its tasks and takes no new one meanwhile).
+    fn set_peak(&mut self, t: i64, on: bool, out: &mut Vec<Event>) {
+        let params = &self.params;
+        for (c, ch) in params.channels.iter().enumerate().filter(|(c, _)| params.peak_extra[*c] > 0) {
+            for (w, ag) in params.workers.iter().zip(&mut self.agents) {
+                let base = w.capacity[c];
+                let now = if on && base > 0 { base + params.peak_extra[c] } else { base };
+                let previous = ag.capacity[c];
+                if now == previous {
+                    continue;
+                }
+                ag.capacity[c] = now;
+                let activity = &params.activities[ag.activity as usize];
+                out.push(self.emitter.worker(params, "worker.capacity.update", t, w, &ag.attributes, activity, |b| {
+                    channel_fields(b, ch, now, ag.load[c]).field("worker_channel_previous_capacity", previous)
+                }));
+            }
+        }
+        for (q, queue) in params.queues.iter().enumerate() {
+            let (Some(peak_text), Some(peak)) = (&queue.peak_expression, &params.peak_expressions[q]) else {
+                continue;
+            };
+            let (text, expression) = if on { (peak_text, peak) } else { (&queue.expression, &params.expressions[q]) };
+            if &self.expressions[q].0 == text {
+                continue;
+            }
+            self.expressions[q] = (text.clone(), expression.clone());
+            out.push(self.emitter.queue(params, "task-queue.expression.updated", t, queue, text));
+            for ag in &mut self.agents {
+                let attributes: serde_json::Value =
+                    serde_json::from_str(&ag.attributes).expect("the attributes are built as JSON");
+                ag.queues = (ag.queues & !(1u128 << q)) | (u128::from(expression.matches(&attributes)) << q);
+            }
+        }
+    }
+
+    /// A supervisor changes one agent's attributes: an agent whose attributes differ from
+    /// its group's gets them back; any other gets a skill it lacks, loses one of two or
+    /// more, or moves one level (1 to 5). Its queues follow their `TargetWorkers`.
+    fn change_skills(&mut self, t: i64, out: &mut Vec<Event>) {
+        let i = self.rng.below(self.agents.len());
+        let base = &self.params.workers[i].attributes;
+        let mut attributes: serde_json::Value =
+            serde_json::from_str(&self.agents[i].attributes).expect("the attributes are built as JSON");
+        if &self.agents[i].attributes != base {
+            attributes = serde_json::from_str(base).expect("the attributes are built as JSON");
+        } else {
+            let skills: Vec<String> = attributes["skills"]
+                .as_array()
+                .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_owned)).collect())
+                .unwrap_or_default();
+            let missing: Vec<&String> = self.params.skills.iter().filter(|s| !skills.contains(s)).collect();
+            let u = self.rng.uniform();
+            if u < 0.4 && !missing.is_empty() {
+                let add = missing[self.rng.below(missing.len())].clone();
+                // Kept in the order of the workflows.
+                let mut now: Vec<String> =
+                    self.params.skills.iter().filter(|s| **s == add || skills.contains(s)).cloned().collect();
+                now.dedup();
+                attributes["skills"] = serde_json::json!(now);
+            } else if u < 0.7 && skills.len() >= 2 {
+                let drop = self.rng.below(skills.len());
+                let now: Vec<&String> = skills.iter().enumerate().filter(|(k, _)| *k != drop).map(|(_, s)| s).collect();
+                attributes["skills"] = serde_json::json!(now);
+            } else {
+                let level = attributes["level"].as_u64().unwrap_or(1);
+                let up = match level {
+                    0 | 1 => true,
+                    5.. => false,
+                    _ => self.rng.chance(0.5),
+                };
+                attributes["level"] = serde_json::json!(if up { level + 1 } else { level - 1 });
+            }
+        }
+        let text = attributes.to_string();
+        let ag = &mut self.agents[i];
+        ag.queues = eligibility(&self.expressions, &attributes);
+        ag.attributes = text;
+        let params = &self.params;
+        let activity = &params.activities[ag.activity as usize];
+        out.push(self.emitter.worker(
+            params,
+            "worker.attributes.update",
+            t,
+            &params.workers[i],
+            &ag.attributes,
+            activity,
+            |b| b,
+        ));
     }
 
     fn outcome(&mut self, t: i64, task: u64, reservation: u64, outcome: Outcome, out: &mut Vec<Event>) {
@@ -786,10 +963,21 @@ impl Simulator {
         let tk = &self.tasks[&task];
         let res = tk.reservation.as_ref().expect("reservation events have a reservation");
         let worker = &self.params.workers[res.agent as usize];
-        let activity = &self.params.activities[self.agents[res.agent as usize].activity as usize];
+        let agent = &self.agents[res.agent as usize];
+        let activity = &self.params.activities[agent.activity as usize];
         let facts = tk.facts(&self.params);
-        out.push(self.emitter.reservation(&self.params, ty, t, &facts, &res.sid, worker, activity));
+        out.push(self.emitter.reservation(&self.params, ty, t, &facts, &res.sid, worker, &agent.attributes, activity));
     }
+}
+
+/// Bit `q` set when queue `q`'s `TargetWorkers` matches `attributes`.
+fn eligibility(expressions: &[(String, Expression)], attributes: &serde_json::Value) -> u128 {
+    expressions.iter().enumerate().filter(|(_, (_, e))| e.matches(attributes)).fold(0, |m, (q, _)| m | 1 << q)
+}
+
+/// Capacities during the peak: `extra` more on every channel with some.
+fn peak_capacity(base: &[u32], extra: &[u32]) -> Vec<u32> {
+    base.iter().zip(extra).map(|(&b, &x)| if b > 0 { b + x } else { b }).collect()
 }
 
 /// The Worker Channel fields of a channel with `capacity`, `tasks` of which are taken.

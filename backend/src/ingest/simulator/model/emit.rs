@@ -72,7 +72,7 @@ impl Emitter {
     }
 
     /// A reservation event of type `ty` at `t`: `reservation` offers the task to `worker`,
-    /// now in `activity` (the Worker fields of the callback).
+    /// now in `activity` with `attributes` (the Worker fields of the callback).
     #[allow(clippy::too_many_arguments)]
     pub(super) fn reservation(
         &mut self,
@@ -82,6 +82,7 @@ impl Emitter {
         task: &TaskFacts<'_>,
         reservation: &ReservationSid,
         worker: &Worker,
+        attributes: &str,
         activity: &Activity,
     ) -> Event {
         let sid = self.next_event_sid();
@@ -92,7 +93,7 @@ impl Emitter {
             .field("reservation_sid", reservation)
             .field("worker_sid", &worker.sid)
             .field("worker_name", &worker.name)
-            .field("worker_attributes", &worker.attributes)
+            .field("worker_attributes", attributes)
             .field("worker_activity_sid", &activity.sid)
             .field("worker_activity_name", &activity.name)
             .build()
@@ -113,28 +114,32 @@ impl Emitter {
             .expect("the simulator builds valid events")
     }
 
-    /// `task-queue.created` for `queue`.
-    pub(super) fn queue_created(&mut self, params: &Params, t: i64, queue: &Queue) -> Event {
+    /// `task-queue.created` or `task-queue.expression.updated` for `queue`, whose
+    /// `TargetWorkers` is `expression`.
+    pub(super) fn queue(&mut self, params: &Params, ty: &str, t: i64, queue: &Queue, expression: &str) -> Event {
         let sid = self.next_event_sid();
-        base_builder(params, &sid, "task-queue.created", t)
-            .field("event_description", format!("TaskQueue {} created", queue.sid))
+        let what = if ty == "task-queue.created" { "created" } else { "changed its TargetWorkers" };
+        base_builder(params, &sid, ty, t)
+            .field("event_description", format!("TaskQueue {} {what}", queue.sid))
             .field("resource_type", "taskqueue")
             .field("resource_sid", &queue.sid)
             .field("task_queue_sid", &queue.sid)
             .field("task_queue_name", &queue.name)
-            .field("task_queue_target_expression", &queue.expression)
+            .field("task_queue_target_expression", expression)
             .build()
             .expect("the simulator builds valid events")
     }
 
-    /// A worker event of type `ty` at `t` (the Worker fields, `activity` its current
-    /// one); `extra` adds the fields of this type only.
+    /// A worker event of type `ty` at `t` (the Worker fields: its current `attributes`
+    /// and `activity`); `extra` adds the fields of this type only.
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn worker(
         &mut self,
         params: &Params,
         ty: &str,
         t: i64,
         worker: &Worker,
+        attributes: &str,
         activity: &Activity,
         extra: impl FnOnce(EventBuilder) -> EventBuilder,
     ) -> Event {
@@ -144,6 +149,7 @@ impl Emitter {
             "worker.activity.update" => "updated its activity",
             "worker.capacity.update" => "updated a channel's capacity",
             "worker.channel.availability.update" => "updated a channel's availability",
+            "worker.attributes.update" => "updated its attributes",
             _ => "changed",
         };
         let b = base_builder(params, &sid, ty, t)
@@ -152,7 +158,7 @@ impl Emitter {
             .field("resource_sid", &worker.sid)
             .field("worker_sid", &worker.sid)
             .field("worker_name", &worker.name)
-            .field("worker_attributes", &worker.attributes)
+            .field("worker_attributes", attributes)
             .field("worker_activity_sid", &activity.sid)
             .field("worker_activity_name", &activity.name);
         extra(b).build().expect("the simulator builds valid events")

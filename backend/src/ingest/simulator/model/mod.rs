@@ -29,9 +29,17 @@
 //! taking no new task meanwhile; one that lets a reservation time out goes to the
 //! timeout activity at once, for `timeout_pause_seconds`. A task is offered only to an
 //! agent in an available activity whose attributes match the task queue's
-//! `TargetWorkers` (evaluated once, with the engine's expression language). A task still
-//! pending in its workflow's queue after `overflow.after_seconds` times out of it and
-//! enters the overflow queue a millisecond later. The shift plan draws no random number.
+//! `TargetWorkers` (evaluated with the engine's expression language when the agent's
+//! attributes or the queue's expression change). A task still pending in its workflow's
+//! queue after `overflow.after_seconds` times out of it and enters the overflow queue a
+//! millisecond later. The shift plan draws no random number.
+//!
+//! During the day: at the daily peak (`[peak]`) agents take more tasks at once on some
+//! channels (`worker.capacity.update`; the model's own capacity follows) and some queues
+//! take a wider `TargetWorkers` (`task-queue.expression.updated`), both set back when
+//! the peak ends; a supervisor changes a few agents' skills or level a day
+//! (`worker.attributes.update`, a Poisson process within `[skill_changes]` hours; an
+//! agent that differs from its group is set back first), and their queues follow.
 //!
 //! Randomness comes from one ChaCha8 stream (`super::random`), consumed in action order,
 //! so the events of a stored seed never change.

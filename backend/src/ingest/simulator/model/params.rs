@@ -4,7 +4,9 @@
 //! workspace's activities, task queues and the agents' attributes and eligibility.
 //!
 //! Nothing here changes while the simulation runs, and nothing depends on the seed: the
-//! fixed resources of one configuration are the same in every run.
+//! fixed resources of one configuration are the same in every run. What the run changes
+//! (an agent's attributes and capacity, a queue's `TargetWorkers` at the peak) starts from
+//! the values here and lives in the model's state.
 
 use wallboard_shared::sid::{TaskChannelSid, WorkflowSid, WorkspaceSid};
 
@@ -13,7 +15,7 @@ use super::super::random::{Random, stable_id};
 use crate::engine::expression::Expression;
 
 pub(super) const HOUR_MS: i64 = 3_600_000;
-const DAY_MS: i64 = 86_400_000;
+pub(super) const DAY_MS: i64 = 86_400_000;
 
 /// A lognormal duration with a given mean and standard deviation, in milliseconds.
 #[derive(Debug, Clone, Copy)]
@@ -68,6 +70,8 @@ pub(super) struct Queue {
     pub(super) sid: String,
     /// `TargetWorkers`.
     pub(super) expression: String,
+    /// `TargetWorkers` during the daily peak, if it changes then.
+    pub(super) peak_expression: Option<String>,
 }
 
 /// An activity of the workspace.
@@ -89,15 +93,14 @@ pub(super) struct Roles {
     pub(super) timeout: u16,
 }
 
-/// A worker as configured: who it is, what it serves, how much at once.
+/// A worker as configured: who it is, what it serves, how much at once (as the run
+/// starts; the model's agent holds what changes).
 #[derive(Debug, Clone)]
 pub(super) struct Worker {
     pub(super) sid: String,
     pub(super) name: String,
     /// `WorkerAttributes` JSON.
     pub(super) attributes: String,
-    /// Bit `q` set: the `TargetWorkers` of queue `q` matches its attributes.
-    pub(super) queues: u128,
     /// Tasks at once, by channel index.
     pub(super) capacity: Vec<u32>,
     /// Place in its group: the first `ceil(share × group_size)` take work, a few more are
@@ -152,6 +155,18 @@ pub(super) struct Params {
     staffing: [f64; 24],
     staffing_days: [f64; 7],
     pub(super) peak_multiplier: f64,
+    /// Parsed `TargetWorkers` of each queue, and during the peak.
+    pub(super) expressions: Vec<Expression>,
+    pub(super) peak_expressions: Vec<Option<Expression>>,
+    /// The daily peak, `[start, end)` in milliseconds of the UTC day, when anything changes then.
+    pub(super) peak: Option<(i64, i64)>,
+    /// Extra capacity per channel (index) during the peak.
+    pub(super) peak_extra: Vec<u32>,
+    /// Skills a supervisor may give (the workflows' names in lower case).
+    pub(super) skills: Vec<String>,
+    /// Skill changes: mean gap within their hours (ms), and those hours in ms of the day.
+    pub(super) skill_change_gap_ms: Option<f64>,
+    pub(super) skill_change_hours: (i64, i64),
     /// (priority, cumulative probability), for drawing with one uniform number.
     pub(super) priorities: Vec<(i64, f64)>,
     pub(super) accept_p: f64,
@@ -195,14 +210,20 @@ impl Params {
                 timeout_ms: secs_to_ms(w.timeout_seconds),
             })
             .collect();
-        let queue = |name: &str, expression: String| Queue {
+        let queue = |name: &str, expression: String, peak_expression: Option<String>| Queue {
             name: name.to_owned(),
             sid: format!("WQ{:032x}", stable_id(&[ws, "queue", name])),
             expression,
+            peak_expression,
         };
-        let mut queues: Vec<Queue> = config.workflows.iter().map(|w| queue(&w.name, w.target_workers())).collect();
+        let mut queues: Vec<Queue> = config
+            .workflows
+            .iter()
+            .map(|w| queue(&w.name, w.target_workers(), w.peak_target_workers.clone()))
+            .collect();
         let overflow = (config.overflow.after_seconds > 0.0).then(|| {
-            queues.push(queue(&config.overflow.name, config.overflow.target_workers.clone()));
+            let o = &config.overflow;
+            queues.push(queue(&o.name, o.target_workers.clone(), o.peak_target_workers.clone()));
             ((queues.len() - 1) as u16, secs_to_ms(config.overflow.after_seconds))
         });
         // `validate` parsed every expression.
@@ -210,6 +231,11 @@ impl Params {
             .iter()
             .map(|q| Expression::parse(&q.expression).map_err(|e| ConfigError::Invalid(e.to_string())))
             .collect::<Result<_, _>>()?;
+        let peak_expressions: Vec<Option<Expression>> = queues
+            .iter()
+            .map(|q| q.peak_expression.as_deref().map(Expression::parse).transpose())
+            .collect::<Result<_, _>>()
+            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
         let activities: Vec<Activity> = config
             .activities
             .iter()
@@ -253,16 +279,10 @@ impl Params {
                 let round = i / (FIRST_NAMES.len() * LAST_NAMES.len());
                 let name = if round == 0 { format!("{first} {last}") } else { format!("{first} {last} {}", round + 1) };
                 let attributes = g.attributes(rank as u32);
-                let queues = parsed
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, e)| e.matches(&attributes))
-                    .fold(0u128, |m, (q, _)| m | 1 << q);
                 workers.push(Worker {
                     sid: format!("WK{:032x}", stable_id(&[ws, "worker", &i.to_string()])),
                     name,
                     attributes: attributes.to_string(),
-                    queues,
                     capacity: capacity.clone(),
                     rank: rank as u32,
                     group_size: count as u32,
@@ -307,6 +327,14 @@ impl Params {
             })
             .collect();
         let r = &config.reservations;
+        let peak_extra: Vec<u32> =
+            channels.iter().map(|c| config.peak.extra_capacity.get(&c.name).copied().unwrap_or(0)).collect();
+        let hours = |h: &[u32]| (i64::from(h[0]) * HOUR_MS, i64::from(h[1]) * HOUR_MS);
+        let peak_changes = peak_extra.iter().any(|&x| x > 0) || peak_expressions.iter().any(Option::is_some);
+        let sc = &config.skill_changes;
+        let skill_change_hours = hours(&sc.hours);
+        let skill_change_gap_ms = (sc.per_day > 0.0 && !workers.is_empty())
+            .then(|| (skill_change_hours.1 - skill_change_hours.0) as f64 / sc.per_day);
 
         Ok(Self {
             workspace_name: config.workspace.name.clone(),
@@ -329,6 +357,13 @@ impl Params {
             staffing,
             staffing_days,
             peak_multiplier,
+            expressions: parsed,
+            peak_expressions,
+            peak: peak_changes.then(|| hours(&config.peak.hours)),
+            peak_extra,
+            skills: config.workflows.iter().map(|w| w.name.to_lowercase()).collect(),
+            skill_change_gap_ms,
+            skill_change_hours,
             priorities,
             accept_p: r.accept,
             reject_p: r.reject,
@@ -386,6 +421,11 @@ impl Params {
             self.roles.rest
         }
     }
+}
+
+/// Milliseconds since the start of the UTC day of `t`.
+pub(super) fn time_of_day_ms(t: i64) -> i64 {
+    t.rem_euclid(DAY_MS)
 }
 
 /// UTC hour of the day and day of the week (Monday 0) of `t`.
