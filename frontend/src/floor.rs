@@ -70,7 +70,10 @@ pub fn start(state: AppState) {
                     if let Ok(list) = api::activities(&ws).await {
                         set_changed(floor.activities, list);
                     }
-                    lists_at.set(now);
+                    // Until the queues are listed once, asked again at every poll.
+                    if unlisted.is_none() {
+                        lists_at.set(now);
+                    }
                 }
                 match page {
                     Page::Queues if overflow => {
