@@ -331,7 +331,7 @@ pub struct ServeArgs {
     pub ws_max_topics: u32,
 
     /// Most subscriptions on one WebSocket connection.
-    #[arg(long, env = "WALLBOARD_WS_MAX_SUBSCRIPTIONS", default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    #[arg(long, env = "WALLBOARD_WS_MAX_SUBSCRIPTIONS", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub ws_max_subscriptions: u32,
 
     /// Largest WebSocket message from a client, in bytes (larger ones get an error frame;
@@ -412,5 +412,15 @@ mod tests {
         assert_eq!(cli.serve.bind.port(), 0);
         let cli = Cli::try_parse_from(["wallboard", "import", "-"]).expect("parse");
         assert!(matches!(cli.command, Some(Command::Import(a)) if a.file == "-"));
+    }
+
+    /// The dashboard's queues wall plans up to 64 subscriptions on one connection (the
+    /// header, 50 queues and more, rotation trends): the default must hold them, and the
+    /// command line's default and the sessions' own must agree.
+    #[test]
+    fn a_connection_holds_64_subscriptions_by_default() {
+        let cli = Cli::try_parse_from(["wallboard"]).expect("parse");
+        assert_eq!(cli.serve.ws_max_subscriptions, 64);
+        assert_eq!(crate::ws::WsConfig::default().max_subscriptions, 64);
     }
 }

@@ -1,7 +1,7 @@
 //! The REST calls of the dashboard: the workspace's workflows and task channels, the
-//! server's build id, and (until WebSocket targets carry them) the floor's statistics:
-//! workspace, task queues, activities, workers and their channels. Workflow statistics
-//! come over the WebSocket.
+//! server's build id, and the floor's lists: task queues, activities, workers and their
+//! channels, and the queues' statistics list (only for the queues beyond the wall's
+//! subscriptions). Every other statistic comes over the WebSocket.
 //!
 //! Requests go to the page's own origin with the link's viewer token as
 //! `Authorization: Bearer` (`/build-id` is public). They use `fetch` directly: a request
@@ -16,7 +16,7 @@ use web_sys::{Headers, RequestCache, RequestInit, Response};
 
 use wallboard_shared::{StatisticsQuery, Urls};
 
-use crate::model::floor::{Answer, QueueStats, WorkspaceStats};
+use crate::model::floor::{Answer, QueueStats};
 use crate::model::link::RATE_LIMIT_WAIT_MS;
 
 /// Most list pages followed (a guard against a `next_page_url` loop).
@@ -160,15 +160,8 @@ pub async fn task_channels(workspace: &str) -> Result<Vec<Listed>, Failure> {
     list(format!("/v1/Workspaces/{workspace}/TaskChannels?PageSize=100")).await
 }
 
-/// `GET …/Statistics` of the workspace for `query`.
-pub async fn workspace_statistics(workspace: &str, query: &StatisticsQuery) -> Result<Answer<WorkspaceStats>, Failure> {
-    let received_ms = crate::browser::now_ms();
-    let path = format!("{}/Statistics?{}", Urls::relative().workspace(workspace), query.to_query_string());
-    let (data, at_ms) = get_json(&path).await?;
-    Ok(Answer { data, at_ms, received_ms })
-}
-
-/// `GET …/TaskQueues/Statistics` for `query`: every queue, realtime and cumulative.
+/// `GET …/TaskQueues/Statistics` for `query`: every queue, realtime and cumulative (read
+/// for the wall's queues beyond its subscriptions).
 pub async fn queue_statistics(workspace: &str, query: &StatisticsQuery) -> Result<Answer<Vec<QueueStats>>, Failure> {
     let base = Urls::relative().workspace(workspace);
     list_dated(format!("{base}/TaskQueues/Statistics?PageSize=1000&{}", query.to_query_string())).await

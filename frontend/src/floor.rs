@@ -1,7 +1,10 @@
-//! Polls the supervisor's floor over REST for the page shown: the workspace statistics (the
-//! header on every page) always, every queue's statistics on the queues wall, the workers
-//! and a slice of their channels on the agent board; the queue and activity lists every
-//! half minute. (WebSocket targets will replace the polling of statistics.)
+//! Polls what of the supervisor's floor is not a statistics snapshot, over REST: the queue
+//! and activity lists every half minute (names, presence, the skill filter; the plan
+//! subscribes to each listed queue), the workers and a slice of their channels on the agent
+//! board (a list of thousands of workers is not a snapshot), and the statistics list of the
+//! queues only while the wall has more queues than its subscriptions (`Plan::overflow`).
+//! The statistics of the header, the wall and the board's counts are WebSocket snapshots
+//! (`crate::ws`, `model::subscriptions`).
 
 use std::cell::Cell;
 use std::rc::Rc;
@@ -45,24 +48,39 @@ pub fn start(state: AppState) {
         busy.set(true);
         let now = browser::now_ms();
         let query = state.view.with_untracked(|v| today_query(v, now as i64, &state.zone_offset()));
+        let overflow = state.plan.with_untracked(|p| !p.overflow.is_empty());
         let (busy, lists_at, cursor) = (busy.clone(), lists_at.clone(), cursor.clone());
         leptos::task::spawn_local(async move {
+            // Why the queues are not listed yet, if a first attempt failed.
+            let mut unlisted = None;
             let result: Result<(), Failure> = async {
                 if now - lists_at.get() >= LISTS_EVERY_MS {
                     // Names and activity flags only refine the numbers: a failure here
                     // must not keep the statistics off the screen.
-                    if let Ok(list) = api::task_queues(&ws).await {
-                        set_changed(floor.queue_list, list);
+                    match api::task_queues(&ws).await {
+                        Ok(list) => {
+                            set_changed(floor.queue_list, list);
+                            set_changed(floor.queues_listed, true);
+                        }
+                        Err(Failure::Refused) => return Err(Failure::Refused),
+                        // Without the list the wall subscribes to no queue: say why.
+                        Err(Failure::Other(e)) if !floor.queues_listed.get_untracked() => unlisted = Some(e),
+                        Err(_) => {}
                     }
                     if let Ok(list) = api::activities(&ws).await {
                         set_changed(floor.activities, list);
                     }
-                    lists_at.set(now);
+                    // Until the queues are listed once, asked again at every poll.
+                    if unlisted.is_none() {
+                        lists_at.set(now);
+                    }
                 }
-                let Some(query) = query else { return Ok(()) };
-                floor.workspace.set(Some(api::workspace_statistics(&ws, &query).await?));
                 match page {
-                    Page::Queues => floor.queues.set(Some(api::queue_statistics(&ws, &query).await?)),
+                    Page::Queues if overflow => {
+                        let Some(query) = query else { return Ok(()) };
+                        floor.queues.set(Some(api::queue_statistics(&ws, &query).await?));
+                    }
+                    Page::Queues => set_changed(floor.queues, None),
                     Page::Agents => {
                         let q = workers_query(filters.0.as_deref(), filters.1.as_deref());
                         let workers = api::workers(&ws, &q).await?;
@@ -87,7 +105,7 @@ pub fn start(state: AppState) {
             }
             .await;
             match result {
-                Ok(()) => set_changed(floor.problem, None),
+                Ok(()) => set_changed(floor.problem, unlisted),
                 Err(Failure::Refused) => state.access.set(Access::Refused),
                 Err(Failure::RateLimited(secs)) => {
                     floor.problem.set(Some(format!("too many failed attempts; trying again in {secs} s")))

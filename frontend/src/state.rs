@@ -6,7 +6,7 @@ use crate::api::Listed;
 use crate::browser;
 use crate::model::access::Access;
 use crate::model::agents::Channels;
-use crate::model::floor::{ActivityInfo, Answer, QueueStats, WorkerInfo, WorkspaceStats};
+use crate::model::floor::{ActivityInfo, Answer, QueueStats, WorkerInfo};
 use crate::model::link::{Badge, BadgeState};
 use crate::model::snapshots::Snapshots;
 use crate::model::subscriptions::{self, Plan};
@@ -100,19 +100,21 @@ pub struct AppState {
     pub workflow: Memo<Option<WorkflowInfo>>,
     /// The theme alone (charts redraw when it changes, not on every view change).
     pub theme: Memo<Theme>,
-    /// The supervisor's floor, polled over REST (`crate::floor`).
+    /// The supervisor's floor: what is read over REST (`crate::floor`); its statistics are
+    /// snapshots of the plan's subscriptions.
     pub floor: Floor,
 }
 
-/// The floor's answers, one signal each: the header does not redraw when the workers change.
+/// The floor's REST answers, one signal each: the wall does not redraw when the workers change.
 #[derive(Debug, Clone, Copy)]
 pub struct Floor {
-    /// Workspace statistics (realtime, and today's service level).
-    pub workspace: RwSignal<Option<Answer<WorkspaceStats>>>,
-    /// Every queue's statistics (realtime, and today's service level).
+    /// The statistics list of every queue (realtime, and today's service level), polled only
+    /// while the wall has queues beyond its subscriptions (`Plan::overflow`).
     pub queues: RwSignal<Option<Answer<Vec<QueueStats>>>>,
-    /// The queues' names and TargetWorkers expressions.
+    /// The queues' names and TargetWorkers expressions (the wall subscribes to each).
     pub queue_list: RwSignal<Vec<Listed>>,
+    /// Whether `queue_list` has been read once (an empty list then means no queues).
+    pub queues_listed: RwSignal<bool>,
     pub activities: RwSignal<Vec<ActivityInfo>>,
     /// The workers the agent board's filters select.
     pub workers: RwSignal<Option<Answer<Vec<WorkerInfo>>>>,
@@ -124,9 +126,9 @@ pub struct Floor {
 impl Floor {
     fn new() -> Self {
         Self {
-            workspace: RwSignal::new(None),
             queues: RwSignal::new(None),
             queue_list: RwSignal::new(Vec::new()),
+            queues_listed: RwSignal::new(false),
             activities: RwSignal::new(Vec::new()),
             workers: RwSignal::new(None),
             channels: RwSignal::new(Channels::default()),
@@ -153,9 +155,13 @@ impl AppState {
         // Recomputed each minute at most ("today" moves at midnight); equal plans do not
         // notify, so a sliding window never resubscribes.
         let minute = Memo::new(move |_| (now_ms.get() / 60_000.0).floor() as i64);
+        let floor = Floor::new();
+        let queue_sids =
+            Memo::new(move |_| floor.queue_list.with(|l| l.iter().map(|q| q.sid.clone()).collect::<Vec<_>>()));
         let plan = Memo::new(move |_| {
             let minute = minute.get();
             let wf = workflow.get();
+            let queues = queue_sids.get();
             view.with(|v| {
                 directory.with(|d| {
                     let Remote::Ready(Directory { workspace: Some((ws, _)), workflows, .. }) = d else {
@@ -165,7 +171,8 @@ impl AppState {
                     let zone = v.time_zone.clone();
                     let offset = move |at: i64| browser::zone_offset_minutes(zone.as_deref(), at);
                     let now = (minute * 60_000).max(browser::now_ms() as i64);
-                    subscriptions::plan(v, ws.as_str(), &sids, wf.as_ref().map(|w| w.sid.as_str()), now, &offset)
+                    let wf = wf.as_ref().map(|w| w.sid.as_str());
+                    subscriptions::plan(v, ws.as_str(), &sids, wf, &queues, now, &offset)
                 })
             })
         });
@@ -187,7 +194,7 @@ impl AppState {
             plan,
             workflow,
             theme: Memo::new(move |_| view.with(|v| v.theme)),
-            floor: Floor::new(),
+            floor,
         }
     }
 

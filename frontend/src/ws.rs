@@ -195,7 +195,7 @@ impl Client {
                     .trend_ids
                     .iter()
                     .find(|(_, id)| *id == snapshot.id)
-                    .map(|(wf, _)| (wf.clone(), Sample::from_stats(now as i64, &snapshot.realtime)));
+                    .and_then(|(wf, _)| Some((wf.clone(), Sample::from_stats(now as i64, snapshot.realtime()?))));
                 drop(inner);
                 let mut applied = false;
                 state.snapshots.update(|s| applied = s.apply(*snapshot, now));

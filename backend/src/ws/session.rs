@@ -50,7 +50,7 @@ impl Default for WsConfig {
     fn default() -> Self {
         Self {
             max_connections: 20_000,
-            max_subscriptions: 32,
+            max_subscriptions: 64,
             max_message_bytes: 4096,
             ping_interval: Duration::from_secs(30),
             send_timeout: Duration::from_secs(10),

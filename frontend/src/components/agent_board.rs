@@ -2,6 +2,8 @@
 //! multi-channel capacity, and the agents table (activity, ticking time in state, tasks,
 //! channels), filtered by queue and skill and highlighted past the configured times. Only
 //! the rows on screen are drawn, keyed by agent, so 2,000 agents scroll smoothly.
+//! The agents per activity and in all are the `workers` subscription's snapshots (without
+//! filters; filtered, they are counted over the listed agents); the table is the REST list.
 
 use leptos::html::Div;
 use leptos::prelude::*;
@@ -11,6 +13,7 @@ use super::{ConnectionBadge, Lines, Notice, Tile};
 use crate::browser;
 use crate::model::agents::{BoardFigures, ROW_PX, activity_bars, agent_rows, skills_of, visible_range};
 use crate::model::figure::Now;
+use crate::model::floor::board_counts;
 use crate::model::format;
 use crate::state::use_state;
 
@@ -27,11 +30,20 @@ pub fn AgentBoard() -> impl IntoView {
                 .map(|w| floor.activities.with(|a| floor.channels.with(|c| agent_rows(&w.data, a, c, &levels, now))))
         })
     });
+    let counts = Memo::new(move |_| {
+        state.plan.with(|p| {
+            state.snapshots.with(|s| floor.workers.with(|w| board_counts(p, s, w.as_ref().map(|w| w.data.as_slice()))))
+        })
+    });
     let figures = Memo::new(move |_| {
-        rows.with(|r| floor.channels.with(|c| BoardFigures::new(r.as_deref().unwrap_or_default(), c)))
+        let agents = counts.with(|c| c.as_ref().map(|c| c.1));
+        rows.with(|r| floor.channels.with(|c| BoardFigures::new(r.as_deref().unwrap_or_default(), c, agents)))
     });
     let bars = Memo::new(move |_| {
-        floor.workers.with(|w| floor.activities.with(|a| activity_bars(w.as_ref().map_or(&[][..], |w| &w.data), a)))
+        counts.with(|c| {
+            let (counts, total) = c.as_ref().map_or((&[][..], 0), |c| (c.0.as_slice(), c.1));
+            floor.activities.with(|a| activity_bars(counts, total, a))
+        })
     });
     let total = move || rows.with(|r| r.as_ref().map_or(0, Vec::len));
 

@@ -18,7 +18,7 @@ pub fn CumulativePanel() -> impl IntoView {
     let kiosk = state.view.with_untracked(|v| v.kiosk);
     let stats = Memo::new(move |_| {
         let id = state.plan.with(|p| p.cumulative.clone())?;
-        state.snapshots.with(|s| s.get(&id).and_then(|e| e.snapshot.cumulative.clone()))
+        state.snapshots.with(|s| s.get(&id).and_then(|e| e.snapshot.cumulative().cloned()))
     });
     let refusal = move || {
         let id = state.plan.with(|p| p.cumulative.clone())?;

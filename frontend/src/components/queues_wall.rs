@@ -1,14 +1,16 @@
 //! The queues wall: a row per task queue with waiting tasks, the longest wait (ticking),
 //! today's service level, agents available / busy / unavailable / offline and waiting per
 //! available agent, sortable by each column (not on a kiosk), coloured by the model's levels.
-//! Rows are keyed by queue: a tick or a new answer updates their texts, a new order moves them.
+//! Rows are keyed by queue: a tick or a new snapshot updates their texts, a new order moves them.
+//! Each queue's numbers are the snapshots of its `task_queue` subscription; the queues beyond
+//! the plan's limit come from the REST statistics list (`crate::floor`).
 
 use leptos::prelude::*;
 
 use super::{ConnectionBadge, Lines, Notice};
 use crate::browser;
 use crate::model::figure::Now;
-use crate::model::floor::{Column, queue_rows};
+use crate::model::floor::{Column, queue_rows, refusal, wall_loaded, wall_stats};
 use crate::state::use_state;
 
 #[component]
@@ -23,17 +25,29 @@ pub fn QueuesWall() -> impl IntoView {
     let lines = Memo::new(move |_| {
         let now = Now { ms: state.now_ms.get(), skew_ms: browser::clock_skew_ms() };
         let (levels, threshold, sort) = state.view.with(|v| (v.levels, v.headline_threshold(), v.sort));
-        floor.queues.with(|answer| {
-            let answer = answer.as_ref()?;
-            let rows =
-                floor.activities.with(|a| names.with(|n| queue_rows(answer, n, a, &levels, threshold, sort, now)));
-            Some(rows.iter().map(|q| q.line()).collect::<Vec<_>>())
+        state.plan.with(|plan| {
+            state.snapshots.with(|snapshots| {
+                floor.queues.with(|rest| {
+                    let queues = wall_stats(plan, snapshots, rest.as_ref());
+                    if !wall_loaded(floor.queues_listed.get(), plan, queues.len()) {
+                        return None;
+                    }
+                    let rows = floor
+                        .activities
+                        .with(|a| names.with(|n| queue_rows(&queues, n, a, &levels, threshold, sort, now)));
+                    Some(rows.iter().map(|q| q.line()).collect::<Vec<_>>())
+                })
+            })
         })
+    });
+    // A refused subscription (error 20403 for a link limited to some workflows) or a failed poll.
+    let problem = Memo::new(move |_| {
+        state.plan.with(|p| state.snapshots.with(|s| refusal(p, s))).or_else(|| floor.problem.get())
     });
     let loaded = Memo::new(move |_| lines.with(Option::is_some));
     let lines = Memo::new(move |_| lines.get().unwrap_or_default());
     let count = move || lines.with(Vec::len);
-    let notice = move || match (loaded.get(), floor.problem.get()) {
+    let notice = move || match (loaded.get(), problem.get()) {
         (false, Some(problem)) => {
             Some(view! { <Notice title="The queues cannot be shown" detail=problem/> }.into_any())
         }

@@ -1,5 +1,6 @@
 //! The workspace header on every page: waiting tasks, the longest wait (ticking), agents
-//! available and today's service level, over the whole workspace.
+//! available and today's service level, over the whole workspace: the snapshots of the
+//! plan's `workspace` subscription.
 
 use leptos::prelude::*;
 
@@ -7,7 +8,7 @@ use super::Tile;
 use super::tile::figure_of;
 use crate::browser;
 use crate::model::figure::Now;
-use crate::model::floor::HeaderFigures;
+use crate::model::floor::{HeaderFigures, header_stats};
 use crate::state::use_state;
 
 #[component]
@@ -18,8 +19,19 @@ pub fn WorkspaceHeader() -> impl IntoView {
         let now = Now { ms: state.now_ms.get(), skew_ms: browser::clock_skew_ms() };
         state.view.with(|v| {
             floor.activities.with(|a| {
-                floor.workspace.with(|w| HeaderFigures::new(w.as_ref(), a, &v.levels, v.headline_threshold(), now))
+                state.plan.with(|p| {
+                    state
+                        .snapshots
+                        .with(|s| HeaderFigures::new(header_stats(p, s), a, &v.levels, v.headline_threshold(), now))
+                })
             })
+        })
+    });
+    // A link limited to some workflows may not read the workspace (error 20403): say so.
+    let refused = Memo::new(move |_| {
+        let id = state.plan.with(|p| p.header.clone())?;
+        state.snapshots.with(|s| {
+            s.refusal(&id).map(|r| format!("The workspace's numbers are not shown: {} ({})", r.message, r.code))
         })
     });
     view! {
@@ -43,6 +55,9 @@ pub fn WorkspaceHeader() -> impl IntoView {
                 figure=figure_of(figures, |f| &f.service_level)
                 compact=true
             />
+            {move || {
+                refused.get().map(|note| view! { <p class="strip-note" data-testid="workspace-header-note" role="note">{note}</p> })
+            }}
         </section>
     }
 }

@@ -11,7 +11,7 @@
 
 use super::age;
 use super::figure::{Figure, Now};
-use super::floor::{ActivityInfo, Cell, Line, Presence, WorkerInfo, presence, sort_with};
+use super::floor::{ActivityCount, ActivityInfo, Cell, Line, Presence, WorkerInfo, presence, sort_with};
 use super::format;
 use super::levels::{Level, Levels, Metric};
 use super::view::encode;
@@ -193,10 +193,10 @@ pub struct ActivityBar {
     pub width: String,
 }
 
-/// Agents per activity: every listed activity (zeros included), then any a worker names
-/// that is not listed; available activities first, then unavailable, offline last, each by
-/// name.
-pub fn activity_bars(workers: &[WorkerInfo], activities: &[ActivityInfo]) -> Vec<ActivityBar> {
+/// Agents per activity (`counts` of `total` agents, see `floor::board_counts`): every
+/// listed activity (zeros included), then any counted that is not listed; available
+/// activities first, then unavailable, offline last, each by name.
+pub fn activity_bars(counts: &[ActivityCount], total: u64, activities: &[ActivityInfo]) -> Vec<ActivityBar> {
     let mut bars: Vec<ActivityBar> = activities
         .iter()
         .map(|a| ActivityBar {
@@ -207,20 +207,19 @@ pub fn activity_bars(workers: &[WorkerInfo], activities: &[ActivityInfo]) -> Vec
             width: String::new(),
         })
         .collect();
-    for w in workers {
-        let (Some(sid), Some(name)) = (&w.activity_sid, &w.activity_name) else { continue };
-        match bars.iter_mut().find(|b| b.sid == *sid) {
-            Some(b) => b.count += 1,
+    for c in counts {
+        match bars.iter_mut().find(|b| b.sid == c.sid) {
+            Some(b) => b.count += c.workers,
             None => bars.push(ActivityBar {
-                sid: sid.clone(),
-                name: name.clone(),
-                presence: presence(activities, sid, name),
-                count: 1,
+                sid: c.sid.clone(),
+                name: c.friendly_name.clone(),
+                presence: presence(activities, &c.sid, &c.friendly_name),
+                count: c.workers,
                 width: String::new(),
             }),
         }
     }
-    let total = workers.len().max(1) as u64;
+    let total = total.max(1);
     for b in &mut bars {
         b.width = format!("{}%", b.count * 100 / total);
     }
@@ -243,7 +242,9 @@ pub struct BoardFigures {
 }
 
 impl BoardFigures {
-    pub fn new(rows: &[AgentRow], channels: &Channels) -> Self {
+    /// The figures of the listed `rows` with their known `channels`, and `agents` in all
+    /// (see `floor::board_counts`; None: not known yet).
+    pub fn new(rows: &[AgentRow], channels: &Channels, agents: Option<u64>) -> Self {
         let (mut busy, mut idle, mut known, mut available) = (0u64, 0u64, 0u64, 0u64);
         let (mut tasks, mut capacity) = (0u64, 0u64);
         for r in rows.iter().filter(|r| r.presence == Presence::Available) {
@@ -262,7 +263,7 @@ impl BoardFigures {
         let occupancy = (capacity > 0).then(|| tasks as f64 / capacity as f64);
         let basis = format!("{known} of {available} available agents");
         Self {
-            agents: Figure::count(Some(rows.len() as u64)),
+            agents: Figure::count(agents),
             busy: Figure::count(Some(busy)).hint(basis.clone()),
             idle: Figure::count(Some(idle)).hint(basis),
             occupancy: Figure::percent(occupancy).hint(format!("{tasks} tasks in {capacity} slots")),
@@ -288,6 +289,7 @@ pub fn visible_range(total: usize, scroll_px: f64, height_px: f64) -> (usize, us
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::floor::board_counts;
     use crate::model::floor::tests::{AT_MS, activities};
 
     fn worker(sid: &str, name: &str, activity: Option<(&str, &str)>, since: Option<&str>) -> WorkerInfo {
@@ -376,15 +378,16 @@ mod tests {
         // eve is on break: her channels do not count.
         channels.set("WK5".into(), vec![ch("voice", 1, 1, true)]);
         let rows = agent_rows(&workers, &activities(), &channels, &Levels::default(), now(0.0));
-        let f = BoardFigures::new(&rows, &channels);
+        let f = BoardFigures::new(&rows, &channels, Some(5));
         assert_eq!(f.agents.text, "5");
         assert_eq!((f.busy.text.as_str(), f.idle.text.as_str()), ("1", "2"));
         assert_eq!(f.busy.hint.as_deref(), Some("3 of 4 available agents"), "dan's channels are not known");
         // 2 tasks in 4 + 2 + 1 = 7 slots.
         assert_eq!(f.occupancy.text, "28.6 %");
         assert_eq!(f.occupancy.hint.as_deref(), Some("2 tasks in 7 slots"));
-        let empty = BoardFigures::new(&[], &Channels::default());
+        let empty = BoardFigures::new(&[], &Channels::default(), None);
         assert_eq!(empty.occupancy.text, "—");
+        assert_eq!(empty.agents.text, "—", "no count yet");
     }
 
     #[test]
@@ -396,7 +399,11 @@ mod tests {
             worker("WK4", "d", Some(("WA9", "Lunch")), None),
             worker("WK5", "e", None, None),
         ];
-        let bars = activity_bars(&workers, &activities());
+        let plan = crate::model::subscriptions::Plan::default();
+        let snapshots = crate::model::snapshots::Snapshots::default();
+        let (counts, total) = board_counts(&plan, &snapshots, Some(&workers)).expect("listed");
+        assert_eq!(total, 5);
+        let bars = activity_bars(&counts, total, &activities());
         let got: Vec<(&str, u64, &str)> = bars.iter().map(|b| (b.name.as_str(), b.count, b.width.as_str())).collect();
         assert_eq!(
             got,
@@ -408,7 +415,7 @@ mod tests {
                 ("Offline", 0, "0%")
             ]
         );
-        assert!(activity_bars(&[], &[]).is_empty());
+        assert!(activity_bars(&[], 0, &[]).is_empty());
     }
 
     #[test]

@@ -75,9 +75,9 @@ pub struct Now {
 
 /// The longest waiting task's age now, in whole seconds (ticking between snapshots).
 pub fn waiting_age(entry: &Entry, now: Now) -> u64 {
-    let realtime = &entry.snapshot.realtime;
+    let secs = entry.snapshot.realtime().map_or(0, |r| r.longest_task_waiting_age);
     let at_ms = age::parse_at(&entry.snapshot.at);
-    age::waiting_age_now(realtime.longest_task_waiting_age, at_ms, entry.received_ms, now.ms, now.skew_ms)
+    age::waiting_age_now(secs, at_ms, entry.received_ms, now.ms, now.skew_ms)
 }
 
 /// The longest-waiting figure of a realtime snapshot (None: no data yet).
@@ -110,8 +110,8 @@ impl CardFigures {
     /// The card of the snapshot `entry` (None: not arrived yet), with the view's `levels`
     /// and the service level at `threshold`.
     pub fn new(entry: Option<&Entry>, levels: &Levels, threshold: u32, now: Now) -> Self {
-        let realtime = entry.map(|e| &e.snapshot.realtime);
-        let cumulative = entry.and_then(|e| e.snapshot.cumulative.as_ref());
+        let realtime = entry.and_then(|e| e.snapshot.realtime());
+        let cumulative = entry.and_then(|e| e.snapshot.cumulative());
         let sl = cumulative.and_then(|c| sla::service_level_at(c, threshold));
         let pending = pending(realtime, levels);
         let longest = longest(entry, levels, now);
@@ -172,7 +172,7 @@ pub struct RealtimeFigures {
 
 impl RealtimeFigures {
     pub fn new(entry: Option<&Entry>, levels: &Levels, now: Now) -> Self {
-        let stats = entry.map(|e| &e.snapshot.realtime);
+        let stats = entry.and_then(|e| e.snapshot.realtime());
         let count = |pick: fn(&RealTimeStats) -> u64| Figure::count(stats.map(pick));
         let longest_hint = match stats.and_then(|s| s.longest_task_waiting_sid.as_ref()) {
             // The end of the sid tells tasks apart; the whole of it does not fit.
@@ -237,6 +237,7 @@ pub fn kiosk_columns(cards: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::frame::Stats;
     use crate::model::sla::tests::{split, stats};
     use crate::model::snapshots::tests::snapshot;
 
@@ -245,8 +246,9 @@ mod tests {
 
     fn entry(pending: u64, age: u64, cumulative: Option<CumulativeStats>) -> Entry {
         let mut snapshot = snapshot("ov-1", 1, pending);
-        snapshot.realtime.longest_task_waiting_age = age;
-        snapshot.cumulative = cumulative;
+        let Stats::Workflow { realtime, cumulative: c } = &mut snapshot.stats else { unreachable!() };
+        realtime.longest_task_waiting_age = age;
+        *c = cumulative;
         Entry { snapshot, received_ms: AT_MS, confirmed: true }
     }
 
@@ -309,7 +311,7 @@ mod tests {
     #[test]
     fn realtime_tiles() {
         let mut e = entry(3, 0, None);
-        let rt = &mut e.snapshot.realtime;
+        let Stats::Workflow { realtime: rt, .. } = &mut e.snapshot.stats else { unreachable!() };
         rt.tasks_by_status.reserved = 1;
         rt.tasks_by_status.assigned = 4;
         rt.tasks_by_status.wrapping = 2;

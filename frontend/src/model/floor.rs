@@ -2,11 +2,13 @@
 //! read of TaskRouter's workspace, task queue, worker and activity resources, and the
 //! figures they show.
 //!
-//! The answers are REST answers (the dashboard polls them until WebSocket targets carry
-//! them), so each is kept with the server's time of the answer ([`Answer`]): ages tick from
-//! it as the workflow tiles tick from a snapshot's `at`. The structs here read only the
-//! fields shown: the full shared types would cost the wasm a deserializer each for fields
-//! the page never reads (a test checks that these read what the shared types write).
+//! The statistics come from WebSocket snapshots of the `workspace`, `task_queue` and
+//! `workers` targets (the plan of [`super::subscriptions`]); the lists (queues, activities,
+//! workers and their channels) and the queues beyond the plan's limit are REST answers.
+//! Either is read with the server's time of its numbers ([`Stamp`]: a snapshot's `at`, an
+//! answer's `Date`), so ages tick from it as the workflow tiles do. The structs here read
+//! only the fields shown: the full shared types would cost the wasm a deserializer each for
+//! fields the page never reads (a test checks that these read what the shared types write).
 
 use serde::Deserialize;
 use wallboard_shared::resources::{SplitByWaitTime, TasksByStatus};
@@ -15,6 +17,8 @@ use super::age;
 use super::figure::{Figure, Now};
 use super::levels::{Level, Levels, Metric};
 use super::sla;
+use super::snapshots::{Entry, Snapshots};
+use super::subscriptions::Plan;
 use super::view::{ViewState, WindowChoice};
 use wallboard_shared::StatisticsQuery;
 
@@ -81,10 +85,92 @@ pub struct Answer<T> {
 }
 
 impl<T> Answer<T> {
-    /// `secs` as the answer said it, ticking on to `now` (0 stays 0: nothing waiting).
+    pub fn stamp(&self) -> Stamp {
+        Stamp { at_ms: self.at_ms, received_ms: self.received_ms }
+    }
+}
+
+/// When numbers were computed (server clock) and arrived (client clock).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Stamp {
+    /// Server clock (ms); None when unknown.
+    pub at_ms: Option<i64>,
+    /// Client clock (ms).
+    pub received_ms: f64,
+}
+
+impl Stamp {
+    /// The stamp of a snapshot (its `at`).
+    pub fn of(entry: &Entry) -> Self {
+        Self { at_ms: age::parse_at(&entry.snapshot.at), received_ms: entry.received_ms }
+    }
+
+    /// `secs` as the numbers said it, ticking on to `now` (0 stays 0: nothing waiting).
     pub fn age_now(&self, secs: u64, now: Now) -> u64 {
         age::waiting_age_now(secs, self.at_ms, self.received_ms, now.ms, now.skew_ms)
     }
+}
+
+/// The workspace header's numbers: the snapshot of the plan's `header` subscription.
+pub fn header_stats<'a>(plan: &Plan, snapshots: &'a Snapshots) -> Option<(Stamp, &'a WorkspaceStats)> {
+    let entry = snapshots.get(plan.header.as_deref()?)?;
+    Some((Stamp::of(entry), entry.snapshot.workspace()?))
+}
+
+/// The queues of the wall with numbers: each subscribed queue that has a snapshot, then
+/// each overflow queue found in the REST statistics list `rest`.
+pub fn wall_stats<'a>(
+    plan: &Plan,
+    snapshots: &'a Snapshots,
+    rest: Option<&'a Answer<Vec<QueueStats>>>,
+) -> Vec<(Stamp, &'a QueueStats)> {
+    let mut out: Vec<(Stamp, &QueueStats)> = plan
+        .queues
+        .iter()
+        .filter_map(|(_, id)| snapshots.get(id).and_then(|e| Some((Stamp::of(e), e.snapshot.queue()?))))
+        .collect();
+    if let Some(rest) = rest {
+        let listed = rest.data.iter().filter(|q| plan.overflow.contains(&q.task_queue_sid));
+        out.extend(listed.map(|q| (rest.stamp(), q)));
+    }
+    out
+}
+
+/// Whether the wall has something to show: the queues are listed, and there are none, or
+/// some have numbers.
+pub fn wall_loaded(listed: bool, plan: &Plan, shown: usize) -> bool {
+    listed && (shown > 0 || (plan.queues.is_empty() && plan.overflow.is_empty()))
+}
+
+/// Why the floor's numbers are missing: the server's refusal of the header's or a queue's
+/// subscription (a link limited to some workflows gets 20403 for them), said for the page.
+pub fn refusal(plan: &Plan, snapshots: &Snapshots) -> Option<String> {
+    let ids = plan.header.iter().chain(plan.queues.iter().map(|(_, id)| id)).chain(plan.workers.iter());
+    ids.filter_map(|id| snapshots.refusal(id)).next().map(|r| format!("{}: {}", r.code, r.message))
+}
+
+/// The agent board's counts: (agents per activity, agents). From the `workers` snapshot
+/// when the plan has one (no filter); else counted over the listed `workers`, which the
+/// filters select. None until either has arrived.
+pub fn board_counts(
+    plan: &Plan,
+    snapshots: &Snapshots,
+    workers: Option<&[WorkerInfo]>,
+) -> Option<(Vec<ActivityCount>, u64)> {
+    if let Some(id) = &plan.workers {
+        let w = snapshots.get(id)?.snapshot.workers()?;
+        return Some((w.activity_statistics.clone(), w.total_workers));
+    }
+    let workers = workers?;
+    let mut counts: Vec<ActivityCount> = Vec::new();
+    for w in workers {
+        let (Some(sid), Some(name)) = (&w.activity_sid, &w.activity_name) else { continue };
+        match counts.iter_mut().find(|c| c.sid == *sid) {
+            Some(c) => c.workers += 1,
+            None => counts.push(ActivityCount { sid: sid.clone(), friendly_name: name.clone(), workers: 1 }),
+        }
+    }
+    Some((counts, workers.len() as u64))
 }
 
 /// One element of `activity_statistics`.
@@ -110,7 +196,7 @@ impl WindowCounts {
     }
 }
 
-/// `realtime` of `GET …/Workspaces/{WS}/Statistics`.
+/// `realtime` of `GET …/Workspaces/{WS}/Statistics`, and of a `workspace` snapshot.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 pub struct WorkspaceRealtime {
     pub activity_statistics: Vec<ActivityCount>,
@@ -126,15 +212,26 @@ pub struct WorkspaceStats {
     pub cumulative: WindowCounts,
 }
 
-/// `realtime` of one entry of `GET …/TaskQueues/Statistics`.
+/// `realtime` of one entry of `GET …/TaskQueues/Statistics`, and of a `task_queue` snapshot.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 pub struct QueueRealtime {
+    /// The snapshot's resource names its queue (the list entry names it beside `realtime`).
+    #[serde(default)]
+    pub task_queue_sid: String,
     /// Eligible workers per activity.
     pub activity_statistics: Vec<ActivityCount>,
     pub longest_task_waiting_age: u64,
     pub tasks_by_status: TasksByStatus,
     pub total_available_workers: u64,
     pub total_eligible_workers: u64,
+}
+
+/// `realtime` of a `workers` snapshot (`GET …/Workers/RealTimeStatistics`): every activity
+/// of the workspace with its workers, zeros included.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct WorkersRealtime {
+    pub activity_statistics: Vec<ActivityCount>,
+    pub total_workers: u64,
 }
 
 /// One entry of `GET …/TaskQueues/Statistics`.
@@ -240,17 +337,17 @@ pub struct HeaderFigures {
 
 impl HeaderFigures {
     pub fn new(
-        stats: Option<&Answer<WorkspaceStats>>,
+        stats: Option<(Stamp, &WorkspaceStats)>,
         activities: &[ActivityInfo],
         levels: &Levels,
         threshold: u32,
         now: Now,
     ) -> Self {
-        let rt = stats.map(|s| &s.data.realtime);
+        let rt = stats.map(|(_, s)| &s.realtime);
         let waiting = rt.map(|r| r.tasks_by_status.pending);
-        let longest = stats.map(|s| s.age_now(s.data.realtime.longest_task_waiting_age, now));
+        let longest = stats.map(|(at, s)| at.age_now(s.realtime.longest_task_waiting_age, now));
         let available = rt.map(|r| by_presence(&r.activity_statistics, activities).0);
-        let sl = stats.and_then(|s| s.data.cumulative.service_level(threshold));
+        let sl = stats.and_then(|(_, s)| s.cumulative.service_level(threshold));
         Self {
             loaded: stats.is_some(),
             waiting: Figure::count(waiting).level(levels.classify(Metric::Pending, waiting.map(|n| n as f64))),
@@ -355,9 +452,10 @@ impl QueueRow {
         }
     }
 
-    /// The row of queue `stats` named `name`, at `now`, with the service level at `threshold`.
+    /// The row of queue `stats` (computed at `stamp`) named `name`, at `now`, with the
+    /// service level at `threshold`.
     pub fn new(
-        answer: &Answer<Vec<QueueStats>>,
+        stamp: Stamp,
         stats: &QueueStats,
         name: &str,
         activities: &[ActivityInfo],
@@ -371,7 +469,7 @@ impl QueueRow {
         let available = rt.total_available_workers;
         let busy = (status.reserved + status.assigned + status.wrapping).min(available);
         let waiting = status.pending;
-        let longest = answer.age_now(rt.longest_task_waiting_age, now);
+        let longest = stamp.age_now(rt.longest_task_waiting_age, now);
         let service_level = stats.cumulative.service_level(threshold);
         let ratio = ratio(waiting, available);
         let w = levels.classify(Metric::Pending, Some(waiting as f64));
@@ -394,10 +492,10 @@ impl QueueRow {
     }
 }
 
-/// The rows of the wall: every queue of `answer`, named from `names` (sid, name; the sid
-/// when a queue is not listed yet), sorted by `sort`.
+/// The rows of the wall: every queue of `queues` (see [`wall_stats`]), named from `names`
+/// (sid, name; the sid when a queue is not listed yet), sorted by `sort`.
 pub fn queue_rows(
-    answer: &Answer<Vec<QueueStats>>,
+    queues: &[(Stamp, &QueueStats)],
     names: &[(String, String)],
     activities: &[ActivityInfo],
     levels: &Levels,
@@ -405,12 +503,11 @@ pub fn queue_rows(
     sort: Sort,
     now: Now,
 ) -> Vec<QueueRow> {
-    let rows: Vec<QueueRow> = answer
-        .data
+    let rows: Vec<QueueRow> = queues
         .iter()
-        .map(|q| {
+        .map(|(stamp, q)| {
             let name = names.iter().find(|(sid, _)| *sid == q.task_queue_sid).map_or(&q.task_queue_sid, |(_, n)| n);
-            QueueRow::new(answer, q, name, activities, levels, threshold, now)
+            QueueRow::new(*stamp, q, name, activities, levels, threshold, now)
         })
         .collect();
     sort_rows(rows, sort)
@@ -576,6 +673,10 @@ pub(crate) mod tests {
         Answer { data, at_ms: Some(AT_MS), received_ms: AT_MS as f64 + 200.0 }
     }
 
+    fn listed(a: &Answer<Vec<QueueStats>>) -> Vec<(Stamp, &QueueStats)> {
+        a.data.iter().map(|q| (a.stamp(), q)).collect()
+    }
+
     fn now(after_ms: f64) -> Now {
         Now { ms: AT_MS as f64 + after_ms, skew_ms: 0.0 }
     }
@@ -593,6 +694,7 @@ pub(crate) mod tests {
         QueueStats {
             task_queue_sid: sid.into(),
             realtime: QueueRealtime {
+                task_queue_sid: sid.into(),
                 activity_statistics: counts(&[
                     ("WA1", "Available", available),
                     ("WA2", "Break", 2),
@@ -634,7 +736,7 @@ pub(crate) mod tests {
             cumulative: split(20, 8, 1, 1),
         };
         let a = answer(stats);
-        let h = HeaderFigures::new(Some(&a), &activities(), &Levels::default(), 20, now(3_000.0));
+        let h = HeaderFigures::new(Some((a.stamp(), &a.data)), &activities(), &Levels::default(), 20, now(3_000.0));
         assert!(h.loaded);
         assert_eq!((h.waiting.text.as_str(), h.waiting.level), ("6", Some(Level::Warn)));
         assert_eq!((h.longest.text.as_str(), h.longest.level), ("1:01", Some(Level::Warn)), "58 s + 3 s");
@@ -642,7 +744,7 @@ pub(crate) mod tests {
         assert_eq!((h.service_level.text.as_str(), h.service_level.level), ("80 %", Some(Level::Good)));
         assert_eq!(h.service_level.hint.as_deref(), Some("today at 20 s"));
         // Another threshold than the split's: no value.
-        let h = HeaderFigures::new(Some(&a), &activities(), &Levels::default(), 30, now(0.0));
+        let h = HeaderFigures::new(Some((a.stamp(), &a.data)), &activities(), &Levels::default(), 30, now(0.0));
         assert_eq!((h.service_level.text.as_str(), h.service_level.level), ("—", Some(Level::Unknown)));
         let none = HeaderFigures::new(None, &[], &Levels::default(), 20, now(0.0));
         assert!(!none.loaded);
@@ -681,7 +783,8 @@ pub(crate) mod tests {
         // 4 waiting, 3 tasks assigned, oldest 100 s, 2 available agents; SL 3 / (3+1+0).
         let a = answer(vec![queue("WQ1", 4, 3, 100, 2, split(20, 3, 1, 0))]);
         let names = vec![("WQ1".to_owned(), "Sales".to_owned())];
-        let rows = queue_rows(&a, &names, &activities(), &Levels::default(), 20, Sort::default(), now(1_500.0));
+        let rows =
+            queue_rows(&listed(&a), &names, &activities(), &Levels::default(), 20, Sort::default(), now(1_500.0));
         let r = &rows[0];
         assert_eq!((r.name.as_str(), r.waiting, r.longest), ("Sales", 4, 101));
         assert_eq!((r.available, r.busy, r.unavailable, r.offline), (2, 2, 2, 1), "busy is at most the available");
@@ -694,7 +797,7 @@ pub(crate) mod tests {
         );
         assert_eq!(l.row, Level::Warn);
         // A queue not listed yet is named by its sid.
-        let rows = queue_rows(&a, &[], &activities(), &Levels::default(), 20, Sort::default(), now(0.0));
+        let rows = queue_rows(&listed(&a), &[], &activities(), &Levels::default(), 20, Sort::default(), now(0.0));
         assert_eq!(rows[0].name, "WQ1");
     }
 
@@ -710,7 +813,7 @@ pub(crate) mod tests {
             .map(|(s, n)| ((*s).into(), (*n).into()))
             .collect();
         let order = |sort: Sort| -> Vec<String> {
-            queue_rows(&a, &names, &activities(), &Levels::default(), 20, sort, now(0.0))
+            queue_rows(&listed(&a), &names, &activities(), &Levels::default(), 20, sort, now(0.0))
                 .into_iter()
                 .map(|r| r.name)
                 .collect()
@@ -734,7 +837,7 @@ pub(crate) mod tests {
     #[test]
     fn a_row_is_drawn_from_its_cells() {
         let a = answer(vec![queue("WQ1", 4, 3, 100, 2, split(20, 3, 1, 0))]);
-        let rows = queue_rows(&a, &[], &activities(), &Levels::default(), 20, Sort::default(), now(0.0));
+        let rows = queue_rows(&listed(&a), &[], &activities(), &Levels::default(), 20, Sort::default(), now(0.0));
         let line = rows[0].line();
         assert_eq!((line.sid.as_str(), line.class.as_str()), ("WQ1", "qrow level-warn"));
         let texts: Vec<&str> = line.cells.iter().map(|c| c.text.as_str()).collect();
@@ -896,5 +999,164 @@ pub(crate) mod tests {
         let got =
             (lean.task_channel_unique_name.as_deref(), lean.assigned_tasks, lean.configured_capacity, lean.available);
         assert_eq!(got, (Some("chat"), 2, 3, true));
+    }
+
+    mod snapshots_into_the_floor {
+        use super::*;
+        use crate::model::frame::{Snapshot, Stats};
+        use crate::model::link::{Backoff, BadgeState, Link};
+        use crate::model::snapshots::tests::snapshot as workflow_snapshot;
+        use crate::model::subscriptions::{self, MAX_QUEUE_SUBSCRIPTIONS};
+        use crate::model::view::Page;
+
+        const WS: &str = "WS0123456789abcdef0123456789abcdef";
+
+        /// A snapshot computed at 09:00:00Z (AT_MS) that arrived 200 ms later.
+        fn arrive(s: &mut Snapshots, id: &str, stats: Stats, stale: bool) {
+            let snapshot = Snapshot { id: id.into(), rev: 1, at: "2026-11-27T09:00:00Z".into(), stale, stats };
+            assert!(s.apply(snapshot, AT_MS as f64 + 200.0));
+        }
+
+        fn queue_sids(n: usize) -> Vec<String> {
+            (1..=n).map(|i| format!("WQ{i:032x}")).collect()
+        }
+
+        fn plan_of(page: Page, queues: &[String]) -> Plan {
+            let view = ViewState { page, ..Default::default() };
+            subscriptions::plan(&view, WS, &[], None, queues, AT_MS, &|_| 0)
+        }
+
+        #[test]
+        fn the_header_reads_the_workspace_snapshot_and_ticks_from_its_at() {
+            let plan = plan_of(Page::Overview, &[]);
+            let mut s = Snapshots::default();
+            assert!(header_stats(&plan, &s).is_none());
+            let h = HeaderFigures::new(header_stats(&plan, &s), &activities(), &Levels::default(), 20, now(0.0));
+            assert!(!h.loaded);
+            let stats = WorkspaceStats {
+                realtime: WorkspaceRealtime {
+                    activity_statistics: counts(&[("WA1", "Available", 7), ("WA2", "Break", 2)]),
+                    longest_task_waiting_age: 40,
+                    tasks_by_status: TasksByStatus { pending: 3, reserved: 0, assigned: 1, wrapping: 0 },
+                    total_workers: 9,
+                },
+                // 9 accepted within 20 s, 1 canceled after: 90 %.
+                cumulative: split(20, 9, 0, 1),
+            };
+            arrive(&mut s, plan.header.as_deref().expect("header"), Stats::Workspace(stats), false);
+            let (stamp, got) = header_stats(&plan, &s).expect("arrived");
+            assert_eq!(stamp, Stamp { at_ms: Some(AT_MS), received_ms: AT_MS as f64 + 200.0 });
+            let h = HeaderFigures::new(Some((stamp, got)), &activities(), &Levels::default(), 20, now(5_200.0));
+            assert!(h.loaded);
+            assert_eq!(h.waiting.text, "3");
+            assert_eq!(h.longest.text, "45 s", "40 s at 09:00:00, read 5 s later");
+            assert_eq!((h.available.text.as_str(), h.available.hint.as_deref()), ("7", Some("of 9 agents")));
+            assert_eq!(h.service_level.text, "90 %");
+            // Another page has the same header subscription: the numbers stay.
+            assert!(header_stats(&plan_of(Page::Agents, &[]), &s).is_some());
+        }
+
+        #[test]
+        fn a_snapshot_of_another_kind_is_not_read_as_the_floors() {
+            let plan = plan_of(Page::Overview, &[]);
+            let mut s = Snapshots::default();
+            let mut wf = workflow_snapshot(plan.header.as_deref().expect("header"), 1, 4);
+            wf.at = "2026-11-27T09:00:00Z".into();
+            s.apply(wf, 0.0);
+            assert!(header_stats(&plan, &s).is_none());
+        }
+
+        #[test]
+        fn the_wall_reads_each_queues_snapshot_and_the_overflow_from_rest() {
+            let sids = queue_sids(MAX_QUEUE_SUBSCRIPTIONS + 2);
+            let plan = plan_of(Page::Queues, &sids);
+            assert_eq!(plan.overflow, sids[MAX_QUEUE_SUBSCRIPTIONS..]);
+            let mut s = Snapshots::default();
+            assert!(wall_stats(&plan, &s, None).is_empty());
+            assert!(!wall_loaded(true, &plan, 0), "queues listed, no numbers yet");
+            // Two subscribed queues have arrived.
+            for (i, (sid, id)) in plan.queues.iter().take(2).enumerate() {
+                let q = queue(sid, 2 + i as u64, 0, 30, 1, split(20, 1, 1, 0));
+                arrive(&mut s, id, Stats::TaskQueue(q), false);
+            }
+            // REST lists every queue; only the overflow is read from it, at the answer's time.
+            let rest = Answer {
+                data: sids.iter().map(|q| queue(q, 100, 0, 0, 0, WindowCounts::default())).collect(),
+                at_ms: Some(AT_MS + 1_000),
+                received_ms: AT_MS as f64 + 1_300.0,
+            };
+            let got = wall_stats(&plan, &s, Some(&rest));
+            let shown: Vec<(&str, u64)> =
+                got.iter().map(|(_, q)| (q.task_queue_sid.as_str(), q.realtime.tasks_by_status.pending)).collect();
+            let expected = [
+                (sids[0].as_str(), 2),
+                (sids[1].as_str(), 3),
+                (sids[MAX_QUEUE_SUBSCRIPTIONS].as_str(), 100),
+                (sids[MAX_QUEUE_SUBSCRIPTIONS + 1].as_str(), 100),
+            ];
+            assert_eq!(shown, expected, "subscribed queues never from REST");
+            assert_eq!(got[0].0.at_ms, Some(AT_MS));
+            assert_eq!(got[2].0, rest.stamp());
+            assert!(wall_loaded(true, &plan, got.len()));
+            assert!(!wall_loaded(false, &plan, got.len()), "names first");
+            // Rows: the first queue waits 30 s at 09:00:00, shown 2 s after it arrived.
+            let names = vec![(sids[0].clone(), "Sales".to_owned())];
+            let rows = queue_rows(&got, &names, &activities(), &Levels::default(), 20, Sort::default(), now(2_200.0));
+            let first = rows.iter().find(|r| r.name == "Sales").expect("named");
+            assert_eq!((first.waiting, first.longest, first.service_level), (2, 32, Some(0.5)));
+            // A workspace without queues is loaded once listed.
+            assert!(wall_loaded(true, &plan_of(Page::Queues, &[]), 0));
+        }
+
+        #[test]
+        fn a_refused_subscription_is_said_and_a_stale_one_shows_stale() {
+            let plan = plan_of(Page::Queues, &queue_sids(2));
+            let mut s = Snapshots::default();
+            assert_eq!(refusal(&plan, &s), None);
+            s.refuse(&plan.queues[1].1, 20403, "this token may not read task queues");
+            assert_eq!(refusal(&plan, &s).as_deref(), Some("20403: this token may not read task queues"));
+            s.refuse(plan.header.as_deref().expect("header"), 20403, "whole workspace only");
+            assert_eq!(refusal(&plan, &s).as_deref(), Some("20403: whole workspace only"), "the header's first");
+            // The server marks a queue's numbers stale (its source is failing): the badge says so,
+            // as for a workflow.
+            let mut link = Link::new(Backoff::default(), 0.0);
+            link.opened(100.0);
+            link.heard(200.0);
+            arrive(&mut s, &plan.queues[0].1, Stats::TaskQueue(QueueStats::default()), false);
+            assert_eq!(link.badge(300.0, s.any_stale()).state, BadgeState::Live);
+            arrive(&mut s, plan.header.as_deref().expect("header"), Stats::Workspace(WorkspaceStats::default()), true);
+            assert!(s.any_stale());
+            assert_eq!(link.badge(300.0, s.any_stale()).state, BadgeState::Stale);
+        }
+
+        #[test]
+        fn the_boards_counts_come_from_the_workers_snapshot_unless_filtered() {
+            let plan = plan_of(Page::Agents, &[]);
+            let id = plan.workers.clone().expect("workers");
+            let listed = [WorkerInfo {
+                sid: "WK1".into(),
+                activity_sid: Some("WA2".into()),
+                activity_name: Some("Break".into()),
+                ..Default::default()
+            }];
+            let mut s = Snapshots::default();
+            assert_eq!(board_counts(&plan, &s, Some(&listed)), None, "the list is not the count");
+            let w = WorkersRealtime {
+                activity_statistics: counts(&[
+                    ("WA1", "Available", 1200),
+                    ("WA2", "Break", 300),
+                    ("WA3", "Offline", 0),
+                ]),
+                total_workers: 2000,
+            };
+            arrive(&mut s, &id, Stats::Workers(w.clone()), false);
+            assert_eq!(board_counts(&plan, &s, Some(&listed)), Some((w.activity_statistics.clone(), 2000)));
+            // Filtered by a queue: the listed (filtered) agents are counted.
+            let view = ViewState { page: Page::Agents, agent_queue: Some("WQ1".into()), ..Default::default() };
+            let filtered = subscriptions::plan(&view, WS, &[], None, &[], AT_MS, &|_| 0);
+            let (c, total) = board_counts(&filtered, &s, Some(&listed)).expect("listed");
+            assert_eq!((c, total), (counts(&[("WA2", "Break", 1)]), 1));
+            assert_eq!(board_counts(&filtered, &s, None), None);
+        }
     }
 }

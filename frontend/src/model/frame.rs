@@ -1,14 +1,21 @@
-//! Reading the server's frames (WebSocket protocol v1, `wallboard_shared::ws::ServerMessage`).
+//! Reading the server's frames (WebSocket protocol v1 with targets,
+//! `wallboard_shared::ws::ServerMessage`).
 //!
 //! The shared types define the protocol; this reader takes from a frame only what the
-//! dashboard shows, straight into the statistics types (`RealTimeStats`, `CumulativeStats`),
-//! skipping the sids and urls around them. Deserializing `ServerMessage` itself (an
-//! internally tagged enum holding `#[serde(flatten)]` structs) goes through serde's
-//! buffering `Content` path, which would cost the wasm a second copy of every statistics
-//! deserializer. The tests check this reader against frames written by the shared types.
+//! dashboard shows, skipping the sids and urls around it: a workflow's statistics into the
+//! statistics types (`RealTimeStats`, `CumulativeStats`), a task queue's, the workspace's
+//! and the workers' into the floor's lean structs ([`super::floor`]). Deserializing
+//! `ServerMessage` itself (an internally tagged enum holding `#[serde(flatten)]` structs)
+//! goes through serde's buffering `Content` path, which would cost the wasm a second copy of
+//! every statistics deserializer. `realtime` and `cumulative` are kept raw until the whole
+//! object is read, then decoded by `target` (absent: a workflow), wherever `target` sits.
+//! The tests check this reader against frames written by the shared types.
 
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use wallboard_shared::resources::{CumulativeStats, RealTimeStats};
+
+use super::floor::{QueueRealtime, QueueStats, WindowCounts, WorkersRealtime, WorkspaceRealtime, WorkspaceStats};
 
 /// One subscription's state, as a `snapshot` frame carries it.
 #[derive(Debug, Clone, PartialEq)]
@@ -18,9 +25,59 @@ pub struct Snapshot {
     /// When the numbers were computed (`YYYY-MM-DDTHH:MM:SSZ`).
     pub at: String,
     pub stale: bool,
-    pub realtime: RealTimeStats,
-    /// None when the subscription asked for no cumulative statistics.
-    pub cumulative: Option<CumulativeStats>,
+    pub stats: Stats,
+}
+
+/// The statistics of a snapshot, by its target.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Stats {
+    /// `cumulative` is None when the subscription asked for no cumulative statistics.
+    Workflow { realtime: RealTimeStats, cumulative: Option<CumulativeStats> },
+    /// A task queue's realtime statistics and (default when not asked for) its window's.
+    TaskQueue(QueueStats),
+    /// The workspace's realtime statistics and (default when not asked for) its window's.
+    Workspace(WorkspaceStats),
+    /// The workers per activity.
+    Workers(WorkersRealtime),
+}
+
+impl Snapshot {
+    /// A workflow's realtime statistics (None for other targets).
+    pub fn realtime(&self) -> Option<&RealTimeStats> {
+        match &self.stats {
+            Stats::Workflow { realtime, .. } => Some(realtime),
+            _ => None,
+        }
+    }
+
+    /// A workflow's cumulative statistics, when asked for (None for other targets).
+    pub fn cumulative(&self) -> Option<&CumulativeStats> {
+        match &self.stats {
+            Stats::Workflow { cumulative, .. } => cumulative.as_ref(),
+            _ => None,
+        }
+    }
+
+    pub fn queue(&self) -> Option<&QueueStats> {
+        match &self.stats {
+            Stats::TaskQueue(q) => Some(q),
+            _ => None,
+        }
+    }
+
+    pub fn workspace(&self) -> Option<&WorkspaceStats> {
+        match &self.stats {
+            Stats::Workspace(w) => Some(w),
+            _ => None,
+        }
+    }
+
+    pub fn workers(&self) -> Option<&WorkersRealtime> {
+        match &self.stats {
+            Stats::Workers(w) => Some(w),
+            _ => None,
+        }
+    }
 }
 
 /// A frame from the server.
@@ -39,9 +96,20 @@ enum Kind {
     Pong,
 }
 
+/// `target` of a snapshot (`wallboard_shared::ws::TargetKind`).
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+enum Target {
+    #[default]
+    Workflow,
+    TaskQueue,
+    Workspace,
+    Workers,
+}
+
 /// Every field of every frame type, flat.
 #[derive(Deserialize)]
-struct Raw {
+struct Raw<'a> {
     #[serde(rename = "type")]
     kind: Kind,
     #[serde(default)]
@@ -53,27 +121,58 @@ struct Raw {
     #[serde(default)]
     stale: bool,
     #[serde(default)]
-    realtime: Option<RealTimeStats>,
-    #[serde(default)]
-    cumulative: Option<CumulativeStats>,
+    target: Target,
+    #[serde(default, borrow)]
+    realtime: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    cumulative: Option<&'a RawValue>,
     #[serde(default)]
     code: u32,
     #[serde(default)]
     message: String,
 }
 
+/// `raw` as a `T`; None for JSON `null`.
+fn read<'a, T: Deserialize<'a>>(raw: Option<&'a RawValue>) -> Result<Option<T>, String> {
+    match raw {
+        Some(r) if r.get() != "null" => serde_json::from_str(r.get()).map(Some).map_err(|e| e.to_string()),
+        _ => Ok(None),
+    }
+}
+
 /// Reads a text frame.
 pub fn parse(text: &str) -> Result<Frame, String> {
     let raw: Raw = serde_json::from_str(text).map_err(|e| e.to_string())?;
     Ok(match raw.kind {
-        Kind::Snapshot => Frame::Snapshot(Box::new(Snapshot {
-            id: raw.id.ok_or("a snapshot without id")?,
-            rev: raw.rev,
-            at: raw.at,
-            stale: raw.stale,
-            realtime: raw.realtime.ok_or("a snapshot without realtime statistics")?,
-            cumulative: raw.cumulative,
-        })),
+        Kind::Snapshot => {
+            let missing = || "a snapshot without realtime statistics".to_owned();
+            let stats = match raw.target {
+                Target::Workflow => Stats::Workflow {
+                    realtime: read(raw.realtime)?.ok_or_else(missing)?,
+                    cumulative: read(raw.cumulative)?,
+                },
+                Target::TaskQueue => {
+                    let realtime: QueueRealtime = read(raw.realtime)?.ok_or_else(missing)?;
+                    Stats::TaskQueue(QueueStats {
+                        task_queue_sid: realtime.task_queue_sid.clone(),
+                        realtime,
+                        cumulative: read::<WindowCounts>(raw.cumulative)?.unwrap_or_default(),
+                    })
+                }
+                Target::Workspace => Stats::Workspace(WorkspaceStats {
+                    realtime: read::<WorkspaceRealtime>(raw.realtime)?.ok_or_else(missing)?,
+                    cumulative: read::<WindowCounts>(raw.cumulative)?.unwrap_or_default(),
+                }),
+                Target::Workers => Stats::Workers(read(raw.realtime)?.ok_or_else(missing)?),
+            };
+            Frame::Snapshot(Box::new(Snapshot {
+                id: raw.id.ok_or("a snapshot without id")?,
+                rev: raw.rev,
+                at: raw.at,
+                stale: raw.stale,
+                stats,
+            }))
+        }
         Kind::Error => Frame::Error { id: raw.id, code: raw.code, message: raw.message },
         Kind::Pong => Frame::Pong,
     })
@@ -128,8 +227,8 @@ mod tests {
             let Frame::Snapshot(got) = parse(&text).expect("parse") else { panic!("{text}") };
             assert_eq!(got.id, sent.id);
             assert_eq!((got.rev, got.at.as_str(), got.stale), (17, "2026-11-27T09:15:00Z", true));
-            assert_eq!(Some(&got.realtime), sent.realtime.as_workflow().map(|r| &r.stats));
-            assert_eq!(got.cumulative, c);
+            assert_eq!(got.realtime(), sent.realtime.as_workflow().map(|r| &r.stats));
+            assert_eq!(got.cumulative(), c.as_ref());
         }
     }
 
@@ -148,5 +247,139 @@ mod tests {
         assert!(parse(r#"{"type":"dance"}"#).is_err());
         assert!(parse(r#"{"type":"snapshot","id":"a"}"#).is_err(), "no realtime");
         assert!(parse("not json").is_err());
+    }
+
+    /// Snapshots of the other targets, written by the shared types, read into the floor's
+    /// structs by their `target`.
+    #[test]
+    fn target_snapshots_read_by_their_kind() {
+        use wallboard_shared::queues::{
+            TaskQueueCumulativeStatistics, TaskQueueCumulativeStats, TaskQueueRealTimeStatistics,
+            TaskQueueRealTimeStats,
+        };
+        use wallboard_shared::workers::{ActivityStatistic, WorkersRealTimeStatistics, WorkersRealTimeStats};
+        use wallboard_shared::workspace::{WorkspaceRealTimeStatistics, WorkspaceRealTimeStats};
+        use wallboard_shared::{ActivitySid, TaskQueueSid};
+        let t = chrono::DateTime::from_timestamp_millis(1_795_770_000_000).expect("valid");
+        let (ac, ws, wq) = (AccountSid::from_u128(1), WorkspaceSid::from_u128(2), TaskQueueSid::from_u128(3));
+        let break_ = ActivityStatistic { friendly_name: "Break".into(), sid: ActivitySid::from_u128(7), workers: 4 };
+        let mut queue_rt = TaskQueueRealTimeStats {
+            activity_statistics: vec![break_.clone()],
+            longest_task_waiting_age: 75,
+            total_available_workers: 2,
+            total_eligible_workers: 6,
+            ..Default::default()
+        };
+        queue_rt.tasks_by_status.pending = 5;
+        let wire = |id: &str, stale: bool, realtime: RealTime, cumulative: Option<Cumulative>| {
+            let s =
+                WireSnapshot { id: id.into(), rev: 3, at: "2026-11-27T09:15:00Z".into(), stale, realtime, cumulative };
+            serde_json::to_string(&ServerMessage::Snapshot(Box::new(s))).expect("ser")
+        };
+        use wallboard_shared::ws::{Cumulative, RealTime};
+        let queue = wire(
+            "tq-1",
+            true,
+            TaskQueueRealTimeStatistics {
+                account_sid: ac.clone(),
+                workspace_sid: ws.clone(),
+                task_queue_sid: wq.clone(),
+                stats: queue_rt,
+                url: "http://h/q".into(),
+            }
+            .into(),
+            Some(
+                TaskQueueCumulativeStatistics {
+                    account_sid: ac.clone(),
+                    workspace_sid: ws.clone(),
+                    task_queue_sid: wq.clone(),
+                    stats: TaskQueueCumulativeStats {
+                        avg_task_acceptance_time: 0,
+                        start_time: t,
+                        end_time: t,
+                        reservations_created: 0,
+                        reservations_accepted: 0,
+                        reservations_rejected: 0,
+                        reservations_timed_out: 0,
+                        reservations_canceled: 0,
+                        reservations_rescinded: 0,
+                        split_by_wait_time: Some(wallboard_shared::resources::SplitByWaitTime(vec![(
+                            20,
+                            split(3, 0, 1, 0),
+                        )])),
+                        wait_duration_until_accepted: Default::default(),
+                        wait_duration_until_canceled: Default::default(),
+                        wait_duration_in_queue_until_accepted: Default::default(),
+                        tasks_canceled: 0,
+                        tasks_completed: 0,
+                        tasks_deleted: 0,
+                        tasks_entered: 0,
+                        tasks_moved: 0,
+                    },
+                    url: "http://h/qc".into(),
+                }
+                .into(),
+            ),
+        );
+        let Frame::Snapshot(got) = parse(&queue).expect("parse") else { panic!("{queue}") };
+        assert!(got.stale, "the server's staleness is kept");
+        assert_eq!((got.realtime(), got.cumulative()), (None, None), "not a workflow");
+        let q = got.queue().expect("a task queue");
+        assert_eq!(q.task_queue_sid, wq.to_string());
+        assert_eq!((q.realtime.tasks_by_status.pending, q.realtime.longest_task_waiting_age), (5, 75));
+        assert_eq!((q.realtime.total_available_workers, q.realtime.total_eligible_workers), (2, 6));
+        assert_eq!(q.realtime.activity_statistics[0].workers, 4);
+        // 3 accepted below 20 s, 1 above: 75 %.
+        assert_eq!(q.cumulative.service_level(20), Some(0.75));
+
+        let mut ws_rt = WorkspaceRealTimeStats {
+            total_workers: 9,
+            activity_statistics: vec![break_.clone()],
+            ..Default::default()
+        };
+        ws_rt.tasks_by_status.pending = 8;
+        let workspace = wire(
+            "ws-1",
+            false,
+            WorkspaceRealTimeStatistics {
+                account_sid: ac.clone(),
+                workspace_sid: ws.clone(),
+                stats: ws_rt,
+                url: "http://h/w".into(),
+            }
+            .into(),
+            None,
+        );
+        let Frame::Snapshot(got) = parse(&workspace).expect("parse") else { panic!("{workspace}") };
+        let w = got.workspace().expect("the workspace");
+        assert_eq!((w.realtime.tasks_by_status.pending, w.realtime.total_workers), (8, 9));
+        assert_eq!(w.cumulative, WindowCounts::default(), "no window asked");
+
+        let workers = wire(
+            "wk-1",
+            false,
+            WorkersRealTimeStatistics {
+                account_sid: ac.clone(),
+                workspace_sid: ws.clone(),
+                stats: WorkersRealTimeStats { activity_statistics: vec![break_], total_workers: 11 },
+                url: "http://h/k".into(),
+            }
+            .into(),
+            None,
+        );
+        let Frame::Snapshot(got) = parse(&workers).expect("parse") else { panic!("{workers}") };
+        let k = got.workers().expect("the workers");
+        assert_eq!((k.total_workers, k.activity_statistics[0].friendly_name.as_str()), (11, "Break"));
+        assert!(got.queue().is_none() && got.workspace().is_none());
+
+        // `target` after the statistics reads the same.
+        let mut v: serde_json::Value = serde_json::from_str(&workers).expect("json");
+        let target = v.as_object_mut().and_then(|o| o.remove("target")).expect("target");
+        v.as_object_mut().expect("object").insert("target".into(), target);
+        let moved = serde_json::to_string(&v).expect("ser");
+        assert!(moved.find("\"target\"") > moved.find("\"realtime\""), "{moved}");
+        assert_eq!(parse(&moved), parse(&workers));
+        // A resource of the wrong kind for its target is an error, not a guess.
+        assert!(parse(&workers.replace("\"target\":\"workers\"", "\"target\":\"task_queue\"")).is_err());
     }
 }

@@ -91,6 +91,7 @@ impl Snapshots {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::model::frame::Stats;
     use wallboard_shared::resources::RealTimeStats;
 
     pub(crate) fn snapshot(id: &str, rev: u64, total: u64) -> Snapshot {
@@ -102,13 +103,12 @@ pub(crate) mod tests {
             rev,
             at: "2026-11-27T09:00:00Z".to_owned(),
             stale: false,
-            realtime,
-            cumulative: None,
+            stats: Stats::Workflow { realtime, cumulative: None },
         }
     }
 
     fn total(s: &Snapshots, id: &str) -> Option<u64> {
-        s.get(id).map(|e| e.snapshot.realtime.total_tasks)
+        s.get(id).and_then(|e| e.snapshot.realtime()).map(|r| r.total_tasks)
     }
 
     #[test]
