@@ -12,12 +12,14 @@
 //!   mean/median; p50/p99/max over 2000 timed calls are printed as well. The engine is
 //!   loaded once (tens of seconds), with `maintain` every simulated minute, and the load
 //!   reports its rate, memory and slowest `apply`/`maintain` calls.
+//! * `workers`: `Engine::workers_cumulative` on that engine, for one worker (its own
+//!   reservation log and activity changes) and for the workers eligible for the busiest queue.
 //!
 //! `WALLBOARD_BENCH_TASKS` sets the number of tasks of the 30-day engine (default
 //! 10_000_000); e.g. `WALLBOARD_BENCH_TASKS=200000` for a quick run. Under
 //! `cargo test --benches` (criterion's test mode) both data sets are small.
 //!
-//! Run: `cargo bench -p wallboard --bench engine` (`-- apply`, `-- query` or `-- queue` for
+//! Run: `cargo bench -p wallboard --bench engine` (`-- apply`, `-- query`, `-- queue` or `-- workers` for
 //! one group).
 
 use std::cmp::Reverse;
@@ -27,7 +29,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use wallboard::engine::{ChannelId, Engine, WorkflowId};
+use wallboard::engine::{ChannelId, Engine, WorkerSet, WorkflowId};
 use wallboard::event::{Event, EventBuilder};
 use wallboard_shared::{EventSid, ReservationSid, TaskSid, Window, WorkflowSid, WorkspaceSid};
 
@@ -954,5 +956,37 @@ fn bench_queue(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_apply, bench_query, bench_queue);
+/// The workers' cumulative statistics on the same engine: one worker (its own reservation
+/// log and activity changes), and the workers eligible for the busiest queue (a filtered
+/// `Workers/Statistics`), for the same windows.
+fn bench_workers(c: &mut Criterion) {
+    let mut g = c.benchmark_group("workers");
+    g.warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3));
+    for (name, len) in WINDOWS {
+        g.bench_function(BenchmarkId::new(name, "one_worker"), |b| {
+            let f = fixture();
+            let windows = Windows::new(f.end);
+            let mut r = Rng(0x0b0e_55ed);
+            let workers: Vec<u128> = (0..64).map(|_| mix(r.below(WORKERS), SALT_WORKER)).collect();
+            let mut i = 0;
+            b.iter(|| {
+                i += 1;
+                let one = [workers[i % workers.len()]];
+                f.engine.workers_cumulative(0, WorkerSet::Only(&one), None, windows.get(i, len))
+            });
+        });
+        g.bench_function(BenchmarkId::new(name, "eligible_for_queue"), |b| {
+            let f = fixture();
+            let windows = Windows::new(f.end);
+            let mut i = 0;
+            b.iter(|| {
+                i += 1;
+                f.engine.workers_cumulative(0, WorkerSet::Eligible(f.queue), None, windows.get(i, len))
+            });
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench_apply, bench_query, bench_queue, bench_workers);
 criterion_main!(benches);

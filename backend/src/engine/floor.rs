@@ -10,9 +10,9 @@
 //!
 //! For the workers' cumulative statistics each worker keeps, for the retention, its
 //! activity changes (the stays in each activity) and a log of the reservation events the
-//! engine counted for it ([`Floor::count_reservation`]): one worker's numbers over a window
-//! are two binary searches and the records inside the window, whatever the size of the
-//! workspace.
+//! engine counted for it ([`Floor::count_reservation`], kept by `res_log::ResLog` with counts
+//! per block of records): one worker's reservations over any window are two binary searches
+//! and at most two blocks read, whatever the size of the workspace.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -23,6 +23,7 @@ use wallboard_shared::sid::TaskSid;
 
 use super::expression::{Expression, ParseError};
 use super::index::CumKind;
+use super::res_log::{self, ResLog};
 use super::task::{Live, Status};
 use super::waiting_age;
 use crate::event::Event;
@@ -128,27 +129,13 @@ struct WorkerRec {
     /// Activity changes (`worker.created`, `worker.activity.update`, `worker.deleted`) in
     /// (time, SID) order, for the time spent in each activity.
     changes: Vec<Change>,
-    /// The reservation events counted for this worker, in time order (see [`ResCount`]).
-    res_counts: Vec<ResCount>,
+    /// The reservation events the engine counted for this worker (duplicates never get
+    /// here: an event is recorded only when it was counted in the workflow series too).
+    res_log: ResLog,
 }
-
-/// One reservation event the engine counted for a worker (created, accepted, rejected,
-/// timed out, canceled or rescinded): 16 bytes, as a month of a busy center holds millions.
-/// Duplicates never get here: the engine records an event only when it counted it in the
-/// workflow series too.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-struct ResCount {
-    ts_ms: i64,
-    /// The registry's id of the task's channel, or `NO_CHANNEL`.
-    channel: u32,
-    /// The outcome: its position in [`RES_KINDS`].
-    kind: u8,
-}
-
-const _: () = assert!(std::mem::size_of::<ResCount>() == 16, "a reservation record stays 16 bytes");
 
 /// The six reservation counters of the workers' cumulative statistics, in schema order.
-pub const RES_KINDS: [CumKind; 6] = [
+pub const RES_KINDS: [CumKind; res_log::KINDS] = [
     CumKind::ResCreated,
     CumKind::ResAccepted,
     CumKind::ResRejected,
@@ -539,7 +526,7 @@ impl Floor {
             channels: BTreeMap::new(),
             reservations: FxHashMap::default(),
             changes: Vec::new(),
-            res_counts: Vec::new(),
+            res_log: ResLog::default(),
         });
         worker.first_ms = worker.first_ms.min(e.ts_ms);
         if let Some(n) = e.get("worker_name") {
@@ -739,8 +726,7 @@ impl Floor {
             if older > 1 {
                 w.changes.drain(..older - 1);
             }
-            let older = w.res_counts.partition_point(|r| r.ts_ms < before_ms);
-            w.res_counts.drain(..older);
+            w.res_log.prune(before_ms);
         }
     }
 
@@ -754,10 +740,7 @@ impl Floor {
         let Some(w) = self.workers.get_mut(&worker) else {
             return;
         };
-        let r = ResCount { ts_ms, channel, kind: k as u8 };
-        // Nearly always at the end: events come roughly in time order.
-        let at = w.res_counts.partition_point(|x| *x <= r);
-        w.res_counts.insert(at, r);
+        w.res_log.insert(ts_ms, channel, k);
     }
 
     /// The workers of `set` in `workspace`, each once.
@@ -790,17 +773,10 @@ impl Floor {
         set: WorkerSet<'_>,
         channel: Option<u32>,
         window: super::Window,
-    ) -> [u64; 6] {
-        let mut out = [0u64; 6];
+    ) -> [u64; res_log::KINDS] {
+        let mut out = [0u64; res_log::KINDS];
         for w in self.selected(workspace, set) {
-            let v = &w.res_counts;
-            let lo = v.partition_point(|r| r.ts_ms < window.start_ms);
-            let hi = v.partition_point(|r| r.ts_ms <= window.end_ms);
-            for r in v.get(lo..hi).unwrap_or_default() {
-                if channel.is_none_or(|c| c == r.channel) {
-                    out[usize::from(r.kind)] += 1;
-                }
-            }
+            w.res_log.count(window.start_ms, window.end_ms, channel, &mut out);
         }
         out
     }

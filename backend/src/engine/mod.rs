@@ -15,6 +15,7 @@ pub mod expression;
 pub mod floor;
 pub mod index;
 pub mod registry;
+mod res_log;
 pub mod target;
 pub mod task;
 
