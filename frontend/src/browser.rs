@@ -195,6 +195,49 @@ pub fn install_test_hook() {
     }
 }
 
+thread_local! {
+    /// `performance.now()` when the update the frame probe measures started.
+    static PROBE_START: std::cell::Cell<Option<f64>> = const { std::cell::Cell::new(None) };
+}
+
+/// `window.__wallboard[key]` when a measurement put an array there (the frame probe is
+/// off otherwise, at the cost of this lookup).
+fn probe_array(key: &str) -> Option<Array> {
+    let window: JsValue = web_sys::window()?.into();
+    let hook = Reflect::get(&window, &"__wallboard".into()).ok()?;
+    Reflect::get(&hook, &key.into()).ok()?.dyn_into().ok()
+}
+
+/// The frame probe (BENCHMARKS.md): called first thing by an update of a view, it pushes
+/// onto `window.__wallboard.frames` the milliseconds from then to the end of the frame
+/// that paints it (a task queued from that frame's animation callback runs after its
+/// style, layout and paint). Updates before that frame count in the same measurement.
+pub fn probe_update() {
+    if PROBE_START.get().is_some() {
+        return;
+    }
+    let Some(frames) = probe_array("frames") else { return };
+    PROBE_START.set(Some(performance_now()));
+    leptos::prelude::request_animation_frame(move || {
+        leptos::prelude::set_timeout(
+            move || {
+                if let Some(start) = PROBE_START.take() {
+                    frames.push(&JsValue::from_f64(performance_now() - start));
+                }
+            },
+            std::time::Duration::ZERO,
+        );
+    });
+}
+
+/// The frame probe's record of reading an answer of `bytes` that took from `start`
+/// (`performance.now()`) until now: `[ms, bytes]` onto `window.__wallboard.parses`.
+pub fn probe_parse(start: f64, bytes: usize) {
+    if let Some(parses) = probe_array("parses") {
+        parses.push(&Array::of2(&JsValue::from_f64(performance_now() - start), &JsValue::from_f64(bytes as f64)));
+    }
+}
+
 /// Records in `window.__wallboard.firstDataMs` when the first numbers were on screen.
 pub fn mark_first_data() {
     let Some(window) = web_sys::window() else { return };

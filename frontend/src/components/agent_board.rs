@@ -20,6 +20,7 @@ pub fn AgentBoard() -> impl IntoView {
     let floor = state.floor;
     let kiosk = state.view.with_untracked(|v| v.kiosk);
     let rows = Memo::new(move |_| {
+        browser::probe_update();
         let now = Now { ms: state.now_ms.get(), skew_ms: browser::clock_skew_ms() };
         let levels = state.view.with(|v| v.levels);
         floor.workers.with(|w| {
@@ -136,7 +137,8 @@ pub fn AgentBoard() -> impl IntoView {
 }
 
 /// The cell classes of the agents table.
-const COLUMNS: [&str; 5] = ["acell a-name", "acell", "acell a-num a-time", "acell a-num", "acell a-channels"];
+const COLUMNS: [&str; 5] =
+    ["acell a-name", "acell a-activity", "acell a-num a-time", "acell a-num a-tasks", "acell a-channels"];
 
 /// The queue and skill filters (kept in the URL).
 #[component]
