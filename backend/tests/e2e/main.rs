@@ -857,3 +857,125 @@ async fn a_mirror_with_a_failing_upstream_shows_stale_numbers_then_recovers() {
     mirror.stop().await;
     source.stop().await;
 }
+
+/// p50, p95 and max of `samples` (nearest rank).
+fn percentiles(samples: &mut [f64]) -> (f64, f64, f64) {
+    samples.sort_by(f64::total_cmp);
+    let at = |q: f64| samples[((q * samples.len() as f64).ceil() as usize).clamp(1, samples.len()) - 1];
+    (at(0.50), at(0.95), samples[samples.len() - 1])
+}
+
+/// The agent board's frame time with 2,000 agents (BENCHMARKS.md, "Agent board"): run by
+/// hand, in release for a server like the real one:
+///
+/// `cargo test --release -p wallboard --test e2e agent_board_frame_time -- --ignored --nocapture`
+///
+/// The simulated center scaled to 2,000 agents (`scale` in simulator.toml), one hour of
+/// history, then live on a clock that follows the real one; the agent board at 1920x1080 in
+/// headless Chromium. The dashboard's frame probe (`window.__wallboard.frames`) records,
+/// for each update of the board (a clock tick every second, a poll of the workers every
+/// 3 s, channels), the time from the start of the update to the end of the frame that
+/// paints it; `parses` the time to read each answer; a `PerformanceObserver` counts long
+/// animation frames (50 ms and more) and `requestAnimationFrame` the gaps between frames.
+/// Prints figures; asserts nothing about time.
+#[tokio::test]
+#[ignore = "a measurement, run by hand (BENCHMARKS.md)"]
+async fn agent_board_frame_time_with_2000_agents() {
+    let samples: usize = std::env::var("FRAME_SAMPLES").ok().and_then(|v| v.parse().ok()).unwrap_or(60);
+    let dir = tempfile::tempdir().expect("tempdir");
+    // 36 agents × 55.5556 = 444 + 556 + 278 + 389 + 333 = 2,000 (each group rounded).
+    let config = std::fs::read_to_string(repo_root().join("simulator.toml")).expect("simulator.toml");
+    assert!(config.contains("\nscale = 1.0\n"), "simulator.toml sets scale = 1.0");
+    let sim = dir.path().join("sim-2000.toml");
+    std::fs::write(&sim, config.replace("\nscale = 1.0\n", "\nscale = 55.5556\n")).expect("write the config");
+    let now = chrono::Utc::now().timestamp_millis();
+    let clock = Arc::new(ManualClock::new(now));
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).expect("data dir");
+    let mut args = args(&data, free_port(), "");
+    args.sim_config = Some(sim);
+    args.sim_history_hours = 1;
+    let server = spawn_app_with(args, clock.clone()).await;
+    // The center lives on: the clock follows the real one.
+    let follow = {
+        let clock = clock.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                clock.set(chrono::Utc::now().timestamp_millis());
+            }
+        })
+    };
+    let token = viewer_token(&server, "bench", now);
+    let ws = server.demo().workspace_sid.to_string();
+    let stats: WorkersRealTimeStatistics =
+        server.get_json(&format!("/v1/Workspaces/{ws}/Workers/RealTimeStatistics")).await;
+    assert_eq!(stats.stats.total_workers, 2000, "the scaled center has 2,000 agents");
+
+    let driver = browser().await;
+    let c = &driver.client;
+    set_viewport(c, 1920, 1080).await;
+    c.goto(&format!("{}/?page=agents&ws={ws}#token={token}", server.base)).await.expect("open the agent board");
+    until("2,000 agents on the board", || async {
+        (text_of(c, "agents-total").await.and_then(|t| number(&t)) == Some(2000)).then_some(())
+    })
+    .await;
+    let rows = c.find_all(Locator::Css("[data-testid=agent-row]")).await.expect("rows").len();
+    c.execute(
+        "const h = window.__wallboard;
+         h.frames = []; h.parses = []; h.loaf = []; h.gaps = [];
+         new PerformanceObserver(l => l.getEntries().forEach(e => h.loaf.push(e.duration)))
+           .observe({type: 'long-animation-frame'});
+         let last = null;
+         const frame = t => { if (last !== null) h.gaps.push(t - last); last = t; requestAnimationFrame(frame); };
+         requestAnimationFrame(frame);",
+        vec![],
+    )
+    .await
+    .expect("install the probes");
+    let long = Duration::from_secs(samples as u64 * 2 + 60);
+    let started = std::time::Instant::now();
+    tokio::time::timeout(long, async {
+        loop {
+            let n = c.execute("return window.__wallboard.frames.length;", vec![]).await.expect("script");
+            if n.as_u64().unwrap_or(0) >= samples as u64 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("fewer than {samples} updates in {long:?}"));
+    let elapsed = started.elapsed();
+    let h = c.execute("return window.__wallboard;", vec![]).await.expect("script");
+    let list = |key: &str| -> Vec<f64> {
+        h[key].as_array().map(|a| a.iter().filter_map(|v| v.as_f64()).collect()).unwrap_or_default()
+    };
+    let (mut frames, mut loaf, mut gaps) = (list("frames"), list("loaf"), list("gaps"));
+    // Answers of 100 kB and more: the pages of the workers list (1,000 each).
+    let mut big: Vec<f64> = h["parses"]
+        .as_array()
+        .map(|a| a.iter().filter(|p| p[1].as_f64().unwrap_or(0.0) >= 100_000.0).filter_map(|p| p[0].as_f64()).collect())
+        .unwrap_or_default();
+    let (n, nb) = (frames.len(), big.len());
+    let (f50, f95, fmax) = percentiles(&mut frames);
+    println!("agent board, 2,000 agents, {rows} rows drawn, 1920x1080, {elapsed:.1?}:");
+    println!("  update to paint: {n} updates, p50 {f50:.1} ms, p95 {f95:.1} ms, max {fmax:.1} ms");
+    if !big.is_empty() {
+        let (p50, p95, max) = percentiles(&mut big);
+        println!("  reading a workers page (1,000): {nb} pages, p50 {p50:.1} ms, p95 {p95:.1} ms, max {max:.1} ms");
+    }
+    let over = gaps.iter().filter(|g| **g > 17.0).count();
+    let (g50, g95, gmax) = if gaps.is_empty() { (0.0, 0.0, 0.0) } else { percentiles(&mut gaps) };
+    println!(
+        "  frames: {} (gap p50 {g50:.1} ms, p95 {g95:.1} ms, max {gmax:.1} ms; {over} gaps over 17 ms)",
+        gaps.len()
+    );
+    let lmax = loaf.iter().copied().fold(0.0, f64::max);
+    println!("  long animation frames (>= 50 ms): {}, longest {lmax:.0} ms", loaf.len());
+    loaf.clear();
+
+    follow.abort();
+    driver.client.clone().close().await.expect("close the browser");
+    server.stop().await;
+}
