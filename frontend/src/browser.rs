@@ -209,23 +209,34 @@ fn probe_array(key: &str) -> Option<Array> {
 }
 
 /// The frame probe (BENCHMARKS.md): called first thing by an update of a view, it pushes
-/// onto `window.__wallboard.frames` the milliseconds from then to the end of the frame
-/// that paints it (a task queued from that frame's animation callback runs after its
-/// style, layout and paint). Updates before that frame count in the same measurement.
+/// `[busy, update, render]` (ms) onto `window.__wallboard.frames`: `update` from the call
+/// to the end of its task (a timer queued then), `render` from the animation frame after it
+/// to the end of that frame's style, layout and paint (a timer queued from the frame's
+/// callback), and `busy` the main thread's time over both, without the wait for the frame
+/// (both when the frame came first). Updates before that frame count in the same record.
 pub fn probe_update() {
     if PROBE_START.get().is_some() {
         return;
     }
     let Some(frames) = probe_array("frames") else { return };
-    PROBE_START.set(Some(performance_now()));
+    let start = performance_now();
+    PROBE_START.set(Some(start));
+    let task_end = std::rc::Rc::new(std::cell::Cell::new(start));
+    let zero = std::time::Duration::ZERO;
+    let end = task_end.clone();
+    leptos::prelude::set_timeout(move || end.set(performance_now()), zero);
     leptos::prelude::request_animation_frame(move || {
+        let frame = performance_now();
+        // Timers run in order: the update's has run when this one does.
         leptos::prelude::set_timeout(
             move || {
-                if let Some(start) = PROBE_START.take() {
-                    frames.push(&JsValue::from_f64(performance_now() - start));
-                }
+                PROBE_START.set(None);
+                let (painted, end) = (performance_now(), task_end.get());
+                let busy = if end <= frame { (end - start) + (painted - frame) } else { painted - start };
+                let record = Array::of3(&busy.into(), &(end - start).into(), &(painted - frame).into());
+                frames.push(&record);
             },
-            std::time::Duration::ZERO,
+            zero,
         );
     });
 }

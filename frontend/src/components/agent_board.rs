@@ -19,14 +19,13 @@ pub fn AgentBoard() -> impl IntoView {
     let state = use_state();
     let floor = state.floor;
     let kiosk = state.view.with_untracked(|v| v.kiosk);
+    // The rows as the answers say them (a new answer rebuilds them); what ticks is
+    // computed for the rows on screen only (`shown`).
     let rows = Memo::new(move |_| {
         browser::probe_update();
-        let now = Now { ms: state.now_ms.get(), skew_ms: browser::clock_skew_ms() };
-        let levels = state.view.with(|v| v.levels);
-        floor.workers.with(|w| {
-            w.as_ref()
-                .map(|w| floor.activities.with(|a| floor.channels.with(|c| agent_rows(&w.data, a, c, &levels, now))))
-        })
+        floor
+            .workers
+            .with(|w| w.as_ref().map(|w| floor.activities.with(|a| floor.channels.with(|c| agent_rows(&w.data, a, c)))))
     });
     let figures = Memo::new(move |_| {
         rows.with(|r| floor.channels.with(|c| BoardFigures::new(r.as_deref().unwrap_or_default(), c)))
@@ -58,10 +57,13 @@ pub fn AgentBoard() -> impl IntoView {
         visible_range(total(), top, height)
     });
     let shown = Memo::new(move |_| {
+        browser::probe_update();
+        let now = Now { ms: state.now_ms.get(), skew_ms: browser::clock_skew_ms() };
+        let levels = state.view.with(|v| v.levels);
         let (start, end) = range.get();
         rows.with(|r| {
             r.as_ref()
-                .map(|r| r[start.min(r.len())..end.min(r.len())].iter().map(|a| a.line()).collect())
+                .map(|r| r[start.min(r.len())..end.min(r.len())].iter().map(|a| a.line(&levels, now)).collect())
                 .unwrap_or_default()
         })
     });
