@@ -116,8 +116,8 @@ mod tests {
 
     #[test]
     fn dates_are_imf_fixdate() {
-        // 1_795_766_400_000 ms is Friday 2026-11-27 00:00:00 UTC; 49.999 s later truncates.
-        assert_eq!(http_date(1_795_766_449_999).expect("in range"), "Fri, 27 Nov 2026 00:00:49 GMT");
+        // 1_795_766_400_000 ms is Friday 2026-11-27 08:00:00 UTC; 49.999 s later truncates to :49.
+        assert_eq!(http_date(1_795_766_449_999).expect("in range"), "Fri, 27 Nov 2026 08:00:49 GMT");
         assert_eq!(http_date(0).expect("in range"), "Thu, 01 Jan 1970 00:00:00 GMT");
     }
 
