@@ -91,11 +91,6 @@ pub fn skills_of<'a>(expressions: impl IntoIterator<Item = &'a str>) -> Vec<Stri
     skills
 }
 
-/// Whole seconds since `since` (server clock, `YYYY-MM-DDTHH:MM:SSZ`) at `now`.
-pub fn time_in_state(since: Option<&str>, now: Now) -> Option<u64> {
-    secs_since(age::parse_at(since?)?, now)
-}
-
 /// Whole seconds since `since_ms` (server clock) at `now` (browser clock and skew).
 fn secs_since(since_ms: i64, now: Now) -> Option<u64> {
     Some(((now.ms - now.skew_ms - since_ms as f64).max(0.0) / 1000.0).floor() as u64)
@@ -326,6 +321,12 @@ mod tests {
 
     /// AT_MS is 2026-11-27T09:00:00Z.
     const AT: &str = "2026-11-27T09:00:00Z";
+
+    /// Whole seconds since `since` (server clock, `YYYY-MM-DDTHH:MM:SSZ`) at `now`, as a
+    /// row reads `date_status_changed`.
+    fn time_in_state(since: Option<&str>, now: Now) -> Option<u64> {
+        secs_since(age::parse_at(since?)?, now)
+    }
 
     #[test]
     fn time_in_state_ticks_from_the_server_time() {
