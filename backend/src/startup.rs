@@ -236,6 +236,7 @@ pub fn router(state: AppState, security: headers::SecurityHeaders, assets_dir: s
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::map_response_with_state(security, headers::set_security_headers))
+        .layer(middleware::map_response_with_state(state.clone(), headers::set_date))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -102,8 +102,10 @@ async fn text(response: &Response) -> Option<String> {
 /// `GET path` as JSON, with the answer's `Date` (ms) when it has one.
 async fn get_json<T: DeserializeOwned>(path: &str) -> Result<(T, Option<i64>), Failure> {
     let (body, date) = get_body(path).await?;
+    let start = crate::browser::performance_now();
     let value =
         serde_json::from_str(&body).map_err(|e| Failure::Other(format!("unexpected answer from {path}: {e}")))?;
+    crate::browser::probe_parse(start, body.len());
     Ok((value, date))
 }
 

@@ -195,6 +195,60 @@ pub fn install_test_hook() {
     }
 }
 
+thread_local! {
+    /// `performance.now()` when the update the frame probe measures started.
+    static PROBE_START: std::cell::Cell<Option<f64>> = const { std::cell::Cell::new(None) };
+}
+
+/// `window.__wallboard[key]` when a measurement put an array there (the frame probe is
+/// off otherwise, at the cost of this lookup).
+fn probe_array(key: &str) -> Option<Array> {
+    let window: JsValue = web_sys::window()?.into();
+    let hook = Reflect::get(&window, &"__wallboard".into()).ok()?;
+    Reflect::get(&hook, &key.into()).ok()?.dyn_into().ok()
+}
+
+/// The frame probe (BENCHMARKS.md): called first thing by an update of a view, it pushes
+/// `[busy, update, render]` (ms) onto `window.__wallboard.frames`: `update` from the call
+/// to the end of its task (a timer queued then), `render` from the animation frame after it
+/// to the end of that frame's style, layout and paint (a timer queued from the frame's
+/// callback), and `busy` the main thread's time over both, without the wait for the frame
+/// (both when the frame came first). Updates before that frame count in the same record.
+pub fn probe_update() {
+    if PROBE_START.get().is_some() {
+        return;
+    }
+    let Some(frames) = probe_array("frames") else { return };
+    let start = performance_now();
+    PROBE_START.set(Some(start));
+    let task_end = std::rc::Rc::new(std::cell::Cell::new(start));
+    let zero = std::time::Duration::ZERO;
+    let end = task_end.clone();
+    leptos::prelude::set_timeout(move || end.set(performance_now()), zero);
+    leptos::prelude::request_animation_frame(move || {
+        let frame = performance_now();
+        // Timers run in order: the update's has run when this one does.
+        leptos::prelude::set_timeout(
+            move || {
+                PROBE_START.set(None);
+                let (painted, end) = (performance_now(), task_end.get());
+                let busy = if end <= frame { (end - start) + (painted - frame) } else { painted - start };
+                let record = Array::of3(&busy.into(), &(end - start).into(), &(painted - frame).into());
+                frames.push(&record);
+            },
+            zero,
+        );
+    });
+}
+
+/// The frame probe's record of reading an answer of `bytes` that took from `start`
+/// (`performance.now()`) until now: `[ms, bytes]` onto `window.__wallboard.parses`.
+pub fn probe_parse(start: f64, bytes: usize) {
+    if let Some(parses) = probe_array("parses") {
+        parses.push(&Array::of2(&JsValue::from_f64(performance_now() - start), &JsValue::from_f64(bytes as f64)));
+    }
+}
+
 /// Records in `window.__wallboard.firstDataMs` when the first numbers were on screen.
 pub fn mark_first_data() {
     let Some(window) = web_sys::window() else { return };

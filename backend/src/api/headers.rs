@@ -1,6 +1,7 @@
 //! Security headers of every response: a strict Content-Security-Policy (the dashboard
 //! loads only its own script, wasm, styles and WebSocket), `frame-ancestors` from the
-//! configured allowlist (default: nobody may frame us), nosniff and no referrer.
+//! configured allowlist (default: nobody may frame us), nosniff and no referrer; and the
+//! `Date` of the server's clock.
 
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
@@ -83,6 +84,23 @@ pub async fn set_security_headers(State(security): State<SecurityHeaders>, mut r
     response
 }
 
+/// `Date` from the server's clock, which every number it serves is computed at (hyper
+/// would write the machine's): the dashboard measures its clock's skew against it, and
+/// ticks ages and times in state from times of this clock. The same as hyper's under the
+/// system clock; under a test's or a sped-up simulation's clock, consistent with the data.
+pub async fn set_date(State(state): State<crate::state::AppState>, mut response: Response) -> Response {
+    if let Some(value) = http_date(state.clock.now_ms()) {
+        response.headers_mut().insert(header::DATE, value);
+    }
+    response
+}
+
+/// `Sat, 28 Nov 2026 20:12:49 GMT` (RFC 9110's IMF-fixdate) for `ms` since the epoch.
+fn http_date(ms: i64) -> Option<HeaderValue> {
+    let at = chrono::DateTime::from_timestamp_millis(ms)?;
+    HeaderValue::from_str(&at.format("%a, %d %b %Y %H:%M:%S GMT").to_string()).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,6 +112,13 @@ mod tests {
         for bad in ["tool.example.com", "https://x.example/path", "ftp://x.example", "https://x.example/?a=1", "*"] {
             assert!(FrameAncestors::parse(&[bad]).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn dates_are_imf_fixdate() {
+        // 1_795_766_400_000 ms is Friday 2026-11-27 08:00:00 UTC; 49.999 s later truncates to :49.
+        assert_eq!(http_date(1_795_766_449_999).expect("in range"), "Fri, 27 Nov 2026 08:00:49 GMT");
+        assert_eq!(http_date(0).expect("in range"), "Thu, 01 Jan 1970 00:00:00 GMT");
     }
 
     #[test]

@@ -46,6 +46,28 @@ async fn the_dashboard_shell_is_public_and_its_data_is_not() {
     app.stop().await;
 }
 
+/// `Date` is the server's clock (the one its numbers are computed at), also a manual one:
+/// the dashboard measures its skew and ticks ages against it.
+#[tokio::test]
+async fn the_date_header_is_the_servers_clock() {
+    let assets = tempfile::tempdir().expect("tempdir");
+    std::fs::write(assets.path().join("index.html"), b"<!doctype html><title>Wallboard</title>").expect("write");
+    let (app, _dir) = app_with(assets.path(), &[]).await;
+    // NOW is 2026-11-27T18:00:00Z (scenario: D is that day's 08:00 UTC, NOW ten hours later).
+    let date = |path: &'static str| {
+        let app = &app;
+        async move {
+            let r = app.client.get(format!("{}{path}", app.base)).send().await.expect("request");
+            r.headers()["date"].to_str().expect("ascii").to_owned()
+        }
+    };
+    assert_eq!(date("/healthz").await, "Fri, 27 Nov 2026 18:00:00 GMT");
+    assert_eq!(date("/v1/Workspaces").await, "Fri, 27 Nov 2026 18:00:00 GMT", "401 answers too");
+    app.clock.advance(61_999);
+    assert_eq!(date("/").await, "Fri, 27 Nov 2026 18:01:01 GMT", "whole seconds, truncated");
+    app.stop().await;
+}
+
 /// Every response carries the security headers; `frame-ancestors` is the allowlist.
 #[tokio::test]
 async fn security_headers_on_every_response() {

@@ -16,7 +16,10 @@ use serde_json::json;
 use wallboard::access::Scope;
 use wallboard::clock::ManualClock;
 use wallboard::config::{ServeArgs, Source};
+use wallboard_shared::queues::{TaskQueuePage, TaskQueueRealTimeStatistics};
 use wallboard_shared::resources::WorkflowRealTimeStatistics;
+use wallboard_shared::workers::{ActivityPage, Worker, WorkersRealTimeStatistics};
+use wallboard_shared::workspace::WorkspaceRealTimeStatistics;
 
 /// The server harness, shared with the API tests; this binary uses only part of it.
 #[allow(dead_code)]
@@ -81,6 +84,98 @@ async fn new_task(app: &TestApp, workflow: &str, n: u32, now: i64) {
         .with("TaskChannelUniqueName", "voice")
         .with("TaskPriority", "0");
     assert_eq!(app.post_event(&form.0).await, 204);
+}
+
+/// Posts a signed `task.created` for a new pending task of `workflow` in `queue`, created
+/// `age_ms` before `now`.
+async fn new_queued_task(app: &TestApp, workflow: &str, queue: &str, n: u32, now: i64, age_ms: i64) {
+    let form = Form::new("task.created", 0xe2e1_0000 + n, now - age_ms, app.demo().workspace_sid.as_ref())
+        .without("WorkspaceName")
+        .with("TaskSid", format!("WT{:032x}", 0xe2e1_0000 + n))
+        .with("WorkflowSid", workflow)
+        .with("TaskQueueSid", queue)
+        .with("TaskChannelUniqueName", "voice")
+        .with("TaskPriority", "0")
+        .with("TaskAssignmentStatus", "pending");
+    assert_eq!(app.post_event(&form.0).await, 204);
+}
+
+/// Posts a signed `worker.activity.update`: `worker` (named `name`) in `activity` since `at`.
+async fn activity_update(app: &TestApp, worker: &Worker, activity: (&str, &str), n: u32, at: i64) {
+    let form = Form::new("worker.activity.update", 0xe2e2_0000 + n, at, app.demo().workspace_sid.as_ref())
+        .without("WorkspaceName")
+        .with("WorkerSid", &worker.sid)
+        .with("WorkerName", &worker.friendly_name)
+        .with("WorkerActivitySid", activity.0)
+        .with("WorkerActivityName", activity.1);
+    assert_eq!(app.post_event(&form.0).await, 204);
+}
+
+/// Pins the page's clock to `ms`, as the `ManualClock` pins the server's: the dashboard
+/// reads `Date.now()` at every call (wasm-bindgen looks it up each time), for its ticking
+/// ages and to measure its skew against the server's `Date` (`browser::clock_skew_ms`).
+async fn pin_page_clock(c: &Client, ms: i64) {
+    c.execute("const t = arguments[0]; Date.now = () => t;", vec![json!(ms)]).await.expect("script");
+}
+
+/// The cells of the table row `[data-testid=testid][data-sid=sid]` of the given classes, as
+/// (`data-value`, text); None while the row is not drawn.
+async fn row_cells(c: &Client, testid: &str, sid: &str, classes: &[&str]) -> Option<Vec<(String, String)>> {
+    let v = c
+        .execute(
+            "const row = document.querySelector(`[data-testid=\"${arguments[0]}\"][data-sid=\"${arguments[1]}\"]`);
+             if (!row) return null;
+             return arguments[2].map(k => {
+               const e = row.querySelector('.' + k);
+               return e ? [e.dataset.value || '', e.textContent] : null;
+             });",
+            vec![json!(testid), json!(sid), json!(classes)],
+        )
+        .await
+        .ok()?;
+    v.as_array()?.iter().map(|cell| Some((cell[0].as_str()?.to_owned(), cell[1].as_str()?.to_owned()))).collect()
+}
+
+/// The `data-value`s of a queue row, in the order of [`QUEUE_CELLS`].
+async fn queue_values(c: &Client, sid: &str) -> Option<Vec<u64>> {
+    row_cells(c, "queue-row", sid, &QUEUE_CELLS).await?.iter().map(|(v, _)| v.parse().ok()).collect()
+}
+
+/// The queues wall's cells the tests read: waiting, longest wait (s), agents available,
+/// busy, unavailable, offline.
+const QUEUE_CELLS: [&str; 6] = ["q-waiting", "q-longest", "q-available", "q-busy", "q-unavailable", "q-offline"];
+
+/// What a queue's row must show, from its RealTimeStatistics (in [`QUEUE_CELLS`] order):
+/// busy is the tasks agents hold (reserved, assigned, wrapping), at most the available
+/// agents; unavailable and offline count the eligible workers per activity, "Offline"
+/// being the offline one.
+fn queue_expected(rt: &TaskQueueRealTimeStatistics, activities: &ActivityPage) -> Vec<u64> {
+    let s = &rt.stats;
+    let by = &s.tasks_by_status;
+    let (mut unavailable, mut offline) = (0, 0);
+    for a in &s.activity_statistics {
+        let available = activities.activities.iter().any(|x| x.sid == a.sid && x.available);
+        match (available, a.friendly_name.eq_ignore_ascii_case("offline")) {
+            (true, _) => {}
+            (false, true) => offline += a.workers,
+            (false, false) => unavailable += a.workers,
+        }
+    }
+    let busy = (by.reserved + by.assigned + by.wrapping).min(s.total_available_workers);
+    vec![by.pending, s.longest_task_waiting_age, s.total_available_workers, busy, unavailable, offline]
+}
+
+/// The agent board's bars: activity name → agents.
+async fn activity_bars(c: &Client) -> Option<std::collections::BTreeMap<String, u64>> {
+    let v = c
+        .execute(
+            "return Array.from(document.querySelectorAll('[data-testid=activity-bars] [data-activity]'))
+               .map(e => [e.dataset.activity, e.dataset.value]);",
+            vec![],
+        )
+        .await
+        .ok()?;
+    v.as_array()?.iter().map(|b| Some((b[0].as_str()?.to_owned(), b[1].as_str()?.parse().ok()?))).collect()
 }
 
 struct Driver {
@@ -290,6 +385,166 @@ async fn dashboard_end_to_end() {
     server.stop().await;
 }
 
+/// The queues wall and the agent board show the server's numbers at the same clock time,
+/// and follow events without a reload: a queue's waiting count and longest wait, the agents
+/// per activity, and an agent's time in state, ticking with the clocks.
+#[tokio::test]
+async fn supervisor_views_show_the_servers_numbers_live() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // A whole second: the server's `Date` header (whole seconds) is then its clock exactly.
+    let t0 = chrono::Utc::now().timestamp_millis() / 1000 * 1000;
+    let clock = Arc::new(ManualClock::new(t0));
+    let server = start(dir.path(), free_port(), clock.clone()).await;
+    let token = viewer_token(&server, "e2e", t0);
+    let ws = server.demo().workspace_sid.to_string();
+    let driver = browser().await;
+    let c = &driver.client;
+    let api = |rest: &str| format!("/v1/Workspaces/{ws}/{rest}");
+    let activities: ActivityPage = server.get_json(&api("Activities?PageSize=100")).await;
+    let queues: TaskQueuePage = server.get_json(&api("TaskQueues?PageSize=100")).await;
+    let queue = |name: &str| {
+        queues
+            .task_queues
+            .iter()
+            .find(|q| q.friendly_name == name)
+            .unwrap_or_else(|| panic!("queue {name}"))
+            .sid
+            .to_string()
+    };
+    let (sales_q, support_q) = (queue("Sales"), queue("Support"));
+
+    // The queues wall, the page's clock on the server's (which stands still: the simulator
+    // moves only with it).
+    c.goto(&format!("{}/?page=queues&ws={ws}#token={token}", server.base)).await.expect("open the queues wall");
+    pin_page_clock(c, t0).await;
+    let mut shown = std::collections::BTreeMap::new();
+    for sid in [&sales_q, &support_q] {
+        let rt: TaskQueueRealTimeStatistics =
+            server.get_json(&api(&format!("TaskQueues/{sid}/RealTimeStatistics"))).await;
+        let want = queue_expected(&rt, &activities);
+        let total: u64 = want[2..].iter().sum::<u64>() - want[3];
+        assert_eq!(total, rt.stats.total_eligible_workers, "available + unavailable + offline = eligible agents");
+        until(&format!("queue {sid} showing {want:?}"), || async {
+            (queue_values(c, sid).await.as_ref() == Some(&want)).then_some(())
+        })
+        .await;
+        shown.insert(sid.clone(), want);
+    }
+    let rows = c.find_all(Locator::Css("[data-testid=queue-row]")).await.expect("rows");
+    assert_eq!(rows.len(), queues.task_queues.len(), "a row per queue");
+    let header: WorkspaceRealTimeStatistics = server.get_json(&api("RealTimeStatistics")).await;
+    let waiting = header.stats.tasks_by_status.pending;
+    until("the header's waiting tasks", || async {
+        (text_of(c, "ws-waiting").await.and_then(|t| number(&t)) == Some(waiting)).then_some(())
+    })
+    .await;
+
+    // A task waiting for 95 s enters Sales: one more waiting there and in the header, and
+    // the longest wait is at least 95 s; Support does not change.
+    let (sales_wf, _) = server.demo().workflows.iter().find(|(_, n)| n == "Sales").expect("Sales").clone();
+    new_queued_task(&server, sales_wf.as_ref(), &sales_q, 1, t0, 95_000).await;
+    let before = &shown[&sales_q];
+    let mut want = before.clone();
+    want[0] += 1;
+    want[1] = want[1].max(95);
+    until(&format!("Sales showing {want:?}"), || async {
+        (queue_values(c, &sales_q).await.as_ref() == Some(&want)).then_some(())
+    })
+    .await;
+    let rt: TaskQueueRealTimeStatistics =
+        server.get_json(&api(&format!("TaskQueues/{sales_q}/RealTimeStatistics"))).await;
+    assert_eq!(queue_expected(&rt, &activities), want, "the server agrees");
+    until("the header's waiting + 1", || async {
+        (text_of(c, "ws-waiting").await.and_then(|t| number(&t)) == Some(waiting + 1)).then_some(())
+    })
+    .await;
+    assert_eq!(queue_values(c, &support_q).await.as_ref(), Some(&shown[&support_q]));
+    screenshot(c, "queues-wall.png").await;
+
+    // The agent board: agents per activity as Workers/RealTimeStatistics counts them.
+    c.goto(&format!("{}/?page=agents&ws={ws}#token={token}", server.base)).await.expect("open the agent board");
+    pin_page_clock(c, t0).await;
+    let stats: WorkersRealTimeStatistics = server.get_json(&api("Workers/RealTimeStatistics")).await;
+    let want: std::collections::BTreeMap<String, u64> =
+        stats.stats.activity_statistics.iter().map(|a| (a.friendly_name.clone(), a.workers)).collect();
+    assert_eq!(want.values().sum::<u64>(), stats.stats.total_workers);
+    until(&format!("activity bars {want:?}"), || async {
+        (activity_bars(c).await.as_ref() == Some(&want)).then_some(())
+    })
+    .await;
+    until("the agents tile", || async {
+        (text_of(c, "agents-total").await.and_then(|t| number(&t)) == Some(stats.stats.total_workers)).then_some(())
+    })
+    .await;
+
+    // An agent on screen, in an activity other than Break since a minute or more, goes on
+    // a break 42 s ago.
+    let on_screen = c
+        .execute(
+            "return Array.from(document.querySelectorAll('[data-testid=agent-row]')).map(r => r.dataset.sid);",
+            vec![],
+        )
+        .await
+        .expect("script");
+    let mut agent = None;
+    for sid in on_screen.as_array().expect("rows").iter().filter_map(|v| v.as_str()) {
+        let w: Worker = server.get_json(&api(&format!("Workers/{sid}"))).await;
+        let since = w.date_status_changed.map(|d| d.timestamp_millis());
+        if w.activity_name.as_deref() != Some("Break") && since.is_some_and(|s| s <= t0 - 60_000) {
+            agent = Some(w);
+            break;
+        }
+    }
+    let agent = agent.expect("an agent on screen in another activity for a minute");
+    let was = agent.activity_name.clone().expect("an activity");
+    let brk = activities.activities.iter().find(|a| a.friendly_name == "Break").expect("Break");
+    activity_update(&server, &agent, (brk.sid.as_ref(), "Break"), 1, t0 - 42_000).await;
+    let mut want = want;
+    *want.get_mut(&was).expect("its activity has a bar") -= 1;
+    *want.get_mut("Break").expect("a Break bar") += 1;
+    until(&format!("activity bars {want:?}"), || async {
+        (activity_bars(c).await.as_ref() == Some(&want)).then_some(())
+    })
+    .await;
+    let stats: WorkersRealTimeStatistics = server.get_json(&api("Workers/RealTimeStatistics")).await;
+    let server_bars: std::collections::BTreeMap<String, u64> =
+        stats.stats.activity_statistics.iter().map(|a| (a.friendly_name.clone(), a.workers)).collect();
+    assert_eq!(server_bars, want, "the server agrees");
+    // In Break since t0 - 42 s, at t0: 42 s, as the server says.
+    let w: Worker = server.get_json(&api(&format!("Workers/{}", agent.sid))).await;
+    let since = w.date_status_changed.expect("since").timestamp_millis();
+    assert_eq!(since, t0 - 42_000);
+    let time_cells = ["a-activity", "a-time"];
+    let want_cells = vec![("".to_owned(), "Break".to_owned()), ("42".to_owned(), "42 s".to_owned())];
+    until("the agent on a break for 42 s", || async {
+        (row_cells(c, "agent-row", agent.sid.as_ref(), &time_cells).await.as_ref() == Some(&want_cells)).then_some(())
+    })
+    .await;
+
+    // 65 s later on both clocks (the simulator runs them): the time in state follows, from
+    // the server's `date_status_changed` (42 + 65 = 107 s unless the simulator moved the agent).
+    clock.advance(65_000);
+    pin_page_clock(c, t0 + 65_000).await;
+    let w: Worker = server.get_json(&api(&format!("Workers/{}", agent.sid))).await;
+    let since = w.date_status_changed.expect("since").timestamp_millis();
+    let secs = ((t0 + 65_000 - since) / 1000) as u64;
+    if since == t0 - 42_000 {
+        assert_eq!(secs, 107);
+    }
+    let want_value = secs.to_string();
+    until(&format!("the agent's time in state at {secs} s"), || async {
+        let cells = row_cells(c, "agent-row", agent.sid.as_ref(), &time_cells).await?;
+        (cells[1].0 == want_value && cells[0].1 == w.activity_name.clone().unwrap_or_default()).then_some(())
+    })
+    .await;
+    screenshot(c, "agent-board.png").await;
+
+    let errors = console_errors(c).await;
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+    driver.client.clone().close().await.expect("close the browser");
+    server.stop().await;
+}
+
 /// Sizes the window so that the page's viewport is `width` x `height` CSS pixels.
 async fn set_viewport(c: &Client, width: u32, height: u32) {
     c.set_window_size(width, height).await.expect("resize");
@@ -335,7 +590,12 @@ async fn kiosk_has_no_controls_fits_the_screen_and_rotates() {
     let pages = [
         ("overview", format!("{}/?kiosk=1&ws={ws}#token={token}", server.base)),
         ("workflow", format!("{}/?kiosk=1&page=workflow&ws={ws}&wf={sales}#token={token}", server.base)),
+        ("queues", format!("{}/?kiosk=1&page=queues&ws={ws}#token={token}", server.base)),
+        ("agents", format!("{}/?kiosk=1&page=agents&ws={ws}#token={token}", server.base)),
     ];
+    let queues: TaskQueuePage = server.get_json(&format!("/v1/Workspaces/{ws}/TaskQueues?PageSize=100")).await;
+    let agents: WorkersRealTimeStatistics =
+        server.get_json(&format!("/v1/Workspaces/{ws}/Workers/RealTimeStatistics")).await;
     for (width, height) in [(1920, 1080), (1280, 720)] {
         set_viewport(c, width, height).await;
         for (name, url) in &pages {
@@ -343,6 +603,28 @@ async fn kiosk_has_no_controls_fits_the_screen_and_rotates() {
             if *name == "overview" {
                 until("three workflow cards", || async {
                     (c.find_all(Locator::Css("[data-testid=workflow-card]")).await.ok()?.len() == 3).then_some(())
+                })
+                .await;
+            } else if *name == "queues" {
+                // Every queue of the simulated center (Sales, Support, Billing, Overflow).
+                until("a row per queue", || async {
+                    let rows = c.find_all(Locator::Css("[data-testid=queue-row]")).await.ok()?;
+                    (rows.len() == queues.task_queues.len()).then_some(())
+                })
+                .await;
+                until("the header's numbers", || async {
+                    (attr(c, "[data-testid=workspace-header]", "data-loaded").await.as_deref() == Some("1"))
+                        .then_some(())
+                })
+                .await;
+            } else if *name == "agents" {
+                until("every agent", || async {
+                    (text_of(c, "agents-total").await.and_then(|t| number(&t)) == Some(agents.stats.total_workers))
+                        .then_some(())
+                })
+                .await;
+                until("agent rows", || async {
+                    (!c.find_all(Locator::Css("[data-testid=agent-row]")).await.ok()?.is_empty()).then_some(())
                 })
                 .await;
             } else {
@@ -364,24 +646,52 @@ async fn kiosk_has_no_controls_fits_the_screen_and_rotates() {
             let theme = c.execute("return document.documentElement.dataset.theme;", vec![]).await.expect("script");
             assert_eq!(theme, "dark", "kiosks default to the dark theme");
             assert_eq!(overflow(c).await, None, "kiosk {name} at {width}x{height} has scrollbars");
+            if *name == "queues" || *name == "agents" {
+                // Every number whole: no cell cut short, no figure wider than its tile.
+                let clipped = c
+                    .execute(
+                        "return Array.from(document.querySelectorAll(
+                           '.qrow:not(.qhead) .qcell, .agents-kpi .tile-label, .agents-kpi .tile-value, .arow .acell'))
+                           .filter(e => e.scrollWidth > e.clientWidth + 1)
+                           .map(e => e.className + ': ' + e.textContent);",
+                        vec![],
+                    )
+                    .await
+                    .expect("script");
+                assert_eq!(clipped, json!([]), "kiosk {name} at {width}x{height} cuts text");
+            }
             screenshot(c, &format!("kiosk-{name}-{width}x{height}.png")).await;
         }
     }
 
-    // Rotation: from the overview through every workflow page, by itself.
+    // Rotation: from the overview through every workflow page, the queues wall and the
+    // agent board, by itself, in that order.
     set_viewport(c, 1280, 720).await;
     c.goto(&format!("{}/?kiosk=1&rotate=5&ws={ws}#token={token}", server.base)).await.expect("open");
-    let mut seen = std::collections::BTreeSet::new();
-    tokio::time::timeout(TIMEOUT, async {
-        while seen.len() < 3 {
-            if let Some(sid) = attr(c, "[data-testid=workflow-page]", "data-workflow-sid").await {
-                seen.insert(sid);
+    let mut seen: Vec<String> = Vec::new();
+    tokio::time::timeout(Duration::from_secs(45), async {
+        while seen.len() < 6 {
+            let now = if let Some(sid) = attr(c, "[data-testid=workflow-page]", "data-workflow-sid").await {
+                Some(sid)
+            } else if c.find(Locator::Css("[data-testid=queues-wall]")).await.is_ok() {
+                Some("queues".to_owned())
+            } else if c.find(Locator::Css("[data-testid=agent-board]")).await.is_ok() {
+                Some("agents".to_owned())
+            } else {
+                c.find(Locator::Css("[data-testid=overview]")).await.ok().map(|_| "overview".to_owned())
+            };
+            if let Some(page) = now.filter(|p| seen.last() != Some(p)) {
+                seen.push(page);
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     })
     .await
-    .unwrap_or_else(|_| panic!("the kiosk did not rotate through the three workflows (saw {seen:?})"));
+    .unwrap_or_else(|_| panic!("the kiosk did not rotate through every page (saw {seen:?})"));
+    let workflows: std::collections::BTreeSet<&String> = seen[1..4].iter().collect();
+    assert_eq!(seen[0], "overview", "{seen:?}");
+    assert_eq!(workflows.len(), 3, "three workflows after the overview: {seen:?}");
+    assert_eq!(&seen[4..], ["queues", "agents"], "{seen:?}");
     let hash = c.execute("return location.hash;", vec![]).await.expect("script");
     assert_eq!(hash, format!("#token={token}"), "rotation keeps the token in the fragment");
 
@@ -454,6 +764,32 @@ async fn embed_posts_its_height_and_only_allowed_origins_frame_it() {
     .await
     .expect("script");
     screenshot(c, "embed.png").await;
+
+    // The queues wall and the agent board embed too: their own numbers without the
+    // workspace header, and their height told to the outer page.
+    for (page, testid, rows) in [("queues", "queues-wall", "queue-row"), ("agents", "agent-board", "agent-row")] {
+        let src = format!("{}/?embed=1&theme=dark&page={page}&ws={ws}#token={token}", server.base);
+        c.execute("window.heights = []; document.getElementById('wall').src = arguments[0];", vec![json!(src)])
+            .await
+            .expect("script");
+        until(&format!("a height message from the embedded {page}"), || async {
+            let h = c
+                .execute("return window.heights.length ? window.heights[window.heights.length - 1] : null;", vec![])
+                .await
+                .ok()?;
+            h.as_u64().filter(|h| *h > 100)
+        })
+        .await;
+        let frame = c.find(Locator::Id("wall")).await.expect("the frame");
+        frame.enter_frame().await.expect("into the frame");
+        until(&format!("{page} rows in the frame"), || async {
+            let found = c.find_all(Locator::Css(&format!("[data-testid={testid}] [data-testid={rows}]"))).await.ok()?;
+            (!found.is_empty()).then_some(())
+        })
+        .await;
+        assert!(c.find(Locator::Css("[data-testid=workspace-header]")).await.is_err(), "no header in a frame");
+        c.enter_parent_frame().await.expect("back to the outer page");
+    }
 
     c.goto(&denied_url).await.expect("open the other outer page");
     until("the framed navigation to finish", || async {
@@ -534,4 +870,135 @@ async fn a_mirror_with_a_failing_upstream_shows_stale_numbers_then_recovers() {
     driver.client.clone().close().await.expect("close the browser");
     mirror.stop().await;
     source.stop().await;
+}
+
+/// p50, p95 and max of `samples` (nearest rank).
+fn percentiles(samples: &mut [f64]) -> (f64, f64, f64) {
+    samples.sort_by(f64::total_cmp);
+    let at = |q: f64| samples[((q * samples.len() as f64).ceil() as usize).clamp(1, samples.len()) - 1];
+    (at(0.50), at(0.95), samples[samples.len() - 1])
+}
+
+/// The agent board's frame time with 2,000 agents (BENCHMARKS.md, "Agent board"): run by
+/// hand, in release for a server like the real one:
+///
+/// `cargo test --release -p wallboard --test e2e agent_board_frame_time -- --ignored --nocapture`
+///
+/// The simulated center scaled to 2,000 agents (`scale` in simulator.toml), one hour of
+/// history, then live on a clock that follows the real one; the agent board at 1920x1080 in
+/// headless Chromium. The dashboard's frame probe (`window.__wallboard.frames`) records,
+/// for each update of the board (a clock tick every second, a poll of the workers every
+/// 3 s, channels), the main thread's time from the start of the update to the end of the
+/// frame that paints it (`browser::probe_update`); `parses` the time to read each answer; a `PerformanceObserver` counts long
+/// animation frames (50 ms and more) and `requestAnimationFrame` the gaps between frames.
+/// Prints figures; asserts nothing about time.
+#[tokio::test]
+#[ignore = "a measurement, run by hand (BENCHMARKS.md)"]
+async fn agent_board_frame_time_with_2000_agents() {
+    let samples: usize = std::env::var("FRAME_SAMPLES").ok().and_then(|v| v.parse().ok()).unwrap_or(60);
+    let dir = tempfile::tempdir().expect("tempdir");
+    // 36 agents × 55.5556 = 444 + 556 + 278 + 389 + 333 = 2,000 (each group rounded).
+    let config = std::fs::read_to_string(repo_root().join("simulator.toml")).expect("simulator.toml");
+    assert!(config.contains("\nscale = 1.0\n"), "simulator.toml sets scale = 1.0");
+    let sim = dir.path().join("sim-2000.toml");
+    std::fs::write(&sim, config.replace("\nscale = 1.0\n", "\nscale = 55.5556\n")).expect("write the config");
+    let now = chrono::Utc::now().timestamp_millis();
+    let clock = Arc::new(ManualClock::new(now));
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).expect("data dir");
+    let mut args = args(&data, free_port(), "");
+    args.sim_config = Some(sim);
+    args.sim_history_hours = 1;
+    let server = spawn_app_with(args, clock.clone()).await;
+    // The center lives on: the clock follows the real one.
+    let follow = {
+        let clock = clock.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                clock.set(chrono::Utc::now().timestamp_millis());
+            }
+        })
+    };
+    let token = viewer_token(&server, "bench", now);
+    let ws = server.demo().workspace_sid.to_string();
+    let stats: WorkersRealTimeStatistics =
+        server.get_json(&format!("/v1/Workspaces/{ws}/Workers/RealTimeStatistics")).await;
+    assert_eq!(stats.stats.total_workers, 2000, "the scaled center has 2,000 agents");
+
+    let driver = browser().await;
+    let c = &driver.client;
+    set_viewport(c, 1920, 1080).await;
+    c.goto(&format!("{}/?page=agents&ws={ws}#token={token}", server.base)).await.expect("open the agent board");
+    until("2,000 agents on the board", || async {
+        (text_of(c, "agents-total").await.and_then(|t| number(&t)) == Some(2000)).then_some(())
+    })
+    .await;
+    let rows = c.find_all(Locator::Css("[data-testid=agent-row]")).await.expect("rows").len();
+    c.execute(
+        "const h = window.__wallboard;
+         h.frames = []; h.parses = []; h.loaf = []; h.gaps = [];
+         new PerformanceObserver(l => l.getEntries().forEach(e => h.loaf.push(e.duration)))
+           .observe({type: 'long-animation-frame'});
+         let last = null;
+         const frame = t => { if (last !== null) h.gaps.push(t - last); last = t; requestAnimationFrame(frame); };
+         requestAnimationFrame(frame);",
+        vec![],
+    )
+    .await
+    .expect("install the probes");
+    let long = Duration::from_secs(samples as u64 * 2 + 60);
+    let started = std::time::Instant::now();
+    tokio::time::timeout(long, async {
+        loop {
+            let n = c.execute("return window.__wallboard.frames.length;", vec![]).await.expect("script");
+            if n.as_u64().unwrap_or(0) >= samples as u64 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("fewer than {samples} updates in {long:?}"));
+    let elapsed = started.elapsed();
+    let h = c.execute("return window.__wallboard;", vec![]).await.expect("script");
+    let list = |key: &str| -> Vec<f64> {
+        h[key].as_array().map(|a| a.iter().filter_map(|v| v.as_f64()).collect()).unwrap_or_default()
+    };
+    let (mut loaf, mut gaps) = (list("loaf"), list("gaps"));
+    // [busy, update, render] per update.
+    let part = |i: usize| -> Vec<f64> {
+        h["frames"].as_array().map(|a| a.iter().filter_map(|f| f[i].as_f64()).collect()).unwrap_or_default()
+    };
+    let (mut frames, mut update, mut render) = (part(0), part(1), part(2));
+    // Answers of 100 kB and more: the pages of the workers list (1,000 each).
+    let mut big: Vec<f64> = h["parses"]
+        .as_array()
+        .map(|a| a.iter().filter(|p| p[1].as_f64().unwrap_or(0.0) >= 100_000.0).filter_map(|p| p[0].as_f64()).collect())
+        .unwrap_or_default();
+    let (n, nb) = (frames.len(), big.len());
+    let (f50, f95, fmax) = percentiles(&mut frames);
+    println!("agent board, 2,000 agents, {rows} rows drawn, 1920x1080, {elapsed:.1?}:");
+    println!("  update and paint (main thread): {n} updates, p50 {f50:.1} ms, p95 {f95:.1} ms, max {fmax:.1} ms");
+    let (u50, u95, umax) = percentiles(&mut update);
+    println!("    the update's task: p50 {u50:.1} ms, p95 {u95:.1} ms, max {umax:.1} ms");
+    let (r50, r95, rmax) = percentiles(&mut render);
+    println!("    the frame (style, layout, paint): p50 {r50:.1} ms, p95 {r95:.1} ms, max {rmax:.1} ms");
+    if !big.is_empty() {
+        let (p50, p95, max) = percentiles(&mut big);
+        println!("  reading a workers page (1,000): {nb} pages, p50 {p50:.1} ms, p95 {p95:.1} ms, max {max:.1} ms");
+    }
+    let over = gaps.iter().filter(|g| **g > 17.0).count();
+    let (g50, g95, gmax) = if gaps.is_empty() { (0.0, 0.0, 0.0) } else { percentiles(&mut gaps) };
+    println!(
+        "  frames: {} (gap p50 {g50:.1} ms, p95 {g95:.1} ms, max {gmax:.1} ms; {over} gaps over 17 ms)",
+        gaps.len()
+    );
+    let lmax = loaf.iter().copied().fold(0.0, f64::max);
+    println!("  long animation frames (>= 50 ms): {}, longest {lmax:.0} ms", loaf.len());
+    loaf.clear();
+
+    follow.abort();
+    driver.client.clone().close().await.expect("close the browser");
+    server.stop().await;
 }

@@ -22,13 +22,13 @@ pub fn AgentBoard() -> impl IntoView {
     let state = use_state();
     let floor = state.floor;
     let kiosk = state.view.with_untracked(|v| v.kiosk);
+    // The rows as the answers say them (a new answer rebuilds them); what ticks is
+    // computed for the rows on screen only (`shown`).
     let rows = Memo::new(move |_| {
-        let now = Now { ms: state.now_ms.get(), skew_ms: browser::clock_skew_ms() };
-        let levels = state.view.with(|v| v.levels);
-        floor.workers.with(|w| {
-            w.as_ref()
-                .map(|w| floor.activities.with(|a| floor.channels.with(|c| agent_rows(&w.data, a, c, &levels, now))))
-        })
+        browser::probe_update();
+        floor
+            .workers
+            .with(|w| w.as_ref().map(|w| floor.activities.with(|a| floor.channels.with(|c| agent_rows(&w.data, a, c)))))
     });
     let counts = Memo::new(move |_| {
         state.plan.with(|p| {
@@ -69,10 +69,13 @@ pub fn AgentBoard() -> impl IntoView {
         visible_range(total(), top, height)
     });
     let shown = Memo::new(move |_| {
+        browser::probe_update();
+        let now = Now { ms: state.now_ms.get(), skew_ms: browser::clock_skew_ms() };
+        let levels = state.view.with(|v| v.levels);
         let (start, end) = range.get();
         rows.with(|r| {
             r.as_ref()
-                .map(|r| r[start.min(r.len())..end.min(r.len())].iter().map(|a| a.line()).collect())
+                .map(|r| r[start.min(r.len())..end.min(r.len())].iter().map(|a| a.line(&levels, now)).collect())
                 .unwrap_or_default()
         })
     });
@@ -148,7 +151,8 @@ pub fn AgentBoard() -> impl IntoView {
 }
 
 /// The cell classes of the agents table.
-const COLUMNS: [&str; 5] = ["acell a-name", "acell", "acell a-num a-time", "acell a-num", "acell a-channels"];
+const COLUMNS: [&str; 5] =
+    ["acell a-name", "acell a-activity", "acell a-num a-time", "acell a-num a-tasks", "acell a-channels"];
 
 /// The queue and skill filters (kept in the URL).
 #[component]

@@ -37,7 +37,7 @@ pub fn Overview() -> impl IntoView {
     // A kiosk fits every card on the screen: columns by count, rows share the height.
     let grid = move || format!("card-grid cols-{}", kiosk_columns(workflows.with(Vec::len)));
     view! {
-        <section class="overview">
+        <section class="overview" data-testid="overview">
             <div class="page-head">
                 {kiosk.then(|| view! { <ConnectionBadge/> })}
                 <h1>"Workflows"</h1>

@@ -91,10 +91,9 @@ pub fn skills_of<'a>(expressions: impl IntoIterator<Item = &'a str>) -> Vec<Stri
     skills
 }
 
-/// Whole seconds since `since` (server clock, `YYYY-MM-DDTHH:MM:SSZ`) at `now`.
-pub fn time_in_state(since: Option<&str>, now: Now) -> Option<u64> {
-    let since = age::parse_at(since?)?;
-    Some(((now.ms - now.skew_ms - since as f64).max(0.0) / 1000.0).floor() as u64)
+/// Whole seconds since `since_ms` (server clock) at `now` (browser clock and skew).
+fn secs_since(since_ms: i64, now: Now) -> Option<u64> {
+    Some(((now.ms - now.skew_ms - since_ms as f64).max(0.0) / 1000.0).floor() as u64)
 }
 
 /// Tasks in hand and capacity, over a worker's available channels.
@@ -105,16 +104,17 @@ pub fn load(channels: &[ChannelLoad]) -> (u32, u32) {
         .fold((0, 0), |(t, c), ch| (t + ch.assigned_tasks.min(ch.configured_capacity), c + ch.configured_capacity))
 }
 
-/// One row of the agents table.
+/// One row of the agents table, as the answers say it: what ticks (the time in state and
+/// its highlight) is computed when the row is drawn ([`AgentRow::line`]), so a tick of the
+/// clock costs the rows on screen, not all 2,000.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AgentRow {
     pub sid: String,
     pub name: String,
     pub activity: String,
     pub presence: Presence,
-    /// Seconds in the current activity (None: the server does not know since when).
-    pub secs: Option<u64>,
-    pub level: Level,
+    /// Since when in the current activity (server clock, ms; None: the server does not know).
+    pub since_ms: Option<i64>,
     /// Tasks in hand (None: channels not known yet).
     pub tasks: Option<u32>,
     /// `voice 1/1 · chat 2/3` (assigned / capacity of each available channel).
@@ -122,19 +122,30 @@ pub struct AgentRow {
 }
 
 impl AgentRow {
-    /// The row as the table draws it: agent, activity, time in state, tasks, channels.
-    pub fn line(&self) -> Line {
-        let secs = self.secs.map(|s| s.to_string()).unwrap_or_default();
+    /// Seconds in the current activity at `now`.
+    pub fn secs(&self, now: Now) -> Option<u64> {
+        secs_since(self.since_ms?, now)
+    }
+
+    /// The highlight of the time in state at `now`.
+    pub fn level(&self, levels: &Levels, now: Now) -> Level {
+        levels.classify(Metric::TimeInState, self.secs(now).map(|s| s as f64))
+    }
+
+    /// The row as the table draws it at `now`: agent, activity, time in state, tasks, channels.
+    pub fn line(&self, levels: &Levels, now: Now) -> Line {
+        let secs = self.secs(now);
+        let level = levels.classify(Metric::TimeInState, secs.map(|s| s as f64));
         Line {
             sid: self.sid.clone(),
-            class: format!("arow level-{} presence-{}", self.level.key(), self.presence.key()),
+            class: format!("arow level-{} presence-{}", level.key(), self.presence.key()),
             cells: vec![
                 Cell::text(self.name.clone()),
                 Cell::text(self.activity.clone()),
                 Cell {
-                    text: self.secs.map_or_else(|| format::NONE.to_owned(), format::duration),
-                    value: secs,
-                    level: Some(self.level),
+                    text: secs.map_or_else(|| format::NONE.to_owned(), format::duration),
+                    value: secs.map(|s| s.to_string()).unwrap_or_default(),
+                    level: Some(level),
                 },
                 Cell::text(self.tasks.map_or_else(|| format::NONE.to_owned(), |t| t.to_string())),
                 Cell::text(self.channels.clone()),
@@ -142,10 +153,9 @@ impl AgentRow {
         }
     }
 
-    pub fn new(w: &WorkerInfo, activities: &[ActivityInfo], channels: &Channels, levels: &Levels, now: Now) -> Self {
+    pub fn new(w: &WorkerInfo, activities: &[ActivityInfo], channels: &Channels) -> Self {
         let activity = w.activity_name.clone().unwrap_or_else(|| format::NONE.to_owned());
         let presence = presence(activities, w.activity_sid.as_deref().unwrap_or_default(), &activity);
-        let secs = time_in_state(w.date_status_changed.as_deref(), now);
         let known = channels.get(&w.sid);
         let listed = known.map(|list| {
             list.iter()
@@ -162,8 +172,7 @@ impl AgentRow {
             name: w.friendly_name.clone(),
             activity,
             presence,
-            secs,
-            level: levels.classify(Metric::TimeInState, secs.map(|s| s as f64)),
+            since_ms: w.date_status_changed.as_deref().and_then(age::parse_at),
             tasks: known.map(|c| load(c).0),
             channels: listed.unwrap_or_else(|| format::NONE.to_owned()),
         }
@@ -171,14 +180,8 @@ impl AgentRow {
 }
 
 /// The rows of `workers` in display order: by name, then sid.
-pub fn agent_rows(
-    workers: &[WorkerInfo],
-    activities: &[ActivityInfo],
-    channels: &Channels,
-    levels: &Levels,
-    now: Now,
-) -> Vec<AgentRow> {
-    let rows = workers.iter().map(|w| AgentRow::new(w, activities, channels, levels, now)).collect();
+pub fn agent_rows(workers: &[WorkerInfo], activities: &[ActivityInfo], channels: &Channels) -> Vec<AgentRow> {
+    let rows = workers.iter().map(|w| AgentRow::new(w, activities, channels)).collect();
     sort_with(rows, &|a: &AgentRow, b: &AgentRow| a.name.cmp(&b.name).then_with(|| a.sid.cmp(&b.sid)))
 }
 
@@ -321,6 +324,12 @@ mod tests {
     /// AT_MS is 2026-11-27T09:00:00Z.
     const AT: &str = "2026-11-27T09:00:00Z";
 
+    /// Whole seconds since `since` (server clock, `YYYY-MM-DDTHH:MM:SSZ`) at `now`, as a
+    /// row reads `date_status_changed`.
+    fn time_in_state(since: Option<&str>, now: Now) -> Option<u64> {
+        secs_since(age::parse_at(since?)?, now)
+    }
+
     #[test]
     fn time_in_state_ticks_from_the_server_time() {
         assert_eq!(time_in_state(Some(AT), now(0.0)), Some(0));
@@ -341,23 +350,31 @@ mod tests {
         ];
         let mut channels = Channels::default();
         channels.set("WK1".into(), vec![ch("voice", 0, 1, true), ch("chat", 2, 3, true), ch("sms", 1, 1, false)]);
-        let rows = agent_rows(&workers, &activities(), &channels, &Levels::default(), now(300_000.0));
+        let rows = agent_rows(&workers, &activities(), &channels);
+        let (levels, at) = (Levels::default(), now(300_000.0));
         let names: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();
         assert_eq!(names, ["alice", "bob", "carol"]);
         let alice = &rows[0];
-        assert_eq!((alice.presence, alice.secs, alice.level), (Presence::Available, Some(300), Level::Good));
+        assert_eq!(
+            (alice.presence, alice.secs(at), alice.level(&levels, at)),
+            (Presence::Available, Some(300), Level::Good)
+        );
         assert_eq!((alice.tasks, alice.channels.as_str()), (Some(2), "voice 0/1 · chat 2/3"), "sms is off");
         // bob: 20 min + 5 min on break, past the amber 10 min, before the red 30.
         let bob = &rows[1];
-        assert_eq!((bob.activity.as_str(), bob.secs, bob.level), ("Break", Some(1500), Level::Warn));
+        assert_eq!((bob.activity.as_str(), bob.secs(at), bob.level(&levels, at)), ("Break", Some(1500), Level::Warn));
         assert_eq!((bob.tasks, bob.channels.as_str()), (None, "—"));
-        let line = bob.line();
+        // Ten more minutes: 35 min, past the red 30; the row is the same, its line ticks.
+        let later = now(900_000.0);
+        assert_eq!((bob.secs(later), bob.level(&levels, later)), (Some(2100), Level::Bad));
+        assert_eq!(bob.line(&levels, later).cells[2].text, "35:00");
+        let line = bob.line(&levels, at);
         assert_eq!(line.class, "arow level-warn presence-unavailable");
         let texts: Vec<&str> = line.cells.iter().map(|c| c.text.as_str()).collect();
         assert_eq!(texts, ["bob", "Break", "25:00", "—", "—"]);
         assert_eq!(line.cells[2].value, "1500");
         let carol = &rows[2];
-        assert_eq!((carol.activity.as_str(), carol.secs, carol.level), ("—", None, Level::Unknown));
+        assert_eq!((carol.activity.as_str(), carol.secs(at), carol.level(&levels, at)), ("—", None, Level::Unknown));
         assert_eq!(carol.presence, Presence::Unavailable);
     }
 
@@ -377,7 +394,7 @@ mod tests {
         channels.set("WK3".into(), vec![ch("voice", 0, 1, true)]);
         // eve is on break: her channels do not count.
         channels.set("WK5".into(), vec![ch("voice", 1, 1, true)]);
-        let rows = agent_rows(&workers, &activities(), &channels, &Levels::default(), now(0.0));
+        let rows = agent_rows(&workers, &activities(), &channels);
         let f = BoardFigures::new(&rows, &channels, Some(5));
         assert_eq!(f.agents.text, "5");
         assert_eq!((f.busy.text.as_str(), f.idle.text.as_str()), ("1", "2"));
