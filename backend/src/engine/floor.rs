@@ -978,6 +978,12 @@ impl Floor {
     }
 
     /// Live queues of a workspace, by SID.
+    /// The ids of the live task queues of `workspace`.
+    pub fn queue_ids(&self, workspace: u32) -> impl Iterator<Item = u32> + '_ {
+        (0..self.queues.len() as u32)
+            .filter(move |&id| self.queues[id as usize].workspace == workspace && self.queues[id as usize].alive())
+    }
+
     pub fn queues(&self, workspace: u32) -> Vec<QueueInfo> {
         let mut out: Vec<QueueInfo> = (0..self.queues.len() as u32)
             .filter_map(|id| self.queue(id))

@@ -21,7 +21,7 @@ pub mod task;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use wallboard_shared::Window;
 use wallboard_shared::resources::{
     CumulativeStats, RealTimeStats, Split, SplitByWaitTime, SplitCounts, TasksByStatus, WaitDuration,
@@ -33,6 +33,7 @@ use crate::event::Event;
 pub use floor::{Floor, WorkerSet};
 use index::{Agg, CumIndex, CumKind, Entry, MINUTE_MS, NO_WAIT, WaitAgg};
 pub use registry::{ChannelId, Registry, WorkflowId, WorkspaceId};
+use target::QueueId;
 pub use target::{CumulativeSpec, Target, View};
 use task::{Folded, Kind, Live, NO_CHANNEL, NO_QUEUE, QUEUE_SERIES, TaskEv};
 use wallboard_shared::queues::TaskQueueCumulativeStats;
@@ -206,14 +207,20 @@ impl SeriesSet {
 pub struct Applied {
     /// The workflow the event belongs to, when it is about a task.
     pub workflow: Option<WorkflowId>,
+    /// The workspace the event belongs to.
+    pub workspace: Option<WorkspaceId>,
     /// False when the event was a duplicate or older than the retention.
     pub changed: bool,
 }
 
 impl Applied {
-    /// The targets whose numbers the event changed (none when it changed nothing).
+    /// The targets whose numbers the event changed (none when it changed nothing): its
+    /// workflow's and its workspace's. [`Engine::widen`] adds the workspace's workers and
+    /// task queues, once per batch.
     pub fn changed_targets(&self) -> impl Iterator<Item = Target> {
-        self.workflow.filter(|_| self.changed).map(Target::Workflow).into_iter()
+        let workflow = self.workflow.map(Target::Workflow);
+        let workspace = self.workspace.map(Target::Workspace);
+        [workflow, workspace].into_iter().flatten().filter(|_| self.changed)
     }
 }
 
@@ -326,16 +333,17 @@ impl Engine {
         self.floor.observe(e, seen.workspace, seen.channel);
         let Some(kind) = Kind::from_type(&e.event_type) else {
             self.floor_version += 1;
-            return Applied { workflow: None, changed: true };
+            return Applied { workflow: None, workspace: Some(WorkspaceId::from_index(seen.workspace)), changed: true };
         };
         let keys = e.keys();
+        let workspace = Some(WorkspaceId::from_index(seen.workspace));
         let (Some(workflow), Some(task)) = (seen.workflow, keys.task) else {
             return Applied::default();
         };
         if let Some(now) = self.now_ms
             && e.ts_ms < now - self.config.retention_ms
         {
-            return Applied { workflow: Some(WorkflowId::from_index(workflow)), changed: false };
+            return Applied { workflow: Some(WorkflowId::from_index(workflow)), workspace, changed: false };
         }
         if e.ts_ms > self.newest_ms {
             self.newest_ms = e.ts_ms;
@@ -384,7 +392,26 @@ impl Engine {
             }
             self.workflow_versions[w] += 1;
         }
-        Applied { workflow: Some(WorkflowId::from_index(workflow)), changed }
+        Applied { workflow: Some(WorkflowId::from_index(workflow)), workspace, changed }
+    }
+
+    /// Widens a set of changed targets: a changed workspace (any event of it that changed
+    /// something) may have changed its workers' statistics and every one of its task
+    /// queues' (a task event moves a queue's counts, a worker event the availability of the
+    /// worker in each queue it is eligible for). Whoever pushes numbers recomputes the
+    /// watched ones and sends only what differs.
+    pub fn widen(&self, changed: &mut FxHashSet<Target>) {
+        let workspaces: Vec<WorkspaceId> = changed
+            .iter()
+            .filter_map(|t| match t {
+                Target::Workspace(ws) => Some(*ws),
+                _ => None,
+            })
+            .collect();
+        for ws in workspaces {
+            changed.insert(Target::Workers(ws));
+            changed.extend(self.floor.queue_ids(ws.index()).map(|q| Target::TaskQueue(QueueId::from_index(q))));
+        }
     }
 
     fn apply_to_task(&mut self, key: u128, ev: TaskEv) -> bool {

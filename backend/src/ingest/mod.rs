@@ -187,6 +187,7 @@ fn write_batch(log: &mut dyn EventLog, engine: &SharedEngine, pending: &mut Vec<
         }
     }
     if events.is_empty() {
+        engine.read().unwrap_or_else(|p| p.into_inner()).widen(&mut changed);
         return changed;
     }
     let result = log.append(&events).map_err(|e: StorageError| {
@@ -201,6 +202,7 @@ fn write_batch(log: &mut dyn EventLog, engine: &SharedEngine, pending: &mut Vec<
                 changed.extend(applied.changed_targets());
             }
         }
+        engine.widen(&mut changed);
     }
     for (ack, start, len) in acks {
         let _ = ack.send(result.as_ref().map(|f| f[start..start + len].to_vec()).map_err(Clone::clone));

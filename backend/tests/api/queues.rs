@@ -31,6 +31,7 @@ use wallboard_shared::queues::{
     TaskQueue, TaskQueueBulkRealTimeStatistics, TaskQueueCumulativeStatistics, TaskQueuePage,
     TaskQueueRealTimeStatistics, TaskQueueStatistics, TaskQueuesStatisticsPage,
 };
+use wallboard_shared::ws::Snapshot;
 use wallboard_shared::{WorkflowSid, WorkspaceSid};
 
 use super::helpers::{ACCOUNT_SID, AUTH_TOKEN, Form, TestApp, spawn_app};
@@ -573,5 +574,98 @@ async fn websocket_targets_snapshot_the_rest_answers_and_need_the_whole_workspac
     assert_eq!(l.recv_error().await.1, 20403);
     l.send(&json!({"type": "subscribe", "id": "m", "workspace_sid": fw(), "workflow_sid": main_wf()})).await;
     assert_eq!(l.snapshot("m").await.target(), TargetKind::Workflow);
+    app.stop().await;
+}
+
+/// Reads snapshots until `done` holds for the newest one of each subscription.
+async fn until_latest(
+    c: &mut super::helpers::WsClient,
+    latest: &mut std::collections::HashMap<String, Snapshot>,
+    done: impl Fn(&std::collections::HashMap<String, Snapshot>) -> bool,
+) {
+    use wallboard_shared::ws::ServerMessage;
+    while !done(latest) {
+        if let ServerMessage::Snapshot(s) = c.recv_message().await {
+            latest.insert(s.id.clone(), *s);
+        }
+    }
+}
+
+/// Realtime-only subscriptions to a queue, the workspace and the workers follow the events
+/// that change them, as the workflow ones do (nothing waits for a cumulative refresh).
+#[tokio::test]
+async fn websocket_targets_follow_task_and_worker_events_live() {
+    use wallboard_shared::workers::WorkersRealTimeStatistics;
+    use wallboard_shared::workspace::WorkspaceRealTimeStatistics;
+    let app = floor_app().await;
+    let mut c = app.ws_token(&app.admin_token).await;
+    let queue = json!({"kind": "task_queue", "sid": sales_q()});
+    c.send(&json!({"type": "subscribe", "id": "q", "workspace_sid": fw(), "target": queue})).await;
+    c.send(&json!({"type": "subscribe", "id": "w", "workspace_sid": fw(), "target": {"kind": "workspace"}})).await;
+    c.send(&json!({"type": "subscribe", "id": "k", "workspace_sid": fw(), "target": {"kind": "workers"}})).await;
+    let queue_of = |m: &std::collections::HashMap<String, Snapshot>| {
+        m.get("q").and_then(|s| s.realtime.as_task_queue()).map(|r| r.stats.clone())
+    };
+    let pending = |m: &std::collections::HashMap<String, Snapshot>| {
+        m.get("w").and_then(|s| s.realtime.as_workspace()).map(|r| r.stats.tasks_by_status.pending)
+    };
+    let workers = |m: &std::collections::HashMap<String, Snapshot>| {
+        m.get("k")
+            .and_then(|s| s.realtime.as_workers())
+            .map(|r| per_activity(&serde_json::to_value(&r.stats.activity_statistics).expect("json")))
+    };
+    // By hand (module docs): Sales holds T1 and T2 with alice available (bob, eligible
+    // since 4000 s, is on Break; carol Offline); the workspace has T1, T2 and T4 pending (T4
+    // timed out of Sales at 3500 s but stays in its workflow); alice is Available, bob on
+    // Break, carol Offline.
+    let mut latest = std::collections::HashMap::new();
+    until_latest(&mut c, &mut latest, |m| m.len() == 3).await;
+    let q = queue_of(&latest).expect("the queue");
+    assert_eq!((q.total_tasks, q.total_available_workers), (2, 1));
+    assert_eq!(pending(&latest), Some(3));
+    assert_eq!(workers(&latest), Some(counts(&[("Available", 1), ("Break", 1), ("Offline", 1)])));
+
+    // carol logs in (Offline → Available): the workers and Sales (she is eligible) follow.
+    let at = D + 5_000_000;
+    let carol_in = Form::new("worker.activity.update", 0xfa01, at, &fw())
+        .with("WorkerSid", carol())
+        .with("WorkerName", "carol")
+        .with("WorkerActivitySid", available())
+        .with("WorkerActivityName", "Available")
+        .with("WorkerAttributes", r#"{"skills":["sales"],"level":5}"#);
+    assert_eq!(app.post_event(&carol_in.0).await, StatusCode::NO_CONTENT);
+    let after = counts(&[("Available", 2), ("Break", 1), ("Offline", 0)]);
+    until_latest(&mut c, &mut latest, |m| {
+        workers(m).as_ref() == Some(&after) && queue_of(m).is_some_and(|q| q.total_available_workers == 2)
+    })
+    .await;
+    let rest: WorkersRealTimeStatistics = app.get_json(&path("Workers/RealTimeStatistics")).await;
+    assert_eq!(latest["k"].realtime.as_workers(), Some(&rest));
+
+    // T6 enters Sales: the queue and the workspace follow.
+    for (n, t) in [(0xfa02, "task.created"), (0xfa03, "workflow.entered")] {
+        let f = Form::new(t, n, at + 1_000, &fw())
+            .with("TaskSid", task(6))
+            .with("WorkflowSid", main_wf())
+            .with("WorkflowName", "Main")
+            .with("TaskPriority", 0)
+            .with("TaskAttributes", "{}")
+            .with("TaskAssignmentStatus", "pending")
+            .with("TaskQueueSid", sales_q())
+            .with("TaskChannelSid", voice())
+            .with("TaskChannelUniqueName", "voice");
+        assert_eq!(app.post_event(&f.0).await, StatusCode::NO_CONTENT);
+    }
+    // The REST answers once the events are acknowledged; the snapshots must come to them.
+    let rest_q: TaskQueueRealTimeStatistics =
+        app.get_json(&path(&format!("TaskQueues/{}/RealTimeStatistics", sales_q()))).await;
+    let rest_w: WorkspaceRealTimeStatistics = app.get_json(&path("RealTimeStatistics")).await;
+    assert_eq!(rest_q.stats.total_tasks, 3, "T1, T2 and T6");
+    assert_eq!(rest_w.stats.tasks_by_status.pending, 4, "T1, T2, T4 and T6");
+    until_latest(&mut c, &mut latest, |m| {
+        queue_of(m).as_ref() == Some(&rest_q.stats)
+            && m.get("w").and_then(|s| s.realtime.as_workspace()).map(|r| &r.stats) == Some(&rest_w.stats)
+    })
+    .await;
     app.stop().await;
 }
