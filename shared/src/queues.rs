@@ -98,7 +98,7 @@ pub struct TaskQueueRealTimeStatistics {
 
 /// The statistics fields of a queue's CumulativeStatistics, also the `cumulative` object of
 /// its Statistics and of each entry of the statistics list.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TaskQueueCumulativeStats {
     pub avg_task_acceptance_time: u64,
     #[serde(with = "twilio_format")]

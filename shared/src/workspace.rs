@@ -43,7 +43,7 @@ pub struct WorkspaceRealTimeStatistics {
 
 /// The statistics fields of the workspace's CumulativeStatistics, also the `cumulative`
 /// object of its Statistics.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WorkspaceCumulativeStats {
     pub avg_task_acceptance_time: u64,
     #[serde(with = "twilio_format")]

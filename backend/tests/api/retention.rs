@@ -99,15 +99,7 @@ async fn the_floor_outlives_the_retention_across_restarts_and_purges() {
 
     // Channels as configured 40 days ago; T3's reservation is long gone, so nothing is assigned.
     let channels: WorkerChannelPage = app.get_json(&path(&format!("Workers/{}/Channels", alice()))).await;
-    let rows: Vec<(&str, u32, u32, u32, bool)> = channels
-        .channels
-        .iter()
-        .map(|c| {
-            let name = c.task_channel_unique_name.as_str();
-            (name, c.configured_capacity, c.assigned_tasks, c.available_capacity_percentage, c.available)
-        })
-        .collect();
-    assert_eq!(rows, [("voice", 1, 0, 100, true), ("chat", 3, 0, 100, true)]);
+    assert_eq!(super::workers::channel_rows(&channels), [("voice", 1, 0, 100, true), ("chat", 3, 0, 100, true)]);
     let bobs: WorkerChannelPage = app.get_json(&path(&format!("Workers/{}/Channels", bob()))).await;
     assert_eq!((bobs.channels[0].configured_capacity, bobs.channels[0].available), (2, false));
 

@@ -84,15 +84,7 @@ async fn a_worker_and_its_channels() {
     assert_eq!((status, e.code), (StatusCode::NOT_FOUND, 20404));
 
     let list: WorkerChannelPage = app.get_json(&path(&format!("Workers/{}/Channels", alice()))).await;
-    let rows: Vec<(&str, u32, u32, u32, bool)> = list
-        .channels
-        .iter()
-        .map(|c| {
-            let name = c.task_channel_unique_name.as_str();
-            (name, c.configured_capacity, c.assigned_tasks, c.available_capacity_percentage, c.available)
-        })
-        .collect();
-    assert_eq!(rows, [("voice", 1, 1, 0, true), ("chat", 3, 0, 100, true)]);
+    assert_eq!(channel_rows(&list), [("voice", 1, 1, 0, true), ("chat", 3, 0, 100, true)]);
     assert_eq!(list.meta.key, "channels");
     let wc = list.channels[0].sid.to_string();
     for name in [wc.clone(), voice(), "voice".into()] {
@@ -430,4 +422,15 @@ async fn workers_cumulative_statistics_per_worker_and_per_set_by_hand() {
         assert_eq!((status, e.code), (StatusCode::BAD_REQUEST, 20001), "{bad}");
     }
     app.stop().await;
+}
+
+/// (channel, configured capacity, assigned tasks, available capacity %, available) per channel.
+pub fn channel_rows(page: &WorkerChannelPage) -> Vec<(&str, u32, u32, u32, bool)> {
+    page.channels
+        .iter()
+        .map(|c| {
+            let name = c.task_channel_unique_name.as_str();
+            (name, c.configured_capacity, c.assigned_tasks, c.available_capacity_percentage, c.available)
+        })
+        .collect()
 }

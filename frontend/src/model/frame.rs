@@ -294,27 +294,13 @@ mod tests {
                     workspace_sid: ws.clone(),
                     task_queue_sid: wq.clone(),
                     stats: TaskQueueCumulativeStats {
-                        avg_task_acceptance_time: 0,
                         start_time: t,
                         end_time: t,
-                        reservations_created: 0,
-                        reservations_accepted: 0,
-                        reservations_rejected: 0,
-                        reservations_timed_out: 0,
-                        reservations_canceled: 0,
-                        reservations_rescinded: 0,
                         split_by_wait_time: Some(wallboard_shared::resources::SplitByWaitTime(vec![(
                             20,
                             split(3, 0, 1, 0),
                         )])),
-                        wait_duration_until_accepted: Default::default(),
-                        wait_duration_until_canceled: Default::default(),
-                        wait_duration_in_queue_until_accepted: Default::default(),
-                        tasks_canceled: 0,
-                        tasks_completed: 0,
-                        tasks_deleted: 0,
-                        tasks_entered: 0,
-                        tasks_moved: 0,
+                        ..Default::default()
                     },
                     url: "http://h/qc".into(),
                 }
