@@ -930,11 +930,13 @@ async fn agent_board_frame_time_with_2000_agents() {
     let c = &driver.client;
     set_viewport(c, 1920, 1080).await;
     c.goto(&format!("{}/?page=agents&ws={ws}#token={token}", server.base)).await.expect("open the agent board");
-    until("2,000 agents on the board", || async {
-        (text_of(c, "agents-total").await.and_then(|t| number(&t)) == Some(2000)).then_some(())
+    // The total comes with the `workers` snapshot; the table with the REST list after it.
+    let rows = until("2,000 agents on the board and their table drawn", || async {
+        let total = text_of(c, "agents-total").await.and_then(|t| number(&t));
+        let rows = c.find_all(Locator::Css("[data-testid=agent-row]")).await.ok()?.len();
+        (total == Some(2000) && rows > 0).then_some(rows)
     })
     .await;
-    let rows = c.find_all(Locator::Css("[data-testid=agent-row]")).await.expect("rows").len();
     c.execute(
         "const h = window.__wallboard;
          h.frames = []; h.parses = []; h.loaf = []; h.gaps = [];
