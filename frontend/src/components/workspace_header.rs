@@ -51,7 +51,7 @@ pub fn WorkspaceHeader() -> impl IntoView {
             />
             <Tile
                 testid="ws-sla"
-                label="Service level"
+                label="SL today"
                 figure=figure_of(figures, |f| &f.service_level)
                 compact=true
             />

@@ -264,7 +264,13 @@ impl BoardFigures {
             capacity += u64::from(c);
         }
         let occupancy = (capacity > 0).then(|| tasks as f64 / capacity as f64);
-        let basis = format!("{known} of {available} available agents");
+        // Out of the available agents; while some of their channels are still being read,
+        // how many count so far.
+        let basis = if known == available {
+            format!("of {available} available agents")
+        } else {
+            format!("channels known for {known} of {available} available agents")
+        };
         Self {
             agents: Figure::count(agents),
             busy: Figure::count(Some(busy)).hint(basis.clone()),
@@ -398,10 +404,20 @@ mod tests {
         let f = BoardFigures::new(&rows, &channels, Some(5));
         assert_eq!(f.agents.text, "5");
         assert_eq!((f.busy.text.as_str(), f.idle.text.as_str()), ("1", "2"));
-        assert_eq!(f.busy.hint.as_deref(), Some("3 of 4 available agents"), "dan's channels are not known");
+        assert_eq!(
+            f.busy.hint.as_deref(),
+            Some("channels known for 3 of 4 available agents"),
+            "dan's channels are not known"
+        );
         // 2 tasks in 4 + 2 + 1 = 7 slots.
         assert_eq!(f.occupancy.text, "28.6 %");
         assert_eq!(f.occupancy.hint.as_deref(), Some("2 tasks in 7 slots"));
+        // Once dan's channels are read (idle, 0 of 1), every available agent counts.
+        channels.set("WK4".into(), vec![ch("voice", 0, 1, true)]);
+        let rows = agent_rows(&workers, &activities(), &channels);
+        let f = BoardFigures::new(&rows, &channels, Some(5));
+        assert_eq!((f.busy.text.as_str(), f.idle.text.as_str()), ("1", "3"));
+        assert_eq!(f.idle.hint.as_deref(), Some("of 4 available agents"));
         let empty = BoardFigures::new(&[], &Channels::default(), None);
         assert_eq!(empty.occupancy.text, "—");
         assert_eq!(empty.agents.text, "—", "no count yet");

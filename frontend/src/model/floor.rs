@@ -358,7 +358,7 @@ impl HeaderFigures {
             }),
             service_level: Figure::percent(sl)
                 .level(levels.classify_share(Metric::ServiceLevel, sl))
-                .hint(format!("today at {threshold} s")),
+                .hint(format!("within {threshold} s")),
         }
     }
 }
@@ -742,7 +742,7 @@ pub(crate) mod tests {
         assert_eq!((h.longest.text.as_str(), h.longest.level), ("1:01", Some(Level::Warn)), "58 s + 3 s");
         assert_eq!((h.available.text.as_str(), h.available.hint.as_deref()), ("8", Some("of 10 agents")));
         assert_eq!((h.service_level.text.as_str(), h.service_level.level), ("80 %", Some(Level::Good)));
-        assert_eq!(h.service_level.hint.as_deref(), Some("today at 20 s"));
+        assert_eq!(h.service_level.hint.as_deref(), Some("within 20 s"));
         // Another threshold than the split's: no value.
         let h = HeaderFigures::new(Some((a.stamp(), &a.data)), &activities(), &Levels::default(), 30, now(0.0));
         assert_eq!((h.service_level.text.as_str(), h.service_level.level), ("—", Some(Level::Unknown)));
