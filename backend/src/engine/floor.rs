@@ -816,7 +816,7 @@ impl Floor {
         for w in self.selected(workspace, set) {
             let c = &w.changes;
             // The change in effect at `start` and every later one up to `end`.
-            let first = c.partition_point(|x| x.ts_ms <= start).saturating_sub(1);
+            let first = res_log::partition_near(c, |x| x.ts_ms, start, |x| x.ts_ms <= start).saturating_sub(1);
             if let Some(f) = c.first()
                 && first == 0
                 && f.previous_ms >= 0

@@ -104,8 +104,9 @@ impl ResLog {
     /// Adds to `out` the records with `start_ms <= time <= end_ms` (the index's bounds), of
     /// tasks on `channel` when given.
     pub fn count(&self, start_ms: i64, end_ms: i64, channel: Option<u32>, out: &mut [u64; KINDS]) {
-        let lo = self.records.partition_point(|r| r.ts_ms < start_ms);
-        let hi = self.records.partition_point(|r| r.ts_ms <= end_ms);
+        let v = &self.records;
+        let lo = partition_near(v, |r| r.ts_ms, start_ms, |r| r.ts_ms < start_ms);
+        let hi = partition_near(v, |r| r.ts_ms, end_ms, |r| r.ts_ms <= end_ms);
         if lo >= hi {
             return;
         }
@@ -128,6 +129,37 @@ impl ResLog {
     #[cfg(test)]
     fn len(&self) -> usize {
         self.records.len()
+    }
+}
+
+/// `v.partition_point(pred)` for a `v` in time order (`ts`) and a `pred` that holds before
+/// time `at` and not after: searched from the end whose time is nearer `at`, doubling the
+/// step, then bisecting the last step. A window ending now, or starting at the oldest
+/// record kept, touches a few neighbouring records instead of a binary search's cache
+/// misses across the whole month.
+pub(super) fn partition_near<T>(v: &[T], ts: impl Fn(&T) -> i64, at: i64, pred: impl Fn(&T) -> bool) -> usize {
+    let (Some(first), Some(last)) = (v.first(), v.last()) else {
+        return 0;
+    };
+    let len = v.len();
+    if ts(last).saturating_sub(at) <= at.saturating_sub(ts(first)) {
+        // From the end: v[len - k / 2..] fail `pred`; stop once v[len - k] holds it.
+        let mut k = 1;
+        while k <= len && !pred(&v[len - k]) {
+            k *= 2;
+        }
+        let lo = if k > len { 0 } else { len - k + 1 };
+        let hi = len - k / 2;
+        lo + v[lo..hi].partition_point(pred)
+    } else {
+        // From the front: v[..b / 2] hold `pred`; stop once v[b - 1] fails it.
+        let mut b = 1;
+        while b <= len && pred(&v[b - 1]) {
+            b *= 2;
+        }
+        let lo = b / 2;
+        let hi = b.min(len);
+        lo + v[lo..hi].partition_point(pred)
     }
 }
 
@@ -197,6 +229,21 @@ mod tests {
         log.prune(i64::MAX);
         assert_eq!(log.len(), 0);
         assert_eq!(counted(&log, i64::MIN, i64::MAX, None), [0; KINDS]);
+    }
+
+    #[test]
+    fn searching_from_the_nearer_end_finds_the_binary_search_point() {
+        let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+        for len in [0usize, 1, 2, 3, 7, 64, 65, 1000] {
+            let mut v: Vec<i64> = (0..len).map(|_| rng.below(500) as i64).collect();
+            v.sort_unstable();
+            for at in -2..503 {
+                let want = v.partition_point(|&t| t < at);
+                assert_eq!(partition_near(&v, |&t| t, at, |&t| t < at), want, "len {len}, < {at}");
+                let want = v.partition_point(|&t| t <= at);
+                assert_eq!(partition_near(&v, |&t| t, at, |&t| t <= at), want, "len {len}, <= {at}");
+            }
+        }
     }
 
     #[test]
