@@ -662,10 +662,13 @@ impl Floor {
     }
 
     /// Updates a task's queue contribution after it was re-folded: `live` is its new
-    /// realtime record, `ended` whether it ended (its reservations then end too).
-    pub fn task_refresh(&mut self, task: u128, live: Option<&Live>, ended: bool) {
+    /// realtime record, `ended` whether it ended (its reservations then end too). Returns
+    /// the queues whose realtime numbers the task left and joined (both when it moved or
+    /// changed within one queue, none when its contribution stayed).
+    pub fn task_refresh(&mut self, task: u128, live: Option<&Live>, ended: bool) -> [Option<u32>; 2] {
+        let mut moved = [None; 2];
         let Some(rec) = self.tasks.get_mut(&task) else {
-            return;
+            return moved;
         };
         let new = match (rec.queue.value, live) {
             (Some(queue), Some(l)) => Some(QueueLive {
@@ -685,6 +688,7 @@ impl Floor {
             if let Some(n) = new {
                 self.queues[n.queue as usize].rt_mut(n.channel).add(&n, task);
             }
+            moved = [rec.contrib.map(|c| c.queue), new.map(|c| c.queue)];
             rec.contrib = new;
         }
         if ended {
@@ -708,6 +712,7 @@ impl Floor {
                 }
             }
         }
+        moved
     }
 
     /// Forgets ended reservations whose last event is older than `before_ms`.

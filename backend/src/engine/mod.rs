@@ -209,18 +209,25 @@ pub struct Applied {
     pub workflow: Option<WorkflowId>,
     /// The workspace the event belongs to.
     pub workspace: Option<WorkspaceId>,
+    /// The task queues whose realtime numbers a task event changed (left, joined).
+    pub queues: [Option<QueueId>; 2],
+    /// A worker, activity or task-queue event: the floor changed.
+    pub floor: bool,
     /// False when the event was a duplicate or older than the retention.
     pub changed: bool,
 }
 
 impl Applied {
     /// The targets whose numbers the event changed (none when it changed nothing): its
-    /// workflow's and its workspace's. [`Engine::widen`] adds the workspace's workers and
-    /// task queues, once per batch.
+    /// workflow, its workspace, the queues a task left or joined, and for a floor event the
+    /// workspace's workers, which [`Engine::widen`] widens to every queue of the workspace
+    /// (a worker's availability counts in each queue it is eligible for) once per batch.
     pub fn changed_targets(&self) -> impl Iterator<Item = Target> {
         let workflow = self.workflow.map(Target::Workflow);
         let workspace = self.workspace.map(Target::Workspace);
-        [workflow, workspace].into_iter().flatten().filter(|_| self.changed)
+        let workers = self.workspace.filter(|_| self.floor).map(Target::Workers);
+        let [left, joined] = self.queues.map(|q| q.map(Target::TaskQueue));
+        [workflow, workspace, workers, left, joined].into_iter().flatten().filter(|_| self.changed)
     }
 }
 
@@ -333,7 +340,8 @@ impl Engine {
         self.floor.observe(e, seen.workspace, seen.channel);
         let Some(kind) = Kind::from_type(&e.event_type) else {
             self.floor_version += 1;
-            return Applied { workflow: None, workspace: Some(WorkspaceId::from_index(seen.workspace)), changed: true };
+            let workspace = Some(WorkspaceId::from_index(seen.workspace));
+            return Applied { workspace, floor: true, changed: true, ..Applied::default() };
         };
         let keys = e.keys();
         let workspace = Some(WorkspaceId::from_index(seen.workspace));
@@ -343,7 +351,7 @@ impl Engine {
         if let Some(now) = self.now_ms
             && e.ts_ms < now - self.config.retention_ms
         {
-            return Applied { workflow: Some(WorkflowId::from_index(workflow)), workspace, changed: false };
+            return Applied { workflow: Some(WorkflowId::from_index(workflow)), workspace, ..Applied::default() };
         }
         if e.ts_ms > self.newest_ms {
             self.newest_ms = e.ts_ms;
@@ -364,6 +372,7 @@ impl Engine {
         };
         let key = task;
         // The channel the event counts on, once counted: the task's (as in its series).
+        let mut queues = [None; 2];
         let (changed, task_channel) = match self.tombs.get(key).copied() {
             Some(tomb) => (self.apply_to_tomb(tomb, ev), tomb.channel),
             None => {
@@ -373,7 +382,8 @@ impl Engine {
                 let changed = self.apply_to_task(key, ev);
                 if changed {
                     // `scratch` holds the fold apply_to_task just made.
-                    self.floor.task_refresh(key, self.scratch.live.as_ref(), self.scratch.ended);
+                    let moved = self.floor.task_refresh(key, self.scratch.live.as_ref(), self.scratch.ended);
+                    queues = moved.map(|q| q.map(QueueId::from_index));
                 }
                 (changed, self.scratch.channel)
             }
@@ -392,24 +402,22 @@ impl Engine {
             }
             self.workflow_versions[w] += 1;
         }
-        Applied { workflow: Some(WorkflowId::from_index(workflow)), workspace, changed }
+        Applied { workflow: Some(WorkflowId::from_index(workflow)), workspace, queues, floor: false, changed }
     }
 
-    /// Widens a set of changed targets: a changed workspace (any event of it that changed
-    /// something) may have changed its workers' statistics and every one of its task
-    /// queues' (a task event moves a queue's counts, a worker event the availability of the
-    /// worker in each queue it is eligible for). Whoever pushes numbers recomputes the
-    /// watched ones and sends only what differs.
+    /// Widens a set of changed targets: changed workers of a workspace (a worker, activity
+    /// or task-queue event) may have changed every one of its task queues' numbers (a
+    /// worker's availability counts in each queue it is eligible for; an expression changes
+    /// who is). Whoever pushes numbers recomputes the watched ones and sends only what differs.
     pub fn widen(&self, changed: &mut FxHashSet<Target>) {
         let workspaces: Vec<WorkspaceId> = changed
             .iter()
             .filter_map(|t| match t {
-                Target::Workspace(ws) => Some(*ws),
+                Target::Workers(ws) => Some(*ws),
                 _ => None,
             })
             .collect();
         for ws in workspaces {
-            changed.insert(Target::Workers(ws));
             changed.extend(self.floor.queue_ids(ws.index()).map(|q| Target::TaskQueue(QueueId::from_index(q))));
         }
     }
