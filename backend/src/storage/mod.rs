@@ -9,11 +9,15 @@
 
 #[cfg(test)]
 pub(crate) mod conformance;
+mod database;
+mod postgres;
 pub(crate) mod retention;
 mod sqlite;
 mod sqlite_tokens;
 pub mod tokens;
 
+pub use database::{Database, Store};
+pub use postgres::{Doorbell, PgLog, PgTokens, SingletonLock};
 pub use sqlite::{DB_FILE, SqliteLog};
 pub use sqlite_tokens::SqliteTokens;
 pub use tokens::{NewToken, Scope, Standing, TokenError, TokenHash, TokenRecord, TokenStore};
