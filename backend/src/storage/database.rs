@@ -8,7 +8,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::postgres::{Doorbell, PgLog, PgTokens, SingletonLock};
+use super::postgres::{Doorbell, PgLog, SingletonLock};
+use super::postgres_tokens::PgTokens;
 use super::{EventLog, Settings, SqliteLog, SqliteTokens, StorageError, TokenStore};
 
 /// An event log that also holds the settings (one connection serves both).
