@@ -123,7 +123,11 @@ pub(crate) fn config(url: &str) -> Result<postgres::Config, StorageError> {
         .keepalives_idle(Duration::from_secs(10))
         .keepalives_interval(Duration::from_secs(2))
         .keepalives_retries(3)
-        .options("-c tcp_keepalives_idle=10 -c tcp_keepalives_interval=2 -c tcp_keepalives_count=3");
+        // `client_min_messages`: the schema's `IF NOT EXISTS` notices are not news.
+        .options(
+            "-c tcp_keepalives_idle=10 -c tcp_keepalives_interval=2 -c tcp_keepalives_count=3 \
+             -c client_min_messages=warning",
+        );
     if config.get_application_name().is_none() {
         config.application_name("wallboard");
     }
@@ -166,6 +170,19 @@ pub(crate) struct Conn {
 impl std::fmt::Debug for Conn {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Conn").field("connected", &self.client.is_some()).finish_non_exhaustive()
+    }
+}
+
+/// Closing a connection blocks (the synchronous client runs its own runtime, which may not
+/// start inside another): inside an async runtime (a server's state dropped at shutdown),
+/// the connection is closed on a thread of its own.
+impl Drop for Conn {
+    fn drop(&mut self) {
+        if let Some(client) = self.client.take()
+            && tokio::runtime::Handle::try_current().is_ok()
+        {
+            let _ = std::thread::Builder::new().name("pg-close".into()).spawn(move || drop(client));
+        }
     }
 }
 
