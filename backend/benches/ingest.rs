@@ -155,7 +155,7 @@ fn postgres_replay(c: &mut Criterion) {
     }
     println!("postgres: stored {} events in {:?}", log.count().unwrap(), loading.elapsed());
     let mut group = c.benchmark_group("postgres_replay");
-    group.sample_size(10).measurement_time(std::time::Duration::from_secs(40));
+    group.sample_size(10).measurement_time(std::time::Duration::from_secs(80));
     group.throughput(Throughput::Elements(EVENTS as u64));
     group.bench_function("replay_1m", |b| {
         b.iter(|| {
