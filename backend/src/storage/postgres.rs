@@ -880,6 +880,31 @@ mod tests {
         }
     }
 
+    /// An event another node commits while a replay streams is not in the replay (one
+    /// snapshot) and is the first thing the next follow delivers, once.
+    #[test]
+    fn what_commits_during_a_replay_is_followed_after_it() {
+        let h = Pg::fresh();
+        let mut log = PgLog::connect(&h.url).expect("log");
+        log.track_own_appends();
+        log.append(&[conformance::event(1, 10, "worker.created"), conformance::event(2, 20, "worker.created")])
+            .expect("append");
+        let mut other = PgLog::connect(&h.url).expect("another node");
+        let mut replayed = Vec::new();
+        log.replay(0, &mut |e| {
+            if replayed.is_empty() {
+                other.append(&[conformance::event(3, 15, "worker.created")]).expect("append meanwhile");
+            }
+            replayed.push(e.sid.to_u128());
+        })
+        .expect("replay");
+        assert_eq!(replayed, [1, 2], "the snapshot of the replay's start");
+        let mut followed = Vec::new();
+        assert_eq!(log.follow(&mut |e| followed.push(e.sid.to_u128())).expect("follow"), 1);
+        assert_eq!(followed, [3]);
+        assert_eq!(log.follow(&mut |_| {}).expect("follow"), 0, "once");
+    }
+
     #[test]
     fn the_doorbell_rings_after_another_nodes_commit() {
         let h = Pg::fresh();
