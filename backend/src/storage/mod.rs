@@ -9,11 +9,15 @@
 
 #[cfg(test)]
 pub(crate) mod conformance;
+pub mod mirror_share;
+mod postgres_mirror;
 pub(crate) mod retention;
 mod sqlite;
 mod sqlite_tokens;
 pub mod tokens;
 
+pub use mirror_share::{Fetched, MirrorShare};
+pub use postgres_mirror::PgMirrorShare;
 pub use sqlite::{DB_FILE, SqliteLog};
 pub use sqlite_tokens::SqliteTokens;
 pub use tokens::{NewToken, Scope, Standing, TokenError, TokenHash, TokenRecord, TokenStore};
@@ -24,6 +28,8 @@ use crate::event::Event;
 pub enum StorageError {
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    #[error("database error: {0}")]
+    Postgres(#[from] ::postgres::Error),
     #[error("cannot create data directory {path}: {source}")]
     DataDir { path: String, source: std::io::Error },
     #[error("stored data is corrupt: {0}")]
