@@ -15,6 +15,7 @@ mod errors;
 mod events;
 mod import;
 mod mirror;
+mod mirror_cluster;
 mod paths;
 mod queues;
 mod restart;
