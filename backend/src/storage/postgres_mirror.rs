@@ -49,8 +49,22 @@ impl std::fmt::Debug for PgMirrorShare {
     }
 }
 
+impl Drop for PgMirrorShare {
+    /// The synchronous client blocks when closed, which panics on the async runtime: there
+    /// it is closed on a thread of its own.
+    fn drop(&mut self) {
+        if let Some(client) = self.client.take()
+            && tokio::runtime::Handle::try_current().is_ok()
+        {
+            std::thread::spawn(move || drop(client));
+        }
+    }
+}
+
 impl PgMirrorShare {
-    /// Connects to `url` and creates the tables if missing.
+    /// Connects to `url` and creates the tables if missing. Blocks: call it (and every
+    /// method) off the async runtime, e.g. in `tokio::task::spawn_blocking`; dropping it
+    /// anywhere is fine.
     pub fn connect(url: &str) -> Result<Self, StorageError> {
         let mut share = Self { url: url.to_owned(), client: None };
         share.client()?;
@@ -313,6 +327,15 @@ mod tests {
             .expect("a notification")
             .expect("no error");
         assert_eq!(n.channel(), MIRROR_CHANNEL);
+    }
+
+    #[tokio::test]
+    async fn a_share_can_be_dropped_on_the_async_runtime() {
+        let share = tokio::task::spawn_blocking(|| PgMirrorShare::connect(&test_database()))
+            .await
+            .expect("join")
+            .expect("connect");
+        drop(share);
     }
 
     #[test]

@@ -27,21 +27,7 @@ use super::{Interest, Mirror, Payload, Rediscovery, SharedPoll, decode};
 use crate::storage::{Fetched, MirrorShare, StorageError};
 
 /// The shared state, used from blocking threads one call at a time.
-type Share = Arc<Mutex<Blocking>>;
-
-/// A share closed off the async runtime (a synchronous database client blocks, and may
-/// panic, when dropped on it).
-struct Blocking(Option<Box<dyn MirrorShare>>);
-
-impl Drop for Blocking {
-    fn drop(&mut self) {
-        if let Some(share) = self.0.take()
-            && tokio::runtime::Handle::try_current().is_ok()
-        {
-            std::thread::spawn(move || drop(share));
-        }
-    }
-}
+type Share = Arc<Mutex<Box<dyn MirrorShare>>>;
 
 /// One round trip to the share: what to tell it and what to ask.
 #[derive(Debug, Default)]
@@ -65,8 +51,7 @@ struct Synced {
 }
 
 fn sync(share: &Share, plan: Plan) -> Result<Synced, StorageError> {
-    let mut guard = share.lock().unwrap_or_else(|p| p.into_inner());
-    let Some(share) = guard.0.as_mut() else { return Ok(Synced::default()) };
+    let mut share = share.lock().unwrap_or_else(|p| p.into_inner());
     share.publish(&plan.publish)?;
     for (keys, until) in &plan.want {
         share.want(keys, *until)?;
@@ -101,7 +86,7 @@ impl Mirror {
         tasks: TaskTracker,
         stop: CancellationToken,
     ) {
-        let share: Share = Arc::new(Mutex::new(Blocking(Some(share))));
+        let share: Share = Arc::new(Mutex::new(share));
         let mut tick = tokio::time::interval(Duration::from_millis(50));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut discovery = Rediscovery::new(&self);
