@@ -15,7 +15,7 @@
 //!   upstream's `Retry-After`, else with exponential backoff and jitter. The mirror logs one
 //!   line when the upstream becomes unavailable (or fails differently) and one when it
 //!   recovers.
-//! * In a cluster ([`Mirror::run_shared`], in [`cluster`]) only the node holding the mirror
+//! * In a cluster ([`Mirror::run_shared`], in `mirror/cluster.rs`) only the node holding the mirror
 //!   role polls, for every node; the others serve what it publishes.
 
 use std::collections::HashMap;

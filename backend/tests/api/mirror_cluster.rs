@@ -4,6 +4,7 @@
 //!
 //! Needs `WALLBOARD_TEST_DATABASE_URL` (run under `scripts/with-postgres.sh`).
 
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -21,7 +22,7 @@ use wallboard::storage::PgMirrorShare;
 use wallboard_shared::resources::WorkflowRealTimeStatistics;
 
 use super::helpers::{ACCOUNT_SID, AUTH_TOKEN, Form, TIMEOUT, spawn_app};
-use super::proxy::{Proxy, start_proxy};
+use super::proxy::{FAILING, OK, Proxy, start_proxy};
 use super::scenario::{self, NOW, SALES, WS, sales, task_sid};
 
 const REALTIME_EVERY: Duration = Duration::from_millis(200);
@@ -199,6 +200,23 @@ async fn a_cluster_polls_each_topic_once_per_interval_and_every_node_serves_the_
         nodes.iter().zip(&views).all(|(n, v)| n.fresh(*v).is_some_and(|s| s.total_tasks == total + 1))
     })
     .await;
+
+    // The upstream fails node 1's polls: every node keeps the last numbers, marked stale
+    // (node 1 publishes the failures too), and all are fresh again once it answers.
+    nodes[1].proxy.mode.store(FAILING, Ordering::SeqCst);
+    until("every node marks the numbers stale", || {
+        nodes.iter().zip(&views).all(|(n, v)| n.mirror.cached_realtime(*v).is_some_and(|(_, f)| f.stale))
+    })
+    .await;
+    for (n, v) in nodes.iter().zip(&views) {
+        let kept = n.mirror.cached_realtime(*v).map(|(r, _)| r);
+        assert!(
+            matches!(kept, Some(Realtime::Workflow(ref s)) if s.total_tasks == total + 1),
+            "the last numbers are kept: {kept:?}"
+        );
+    }
+    nodes[1].proxy.mode.store(OK, Ordering::SeqCst);
+    until("every node is fresh again", || nodes.iter().zip(&views).all(|(n, v)| n.fresh(*v).is_some())).await;
 
     // The polling node dies and nobody holds the role yet: the numbers go stale on the
     // others (three intervals without a new answer), then are fresh again once node 2 polls.
