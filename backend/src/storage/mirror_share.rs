@@ -42,6 +42,7 @@ pub trait MirrorShare: Send {
     /// failure keeps the last body) and tells the other nodes (a notification).
     fn publish(&mut self, fetched: &[Fetched]) -> Result<(), StorageError>;
 
-    /// The stored outcomes of `keys` (keys never published are absent).
-    fn fetched(&mut self, keys: &[String]) -> Result<Vec<Fetched>, StorageError>;
+    /// The stored outcomes of `keys` published after `after_seq` (0: all; keys never
+    /// published are absent), so a node re-reads only what changed since its last look.
+    fn fetched(&mut self, keys: &[String], after_seq: i64) -> Result<Vec<Fetched>, StorageError>;
 }

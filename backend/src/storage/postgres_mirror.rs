@@ -171,14 +171,15 @@ impl MirrorShare for PgMirrorShare {
         })
     }
 
-    fn fetched(&mut self, keys: &[String]) -> Result<Vec<Fetched>, StorageError> {
+    fn fetched(&mut self, keys: &[String], after_seq: i64) -> Result<Vec<Fetched>, StorageError> {
         if keys.is_empty() {
             return Ok(Vec::new());
         }
         let rows = self.with(|c| {
             c.query(
-                "SELECT key, body, fetched_at_ms, ok, error, seq FROM mirror_fetched WHERE key = ANY($1) ORDER BY key",
-                &[&keys],
+                "SELECT key, body, fetched_at_ms, ok, error, seq FROM mirror_fetched
+                 WHERE key = ANY($1) AND seq > $2 ORDER BY key",
+                &[&keys, &after_seq],
             )
         })?;
         Ok(rows
@@ -280,17 +281,17 @@ mod tests {
         let mut a = PgMirrorShare::connect(&url).expect("connect");
         let mut b = PgMirrorShare::connect(&url).expect("a second node");
         a.want(&[("/x".into(), true), ("/y".into(), true)], i64::MAX).expect("want");
-        assert_eq!(b.fetched(&["/x".into()]).expect("fetched"), []);
+        assert_eq!(b.fetched(&["/x".into()], 0).expect("fetched"), []);
         a.publish(&[fetched("/x", Some("{\"n\":1}"), 10, None), fetched("/y", None, 10, Some("500"))])
             .expect("publish");
-        let first = b.fetched(&["/x".into(), "/y".into(), "/z".into()]).expect("fetched");
+        let first = b.fetched(&["/x".into(), "/y".into(), "/z".into()], 0).expect("fetched");
         assert_eq!(
             strip(first.clone()),
             [fetched("/x", Some("{\"n\":1}"), 10, None), fetched("/y", None, 10, Some("500"))]
         );
         // A failure of /x keeps its body and time; a success of /y replaces everything.
         a.publish(&[fetched("/x", None, 20, Some("timeout")), fetched("/y", Some("{}"), 20, None)]).expect("publish");
-        let second = b.fetched(&["/x".into(), "/y".into()]).expect("fetched");
+        let second = b.fetched(&["/x".into(), "/y".into()], 0).expect("fetched");
         assert_eq!(
             strip(second.clone()),
             [
@@ -303,13 +304,17 @@ mod tests {
             assert!(after.seq > before.seq, "{before:?} then {after:?}");
         }
         a.publish(&[fetched("/y", Some("{}"), 20, None)]).expect("publish again");
-        let third = b.fetched(&["/y".into()]).expect("fetched");
+        let third = b.fetched(&["/y".into()], 0).expect("fetched");
         assert!(third[0].seq > second[1].seq);
+        // After a sequence number: only what was published since.
+        let newest = second.iter().map(|f| f.seq).max().expect("two");
+        assert_eq!(b.fetched(&["/x".into(), "/y".into()], newest).expect("fetched"), third);
+        assert_eq!(b.fetched(&["/x".into(), "/y".into()], third[0].seq).expect("fetched"), []);
         a.publish(&[]).expect("nothing to publish");
         // The answers nobody wants any more go with their wants.
         let mut c = PgMirrorShare::connect(&url).expect("a third node");
         assert_eq!(c.wanted(i64::MAX).expect("wanted"), []);
-        assert_eq!(c.fetched(&["/x".into(), "/y".into()]).expect("fetched"), []);
+        assert_eq!(c.fetched(&["/x".into(), "/y".into()], 0).expect("fetched"), []);
     }
 
     #[test]
@@ -357,6 +362,6 @@ mod tests {
         let _ = a.wanted(0);
         assert_eq!(a.wanted(0).expect("reconnected"), [("/x".to_owned(), true)]);
         a.publish(&[fetched("/x", Some("{}"), 1, None)]).expect("publish after reconnecting");
-        assert_eq!(strip(a.fetched(&["/x".into()]).expect("fetched")), [fetched("/x", Some("{}"), 1, None)]);
+        assert_eq!(strip(a.fetched(&["/x".into()], 0).expect("fetched")), [fetched("/x", Some("{}"), 1, None)]);
     }
 }

@@ -37,8 +37,9 @@ struct Plan {
     want: Vec<(Vec<(String, bool)>, i64)>,
     /// Read what the cluster wants (the polling node), at this wall-clock time.
     wanted_at: Option<i64>,
-    /// Read the published outcomes of these keys (the other nodes).
-    read: Vec<String>,
+    /// Read the published outcomes of these keys after these sequence numbers (the other
+    /// nodes).
+    read: Vec<(Vec<String>, i64)>,
 }
 
 /// A round trip running: the keys it tells the share about, and its outcome.
@@ -47,7 +48,8 @@ type Job = tokio::task::JoinHandle<(Vec<String>, Result<Synced, StorageError>)>;
 #[derive(Debug, Default)]
 struct Synced {
     wanted: Option<Vec<(String, bool)>>,
-    fetched: Vec<Fetched>,
+    /// The outcomes read, by read of the plan.
+    fetched: Vec<Vec<Fetched>>,
 }
 
 fn sync(share: &Share, plan: Plan) -> Result<Synced, StorageError> {
@@ -57,7 +59,7 @@ fn sync(share: &Share, plan: Plan) -> Result<Synced, StorageError> {
         share.want(keys, *until)?;
     }
     let wanted = plan.wanted_at.map(|now| share.wanted(now)).transpose()?;
-    let fetched = share.fetched(&plan.read)?;
+    let fetched = plan.read.iter().map(|(keys, after)| share.fetched(keys, *after)).collect::<Result<_, _>>()?;
     Ok(Synced { wanted, fetched })
 }
 
@@ -98,6 +100,9 @@ impl Mirror {
         // Own keys the share was told about; others' wanted keys (while polling).
         let mut registered: HashSet<String> = HashSet::new();
         let mut others: Vec<(String, bool)> = Vec::new();
+        // The newest outcome this node read of the keys it knew (a follower re-reads only
+        // what was published since; one node publishes at a time, in order).
+        let mut seen_seq = 0i64;
         loop {
             tokio::select! {
                 () = stop.cancelled() => {
@@ -132,8 +137,14 @@ impl Mirror {
                         {
                             others = w;
                         }
-                        for f in &synced.fetched {
-                            self.apply_shared(f, Some(f.seq));
+                        for (i, read) in synced.fetched.iter().enumerate() {
+                            for f in read {
+                                self.apply_shared(f, Some(f.seq));
+                                // The first read is of the known keys, after `seen_seq`.
+                                if i == 0 {
+                                    seen_seq = seen_seq.max(f.seq);
+                                }
+                            }
                         }
                     }
                     Ok((told, Err(e))) => {
@@ -149,7 +160,10 @@ impl Mirror {
                 }
             }
             let own = self.own_keys(now);
-            registered.retain(|k| own.iter().any(|(o, _)| o == k));
+            {
+                let own: HashSet<&str> = own.iter().map(|(k, _)| k.as_str()).collect();
+                registered.retain(|k| own.contains(k.as_str()));
+            }
             if leading {
                 self.schedule_shared(&own, &others, now, &tasks, &stop);
             }
@@ -161,8 +175,10 @@ impl Mirror {
                 ..Plan::default()
             };
             let refresh = now >= next_refresh;
+            // Keys the share has not heard of from this node; with the others at a refresh.
+            let new: HashSet<&str> = own.iter().map(|(k, _)| k.as_str()).filter(|k| !registered.contains(*k)).collect();
             let fresh: Vec<(String, bool)> =
-                own.iter().filter(|(k, _)| refresh || !registered.contains(k)).cloned().collect();
+                own.iter().filter(|(k, _)| refresh || new.contains(k.as_str())).cloned().collect();
             let sync_due = now >= next_sync;
             if plan.publish.is_empty() && fresh.is_empty() && !sync_due {
                 continue;
@@ -177,16 +193,19 @@ impl Mirror {
                     plan.want.push((keys, wall.saturating_add(ms(3 * every))));
                 }
             }
-            let told: Vec<String> = fresh.into_iter().map(|(k, _)| k).collect();
-            registered.extend(told.iter().cloned());
             if leading {
                 plan.wanted_at = sync_due.then_some(wall);
-            } else if sync_due {
-                plan.read = own.iter().map(|(k, _)| k.clone()).collect();
             } else {
-                // A new interest: its answer may be there already.
-                plan.read.clone_from(&told);
+                // The known keys: what changed since the last look. New interests: their
+                // answers may be there already, however old.
+                let known = |k: &&(String, bool)| !new.contains(k.0.as_str());
+                let read = |keys: Vec<&(String, bool)>| keys.into_iter().map(|(k, _)| k.clone()).collect::<Vec<_>>();
+                let known_keys = if sync_due { read(own.iter().filter(known).collect()) } else { Vec::new() };
+                plan.read.push((known_keys, seen_seq));
+                plan.read.push((read(own.iter().filter(|k| !known(k)).collect()), 0));
             }
+            let told: Vec<String> = fresh.into_iter().map(|(k, _)| k).collect();
+            registered.extend(told.iter().cloned());
             if sync_due {
                 next_sync = now + self.sync_every();
             }
