@@ -164,6 +164,8 @@ pub struct Mirror {
     shared_polls: Mutex<HashMap<String, SharedPoll>>,
     /// In a cluster: outcomes of polls not yet published.
     pending: Mutex<Vec<Fetched>>,
+    /// In a cluster: another node published outcomes since the last look.
+    news: std::sync::atomic::AtomicBool,
 }
 
 /// An upstream URL polled for the whole cluster.
@@ -193,6 +195,7 @@ impl Mirror {
             health: Mutex::new(Health::Unknown),
             shared_polls: Mutex::new(HashMap::new()),
             pending: Mutex::new(Vec::new()),
+            news: std::sync::atomic::AtomicBool::new(false),
         })
     }
 

@@ -17,7 +17,7 @@ mod sqlite_tokens;
 pub mod tokens;
 
 pub use mirror_share::{Fetched, MirrorShare};
-pub use postgres_mirror::PgMirrorShare;
+pub use postgres_mirror::{MIRROR_CHANNEL, PgMirrorShare};
 pub use sqlite::{DB_FILE, SqliteLog};
 pub use sqlite_tokens::SqliteTokens;
 pub use tokens::{NewToken, Scope, Standing, TokenError, TokenHash, TokenRecord, TokenStore};

@@ -55,6 +55,10 @@ struct Node {
 
 impl Node {
     async fn start(upstream: &str, database: &str, leading: bool) -> Self {
+        Self::start_polling_every(upstream, database, leading, REALTIME_EVERY).await
+    }
+
+    async fn start_polling_every(upstream: &str, database: &str, leading: bool, realtime_every: Duration) -> Self {
         let (proxy, url) = start_proxy(upstream).await;
         let client = UpstreamClient::new(UpstreamConfig {
             base_url: url,
@@ -64,11 +68,7 @@ impl Node {
             timeout: Duration::from_secs(2),
         })
         .expect("client");
-        let config = MirrorConfig {
-            realtime_every: REALTIME_EVERY,
-            cumulative_every: 2 * REALTIME_EVERY,
-            ..MirrorConfig::default()
-        };
+        let config = MirrorConfig { realtime_every, cumulative_every: 2 * realtime_every, ..MirrorConfig::default() };
         let engine = Arc::new(RwLock::new(Engine::default()));
         let mirror = Mirror::new(
             client,
@@ -238,5 +238,63 @@ async fn a_cluster_polls_each_topic_once_per_interval_and_every_node_serves_the_
     for n in nodes {
         n.stop().await;
     }
+    source.stop().await;
+}
+
+/// A follower told of each publication (as its LISTEN connection does) serves the new
+/// numbers at once, not at its next periodic read (every second).
+#[tokio::test]
+async fn a_notified_follower_serves_new_numbers_at_once() {
+    let source = spawn_app(NOW).await;
+    scenario::load(&source).await;
+    let database = tokio::task::spawn_blocking(test_database).await.expect("a test database");
+    let leader = Node::start(&source.base, &database, true).await;
+    // Polls every minute if it led: reads the share every second (the longest period).
+    let follower = Node::start_polling_every(&source.base, &database, false, Duration::from_secs(60)).await;
+    let (lv, fv) = (leader.view(None), follower.view(None));
+    leader.mirror.set_hub_interests([Interest::Realtime(lv)]);
+    follower.mirror.set_hub_interests([Interest::Realtime(fv)]);
+    until("the follower serves numbers", || follower.fresh(fv).is_some()).await;
+
+    // The doorbell: a LISTEN connection that tells the follower's mirror.
+    let listening = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let (mirror, url, on) = (follower.mirror.clone(), database.clone(), listening.clone());
+    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
+    let doorbell = std::thread::spawn(move || {
+        use postgres::fallible_iterator::FallibleIterator;
+        let mut c = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
+        c.batch_execute(&format!("LISTEN {}", wallboard::storage::MIRROR_CHANNEL)).expect("listen");
+        let _ = ready_tx.send(());
+        while on.load(Ordering::SeqCst) {
+            if c.notifications().timeout_iter(Duration::from_millis(50)).next().expect("notifications").is_some() {
+                mirror.published_elsewhere();
+            }
+        }
+    });
+    ready_rx.await.expect("listening");
+
+    // Sales holds `total` tasks; each new one reaches the follower well within its
+    // one-second reading period (the leader polls every 200 ms).
+    let total = follower.fresh(fv).expect("fresh").total_tasks;
+    for n in 1..=3u32 {
+        let new_task = Form::new("task.created", 78_000 + n, NOW - 500, WS)
+            .with("TaskSid", task_sid(78_000 + n))
+            .with("WorkflowSid", SALES)
+            .with("WorkflowName", "Sales")
+            .with("TaskChannelUniqueName", "voice");
+        assert_eq!(source.post_event(&new_task.0).await, StatusCode::NO_CONTENT);
+        let posted = Instant::now();
+        until("the follower serves the new task", || {
+            follower.fresh(fv).is_some_and(|s| s.total_tasks == total + u64::from(n))
+        })
+        .await;
+        let took = posted.elapsed();
+        assert!(took < Duration::from_millis(700), "new numbers reached the follower after {took:?}");
+    }
+    assert_eq!(follower.proxy.count("Statistics"), 0);
+    listening.store(false, Ordering::SeqCst);
+    tokio::task::spawn_blocking(move || doorbell.join()).await.expect("join").expect("the doorbell ends");
+    leader.stop().await;
+    follower.stop().await;
     source.stop().await;
 }

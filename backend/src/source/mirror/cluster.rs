@@ -9,12 +9,15 @@
 //!   its own slots and publishes every outcome, failures included.
 //! * The other nodes never ask the upstream for statistics: they read the published
 //!   outcomes of their interests (every half realtime interval, at most a second apart,
-//!   and at once for a new interest) and decode them into their slots. An answer counts
+//!   at once for a new interest, and at the next tick after [`Mirror::published_elsewhere`],
+//!   which the node's LISTEN connection calls on a notification) and decode them into
+//!   their slots. An answer counts
 //!   as fetched when this node first sees it, so numbers go stale when the polling node
 //!   stops publishing, whatever the clocks say.
 //! * Discovery stays per node (at start and every `discover_every`).
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -76,6 +79,13 @@ impl Mirror {
     /// the outcomes of its interests (the others).
     fn sync_every(&self) -> Duration {
         (self.config.realtime_every / 2).clamp(Duration::from_millis(20), Duration::from_secs(1))
+    }
+
+    /// Tells a node of a cluster that outcomes were published (a notification on
+    /// [`MIRROR_CHANNEL`](crate::storage::MIRROR_CHANNEL)): a node that does not poll reads
+    /// them at its next tick instead of within a second.
+    pub fn published_elsewhere(&self) {
+        self.news.store(true, Ordering::Relaxed);
     }
 
     /// Like [`Mirror::run`], for a node of a cluster sharing `share`: this node polls the
@@ -179,7 +189,8 @@ impl Mirror {
             let new: HashSet<&str> = own.iter().map(|(k, _)| k.as_str()).filter(|k| !registered.contains(*k)).collect();
             let fresh: Vec<(String, bool)> =
                 own.iter().filter(|(k, _)| refresh || new.contains(k.as_str())).cloned().collect();
-            let sync_due = now >= next_sync;
+            let news = !leading && self.news.swap(false, Ordering::Relaxed);
+            let sync_due = news || now >= next_sync;
             if plan.publish.is_empty() && fresh.is_empty() && !sync_due {
                 continue;
             }
