@@ -66,6 +66,9 @@ fn sync(share: &Share, plan: Plan) -> Result<Synced, StorageError> {
     Ok(Synced { wanted, fetched })
 }
 
+/// The pause after a failed round trip to the share.
+const SHARE_RETRY: Duration = Duration::from_millis(500);
+
 fn wall_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
@@ -105,6 +108,9 @@ impl Mirror {
         let mut job: Option<Job> = None;
         let mut leading = false;
         let mut share_ok = true;
+        // After a failed round trip, the next waits a little (a database that refuses
+        // connections is not asked twenty times a second).
+        let mut retry_at = Instant::now();
         let mut next_sync = Instant::now();
         let mut next_refresh = Instant::now();
         // Own keys the share was told about; others' wanted keys (while polling).
@@ -165,6 +171,7 @@ impl Mirror {
                         for key in told {
                             registered.remove(&key);
                         }
+                        retry_at = Instant::now() + SHARE_RETRY;
                     }
                     Err(e) => tracing::error!(error = %e, "a call to the shared mirror state failed"),
                 }
@@ -177,7 +184,7 @@ impl Mirror {
             if leading {
                 self.schedule_shared(&own, &others, now, &tasks, &stop);
             }
-            if job.is_some() {
+            if job.is_some() || now < retry_at {
                 continue;
             }
             let mut plan = Plan {
