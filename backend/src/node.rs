@@ -24,7 +24,10 @@ use tokio_util::task::TaskTracker;
 use wallboard_shared::health::NodeHealth;
 
 use crate::ingest::{DatabaseHealth, Ingest};
-use crate::storage::Database;
+use crate::storage::{Database, EVENTS_CHANNEL};
+
+/// What the follower calls when a channel's notification arrives.
+pub type OnRing = Arc<dyn Fn() + Send + Sync>;
 
 /// How often a node tries to take the roles it does not hold, and checks those it holds.
 const ROLE_EVERY: Duration = Duration::from_secs(1);
@@ -115,7 +118,16 @@ impl Node {
     /// telling viewers when the numbers turn stale. Alone (SQLite), the node takes its
     /// roles at once and is ready (it replayed the whole log); on a shared database it is
     /// ready once it has caught up.
-    pub fn start(self: &Arc<Self>, ingest: &Ingest, wanted: &[Role], tasks: &TaskTracker, stop: &CancellationToken) {
+    /// `on_ring` is called on the follower's thread when a notification arrives on its
+    /// channel (the mirror's fetched answers).
+    pub fn start(
+        self: &Arc<Self>,
+        ingest: &Ingest,
+        wanted: &[Role],
+        on_ring: Vec<(&'static str, OnRing)>,
+        tasks: &TaskTracker,
+        stop: &CancellationToken,
+    ) {
         tasks.spawn(self.clone().watch_staleness(ingest.clone(), stop.clone()));
         if !self.database.is_shared() {
             for role in wanted {
@@ -125,14 +137,14 @@ impl Node {
             return;
         }
         let (node, follower, stopping) = (self.clone(), ingest.clone(), stop.clone());
-        tasks.spawn_blocking(move || node.follow(&follower, &stopping));
+        tasks.spawn_blocking(move || node.follow(&follower, &on_ring, &stopping));
         let (node, wanted, stopping) = (self.clone(), wanted.to_vec(), stop.clone());
         tasks.spawn_blocking(move || node.hold_roles(&wanted, &stopping));
     }
 
     /// The follower: a `LISTEN` connection whose notifications make the writer follow the
     /// log. Runs on a blocking thread until `stop`.
-    fn follow(&self, ingest: &Ingest, stop: &CancellationToken) {
+    fn follow(&self, ingest: &Ingest, on_ring: &[(&'static str, OnRing)], stop: &CancellationToken) {
         let mut bell = None;
         let mut told = false;
         while !stop.is_cancelled() {
@@ -164,7 +176,12 @@ impl Node {
             };
             match b.wait(DOORBELL_WAIT) {
                 Ok(true) => {
-                    if !ingest.follow_blocking() {
+                    for (channel, hook) in on_ring {
+                        if b.rang_on(channel) {
+                            hook();
+                        }
+                    }
+                    if b.rang_on(EVENTS_CHANNEL) && !ingest.follow_blocking() {
                         return;
                     }
                 }

@@ -34,7 +34,7 @@ use crate::source::mirror::{Mirror, MirrorConfig};
 use crate::source::simulated::{DemoInfo, SimulatedCenter};
 use crate::source::upstream::{UpstreamClient, UpstreamConfig};
 use crate::state::{AppState, StateInner};
-use crate::storage::{Database, Store};
+use crate::storage::{Database, MIRROR_CHANNEL, MirrorShare, Store};
 use crate::ws::hub::Identity;
 use crate::ws::{Hub, HubConfig, Sessions};
 
@@ -69,6 +69,8 @@ pub struct Application {
     database: Database,
     /// `--backfill-gaps`: where the events of an outage are read back from.
     gap_backfill: Option<crate::backfill::BackfillOptions>,
+    /// A mirror's share of the cluster (`--source twilio` on a shared database).
+    mirror_share: Option<Box<dyn MirrorShare>>,
 }
 
 impl Application {
@@ -98,6 +100,15 @@ impl Application {
         let public_url = args.public_url_for(bound);
         let urls = Urls::new(public_url.clone());
         let numbers = numbers(args, &engine, &ingest, clock.clone(), retention_ms).await?;
+        let mirror_share = if numbers.mirror().is_some() && database.is_shared() {
+            let database = database.clone();
+            tokio::task::spawn_blocking(move || database.mirror_share())
+                .await?
+                .transpose()
+                .context("cannot open the mirror's share of the database")?
+        } else {
+            None
+        };
         let tasks = TaskTracker::new();
         let stop = CancellationToken::new();
         let identity = Identity { account_sid: credentials.account_sid.clone(), urls: urls.clone() };
@@ -158,6 +169,7 @@ impl Application {
             demo,
             database,
             gap_backfill: args.gap_backfill()?,
+            mirror_share,
         })
     }
 
@@ -205,14 +217,38 @@ impl Application {
     /// Serves until `shutdown` resolves, then stops every task, waits for them, and waits
     /// until every acknowledged event is on disk.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-        let Self { listener, state, security, assets_dir, engine, writer, tasks, center, gap_backfill, .. } = self;
+        let Self {
+            listener,
+            state,
+            security,
+            assets_dir,
+            engine,
+            writer,
+            tasks,
+            center,
+            gap_backfill,
+            mirror_share,
+            ..
+        } = self;
         let stop = state.stop.clone();
         let roles = wanted_roles(&state, center.is_some(), gap_backfill.is_some());
-        state.node.start(&state.ingest, &roles, &tasks, &stop);
+        let mut on_ring: Vec<(&'static str, node::OnRing)> = Vec::new();
+        if let Some(m) = state.numbers.mirror().filter(|_| mirror_share.is_some()) {
+            let m = m.clone();
+            on_ring.push((MIRROR_CHANNEL, Arc::new(move || m.published_elsewhere())));
+        }
+        state.node.start(&state.ingest, &roles, on_ring, &tasks, &stop);
         tasks.spawn(housekeeping(state.clone(), engine, stop.clone()));
         tasks.spawn(state.access.clone().follow(stop.clone()));
-        if let Some(m) = state.numbers.mirror() {
-            tasks.spawn(m.clone().run(tasks.clone(), stop.clone()));
+        match (state.numbers.mirror(), mirror_share) {
+            (Some(m), Some(share)) => {
+                let role = state.node.role(Role::Mirror);
+                tasks.spawn(m.clone().run_shared(share, role, tasks.clone(), stop.clone()));
+            }
+            (Some(m), None) => {
+                tasks.spawn(m.clone().run(tasks.clone(), stop.clone()));
+            }
+            (None, _) => {}
         }
         if let Some(c) = center {
             let role = state.node.role(Role::Simulator);

@@ -15,12 +15,15 @@
 //!   upstream's `Retry-After`, else with exponential backoff and jitter. The mirror logs one
 //!   line when the upstream becomes unavailable (or fails differently) and one when it
 //!   recovers.
+//! * In a cluster ([`Mirror::run_shared`], in `mirror/cluster.rs`) only the node holding the mirror
+//!   role polls, for every node; the others serve what it publishes.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rand::Rng;
+use serde::de::DeserializeOwned;
 use tokio::sync::watch;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -40,6 +43,9 @@ use crate::clock::Clock;
 use crate::engine::{CumulativeSpec, Target, View, WorkspaceId};
 use crate::event::Event;
 use crate::ingest::{ChangeFeed, SharedEngine};
+use crate::storage::Fetched;
+
+mod cluster;
 
 /// Longest wait between discovery attempts while the upstream cannot be listed.
 const DISCOVERY_MAX_BACKOFF: Duration = Duration::from_secs(10);
@@ -100,13 +106,17 @@ struct Slot {
     fetched_at: Option<Instant>,
     last_ok: bool,
     failures: u32,
-    last_error: Option<UpstreamError>,
+    last_error: Option<String>,
     next_poll: Instant,
     in_flight: bool,
     rest_until: Option<Instant>,
     hub: bool,
     /// Counts finished attempts; REST requests wait on it for a first answer.
     attempts: watch::Sender<u64>,
+    /// In a cluster: the upstream URL (the shared key), once it resolves.
+    url: Option<String>,
+    /// In a cluster: the last shared answer applied (its [`Fetched::seq`]).
+    seq: i64,
 }
 
 impl Slot {
@@ -123,6 +133,8 @@ impl Slot {
             rest_until: None,
             hub: false,
             attempts: watch::Sender::new(0),
+            url: None,
+            seq: 0,
         }
     }
 
@@ -148,6 +160,21 @@ pub struct Mirror {
     feed: Arc<ChangeFeed>,
     slots: Mutex<HashMap<Interest, Slot>>,
     health: Mutex<Health>,
+    /// In a cluster, while this node polls: every URL the cluster wants.
+    shared_polls: Mutex<HashMap<String, SharedPoll>>,
+    /// In a cluster: outcomes of polls not yet published.
+    pending: Mutex<Vec<Fetched>>,
+    /// In a cluster: another node published outcomes since the last look.
+    news: std::sync::atomic::AtomicBool,
+}
+
+/// An upstream URL polled for the whole cluster.
+#[derive(Debug)]
+struct SharedPoll {
+    realtime: bool,
+    next_poll: Instant,
+    in_flight: bool,
+    failures: u32,
 }
 
 impl Mirror {
@@ -166,6 +193,9 @@ impl Mirror {
             feed,
             slots: Mutex::new(HashMap::new()),
             health: Mutex::new(Health::Unknown),
+            shared_polls: Mutex::new(HashMap::new()),
+            pending: Mutex::new(Vec::new()),
+            news: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -282,44 +312,18 @@ impl Mirror {
     pub async fn run(self: Arc<Self>, tasks: TaskTracker, stop: CancellationToken) {
         let mut tick = tokio::time::interval(Duration::from_millis(50));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut next_discovery =
-            if self.is_up() { Instant::now() + self.config.discover_every } else { Instant::now() };
-        let mut discovery_failures = 0u32;
-        let mut discovering: Option<tokio::task::JoinHandle<Result<usize, UpstreamError>>> = None;
+        let mut discovery = Rediscovery::new(&self);
         loop {
             tokio::select! {
                 () = stop.cancelled() => {
                     // Shutdown does not wait for a slow upstream.
-                    if let Some(task) = discovering {
-                        task.abort();
-                    }
+                    discovery.abort();
                     return;
                 }
                 _ = tick.tick() => {}
             }
             let now = Instant::now();
-            if let Some(task) = discovering.take_if(|t| t.is_finished()) {
-                match task.await {
-                    Ok(Ok(n)) => {
-                        self.note(Ok(()));
-                        tracing::debug!(resources = n, "discovered the upstream's workspaces");
-                        discovery_failures = 0;
-                        next_discovery = now + self.config.discover_every;
-                    }
-                    Ok(Err(e)) => {
-                        self.note(Err(&e));
-                        discovery_failures += 1;
-                        // Capped lower than topic polls: without discovery nothing can be shown.
-                        let wait = self.backoff(discovery_failures, Duration::from_secs(1)).min(DISCOVERY_MAX_BACKOFF);
-                        next_discovery = now + e.retry_after().unwrap_or(wait);
-                    }
-                    Err(_) => next_discovery = now + Duration::from_secs(1),
-                }
-            }
-            if discovering.is_none() && now >= next_discovery {
-                let me = self.clone();
-                discovering = Some(tasks.spawn(async move { me.discover().await }));
-            }
+            discovery.step(&self, &tasks, now).await;
             let due: Vec<Interest> = {
                 let mut slots = self.slots();
                 slots.retain(|_, s| s.in_flight || s.wanted(now));
@@ -373,7 +377,7 @@ impl Mirror {
                 slot.last_ok = false;
                 slot.failures += 1;
                 slot.next_poll = now + e.retry_after().unwrap_or_else(|| self.backoff(slot.failures, interval));
-                slot.last_error = Some(e);
+                slot.last_error = Some(e.to_string());
             }
         }
         slot.attempts.send_modify(|n| *n += 1);
@@ -382,6 +386,13 @@ impl Mirror {
     }
 
     async fn fetch(&self, interest: &Interest) -> Result<Payload, UpstreamError> {
+        let url = self.upstream_url(interest)?;
+        decode(interest, &self.client.get_bytes(&url).await?)
+    }
+
+    /// The upstream URL (path and query) that answers `interest`: what the mirror
+    /// requests, and the key a cluster shares it by (internal ids differ between nodes).
+    pub fn upstream_url(&self, interest: &Interest) -> Result<String, UpstreamError> {
         let urls = Urls::relative();
         let view = interest.view();
         let resource = match interest {
@@ -411,23 +422,9 @@ impl Mirror {
             };
             (path, view.channel.map(|c| registry.channel(c).known.sid.to_string()))
         };
-        match interest {
-            Interest::Realtime(view) => {
-                let url = format!("{path}{}", channel.map(|c| format!("?TaskChannel={c}")).unwrap_or_default());
-                Ok(Payload::Realtime(match view.target {
-                    Target::Workflow(_) => {
-                        Realtime::Workflow(self.client.get::<WorkflowRealTimeStatistics>(&url).await?.stats)
-                    }
-                    Target::TaskQueue(_) => {
-                        Realtime::TaskQueue(self.client.get::<TaskQueueRealTimeStatistics>(&url).await?.stats)
-                    }
-                    Target::Workspace(_) => {
-                        Realtime::Workspace(self.client.get::<WorkspaceRealTimeStatistics>(&url).await?.stats)
-                    }
-                    Target::Workers(_) => {
-                        Realtime::Workers(self.client.get::<WorkersRealTimeStatistics>(&url).await?.stats)
-                    }
-                }))
+        Ok(match interest {
+            Interest::Realtime(_) => {
+                format!("{path}{}", channel.map(|c| format!("?TaskChannel={c}")).unwrap_or_default())
             }
             Interest::Cumulative(view, spec) => {
                 // The workers' resources take no SplitByWaitTime.
@@ -435,23 +432,9 @@ impl Mirror {
                 let query =
                     StatisticsQuery { window: spec.window, task_channel: channel, split_by_wait_time: thresholds }
                         .to_query_string();
-                let url = format!("{path}?{query}");
-                Ok(Payload::Cumulative(match view.target {
-                    Target::Workflow(_) => {
-                        Cumulative::Workflow(self.client.get::<WorkflowCumulativeStatistics>(&url).await?.stats)
-                    }
-                    Target::TaskQueue(_) => {
-                        Cumulative::TaskQueue(self.client.get::<TaskQueueCumulativeStatistics>(&url).await?.stats)
-                    }
-                    Target::Workspace(_) => {
-                        Cumulative::Workspace(self.client.get::<WorkspaceCumulativeStatistics>(&url).await?.stats)
-                    }
-                    Target::Workers(_) => {
-                        Cumulative::Workers(self.client.get::<WorkersCumulativeStatistics>(&url).await?.stats)
-                    }
-                }))
+                format!("{path}?{query}")
             }
-        }
+        })
     }
 
     fn freshness(&self, slot: &Slot, interval: Duration) -> Freshness {
@@ -519,6 +502,75 @@ impl Mirror {
             _ => Err(Unavailable("no answer from the upstream yet; retry in a moment".into())),
         }
     }
+}
+
+/// Rediscovery now and then, as a task, with backoff while the upstream cannot be listed.
+#[derive(Debug)]
+struct Rediscovery {
+    next: Instant,
+    failures: u32,
+    task: Option<tokio::task::JoinHandle<Result<usize, UpstreamError>>>,
+}
+
+impl Rediscovery {
+    fn new(mirror: &Mirror) -> Self {
+        let now = Instant::now();
+        let next = if mirror.is_up() { now + mirror.config.discover_every } else { now };
+        Self { next, failures: 0, task: None }
+    }
+
+    /// Collects a finished discovery; starts one when due.
+    async fn step(&mut self, mirror: &Arc<Mirror>, tasks: &TaskTracker, now: Instant) {
+        if let Some(task) = self.task.take_if(|t| t.is_finished()) {
+            match task.await {
+                Ok(Ok(n)) => {
+                    mirror.note(Ok(()));
+                    tracing::debug!(resources = n, "discovered the upstream's workspaces");
+                    self.failures = 0;
+                    self.next = now + mirror.config.discover_every;
+                }
+                Ok(Err(e)) => {
+                    mirror.note(Err(&e));
+                    self.failures += 1;
+                    // Capped lower than topic polls: without discovery nothing can be shown.
+                    let wait = mirror.backoff(self.failures, Duration::from_secs(1)).min(DISCOVERY_MAX_BACKOFF);
+                    self.next = now + e.retry_after().unwrap_or(wait);
+                }
+                Err(_) => self.next = now + Duration::from_secs(1),
+            }
+        }
+        if self.task.is_none() && now >= self.next {
+            let me = mirror.clone();
+            self.task = Some(tasks.spawn(async move { me.discover().await }));
+        }
+    }
+
+    fn abort(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
+
+/// The upstream's answer for `interest`, as the statistics of its kind.
+fn decode(interest: &Interest, body: &[u8]) -> Result<Payload, UpstreamError> {
+    fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, UpstreamError> {
+        serde_json::from_slice(body).map_err(|e| UpstreamError::Malformed(e.to_string()))
+    }
+    Ok(match interest {
+        Interest::Realtime(view) => Payload::Realtime(match view.target {
+            Target::Workflow(_) => Realtime::Workflow(parse::<WorkflowRealTimeStatistics>(body)?.stats),
+            Target::TaskQueue(_) => Realtime::TaskQueue(parse::<TaskQueueRealTimeStatistics>(body)?.stats),
+            Target::Workspace(_) => Realtime::Workspace(parse::<WorkspaceRealTimeStatistics>(body)?.stats),
+            Target::Workers(_) => Realtime::Workers(parse::<WorkersRealTimeStatistics>(body)?.stats),
+        }),
+        Interest::Cumulative(view, _) => Payload::Cumulative(match view.target {
+            Target::Workflow(_) => Cumulative::Workflow(parse::<WorkflowCumulativeStatistics>(body)?.stats),
+            Target::TaskQueue(_) => Cumulative::TaskQueue(parse::<TaskQueueCumulativeStatistics>(body)?.stats),
+            Target::Workspace(_) => Cumulative::Workspace(parse::<WorkspaceCumulativeStatistics>(body)?.stats),
+            Target::Workers(_) => Cumulative::Workers(parse::<WorkersCumulativeStatistics>(body)?.stats),
+        }),
+    })
 }
 
 /// A list the upstream may refuse to this mirror (a token limited to workflows cannot read

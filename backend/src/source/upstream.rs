@@ -123,6 +123,12 @@ impl UpstreamClient {
     /// GET `path_and_query` (starting with `/v1/`) or an absolute URL of the upstream
     /// (paging links), parsed as JSON.
     pub async fn get<T: DeserializeOwned>(&self, path_or_url: &str) -> Result<T, UpstreamError> {
+        let body = self.get_bytes(path_or_url).await?;
+        serde_json::from_slice(&body).map_err(|e| UpstreamError::Malformed(e.to_string()))
+    }
+
+    /// GET `path_or_url` as [`UpstreamClient::get`] does, the body unparsed.
+    pub async fn get_bytes(&self, path_or_url: &str) -> Result<Vec<u8>, UpstreamError> {
         let url = if path_or_url.starts_with("http://") || path_or_url.starts_with("https://") {
             path_or_url.to_owned()
         } else {
@@ -157,7 +163,7 @@ impl UpstreamClient {
                     UpstreamError::Network(e.to_string())
                 }
             })?;
-            return serde_json::from_slice(&body).map_err(|e| UpstreamError::Malformed(e.to_string()));
+            return Ok(body.to_vec());
         }
         Err(match status {
             StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => UpstreamError::Unauthorized(status.as_u16()),

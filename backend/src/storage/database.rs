@@ -8,7 +8,9 @@
 
 use std::path::{Path, PathBuf};
 
+use super::mirror_share::MirrorShare;
 use super::postgres::{Doorbell, PgLog, SingletonLock};
+use super::postgres_mirror::PgMirrorShare;
 use super::postgres_tokens::PgTokens;
 use super::{EventLog, Settings, SqliteLog, SqliteTokens, StorageError, TokenStore};
 
@@ -97,6 +99,15 @@ impl Database {
             Self::Sqlite(dir) => Box::new(SqliteTokens::open_dir(dir)?),
             Self::Postgres(url) => Box::new(PgTokens::connect(url)?),
         })
+    }
+
+    /// Where a cluster's mirror shares its wanted URLs and fetched answers, on a shared
+    /// database. Blocking.
+    pub fn mirror_share(&self) -> Option<Result<Box<dyn MirrorShare>, StorageError>> {
+        match self {
+            Self::Sqlite(_) => None,
+            Self::Postgres(url) => Some(PgMirrorShare::connect(url).map(|s| Box::new(s) as Box<dyn MirrorShare>)),
+        }
     }
 
     /// The doorbell rung by other nodes' commits, on a shared database. Blocking.

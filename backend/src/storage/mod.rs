@@ -13,7 +13,9 @@
 #[cfg(test)]
 pub(crate) mod conformance;
 mod database;
+pub mod mirror_share;
 mod postgres;
+mod postgres_mirror;
 mod postgres_tokens;
 pub(crate) mod retention;
 mod sqlite;
@@ -21,7 +23,9 @@ mod sqlite_tokens;
 pub mod tokens;
 
 pub use database::{Database, Store};
+pub use mirror_share::{Fetched, MirrorShare};
 pub use postgres::{Doorbell, EVENTS_CHANNEL, PgLog, SingletonLock, TOKENS_CHANNEL};
+pub use postgres_mirror::{MIRROR_CHANNEL, PgMirrorShare};
 pub use postgres_tokens::PgTokens;
 pub use sqlite::{DB_FILE, SqliteLog};
 pub use sqlite_tokens::SqliteTokens;

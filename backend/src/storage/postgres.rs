@@ -615,6 +615,8 @@ impl PgLog {
 /// something changed; the reader then follows the log or reads the token revision.
 pub struct Doorbell {
     client: Client,
+    /// The channels of the last ring.
+    rang: Vec<String>,
 }
 
 impl std::fmt::Debug for Doorbell {
@@ -624,11 +626,19 @@ impl std::fmt::Debug for Doorbell {
 }
 
 impl Doorbell {
-    /// Connects and listens on both channels.
+    /// Connects and listens on the events', the tokens' and the mirror's channels.
     pub fn listen(url: &str) -> Result<Self, StorageError> {
         let mut client = open_client(&config(url)?)?;
-        client.batch_execute(&format!("LISTEN {EVENTS_CHANNEL}; LISTEN {TOKENS_CHANNEL}"))?;
-        Ok(Self { client })
+        client.batch_execute(&format!(
+            "LISTEN {EVENTS_CHANNEL}; LISTEN {TOKENS_CHANNEL}; LISTEN {}",
+            super::postgres_mirror::MIRROR_CHANNEL
+        ))?;
+        Ok(Self { client, rang: Vec::new() })
+    }
+
+    /// Whether the last [`Doorbell::wait`] that rang had a notification on `channel`.
+    pub fn rang_on(&self, channel: &str) -> bool {
+        self.rang.iter().any(|c| c == channel)
     }
 
     /// Waits up to `timeout` for a notification: `Ok(true)` when one (or more, all
@@ -638,8 +648,15 @@ impl Doorbell {
     pub fn wait(&mut self, timeout: Duration) -> Result<bool, StorageError> {
         {
             let mut notifications = self.client.notifications();
-            if notifications.timeout_iter(timeout).next()?.is_some() {
-                while notifications.iter().next()?.is_some() {}
+            let first = notifications.timeout_iter(timeout).next()?.map(|n| n.channel().to_owned());
+            if let Some(first) = first {
+                self.rang.clear();
+                self.rang.push(first);
+                while let Some(n) = notifications.iter().next()? {
+                    if !self.rang.iter().any(|c| c == n.channel()) {
+                        self.rang.push(n.channel().to_owned());
+                    }
+                }
                 return Ok(true);
             }
         }
@@ -944,6 +961,7 @@ mod tests {
         let new = crate::storage::NewToken { label: "tv".into(), scope: crate::storage::Scope::Admin, ttl_ms: None };
         tokens.create(&new, 1).expect("create");
         assert!(bell.wait(Duration::from_secs(10)).expect("wait"), "a token change rings too");
+        assert!(bell.rang_on(TOKENS_CHANNEL) && !bell.rang_on(EVENTS_CHANNEL), "and says so");
 
         let pid: i32 = bell.client.query_one("SELECT pg_backend_pid()", &[]).expect("pid").get(0);
         kill(&h.url, pid);

@@ -16,6 +16,7 @@ mod events;
 mod health;
 mod import;
 mod mirror;
+mod mirror_cluster;
 mod paths;
 mod queues;
 mod restart;
