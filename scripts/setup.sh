@@ -2,7 +2,8 @@
 # Installs what Wallboard's build (and, with "test", its tests) need and this machine
 # lacks. Safe to re-run: every step checks first and does nothing when the tool is there.
 #   scripts/setup.sh        build tools: rustfmt, clippy, wasm32 target, wasm-bindgen-cli, npm packages
-#   scripts/setup.sh test   the same plus Chromium and ChromeDriver for the browser tests
+#   scripts/setup.sh test   the same plus Chromium and ChromeDriver for the browser tests and
+#                           PostgreSQL for the storage tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,6 +34,13 @@ if [ ! -x frontend/node_modules/.bin/wasm-opt ]; then
 fi
 
 if [ "${1:-}" = "test" ]; then
+    # The PostgreSQL storage tests run against a throwaway cluster (scripts/with-postgres.sh).
+    if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+        echo "setup: installing PostgreSQL for the storage tests"
+        if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+        $SUDO apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq postgresql
+    fi
     if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
         echo "setup: installing Chromium and ChromeDriver for the browser tests"
         if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi

@@ -14,5 +14,5 @@ echo "== cargo clippy (wasm32: dashboard and wire types)"
 cargo clippy -p wallboard-frontend -p wallboard-shared --target wasm32-unknown-unknown --locked -- -D warnings
 echo "== dashboard build (wasm-release, wasm-bindgen, wasm-opt, size budget)"
 scripts/build-frontend.sh
-echo "== cargo test (unit, integration, end-to-end in headless Chromium)"
-cargo test --workspace --locked
+echo "== cargo test (unit, integration, end-to-end in headless Chromium; PostgreSQL on a throwaway cluster)"
+WALLBOARD_PG_FAST=1 scripts/with-postgres.sh cargo test --workspace --locked

@@ -140,6 +140,57 @@ pub async fn backfill(
     progress: Option<&ProgressBar>,
 ) -> anyhow::Result<BackfillReport> {
     anyhow::ensure!((1..=30).contains(&opts.days), "--days must be 1 to 30 (TaskRouter keeps 30 days of events)");
+    let windows = day_windows(now_ms, opts.days);
+    read_windows(&opts, &windows, &mut LogSink(log), progress).await
+}
+
+/// Where backfilled events go: the log itself (the command), or the server's writer.
+pub trait EventSink: Send {
+    /// Stores a page of events; says which were new.
+    fn store(&mut self, batch: Vec<Event>) -> impl Future<Output = anyhow::Result<Vec<bool>>> + Send;
+}
+
+/// The event log, written directly (`wallboard backfill`).
+struct LogSink<'a>(&'a mut dyn EventLog);
+
+impl EventSink for LogSink<'_> {
+    async fn store(&mut self, batch: Vec<Event>) -> anyhow::Result<Vec<bool>> {
+        blocking(|| self.0.append(&batch)).context("cannot store the events")
+    }
+}
+
+/// The server's writer: stored, applied and announced to the other nodes.
+impl EventSink for crate::ingest::Ingest {
+    async fn store(&mut self, batch: Vec<Event>) -> anyhow::Result<Vec<bool>> {
+        self.submit(batch).await.context("cannot store the backfilled events")
+    }
+}
+
+/// Reads the events of `[from_ms, to_ms)` (a gap, cut at UTC midnights) and hands each
+/// page to `store`, which says which events were new.
+pub async fn backfill_range(
+    opts: &BackfillOptions,
+    from_ms: i64,
+    to_ms: i64,
+    store: &mut impl EventSink,
+) -> anyhow::Result<BackfillReport> {
+    let mut windows = Vec::new();
+    let mut start = from_ms;
+    while start < to_ms {
+        let end = ((start.div_euclid(DAY_MS) + 1) * DAY_MS).min(to_ms);
+        windows.push((start, end));
+        start = end;
+    }
+    read_windows(opts, &windows, store, None).await
+}
+
+/// Reads each workspace's events in each window, page by page, into `store`.
+async fn read_windows(
+    opts: &BackfillOptions,
+    windows: &[(i64, i64)],
+    store: &mut impl EventSink,
+    progress: Option<&ProgressBar>,
+) -> anyhow::Result<BackfillReport> {
     let upstream = UpstreamClient::new(UpstreamConfig {
         base_url: opts.base_url.clone(),
         user: opts.user.clone(),
@@ -150,12 +201,11 @@ pub async fn backfill(
     let mut client = Client { upstream, report: BackfillReport::default() };
     let workspaces = if opts.workspaces.is_empty() { client.workspaces().await? } else { opts.workspaces.clone() };
     client.report.workspaces = workspaces.len();
-    let windows = day_windows(now_ms, opts.days);
     if let Some(bar) = progress {
         bar.set_length((windows.len() * workspaces.len()) as u64);
     }
     for ws in &workspaces {
-        for &(start, end) in &windows {
+        for &(start, end) in windows {
             let query = serde_urlencoded::to_string([
                 ("StartDate", format_ms(start)),
                 // Whole seconds on the wire: round the end up so the last moments are in.
@@ -180,7 +230,7 @@ pub async fn backfill(
                         }
                     }
                 }
-                let stored = log.append(&batch).context("cannot store the events")?;
+                let stored = if batch.is_empty() { Vec::new() } else { store.store(batch).await? };
                 let new = stored.iter().filter(|s| **s).count() as u64;
                 client.report.stored += new;
                 client.report.duplicates += stored.len() as u64 - new;
@@ -194,6 +244,16 @@ pub async fn backfill(
         }
     }
     Ok(client.report)
+}
+
+/// Runs a blocking storage call from async code: outside the runtime's context on a
+/// multi-threaded runtime (PostgreSQL's synchronous client starts its own), as is
+/// on a current-thread one (tests, on SQLite).
+fn blocking<T>(f: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),
+        _ => f(),
+    }
 }
 
 #[cfg(test)]

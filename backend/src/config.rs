@@ -70,6 +70,9 @@ pub struct BackfillArgs {
     /// Directory of the SQLite database (created if missing).
     #[arg(long, env = "WALLBOARD_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
+    /// The shared PostgreSQL database instead (the servers' --database-url).
+    #[arg(long, env = "WALLBOARD_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
     /// No progress bar (it is also hidden when stderr is not a terminal).
     #[arg(long)]
     pub quiet: bool,
@@ -80,6 +83,9 @@ pub struct TokenArgs {
     /// Directory of the SQLite database (the server's --data-dir).
     #[arg(long, env = "WALLBOARD_DATA_DIR", default_value = "./data", global = true)]
     pub data_dir: PathBuf,
+    /// The shared PostgreSQL database instead (the servers' --database-url).
+    #[arg(long, env = "WALLBOARD_DATABASE_URL", hide_env_values = true, global = true)]
+    pub database_url: Option<String>,
     #[command(subcommand)]
     pub command: TokenCommand,
 }
@@ -211,9 +217,19 @@ pub struct ServeArgs {
     #[arg(long, env = "WALLBOARD_BIND", default_value = "127.0.0.1:8080")]
     pub bind: SocketAddr,
 
-    /// Directory of the SQLite database (created if missing).
+    /// Directory of the SQLite database (created if missing); unused with --database-url.
     #[arg(long, env = "WALLBOARD_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
+
+    /// A PostgreSQL database shared by several nodes (postgres://user:password@host/db);
+    /// default: SQLite in --data-dir (one node).
+    #[arg(long, env = "WALLBOARD_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// This node's name in logs, `/health` and the label of its startup link. Default:
+    /// the host name and the port.
+    #[arg(long, env = "WALLBOARD_NODE_NAME")]
+    pub node_name: Option<String>,
 
     /// Base of every absolute URL we emit and of webhook signatures, as clients and
     /// Twilio reach this server (e.g. https://wallboard.example.com). Default: http://<bind>.
@@ -274,6 +290,12 @@ pub struct ServeArgs {
     /// The API key's secret.
     #[arg(long, env = "TWILIO_API_SECRET", hide_env_values = true, requires = "twilio_api_key")]
     pub twilio_api_secret: Option<String>,
+
+    /// After the database was unreachable, re-read the missed events from the upstream's
+    /// Events resource (--upstream-base, with the Twilio credentials above; TaskRouter does
+    /// not resend a callback we refused). One node of a cluster does it.
+    #[arg(long, env = "WALLBOARD_BACKFILL_GAPS")]
+    pub backfill_gaps: bool,
 
     /// With --source twilio: each watched RealTimeStatistics topic is polled this often (ms).
     #[arg(long, env = "WALLBOARD_POLL_REALTIME_MS", default_value_t = 2000, value_parser = clap::value_parser!(u64).range(50..=3_600_000))]
@@ -353,6 +375,10 @@ pub struct ImportArgs {
     #[arg(long, env = "WALLBOARD_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
 
+    /// The shared PostgreSQL database instead (the servers' --database-url).
+    #[arg(long, env = "WALLBOARD_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+
     /// Events per transaction.
     #[arg(long, default_value_t = 5_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub batch_size: u32,
@@ -376,6 +402,27 @@ impl ServeArgs {
                  (TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN) or --twilio-api-key and --twilio-api-secret"
             ),
         }
+    }
+
+    /// What `--backfill-gaps` reads: the upstream's Events resource with the Twilio credentials.
+    pub fn gap_backfill(&self) -> anyhow::Result<Option<crate::backfill::BackfillOptions>> {
+        if !self.backfill_gaps {
+            return Ok(None);
+        }
+        let (user, password) = self.upstream_credentials().map_err(|_| {
+            anyhow::anyhow!(
+                "--backfill-gaps needs the account's API credentials: --twilio-account-sid and \
+                 --twilio-auth-token (or --twilio-api-key and --twilio-api-secret)"
+            )
+        })?;
+        Ok(Some(crate::backfill::BackfillOptions {
+            base_url: self.upstream_base.clone(),
+            user,
+            password,
+            workspaces: Vec::new(),
+            days: 1,
+            request_timeout: std::time::Duration::from_millis(self.upstream_timeout_ms.max(1_000)),
+        }))
     }
 
     /// Session limits from the flags.

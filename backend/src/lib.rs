@@ -17,6 +17,7 @@ pub mod engine;
 pub mod event;
 pub mod ingest;
 pub mod loadtest;
+pub mod node;
 pub mod signature;
 pub mod source;
 pub mod startup;

@@ -12,7 +12,7 @@ use wallboard::config::{
     BackfillArgs, Cli, Command, ImportArgs, LoadtestArgs, ServeArgs, SimulateArgs, TokenArgs, TokenCommand,
 };
 use wallboard::ingest::import::import;
-use wallboard::storage::SqliteLog;
+use wallboard::storage::Database;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -62,11 +62,13 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         println!("  API base:       {}", urls.workspaces());
         println!("  event callback: {}", urls.event_callback());
         println!("  account sid:    {}", c.account_sid);
+        let database = app.database();
         if c.generated {
-            println!("  auth token:     {}   (generated and stored in {})", c.auth_token, args.data_dir.display());
+            println!("  auth token:     {}   (generated and stored in {database})", c.auth_token);
         } else {
-            println!("  auth token:     (as configured or stored in {})", args.data_dir.display());
+            println!("  auth token:     (as configured or stored in {database})");
         }
+        println!("  node:           {} on {database}", app.node_name());
         println!("  events replayed from the log: {}", app.replayed());
         if args.source == wallboard::config::Source::Twilio {
             println!(
@@ -161,8 +163,8 @@ fn run_loadtest(args: LoadtestArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn run_import(args: &ImportArgs) -> anyhow::Result<ExitCode> {
-    let mut log = SqliteLog::open_dir(&args.data_dir)
-        .with_context(|| format!("cannot open the database in {}", args.data_dir.display()))?;
+    let database = Database::new(&args.data_dir, args.database_url.as_deref())?;
+    let mut log = database.open().with_context(|| format!("cannot open the database ({database})"))?;
     let show = !args.quiet && std::io::stderr().is_terminal();
     let (input, total): (Box<dyn std::io::BufRead>, Option<u64>) = if args.file == "-" {
         (Box::new(BufReader::new(std::io::stdin().lock())), None)
@@ -182,24 +184,21 @@ fn run_import(args: &ImportArgs) -> anyhow::Result<ExitCode> {
         bar
     });
     let started = std::time::Instant::now();
-    let summary = import(input, &mut log, args.batch_size as usize, bar.as_ref())?;
+    let summary = import(input, log.as_mut(), args.batch_size as usize, bar.as_ref())?;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
     let secs = started.elapsed().as_secs_f64();
     print!("{summary}");
-    println!("took {secs:.1} s ({:.0} events/s) into {}", summary.read as f64 / secs.max(1e-9), log.path().display());
+    println!("took {secs:.1} s ({:.0} events/s) into {database}", summary.read as f64 / secs.max(1e-9));
     Ok(if summary.rejected > 0 { ExitCode::from(3) } else { ExitCode::SUCCESS })
 }
 
 fn run_token(args: &TokenArgs) -> anyhow::Result<ExitCode> {
-    use wallboard::storage::{NewToken, Scope, SqliteTokens, Standing, TokenStore};
+    use wallboard::storage::{NewToken, Scope, Standing};
     use wallboard_shared::{WorkflowSid, WorkspaceSid};
-    // The command speaks to the store through its contract; SQLite is the one there is.
-    let mut store: Box<dyn TokenStore> = Box::new(
-        SqliteTokens::open_dir(&args.data_dir)
-            .with_context(|| format!("cannot open the database in {}", args.data_dir.display()))?,
-    );
+    let database = Database::new(&args.data_dir, args.database_url.as_deref())?;
+    let mut store = database.open_tokens().with_context(|| format!("cannot open the database ({database})"))?;
     let now = chrono::Utc::now().timestamp_millis();
     let date = |ms: i64| wallboard_shared::time::format_ms(ms);
     match &args.command {
@@ -276,8 +275,8 @@ fn run_token(args: &TokenArgs) -> anyhow::Result<ExitCode> {
 
 fn run_backfill(args: BackfillArgs) -> anyhow::Result<ExitCode> {
     use wallboard::backfill::{BackfillOptions, backfill};
-    let mut log = SqliteLog::open_dir(&args.data_dir)
-        .with_context(|| format!("cannot open the database in {}", args.data_dir.display()))?;
+    let database = Database::new(&args.data_dir, args.database_url.as_deref())?;
+    let mut log = database.open().with_context(|| format!("cannot open the database ({database})"))?;
     let bar = (!args.quiet && std::io::stderr().is_terminal()).then(|| {
         let bar = ProgressBar::new(0);
         let template = "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} days {msg}";
@@ -295,7 +294,7 @@ fn run_backfill(args: BackfillArgs) -> anyhow::Result<ExitCode> {
             days: args.days,
             request_timeout: std::time::Duration::from_secs(30),
         },
-        &mut log,
+        log.as_mut(),
         chrono::Utc::now().timestamp_millis(),
         bar.as_ref(),
     ))?;
@@ -303,6 +302,6 @@ fn run_backfill(args: BackfillArgs) -> anyhow::Result<ExitCode> {
         bar.finish_and_clear();
     }
     print!("{report}");
-    println!("took {:.1} s into {}", started.elapsed().as_secs_f64(), log.path().display());
+    println!("took {:.1} s into {database}", started.elapsed().as_secs_f64());
     Ok(if report.rejected_count > 0 { ExitCode::from(3) } else { ExitCode::SUCCESS })
 }

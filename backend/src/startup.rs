@@ -33,7 +33,8 @@ use crate::source::mirror::{Mirror, MirrorConfig};
 use crate::source::simulated::{DemoInfo, SimulatedCenter};
 use crate::source::upstream::{UpstreamClient, UpstreamConfig};
 use crate::state::{AppState, StateInner};
-use crate::storage::{EventLog, SqliteLog, SqliteTokens};
+use crate::node::{self, Node, Role};
+use crate::storage::{Database, Store};
 use crate::ws::hub::Identity;
 use crate::ws::{Hub, HubConfig, Sessions};
 
@@ -65,37 +66,53 @@ pub struct Application {
     replayed: u64,
     center: Option<SimulatedCenter>,
     demo: Option<DemoInfo>,
+    database: Database,
+    /// `--backfill-gaps`: where the events of an outage are read back from.
+    gap_backfill: Option<crate::backfill::BackfillOptions>,
 }
 
 impl Application {
-    /// Opens the data directory, settles the credentials, replays the event log into a
-    /// fresh engine, starts the writer and binds the listener.
+    /// Opens the database, settles the credentials, replays the event log into a fresh
+    /// engine, starts the writer and binds the listener.
     pub async fn build(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
-        let mut log = SqliteLog::open_dir(&args.data_dir)
-            .with_context(|| format!("cannot open the database in {}", args.data_dir.display()))?;
-        // What this server writes is applied as it is written; what others write is followed.
-        log.track_own_appends();
-        let credentials = credentials::resolve(args.account_sid.as_deref(), args.auth_token.as_deref(), &log)?;
+        let database = Database::new(&args.data_dir, args.database_url.as_deref())?;
+        // Storage calls block (and PostgreSQL's client may not run inside the runtime).
+        let opened = {
+            let (args, database, clock) = (args.clone(), database.clone(), clock.clone());
+            tokio::task::spawn_blocking(move || open_storage(&args, &database, clock.as_ref())).await??
+        };
+        let Opened { log, reader, credentials, engine, replayed, mut center } = opened;
         let retention_ms = i64::from(args.retention_days) * DAY_MS;
-        let (engine, replayed) = replay(&log, retention_ms, clock.as_ref())?;
-        let mut center = simulated_center(args, &log, retention_ms, clock.now_ms())?;
         let engine: SharedEngine = Arc::new(RwLock::new(engine));
-        let (ingest, writer) = Ingest::start(Box::new(log), engine.clone());
-        if let Some(c) = &mut center {
+        let (ingest, writer) = Ingest::start(log, engine.clone());
+        // Alone, the node runs the simulator from the start, so it serves its history at
+        // once; on a shared database the node holding the simulator's role catches up.
+        if let Some(c) = center.as_mut().filter(|_| !database.is_shared()) {
             c.catch_up(&ingest, clock.now_ms()).await?;
         }
         let demo = center.as_ref().map(SimulatedCenter::info);
         let listener = TcpListener::bind(args.bind).await.with_context(|| format!("cannot listen on {}", args.bind))?;
-        let public_url = args.public_url_for(listener.local_addr()?);
+        let bound = listener.local_addr()?;
+        let node_name = args.node_name.clone().unwrap_or_else(|| node::default_name(bound.port()));
+        let node = Node::new(node_name, database.clone(), ingest.health());
+        let public_url = args.public_url_for(bound);
         let urls = Urls::new(public_url.clone());
         let numbers = numbers(args, &engine, &ingest, clock.clone(), retention_ms).await?;
         let tasks = TaskTracker::new();
         let stop = CancellationToken::new();
         let identity = Identity { account_sid: credentials.account_sid.clone(), urls: urls.clone() };
         let hub = Hub::start(numbers.clone(), ingest.changes(), identity, hub_config(args), &tasks, stop.clone());
-        let access = access(args, &credentials, clock.clone())?;
-        let admin_token = access.mint_startup_token().context("cannot store the startup token")?;
-        let events = SqliteLog::open_dir(&args.data_dir).context("cannot open a reader of the event log")?;
+        let (access, admin_token) = {
+            let (args, database, credentials, clock) = (args.clone(), database.clone(), credentials.clone(), clock.clone());
+            let label_node = database.is_shared().then(|| node.name().to_owned());
+            tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+                let access = access(&args, &database, &credentials, clock)?;
+                let token =
+                    access.mint_startup_token(label_node.as_deref()).context("cannot store the startup token")?;
+                Ok((access, token))
+            })
+            .await??
+        };
         let ws_config = args.ws_config();
         let sessions = Sessions {
             config: ws_config,
@@ -117,7 +134,8 @@ impl Application {
             retention_ms,
             sessions: Arc::new(sessions),
             ws_permits: Arc::new(tokio::sync::Semaphore::new(ws_config.max_connections)),
-            events: Arc::new(Mutex::new(events)),
+            events: Arc::new(Mutex::new(reader)),
+            node,
             trusted_proxies: args.trusted_proxies.clone(),
             access,
             stop,
@@ -137,6 +155,8 @@ impl Application {
             replayed,
             center,
             demo,
+            database,
+            gap_backfill: args.gap_backfill()?,
         })
     }
 
@@ -167,6 +187,15 @@ impl Application {
         self.demo.as_ref()
     }
 
+    /// Where this node stores (named without a password).
+    pub fn database(&self) -> String {
+        self.database.to_string()
+    }
+
+    pub fn node_name(&self) -> &str {
+        self.state.node.name()
+    }
+
     /// Events replayed from the log at start.
     pub fn replayed(&self) -> u64 {
         self.replayed
@@ -175,15 +204,21 @@ impl Application {
     /// Serves until `shutdown` resolves, then stops every task, waits for them, and waits
     /// until every acknowledged event is on disk.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-        let Self { listener, state, security, assets_dir, engine, writer, tasks, center, .. } = self;
+        let Self { listener, state, security, assets_dir, engine, writer, tasks, center, gap_backfill, .. } = self;
         let stop = state.stop.clone();
+        let roles = wanted_roles(&state, center.is_some(), gap_backfill.is_some());
+        state.node.start(&state.ingest, &roles, &tasks, &stop);
         tasks.spawn(housekeeping(state.clone(), engine, stop.clone()));
         tasks.spawn(state.access.clone().follow(stop.clone()));
         if let Some(m) = state.numbers.mirror() {
             tasks.spawn(m.clone().run(tasks.clone(), stop.clone()));
         }
         if let Some(c) = center {
-            tasks.spawn(c.run(state.ingest.clone(), state.clock.clone(), stop.clone()));
+            let role = state.node.role(Role::Simulator);
+            tasks.spawn(simulate(c, role, state.ingest.clone(), state.clock.clone(), stop.clone()));
+        }
+        if let Some(opts) = gap_backfill {
+            tasks.spawn(backfill_gaps(opts, state.clone(), stop.clone()));
         }
         tasks.close();
         let app = router(state, security, assets_dir).into_make_service_with_connect_info::<SocketAddr>();
@@ -232,6 +267,8 @@ pub fn router(state: AppState, security: headers::SecurityHeaders, assets_dir: s
         .route("/webhooks/taskrouter", post(webhook::taskrouter))
         .route("/ws", get(upgrade::upgrade))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/health", get(api::health::health))
+        .route("/ready", get(api::health::ready))
         .merge(assets::router(assets_dir))
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -268,8 +305,34 @@ fn workspace_wide() -> Router<AppState> {
         .route_layer(middleware::from_fn(api::require_whole_workspace))
 }
 
+/// What the blocking part of the start opened and computed.
+struct Opened {
+    /// The writer's connection (it also follows other processes' and nodes' rows).
+    log: Box<dyn Store>,
+    /// A connection for the Events resource.
+    reader: Box<dyn Store>,
+    credentials: Credentials,
+    engine: Engine,
+    replayed: u64,
+    center: Option<SimulatedCenter>,
+}
+
+/// Opens the database, settles the credentials and the simulator's seed, replays the log.
+/// Blocking.
+fn open_storage(args: &ServeArgs, database: &Database, clock: &dyn Clock) -> anyhow::Result<Opened> {
+    let mut log = database.open().with_context(|| format!("cannot open the database ({database})"))?;
+    // What this server writes is applied as it is written; what others write is followed.
+    log.track_own_appends();
+    let credentials = credentials::resolve(args.account_sid.as_deref(), args.auth_token.as_deref(), log.as_ref())?;
+    let retention_ms = i64::from(args.retention_days) * DAY_MS;
+    let (engine, replayed) = replay(log.as_ref(), retention_ms, clock)?;
+    let center = simulated_center(args, log.as_ref(), retention_ms, clock.now_ms())?;
+    let reader = database.open().context("cannot open a reader of the event log")?;
+    Ok(Opened { log, reader, credentials, engine, replayed, center })
+}
+
 /// A fresh engine holding the log's events within the retention; how many were replayed.
-fn replay(log: &SqliteLog, retention_ms: i64, clock: &dyn Clock) -> anyhow::Result<(Engine, u64)> {
+fn replay(log: &dyn Store, retention_ms: i64, clock: &dyn Clock) -> anyhow::Result<(Engine, u64)> {
     let mut engine = Engine::new(EngineConfig { retention_ms, ..EngineConfig::default() });
     let now = clock.now_ms();
     engine.maintain(now);
@@ -285,7 +348,7 @@ fn replay(log: &SqliteLog, retention_ms: i64, clock: &dyn Clock) -> anyhow::Resu
 /// The built-in contact center, when it is the source (its seed and epoch are stored).
 fn simulated_center(
     args: &ServeArgs,
-    log: &SqliteLog,
+    log: &dyn Store,
     retention_ms: i64,
     now_ms: i64,
 ) -> anyhow::Result<Option<SimulatedCenter>> {
@@ -302,6 +365,87 @@ fn simulated_center(
     }
 }
 
+/// The roles this node may take: the simulator's when it simulates, the purge always.
+fn wanted_roles(state: &AppState, simulates: bool, backfills: bool) -> Vec<Role> {
+    let mut roles = vec![Role::Purge];
+    if simulates {
+        roles.push(Role::Simulator);
+    }
+    if state.numbers.mirror().is_some() {
+        roles.push(Role::Mirror);
+    }
+    if backfills {
+        roles.push(Role::Backfill);
+    }
+    roles
+}
+
+/// Events refused while the database was unreachable are re-read from the upstream from
+/// this long before the outage was noticed.
+const GAP_MARGIN_MS: i64 = 60_000;
+/// How long a node that saw the database come back waits for the backfill's role.
+const GAP_ROLE_WAIT: Duration = Duration::from_secs(5);
+
+/// `--backfill-gaps`: when the database is reachable again, the node holding the backfill
+/// role reads the upstream's events of the outage (TaskRouter does not resend a callback
+/// that got a 503) and submits them; events already stored count once.
+async fn backfill_gaps(opts: crate::backfill::BackfillOptions, state: AppState, stop: CancellationToken) {
+    let mut health = state.ingest.health().subscribe();
+    let mut role = state.node.role(Role::Backfill);
+    let mut down_from: Option<i64> = None;
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            changed = health.changed() => if changed.is_err() { return },
+        }
+        if health.borrow_and_update().is_some() {
+            down_from.get_or_insert(state.clock.now_ms());
+            continue;
+        }
+        let Some(from) = down_from.take() else { continue };
+        // Roles are lost with the database; the first node to take it back reads the gap.
+        if !matches!(tokio::time::timeout(GAP_ROLE_WAIT, node::until_held(&mut role, &stop)).await, Ok(true)) {
+            continue;
+        }
+        let (from, to) = (from - GAP_MARGIN_MS, state.clock.now_ms());
+        let mut ingest = state.ingest.clone();
+        tokio::select! {
+            () = stop.cancelled() => return,
+            report = crate::backfill::backfill_range(&opts, from, to, &mut ingest) => match report {
+                Ok(r) => tracing::info!(
+                    read = r.read,
+                    stored = r.stored,
+                    already = r.duplicates,
+                    from = %wallboard_shared::time::format_ms(from),
+                    "backfilled the database's outage from the upstream"
+                ),
+                Err(e) => tracing::error!(
+                    error = %format!("{e:#}"),
+                    "cannot backfill the database's outage; run `wallboard backfill` for it"
+                ),
+            },
+        }
+    }
+}
+
+/// Runs the simulated center while this node holds the simulator's role: on taking it,
+/// the simulation catches up with the clock (events already stored by the previous
+/// holder are the same, by SID, and count once); on losing it, it stops.
+async fn simulate(
+    mut center: SimulatedCenter,
+    mut role: tokio::sync::watch::Receiver<bool>,
+    ingest: Ingest,
+    clock: Arc<dyn Clock>,
+    stop: CancellationToken,
+) {
+    while node::until_held(&mut role, &stop).await {
+        tokio::select! {
+            () = center.run(&ingest, &clock, &stop) => return,
+            () = node::until_lost(&mut role) => tracing::info!("the simulator runs on another node now"),
+        }
+    }
+}
+
 /// Where the numbers come from: the local engine, or (`--source twilio`) a mirror of an
 /// upstream, whose first discovery is tried here, bounded (an unreachable upstream must
 /// not keep the server from starting).
@@ -313,7 +457,7 @@ async fn numbers(
     retention_ms: i64,
 ) -> anyhow::Result<Numbers> {
     if args.source != Source::Twilio {
-        return Ok(Numbers::local(engine.clone(), clock, retention_ms));
+        return Ok(Numbers::local(engine.clone(), clock, retention_ms).with_health(ingest.health()));
     }
     let (user, password) = args.upstream_credentials()?;
     let client = UpstreamClient::new(UpstreamConfig {
@@ -346,11 +490,16 @@ fn hub_config(args: &ServeArgs) -> HubConfig {
     }
 }
 
-/// Credentials, viewer tokens and the failed-attempt limit.
-fn access(args: &ServeArgs, credentials: &Credentials, clock: Arc<dyn Clock>) -> anyhow::Result<Arc<Access>> {
+/// Credentials, viewer tokens and the failed-attempt limit. Blocking.
+fn access(
+    args: &ServeArgs,
+    database: &Database,
+    credentials: &Credentials,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<Arc<Access>> {
     let limiter = FailedAuthLimiter::new(args.auth_failures_per_minute, 60_000, 60_000);
-    let tokens = SqliteTokens::open_dir(&args.data_dir).context("cannot open the tokens")?;
-    Access::new(credentials.account_sid.clone(), &credentials.auth_token, Box::new(tokens), limiter, clock)
+    let tokens = database.open_tokens().context("cannot open the tokens")?;
+    Access::new(credentials.account_sid.clone(), &credentials.auth_token, tokens, limiter, clock)
         .context("cannot load the tokens")
 }
 
@@ -373,7 +522,7 @@ async fn housekeeping(state: AppState, engine: SharedEngine, stop: CancellationT
         }
         let now = state.clock.now_ms();
         engine.write().unwrap_or_else(|p| p.into_inner()).maintain(now);
-        if last_purge.is_none_or(|t| t.elapsed() >= PURGE_EVERY) {
+        if state.node.holds(Role::Purge) && last_purge.is_none_or(|t| t.elapsed() >= PURGE_EVERY) {
             state.ingest.purge(now - state.retention_ms).await;
             last_purge = Some(Instant::now());
         }

@@ -11,7 +11,8 @@ use crate::access::Access;
 use crate::clock::Clock;
 use crate::ingest::Ingest;
 use crate::source::Numbers;
-use crate::storage::SqliteLog;
+use crate::node::Node;
+use crate::storage::Store;
 use crate::ws::Sessions;
 
 /// Everything a request handler may need; cheap to clone.
@@ -36,7 +37,9 @@ pub struct StateInner {
     /// One per open WebSocket (`--ws-max-connections`).
     pub ws_permits: Arc<tokio::sync::Semaphore>,
     /// A reading connection to the event log (the Events resource).
-    pub events: Arc<Mutex<SqliteLog>>,
+    pub events: Arc<Mutex<Box<dyn Store>>>,
+    /// This node: its name, readiness and roles (`/health`, `/ready`).
+    pub node: Arc<Node>,
     /// Reverse proxies whose `X-Forwarded-For` names the client (`--trusted-proxy`).
     pub trusted_proxies: Vec<IpAddr>,
     /// Account credentials, tokens and the failed-attempt limit.

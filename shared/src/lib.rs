@@ -9,6 +9,7 @@
 pub mod envelope;
 pub mod error;
 pub mod event;
+pub mod health;
 pub mod params;
 pub mod query;
 pub mod queues;

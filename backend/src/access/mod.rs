@@ -136,6 +136,14 @@ impl std::fmt::Debug for Access {
     }
 }
 
+/// The label of a start's admin token: one per node when several share the tokens.
+pub fn startup_label(node: Option<&str>) -> String {
+    match node {
+        None => STARTUP_LABEL.to_owned(),
+        Some(n) => format!("{STARTUP_LABEL} by node {n}"),
+    }
+}
+
 impl Access {
     /// Access over the account credentials and the tokens of `tokens`, loaded now.
     pub fn new(
@@ -163,13 +171,15 @@ impl Access {
     }
 
     /// Revokes the previous start's admin token and mints a new one: the server prints it
-    /// in a ready dashboard link (like a notebook server).
-    pub fn mint_startup_token(&self) -> Result<String, StorageError> {
+    /// in a ready dashboard link (like a notebook server). With `node` (several nodes share
+    /// the tokens), only that node's previous link is revoked, never another node's.
+    pub fn mint_startup_token(&self, node: Option<&str>) -> Result<String, StorageError> {
         let now = self.clock.now_ms();
+        let label = startup_label(node);
         let plain = {
             let mut store = self.store();
-            store.revoke_label(STARTUP_LABEL, now)?;
-            let new = NewToken { label: STARTUP_LABEL.into(), scope: Scope::Admin, ttl_ms: None };
+            store.revoke_label(&label, now)?;
+            let new = NewToken { label, scope: Scope::Admin, ttl_ms: None };
             store.create(&new, now)?.0
         };
         self.refresh()?;

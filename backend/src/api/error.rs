@@ -6,6 +6,9 @@ use axum::response::{IntoResponse, Response};
 use wallboard_shared::TwilioError;
 use wallboard_shared::error::codes;
 
+/// `Retry-After` of every 503.
+const RETRY_AFTER_SECS: &str = "5";
+
 #[derive(Debug, Clone)]
 pub struct ApiError(pub TwilioError);
 
@@ -53,6 +56,10 @@ impl IntoResponse for ApiError {
             response
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"Wallboard\""));
+        }
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            // Retry soon: a 503 says storage or the upstream is away for a while.
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECS));
         }
         response
     }

@@ -16,7 +16,7 @@ use wallboard_shared::sid::is_sid;
 use super::{ApiError, ApiResult, query_pairs};
 use crate::access::Principal;
 use crate::state::AppState;
-use crate::storage::{EventFilter, EventLog};
+use crate::storage::EventFilter;
 
 /// Where a page starts: after the event with this time and SID.
 fn parse_token(raw: &str) -> ApiResult<(i64, String)> {

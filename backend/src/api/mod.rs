@@ -8,6 +8,7 @@ pub mod assets;
 pub mod error;
 pub mod events;
 pub mod headers;
+pub mod health;
 pub mod queues;
 pub mod resources;
 pub mod statistics;

@@ -9,11 +9,13 @@
 pub mod import;
 pub mod simulator;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use rustc_hash::FxHashSet;
-use tokio::sync::{Notify, mpsc, oneshot};
+use tokio::sync::{Notify, mpsc, oneshot, watch};
 
 use crate::engine::{Engine, Target};
 use crate::event::Event;
@@ -42,15 +44,97 @@ enum Command {
     Purge {
         before_ms: i64,
     },
-    /// Apply what other processes stored (imports, backfills) since the last look.
-    Follow,
+    /// Apply what other processes stored (imports, backfills, other nodes) since the last
+    /// look; `done` is told when it is applied.
+    Follow { done: Option<oneshot::Sender<()>> },
+}
+
+/// How long the database may be unreachable before the numbers are marked stale.
+pub const STALE_AFTER: Duration = Duration::from_secs(3);
+
+/// Whether the database answers: the writer and (on a shared database) the follower tell
+/// what they saw; the numbers are stale once it has been unreachable for [`STALE_AFTER`].
+#[derive(Debug)]
+pub struct DatabaseHealth {
+    /// Since when the database is unreachable (`None`: it answers).
+    down_since: watch::Sender<Option<Instant>>,
+}
+
+impl Default for DatabaseHealth {
+    fn default() -> Self {
+        Self { down_since: watch::Sender::new(None) }
+    }
+}
+
+impl DatabaseHealth {
+    /// The database answered.
+    pub fn up(&self) {
+        self.down_since.send_if_modified(|since| {
+            let was_down = since.take().is_some();
+            if was_down {
+                tracing::info!("the database is reachable again");
+            }
+            was_down
+        });
+    }
+
+    /// The database could not be reached.
+    pub fn down(&self) {
+        self.down_since.send_if_modified(|since| {
+            if since.is_some() {
+                return false;
+            }
+            tracing::warn!("the database is unreachable; serving the last numbers");
+            *since = Some(Instant::now());
+            true
+        });
+    }
+
+    pub fn is_up(&self) -> bool {
+        self.down_since.borrow().is_none()
+    }
+
+    /// Unreachable for [`STALE_AFTER`] or longer: what this node serves may be out of date.
+    pub fn stale(&self) -> bool {
+        self.down_since.borrow().is_some_and(|t| t.elapsed() >= STALE_AFTER)
+    }
+
+    /// The changes: since when the database is unreachable, `None` when it answers.
+    pub fn subscribe(&self) -> watch::Receiver<Option<Instant>> {
+        self.down_since.subscribe()
+    }
+
+    /// Tells what a storage call's result says about the database.
+    fn saw<T>(&self, result: &Result<T, StorageError>) {
+        match result {
+            Ok(_) => self.up(),
+            Err(e) if e.is_unavailable() => self.down(),
+            Err(_) => {}
+        }
+    }
 }
 
 /// Which targets changed since the last look: the writer (or the mirror) adds, the hub takes.
 #[derive(Debug, Default)]
 pub struct ChangeFeed {
     dirty: Mutex<FxHashSet<Target>>,
+    /// Every target changed (the numbers became stale, or fresh again).
+    all: AtomicBool,
     notify: Notify,
+}
+
+/// What changed since the last look.
+#[derive(Debug, Default)]
+pub struct Changed {
+    pub targets: FxHashSet<Target>,
+    /// Every target, whatever `targets` holds.
+    pub all: bool,
+}
+
+impl Changed {
+    pub fn contains(&self, target: &Target) -> bool {
+        self.all || self.targets.contains(target)
+    }
 }
 
 impl ChangeFeed {
@@ -66,12 +150,19 @@ impl ChangeFeed {
         }
     }
 
-    /// Waits until something changed, then takes the set of changed targets.
-    pub async fn next(&self) -> FxHashSet<Target> {
+    /// Records that every target changed (what all numbers carry, their staleness).
+    pub fn mark_all(&self) {
+        self.all.store(true, Ordering::Release);
+        self.notify.notify_one();
+    }
+
+    /// Waits until something changed, then takes what changed.
+    pub async fn next(&self) -> Changed {
         loop {
-            let taken = std::mem::take(&mut *self.dirty.lock().unwrap_or_else(|p| p.into_inner()));
-            if !taken.is_empty() {
-                return taken;
+            let targets = std::mem::take(&mut *self.dirty.lock().unwrap_or_else(|p| p.into_inner()));
+            let all = self.all.swap(false, Ordering::AcqRel);
+            if all || !targets.is_empty() {
+                return Changed { targets, all };
             }
             self.notify.notified().await;
         }
@@ -83,6 +174,7 @@ impl ChangeFeed {
 pub struct Ingest {
     tx: mpsc::Sender<Command>,
     changes: Arc<ChangeFeed>,
+    health: Arc<DatabaseHealth>,
 }
 
 impl std::fmt::Debug for Command {
@@ -90,7 +182,7 @@ impl std::fmt::Debug for Command {
         match self {
             Self::Write { events, .. } => write!(f, "Write({} events)", events.len()),
             Self::Purge { before_ms } => write!(f, "Purge({before_ms})"),
-            Self::Follow => write!(f, "Follow"),
+            Self::Follow { .. } => write!(f, "Follow"),
         }
     }
 }
@@ -102,6 +194,8 @@ impl Ingest {
         let (tx, mut rx) = mpsc::channel::<Command>(4096);
         let changes = Arc::new(ChangeFeed::default());
         let feed = changes.clone();
+        let health = Arc::new(DatabaseHealth::default());
+        let seen = health.clone();
         let thread = std::thread::Builder::new()
             .name("event-writer".into())
             .spawn(move || {
@@ -120,7 +214,7 @@ impl Ingest {
                             Err(_) => break,
                         }
                     }
-                    let changed = write_batch(log.as_mut(), &engine, &mut pending);
+                    let changed = write_batch(log.as_mut(), &engine, &seen, &mut pending);
                     if !changed.is_empty() {
                         feed.mark(changed);
                     }
@@ -128,7 +222,7 @@ impl Ingest {
                 tracing::debug!("event writer drained and stopped");
             })
             .expect("the OS can start a thread");
-        (Self { tx, changes }, thread)
+        (Self { tx, changes, health }, thread)
     }
 
     /// Stores `events` and applies the new ones; returns which were new.
@@ -144,9 +238,21 @@ impl Ingest {
     }
 
     /// Asks the writer to apply events other processes stored (`wallboard import` or
-    /// `backfill` while the server runs).
+    /// `backfill` while the server runs, other nodes on a shared database).
     pub async fn follow(&self) {
-        let _ = self.tx.send(Command::Follow).await;
+        let _ = self.tx.send(Command::Follow { done: None }).await;
+    }
+
+    /// [`Ingest::follow`] from a thread that is not async; waits until it is applied.
+    /// False when the writer stopped.
+    pub fn follow_blocking(&self) -> bool {
+        let (done, applied) = oneshot::channel();
+        self.tx.blocking_send(Command::Follow { done: Some(done) }).is_ok() && applied.blocking_recv().is_ok()
+    }
+
+    /// What the writer and the follower saw of the database.
+    pub fn health(&self) -> Arc<DatabaseHealth> {
+        self.health.clone()
     }
 
     /// The feed of targets changed by committed events.
@@ -157,7 +263,12 @@ impl Ingest {
 
 /// Commits all queued writes in one transaction, applies the new events, acknowledges.
 /// Returns the targets whose numbers changed.
-fn write_batch(log: &mut dyn EventLog, engine: &SharedEngine, pending: &mut Vec<Command>) -> FxHashSet<Target> {
+fn write_batch(
+    log: &mut dyn EventLog,
+    engine: &SharedEngine,
+    health: &DatabaseHealth,
+    pending: &mut Vec<Command>,
+) -> FxHashSet<Target> {
     let mut events: Vec<Event> = Vec::new();
     let mut acks = Vec::new();
     let mut changed = FxHashSet::default();
@@ -172,15 +283,22 @@ fn write_batch(log: &mut dyn EventLog, engine: &SharedEngine, pending: &mut Vec<
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "purge failed"),
             },
-            Command::Follow => {
+            Command::Follow { done } => {
                 let mut engine = engine.write().unwrap_or_else(|p| p.into_inner());
                 let followed = log.follow(&mut |e| {
                     let applied = engine.apply(&e);
                     changed.extend(applied.changed_targets());
                 });
+                drop(engine);
+                health.saw(&followed);
+                if let Some(done) = done {
+                    let _ = done.send(());
+                }
                 match followed {
-                    Ok(n) if n > 0 => tracing::info!(events = n, "applied events stored by another process"),
+                    Ok(n) if n > 0 => tracing::debug!(events = n, "applied events stored by another process"),
                     Ok(_) => {}
+                    // An unreachable database is logged once, by `DatabaseHealth`.
+                    Err(e) if e.is_unavailable() => {}
                     Err(e) => tracing::warn!(error = %e, "cannot read events stored by another process"),
                 }
             }
@@ -190,7 +308,9 @@ fn write_batch(log: &mut dyn EventLog, engine: &SharedEngine, pending: &mut Vec<
         engine.read().unwrap_or_else(|p| p.into_inner()).widen(&mut changed);
         return changed;
     }
-    let result = log.append(&events).map_err(|e: StorageError| {
+    let result = log.append(&events);
+    health.saw(&result);
+    let result = result.map_err(|e: StorageError| {
         tracing::error!(error = %e, events = events.len(), "cannot store events");
         IngestError::Storage(e.to_string())
     });

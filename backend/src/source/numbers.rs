@@ -12,7 +12,7 @@ use super::cache::RealtimeCache;
 use super::mirror::{Interest, Mirror};
 use crate::clock::Clock;
 use crate::engine::{CumulativeSpec, Engine, View};
-use crate::ingest::SharedEngine;
+use crate::ingest::{DatabaseHealth, SharedEngine};
 
 /// Where the numbers come from.
 #[derive(Debug, Clone)]
@@ -31,18 +31,33 @@ pub struct Numbers {
     clock: Arc<dyn Clock>,
     retention_ms: i64,
     origin: Origin,
+    /// The database's health: the engine's numbers are stale while it is unreachable.
+    health: Option<Arc<DatabaseHealth>>,
 }
 
 impl Numbers {
     /// Numbers computed by the local engine.
     pub fn local(engine: SharedEngine, clock: Arc<dyn Clock>, retention_ms: i64) -> Self {
-        Self { engine, cache: Arc::default(), clock, retention_ms, origin: Origin::Engine }
+        Self { engine, cache: Arc::default(), clock, retention_ms, origin: Origin::Engine, health: None }
+    }
+
+    /// Marks the engine's numbers stale while `health` says the database is unreachable
+    /// (other nodes' events may be missing).
+    #[must_use]
+    pub fn with_health(mut self, health: Arc<DatabaseHealth>) -> Self {
+        self.health = Some(health);
+        self
+    }
+
+    /// The engine's numbers now: stale while the database is unreachable.
+    fn engine_freshness(&self, at_ms: i64) -> Freshness {
+        Freshness { at_ms, stale: self.health.as_ref().is_some_and(|h| h.stale()) }
     }
 
     /// Numbers mirrored from an upstream; the engine only knows the resources (the
     /// mirror's discovery fills its registry).
     pub fn mirrored(mirror: Arc<Mirror>, engine: SharedEngine, clock: Arc<dyn Clock>, retention_ms: i64) -> Self {
-        Self { engine, cache: Arc::default(), clock, retention_ms, origin: Origin::Mirror(mirror) }
+        Self { engine, cache: Arc::default(), clock, retention_ms, origin: Origin::Mirror(mirror), health: None }
     }
 
     /// Reads the engine (resources, ids). The lock is never held across an `.await`.
@@ -90,7 +105,7 @@ impl Numbers {
         match &self.origin {
             Origin::Engine => {
                 let at = self.clock.now_ms();
-                Ok((compute_cumulative(&self.engine(), view, window, spec), Freshness::current(at)))
+                Ok((compute_cumulative(&self.engine(), view, window, spec), self.engine_freshness(at)))
             }
             Origin::Mirror(m) => {
                 let interest = Interest::Cumulative(view, spec.clone());
@@ -152,7 +167,7 @@ impl Reader<'_> {
     pub fn realtime(&self, view: View) -> (Realtime, Freshness) {
         let local = || self.local_realtime(view);
         match &self.numbers.origin {
-            Origin::Engine => (local(), Freshness::current(self.at)),
+            Origin::Engine => (local(), self.numbers.engine_freshness(self.at)),
             Origin::Mirror(m) => {
                 m.cached_realtime(view).unwrap_or_else(|| (local(), Freshness { at_ms: self.at, stale: true }))
             }
@@ -169,7 +184,7 @@ impl Reader<'_> {
             .unwrap_or(Window { start_ms: self.at - retention, end_ms: self.at });
         let local = || compute_cumulative(&self.engine, view, window, spec);
         match &self.numbers.origin {
-            Origin::Engine => (local(), Freshness::current(self.at)),
+            Origin::Engine => (local(), self.numbers.engine_freshness(self.at)),
             Origin::Mirror(m) => m
                 .cached_cumulative(&Interest::Cumulative(view, spec.clone()))
                 .unwrap_or_else(|| (local(), Freshness { at_ms: self.at, stale: true })),

@@ -155,7 +155,7 @@ impl SimulatedCenter {
     }
 
     /// Steps the simulation with the clock until `stop`.
-    pub async fn run(mut self, ingest: Ingest, clock: std::sync::Arc<dyn Clock>, stop: CancellationToken) {
+    pub async fn run(&mut self, ingest: &Ingest, clock: &std::sync::Arc<dyn Clock>, stop: &CancellationToken) {
         let mut tick = tokio::time::interval(TICK);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -163,7 +163,7 @@ impl SimulatedCenter {
                 () = stop.cancelled() => return,
                 _ = tick.tick() => {}
             }
-            if let Err(e) = self.step(&ingest, clock.now_ms()).await {
+            if let Err(e) = self.step(ingest, clock.now_ms()).await {
                 tracing::warn!(
                     error = %format!("{e:#}"),
                     pending = self.pending.len(),

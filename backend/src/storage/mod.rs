@@ -1,7 +1,10 @@
 //! Everything the server persists, as contracts: the event log ([`EventLog`]: every
 //! accepted TaskRouter event, durable, unique by event SID), the settings ([`Settings`]:
 //! generated credentials, the simulator's seed and epoch) and the viewer tokens
-//! ([`TokenStore`]), with their SQLite implementations.
+//! ([`TokenStore`]), with their SQLite implementations (one node, a file) and their
+//! PostgreSQL ones (several nodes sharing one database: [`PgLog`], [`PgTokens`], with the
+//! [`Doorbell`] that tells a node the others wrote and the [`SingletonLock`] of the
+//! cluster-wide roles).
 //!
 //! This is the only module that speaks SQL. Callers hold the traits, so a second
 //! implementation (a distributed database) implements traits, not call sites, and proves
@@ -9,11 +12,17 @@
 
 #[cfg(test)]
 pub(crate) mod conformance;
+mod database;
+mod postgres;
+mod postgres_tokens;
 pub(crate) mod retention;
 mod sqlite;
 mod sqlite_tokens;
 pub mod tokens;
 
+pub use database::{Database, Store};
+pub use postgres::{Doorbell, EVENTS_CHANNEL, PgLog, SingletonLock, TOKENS_CHANNEL};
+pub use postgres_tokens::PgTokens;
 pub use sqlite::{DB_FILE, SqliteLog};
 pub use sqlite_tokens::SqliteTokens;
 pub use tokens::{NewToken, Scope, Standing, TokenError, TokenHash, TokenRecord, TokenStore};
@@ -24,6 +33,8 @@ use crate::event::Event;
 pub enum StorageError {
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    #[error("database error: {0}")]
+    Postgres(#[from] ::postgres::Error),
     #[error("cannot create data directory {path}: {source}")]
     DataDir { path: String, source: std::io::Error },
     #[error("stored data is corrupt: {0}")]

@@ -485,12 +485,15 @@ fn cycle_violations(files: &[SourceFile]) -> Vec<String> {
 // ---------------------------------------------------------------------------------------------
 // b. Only `storage` speaks SQL.
 
+/// The database clients: SQLite's and PostgreSQL's.
+const SQL_CRATES: &[&str] = &["rusqlite", "postgres", "tokio_postgres"];
+
 fn sql_violations(files: &[SourceFile]) -> Vec<String> {
     let mut out = BTreeSet::new();
     for file in files.iter().filter(|f| f.top() != "storage") {
-        for tok in tokens(&file.text).iter().filter(|t| t.text == "rusqlite") {
+        for tok in tokens(&file.text).iter().filter(|t| SQL_CRATES.contains(&t.text.as_str())) {
             let site = Site { path: file.path.clone(), line: tok.line };
-            out.insert(format!("{site}: `rusqlite` outside src/storage/ (only storage speaks SQL)"));
+            out.insert(format!("{site}: `{}` outside src/storage/ (only storage speaks SQL)", tok.text));
         }
     }
     out.into_iter().collect()
@@ -817,9 +820,17 @@ fn every_cycle_is_reported_with_its_sites() {
 fn sql_is_flagged_outside_storage_only() {
     let v = sql_violations(&files(&[
         ("storage/sqlite.rs", "use rusqlite::Connection;"),
+        ("storage/postgres.rs", "use postgres::Client;"),
         ("api/mod.rs", "// rusqlite in a comment is fine\nfn f(c: &rusqlite::Connection) {}"),
+        ("node.rs", "// a \"postgres\" string is fine\nfn f(c: &mut postgres::Client, url: &str) {}"),
     ]));
-    assert_eq!(v, ["backend/src/api/mod.rs:2: `rusqlite` outside src/storage/ (only storage speaks SQL)"]);
+    assert_eq!(
+        v,
+        [
+            "backend/src/api/mod.rs:2: `rusqlite` outside src/storage/ (only storage speaks SQL)",
+            "backend/src/node.rs:2: `postgres` outside src/storage/ (only storage speaks SQL)",
+        ]
+    );
 }
 
 #[test]

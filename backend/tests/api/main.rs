@@ -13,6 +13,7 @@ mod architecture;
 mod dashboard;
 mod errors;
 mod events;
+mod health;
 mod import;
 mod mirror;
 mod paths;

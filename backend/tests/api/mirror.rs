@@ -195,7 +195,10 @@ async fn upstream_faults_mark_numbers_stale_and_the_mirror_recovers() {
         assert_eq!(stale_header(&mirror).await, "true", "{name}");
         // A REST request for numbers never fetched (a new parameter set each time) cannot be
         // answered: 503, not a hang.
-        let (status, body) = mirror.get_error(&format!("{}?Minutes={minutes}", support("CumulativeStatistics"))).await;
+        let url = format!("{}{}?Minutes={minutes}", mirror.base, support("CumulativeStatistics"));
+        let r = mirror.client.get(url).basic_auth(ACCOUNT_SID, Some(AUTH_TOKEN)).send().await.expect("get");
+        assert_eq!(r.headers().get("retry-after").map(|v| v.to_str().ok()), Some(Some("5")), "{name}: retry soon");
+        let (status, body) = (r.status(), r.json::<wallboard_shared::TwilioError>().await.expect("an error body"));
         assert_eq!((status, body.code), (StatusCode::SERVICE_UNAVAILABLE, 20503), "{name}: {body}");
         proxy.mode.store(OK, Ordering::SeqCst);
         until_stale(&mut c, "s", false).await;
