@@ -28,12 +28,12 @@ use crate::config::{ServeArgs, Source};
 use crate::engine::{Engine, EngineConfig};
 use crate::ingest::simulator::SimConfig;
 use crate::ingest::{Ingest, SharedEngine};
+use crate::node::{self, Node, Role};
 use crate::source::Numbers;
 use crate::source::mirror::{Mirror, MirrorConfig};
 use crate::source::simulated::{DemoInfo, SimulatedCenter};
 use crate::source::upstream::{UpstreamClient, UpstreamConfig};
 use crate::state::{AppState, StateInner};
-use crate::node::{self, Node, Role};
 use crate::storage::{Database, Store};
 use crate::ws::hub::Identity;
 use crate::ws::{Hub, HubConfig, Sessions};
@@ -103,7 +103,8 @@ impl Application {
         let identity = Identity { account_sid: credentials.account_sid.clone(), urls: urls.clone() };
         let hub = Hub::start(numbers.clone(), ingest.changes(), identity, hub_config(args), &tasks, stop.clone());
         let (access, admin_token) = {
-            let (args, database, credentials, clock) = (args.clone(), database.clone(), credentials.clone(), clock.clone());
+            let (args, database, credentials, clock) =
+                (args.clone(), database.clone(), credentials.clone(), clock.clone());
             let label_node = database.is_shared().then(|| node.name().to_owned());
             tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
                 let access = access(&args, &database, &credentials, clock)?;

@@ -10,8 +10,8 @@ use wallboard_shared::{AccountSid, Urls};
 use crate::access::Access;
 use crate::clock::Clock;
 use crate::ingest::Ingest;
-use crate::source::Numbers;
 use crate::node::Node;
+use crate::source::Numbers;
 use crate::storage::Store;
 use crate::ws::Sessions;
 

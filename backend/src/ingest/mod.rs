@@ -46,7 +46,9 @@ enum Command {
     },
     /// Apply what other processes stored (imports, backfills, other nodes) since the last
     /// look; `done` is told when it is applied.
-    Follow { done: Option<oneshot::Sender<()>> },
+    Follow {
+        done: Option<oneshot::Sender<()>>,
+    },
 }
 
 /// How long the database may be unreachable before the numbers are marked stale.

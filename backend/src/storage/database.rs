@@ -67,7 +67,9 @@ impl Database {
     pub fn new(data_dir: &Path, url: Option<&str>) -> Result<Self, StorageError> {
         match url.map(str::trim).filter(|u| !u.is_empty()) {
             None => Ok(Self::Sqlite(data_dir.to_owned())),
-            Some(u) if u.starts_with("postgres://") || u.starts_with("postgresql://") => Ok(Self::Postgres(u.to_owned())),
+            Some(u) if u.starts_with("postgres://") || u.starts_with("postgresql://") => {
+                Ok(Self::Postgres(u.to_owned()))
+            }
             Some(u) => Err(StorageError::Corrupt(format!(
                 "--database-url must start with postgres:// or postgresql:// (got {})",
                 redact(u)

@@ -9,8 +9,8 @@ use tokio::sync::{Mutex, watch};
 use super::helpers::{Api, Form};
 use super::postgres::{PgCluster, on_thread, shared_database_url};
 use super::{
-    CLUSTER_TIMEOUT, answers_like, event_sids, eventually, now_ms, post_ok, serial, task_event, three_nodes, try_post,
-    until_total, viewer,
+    CLUSTER_TIMEOUT, answers_like, event_sids, eventually, now_ms, path, post_ok, serial, task_event, three_nodes,
+    try_post, until_total, viewer,
 };
 
 /// What one sender saw: the SIDs acknowledged (204) and the forms to send again.
@@ -157,6 +157,12 @@ async fn the_database_down_makes_snapshots_stale_and_callbacks_503_and_back() {
     for (v, node) in viewers.iter_mut().zip(nodes) {
         until_total(v, 6, false, &format!("after the outage, on {}", node.name())).await;
         assert_eq!(node.health().await["database"], "up");
+        // The Events resource reads the log again (its reader connection came back too).
+        let events = path("Events?Minutes=60&EventType=task.created&PageSize=1000");
+        eventually(&format!("the Events resource of {} after the outage", node.name()), CLUSTER_TIMEOUT, || async {
+            node.get(&events).await.0 == StatusCode::OK
+        })
+        .await;
         assert_eq!(event_sids(node, "task.created").await.len(), 6);
     }
     for node in nodes {

@@ -196,33 +196,51 @@ pub async fn answers_like(node: &Node, reference: &Node) {
     }
 }
 
+/// A viewer of the test workflow: its socket and the last snapshot's (total, stale).
+#[derive(Debug)]
+pub struct Viewer {
+    pub ws: WsClient,
+    pub last: (u64, bool),
+}
+
 /// A viewer (account credentials) of the test workflow on `node`, once the node knows the
-/// workflow; returns it with its first snapshot's total.
-pub async fn viewer(node: &Node) -> WsClient {
+/// workflow.
+pub async fn viewer(node: &Node) -> Viewer {
     eventually(&format!("node {} knows the workflow", node.name()), CLUSTER_TIMEOUT, || async {
         node.get(&workflow_path("RealTimeStatistics")).await.0 == StatusCode::OK
     })
     .await;
     let mut ws = node.ws().await;
     ws.send(&json!({"type": "subscribe", "id": "s", "workspace_sid": WS, "workflow_sid": WF})).await;
-    ws.snapshot("s").await;
-    ws
+    let mut v = Viewer { ws, last: (0, false) };
+    v.next().await;
+    v
 }
 
-/// Waits (bounded) for the viewer's snapshot with `total` tasks and the given staleness.
-pub async fn until_total(ws: &mut WsClient, total: u64, stale: bool, what: &str) -> Duration {
+impl Viewer {
+    /// The next snapshot's (total, stale).
+    async fn next(&mut self) -> (u64, bool) {
+        let s = self.ws.snapshot("s").await;
+        self.last = (s.realtime.as_workflow().expect("a workflow snapshot").stats.total_tasks, s.stale);
+        self.last
+    }
+}
+
+/// Waits (bounded) until the viewer's latest snapshot shows `total` tasks with the given
+/// staleness; returns how long that took.
+pub async fn until_total(v: &mut Viewer, total: u64, stale: bool, what: &str) -> Duration {
     let start = Instant::now();
     let found = tokio::time::timeout(CLUSTER_TIMEOUT, async {
-        loop {
-            let s = ws.snapshot("s").await;
-            let t = s.realtime.as_workflow().expect("a workflow snapshot").stats.total_tasks;
-            if t == total && s.stale == stale {
-                return;
-            }
+        while v.last != (total, stale) {
+            v.next().await;
         }
     })
     .await;
-    assert!(found.is_ok(), "{what}: no snapshot with {total} tasks (stale: {stale}) within {CLUSTER_TIMEOUT:?}");
+    assert!(
+        found.is_ok(),
+        "{what}: no snapshot with {total} tasks (stale: {stale}) within {CLUSTER_TIMEOUT:?}; the last: {:?}",
+        v.last
+    );
     start.elapsed()
 }
 
