@@ -24,6 +24,7 @@ mod postgres;
 #[path = "../support/proxy.rs"]
 mod proxy;
 
+mod balance;
 mod failover;
 mod flow;
 mod singletons;
@@ -203,10 +204,10 @@ pub struct Viewer {
     pub last: (u64, bool),
 }
 
-/// A viewer (account credentials) of the test workflow on `node`, once the node knows the
-/// workflow.
-pub async fn viewer(node: &Node) -> Viewer {
-    eventually(&format!("node {} knows the workflow", node.name()), CLUSTER_TIMEOUT, || async {
+/// A viewer (account credentials) of the test workflow on `node` (a node or the balancer),
+/// once it knows the workflow.
+pub async fn viewer(node: &Api) -> Viewer {
+    eventually(&format!("{} knows the workflow", node.base), CLUSTER_TIMEOUT, || async {
         node.get(&workflow_path("RealTimeStatistics")).await.0 == StatusCode::OK
     })
     .await;
