@@ -38,8 +38,7 @@ async fn the_balancer_spreads_over_ready_nodes_and_leaves_a_dead_one_out() {
     let mut a = Node::start_ready(spec("a")).await;
     let b = Node::start_ready(spec("b")).await;
     let stop = CancellationToken::new();
-    let backends = vec![format!("127.0.0.1:{}", a.port), format!("127.0.0.1:{}", b.port)];
-    let backends = backends.iter().map(|s| s.parse().expect("an address")).collect();
+    let backends = [a.port, b.port].map(|port| std::net::SocketAddr::from(([127, 0, 0, 1], port))).to_vec();
     tokio::spawn(wallboard::balance::serve(listener, backends, Duration::from_millis(200), stop.clone()));
     let lb = Api::new(front.clone());
 
