@@ -1,18 +1,28 @@
 //! Durable ingest: events per second appended to the SQLite event log in batches, as
 //! `wallboard import` and the webhook writer do (WAL, synchronous=FULL, one transaction
 //! per batch). Run: `cargo bench -p wallboard --bench ingest`.
+//!
+//! The same on PostgreSQL, and the replay rate of 1 M stored events (what a node's start
+//! costs), when `WALLBOARD_BENCH_DATABASE_URL` names a server (each run creates and drops
+//! its own database): on a throwaway cluster with fsync on,
+//! `scripts/with-postgres.sh sh -c 'WALLBOARD_BENCH_DATABASE_URL=$WALLBOARD_TEST_DATABASE_URL cargo bench -p wallboard --bench ingest -- postgres'`.
 
 #![allow(clippy::unwrap_used)]
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use wallboard::event::{Event, EventBuilder};
-use wallboard::storage::{EventLog, SqliteLog};
+use wallboard::storage::{EventLog, PgLog, SqliteLog};
 use wallboard_shared::sid::{EventSid, ReservationSid, TaskSid, WorkflowSid, WorkspaceSid};
 
 const T0: i64 = 1_795_766_400_000;
 
 /// Callback-sized events (about the fields TaskRouter sends), six per task.
 fn events(n: usize, offset: u128) -> Vec<Event> {
+    events_from(n, offset, T0)
+}
+
+/// [`events`] from the time `t0`, 10 ms apart.
+fn events_from(n: usize, offset: u128, t0: i64) -> Vec<Event> {
     let ws = WorkspaceSid::from_u128(1);
     let types = [
         "task.created",
@@ -26,7 +36,7 @@ fn events(n: usize, offset: u128) -> Vec<Event> {
         .map(|i| {
             let task = (i / types.len()) as u128 + offset;
             let t = types[i % types.len()];
-            EventBuilder::new(t, &EventSid::from_u128(offset * 16 + i as u128), T0 + i as i64 * 10, &ws)
+            EventBuilder::new(t, &EventSid::from_u128(offset * 16 + i as u128), t0 + i as i64 * 10, &ws)
                 .field("task_sid", TaskSid::from_u128(task))
                 .field("workflow_sid", WorkflowSid::from_u128(1 + task % 3))
                 .field("workflow_name", "Sales")
@@ -40,7 +50,7 @@ fn events(n: usize, offset: u128) -> Vec<Event> {
                 .field("task_age", i % 600)
                 .field("reservation_sid", ReservationSid::from_u128(task))
                 .field("worker_sid", "WK00000000000000000000000000000001")
-                .field("timestamp_ms", T0 + i as i64 * 10)
+                .field("timestamp_ms", t0 + i as i64 * 10)
                 .build()
                 .unwrap()
         })
@@ -74,5 +84,87 @@ fn durable_append(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, durable_append);
+/// A new database on the server of `WALLBOARD_BENCH_DATABASE_URL` (dropped on drop), or
+/// `None` (and a printed line) when the variable is unset.
+struct BenchDb {
+    server: String,
+    name: String,
+    url: String,
+}
+
+impl BenchDb {
+    fn create() -> Option<Self> {
+        let Ok(server) = std::env::var("WALLBOARD_BENCH_DATABASE_URL") else {
+            println!("postgres benches skipped: WALLBOARD_BENCH_DATABASE_URL is not set (see the top of ingest.rs)");
+            return None;
+        };
+        let name = format!("wb_bench_{:016x}", rand::random::<u64>());
+        let mut admin = postgres::Client::connect(&server, postgres::NoTls).unwrap();
+        admin.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
+        let (base, _) = server.rsplit_once('/').unwrap();
+        let url = format!("{base}/{name}");
+        Some(Self { server, name, url })
+    }
+}
+
+impl Drop for BenchDb {
+    fn drop(&mut self) {
+        if let Ok(mut admin) = postgres::Client::connect(&self.server, postgres::NoTls) {
+            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
+        }
+    }
+}
+
+fn postgres_append(c: &mut Criterion) {
+    let Some(db) = BenchDb::create() else { return };
+    let mut group = c.benchmark_group("postgres_durable_ingest");
+    group.sample_size(10);
+    for batch in [1usize, 100, 5_000] {
+        let total = if batch == 1 { 2_000 } else { 100_000 };
+        group.throughput(Throughput::Elements(total as u64));
+        let mut log = PgLog::connect(&db.url).unwrap();
+        let mut round = 0u128;
+        group.bench_function(format!("batch_{batch}"), |b| {
+            b.iter_batched(
+                || {
+                    round += 1;
+                    events(total, round * 10_000_000 + batch as u128 * 1_000_000_000)
+                },
+                |evs| {
+                    for chunk in evs.chunks(batch) {
+                        log.append(chunk).unwrap();
+                    }
+                },
+                BatchSize::PerIteration,
+            );
+        });
+    }
+    group.finish();
+}
+
+/// Replaying 1 M stored events (callback-sized, in time order), as a node does on start.
+fn postgres_replay(c: &mut Criterion) {
+    const EVENTS: usize = 1_000_000;
+    const CHUNK: usize = 5_000;
+    let Some(db) = BenchDb::create() else { return };
+    let mut log = PgLog::connect(&db.url).unwrap();
+    let loading = std::time::Instant::now();
+    for chunk in 0..EVENTS / CHUNK {
+        let t0 = T0 + (chunk * CHUNK) as i64 * 10;
+        log.append(&events_from(CHUNK, (chunk as u128 + 1) * 1_000_000, t0)).unwrap();
+    }
+    println!("postgres: stored {} events in {:?}", log.count().unwrap(), loading.elapsed());
+    let mut group = c.benchmark_group("postgres_replay");
+    group.sample_size(10).measurement_time(std::time::Duration::from_secs(80));
+    group.throughput(Throughput::Elements(EVENTS as u64));
+    group.bench_function("replay_1m", |b| {
+        b.iter(|| {
+            let replayed = log.replay(T0, &mut |e| drop(std::hint::black_box(e))).unwrap();
+            assert_eq!(replayed, EVENTS as u64);
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(benches, durable_append, postgres_append, postgres_replay);
 criterion_main!(benches);

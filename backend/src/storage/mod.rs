@@ -35,6 +35,9 @@ pub enum StorageError {
     Sqlite(#[from] rusqlite::Error),
     #[error("database error: {0}")]
     Postgres(#[from] ::postgres::Error),
+    /// The database cannot be reached (see [`StorageError::is_unavailable`]).
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
     #[error("cannot create data directory {path}: {source}")]
     DataDir { path: String, source: std::io::Error },
     #[error("stored data is corrupt: {0}")]

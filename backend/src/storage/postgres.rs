@@ -86,6 +86,7 @@ impl StorageError {
     pub fn is_unavailable(&self) -> bool {
         match self {
             Self::Postgres(e) => pg_unavailable(e),
+            Self::Unavailable(_) => true,
             _ => false,
         }
     }
@@ -122,12 +123,23 @@ pub(crate) fn config(url: &str) -> Result<postgres::Config, StorageError> {
         .keepalives(true)
         .keepalives_idle(Duration::from_secs(10))
         .keepalives_interval(Duration::from_secs(2))
-        .keepalives_retries(3)
-        .options("-c tcp_keepalives_idle=10 -c tcp_keepalives_interval=2 -c tcp_keepalives_count=3");
+        .keepalives_retries(3);
     if config.get_application_name().is_none() {
         config.application_name("wallboard");
     }
     Ok(config)
+}
+
+/// Opens a connection with [`config`]'s settings and the server side's keepalives (set
+/// per session, so the URL's own `options` stay as given).
+pub(crate) fn open_client(config: &postgres::Config) -> Result<Client, StorageError> {
+    let mut client = config.connect(NoTls)?;
+    // `client_min_messages`: the schema's `IF NOT EXISTS` notices are not news.
+    client.batch_execute(
+        "SET tcp_keepalives_idle = 10; SET tcp_keepalives_interval = 2; SET tcp_keepalives_count = 3; \
+         SET client_min_messages = warning",
+    )?;
+    Ok(client)
 }
 
 /// Creates or migrates the schema, once whatever the number of nodes starting at once.
@@ -169,6 +181,19 @@ impl std::fmt::Debug for Conn {
     }
 }
 
+/// Closing a connection blocks (the synchronous client runs its own runtime, which may not
+/// start inside another): inside an async runtime (a server's state dropped at shutdown),
+/// the connection is closed on a thread of its own.
+impl Drop for Conn {
+    fn drop(&mut self) {
+        if let Some(client) = self.client.take()
+            && tokio::runtime::Handle::try_current().is_ok()
+        {
+            let _ = std::thread::Builder::new().name("pg-close".into()).spawn(move || drop(client));
+        }
+    }
+}
+
 impl Conn {
     /// Connects now (so a bad URL or an unreachable database is told at once) and
     /// creates or migrates the schema.
@@ -186,7 +211,7 @@ impl Conn {
             Some(client) => Ok(client),
             slot @ None => {
                 self.statements.clear();
-                let mut client = self.config.connect(NoTls)?;
+                let mut client = open_client(&self.config)?;
                 migrate(&mut client)?;
                 Ok(slot.insert(client))
             }
@@ -202,7 +227,7 @@ impl Conn {
         self.client()?;
         let Self { client, statements, .. } = self;
         let Some(c) = client.as_mut() else {
-            return Err(StorageError::Corrupt("no connection right after connecting".into()));
+            return Err(StorageError::Unavailable("no connection right after connecting".into()));
         };
         let out = op(c, statements);
         if let Err(e) = &out
@@ -601,7 +626,7 @@ impl std::fmt::Debug for Doorbell {
 impl Doorbell {
     /// Connects and listens on both channels.
     pub fn listen(url: &str) -> Result<Self, StorageError> {
-        let mut client = config(url)?.connect(NoTls)?;
+        let mut client = open_client(&config(url)?)?;
         client.batch_execute(&format!("LISTEN {EVENTS_CHANNEL}; LISTEN {TOKENS_CHANNEL}"))?;
         Ok(Self { client })
     }
@@ -621,7 +646,7 @@ impl Doorbell {
         if self.client.is_closed() {
             // The iterator ends quietly when the connection does; ask for the error.
             self.client.is_valid(Duration::from_secs(1))?;
-            return Err(StorageError::Corrupt("the LISTEN connection closed".into()));
+            return Err(StorageError::Unavailable("the LISTEN connection closed".into()));
         }
         Ok(false)
     }
@@ -676,7 +701,7 @@ impl SingletonLock {
             Some(c) => c,
             slot @ None => {
                 self.held = false;
-                slot.insert(config(&self.url)?.connect(NoTls)?)
+                slot.insert(open_client(&config(&self.url)?)?)
             }
         };
         if self.held {
@@ -871,6 +896,31 @@ mod tests {
         }
     }
 
+    /// An event another node commits while a replay streams is not in the replay (one
+    /// snapshot) and is the first thing the next follow delivers, once.
+    #[test]
+    fn what_commits_during_a_replay_is_followed_after_it() {
+        let h = Pg::fresh();
+        let mut log = PgLog::connect(&h.url).expect("log");
+        log.track_own_appends();
+        log.append(&[conformance::event(1, 10, "worker.created"), conformance::event(2, 20, "worker.created")])
+            .expect("append");
+        let mut other = PgLog::connect(&h.url).expect("another node");
+        let mut replayed = Vec::new();
+        log.replay(0, &mut |e| {
+            if replayed.is_empty() {
+                other.append(&[conformance::event(3, 15, "worker.created")]).expect("append meanwhile");
+            }
+            replayed.push(e.sid.to_u128());
+        })
+        .expect("replay");
+        assert_eq!(replayed, [1, 2], "the snapshot of the replay's start");
+        let mut followed = Vec::new();
+        assert_eq!(log.follow(&mut |e| followed.push(e.sid.to_u128())).expect("follow"), 1);
+        assert_eq!(followed, [3]);
+        assert_eq!(log.follow(&mut |_| {}).expect("follow"), 0, "once");
+    }
+
     #[test]
     fn the_doorbell_rings_after_another_nodes_commit() {
         let h = Pg::fresh();
@@ -878,8 +928,14 @@ mod tests {
         let mut log = PgLog::connect(&h.url).expect("log");
         let short = Duration::from_millis(50);
         assert!(!bell.wait(short).expect("wait"), "nothing stored: a timeout");
-        log.append(&[conformance::event(1, 1, "worker.created")]).expect("append");
-        log.append(&[conformance::event(2, 2, "worker.created")]).expect("append");
+        log.append(&[conformance::event(1, 1, "worker.created"), conformance::event(2, 2, "worker.created")])
+            .expect("append");
+        assert!(bell.wait(Duration::from_secs(10)).expect("wait"), "rings");
+        assert!(!bell.wait(short).expect("wait"), "one batch, one ring");
+        // Several notifications delivered together (one commit, distinct payloads) ring once.
+        admin(&h.url)
+            .batch_execute(&format!("BEGIN; NOTIFY {EVENTS_CHANNEL}, 'a'; NOTIFY {EVENTS_CHANNEL}, 'b'; COMMIT"))
+            .expect("notify");
         assert!(bell.wait(Duration::from_secs(10)).expect("wait"), "rings");
         assert!(!bell.wait(short).expect("wait"), "both notifications were drained");
         log.append(&[conformance::event(1, 1, "worker.created")]).expect("a duplicate");
@@ -938,6 +994,25 @@ mod tests {
         kill(&h.url, log.backend_pid());
         let _ = log.count();
         assert_eq!(log.newest_ms().expect("reconnected"), Some(3));
+    }
+
+    /// The server probes every session's client, so a dead node's session (and the
+    /// singleton it held) ends within seconds (10 s idle, then 3 probes 2 s apart).
+    #[test]
+    fn the_server_probes_our_connections() {
+        let h = Pg::fresh();
+        let log = PgLog::connect(&h.url).expect("log");
+        let settings: Vec<String> = log
+            .conn()
+            .run(|c, _| {
+                let mut out = Vec::new();
+                for name in ["tcp_keepalives_idle", "tcp_keepalives_interval", "tcp_keepalives_count"] {
+                    out.push(c.query_one(&format!("SHOW {name}"), &[])?.get(0));
+                }
+                Ok(out)
+            })
+            .expect("show");
+        assert_eq!(settings, ["10", "2", "3"]);
     }
 
     #[test]
