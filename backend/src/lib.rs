@@ -10,6 +10,7 @@
 pub mod access;
 pub mod api;
 pub mod backfill;
+pub mod balance;
 pub mod clock;
 pub mod config;
 pub mod engine;

@@ -31,10 +31,23 @@ const LIFECYCLE_TIMEOUT: Duration = Duration::from_secs(30);
 pub const ACCOUNT_SID: &str = "AC0123456789abcdef0123456789abcdef";
 pub const AUTH_TOKEN: &str = "test-auth-token-0123456789";
 
-/// A running server and the means to talk to it.
-pub struct TestApp {
+/// The means to talk to a server at `base` (an in-process [`TestApp`] or a node child
+/// process): typed REST, signed callbacks, WebSockets.
+#[derive(Debug, Clone)]
+pub struct Api {
     pub base: String,
     pub client: reqwest::Client,
+}
+
+impl Api {
+    pub fn new(base: impl Into<String>) -> Self {
+        Self { base: base.into(), client: reqwest::Client::builder().timeout(TIMEOUT).build().expect("client") }
+    }
+}
+
+/// A running server and the means to talk to it (its [`Api`] through `Deref`).
+pub struct TestApp {
+    pub api: Api,
     pub clock: Arc<ManualClock>,
     pub data_dir: PathBuf,
     /// The admin token this start minted (what the printed dashboard link carries).
@@ -96,8 +109,7 @@ pub async fn spawn_app_with(args: ServeArgs, clock: Arc<ManualClock>) -> TestApp
     }));
     TestApp {
         admin_token,
-        base,
-        client: reqwest::Client::builder().timeout(TIMEOUT).build().expect("client"),
+        api: Api::new(base),
         clock,
         data_dir: args.data_dir.clone(),
         demo,
@@ -116,7 +128,14 @@ pub fn create_token(data_dir: &Path, label: &str, scope: Scope, ttl_ms: Option<i
     (plain, record.id)
 }
 
-impl TestApp {
+impl std::ops::Deref for TestApp {
+    type Target = Api;
+    fn deref(&self) -> &Api {
+        &self.api
+    }
+}
+
+impl Api {
     /// GET with the account's Basic credentials; returns status and JSON body.
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {
         let r = self
@@ -185,7 +204,9 @@ impl TestApp {
             .expect("request")
             .status()
     }
+}
 
+impl TestApp {
     /// A token made as `wallboard token create` makes it, in this server's database.
     pub fn create_token(&self, label: &str, scope: Scope, ttl_ms: Option<i64>, now_ms: i64) -> (String, String) {
         create_token(&self.data_dir, label, scope, ttl_ms, now_ms)
@@ -265,11 +286,12 @@ impl Form {
 }
 
 /// A WebSocket client of `/ws`.
+#[derive(Debug)]
 pub struct WsClient {
     pub stream: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
 }
 
-impl TestApp {
+impl Api {
     pub fn ws_url(&self) -> String {
         format!("{}/ws", self.base.replacen("http://", "ws://", 1))
     }
