@@ -112,7 +112,6 @@ async fn the_simulator_runs_on_one_node_and_moves_when_it_dies() {
 }
 
 #[tokio::test]
-#[ignore = "needs the shared mirror (lead)"]
 async fn only_one_node_polls_the_upstream() {
     let _serial = serial().await;
     let upstream = spawn_app(now_ms()).await;
