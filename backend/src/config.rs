@@ -48,6 +48,23 @@ pub enum Command {
     /// (optionally some of its workflows). A running server picks up changes within a
     /// second; revoking a token closes the dashboards using it at once.
     Token(TokenArgs),
+    /// A small TCP load balancer for trying several nodes on one machine: round-robin over
+    /// the nodes whose `/ready` answered 200 at the last check (WebSockets pass through).
+    /// In production use your load balancer, with `/ready` as its health check.
+    Balance(BalanceArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BalanceArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// A node (`host:port` of a `wallboard serve`); repeat for each.
+    #[arg(long = "backend", required = true)]
+    pub backends: Vec<SocketAddr>,
+    /// How often each node's `/ready` is asked, in milliseconds.
+    #[arg(long, default_value_t = 1_000, value_parser = clap::value_parser!(u64).range(50..=60_000))]
+    pub check_interval_ms: u64,
 }
 
 #[derive(Debug, Clone, Args)]

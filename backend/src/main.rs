@@ -9,7 +9,7 @@ use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 use wallboard::clock::SystemClock;
 use wallboard::config::{
-    BackfillArgs, Cli, Command, ImportArgs, LoadtestArgs, ServeArgs, SimulateArgs, TokenArgs, TokenCommand,
+    BackfillArgs, BalanceArgs, Cli, Command, ImportArgs, LoadtestArgs, ServeArgs, SimulateArgs, TokenArgs, TokenCommand,
 };
 use wallboard::ingest::import::import;
 use wallboard::storage::Database;
@@ -30,6 +30,7 @@ fn main() -> ExitCode {
         Some(Command::Simulate(args)) => run_simulate(args),
         Some(Command::Token(args)) => run_token(&args),
         Some(Command::Backfill(args)) => run_backfill(args),
+        Some(Command::Balance(args)) => run_balance(&args),
     };
     match result {
         Ok(code) => code,
@@ -304,4 +305,27 @@ fn run_backfill(args: BackfillArgs) -> anyhow::Result<ExitCode> {
     print!("{report}");
     println!("took {:.1} s into {database}", started.elapsed().as_secs_f64());
     Ok(if report.rejected_count > 0 { ExitCode::from(3) } else { ExitCode::SUCCESS })
+}
+
+fn run_balance(args: &BalanceArgs) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let stop = tokio_util::sync::CancellationToken::new();
+        let stopping = stop.clone();
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            stopping.cancel();
+        });
+        println!("balancing {} over {} nodes", args.listen, args.backends.len());
+        wallboard::balance::run(
+            wallboard::balance::BalanceArgs {
+                listen: args.listen,
+                backends: args.backends.clone(),
+                check_interval: std::time::Duration::from_millis(args.check_interval_ms),
+            },
+            stop,
+        )
+        .await?;
+        Ok(ExitCode::SUCCESS)
+    })
 }

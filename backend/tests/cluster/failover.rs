@@ -6,7 +6,7 @@ use std::sync::Arc;
 use reqwest::StatusCode;
 use tokio::sync::{Mutex, watch};
 
-use super::helpers::{Api, Form};
+use super::helpers::{ACCOUNT_SID, AUTH_TOKEN, Api, Form, spawn_app};
 use super::postgres::{PgCluster, on_thread, shared_database_url};
 use super::{
     CLUSTER_TIMEOUT, answers_like, event_sids, eventually, now_ms, path, post_ok, serial, task_event, three_nodes,
@@ -168,4 +168,78 @@ async fn the_database_down_makes_snapshots_stale_and_callbacks_503_and_back() {
     for node in nodes {
         node.wait_ready(CLUSTER_TIMEOUT).await;
     }
+}
+
+/// TaskRouter does not resend a callback that got a 503: with `--backfill-gaps`, the node
+/// holding the `backfill` role reads the outage back from the upstream's Events resource
+/// (here another Wallboard, which got every callback, as TaskRouter keeps every event).
+#[tokio::test]
+async fn events_refused_during_an_outage_are_read_back_from_the_upstream() {
+    let _serial = serial().await;
+    let upstream = spawn_app(now_ms()).await;
+    let mut pg = on_thread(PgCluster::start);
+    let url = pg.create_database("wallboard");
+    let (a, b, c) = three_nodes(&url, |s| {
+        s.arg("--backfill-gaps")
+            .arg("--upstream-base")
+            .arg(&upstream.base)
+            .arg("--twilio-account-sid")
+            .arg(ACCOUNT_SID)
+            .arg("--twilio-auth-token")
+            .arg(AUTH_TOKEN)
+    })
+    .await;
+    let nodes = [&a, &b, &c];
+    let mut holders = 0;
+    for node in nodes {
+        holders += usize::from(node.roles().await.iter().any(|r| r == "backfill"));
+    }
+    assert!(holders <= 1, "{holders} nodes hold the backfill role");
+    // Tasks 1-2 before the outage: delivered to the upstream and to the cluster.
+    let t0 = now_ms() - 10_000;
+    for n in 1..=2 {
+        let form = task_event("task.created", n, n, t0 + i64::from(n));
+        post_ok(&upstream, &form).await;
+        post_ok(nodes[n as usize], &form).await;
+    }
+    let mut viewers = Vec::new();
+    for node in nodes {
+        let mut v = viewer(node).await;
+        until_total(&mut v, 2, false, &format!("before the outage, on {}", node.name())).await;
+        viewers.push(v);
+    }
+
+    let mut pg = on_thread(move || {
+        pg.stop();
+        pg
+    });
+    for (v, node) in viewers.iter_mut().zip(nodes) {
+        until_total(v, 2, true, &format!("stale during the outage, on {}", node.name())).await;
+    }
+    // Tasks 3-5 during the outage: the upstream has them, the cluster refuses them, and
+    // nobody sends them again.
+    for n in 3..=5 {
+        let form = task_event("task.created", n, n, t0 + i64::from(n));
+        post_ok(&upstream, &form).await;
+        let (status, _) = post_status(nodes[n as usize % 3], &form).await;
+        assert_eq!(status, Some(StatusCode::SERVICE_UNAVAILABLE), "task {n} during the outage");
+    }
+    upstream.clock.set(now_ms());
+
+    let _pg = on_thread(move || {
+        pg.start_again();
+        pg
+    });
+    // By hand: tasks 1-5, each created once, on every node: 2 delivered, 3 read back.
+    for (v, node) in viewers.iter_mut().zip(nodes) {
+        until_total(v, 5, false, &format!("after the outage and the backfill, on {}", node.name())).await;
+    }
+    for node in nodes {
+        eventually(&format!("the Events resource of {}", node.name()), CLUSTER_TIMEOUT, || async {
+            node.get(&path("Events?Minutes=60&EventType=task.created&PageSize=1000")).await.0 == StatusCode::OK
+        })
+        .await;
+        assert_eq!(event_sids(node, "task.created").await.len(), 5, "{}", node.name());
+    }
+    upstream.stop().await;
 }
