@@ -20,8 +20,8 @@ use wallboard_shared::Urls;
 
 use crate::access::{Access, Credentials, FailedAuthLimiter, credentials};
 use crate::api::{
-    self, ApiError, MAX_BODY_BYTES, assets, events, headers, queues, resources, statistics, upgrade, webhook, workers,
-    workspace,
+    self, ApiError, MAX_BODY_BYTES, assets, events, headers, queues, resources, service_levels, statistics, upgrade,
+    webhook, workers, workspace,
 };
 use crate::clock::Clock;
 use crate::config::{ServeArgs, Source};
@@ -125,6 +125,13 @@ impl Application {
             })
             .await??
         };
+        let documents = {
+            let database = database.clone();
+            tokio::task::spawn_blocking(move || {
+                database.open_documents().with_context(|| format!("cannot open the service-level definitions ({database})"))
+            })
+            .await??
+        };
         let ws_config = args.ws_config();
         let sessions = Sessions {
             config: ws_config,
@@ -147,6 +154,7 @@ impl Application {
             sessions: Arc::new(sessions),
             ws_permits: Arc::new(tokio::sync::Semaphore::new(ws_config.max_connections)),
             events: Arc::new(Mutex::new(reader)),
+            documents: Arc::new(Mutex::new(documents)),
             node,
             trusted_proxies: args.trusted_proxies.clone(),
             access,
@@ -296,7 +304,9 @@ pub fn router(state: AppState, security: headers::SecurityHeaders, assets_dir: s
         .route("/Workspaces/{ws}/Workflows/{wf}/Statistics", get(statistics::statistics))
         .route("/Workspaces/{ws}/Workflows/{wf}/RealTimeStatistics", get(statistics::realtime))
         .route("/Workspaces/{ws}/Workflows/{wf}/CumulativeStatistics", get(statistics::cumulative))
+        .route("/Workspaces/{ws}/Workflows/{wf}/ServiceLevel", get(service_levels::workflow_level))
         .merge(workspace_wide())
+        .merge(settings())
         .route_layer(middleware::from_fn_with_state(state.clone(), api::authorize))
         .fallback(|| async { ApiError::not_found("The requested resource was not found") });
     Router::new()
@@ -331,6 +341,7 @@ fn workspace_wide() -> Router<AppState> {
         .route("/Workspaces/{ws}/TaskQueues/{wq}/Statistics", get(queues::statistics))
         .route("/Workspaces/{ws}/TaskQueues/{wq}/RealTimeStatistics", get(queues::realtime))
         .route("/Workspaces/{ws}/TaskQueues/{wq}/CumulativeStatistics", get(queues::cumulative))
+        .route("/Workspaces/{ws}/TaskQueues/{wq}/ServiceLevel", get(service_levels::task_queue))
         .route("/Workspaces/{ws}/Workers", get(workers::list_workers))
         .route("/Workspaces/{ws}/Workers/Statistics", get(workers::statistics))
         .route("/Workspaces/{ws}/Workers/RealTimeStatistics", get(workers::realtime))
@@ -340,6 +351,17 @@ fn workspace_wide() -> Router<AppState> {
         .route("/Workspaces/{ws}/Workers/{wk}/Channels", get(workers::list_channels))
         .route("/Workspaces/{ws}/Workers/{wk}/Channels/{wc}", get(workers::fetch_channel))
         .route_layer(middleware::from_fn(api::require_whole_workspace))
+}
+
+/// Settings (the service-level definitions): the account credentials and admin tokens only.
+fn settings() -> Router<AppState> {
+    Router::new()
+        .route("/Workspaces/{ws}/ServiceLevels", get(service_levels::list))
+        .route(
+            "/Workspaces/{ws}/ServiceLevels/{scope}",
+            get(service_levels::fetch).post(service_levels::update).delete(service_levels::delete),
+        )
+        .route_layer(middleware::from_fn(api::require_admin))
 }
 
 /// What the blocking part of the start opened and computed.

@@ -12,7 +12,7 @@ use crate::clock::Clock;
 use crate::ingest::Ingest;
 use crate::node::Node;
 use crate::source::Numbers;
-use crate::storage::Store;
+use crate::storage::{DocumentStore, Store};
 use crate::ws::Sessions;
 
 /// Everything a request handler may need; cheap to clone.
@@ -38,6 +38,8 @@ pub struct StateInner {
     pub ws_permits: Arc<tokio::sync::Semaphore>,
     /// A reading connection to the event log (the Events resource).
     pub events: Arc<Mutex<Box<dyn Store>>>,
+    /// A connection to the keyed documents (service-level definitions).
+    pub documents: Arc<Mutex<Box<dyn DocumentStore>>>,
     /// This node: its name, readiness and roles (`/health`, `/ready`).
     pub node: Arc<Node>,
     /// Reverse proxies whose `X-Forwarded-For` names the client (`--trusted-proxy`).

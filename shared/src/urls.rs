@@ -93,6 +93,26 @@ impl Urls {
         format!("{}/{}", self.workspace(ws), resource.segment())
     }
 
+    /// The stored service-level definitions of a workspace.
+    pub fn service_levels(&self, ws: impl Display) -> String {
+        format!("{}/ServiceLevels", self.workspace(ws))
+    }
+
+    /// The service-level definition of a scope (`default`, `WW…`, `WQ…`).
+    pub fn service_level(&self, ws: impl Display, scope: impl Display) -> String {
+        format!("{}/ServiceLevels/{scope}", self.workspace(ws))
+    }
+
+    /// A workflow's computed service level.
+    pub fn workflow_service_level(&self, ws: impl Display, wf: impl Display) -> String {
+        format!("{}/ServiceLevel", self.workflow(ws, wf))
+    }
+
+    /// A task queue's computed service level.
+    pub fn task_queue_service_level(&self, ws: impl Display, wq: impl Display) -> String {
+        format!("{}/ServiceLevel", self.task_queue(ws, wq))
+    }
+
     pub fn task_queues(&self, ws: impl Display) -> String {
         format!("{}/TaskQueues", self.workspace(ws))
     }

@@ -77,6 +77,18 @@ const MIGRATIONS: &[&str] = &["
         rev bigint NOT NULL
     );
     INSERT INTO token_revision (id, rev) VALUES (1, 0);
+", "
+    CREATE TABLE documents (
+        key text COLLATE \"C\" PRIMARY KEY,
+        body text NOT NULL,
+        revision bigint NOT NULL,
+        updated_ms bigint NOT NULL
+    );
+    CREATE TABLE documents_revision (
+        id int PRIMARY KEY CHECK (id = 1),
+        rev bigint NOT NULL
+    );
+    INSERT INTO documents_revision (id, rev) VALUES (1, 0);
 "];
 
 impl StorageError {
@@ -825,6 +837,10 @@ mod tests {
 
         fn tokens(&self) -> Box<dyn TokenStore> {
             Box::new(PgTokens::connect(&self.url).expect("connect the tokens"))
+        }
+
+        fn documents(&self) -> Box<dyn crate::storage::DocumentStore> {
+            Box::new(crate::storage::PgDocuments::connect(&self.url).expect("open the documents"))
         }
     }
 

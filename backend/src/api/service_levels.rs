@@ -1,0 +1,318 @@
+//! Service levels: the definitions of a workspace's scopes (admin only) and the computed
+//! service level of a task queue or a workflow.
+//!
+//! - `GET …/ServiceLevels`: the stored definitions, by scope;
+//! - `GET …/ServiceLevels/{scope}`: the definition in force for `default` (the workspace's),
+//!   a workflow `WW…` or a task queue `WQ…` (its own, else the workspace's, else the
+//!   built-in); `POST` (form: `Threshold`, `ShortAbandon`, `Abandons`, each optional) stores
+//!   the scope's own; `DELETE` removes it (the scope inherits again);
+//! - `GET …/TaskQueues/{WQ}/ServiceLevel` and `…/Workflows/{WW}/ServiceLevel` (window
+//!   parameters as `CumulativeStatistics`, and `Within` for the at-risk count): the number
+//!   under the definition in force, its formula and inputs, from [`crate::source::Numbers`]
+//!   with `SplitByWaitTime` at S and T.
+//!
+//! Definitions are documents of the [`crate::storage::DocumentStore`] under
+//! `service_level/{WS}/{scope}`, their bodies [`Definition`]'s JSON. The formulas are
+//! `wallboard_shared::service_level`'s, the same code the dashboard runs.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use wallboard_shared::resources::{PageMeta, SplitByWaitTime};
+use wallboard_shared::service_level::{
+    AtRisk, BUILT_IN, DEFAULT_AT_RISK_WITHIN, Definition, DefinitionUpdate, DefinitionView, ServiceLevel,
+    ServiceLevelPage, ServiceLevelStatistics, WORKSPACE_DEFAULT, parse_within,
+};
+use wallboard_shared::time::to_datetime;
+use wallboard_shared::{StatisticsQuery, TaskQueueSid, Window, WorkflowSid, WorkspaceSid};
+
+use super::statistics::{Answer, answer, channel, cumulative_of, mismatch, workflow};
+use super::{ApiError, ApiResult, query_pairs};
+use crate::engine::{Target, View};
+use crate::source::Cumulative;
+use crate::state::AppState;
+use crate::storage::{Document, DocumentStore, StorageError};
+
+/// The documents' key prefix of a workspace's definitions.
+fn prefix(ws: &WorkspaceSid) -> String {
+    format!("service_level/{ws}/")
+}
+
+/// What a definition is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Scope {
+    /// The workspace's default.
+    Workspace,
+    Workflow(WorkflowSid),
+    TaskQueue(TaskQueueSid),
+}
+
+impl Scope {
+    fn name(&self) -> String {
+        match self {
+            Self::Workspace => WORKSPACE_DEFAULT.to_owned(),
+            Self::Workflow(wf) => wf.to_string(),
+            Self::TaskQueue(wq) => wq.to_string(),
+        }
+    }
+}
+
+/// The workspace and scope of a path, or 404 (an unknown workspace, workflow or queue, or
+/// anything else).
+fn scope_of(state: &AppState, ws: &str, raw: &str) -> ApiResult<(WorkspaceSid, Scope)> {
+    let engine = state.engine();
+    let (sid, _) = super::resources::workspace_of(&engine, ws)?;
+    let scope = if raw == WORKSPACE_DEFAULT {
+        Scope::Workspace
+    } else if raw.starts_with("WW") {
+        let (_, wf, _) = workflow(&engine, ws, raw)?;
+        Scope::Workflow(wf)
+    } else if raw.starts_with("WQ") {
+        let (_, q) = super::queues::queue_of(&engine, ws, raw)?;
+        Scope::TaskQueue(TaskQueueSid::parse(&q.sid).map_err(|_| not_found(ws, raw))?)
+    } else {
+        return Err(not_found(ws, raw));
+    };
+    Ok((sid, scope))
+}
+
+fn not_found(ws: &str, scope: &str) -> ApiError {
+    ApiError::not_found(format!("The requested resource /Workspaces/{ws}/ServiceLevels/{scope} was not found"))
+}
+
+fn storage_error(e: StorageError) -> ApiError {
+    tracing::error!(error = %e, "service-level definitions: storage failed");
+    ApiError::unavailable("the service-level definitions cannot be reached; retry later")
+}
+
+/// Runs `f` on the document store, off the async runtime.
+async fn with_store<T: Send + 'static>(
+    state: &AppState,
+    f: impl FnOnce(&mut dyn DocumentStore) -> Result<T, StorageError> + Send + 'static,
+) -> ApiResult<T> {
+    let store = state.documents.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut store = store.lock().unwrap_or_else(|p| p.into_inner());
+        f(store.as_mut())
+    })
+    .await
+    .map_err(|_| ApiError::unavailable("the service-level definitions cannot be reached; retry later"))?
+    .map_err(storage_error)
+}
+
+/// A workspace's stored definitions, by scope name. A document that does not hold a valid
+/// definition (written by a newer version, or by hand) is skipped and logged.
+async fn stored(state: &AppState, ws: &WorkspaceSid) -> ApiResult<Vec<(String, Definition, Document)>> {
+    let prefix = prefix(ws);
+    let docs = with_store(state, {
+        let prefix = prefix.clone();
+        move |s| s.list(&prefix)
+    })
+    .await?;
+    Ok(docs
+        .into_iter()
+        .filter_map(|d| {
+            let scope = d.key.strip_prefix(&prefix)?.to_owned();
+            match serde_json::from_str::<Definition>(&d.body).map_err(|e| e.to_string()).and_then(|x| {
+                x.validated().map_err(|e| e.to_string())
+            }) {
+                Ok(def) => Some((scope, def, d)),
+                Err(e) => {
+                    tracing::warn!(key = %d.key, error = %e, "ignoring a stored service-level definition");
+                    None
+                }
+            }
+        })
+        .collect())
+}
+
+/// The definition in force for `scope` and who defines it: the scope's own, else the
+/// workspace's default, else the built-in; with the scope's own document, if any.
+fn in_force<'a>(
+    all: &'a [(String, Definition, Document)],
+    scope: &Scope,
+) -> (Definition, String, Option<&'a Document>) {
+    let find = |name: &str| all.iter().find(|(s, _, _)| s == name);
+    let own = find(&scope.name());
+    let chosen = own.or_else(|| find(WORKSPACE_DEFAULT));
+    match chosen {
+        Some((s, d, _)) => (*d, s.clone(), own.map(|(_, _, doc)| doc)),
+        None => (Definition::BUILT_IN, BUILT_IN.to_owned(), None),
+    }
+}
+
+fn resource(state: &AppState, ws: &WorkspaceSid, scope: &str, def: &Definition, by: String, own: Option<&Document>) -> ServiceLevel {
+    ServiceLevel {
+        account_sid: state.account_sid.clone(),
+        workspace_sid: ws.clone(),
+        scope: scope.to_owned(),
+        definition: DefinitionView::new(def, by),
+        stored: own.is_some(),
+        revision: own.map(|d| d.revision),
+        date_updated: own.map(|d| to_datetime(d.updated_ms)),
+        url: state.urls.service_level(ws, scope),
+    }
+}
+
+pub(crate) async fn list(State(state): State<AppState>, Path(ws): Path<String>) -> ApiResult<Json<ServiceLevelPage>> {
+    let sid = {
+        let engine = state.engine();
+        super::resources::workspace_of(&engine, &ws)?.0
+    };
+    let all = stored(&state, &sid).await?;
+    let service_levels: Vec<ServiceLevel> =
+        all.iter().map(|(scope, def, doc)| resource(&state, &sid, scope, def, scope.clone(), Some(doc))).collect();
+    let url = state.urls.service_levels(&sid);
+    let meta = PageMeta {
+        first_page_url: url.clone(),
+        key: "service_levels".into(),
+        next_page_url: None,
+        page: 0,
+        page_size: service_levels.len() as u32,
+        previous_page_url: None,
+        url,
+    };
+    Ok(Json(ServiceLevelPage { service_levels, meta }))
+}
+
+pub(crate) async fn fetch(
+    State(state): State<AppState>,
+    Path((ws, scope)): Path<(String, String)>,
+) -> ApiResult<Json<ServiceLevel>> {
+    let (sid, scope) = scope_of(&state, &ws, &scope)?;
+    let all = stored(&state, &sid).await?;
+    let (def, by, own) = in_force(&all, &scope);
+    Ok(Json(resource(&state, &sid, &scope.name(), &def, by, own)))
+}
+
+pub(crate) async fn update(
+    State(state): State<AppState>,
+    Path((ws, scope)): Path<(String, String)>,
+    body: Bytes,
+) -> ApiResult<Json<ServiceLevel>> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body)
+        .map_err(|_| ApiError::invalid("the body must be a form (application/x-www-form-urlencoded)"))?;
+    let update = DefinitionUpdate::parse(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
+    let (sid, scope) = scope_of(&state, &ws, &scope)?;
+    let all = stored(&state, &sid).await?;
+    let (base, _, _) = in_force(&all, &scope);
+    let def = update.apply(base).map_err(|e| ApiError::invalid(e.0))?;
+    let body = serde_json::to_string(&def).map_err(|_| mismatch())?;
+    let key = format!("{}{}", prefix(&sid), scope.name());
+    let now = state.clock.now_ms();
+    let doc = with_store(&state, move |s| s.put(&key, &body, now)).await?;
+    let name = scope.name();
+    Ok(Json(resource(&state, &sid, &name, &def, name.clone(), Some(&doc))))
+}
+
+pub(crate) async fn delete(
+    State(state): State<AppState>,
+    Path((ws, raw)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let (sid, scope) = scope_of(&state, &ws, &raw)?;
+    let key = format!("{}{}", prefix(&sid), scope.name());
+    if with_store(&state, move |s| s.delete(&key)).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::not_found(format!("/Workspaces/{ws}/ServiceLevels/{raw} has no definition of its own")))
+    }
+}
+
+/// The parameters of a computed service level: the window of `CumulativeStatistics` (its
+/// `SplitByWaitTime` is replaced by the definition's S and T) and `Within`.
+fn parse_query(raw: Option<&str>) -> ApiResult<(StatisticsQuery, u32)> {
+    let pairs = query_pairs(raw)?;
+    let kv = || pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+    let query = StatisticsQuery::parse(kv())?;
+    let within = parse_within(kv())?.unwrap_or(DEFAULT_AT_RISK_WITHIN);
+    Ok((query, within))
+}
+
+/// The at-risk counts of a view at `now_ms` from the local engine (`None` from a mirror).
+fn at_risk(state: &AppState, view: View, def: &Definition, within: u32, now_ms: i64) -> Option<AtRisk> {
+    if state.numbers.mirror().is_some() {
+        return None;
+    }
+    // age ≥ A (whole seconds, floored) ⇔ created ≤ now − A·1000; A = 0 takes every task.
+    let cutoff = |age_s: u32| if age_s == 0 { i64::MAX } else { now_ms - i64::from(age_s) * 1000 };
+    let cutoffs = [cutoff(def.threshold.saturating_sub(within)), cutoff(def.threshold)];
+    let engine = state.engine();
+    let counts = match view.target {
+        Target::TaskQueue(q) => {
+            engine.floor().queue_pending_created_by(q.index(), view.channel.map(|c| c.index()), &cutoffs)
+        }
+        Target::Workflow(wf) => engine.workflow_pending_created_by(wf, view.channel, &cutoffs),
+        Target::Workspace(_) | Target::Workers(_) => return None,
+    };
+    let (near, breached) = (counts[0], counts[1]);
+    Some(AtRisk { within, tasks: near - breached, breached })
+}
+
+/// The computed service level of a resolved view.
+async fn computed(
+    state: &AppState,
+    sid: WorkspaceSid,
+    scope: Scope,
+    view: View,
+    mut query: StatisticsQuery,
+    window: Window,
+    within: u32,
+    url: String,
+) -> ApiResult<Answer<ServiceLevelStatistics>> {
+    let all = stored(state, &sid).await?;
+    let (def, by, _) = in_force(&all, &scope);
+    query.split_by_wait_time = Some(def.thresholds());
+    let (numbers, fresh) = cumulative_of(state, view, &query, window).await?;
+    let (split, start, end): (Option<SplitByWaitTime>, _, _) = match numbers {
+        Cumulative::TaskQueue(s) => (s.split_by_wait_time, s.start_time, s.end_time),
+        Cumulative::Workflow(s) => (s.split_by_wait_time, s.start_time, s.end_time),
+        _ => return Err(mismatch()),
+    };
+    let (inputs, outcome) = split.as_ref().and_then(|s| def.of_split(s)).ok_or_else(mismatch)?;
+    let body = ServiceLevelStatistics {
+        account_sid: state.account_sid.clone(),
+        workspace_sid: sid,
+        scope: scope.name(),
+        task_channel: query.task_channel.clone(),
+        start_time: start,
+        end_time: end,
+        definition: DefinitionView::new(&def, by),
+        service_level: outcome.value,
+        numerator: outcome.numerator,
+        denominator: outcome.denominator,
+        inputs,
+        at_risk: at_risk(state, view, &def, within, state.clock.now_ms()),
+        url,
+    };
+    Ok(answer(state, fresh, body))
+}
+
+pub(crate) async fn task_queue(
+    State(state): State<AppState>,
+    Path((ws, wq)): Path<(String, String)>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Answer<ServiceLevelStatistics>> {
+    let (query, within) = parse_query(raw.as_deref())?;
+    let window = query.window.resolve(state.clock.now_ms(), state.retention_ms)?;
+    let (sid, qs, view) = super::queues::resolve(&state, &ws, &wq, query.task_channel.as_deref())?;
+    let url = state.urls.task_queue_service_level(&sid, &qs);
+    computed(&state, sid, Scope::TaskQueue(qs), view, query, window, within, url).await
+}
+
+pub(crate) async fn workflow_level(
+    State(state): State<AppState>,
+    Path((ws, wf)): Path<(String, String)>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Answer<ServiceLevelStatistics>> {
+    let (query, within) = parse_query(raw.as_deref())?;
+    let window = query.window.resolve(state.clock.now_ms(), state.retention_ms)?;
+    let (sid, wf_sid, view) = {
+        let engine = state.engine();
+        let (sid, wf_sid, id) = workflow(&engine, &ws, &wf)?;
+        let channel = channel(&engine, &sid, query.task_channel.as_deref())?;
+        (sid, wf_sid, View::new(Target::Workflow(id), channel))
+    };
+    let url = state.urls.workflow_service_level(&sid, &wf_sid);
+    computed(&state, sid, Scope::Workflow(wf_sid), view, query, window, within, url).await
+}
