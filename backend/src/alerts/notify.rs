@@ -1,0 +1,1 @@
+//! Delivery of alert notifications to webhooks (being written).
