@@ -323,7 +323,21 @@ pub struct RuleResource {
     pub rule: Rule,
     /// [`Condition::describe`], for people.
     pub description: String,
+    /// Where the rule stands now: null when this node does not evaluate the rules (another
+    /// node of the cluster does) or has not evaluated it yet.
+    pub state: Option<RuleState>,
     pub url: String,
+}
+
+/// A rule's last evaluation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RuleState {
+    #[serde(flatten)]
+    pub phase: Phase,
+    /// The measure's value then (null: no number).
+    pub value: Option<f64>,
+    /// When it was evaluated (ms since the epoch).
+    pub evaluated_ms: i64,
 }
 
 /// `GET …/AlertRules`.
@@ -424,7 +438,10 @@ impl RuleUpdate {
                 }
                 "Comparison" => {
                     let c = Comparison::parse(value).ok_or_else(|| {
-                        QueryError(format!("Comparison must be one of >, >=, <, <= (or gt, ge, lt, le), got '{}'", shown(value)))
+                        QueryError(format!(
+                            "Comparison must be one of >, >=, <, <= (or gt, ge, lt, le), got '{}'",
+                            shown(value)
+                        ))
                     })?;
                     once(&mut u.comparison, key, c)?;
                 }
@@ -463,14 +480,7 @@ impl RuleUpdate {
             name: self.name.clone().ok_or_else(|| missing("Name"))?,
             target: self.target.clone().ok_or_else(|| missing("Target"))?,
             task_channel: None,
-            condition: Condition {
-                measure,
-                comparison,
-                threshold,
-                for_s: 0,
-                clear_threshold: threshold,
-                clear_for: 0,
-            },
+            condition: Condition { measure, comparison, threshold, for_s: 0, clear_threshold: threshold, clear_for: 0 },
             level: Level::Warning,
             enabled: true,
             date_created: now,
@@ -546,7 +556,8 @@ pub fn validate(r: &Rule) -> Result<(), QueryError> {
     if matches!(r.target, RuleTarget::Activity(_)) && r.task_channel.is_some() {
         return Err(QueryError("An activity rule counts agents of every channel: TaskChannel must be empty".into()));
     }
-    let good_side = if c.comparison.upwards() { c.clear_threshold <= c.threshold } else { c.clear_threshold >= c.threshold };
+    let good_side =
+        if c.comparison.upwards() { c.clear_threshold <= c.threshold } else { c.clear_threshold >= c.threshold };
     if !good_side {
         return Err(QueryError(format!(
             "ClearThreshold ({}) must lie on the good side of Threshold ({}) for {}",
@@ -938,7 +949,8 @@ mod tests {
     #[test]
     fn bad_rules_are_refused_with_reasons() {
         let now = DateTime::<Utc>::from_timestamp(1_800_000_000, 0).expect("time");
-        let base = [("Name", "x"), ("Target", "workspace"), ("Measure", "waiting"), ("Comparison", ">"), ("Threshold", "5")];
+        let base =
+            [("Name", "x"), ("Target", "workspace"), ("Measure", "waiting"), ("Comparison", ">"), ("Threshold", "5")];
         assert!(form(&base).expect("parse").create("AR1".into(), now).is_ok());
         for (k, v) in [
             ("Name", ""),

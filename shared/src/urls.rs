@@ -103,6 +103,38 @@ impl Urls {
         format!("{}/ServiceLevels/{scope}", self.workspace(ws))
     }
 
+    /// A workspace's alert rules.
+    pub fn alert_rules(&self, ws: impl Display) -> String {
+        format!("{}/AlertRules", self.workspace(ws))
+    }
+
+    pub fn alert_rule(&self, ws: impl Display, sid: impl Display) -> String {
+        format!("{}/AlertRules/{sid}", self.workspace(ws))
+    }
+
+    /// A workspace's alerts (the history, newest first).
+    pub fn alerts(&self, ws: impl Display) -> String {
+        format!("{}/Alerts", self.workspace(ws))
+    }
+
+    pub fn alert(&self, ws: impl Display, sid: impl Display) -> String {
+        format!("{}/Alerts/{sid}", self.workspace(ws))
+    }
+
+    /// A workspace's alert webhooks.
+    pub fn alert_webhooks(&self, ws: impl Display) -> String {
+        format!("{}/AlertWebhooks", self.workspace(ws))
+    }
+
+    pub fn alert_webhook(&self, ws: impl Display, sid: impl Display) -> String {
+        format!("{}/AlertWebhooks/{sid}", self.workspace(ws))
+    }
+
+    /// The notifications a webhook gave up on.
+    pub fn dead_letters(&self, ws: impl Display, sid: impl Display) -> String {
+        format!("{}/AlertWebhooks/{sid}/DeadLetters", self.workspace(ws))
+    }
+
     /// A workflow's computed service level.
     pub fn workflow_service_level(&self, ws: impl Display, wf: impl Display) -> String {
         format!("{}/ServiceLevel", self.workflow(ws, wf))

@@ -4,6 +4,7 @@
 //!
 //! This module and [`error`] are the only places that know HTTP status codes.
 
+pub mod alerts;
 pub mod assets;
 pub mod error;
 pub mod events;

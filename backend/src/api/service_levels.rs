@@ -114,9 +114,10 @@ async fn stored(state: &AppState, ws: &WorkspaceSid) -> ApiResult<Vec<(String, D
         .into_iter()
         .filter_map(|d| {
             let scope = d.key.strip_prefix(&prefix)?.to_owned();
-            match serde_json::from_str::<Definition>(&d.body).map_err(|e| e.to_string()).and_then(|x| {
-                x.validated().map_err(|e| e.to_string())
-            }) {
+            match serde_json::from_str::<Definition>(&d.body)
+                .map_err(|e| e.to_string())
+                .and_then(|x| x.validated().map_err(|e| e.to_string()))
+            {
                 Ok(def) => Some((scope, def, d)),
                 Err(e) => {
                     tracing::warn!(key = %d.key, error = %e, "ignoring a stored service-level definition");
@@ -142,7 +143,14 @@ fn in_force<'a>(
     }
 }
 
-fn resource(state: &AppState, ws: &WorkspaceSid, scope: &str, def: &Definition, by: String, own: Option<&Document>) -> ServiceLevel {
+fn resource(
+    state: &AppState,
+    ws: &WorkspaceSid,
+    scope: &str,
+    def: &Definition,
+    by: String,
+    own: Option<&Document>,
+) -> ServiceLevel {
     ServiceLevel {
         account_sid: state.account_sid.clone(),
         workspace_sid: ws.clone(),
@@ -249,17 +257,23 @@ fn at_risk(state: &AppState, view: View, def: &Definition, within: u32, now_ms: 
     Some(AtRisk { within, tasks: near - breached, breached })
 }
 
+/// What a computed service level was asked for: the query, its window resolved, `Within`.
+struct Asked {
+    query: StatisticsQuery,
+    window: Window,
+    within: u32,
+}
+
 /// The computed service level of a resolved view.
 async fn computed(
     state: &AppState,
     sid: WorkspaceSid,
     scope: Scope,
     view: View,
-    mut query: StatisticsQuery,
-    window: Window,
-    within: u32,
+    asked: Asked,
     url: String,
 ) -> ApiResult<Answer<ServiceLevelStatistics>> {
+    let Asked { mut query, window, within } = asked;
     let all = stored(state, &sid).await?;
     let (def, by, _) = in_force(&all, &scope);
     query.split_by_wait_time = Some(def.thresholds());
@@ -297,7 +311,7 @@ pub(crate) async fn task_queue(
     let window = query.window.resolve(state.clock.now_ms(), state.retention_ms)?;
     let (sid, qs, view) = super::queues::resolve(&state, &ws, &wq, query.task_channel.as_deref())?;
     let url = state.urls.task_queue_service_level(&sid, &qs);
-    computed(&state, sid, Scope::TaskQueue(qs), view, query, window, within, url).await
+    computed(&state, sid, Scope::TaskQueue(qs), view, Asked { query, window, within }, url).await
 }
 
 pub(crate) async fn workflow_level(
@@ -314,5 +328,5 @@ pub(crate) async fn workflow_level(
         (sid, wf_sid, View::new(Target::Workflow(id), channel))
     };
     let url = state.urls.workflow_service_level(&sid, &wf_sid);
-    computed(&state, sid, Scope::Workflow(wf_sid), view, query, window, within, url).await
+    computed(&state, sid, Scope::Workflow(wf_sid), view, Asked { query, window, within }, url).await
 }

@@ -11,8 +11,8 @@ use std::sync::Barrier;
 use wallboard_shared::sid::{EventSid, WorkspaceSid};
 use wallboard_shared::{WorkflowSid, WorkspaceSid as Ws};
 
-use super::tokens::{NewToken, STARTUP_LABEL, Scope, Standing, TOKEN_PREFIX, TokenError, TokenStore, hash};
 use super::documents::DocumentStore;
+use super::tokens::{NewToken, STARTUP_LABEL, Scope, Standing, TOKEN_PREFIX, TokenError, TokenStore, hash};
 use super::{EventFilter, EventLog, Settings};
 use crate::event::{Event, EventBuilder};
 

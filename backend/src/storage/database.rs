@@ -8,8 +8,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::mirror_share::MirrorShare;
 use super::documents::DocumentStore;
+use super::mirror_share::MirrorShare;
 use super::postgres::{Doorbell, PgLog, SingletonLock};
 use super::postgres_documents::PgDocuments;
 use super::postgres_mirror::PgMirrorShare;
