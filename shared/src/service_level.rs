@@ -303,6 +303,96 @@ where
     Ok(within)
 }
 
+/// When "today" starts for a scope: a local time of day (`HH:MM`, 24-hour) in an IANA
+/// time zone (`Europe/Paris`). The default is midnight UTC. A start that a daylight-saving
+/// change skips (02:30 on the night clocks go forward) is the first instant after the gap;
+/// one that happens twice is the first of the two.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Day {
+    pub starts_at: String,
+    pub time_zone: String,
+}
+
+impl Default for Day {
+    fn default() -> Self {
+        Self { starts_at: "00:00".into(), time_zone: "UTC".into() }
+    }
+}
+
+impl Day {
+    /// Minutes after local midnight, or `None` when `starts_at` is not `HH:MM`.
+    pub fn minutes(&self) -> Option<u32> {
+        parse_hh_mm(&self.starts_at)
+    }
+}
+
+/// `HH:MM` (00:00 to 23:59) as minutes after midnight.
+pub fn parse_hh_mm(raw: &str) -> Option<u32> {
+    let (h, m) = raw.trim().split_once(':')?;
+    if h.len() != 2 || m.len() != 2 || !h.bytes().chain(m.bytes()).all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let (h, m) = (h.parse::<u32>().ok()?, m.parse::<u32>().ok()?);
+    (h < 24 && m < 60).then_some(h * 60 + m)
+}
+
+/// `DayStartsAt` and `TimeZone` of `POST …/ServiceLevels/{scope}`: each optional; both
+/// empty remove the scope's own day (it inherits again).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DayUpdate {
+    pub starts_at: Option<String>,
+    pub time_zone: Option<String>,
+}
+
+impl DayUpdate {
+    /// Parses the two parameters (the zone's name is checked by the server, which knows
+    /// the zones).
+    pub fn parse<'a, I>(pairs: I) -> Result<Self, QueryError>
+    where
+        I: IntoIterator<Item = (&'a str, &'a str)>,
+    {
+        let mut out = Self::default();
+        for (key, value) in pairs {
+            match key {
+                "DayStartsAt" => {
+                    let v = value.trim();
+                    if !v.is_empty() && parse_hh_mm(v).is_none() {
+                        return Err(QueryError(format!(
+                            "DayStartsAt must be HH:MM (00:00 to 23:59), got '{}'",
+                            value.chars().take(64).collect::<String>()
+                        )));
+                    }
+                    once(&mut out.starts_at, key, v.to_owned())?;
+                }
+                "TimeZone" => {
+                    let v = value.trim();
+                    if v.len() > 64 || v.chars().any(|c| c.is_control() || c.is_whitespace()) {
+                        return Err(QueryError("TimeZone must be an IANA time zone name such as Europe/Paris".into()));
+                    }
+                    once(&mut out.time_zone, key, v.to_owned())?;
+                }
+                _ => {}
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// Whether the form removes the scope's own day (both given empty).
+    pub fn removes(&self) -> bool {
+        self.starts_at.as_deref() == Some("") && self.time_zone.as_deref() == Some("")
+    }
+
+    /// `base` with the given values (an empty one keeps the base's).
+    pub fn apply(&self, base: &Day) -> Day {
+        let pick = |new: &Option<String>, old: &str| new.as_deref().filter(|v| !v.is_empty()).unwrap_or(old).to_owned();
+        Day { starts_at: pick(&self.starts_at, &base.starts_at), time_zone: pick(&self.time_zone, &base.time_zone) }
+    }
+}
+
 /// A definition as the API shows it: its numbers, name, formula and where it comes from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DefinitionView {
@@ -346,6 +436,10 @@ pub struct ServiceLevel {
     pub stored: bool,
     /// The store's revision of the scope's own definition; null when it has none.
     pub revision: Option<i64>,
+    /// When "today" starts for this scope ([`Day`]), and the scope whose setting it is
+    /// (`day_defined_by`: the scope, `default` or `built_in`).
+    pub day: Day,
+    pub day_defined_by: String,
     #[serde(with = "twilio_format_opt")]
     pub date_updated: Option<DateTime<Utc>>,
     pub url: String,
@@ -541,6 +635,23 @@ mod tests {
             assert_eq!(Abandons::parse(a.name()), Some(a));
             assert_eq!(serde_json::to_value(a).expect("json"), serde_json::json!(a.name()));
         }
+    }
+
+    #[test]
+    fn days_parse_and_apply() {
+        assert_eq!(parse_hh_mm("06:30"), Some(390));
+        assert_eq!(parse_hh_mm("23:59"), Some(1439));
+        for bad in ["24:00", "6:30", "06:60", "0630", "", "aa:bb", "06:30:00"] {
+            assert_eq!(parse_hh_mm(bad), None, "{bad}");
+        }
+        let u = DayUpdate::parse([("DayStartsAt", "06:00"), ("TimeZone", "Europe/Paris")]).expect("ok");
+        assert_eq!(u.apply(&Day::default()), Day { starts_at: "06:00".into(), time_zone: "Europe/Paris".into() });
+        let zone_only = DayUpdate::parse([("TimeZone", "America/New_York")]).expect("ok");
+        assert_eq!(zone_only.apply(&Day::default()).starts_at, "00:00");
+        assert!(DayUpdate::parse([("DayStartsAt", "25:00")]).is_err());
+        assert!(DayUpdate::parse([("TimeZone", "Europe/ Paris")]).is_err());
+        assert!(DayUpdate::parse([("DayStartsAt", ""), ("TimeZone", "")]).expect("ok").removes());
+        assert!(DayUpdate::parse([("Threshold", "3")]).expect("ok").is_empty());
     }
 
     #[test]

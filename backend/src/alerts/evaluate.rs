@@ -18,11 +18,12 @@ use tokio_util::sync::CancellationToken;
 use wallboard_shared::alerts::{
     Alert, AlertStatus, DeadLetter, Notice, NoticeKind, Rule, RuleState, Tracker, Transition,
 };
-use wallboard_shared::service_level::Definition;
+use wallboard_shared::service_level::{Day, Definition};
 use wallboard_shared::sid::{AccountSid, WorkspaceSid};
 use wallboard_shared::time::to_datetime;
 use wallboard_shared::urls::Urls;
 
+use super::measure::Settings;
 use super::notify::{DeadLetters, Notifier, WebhookConfig};
 use super::store::{self, ACTIVE, ALERT, DEAD, RULE, StoredWebhook};
 use super::{Alerts, Documents, measure, with_docs};
@@ -37,8 +38,9 @@ pub const MIN_GAP: Duration = Duration::from_millis(100);
 /// How often the evaluator looks whether rules, definitions or webhooks changed.
 pub const RELOAD_EVERY: Duration = Duration::from_millis(250);
 
-/// The key prefix of a workspace's service-level definitions (`api::service_levels`).
+/// The key prefixes of the service-level definitions and days (`api::service_levels`).
 pub const SERVICE_LEVEL: &str = "service_level/";
+pub const SERVICE_DAY: &str = "service_day/";
 
 /// What the evaluator needs.
 #[derive(Debug)]
@@ -65,7 +67,7 @@ enum Write {
 struct State {
     revision: Option<i64>,
     rules: Vec<(WorkspaceSid, Rule)>,
-    definitions: HashMap<WorkspaceSid, Vec<(String, Definition)>>,
+    settings: HashMap<WorkspaceSid, Settings>,
     webhooks: HashMap<WorkspaceSid, Vec<WebhookConfig>>,
     /// By rule SID: its tracker and, while it fires, its alert.
     trackers: HashMap<String, (Tracker, Option<(WorkspaceSid, Alert)>)>,
@@ -77,7 +79,7 @@ struct State {
 struct Loaded {
     revision: i64,
     rules: Vec<(WorkspaceSid, Rule)>,
-    definitions: HashMap<WorkspaceSid, Vec<(String, Definition)>>,
+    settings: HashMap<WorkspaceSid, Settings>,
     webhooks: HashMap<WorkspaceSid, Vec<WebhookConfig>>,
     active: Option<Vec<(WorkspaceSid, Alert)>>,
 }
@@ -88,15 +90,22 @@ fn load(d: &mut dyn DocumentStore, seen: Option<i64>, with_active: bool) -> Resu
         return Ok(None);
     }
     let rules = store::list::<Rule>(d, RULE, None)?;
-    let mut definitions: HashMap<WorkspaceSid, Vec<(String, Definition)>> = HashMap::new();
+    let mut settings: HashMap<WorkspaceSid, Settings> = HashMap::new();
+    let split = |key: &str, prefix: &str| {
+        let mut parts = key.trim_start_matches(prefix).splitn(2, '/');
+        let ws = WorkspaceSid::parse(parts.next()?).ok()?;
+        Some((ws, parts.next()?.to_owned()))
+    };
     for doc in d.list(SERVICE_LEVEL)? {
-        let mut parts = doc.key.trim_start_matches(SERVICE_LEVEL).splitn(2, '/');
-        let (Some(ws), Some(scope)) = (parts.next(), parts.next()) else { continue };
-        let (Ok(ws), Ok(def)) = (WorkspaceSid::parse(ws), serde_json::from_str::<Definition>(&doc.body)) else {
-            continue;
-        };
-        if let Ok(def) = def.validated() {
-            definitions.entry(ws).or_default().push((scope.to_owned(), def));
+        let Some((ws, scope)) = split(&doc.key, SERVICE_LEVEL) else { continue };
+        if let Some(def) = serde_json::from_str::<Definition>(&doc.body).ok().and_then(|x| x.validated().ok()) {
+            settings.entry(ws).or_default().definitions.push((scope, def));
+        }
+    }
+    for doc in d.list(SERVICE_DAY)? {
+        let Some((ws, scope)) = split(&doc.key, SERVICE_DAY) else { continue };
+        if let Some(day) = serde_json::from_str::<Day>(&doc.body).ok().filter(|x| crate::shift::check(x).is_ok()) {
+            settings.entry(ws).or_default().days.push((scope, day));
         }
     }
     let mut webhooks: HashMap<WorkspaceSid, Vec<WebhookConfig>> = HashMap::new();
@@ -104,7 +113,7 @@ fn load(d: &mut dyn DocumentStore, seen: Option<i64>, with_active: bool) -> Resu
         webhooks.entry(ws).or_default().push(w.config());
     }
     let active = if with_active { Some(store::list::<Alert>(d, ACTIVE, None)?) } else { None };
-    Ok(Some(Loaded { revision, rules, definitions, webhooks, active }))
+    Ok(Some(Loaded { revision, rules, settings, webhooks, active }))
 }
 
 fn save(d: &mut dyn DocumentStore, writes: &[Write], now_ms: i64) -> Result<(), StorageError> {
@@ -183,7 +192,7 @@ impl Evaluator {
             Ok(Some(l)) => {
                 state.revision = Some(l.revision);
                 state.rules = l.rules;
-                state.definitions = l.definitions;
+                state.settings = l.settings;
                 state.webhooks = l.webhooks;
                 if let Some(active) = l.active {
                     for (ws, alert) in active {
@@ -203,14 +212,15 @@ impl Evaluator {
     /// One evaluation of every rule.
     async fn pass(&self, state: &mut State) {
         let now_ms = self.clock.now_ms();
+        let no_settings = Settings::default();
         let values: Vec<Option<f64>> = {
             let reader = self.numbers.reader();
             state
                 .rules
                 .iter()
                 .map(|(ws, r)| {
-                    let defs = state.definitions.get(ws).map(Vec::as_slice).unwrap_or_default();
-                    if r.enabled { measure::value(&reader, ws, r, defs) } else { None }
+                    let settings = state.settings.get(ws).unwrap_or(&no_settings);
+                    if r.enabled { measure::value(&reader, ws, r, settings) } else { None }
                 })
                 .collect()
         };

@@ -3,7 +3,7 @@
 
 use wallboard_shared::alerts::{Measure, Rule, RuleTarget};
 use wallboard_shared::query::{DateBound, WindowSpec};
-use wallboard_shared::service_level::{Definition, WORKSPACE_DEFAULT};
+use wallboard_shared::service_level::{Day, Definition, WORKSPACE_DEFAULT};
 use wallboard_shared::sid::WorkspaceSid;
 use wallboard_shared::{TaskQueueSid, WorkflowSid};
 
@@ -14,22 +14,29 @@ use crate::source::{Cumulative, Reader, Realtime};
 /// `N` of the at-risk measure: tasks that breach T within this many seconds.
 pub const AT_RISK_WITHIN_S: u32 = 10;
 
-/// The service-level definitions stored for a workspace: (scope, definition).
-pub type Definitions = [(String, Definition)];
-
-/// The definition in force for a scope (its own, else the workspace's, else the built-in).
-pub fn definition_for(defs: &Definitions, scope: &str) -> Definition {
-    let find = |name: &str| defs.iter().find(|(s, _)| s == name).map(|(_, d)| *d);
-    find(scope).or_else(|| find(WORKSPACE_DEFAULT)).unwrap_or(Definition::BUILT_IN)
+/// The service-level settings stored for a workspace, by scope.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    pub definitions: Vec<(String, Definition)>,
+    pub days: Vec<(String, Day)>,
 }
 
-/// Midnight UTC of the day holding `now_ms`: the start of "today".
-pub fn today_start_ms(now_ms: i64) -> i64 {
-    now_ms - now_ms.rem_euclid(86_400_000)
+impl Settings {
+    /// The definition in force for a scope (its own, else the workspace's, else the built-in).
+    pub fn definition(&self, scope: &str) -> Definition {
+        let find = |name: &str| self.definitions.iter().find(|(s, _)| s == name).map(|(_, d)| *d);
+        find(scope).or_else(|| find(WORKSPACE_DEFAULT)).unwrap_or(Definition::BUILT_IN)
+    }
+
+    /// The day in force for a scope (the same inheritance; midnight UTC when none).
+    pub fn day(&self, scope: &str) -> Day {
+        let find = |name: &str| self.days.iter().find(|(s, _)| s == name).map(|(_, d)| d.clone());
+        find(scope).or_else(|| find(WORKSPACE_DEFAULT)).unwrap_or_default()
+    }
 }
 
-fn today(thresholds: Option<Vec<u32>>, now_ms: i64) -> CumulativeSpec {
-    let start = chrono::DateTime::from_timestamp_millis(today_start_ms(now_ms)).unwrap_or_default();
+fn today(thresholds: Option<Vec<u32>>, day: &Day, now_ms: i64) -> CumulativeSpec {
+    let start = chrono::DateTime::from_timestamp_millis(crate::shift::today_start_ms(now_ms, day)).unwrap_or_default();
     CumulativeSpec { window: WindowSpec::Range { start: Some(DateBound::Instant(start)), end: None }, thresholds }
 }
 
@@ -61,7 +68,7 @@ fn scope(rule: &Rule) -> &str {
 }
 
 /// The value of `rule` now (`None`: no number, e.g. an unknown target or no answered task).
-pub fn value(reader: &Reader<'_>, ws: &WorkspaceSid, rule: &Rule, defs: &Definitions) -> Option<f64> {
+pub fn value(reader: &Reader<'_>, ws: &WorkspaceSid, rule: &Rule, settings: &Settings) -> Option<f64> {
     let measure = rule.condition.measure;
     let Some(view) = view(reader, ws, rule) else {
         // A target not seen yet (or deleted) has no numbers; only staleness is known.
@@ -94,7 +101,7 @@ pub fn value(reader: &Reader<'_>, ws: &WorkspaceSid, rule: &Rule, defs: &Definit
             reader.engine().floor().activities(ws_id.index()).iter().find(|a| a.sid == *sid)?.workers as f64
         }
         Measure::AtRisk => {
-            let def = definition_for(defs, scope(rule));
+            let def = settings.definition(scope(rule));
             let cutoff_s = def.threshold.saturating_sub(AT_RISK_WITHIN_S);
             // age ≥ A (whole seconds) ⇔ created ≤ now − A·1000; A = 0 takes every task.
             let cutoff = if cutoff_s == 0 { i64::MAX } else { now_ms - i64::from(cutoff_s) * 1000 };
@@ -109,8 +116,9 @@ pub fn value(reader: &Reader<'_>, ws: &WorkspaceSid, rule: &Rule, defs: &Definit
             counts.first().copied().unwrap_or(0) as f64
         }
         Measure::ServiceLevel => {
-            let def = definition_for(defs, scope(rule));
-            let (cumulative, _) = reader.cumulative(view, &today(Some(def.thresholds()), now_ms));
+            let def = settings.definition(scope(rule));
+            let (cumulative, _) =
+                reader.cumulative(view, &today(Some(def.thresholds()), &settings.day(scope(rule)), now_ms));
             let split = match cumulative {
                 Cumulative::Workflow(s) => s.split_by_wait_time,
                 Cumulative::TaskQueue(s) => s.split_by_wait_time,
@@ -119,7 +127,7 @@ pub fn value(reader: &Reader<'_>, ws: &WorkspaceSid, rule: &Rule, defs: &Definit
             def.of_split(&split)?.1.value? * 100.0
         }
         Measure::Abandonment => {
-            let (cumulative, _) = reader.cumulative(view, &today(None, now_ms));
+            let (cumulative, _) = reader.cumulative(view, &today(None, &settings.day(scope(rule)), now_ms));
             let (answered, abandoned) = match cumulative {
                 Cumulative::Workflow(s) => (s.reservations_accepted, s.tasks_canceled),
                 Cumulative::TaskQueue(s) => (s.reservations_accepted, s.tasks_canceled),
@@ -146,22 +154,21 @@ pub fn queue_of(rule: &Rule) -> Option<TaskQueueSid> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use wallboard_shared::service_level::Abandons;
 
     #[test]
-    fn today_starts_at_midnight_utc() {
-        // 2026-12-01T13:45:00Z
-        let now = 1_796_132_700_000;
-        assert_eq!(today_start_ms(now), 1_796_083_200_000);
-        assert_eq!(today_start_ms(1_796_083_200_000), 1_796_083_200_000);
-    }
-
-    #[test]
-    fn definitions_are_inherited() {
-        let own = Definition::new(30, 5, wallboard_shared::service_level::Abandons::Ignored).expect("valid");
-        let default = Definition::new(40, 0, wallboard_shared::service_level::Abandons::CountedAsMet).expect("valid");
-        let defs = vec![("WQ1".to_owned(), own), (WORKSPACE_DEFAULT.to_owned(), default)];
-        assert_eq!(definition_for(&defs, "WQ1"), own);
-        assert_eq!(definition_for(&defs, "WQ2"), default);
-        assert_eq!(definition_for(&[], "WQ2"), Definition::BUILT_IN);
+    fn settings_are_inherited() {
+        let own = Definition::new(30, 5, Abandons::Ignored).expect("valid");
+        let default = Definition::new(40, 0, Abandons::CountedAsMet).expect("valid");
+        let paris = Day { starts_at: "06:00".into(), time_zone: "Europe/Paris".into() };
+        let s = Settings {
+            definitions: vec![("WQ1".to_owned(), own), (WORKSPACE_DEFAULT.to_owned(), default)],
+            days: vec![(WORKSPACE_DEFAULT.to_owned(), paris.clone())],
+        };
+        assert_eq!(s.definition("WQ1"), own);
+        assert_eq!(s.definition("WQ2"), default);
+        assert_eq!(Settings::default().definition("WQ2"), Definition::BUILT_IN);
+        assert_eq!(s.day("WQ1"), paris);
+        assert_eq!(Settings::default().day("WQ1"), Day::default());
     }
 }

@@ -19,10 +19,11 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
+use wallboard_shared::query::{DateBound, WindowSpec};
 use wallboard_shared::resources::{PageMeta, SplitByWaitTime};
 use wallboard_shared::service_level::{
-    AtRisk, BUILT_IN, DEFAULT_AT_RISK_WITHIN, Definition, DefinitionUpdate, DefinitionView, ServiceLevel,
-    ServiceLevelPage, ServiceLevelStatistics, WORKSPACE_DEFAULT, parse_within,
+    AtRisk, BUILT_IN, DEFAULT_AT_RISK_WITHIN, Day, DayUpdate, Definition, DefinitionUpdate, DefinitionView,
+    ServiceLevel, ServiceLevelPage, ServiceLevelStatistics, WORKSPACE_DEFAULT, parse_within,
 };
 use wallboard_shared::time::to_datetime;
 use wallboard_shared::{StatisticsQuery, TaskQueueSid, Window, WorkflowSid, WorkspaceSid};
@@ -33,6 +34,9 @@ use crate::engine::{Target, View};
 use crate::source::Cumulative;
 use crate::state::AppState;
 use crate::storage::{Document, DocumentStore, StorageError};
+
+/// The documents' key prefix of the days ("today" starts) of every workspace.
+pub const DAY_PREFIX: &str = crate::alerts::evaluate::SERVICE_DAY;
 
 /// The documents' key prefix of a workspace's definitions.
 fn prefix(ws: &WorkspaceSid) -> String {
@@ -101,16 +105,27 @@ async fn with_store<T: Send + 'static>(
     .map_err(storage_error)
 }
 
-/// A workspace's stored definitions, by scope name. A document that does not hold a valid
-/// definition (written by a newer version, or by hand) is skipped and logged.
-async fn stored(state: &AppState, ws: &WorkspaceSid) -> ApiResult<Vec<(String, Definition, Document)>> {
-    let prefix = prefix(ws);
-    let docs = with_store(state, {
-        let prefix = prefix.clone();
-        move |s| s.list(&prefix)
+/// The documents' key prefix of a workspace's days ("today" starts).
+fn day_prefix(ws: &WorkspaceSid) -> String {
+    format!("{DAY_PREFIX}{ws}/")
+}
+
+/// A workspace's stored settings: definitions and days, by scope name.
+struct Stored {
+    definitions: Vec<(String, Definition, Document)>,
+    days: Vec<(String, Day, Document)>,
+}
+
+/// A workspace's stored settings. A document that does not hold a valid definition or day
+/// (written by a newer version, or by hand) is skipped and logged.
+async fn stored(state: &AppState, ws: &WorkspaceSid) -> ApiResult<Stored> {
+    let (prefix, days_prefix) = (prefix(ws), day_prefix(ws));
+    let (defs, days) = with_store(state, {
+        let (prefix, days_prefix) = (prefix.clone(), days_prefix.clone());
+        move |s| Ok((s.list(&prefix)?, s.list(&days_prefix)?))
     })
     .await?;
-    Ok(docs
+    let definitions = defs
         .into_iter()
         .filter_map(|d| {
             let scope = d.key.strip_prefix(&prefix)?.to_owned();
@@ -125,16 +140,30 @@ async fn stored(state: &AppState, ws: &WorkspaceSid) -> ApiResult<Vec<(String, D
                 }
             }
         })
-        .collect())
+        .collect();
+    let days = days
+        .into_iter()
+        .filter_map(|d| {
+            let scope = d.key.strip_prefix(&days_prefix)?.to_owned();
+            match serde_json::from_str::<Day>(&d.body)
+                .map_err(|e| e.to_string())
+                .and_then(|x| crate::shift::check(&x).map(|()| x))
+            {
+                Ok(day) => Some((scope, day, d)),
+                Err(e) => {
+                    tracing::warn!(key = %d.key, error = %e, "ignoring a stored day setting");
+                    None
+                }
+            }
+        })
+        .collect();
+    Ok(Stored { definitions, days })
 }
 
 /// The definition in force for `scope` and who defines it: the scope's own, else the
 /// workspace's default, else the built-in; with the scope's own document, if any.
-fn in_force<'a>(
-    all: &'a [(String, Definition, Document)],
-    scope: &Scope,
-) -> (Definition, String, Option<&'a Document>) {
-    let find = |name: &str| all.iter().find(|(s, _, _)| s == name);
+fn in_force<'a>(all: &'a Stored, scope: &Scope) -> (Definition, String, Option<&'a Document>) {
+    let find = |name: &str| all.definitions.iter().find(|(s, _, _)| s == name);
     let own = find(&scope.name());
     let chosen = own.or_else(|| find(WORKSPACE_DEFAULT));
     match chosen {
@@ -143,23 +172,43 @@ fn in_force<'a>(
     }
 }
 
-fn resource(
-    state: &AppState,
-    ws: &WorkspaceSid,
-    scope: &str,
-    def: &Definition,
-    by: String,
-    own: Option<&Document>,
-) -> ServiceLevel {
+/// The day in force for `scope` and whose setting it is (the same inheritance).
+fn day_in_force(all: &Stored, scope: &Scope) -> (Day, String) {
+    let find = |name: &str| all.days.iter().find(|(s, _, _)| s == name);
+    match find(&scope.name()).or_else(|| find(WORKSPACE_DEFAULT)) {
+        Some((s, d, _)) => (d.clone(), s.clone()),
+        None => (Day::default(), BUILT_IN.to_owned()),
+    }
+}
+
+fn resource(state: &AppState, ws: &WorkspaceSid, scope: &Scope, all: &Stored) -> ServiceLevel {
+    let (def, by, own) = in_force(all, scope);
+    let (day, day_by) = day_in_force(all, scope);
+    let name = scope.name();
+    let own_day = all.days.iter().find(|(s, _, _)| *s == name).map(|(_, _, d)| d);
+    let newest = own.into_iter().chain(own_day).max_by_key(|d| d.revision);
     ServiceLevel {
         account_sid: state.account_sid.clone(),
         workspace_sid: ws.clone(),
-        scope: scope.to_owned(),
-        definition: DefinitionView::new(def, by),
+        scope: name.clone(),
+        definition: DefinitionView::new(&def, by),
         stored: own.is_some(),
-        revision: own.map(|d| d.revision),
-        date_updated: own.map(|d| to_datetime(d.updated_ms)),
-        url: state.urls.service_level(ws, scope),
+        revision: newest.map(|d| d.revision),
+        date_updated: newest.map(|d| to_datetime(d.updated_ms)),
+        day,
+        day_defined_by: day_by,
+        url: state.urls.service_level(ws, &name),
+    }
+}
+
+/// A stored scope name as a [`Scope`] (`default`, `WW…`, `WQ…`).
+fn scope_named(name: &str) -> Option<Scope> {
+    if name == WORKSPACE_DEFAULT {
+        Some(Scope::Workspace)
+    } else if name.starts_with("WW") {
+        WorkflowSid::parse(name).ok().map(Scope::Workflow)
+    } else {
+        TaskQueueSid::parse(name).ok().map(Scope::TaskQueue)
     }
 }
 
@@ -169,8 +218,12 @@ pub(crate) async fn list(State(state): State<AppState>, Path(ws): Path<String>) 
         super::resources::workspace_of(&engine, &ws)?.0
     };
     let all = stored(&state, &sid).await?;
+    let mut names: Vec<&str> =
+        all.definitions.iter().map(|(s, _, _)| s.as_str()).chain(all.days.iter().map(|(s, _, _)| s.as_str())).collect();
+    names.sort_unstable();
+    names.dedup();
     let service_levels: Vec<ServiceLevel> =
-        all.iter().map(|(scope, def, doc)| resource(&state, &sid, scope, def, scope.clone(), Some(doc))).collect();
+        names.into_iter().filter_map(scope_named).map(|scope| resource(&state, &sid, &scope, &all)).collect();
     let url = state.urls.service_levels(&sid);
     let meta = PageMeta {
         first_page_url: url.clone(),
@@ -190,10 +243,13 @@ pub(crate) async fn fetch(
 ) -> ApiResult<Json<ServiceLevel>> {
     let (sid, scope) = scope_of(&state, &ws, &scope)?;
     let all = stored(&state, &sid).await?;
-    let (def, by, own) = in_force(&all, &scope);
-    Ok(Json(resource(&state, &sid, &scope.name(), &def, by, own)))
+    Ok(Json(resource(&state, &sid, &scope, &all)))
 }
 
+/// `POST …/ServiceLevels/{scope}`: `Threshold`, `ShortAbandon`, `Abandons` change the
+/// scope's own definition (from the one in force); `DayStartsAt`, `TimeZone` its own day
+/// (both empty: remove it). A form with neither kind stores the definition in force as the
+/// scope's own.
 pub(crate) async fn update(
     State(state): State<AppState>,
     Path((ws, scope)): Path<(String, String)>,
@@ -201,17 +257,42 @@ pub(crate) async fn update(
 ) -> ApiResult<Json<ServiceLevel>> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body)
         .map_err(|_| ApiError::invalid("the body must be a form (application/x-www-form-urlencoded)"))?;
-    let update = DefinitionUpdate::parse(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
+    let kv = || pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+    let update = DefinitionUpdate::parse(kv())?;
+    let day_update = DayUpdate::parse(kv())?;
     let (sid, scope) = scope_of(&state, &ws, &scope)?;
     let all = stored(&state, &sid).await?;
     let (base, _, _) = in_force(&all, &scope);
     let def = update.apply(base).map_err(|e| ApiError::invalid(e.0))?;
+    let day = if day_update.is_empty() || day_update.removes() {
+        None
+    } else {
+        let day = day_update.apply(&day_in_force(&all, &scope).0);
+        crate::shift::check(&day).map_err(ApiError::invalid)?;
+        Some(day)
+    };
+    let write_definition = !update.is_empty() || day_update.is_empty();
     let body = serde_json::to_string(&def).map_err(|_| mismatch())?;
+    let day_body = day.as_ref().map(serde_json::to_string).transpose().map_err(|_| mismatch())?;
     let key = format!("{}{}", prefix(&sid), scope.name());
+    let day_key = format!("{}{}", day_prefix(&sid), scope.name());
+    let removes_day = day_update.removes();
     let now = state.clock.now_ms();
-    let doc = with_store(&state, move |s| s.put(&key, &body, now)).await?;
-    let name = scope.name();
-    Ok(Json(resource(&state, &sid, &name, &def, name.clone(), Some(&doc))))
+    with_store(&state, move |s| {
+        if write_definition {
+            s.put(&key, &body, now)?;
+        }
+        match day_body {
+            Some(b) => drop(s.put(&day_key, &b, now)?),
+            None if removes_day => drop(s.delete(&day_key)?),
+            None => {}
+        }
+        Ok(())
+    })
+    .await?;
+    state.alerts.refresh();
+    let all = stored(&state, &sid).await?;
+    Ok(Json(resource(&state, &sid, &scope, &all)))
 }
 
 pub(crate) async fn delete(
@@ -220,7 +301,8 @@ pub(crate) async fn delete(
 ) -> ApiResult<StatusCode> {
     let (sid, scope) = scope_of(&state, &ws, &raw)?;
     let key = format!("{}{}", prefix(&sid), scope.name());
-    if with_store(&state, move |s| s.delete(&key)).await? {
+    let day_key = format!("{}{}", day_prefix(&sid), scope.name());
+    if with_store(&state, move |s| Ok(s.delete(&key)? | s.delete(&day_key)?)).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::not_found(format!("/Workspaces/{ws}/ServiceLevels/{raw} has no definition of its own")))
@@ -229,12 +311,13 @@ pub(crate) async fn delete(
 
 /// The parameters of a computed service level: the window of `CumulativeStatistics` (its
 /// `SplitByWaitTime` is replaced by the definition's S and T) and `Within`.
-fn parse_query(raw: Option<&str>) -> ApiResult<(StatisticsQuery, u32)> {
+fn parse_query(raw: Option<&str>) -> ApiResult<(StatisticsQuery, u32, bool)> {
     let pairs = query_pairs(raw)?;
     let kv = || pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()));
     let query = StatisticsQuery::parse(kv())?;
     let within = parse_within(kv())?.unwrap_or(DEFAULT_AT_RISK_WITHIN);
-    Ok((query, within))
+    let today = !pairs.iter().any(|(k, _)| matches!(k.as_str(), "Minutes" | "StartDate" | "EndDate"));
+    Ok((query, within, today))
 }
 
 /// The at-risk counts of a view at `now_ms` from the local engine (`None` from a mirror).
@@ -262,6 +345,8 @@ struct Asked {
     query: StatisticsQuery,
     window: Window,
     within: u32,
+    /// No window parameter was given: the scope's today.
+    today: bool,
 }
 
 /// The computed service level of a resolved view.
@@ -273,9 +358,17 @@ async fn computed(
     asked: Asked,
     url: String,
 ) -> ApiResult<Answer<ServiceLevelStatistics>> {
-    let Asked { mut query, window, within } = asked;
+    let Asked { mut query, mut window, within, today } = asked;
     let all = stored(state, &sid).await?;
     let (def, by, _) = in_force(&all, &scope);
+    if today {
+        // No window asked for: "today" as the scope counts it.
+        let now = state.clock.now_ms();
+        let start = crate::shift::today_start_ms(now, &day_in_force(&all, &scope).0);
+        window = Window { start_ms: start, end_ms: now };
+        let start = chrono::DateTime::from_timestamp_millis(start).unwrap_or_default();
+        query.window = WindowSpec::Range { start: Some(DateBound::Instant(start)), end: None };
+    }
     query.split_by_wait_time = Some(def.thresholds());
     let (numbers, fresh) = cumulative_of(state, view, &query, window).await?;
     let (split, start, end): (Option<SplitByWaitTime>, _, _) = match numbers {
@@ -307,11 +400,11 @@ pub(crate) async fn task_queue(
     Path((ws, wq)): Path<(String, String)>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Answer<ServiceLevelStatistics>> {
-    let (query, within) = parse_query(raw.as_deref())?;
+    let (query, within, today) = parse_query(raw.as_deref())?;
     let window = query.window.resolve(state.clock.now_ms(), state.retention_ms)?;
     let (sid, qs, view) = super::queues::resolve(&state, &ws, &wq, query.task_channel.as_deref())?;
     let url = state.urls.task_queue_service_level(&sid, &qs);
-    computed(&state, sid, Scope::TaskQueue(qs), view, Asked { query, window, within }, url).await
+    computed(&state, sid, Scope::TaskQueue(qs), view, Asked { query, window, within, today }, url).await
 }
 
 pub(crate) async fn workflow_level(
@@ -319,7 +412,7 @@ pub(crate) async fn workflow_level(
     Path((ws, wf)): Path<(String, String)>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Answer<ServiceLevelStatistics>> {
-    let (query, within) = parse_query(raw.as_deref())?;
+    let (query, within, today) = parse_query(raw.as_deref())?;
     let window = query.window.resolve(state.clock.now_ms(), state.retention_ms)?;
     let (sid, wf_sid, view) = {
         let engine = state.engine();
@@ -328,5 +421,5 @@ pub(crate) async fn workflow_level(
         (sid, wf_sid, View::new(Target::Workflow(id), channel))
     };
     let url = state.urls.workflow_service_level(&sid, &wf_sid);
-    computed(&state, sid, Scope::Workflow(wf_sid), view, Asked { query, window, within }, url).await
+    computed(&state, sid, Scope::Workflow(wf_sid), view, Asked { query, window, within, today }, url).await
 }

@@ -278,3 +278,36 @@ async fn definitions_survive_a_restart() {
     assert_eq!((d.definition.threshold, d.definition.short_abandon, d.stored), (45, 3, true));
     again.stop().await;
 }
+
+#[tokio::test]
+async fn today_starts_when_the_scope_says_in_its_time_zone() {
+    let app = app().await;
+    let target = path(&format!("ServiceLevels/{}", desk()));
+    // Without a window the computed level is today's; by default since midnight UTC.
+    let q: ServiceLevelStatistics = app.get_json(&path(&format!("TaskQueues/{}/ServiceLevel", desk()))).await;
+    assert_eq!(q.start_time.to_rfc3339(), "2026-11-27T00:00:00+00:00");
+    assert_eq!((q.numerator, q.denominator), (2, 7), "the same day's tasks");
+    // A 06:00 shift in Paris: at 18:00Z (19:00 CET) today began at 05:00Z.
+    let (status, body) = post(&app, &target, &[("DayStartsAt", "06:00"), ("TimeZone", "Europe/Paris")]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["day"]["time_zone"], "Europe/Paris");
+    assert_eq!(body["day_defined_by"], desk().as_str());
+    assert_eq!(body["stored"], false, "the definition is still inherited");
+    let q: ServiceLevelStatistics = app.get_json(&path(&format!("TaskQueues/{}/ServiceLevel", desk()))).await;
+    assert_eq!(q.start_time.to_rfc3339(), "2026-11-27T05:00:00+00:00");
+    // An explicit window wins.
+    let q: ServiceLevelStatistics =
+        app.get_json(&path(&format!("TaskQueues/{}/ServiceLevel?Minutes=60", desk()))).await;
+    assert_eq!(q.start_time.to_rfc3339(), "2026-11-27T17:00:00+00:00");
+    // Bad zones and times are refused and change nothing.
+    for form in [vec![("TimeZone", "Mars/Olympus")], vec![("DayStartsAt", "6am")]] {
+        let (status, body) = post(&app, &target, &form).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{form:?}: {body}");
+    }
+    let d: ServiceLevel = app.get_json(&target).await;
+    assert_eq!(d.day.starts_at, "06:00");
+    // Both empty: inherited again (midnight UTC).
+    let (status, body) = post(&app, &target, &[("DayStartsAt", ""), ("TimeZone", "")]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["day_defined_by"], "built_in");
+}
