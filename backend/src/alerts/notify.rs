@@ -277,10 +277,14 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 fn unhex(raw: &str) -> Option<Vec<u8>> {
-    if raw.len() % 2 != 0 || !raw.is_ascii() {
-        return None;
-    }
-    (0..raw.len()).step_by(2).map(|i| u8::from_str_radix(raw.get(i..i + 2)?, 16).ok()).collect()
+    let digit = |b: u8| char::from(b).to_digit(16).and_then(|d| u8::try_from(d).ok());
+    raw.as_bytes()
+        .chunks(2)
+        .map(|pair| match pair {
+            [high, low] => Some(digit(*high)? << 4 | digit(*low)?),
+            _ => None,
+        })
+        .collect()
 }
 
 fn signed_mac(secret: &str, unix_s: i64, body: &[u8]) -> Option<HmacSha256> {
