@@ -119,5 +119,5 @@ async fn one_node_evaluates_and_notifies_once_and_every_node_shows_the_alert() {
     .expect("A shows the acknowledgement");
     assert_eq!(acked[0].acknowledged_by.as_deref(), Some("account"));
     // Meanwhile every node has evaluated many times: still one notification.
-    tokio::time::timeout(Duration::from_millis(1500), got.recv()).await.err().expect("no second notification");
+    tokio::time::timeout(Duration::from_millis(1500), got.recv()).await.expect_err("no second notification");
 }
