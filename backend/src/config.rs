@@ -314,6 +314,14 @@ pub struct ServeArgs {
     #[arg(long, env = "WALLBOARD_BACKFILL_GAPS")]
     pub backfill_gaps: bool,
 
+    /// Alert notifications: attempts per webhook before a notice goes to the dead letters.
+    #[arg(long, env = "WALLBOARD_WEBHOOK_ATTEMPTS", default_value_t = 6, value_parser = clap::value_parser!(u32).range(1..=20))]
+    pub webhook_attempts: u32,
+
+    /// Alert notifications: the wait before the first retry (ms); it doubles up to a minute.
+    #[arg(long, env = "WALLBOARD_WEBHOOK_BACKOFF_MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=60_000))]
+    pub webhook_backoff_ms: u64,
+
     /// With --source twilio: each watched RealTimeStatistics topic is polled this often (ms).
     #[arg(long, env = "WALLBOARD_POLL_REALTIME_MS", default_value_t = 2000, value_parser = clap::value_parser!(u64).range(50..=3_600_000))]
     pub poll_realtime_ms: u64,
@@ -440,6 +448,15 @@ impl ServeArgs {
             days: 1,
             request_timeout: std::time::Duration::from_millis(self.upstream_timeout_ms.max(1_000)),
         }))
+    }
+
+    /// How alert notifications are retried.
+    pub fn webhook_policy(&self) -> crate::alerts::notify::RetryPolicy {
+        crate::alerts::notify::RetryPolicy {
+            attempts: self.webhook_attempts,
+            first_backoff: std::time::Duration::from_millis(self.webhook_backoff_ms),
+            ..Default::default()
+        }
     }
 
     /// Session limits from the flags.

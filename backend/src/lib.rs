@@ -8,6 +8,7 @@
 //! binds and replays, and `run_until_stopped` serves until the shutdown future resolves.
 
 pub mod access;
+pub mod alerts;
 pub mod api;
 pub mod backfill;
 pub mod balance;
@@ -18,6 +19,7 @@ pub mod event;
 pub mod ingest;
 pub mod loadtest;
 pub mod node;
+pub mod shift;
 pub mod signature;
 pub mod source;
 pub mod startup;

@@ -48,10 +48,12 @@ pub enum Role {
     /// Re-reading the upstream's events missed while the database was unreachable
     /// (`--backfill-gaps`).
     Backfill,
+    /// Evaluating alert rules and sending their notifications.
+    Alerts,
 }
 
 impl Role {
-    pub const ALL: [Role; 4] = [Role::Simulator, Role::Purge, Role::Mirror, Role::Backfill];
+    pub const ALL: [Role; 5] = [Role::Simulator, Role::Purge, Role::Mirror, Role::Backfill, Role::Alerts];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -59,6 +61,7 @@ impl Role {
             Self::Purge => "purge",
             Self::Mirror => "mirror",
             Self::Backfill => "backfill",
+            Self::Alerts => "alerts",
         }
     }
 }
@@ -71,7 +74,7 @@ pub struct Node {
     health: Arc<DatabaseHealth>,
     ready: AtomicBool,
     /// Per role (in [`Role::ALL`] order): whether this node holds it now.
-    roles: [watch::Sender<bool>; 4],
+    roles: [watch::Sender<bool>; Role::ALL.len()],
 }
 
 impl Node {

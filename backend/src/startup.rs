@@ -19,9 +19,12 @@ use tokio_util::task::TaskTracker;
 use wallboard_shared::Urls;
 
 use crate::access::{Access, Credentials, FailedAuthLimiter, credentials};
+use crate::alerts::evaluate::{Evaluator, StoredDeadLetters};
+use crate::alerts::notify::Notifier;
+use crate::alerts::{Alerts, Documents};
 use crate::api::{
-    self, ApiError, MAX_BODY_BYTES, assets, events, headers, queues, resources, statistics, upgrade, webhook, workers,
-    workspace,
+    self, ApiError, MAX_BODY_BYTES, alerts, assets, events, headers, queues, resources, service_levels, statistics,
+    upgrade, webhook, workers, workspace,
 };
 use crate::clock::Clock;
 use crate::config::{ServeArgs, Source};
@@ -71,6 +74,8 @@ pub struct Application {
     gap_backfill: Option<crate::backfill::BackfillOptions>,
     /// A mirror's share of the cluster (`--source twilio` on a shared database).
     mirror_share: Option<Box<dyn MirrorShare>>,
+    /// The alert rules' evaluator (it runs while this node holds the alerts role).
+    evaluator: Evaluator,
 }
 
 impl Application {
@@ -125,6 +130,33 @@ impl Application {
             })
             .await??
         };
+        let (documents, evaluator_documents) = {
+            let database = database.clone();
+            tokio::task::spawn_blocking(move || {
+                let open = || {
+                    database
+                        .open_documents()
+                        .with_context(|| format!("cannot open the settings and alerts ({database})"))
+                };
+                anyhow::Ok((open()?, open()?))
+            })
+            .await??
+        };
+        let documents: Documents = Arc::new(Mutex::new(documents));
+        let alerts = Alerts::new(documents.clone());
+        let evaluator = {
+            let evaluator_documents: Documents = Arc::new(Mutex::new(evaluator_documents));
+            let dead = Arc::new(StoredDeadLetters { docs: evaluator_documents.clone(), clock: clock.clone() });
+            Evaluator {
+                numbers: numbers.clone(),
+                docs: evaluator_documents,
+                alerts: alerts.clone(),
+                notifier: Notifier::spawn(args.webhook_policy(), clock.clone(), dead, &tasks, stop.clone()),
+                clock: clock.clone(),
+                account_sid: credentials.account_sid.clone(),
+                urls: urls.clone(),
+            }
+        };
         let ws_config = args.ws_config();
         let sessions = Sessions {
             config: ws_config,
@@ -133,6 +165,7 @@ impl Application {
             access: access.clone(),
             clock: clock.clone(),
             retention_ms,
+            alerts: alerts.clone(),
             stop: stop.clone(),
         };
         let state = AppState::new(StateInner {
@@ -147,6 +180,8 @@ impl Application {
             sessions: Arc::new(sessions),
             ws_permits: Arc::new(tokio::sync::Semaphore::new(ws_config.max_connections)),
             events: Arc::new(Mutex::new(reader)),
+            documents,
+            alerts,
             node,
             trusted_proxies: args.trusted_proxies.clone(),
             access,
@@ -170,6 +205,7 @@ impl Application {
             database,
             gap_backfill: args.gap_backfill()?,
             mirror_share,
+            evaluator,
         })
     }
 
@@ -228,6 +264,7 @@ impl Application {
             center,
             gap_backfill,
             mirror_share,
+            evaluator,
             ..
         } = self;
         let stop = state.stop.clone();
@@ -257,6 +294,9 @@ impl Application {
         if let Some(opts) = gap_backfill {
             tasks.spawn(backfill_gaps(opts, state.clone(), stop.clone()));
         }
+        tasks.spawn(state.alerts.clone().run_board(stop.clone()));
+        let (role, changes) = (state.node.role(Role::Alerts), state.ingest.changes().generation());
+        tasks.spawn(evaluator.run(role, changes, stop.clone()));
         tasks.close();
         let app = router(state, security, assets_dir).into_make_service_with_connect_info::<SocketAddr>();
         // Cancelling the token first lets WebSocket sessions send their Close frames, so
@@ -296,7 +336,9 @@ pub fn router(state: AppState, security: headers::SecurityHeaders, assets_dir: s
         .route("/Workspaces/{ws}/Workflows/{wf}/Statistics", get(statistics::statistics))
         .route("/Workspaces/{ws}/Workflows/{wf}/RealTimeStatistics", get(statistics::realtime))
         .route("/Workspaces/{ws}/Workflows/{wf}/CumulativeStatistics", get(statistics::cumulative))
+        .route("/Workspaces/{ws}/Workflows/{wf}/ServiceLevel", get(service_levels::workflow_level))
         .merge(workspace_wide())
+        .merge(settings())
         .route_layer(middleware::from_fn_with_state(state.clone(), api::authorize))
         .fallback(|| async { ApiError::not_found("The requested resource was not found") });
     Router::new()
@@ -331,6 +373,9 @@ fn workspace_wide() -> Router<AppState> {
         .route("/Workspaces/{ws}/TaskQueues/{wq}/Statistics", get(queues::statistics))
         .route("/Workspaces/{ws}/TaskQueues/{wq}/RealTimeStatistics", get(queues::realtime))
         .route("/Workspaces/{ws}/TaskQueues/{wq}/CumulativeStatistics", get(queues::cumulative))
+        .route("/Workspaces/{ws}/TaskQueues/{wq}/ServiceLevel", get(service_levels::task_queue))
+        .route("/Workspaces/{ws}/Alerts", get(alerts::list_alerts))
+        .route("/Workspaces/{ws}/Alerts/{al}", get(alerts::fetch_alert).post(alerts::acknowledge))
         .route("/Workspaces/{ws}/Workers", get(workers::list_workers))
         .route("/Workspaces/{ws}/Workers/Statistics", get(workers::statistics))
         .route("/Workspaces/{ws}/Workers/RealTimeStatistics", get(workers::realtime))
@@ -340,6 +385,25 @@ fn workspace_wide() -> Router<AppState> {
         .route("/Workspaces/{ws}/Workers/{wk}/Channels", get(workers::list_channels))
         .route("/Workspaces/{ws}/Workers/{wk}/Channels/{wc}", get(workers::fetch_channel))
         .route_layer(middleware::from_fn(api::require_whole_workspace))
+}
+
+/// Settings (the service-level definitions): the account credentials and admin tokens only.
+fn settings() -> Router<AppState> {
+    Router::new()
+        .route("/Workspaces/{ws}/ServiceLevels", get(service_levels::list))
+        .route(
+            "/Workspaces/{ws}/ServiceLevels/{scope}",
+            get(service_levels::fetch).post(service_levels::update).delete(service_levels::delete),
+        )
+        .route("/Workspaces/{ws}/AlertRules", get(alerts::list_rules).post(alerts::create_rule))
+        .route(
+            "/Workspaces/{ws}/AlertRules/{ar}",
+            get(alerts::fetch_rule).post(alerts::update_rule).delete(alerts::delete_rule),
+        )
+        .route("/Workspaces/{ws}/AlertWebhooks", get(alerts::list_webhooks).post(alerts::create_webhook))
+        .route("/Workspaces/{ws}/AlertWebhooks/{aw}", get(alerts::fetch_webhook).delete(alerts::delete_webhook))
+        .route("/Workspaces/{ws}/AlertWebhooks/{aw}/DeadLetters", get(alerts::dead_letters))
+        .route_layer(middleware::from_fn(api::require_admin))
 }
 
 /// What the blocking part of the start opened and computed.
@@ -402,9 +466,10 @@ fn simulated_center(
     }
 }
 
-/// The roles this node may take: the simulator's when it simulates, the purge always.
+/// The roles this node may take: the simulator's when it simulates, the purge and the
+/// alerts always.
 fn wanted_roles(state: &AppState, simulates: bool, backfills: bool) -> Vec<Role> {
-    let mut roles = vec![Role::Purge];
+    let mut roles = vec![Role::Purge, Role::Alerts];
     if simulates {
         roles.push(Role::Simulator);
     }

@@ -8,6 +8,7 @@ use tokio_util::sync::CancellationToken;
 use wallboard_shared::{AccountSid, Urls};
 
 use crate::access::Access;
+use crate::alerts::{Alerts, Documents};
 use crate::clock::Clock;
 use crate::ingest::Ingest;
 use crate::node::Node;
@@ -38,6 +39,10 @@ pub struct StateInner {
     pub ws_permits: Arc<tokio::sync::Semaphore>,
     /// A reading connection to the event log (the Events resource).
     pub events: Arc<Mutex<Box<dyn Store>>>,
+    /// A connection to the keyed documents (service-level definitions, alert rules, alerts).
+    pub documents: Documents,
+    /// The alerts firing now, as this node's viewers see them.
+    pub alerts: Arc<Alerts>,
     /// This node: its name, readiness and roles (`/health`, `/ready`).
     pub node: Arc<Node>,
     /// Reverse proxies whose `X-Forwarded-For` names the client (`--trusted-proxy`).

@@ -6,6 +6,7 @@
 //! validation, Twilio's error body, the SID newtypes, resource URLs and the WebSocket
 //! protocol. The crate depends on serde and chrono only, and compiles for native targets and for `wasm32-unknown-unknown`.
 
+pub mod alerts;
 pub mod envelope;
 pub mod error;
 pub mod event;
@@ -14,6 +15,7 @@ pub mod params;
 pub mod query;
 pub mod queues;
 pub mod resources;
+pub mod service_level;
 pub mod sid;
 pub mod time;
 pub mod urls;

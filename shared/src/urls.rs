@@ -93,6 +93,58 @@ impl Urls {
         format!("{}/{}", self.workspace(ws), resource.segment())
     }
 
+    /// The stored service-level definitions of a workspace.
+    pub fn service_levels(&self, ws: impl Display) -> String {
+        format!("{}/ServiceLevels", self.workspace(ws))
+    }
+
+    /// The service-level definition of a scope (`default`, `WW…`, `WQ…`).
+    pub fn service_level(&self, ws: impl Display, scope: impl Display) -> String {
+        format!("{}/ServiceLevels/{scope}", self.workspace(ws))
+    }
+
+    /// A workspace's alert rules.
+    pub fn alert_rules(&self, ws: impl Display) -> String {
+        format!("{}/AlertRules", self.workspace(ws))
+    }
+
+    pub fn alert_rule(&self, ws: impl Display, sid: impl Display) -> String {
+        format!("{}/AlertRules/{sid}", self.workspace(ws))
+    }
+
+    /// A workspace's alerts (the history, newest first).
+    pub fn alerts(&self, ws: impl Display) -> String {
+        format!("{}/Alerts", self.workspace(ws))
+    }
+
+    pub fn alert(&self, ws: impl Display, sid: impl Display) -> String {
+        format!("{}/Alerts/{sid}", self.workspace(ws))
+    }
+
+    /// A workspace's alert webhooks.
+    pub fn alert_webhooks(&self, ws: impl Display) -> String {
+        format!("{}/AlertWebhooks", self.workspace(ws))
+    }
+
+    pub fn alert_webhook(&self, ws: impl Display, sid: impl Display) -> String {
+        format!("{}/AlertWebhooks/{sid}", self.workspace(ws))
+    }
+
+    /// The notifications a webhook gave up on.
+    pub fn dead_letters(&self, ws: impl Display, sid: impl Display) -> String {
+        format!("{}/AlertWebhooks/{sid}/DeadLetters", self.workspace(ws))
+    }
+
+    /// A workflow's computed service level.
+    pub fn workflow_service_level(&self, ws: impl Display, wf: impl Display) -> String {
+        format!("{}/ServiceLevel", self.workflow(ws, wf))
+    }
+
+    /// A task queue's computed service level.
+    pub fn task_queue_service_level(&self, ws: impl Display, wq: impl Display) -> String {
+        format!("{}/ServiceLevel", self.task_queue(ws, wq))
+    }
+
     pub fn task_queues(&self, ws: impl Display) -> String {
         format!("{}/TaskQueues", self.workspace(ws))
     }

@@ -97,6 +97,12 @@ pub enum ClientMessage {
     Auth {
         token: String,
     },
+    /// Asks for the alerts firing in a workspace: an `alerts` frame now and whenever they
+    /// change (fired, acknowledged, cleared). Protocol v1 clients never send it, so they
+    /// never receive `alerts` frames.
+    WatchAlerts {
+        workspace_sid: String,
+    },
 }
 
 /// What a subscription watches. Workflows and task queues are named by SID; the workspace
@@ -376,12 +382,22 @@ impl<'de> Visitor<'de> for SnapshotVisitor {
 }
 
 /// Frames from the server.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerMessage {
     Snapshot(Box<Snapshot>),
-    Error { id: Option<String>, code: u32, message: String },
+    Error {
+        id: Option<String>,
+        code: u32,
+        message: String,
+    },
     Pong,
+    /// The alerts firing now in a workspace (after `watch_alerts`), oldest first, each
+    /// with its acknowledgement; an empty list when none fires.
+    Alerts {
+        workspace_sid: String,
+        alerts: Vec<crate::alerts::Alert>,
+    },
 }
 
 #[cfg(test)]

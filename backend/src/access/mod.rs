@@ -70,6 +70,14 @@ impl Principal {
         }
     }
 
+    /// The account credentials or an admin token: may change settings (service levels).
+    pub fn is_admin(&self) -> bool {
+        match self {
+            Self::Account => true,
+            Self::Token(t) => t.scope == Scope::Admin,
+        }
+    }
+
     pub fn token(&self) -> Option<&TokenRecord> {
         match self {
             Self::Account => None,

@@ -4,6 +4,7 @@
 //!
 //! This module and [`error`] are the only places that know HTTP status codes.
 
+pub mod alerts;
 pub mod assets;
 pub mod error;
 pub mod events;
@@ -11,6 +12,7 @@ pub mod headers;
 pub mod health;
 pub mod queues;
 pub mod resources;
+pub mod service_levels;
 pub mod statistics;
 pub mod upgrade;
 pub mod webhook;
@@ -88,6 +90,16 @@ pub async fn require_whole_workspace(
             "This resource covers the whole workspace; this token is limited to some workflows",
         )
         .into_response();
+    }
+    next.run(request).await
+}
+
+/// Refuses settings (service-level definitions) to anyone but the account credentials and
+/// admin tokens: 403 in Twilio's format. Runs inside [`authorize`].
+pub async fn require_admin(request: Request, next: Next) -> Response {
+    if !request.extensions().get::<Principal>().is_some_and(Principal::is_admin) {
+        return ApiError::forbidden("Only the account credentials or an admin token may read or change this setting")
+            .into_response();
     }
     next.run(request).await
 }

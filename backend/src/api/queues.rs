@@ -35,7 +35,7 @@ use crate::source::{Cumulative, Freshness, Realtime};
 use crate::state::AppState;
 
 /// A queue of the path, or 404 in Twilio's words.
-fn queue_of(engine: &Engine, ws: &str, wq: &str) -> ApiResult<(WorkspaceSid, QueueInfo)> {
+pub(crate) fn queue_of(engine: &Engine, ws: &str, wq: &str) -> ApiResult<(WorkspaceSid, QueueInfo)> {
     let not_found =
         || ApiError::not_found(format!("The requested resource /Workspaces/{ws}/TaskQueues/{wq} was not found"));
     let (sid, id) = workspace_of(engine, ws)?;
@@ -166,7 +166,7 @@ pub(crate) async fn fetch_queue(
 }
 
 /// A queue's statistics request resolved: the workspace, the queue's SID and its view.
-fn resolve(
+pub(crate) fn resolve(
     state: &AppState,
     ws: &str,
     wq: &str,

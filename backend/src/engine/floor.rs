@@ -1023,6 +1023,20 @@ impl Floor {
         (q.workspace == workspace && q.alive()).then_some(id)
     }
 
+    /// How many of a queue's pending tasks (optionally of one channel) were created at or
+    /// before each of `cutoffs_ms` (ms since the epoch). Each count walks only the tasks it
+    /// counts, from the oldest (the set is ordered by creation time).
+    pub fn queue_pending_created_by(&self, queue: u32, channel: Option<u32>, cutoffs_ms: &[i64]) -> Vec<u64> {
+        let mut out = vec![0; cutoffs_ms.len()];
+        let q = self.queues.get(queue as usize);
+        for (_, rt) in q.into_iter().flat_map(|q| &q.rt).filter(|(c, _)| channel.is_none_or(|x| x == *c)) {
+            for (n, &cutoff) in out.iter_mut().zip(cutoffs_ms) {
+                *n += super::created_by(&rt.pending, cutoff);
+            }
+        }
+        out
+    }
+
     /// Realtime statistics of a queue, optionally of one channel, at `now_ms`.
     pub fn queue_realtime(&self, queue: u32, channel: Option<u32>, now_ms: i64) -> QueueRealtime {
         let mut by_status = [0u64; 4];

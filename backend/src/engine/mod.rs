@@ -632,6 +632,23 @@ impl Engine {
         (stats, oldest.map(|(c, _)| c))
     }
 
+    /// How many of a workflow's pending tasks (optionally of one channel) were created at or
+    /// before each of `cutoffs_ms`; see [`Floor::queue_pending_created_by`] for a queue's.
+    pub fn workflow_pending_created_by(
+        &self,
+        workflow: WorkflowId,
+        channel: Option<ChannelId>,
+        cutoffs_ms: &[i64],
+    ) -> Vec<u64> {
+        let mut out = vec![0; cutoffs_ms.len()];
+        for s in self.series.of(workflow.index(), channel.map(ChannelId::index)) {
+            for (n, &cutoff) in out.iter_mut().zip(cutoffs_ms) {
+                *n += created_by(&s.realtime.pending, cutoff);
+            }
+        }
+        out
+    }
+
     /// Cumulative statistics of a workflow over `window`, with splits at `thresholds`
     /// (seconds) when given.
     pub fn cumulative(
@@ -866,6 +883,12 @@ pub struct WorkspaceRealtime {
     pub longest_task_waiting_age: u64,
     pub longest_task_waiting_sid: Option<TaskSid>,
     pub total_tasks: u64,
+}
+
+/// How many pending tasks of a set ordered by (creation time, task) were created at or
+/// before `cutoff_ms`: a range from the oldest, so it costs the number counted.
+fn created_by(pending: &BTreeSet<(i64, u128)>, cutoff_ms: i64) -> u64 {
+    pending.range(..=(cutoff_ms, u128::MAX)).count() as u64
 }
 
 /// Age in whole seconds (floored) of a task created at `created_ms`.

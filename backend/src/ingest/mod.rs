@@ -123,6 +123,9 @@ pub struct ChangeFeed {
     /// Every target changed (the numbers became stale, or fresh again).
     all: AtomicBool,
     notify: Notify,
+    /// Moves on every change: for readers other than the hub (the alert evaluator), which
+    /// look at everything and need only to know that something changed.
+    generation: tokio::sync::watch::Sender<u64>,
 }
 
 /// What changed since the last look.
@@ -149,13 +152,20 @@ impl ChangeFeed {
         drop(dirty);
         if grew {
             self.notify.notify_one();
+            self.generation.send_modify(|g| *g = g.wrapping_add(1));
         }
+    }
+
+    /// Changes when anything changes (see `generation`).
+    pub fn generation(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.generation.subscribe()
     }
 
     /// Records that every target changed (what all numbers carry, their staleness).
     pub fn mark_all(&self) {
         self.all.store(true, Ordering::Release);
         self.notify.notify_one();
+        self.generation.send_modify(|g| *g = g.wrapping_add(1));
     }
 
     /// Waits until something changed, then takes what changed.

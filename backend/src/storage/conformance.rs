@@ -11,6 +11,7 @@ use std::sync::Barrier;
 use wallboard_shared::sid::{EventSid, WorkspaceSid};
 use wallboard_shared::{WorkflowSid, WorkspaceSid as Ws};
 
+use super::documents::DocumentStore;
 use super::tokens::{NewToken, STARTUP_LABEL, Scope, Standing, TOKEN_PREFIX, TokenError, TokenStore, hash};
 use super::{EventFilter, EventLog, Settings};
 use crate::event::{Event, EventBuilder};
@@ -25,6 +26,8 @@ pub(crate) trait Harness: Sized {
     fn settings(&self) -> Box<dyn Settings + Send>;
     /// A new connection to this store's tokens.
     fn tokens(&self) -> Box<dyn TokenStore>;
+    /// A new connection to this store's documents.
+    fn documents(&self) -> Box<dyn DocumentStore>;
 }
 
 /// One `#[test]` per check, for the harness `$h`.
@@ -45,6 +48,8 @@ macro_rules! suite {
             tokens_create_and_list,
             tokens_revoke_and_revision,
             tokens_revoke_label,
+            documents_put_get_list_delete,
+            documents_are_shared_between_connections,
         );
     };
     (@each $h:ty; $($name:ident),* $(,)?) => {
@@ -469,4 +474,52 @@ pub(crate) fn tokens_revoke_label<H: Harness>() {
         standing,
         [(STARTUP_LABEL.to_owned(), Some(4)), (STARTUP_LABEL.to_owned(), Some(4)), ("lobby TV".to_owned(), None)]
     );
+}
+
+pub(crate) fn documents_put_get_list_delete<H: Harness>() {
+    let h = H::fresh();
+    let mut d = h.documents();
+    assert_eq!(d.revision().expect("revision"), 0, "a new store");
+    assert_eq!(d.get("sl/WS1/default").expect("get"), None);
+    assert!(d.list("sl/").expect("list").is_empty());
+    let a = d.put("sl/WS1/default", r#"{"t":20}"#, 1_000).expect("put");
+    assert_eq!((a.key.as_str(), a.body.as_str(), a.updated_ms), ("sl/WS1/default", r#"{"t":20}"#, 1_000));
+    assert_eq!(d.revision().expect("revision"), a.revision);
+    let b = d.put("sl/WS1/WQ2", "{}", 2_000).expect("put");
+    d.put("sl/WS10/default", "{}", 2_500).expect("put");
+    d.put("other/WS1", "{}", 2_600).expect("put");
+    assert!(b.revision > a.revision, "revisions grow");
+    // Replacing keeps one document under the key, with the new body and a newer revision.
+    let a2 = d.put("sl/WS1/default", r#"{"t":30}"#, 3_000).expect("replace");
+    assert!(a2.revision > b.revision);
+    assert_eq!(d.get("sl/WS1/default").expect("get"), Some(a2.clone()));
+    // Listing is by prefix, in byte order of the keys ("WQ2" < "default").
+    let keys: Vec<String> = d.list("sl/WS1/").expect("list").into_iter().map(|x| x.key).collect();
+    assert_eq!(keys, ["sl/WS1/WQ2", "sl/WS1/default"]);
+    assert_eq!(d.list("sl/").expect("list").len(), 3);
+    assert_eq!(d.list("").expect("list").len(), 4);
+    // A prefix is matched literally (no pattern characters).
+    assert!(d.list("sl/WS1/%").expect("list").is_empty());
+    assert!(d.list("sl/WS1/_").expect("list").is_empty());
+    let before = d.revision().expect("revision");
+    assert!(d.delete("sl/WS1/WQ2").expect("delete"));
+    assert!(d.revision().expect("revision") > before, "a delete moves the revision");
+    let after = d.revision().expect("revision");
+    assert!(!d.delete("sl/WS1/WQ2").expect("delete again"), "nothing to delete");
+    assert_eq!(d.revision().expect("revision"), after, "a delete of nothing changes nothing");
+    assert_eq!(d.get("sl/WS1/WQ2").expect("get"), None);
+}
+
+pub(crate) fn documents_are_shared_between_connections<H: Harness>() {
+    let h = H::fresh();
+    let (mut a, b) = (h.documents(), h.documents());
+    let doc = a.put("k", "v1", 5).expect("put");
+    assert_eq!(b.get("k").expect("get"), Some(doc));
+    assert_eq!(b.revision().expect("revision"), a.revision().expect("revision"));
+    drop(a);
+    // A new connection (a restart) finds what was stored.
+    let mut c = h.documents();
+    assert_eq!(c.get("k").expect("get").map(|d| d.body), Some("v1".to_owned()));
+    assert!(c.delete("k").expect("delete"));
+    assert_eq!(b.get("k").expect("get"), None);
 }

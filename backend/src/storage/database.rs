@@ -8,11 +8,13 @@
 
 use std::path::{Path, PathBuf};
 
+use super::documents::DocumentStore;
 use super::mirror_share::MirrorShare;
 use super::postgres::{Doorbell, PgLog, SingletonLock};
+use super::postgres_documents::PgDocuments;
 use super::postgres_mirror::PgMirrorShare;
 use super::postgres_tokens::PgTokens;
-use super::{EventLog, Settings, SqliteLog, SqliteTokens, StorageError, TokenStore};
+use super::{EventLog, Settings, SqliteDocuments, SqliteLog, SqliteTokens, StorageError, TokenStore};
 
 /// An event log that also holds the settings (one connection serves both).
 pub trait Store: EventLog + Settings {}
@@ -98,6 +100,14 @@ impl Database {
         Ok(match self {
             Self::Sqlite(dir) => Box::new(SqliteTokens::open_dir(dir)?),
             Self::Postgres(url) => Box::new(PgTokens::connect(url)?),
+        })
+    }
+
+    /// A connection to the keyed documents (service-level definitions). Blocking.
+    pub fn open_documents(&self) -> Result<Box<dyn DocumentStore>, StorageError> {
+        Ok(match self {
+            Self::Sqlite(dir) => Box::new(SqliteDocuments::open_dir(dir)?),
+            Self::Postgres(url) => Box::new(PgDocuments::connect(url)?),
         })
     }
 

@@ -1,8 +1,10 @@
 //! Everything the server persists, as contracts: the event log ([`EventLog`]: every
 //! accepted TaskRouter event, durable, unique by event SID), the settings ([`Settings`]:
-//! generated credentials, the simulator's seed and epoch) and the viewer tokens
-//! ([`TokenStore`]), with their SQLite implementations (one node, a file) and their
-//! PostgreSQL ones (several nodes sharing one database: [`PgLog`], [`PgTokens`], with the
+//! generated credentials, the simulator's seed and epoch), the viewer tokens
+//! ([`TokenStore`]) and small keyed documents such as service-level definitions
+//! ([`DocumentStore`]), with their SQLite implementations (one node, a file) and their
+//! PostgreSQL ones (several nodes sharing one database: [`PgLog`], [`PgTokens`],
+//! [`PgDocuments`], with the
 //! [`Doorbell`] that tells a node the others wrote and the [`SingletonLock`] of the
 //! cluster-wide roles).
 //!
@@ -13,21 +15,27 @@
 #[cfg(test)]
 pub(crate) mod conformance;
 mod database;
+pub mod documents;
 pub mod mirror_share;
 mod postgres;
+mod postgres_documents;
 mod postgres_mirror;
 mod postgres_tokens;
 pub(crate) mod retention;
 mod sqlite;
+mod sqlite_documents;
 mod sqlite_tokens;
 pub mod tokens;
 
 pub use database::{Database, Store};
+pub use documents::{Document, DocumentStore};
 pub use mirror_share::{Fetched, MirrorShare};
 pub use postgres::{Doorbell, EVENTS_CHANNEL, PgLog, SingletonLock, TOKENS_CHANNEL};
+pub use postgres_documents::PgDocuments;
 pub use postgres_mirror::{MIRROR_CHANNEL, PgMirrorShare};
 pub use postgres_tokens::PgTokens;
 pub use sqlite::{DB_FILE, SqliteLog};
+pub use sqlite_documents::SqliteDocuments;
 pub use sqlite_tokens::SqliteTokens;
 pub use tokens::{NewToken, Scope, Standing, TokenError, TokenHash, TokenRecord, TokenStore};
 

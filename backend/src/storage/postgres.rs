@@ -48,7 +48,8 @@ const FOLLOW_PAGE: i64 = 5_000;
 const REPLAY_FETCH: i32 = 10_000;
 
 /// The schema, version by version; `schema_version` tells how many ran.
-const MIGRATIONS: &[&str] = &["
+const MIGRATIONS: &[&str] = &[
+    "
     CREATE TABLE events (
         seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
         sid text COLLATE \"C\" NOT NULL UNIQUE,
@@ -77,7 +78,21 @@ const MIGRATIONS: &[&str] = &["
         rev bigint NOT NULL
     );
     INSERT INTO token_revision (id, rev) VALUES (1, 0);
-"];
+",
+    "
+    CREATE TABLE documents (
+        key text COLLATE \"C\" PRIMARY KEY,
+        body text NOT NULL,
+        revision bigint NOT NULL,
+        updated_ms bigint NOT NULL
+    );
+    CREATE TABLE documents_revision (
+        id int PRIMARY KEY CHECK (id = 1),
+        rev bigint NOT NULL
+    );
+    INSERT INTO documents_revision (id, rev) VALUES (1, 0);
+",
+];
 
 impl StorageError {
     /// Whether the database cannot be reached (connection refused, lost or closed, the
@@ -825,6 +840,10 @@ mod tests {
 
         fn tokens(&self) -> Box<dyn TokenStore> {
             Box::new(PgTokens::connect(&self.url).expect("connect the tokens"))
+        }
+
+        fn documents(&self) -> Box<dyn crate::storage::DocumentStore> {
+            Box::new(crate::storage::PgDocuments::connect(&self.url).expect("open the documents"))
         }
     }
 

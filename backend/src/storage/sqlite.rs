@@ -341,6 +341,10 @@ mod tests {
         fn tokens(&self) -> Box<dyn TokenStore> {
             Box::new(SqliteTokens::open_dir(self.dir.path()).expect("open the tokens"))
         }
+
+        fn documents(&self) -> Box<dyn crate::storage::DocumentStore> {
+            Box::new(crate::storage::SqliteDocuments::open_dir(self.dir.path()).expect("open the documents"))
+        }
     }
 
     conformance::suite!(Sqlite);

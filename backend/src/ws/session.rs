@@ -68,6 +68,8 @@ pub struct Sessions {
     pub access: Arc<Access>,
     pub clock: Arc<dyn Clock>,
     pub retention_ms: i64,
+    /// The alerts firing now (`watch_alerts`).
+    pub alerts: Arc<crate::alerts::Alerts>,
     /// Cancelled when the server shuts down: every session sends Close (1001).
     pub stop: CancellationToken,
 }
@@ -101,6 +103,8 @@ fn error_text(id: Option<&str>, code: u32, message: impl Into<String>) -> String
 /// What a client frame calls for.
 enum Reply {
     None,
+    /// Start sending the alerts of the workspace now set.
+    WatchAlerts,
     Send(String),
     /// Send this error frame, then close the connection (authentication failed).
     Refuse(String),
@@ -128,6 +132,9 @@ pub async fn run(
     tokio::pin!(auth_deadline);
     let mut access_changes = state.access.changes();
     access_changes.mark_unchanged();
+    // The workspace whose alerts this client watches (`watch_alerts`).
+    let mut alerts_of: Option<String> = None;
+    let mut board = state.alerts.board();
 
     macro_rules! send {
         ($msg:expr) => {
@@ -157,6 +164,12 @@ pub async fn run(
             Some((id, frame)) = subscriptions.next(), if !subscriptions.is_empty() => {
                 send!(Message::Text(frame.text(&id)));
             }
+            Ok(()) = board.changed(), if alerts_of.is_some() => {
+                if let (Some(ws), Some(who)) = (&alerts_of, &principal) {
+                    let text = alerts_text(&board.borrow_and_update(), ws, who);
+                    send!(Message::Text(text.into()));
+                }
+            }
             () = &mut auth_deadline, if principal.is_none() => {
                 let text = error_text(None, codes::AUTHENTICATION, "authenticate first: send {\"type\":\"auth\",\"token\":\"…\"}");
                 refuse!(text, "authentication timeout");
@@ -179,14 +192,23 @@ pub async fn run(
                 let Some(Ok(message)) = incoming else { break };
                 last_heard = Instant::now();
                 let reply = match message {
-                    Message::Text(text) => handle_text(&state, text.as_str(), &mut subscriptions, &mut principal, peer).await,
+                    Message::Text(text) => {
+                        let reply = handle_text(&state, text.as_str(), &mut subscriptions, &mut principal, peer, &mut alerts_of).await;
+                        if matches!(reply, Reply::WatchAlerts) {
+                            // The current alerts at once, through the branch above.
+                            board.mark_changed();
+                            Reply::None
+                        } else {
+                            reply
+                        }
+                    }
                     Message::Binary(_) if principal.is_none() => Reply::Refuse(not_authenticated()),
                     Message::Binary(_) => Reply::Send(error_text(None, codes::INVALID_PARAMETER, "binary frames are not supported; send JSON text frames")),
                     Message::Ping(_) | Message::Pong(_) => Reply::None,
                     Message::Close(_) => break,
                 };
                 match reply {
-                    Reply::None => {}
+                    Reply::None | Reply::WatchAlerts => {}
                     Reply::Send(text) => send!(Message::Text(text.into())),
                     Reply::Refuse(text) => refuse!(text, "not authenticated"),
                 }
@@ -210,6 +232,7 @@ async fn handle_text(
     subscriptions: &mut StreamMap<String, WatchStream<Arc<Frame>>>,
     principal: &mut Option<Principal>,
     peer: SocketAddr,
+    alerts_of: &mut Option<String>,
 ) -> Reply {
     let config = state.config;
     if text.len() > config.max_message_bytes {
@@ -252,6 +275,20 @@ async fn handle_text(
         ClientMessage::Ping => Reply::Send(serde_json::to_string(&ServerMessage::Pong).expect("serializes")),
         ClientMessage::Auth { .. } => {
             Reply::Send(error_text(None, codes::INVALID_PARAMETER, "this connection is already authenticated"))
+        }
+        ClientMessage::WatchAlerts { workspace_sid } => {
+            if !who.allows_workspace(&workspace_sid) || WorkspaceSid::parse(&workspace_sid).is_err() {
+                return Reply::Send(error_text(
+                    None,
+                    codes::NOT_FOUND,
+                    format!(
+                        "no workspace '{}' for this connection",
+                        workspace_sid.chars().take(64).collect::<String>()
+                    ),
+                ));
+            }
+            *alerts_of = Some(workspace_sid);
+            Reply::WatchAlerts
         }
         ClientMessage::Unsubscribe { id } => {
             if subscriptions.remove(&id).is_none() {
@@ -361,4 +398,22 @@ fn topic(
         view: View::new(target, channel),
         cumulative: query.map(|q| CumulativeSpec { window: q.window, thresholds: q.split_by_wait_time }),
     })
+}
+
+/// The `alerts` frame of a workspace for a principal: the alerts it may see (a token limited
+/// to some workflows sees only theirs).
+fn alerts_text(board: &crate::alerts::Board, ws: &str, who: &Principal) -> String {
+    use wallboard_shared::alerts::RuleTarget;
+    let alerts = board
+        .alerts
+        .iter()
+        .filter(|(w, _)| w.as_str() == ws)
+        .filter(|(_, a)| match &a.target {
+            RuleTarget::Workflow(wf) => who.allows_workflow(ws, wf),
+            _ => who.allows_all_workflows(ws),
+        })
+        .map(|(_, a)| a.clone())
+        .collect();
+    let message = ServerMessage::Alerts { workspace_sid: ws.to_owned(), alerts };
+    serde_json::to_string(&message).unwrap_or_else(|_| error_text(None, codes::INVALID_PARAMETER, "alerts unavailable"))
 }

@@ -30,8 +30,8 @@ async fn a_lone_node_is_ready_and_runs_its_roles() {
         node: "wall-1".into(),
         database: "up".into(),
         ready: true,
-        // Scripted events only: no simulator, no mirror; the purge is every node's job alone.
-        roles: vec!["purge".into()],
+        // Scripted events only: no simulator, no mirror; the purge and the alerts are a lone node's jobs.
+        roles: vec!["purge".into(), "alerts".into()],
     };
     assert_eq!(node_says(&app.base, "/health").await, (StatusCode::OK, expected.clone()));
     assert_eq!(node_says(&app.base, "/ready").await, (StatusCode::OK, expected));
@@ -45,7 +45,7 @@ async fn a_lone_node_is_ready_and_runs_its_roles() {
     let app = spawn_app_with(args, Arc::new(ManualClock::new(NOW))).await;
     let (status, health) = node_says(&app.base, "/ready").await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(health.roles, ["simulator", "purge"]);
+    assert_eq!(health.roles, ["simulator", "purge", "alerts"]);
     // Named after the host and the port it listens on when no name is given.
     let port = app.base.rsplit(':').next().expect("a port");
     assert!(health.node.ends_with(&format!(":{port}")), "{}", health.node);

@@ -7,8 +7,10 @@ mod helpers;
 #[path = "../support/proxy.rs"]
 mod proxy;
 mod scenario;
+mod service_levels;
 
 mod access;
+mod alerts;
 mod architecture;
 mod dashboard;
 mod errors;

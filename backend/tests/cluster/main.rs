@@ -24,6 +24,7 @@ mod postgres;
 #[path = "../support/proxy.rs"]
 mod proxy;
 
+mod alerts;
 mod balance;
 mod failover;
 mod flow;

@@ -1,0 +1,351 @@
+//! The evaluator: while this node holds the `alerts` role, every rule is evaluated on every
+//! change of the numbers (the `ChangeFeed`'s generation) and at least once a second (the
+//! measures that move with the clock alone: longest wait, at risk, staleness); a rule's
+//! [`Tracker`] turns values into *fired* and *cleared*; each transition is stored
+//! (`store`) and sent to the workspace's webhooks (`notify`).
+//!
+//! On taking the role the evaluator reads the alerts still firing, so a restart or a
+//! failover neither fires them again nor forgets to clear them. A write the store refuses
+//! (the database away) is kept and retried on the next pass, before anything newer.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+use wallboard_shared::alerts::{
+    Alert, AlertStatus, DeadLetter, Notice, NoticeKind, Rule, RuleState, Tracker, Transition,
+};
+use wallboard_shared::service_level::{Day, Definition};
+use wallboard_shared::sid::{AccountSid, WorkspaceSid};
+use wallboard_shared::time::to_datetime;
+use wallboard_shared::urls::Urls;
+
+use super::measure::Settings;
+use super::notify::{DeadLetters, Notifier, WebhookConfig};
+use super::store::{self, ACTIVE, ALERT, DEAD, RULE, StoredWebhook};
+use super::{Alerts, Documents, measure, with_docs};
+use crate::clock::Clock;
+use crate::source::Numbers;
+use crate::storage::{DocumentStore, StorageError};
+
+/// The longest time between two evaluations.
+pub const TICK: Duration = Duration::from_secs(1);
+/// The shortest time between two evaluations (a burst of events is one evaluation).
+pub const MIN_GAP: Duration = Duration::from_millis(100);
+/// How often the evaluator looks whether rules, definitions or webhooks changed.
+pub const RELOAD_EVERY: Duration = Duration::from_millis(250);
+
+/// The key prefixes of the service-level definitions and days (`api::service_levels`).
+pub const SERVICE_LEVEL: &str = "service_level/";
+pub const SERVICE_DAY: &str = "service_day/";
+
+/// What the evaluator needs.
+#[derive(Debug)]
+pub struct Evaluator {
+    pub numbers: Numbers,
+    /// Its own connection to the documents.
+    pub docs: Documents,
+    pub alerts: Arc<Alerts>,
+    pub notifier: Notifier,
+    pub clock: Arc<dyn Clock>,
+    pub account_sid: AccountSid,
+    pub urls: Urls,
+}
+
+/// A stored transition.
+#[derive(Debug, Clone)]
+enum Write {
+    Fire(WorkspaceSid, Alert),
+    Clear(WorkspaceSid, Alert),
+}
+
+/// What the evaluator knows between passes.
+#[derive(Debug, Default)]
+struct State {
+    revision: Option<i64>,
+    rules: Vec<(WorkspaceSid, Rule)>,
+    settings: HashMap<WorkspaceSid, Settings>,
+    webhooks: HashMap<WorkspaceSid, Vec<WebhookConfig>>,
+    /// By rule SID: its tracker and, while it fires, its alert.
+    trackers: HashMap<String, (Tracker, Option<(WorkspaceSid, Alert)>)>,
+    /// Transitions not stored yet (the store refused them), oldest first.
+    unsaved: Vec<Write>,
+}
+
+/// What a reload read.
+struct Loaded {
+    revision: i64,
+    rules: Vec<(WorkspaceSid, Rule)>,
+    settings: HashMap<WorkspaceSid, Settings>,
+    webhooks: HashMap<WorkspaceSid, Vec<WebhookConfig>>,
+    active: Option<Vec<(WorkspaceSid, Alert)>>,
+}
+
+fn load(d: &mut dyn DocumentStore, seen: Option<i64>, with_active: bool) -> Result<Option<Loaded>, StorageError> {
+    let revision = d.revision()?;
+    if seen == Some(revision) && !with_active {
+        return Ok(None);
+    }
+    let rules = store::list::<Rule>(d, RULE, None)?;
+    let mut settings: HashMap<WorkspaceSid, Settings> = HashMap::new();
+    let split = |key: &str, prefix: &str| {
+        let mut parts = key.trim_start_matches(prefix).splitn(2, '/');
+        let ws = WorkspaceSid::parse(parts.next()?).ok()?;
+        Some((ws, parts.next()?.to_owned()))
+    };
+    for doc in d.list(SERVICE_LEVEL)? {
+        let Some((ws, scope)) = split(&doc.key, SERVICE_LEVEL) else { continue };
+        if let Some(def) = serde_json::from_str::<Definition>(&doc.body).ok().and_then(|x| x.validated().ok()) {
+            settings.entry(ws).or_default().definitions.push((scope, def));
+        }
+    }
+    for doc in d.list(SERVICE_DAY)? {
+        let Some((ws, scope)) = split(&doc.key, SERVICE_DAY) else { continue };
+        if let Some(day) = serde_json::from_str::<Day>(&doc.body).ok().filter(|x| crate::shift::check(x).is_ok()) {
+            settings.entry(ws).or_default().days.push((scope, day));
+        }
+    }
+    let mut webhooks: HashMap<WorkspaceSid, Vec<WebhookConfig>> = HashMap::new();
+    for (ws, w) in store::list::<StoredWebhook>(d, store::WEBHOOK, None)? {
+        webhooks.entry(ws).or_default().push(w.config());
+    }
+    let active = if with_active { Some(store::list::<Alert>(d, ACTIVE, None)?) } else { None };
+    Ok(Some(Loaded { revision, rules, settings, webhooks, active }))
+}
+
+fn save(d: &mut dyn DocumentStore, writes: &[Write], now_ms: i64) -> Result<(), StorageError> {
+    for w in writes {
+        match w {
+            Write::Fire(ws, a) => {
+                store::put(d, ALERT, ws, &a.sid, a, now_ms)?;
+                store::put(d, ACTIVE, ws, &a.sid, a, now_ms)?;
+            }
+            Write::Clear(ws, a) => {
+                store::put(d, ALERT, ws, &a.sid, a, now_ms)?;
+                d.delete(&store::key(ACTIVE, ws, &a.sid))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+impl Evaluator {
+    /// Evaluates while this node holds the role (`role`), until `stop`.
+    pub async fn run(
+        self,
+        mut role: watch::Receiver<bool>,
+        mut changes: watch::Receiver<u64>,
+        stop: CancellationToken,
+    ) {
+        loop {
+            while !*role.borrow_and_update() {
+                tokio::select! {
+                    () = stop.cancelled() => return,
+                    r = role.changed() => if r.is_err() { return },
+                }
+            }
+            tracing::info!("evaluating alert rules on this node");
+            let mut state = State::default();
+            let mut loaded = false;
+            let mut last_reload: Option<Instant> = None;
+            let mut tick = tokio::time::interval(TICK);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    () = stop.cancelled() => return,
+                    r = role.changed() => {
+                        if r.is_err() { return }
+                        if !*role.borrow_and_update() {
+                            tracing::info!("no longer evaluating alert rules (another node does)");
+                            self.alerts.set_states(None);
+                            break;
+                        }
+                    }
+                    r = changes.changed() => if r.is_err() { return },
+                    _ = tick.tick() => {}
+                }
+                if last_reload.is_none_or(|t| t.elapsed() >= RELOAD_EVERY) {
+                    last_reload = Some(Instant::now());
+                    loaded = self.reload(&mut state, !loaded).await || loaded;
+                }
+                if loaded {
+                    self.pass(&mut state).await;
+                }
+                // A burst of changes is one evaluation.
+                tokio::select! {
+                    () = stop.cancelled() => return,
+                    () = tokio::time::sleep(MIN_GAP) => {}
+                }
+            }
+        }
+    }
+
+    /// Reads rules, definitions and webhooks when the store moved (and, the first time,
+    /// the alerts still firing). False when the store could not be read.
+    async fn reload(&self, state: &mut State, first: bool) -> bool {
+        let seen = state.revision;
+        match with_docs(&self.docs, move |d| load(d, seen, first)).await {
+            Ok(None) => true,
+            Ok(Some(l)) => {
+                state.revision = Some(l.revision);
+                state.rules = l.rules;
+                state.settings = l.settings;
+                state.webhooks = l.webhooks;
+                if let Some(active) = l.active {
+                    for (ws, alert) in active {
+                        let fired_ms = alert.date_fired.timestamp_millis();
+                        state.trackers.insert(alert.rule_sid.clone(), (Tracker::firing(fired_ms), Some((ws, alert))));
+                    }
+                }
+                true
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the alert rules; retrying");
+                false
+            }
+        }
+    }
+
+    /// One evaluation of every rule.
+    async fn pass(&self, state: &mut State) {
+        let now_ms = self.clock.now_ms();
+        let no_settings = Settings::default();
+        let values: Vec<Option<f64>> = {
+            let reader = self.numbers.reader();
+            state
+                .rules
+                .iter()
+                .map(|(ws, r)| {
+                    let settings = state.settings.get(ws).unwrap_or(&no_settings);
+                    if r.enabled { measure::value(&reader, ws, r, settings) } else { None }
+                })
+                .collect()
+        };
+        let mut writes = Vec::new();
+        let mut states = HashMap::with_capacity(state.rules.len());
+        for ((ws, rule), value) in state.rules.iter().zip(values) {
+            let (tracker, firing) = state.trackers.entry(rule.sid.clone()).or_default();
+            if !rule.enabled {
+                if let Some((ws, alert)) = firing.take() {
+                    writes.push(Write::Clear(ws, cleared(alert, now_ms)));
+                }
+                *tracker = Tracker::default();
+                continue;
+            }
+            match tracker.step(&rule.condition, value, now_ms) {
+                Some(Transition::Fired) => {
+                    let alert = Alert {
+                        sid: store::new_sid("AL"),
+                        rule_sid: rule.sid.clone(),
+                        rule_name: rule.name.clone(),
+                        target: rule.target.clone(),
+                        task_channel: rule.task_channel.clone(),
+                        measure: rule.condition.measure,
+                        level: rule.level,
+                        description: rule.condition.describe(),
+                        status: AlertStatus::Firing,
+                        value,
+                        date_fired: to_datetime(now_ms),
+                        date_cleared: None,
+                        date_acknowledged: None,
+                        acknowledged_by: None,
+                    };
+                    tracing::info!(rule = %rule.sid, alert = %alert.sid, "alert fired: {}", alert.headline());
+                    *firing = Some((ws.clone(), alert.clone()));
+                    writes.push(Write::Fire(ws.clone(), alert));
+                }
+                Some(Transition::Cleared { .. }) => {
+                    if let Some((ws, alert)) = firing.take() {
+                        tracing::info!(rule = %rule.sid, alert = %alert.sid, "alert cleared");
+                        writes.push(Write::Clear(ws, cleared(alert, now_ms)));
+                    }
+                }
+                None => {}
+            }
+            states.insert(rule.sid.clone(), RuleState { phase: tracker.phase, value, evaluated_ms: now_ms });
+        }
+        self.alerts.set_states(Some(states));
+        // Rules deleted while firing: their alerts clear.
+        let live: std::collections::HashSet<&str> = state.rules.iter().map(|(_, r)| r.sid.as_str()).collect();
+        let gone: Vec<String> = state.trackers.keys().filter(|k| !live.contains(k.as_str())).cloned().collect();
+        for sid in gone {
+            if let Some((_, Some((ws, alert)))) = state.trackers.remove(&sid) {
+                writes.push(Write::Clear(ws, cleared(alert, now_ms)));
+            }
+        }
+        if writes.is_empty() && state.unsaved.is_empty() {
+            return;
+        }
+        for w in &writes {
+            self.notify(state, w);
+        }
+        state.unsaved.extend(writes);
+        let pending = state.unsaved.clone();
+        match with_docs(&self.docs, move |d| save(d, &pending, now_ms)).await {
+            Ok(()) => {
+                state.unsaved.clear();
+                self.alerts.refresh();
+            }
+            Err(e) => tracing::warn!(error = %e, pending = state.unsaved.len(), "cannot store alerts; retrying"),
+        }
+    }
+
+    fn notify(&self, state: &State, w: &Write) {
+        let (ws, alert, kind) = match w {
+            Write::Fire(ws, a) => (ws, a, NoticeKind::Fired),
+            Write::Clear(ws, a) => (ws, a, NoticeKind::Cleared),
+        };
+        let Some(hooks) = state.webhooks.get(ws) else { return };
+        let notice = Notice {
+            kind,
+            account_sid: self.account_sid.clone(),
+            workspace_sid: ws.clone(),
+            alert: alert.clone(),
+            url: self.urls.alert(ws, &alert.sid),
+        };
+        for hook in hooks {
+            self.notifier.send(ws, hook.clone(), notice.clone());
+        }
+    }
+}
+
+fn cleared(mut alert: Alert, now_ms: i64) -> Alert {
+    alert.status = AlertStatus::Cleared;
+    alert.date_cleared = Some(to_datetime(now_ms));
+    alert
+}
+
+/// Dead letters kept in the documents (`alert_dead/{WS}/{AW}/{ms}-{AL}`).
+#[derive(Debug)]
+pub struct StoredDeadLetters {
+    pub docs: Documents,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl DeadLetters for StoredDeadLetters {
+    fn record(&self, workspace: &WorkspaceSid, letter: DeadLetter) {
+        let (docs, now_ms, ws) = (self.docs.clone(), self.clock.now_ms(), workspace.clone());
+        let write = move || {
+            let mut d = docs.lock().unwrap_or_else(|p| p.into_inner());
+            let kind = match letter.kind {
+                NoticeKind::Fired => "fired",
+                NoticeKind::Cleared => "cleared",
+            };
+            let key = format!("{DEAD}{ws}/{}/{now_ms:013}-{}-{kind}", letter.webhook_sid, letter.alert_sid);
+            let body = serde_json::to_string(&letter).map_err(|e| StorageError::Corrupt(e.to_string()))?;
+            d.put(&key, &body, now_ms).map(drop)
+        };
+        let done = |r: Result<(), StorageError>| {
+            if let Err(e) = r {
+                tracing::error!(error = %e, "cannot store a dead letter");
+            }
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(h) => drop(h.spawn_blocking(move || done(write()))),
+            Err(_) => done(write()),
+        }
+    }
+}

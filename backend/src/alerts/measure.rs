@@ -1,0 +1,174 @@
+//! A rule's value now: its target resolved in the engine's registry, its measure read from
+//! [`Numbers`] (the local engine or the mirror, like every other reader).
+
+use wallboard_shared::alerts::{Measure, Rule, RuleTarget};
+use wallboard_shared::query::{DateBound, WindowSpec};
+use wallboard_shared::service_level::{Day, Definition, WORKSPACE_DEFAULT};
+use wallboard_shared::sid::WorkspaceSid;
+use wallboard_shared::{TaskQueueSid, WorkflowSid};
+
+use crate::engine::target::QueueId;
+use crate::engine::{CumulativeSpec, Target, View};
+use crate::source::{Cumulative, Reader, Realtime};
+
+/// `N` of the at-risk measure: tasks that breach T within this many seconds.
+pub const AT_RISK_WITHIN_S: u32 = 10;
+
+/// The service-level settings stored for a workspace, by scope.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    pub definitions: Vec<(String, Definition)>,
+    pub days: Vec<(String, Day)>,
+}
+
+impl Settings {
+    /// The definition in force for a scope (its own, else the workspace's, else the built-in).
+    pub fn definition(&self, scope: &str) -> Definition {
+        let find = |name: &str| self.definitions.iter().find(|(s, _)| s == name).map(|(_, d)| *d);
+        find(scope).or_else(|| find(WORKSPACE_DEFAULT)).unwrap_or(Definition::BUILT_IN)
+    }
+
+    /// The day in force for a scope (the same inheritance; midnight UTC when none).
+    pub fn day(&self, scope: &str) -> Day {
+        let find = |name: &str| self.days.iter().find(|(s, _)| s == name).map(|(_, d)| d.clone());
+        find(scope).or_else(|| find(WORKSPACE_DEFAULT)).unwrap_or_default()
+    }
+}
+
+fn today(thresholds: Option<Vec<u32>>, day: &Day, now_ms: i64) -> CumulativeSpec {
+    let start = chrono::DateTime::from_timestamp_millis(crate::shift::today_start_ms(now_ms, day)).unwrap_or_default();
+    CumulativeSpec { window: WindowSpec::Range { start: Some(DateBound::Instant(start)), end: None }, thresholds }
+}
+
+/// The rule's view, or `None` when its target (or channel) is unknown to the engine.
+fn view(reader: &Reader<'_>, ws: &WorkspaceSid, rule: &Rule) -> Option<View> {
+    let engine = reader.engine();
+    let registry = engine.registry();
+    let ws_id = registry.workspace_id(ws)?;
+    let channel = match &rule.task_channel {
+        Some(name) => Some(registry.resolve_channel(ws, name)?),
+        None => None,
+    };
+    let target = match &rule.target {
+        RuleTarget::Workspace | RuleTarget::Activity(_) => Target::Workspace(ws_id),
+        RuleTarget::Workflow(sid) => Target::Workflow(registry.workflow_id(ws, &WorkflowSid::parse(sid).ok()?)?),
+        RuleTarget::TaskQueue(sid) => {
+            Target::TaskQueue(QueueId::from_index(engine.floor().queue_id_of(ws_id.index(), sid)?))
+        }
+    };
+    Some(View::new(target, channel))
+}
+
+/// The scope name of a rule's service-level definition.
+fn scope(rule: &Rule) -> &str {
+    match &rule.target {
+        RuleTarget::Workflow(s) | RuleTarget::TaskQueue(s) => s,
+        RuleTarget::Workspace | RuleTarget::Activity(_) => WORKSPACE_DEFAULT,
+    }
+}
+
+/// The value of `rule` now (`None`: no number, e.g. an unknown target or no answered task).
+pub fn value(reader: &Reader<'_>, ws: &WorkspaceSid, rule: &Rule, settings: &Settings) -> Option<f64> {
+    let measure = rule.condition.measure;
+    let Some(view) = view(reader, ws, rule) else {
+        // A target not seen yet (or deleted) has no numbers; only staleness is known.
+        return (measure == Measure::Stale).then_some(0.0);
+    };
+    let now_ms = reader.at();
+    let (realtime, fresh) = reader.realtime(view);
+    let (pending, longest, available) = match &realtime {
+        Realtime::Workflow(s) => (s.tasks_by_status.pending, s.longest_task_waiting_age, None),
+        Realtime::TaskQueue(s) => {
+            (s.tasks_by_status.pending, s.longest_task_waiting_age, Some(s.total_available_workers))
+        }
+        Realtime::Workspace(s) => (s.tasks_by_status.pending, s.longest_task_waiting_age, None),
+        Realtime::Workers(_) => return None,
+    };
+    let workspace_available = || {
+        let ws_id = reader.engine().registry().workspace_id(ws)?;
+        Some(reader.engine().floor().activities(ws_id.index()).iter().filter(|a| a.available).map(|a| a.workers).sum())
+    };
+    let available = || available.or_else(workspace_available);
+    Some(match measure {
+        Measure::Stale => f64::from(u8::from(fresh.stale)),
+        Measure::Waiting => pending as f64,
+        Measure::LongestWait => longest as f64,
+        Measure::AgentsAvailable => available()? as f64,
+        Measure::WaitingPerAvailable => pending as f64 / available()?.max(1) as f64,
+        Measure::Agents => {
+            let RuleTarget::Activity(sid) = &rule.target else { return None };
+            let ws_id = reader.engine().registry().workspace_id(ws)?;
+            reader.engine().floor().activities(ws_id.index()).iter().find(|a| a.sid == *sid)?.workers as f64
+        }
+        Measure::AtRisk => {
+            let def = settings.definition(scope(rule));
+            let cutoff_s = def.threshold.saturating_sub(AT_RISK_WITHIN_S);
+            // age ≥ A (whole seconds) ⇔ created ≤ now − A·1000; A = 0 takes every task.
+            let cutoff = if cutoff_s == 0 { i64::MAX } else { now_ms - i64::from(cutoff_s) * 1000 };
+            let engine = reader.engine();
+            let counts = match view.target {
+                Target::TaskQueue(q) => {
+                    engine.floor().queue_pending_created_by(q.index(), view.channel.map(|c| c.index()), &[cutoff])
+                }
+                Target::Workflow(wf) => engine.workflow_pending_created_by(wf, view.channel, &[cutoff]),
+                Target::Workspace(_) | Target::Workers(_) => return None,
+            };
+            counts.first().copied().unwrap_or(0) as f64
+        }
+        Measure::ServiceLevel => {
+            let def = settings.definition(scope(rule));
+            let (cumulative, _) =
+                reader.cumulative(view, &today(Some(def.thresholds()), &settings.day(scope(rule)), now_ms));
+            let split = match cumulative {
+                Cumulative::Workflow(s) => s.split_by_wait_time,
+                Cumulative::TaskQueue(s) => s.split_by_wait_time,
+                _ => None,
+            }?;
+            def.of_split(&split)?.1.value? * 100.0
+        }
+        Measure::Abandonment => {
+            let (cumulative, _) = reader.cumulative(view, &today(None, &settings.day(scope(rule)), now_ms));
+            let (answered, abandoned) = match cumulative {
+                Cumulative::Workflow(s) => (s.reservations_accepted, s.tasks_canceled),
+                Cumulative::TaskQueue(s) => (s.reservations_accepted, s.tasks_canceled),
+                Cumulative::Workspace(s) => (s.reservations_accepted, s.tasks_canceled),
+                Cumulative::Workers(_) => return None,
+            };
+            let offered = answered + abandoned;
+            if offered == 0 {
+                return None;
+            }
+            abandoned as f64 * 100.0 / offered as f64
+        }
+    })
+}
+
+/// The task-queue SID of a rule, for the dashboard's tiles.
+pub fn queue_of(rule: &Rule) -> Option<TaskQueueSid> {
+    match &rule.target {
+        RuleTarget::TaskQueue(s) => TaskQueueSid::parse(s).ok(),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wallboard_shared::service_level::Abandons;
+
+    #[test]
+    fn settings_are_inherited() {
+        let own = Definition::new(30, 5, Abandons::Ignored).expect("valid");
+        let default = Definition::new(40, 0, Abandons::CountedAsMet).expect("valid");
+        let paris = Day { starts_at: "06:00".into(), time_zone: "Europe/Paris".into() };
+        let s = Settings {
+            definitions: vec![("WQ1".to_owned(), own), (WORKSPACE_DEFAULT.to_owned(), default)],
+            days: vec![(WORKSPACE_DEFAULT.to_owned(), paris.clone())],
+        };
+        assert_eq!(s.definition("WQ1"), own);
+        assert_eq!(s.definition("WQ2"), default);
+        assert_eq!(Settings::default().definition("WQ2"), Definition::BUILT_IN);
+        assert_eq!(s.day("WQ1"), paris);
+        assert_eq!(Settings::default().day("WQ1"), Day::default());
+    }
+}
