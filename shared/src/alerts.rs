@@ -18,6 +18,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::query::QueryError;
+use crate::service_level::once;
 use crate::sid::{AccountSid, WorkspaceSid};
 use crate::time::{twilio_format, twilio_format_opt};
 
@@ -365,25 +366,13 @@ pub struct RuleUpdate {
     pub enabled: Option<bool>,
 }
 
-fn once<T>(slot: &mut Option<T>, key: &str, value: T) -> Result<(), QueryError> {
-    if slot.is_some() {
-        return Err(QueryError(format!("{key} was given more than once")));
-    }
-    *slot = Some(value);
-    Ok(())
-}
-
 fn shown(raw: &str) -> String {
     raw.chars().take(64).collect()
 }
 
 fn seconds(key: &str, raw: &str) -> Result<u32, QueryError> {
-    let s = raw.trim();
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(QueryError(format!("{key} must be whole seconds, got '{}'", shown(raw))));
-    }
-    match s.parse::<u32>() {
-        Ok(v) if v <= MAX_DURATION => Ok(v),
+    match crate::service_level::seconds(key, raw)? {
+        v if v <= MAX_DURATION => Ok(v),
         _ => Err(QueryError(format!("{key} must be at most {MAX_DURATION} seconds"))),
     }
 }
