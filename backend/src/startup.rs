@@ -398,6 +398,7 @@ fn workspace_wide() -> Router<AppState> {
 fn settings() -> Router<AppState> {
     Router::new()
         .route("/Workspaces/{ws}/AlertRules", get(alerts::list_rules).post(alerts::create_rule))
+        .route("/Workspaces/{ws}/AlertRules/Preview", post(alerts::preview))
         .route(
             "/Workspaces/{ws}/AlertRules/{ar}",
             get(alerts::fetch_rule).post(alerts::update_rule).delete(alerts::delete_rule),

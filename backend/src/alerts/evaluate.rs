@@ -16,9 +16,8 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use wallboard_shared::alerts::{
-    Alert, AlertStatus, DeadLetter, Notice, NoticeKind, Rule, RuleState, Tracker, Transition,
+    Alert, AlertStatus, DeadLetter, Notice, NoticeKind, Rule, RuleState, Sample, Tracker, Transition,
 };
-use wallboard_shared::service_level::{Day, Definition};
 use wallboard_shared::sid::{AccountSid, WorkspaceSid};
 use wallboard_shared::time::to_datetime;
 use wallboard_shared::urls::Urls;
@@ -38,9 +37,7 @@ pub const MIN_GAP: Duration = Duration::from_millis(100);
 /// How often the evaluator looks whether rules, definitions or webhooks changed.
 pub const RELOAD_EVERY: Duration = Duration::from_millis(250);
 
-/// The key prefixes of the service-level definitions and days (`api::service_levels`).
-pub const SERVICE_LEVEL: &str = "service_level/";
-pub const SERVICE_DAY: &str = "service_day/";
+pub use super::measure::{SERVICE_DAY, SERVICE_LEVEL};
 
 /// What the evaluator needs.
 #[derive(Debug)]
@@ -90,24 +87,7 @@ fn load(d: &mut dyn DocumentStore, seen: Option<i64>, with_active: bool) -> Resu
         return Ok(None);
     }
     let rules = store::list::<Rule>(d, RULE, None)?;
-    let mut settings: HashMap<WorkspaceSid, Settings> = HashMap::new();
-    let split = |key: &str, prefix: &str| {
-        let mut parts = key.trim_start_matches(prefix).splitn(2, '/');
-        let ws = WorkspaceSid::parse(parts.next()?).ok()?;
-        Some((ws, parts.next()?.to_owned()))
-    };
-    for doc in d.list(SERVICE_LEVEL)? {
-        let Some((ws, scope)) = split(&doc.key, SERVICE_LEVEL) else { continue };
-        if let Some(def) = serde_json::from_str::<Definition>(&doc.body).ok().and_then(|x| x.validated().ok()) {
-            settings.entry(ws).or_default().definitions.push((scope, def));
-        }
-    }
-    for doc in d.list(SERVICE_DAY)? {
-        let Some((ws, scope)) = split(&doc.key, SERVICE_DAY) else { continue };
-        if let Some(day) = serde_json::from_str::<Day>(&doc.body).ok().filter(|x| crate::shift::check(x).is_ok()) {
-            settings.entry(ws).or_default().days.push((scope, day));
-        }
-    }
+    let settings = measure::stored_settings(d)?;
     let mut webhooks: HashMap<WorkspaceSid, Vec<WebhookConfig>> = HashMap::new();
     for (ws, w) in store::list::<StoredWebhook>(d, store::WEBHOOK, None)? {
         webhooks.entry(ws).or_default().push(w.config());
@@ -224,6 +204,11 @@ impl Evaluator {
                 })
                 .collect()
         };
+        for ((ws, rule), value) in state.rules.iter().zip(&values) {
+            if rule.enabled {
+                self.alerts.record(measure::series_key(ws, rule), Sample { at_ms: now_ms, value: *value });
+            }
+        }
         let mut writes = Vec::new();
         let mut states = HashMap::with_capacity(state.rules.len());
         for ((ws, rule), value) in state.rules.iter().zip(values) {

@@ -19,7 +19,9 @@ use wallboard::access::Scope;
 use wallboard::alerts::notify::verify;
 use wallboard::clock::{Clock, ManualClock};
 use wallboard_shared::WorkspaceSid;
-use wallboard_shared::alerts::{AlertPage, AlertStatus, DeadLetterPage, Phase, RulePage, RuleResource};
+use wallboard_shared::alerts::{
+    AlertPage, AlertStatus, DeadLetterPage, NoticeKind, Phase, Preview, PreviewSource, RulePage, RuleResource,
+};
 use wallboard_shared::ws::ServerMessage;
 
 use super::helpers::{ACCOUNT_SID, AUTH_TOKEN, Form, TestApp, serve_args, spawn_app_with};
@@ -281,6 +283,40 @@ async fn a_rule_fires_once_after_its_duration_does_not_flap_and_clears_once() {
     assert!(a.date_cleared.is_some());
     let firing: AlertPage = app.get_json(&path("Alerts?Status=firing")).await;
     assert!(firing.alerts.is_empty());
+
+    // The preview replays what the evaluator recorded for this queue's `waiting`: the same
+    // rule fired once and cleared once; one with a 5-minute duration would never have fired.
+    let mut same: Vec<(&str, &str)> = rule.to_vec();
+    let (status, body) = post(&app, &path("AlertRules/Preview"), &same).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let preview: Preview = serde_json::from_value(body).expect("a preview");
+    assert_eq!(preview.source, PreviewSource::Recorded);
+    let kinds: Vec<NoticeKind> = preview.transitions.iter().map(|t| t.kind).collect();
+    assert_eq!(kinds, [NoticeKind::Fired, NoticeKind::Cleared], "{:?}", preview.samples);
+    same.retain(|(k, _)| *k != "For");
+    same.push(("For", "300"));
+    let (_, body) = post(&app, &path("AlertRules/Preview"), &same).await;
+    let preview: Preview = serde_json::from_value(body).expect("a preview");
+    assert!(preview.transitions.is_empty());
+    // Service level is computed minute by minute; a measure nobody watched has no history.
+    let sl = [
+        ("Name", "SL"),
+        ("Target", target.as_str()),
+        ("Measure", "service_level"),
+        ("Comparison", "<"),
+        ("Threshold", "80"),
+    ];
+    let (_, body) = post(&app, &path("AlertRules/Preview"), &sl).await;
+    let preview: Preview = serde_json::from_value(body).expect("a preview");
+    assert_eq!((preview.source, preview.samples.len()), (PreviewSource::Computed, 61));
+    let unwatched =
+        [("Name", "x"), ("Target", "workspace"), ("Measure", "longest_wait"), ("Comparison", ">"), ("Threshold", "8")];
+    let (_, body) = post(&app, &path("AlertRules/Preview"), &unwatched).await;
+    assert_eq!(body["source"], "none");
+    let (status, _) = post(&app, &path("AlertRules/Preview"), &[("Name", "x")]).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let rules: RulePage = app.get_json(&path("AlertRules")).await;
+    assert_eq!(rules.alert_rules.len(), 1, "a preview stores nothing");
     app.stop().await;
 }
 
