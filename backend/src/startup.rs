@@ -155,6 +155,7 @@ impl Application {
                 clock: clock.clone(),
                 account_sid: credentials.account_sid.clone(),
                 urls: urls.clone(),
+                retention_ms,
             }
         };
         let ws_config = args.ws_config();

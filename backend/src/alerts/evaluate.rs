@@ -50,6 +50,32 @@ pub struct Evaluator {
     pub clock: Arc<dyn Clock>,
     pub account_sid: AccountSid,
     pub urls: Urls,
+    /// Alerts that cleared longer ago than this (the event retention) are forgotten, with
+    /// their acknowledgements and dead letters.
+    pub retention_ms: i64,
+}
+
+/// How often the evaluator forgets alerts past the retention.
+pub const FORGET_EVERY: Duration = Duration::from_secs(3600);
+
+/// Deletes the alerts that cleared before `before_ms`, their acknowledgements and dead
+/// letters; returns how many alerts.
+fn forget(d: &mut dyn DocumentStore, before_ms: i64) -> Result<usize, StorageError> {
+    let old: Vec<(WorkspaceSid, String)> = store::list::<Alert>(d, ALERT, None)?
+        .into_iter()
+        .filter(|(_, a)| a.date_cleared.is_some_and(|c| c.timestamp_millis() < before_ms))
+        .map(|(ws, a)| (ws, a.sid))
+        .collect();
+    for (ws, sid) in &old {
+        d.delete(&store::key(ALERT, ws, sid))?;
+        d.delete(&store::key(store::ACK, ws, sid))?;
+    }
+    let dead: Vec<String> =
+        d.list(DEAD)?.into_iter().filter(|doc| doc.updated_ms < before_ms).map(|doc| doc.key).collect();
+    for key in dead {
+        d.delete(&key)?;
+    }
+    Ok(old.len())
 }
 
 /// A stored transition.
@@ -131,6 +157,7 @@ impl Evaluator {
             let mut state = State::default();
             let mut loaded = false;
             let mut last_reload: Option<Instant> = None;
+            let mut last_forget: Option<Instant> = None;
             let mut tick = tokio::time::interval(TICK);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
@@ -153,6 +180,15 @@ impl Evaluator {
                 }
                 if loaded {
                     self.pass(&mut state).await;
+                }
+                if last_forget.is_none_or(|t| t.elapsed() >= FORGET_EVERY) {
+                    last_forget = Some(Instant::now());
+                    let before = self.clock.now_ms() - self.retention_ms;
+                    match with_docs(&self.docs, move |d| forget(d, before)).await {
+                        Ok(0) => {}
+                        Ok(n) => tracing::info!(alerts = n, "forgot alerts past the retention"),
+                        Err(e) => tracing::warn!(error = %e, "cannot forget old alerts; next hour"),
+                    }
                 }
                 // A burst of changes is one evaluation.
                 tokio::select! {
@@ -301,6 +337,49 @@ fn cleared(mut alert: Alert, now_ms: i64) -> Alert {
     alert.status = AlertStatus::Cleared;
     alert.date_cleared = Some(to_datetime(now_ms));
     alert
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::SqliteDocuments;
+    use wallboard_shared::alerts::{Level, Measure, RuleTarget};
+
+    #[test]
+    fn alerts_past_the_retention_are_forgotten() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut d = SqliteDocuments::open_dir(dir.path()).expect("documents");
+        let ws = WorkspaceSid::from_u128(1);
+        let alert = |sid: &str, cleared: Option<i64>| Alert {
+            sid: sid.into(),
+            rule_sid: "AR1".into(),
+            rule_name: "r".into(),
+            target: RuleTarget::Workspace,
+            task_channel: None,
+            measure: Measure::Waiting,
+            level: Level::Warning,
+            description: "d".into(),
+            status: if cleared.is_some() { AlertStatus::Cleared } else { AlertStatus::Firing },
+            value: Some(1.0),
+            date_fired: to_datetime(0),
+            date_cleared: cleared.map(to_datetime),
+            date_acknowledged: None,
+            acknowledged_by: None,
+        };
+        for (sid, cleared) in [("AL1", Some(1_000)), ("AL2", Some(5_000)), ("AL3", None)] {
+            store::put(&mut d, ALERT, &ws, sid, &alert(sid, cleared), 0).expect("put");
+            store::put(&mut d, store::ACK, &ws, sid, &store::Ack { by: "x".into(), at: to_datetime(0) }, 0)
+                .expect("put");
+        }
+        d.put(&format!("{DEAD}{ws}/AW1/0000000000100-AL1-fired"), "{}", 100).expect("put");
+        d.put(&format!("{DEAD}{ws}/AW1/0000000009000-AL2-fired"), "{}", 9_000).expect("put");
+        assert_eq!(forget(&mut d, 2_000).expect("forget"), 1, "only the alert cleared before 2 s");
+        let left: Vec<String> = store::history(&d, &ws).expect("history").into_iter().map(|a| a.sid).collect();
+        assert_eq!(left.len(), 2);
+        assert!(!left.contains(&"AL1".to_owned()), "firing alerts are never forgotten: {left:?}");
+        assert!(d.get(&store::key(store::ACK, &ws, "AL1")).expect("get").is_none());
+        assert_eq!(d.list(DEAD).expect("list").len(), 1);
+    }
 }
 
 /// Dead letters kept in the documents (`alert_dead/{WS}/{AW}/{ms}-{AL}`).
