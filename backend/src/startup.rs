@@ -155,6 +155,7 @@ impl Application {
                 clock: clock.clone(),
                 account_sid: credentials.account_sid.clone(),
                 urls: urls.clone(),
+                retention_ms,
             }
         };
         let ws_config = args.ws_config();
@@ -375,6 +376,11 @@ fn workspace_wide() -> Router<AppState> {
         .route("/Workspaces/{ws}/TaskQueues/{wq}/CumulativeStatistics", get(queues::cumulative))
         .route("/Workspaces/{ws}/TaskQueues/{wq}/ServiceLevel", get(service_levels::task_queue))
         .route("/Workspaces/{ws}/Alerts", get(alerts::list_alerts))
+        .route("/Workspaces/{ws}/ServiceLevels", get(service_levels::list))
+        .route(
+            "/Workspaces/{ws}/ServiceLevels/{scope}",
+            get(service_levels::fetch).post(service_levels::update).delete(service_levels::delete),
+        )
         .route("/Workspaces/{ws}/Alerts/{al}", get(alerts::fetch_alert).post(alerts::acknowledge))
         .route("/Workspaces/{ws}/Workers", get(workers::list_workers))
         .route("/Workspaces/{ws}/Workers/Statistics", get(workers::statistics))
@@ -387,15 +393,13 @@ fn workspace_wide() -> Router<AppState> {
         .route_layer(middleware::from_fn(api::require_whole_workspace))
 }
 
-/// Settings (the service-level definitions): the account credentials and admin tokens only.
+/// Settings (alert rules and webhooks): the account credentials and admin tokens only.
+/// (Service-level definitions are read by every viewer of the workspace and changed by
+/// admins only: `service_levels::update` and `delete` check.)
 fn settings() -> Router<AppState> {
     Router::new()
-        .route("/Workspaces/{ws}/ServiceLevels", get(service_levels::list))
-        .route(
-            "/Workspaces/{ws}/ServiceLevels/{scope}",
-            get(service_levels::fetch).post(service_levels::update).delete(service_levels::delete),
-        )
         .route("/Workspaces/{ws}/AlertRules", get(alerts::list_rules).post(alerts::create_rule))
+        .route("/Workspaces/{ws}/AlertRules/Preview", post(alerts::preview))
         .route(
             "/Workspaces/{ws}/AlertRules/{ar}",
             get(alerts::fetch_rule).post(alerts::update_rule).delete(alerts::delete_rule),

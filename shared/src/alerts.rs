@@ -18,6 +18,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::query::QueryError;
+use crate::service_level::once;
 use crate::sid::{AccountSid, WorkspaceSid};
 use crate::time::{twilio_format, twilio_format_opt};
 
@@ -365,25 +366,13 @@ pub struct RuleUpdate {
     pub enabled: Option<bool>,
 }
 
-fn once<T>(slot: &mut Option<T>, key: &str, value: T) -> Result<(), QueryError> {
-    if slot.is_some() {
-        return Err(QueryError(format!("{key} was given more than once")));
-    }
-    *slot = Some(value);
-    Ok(())
-}
-
 fn shown(raw: &str) -> String {
     raw.chars().take(64).collect()
 }
 
 fn seconds(key: &str, raw: &str) -> Result<u32, QueryError> {
-    let s = raw.trim();
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(QueryError(format!("{key} must be whole seconds, got '{}'", shown(raw))));
-    }
-    match s.parse::<u32>() {
-        Ok(v) if v <= MAX_DURATION => Ok(v),
+    match crate::service_level::seconds(key, raw)? {
+        v if v <= MAX_DURATION => Ok(v),
         _ => Err(QueryError(format!("{key} must be at most {MAX_DURATION} seconds"))),
     }
 }
@@ -662,6 +651,64 @@ impl Tracker {
     }
 }
 
+/// One value of a rule's measure in a [`Preview`].
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Sample {
+    /// When (ms since the epoch).
+    pub at_ms: i64,
+    pub value: Option<f64>,
+}
+
+/// A transition a rule would have made, in a [`Preview`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PreviewTransition {
+    pub at_ms: i64,
+    #[serde(rename = "type")]
+    pub kind: NoticeKind,
+}
+
+/// Where a preview's values come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PreviewSource {
+    /// Computed now for each minute of the last hour (service level, abandonment).
+    Computed,
+    /// The values the evaluator recorded (every few seconds) for rules watching the same
+    /// target, channel and measure.
+    Recorded,
+    /// Nothing to go on: no rule watched this measure in the last hour on this node.
+    None,
+}
+
+/// `POST …/AlertRules/Preview`: what a rule would have done over the last hour.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Preview {
+    pub description: String,
+    pub source: PreviewSource,
+    pub samples: Vec<Sample>,
+    pub transitions: Vec<PreviewTransition>,
+    /// Whether the rule would be firing at the last sample.
+    pub firing: bool,
+}
+
+/// Replays `samples` (in time order) through a new [`Tracker`] of `condition`.
+pub fn replay(condition: &Condition, samples: &[Sample]) -> (Vec<PreviewTransition>, bool) {
+    let mut tracker = Tracker::default();
+    let transitions = samples
+        .iter()
+        .filter_map(|s| {
+            tracker.step(condition, s.value, s.at_ms).map(|t| PreviewTransition {
+                at_ms: s.at_ms,
+                kind: match t {
+                    Transition::Fired => NoticeKind::Fired,
+                    Transition::Cleared { .. } => NoticeKind::Cleared,
+                },
+            })
+        })
+        .collect();
+    (transitions, tracker.is_firing())
+}
+
 /// Where an alert stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -911,6 +958,26 @@ mod tests {
 
     fn form(pairs: &[(&str, &str)]) -> Result<RuleUpdate, QueryError> {
         RuleUpdate::parse(pairs.iter().copied())
+    }
+
+    #[test]
+    fn a_replay_tells_what_a_rule_would_have_done() {
+        let c = cond(Comparison::Above, 60.0, 20);
+        let samples: Vec<Sample> = [50., 70., 70., 70., 40., 40., 40., 90.]
+            .iter()
+            .enumerate()
+            .map(|(i, v)| Sample { at_ms: i as i64 * 10_000, value: Some(*v) })
+            .collect();
+        let (t, firing) = replay(&c, &samples);
+        // Above from 10 s, held 20 s at 30 s: fired; back from 40 s, held 20 s at 60 s: cleared.
+        assert_eq!(
+            t,
+            [
+                PreviewTransition { at_ms: 30_000, kind: NoticeKind::Fired },
+                PreviewTransition { at_ms: 60_000, kind: NoticeKind::Cleared }
+            ]
+        );
+        assert!(!firing, "90 at 70 s has not held 20 s yet");
     }
 
     #[test]

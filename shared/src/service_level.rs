@@ -266,7 +266,8 @@ impl DefinitionUpdate {
     }
 }
 
-fn once<T>(slot: &mut Option<T>, key: &str, value: T) -> Result<(), QueryError> {
+/// Fills `slot` from a form parameter, or refuses a parameter given twice.
+pub(crate) fn once<T>(slot: &mut Option<T>, key: &str, value: T) -> Result<(), QueryError> {
     if slot.is_some() {
         return Err(QueryError(format!("{key} was given more than once")));
     }
@@ -274,7 +275,8 @@ fn once<T>(slot: &mut Option<T>, key: &str, value: T) -> Result<(), QueryError> 
     Ok(())
 }
 
-fn seconds(key: &str, raw: &str) -> Result<u32, QueryError> {
+/// Whole seconds of a form parameter.
+pub(crate) fn seconds(key: &str, raw: &str) -> Result<u32, QueryError> {
     let s = raw.trim();
     if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
         return Err(QueryError(format!(

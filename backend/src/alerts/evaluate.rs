@@ -16,9 +16,8 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use wallboard_shared::alerts::{
-    Alert, AlertStatus, DeadLetter, Notice, NoticeKind, Rule, RuleState, Tracker, Transition,
+    Alert, AlertStatus, DeadLetter, Notice, NoticeKind, Rule, RuleState, Sample, Tracker, Transition,
 };
-use wallboard_shared::service_level::{Day, Definition};
 use wallboard_shared::sid::{AccountSid, WorkspaceSid};
 use wallboard_shared::time::to_datetime;
 use wallboard_shared::urls::Urls;
@@ -33,14 +32,13 @@ use crate::storage::{DocumentStore, StorageError};
 
 /// The longest time between two evaluations.
 pub const TICK: Duration = Duration::from_secs(1);
-/// The shortest time between two evaluations (a burst of events is one evaluation).
-pub const MIN_GAP: Duration = Duration::from_millis(100);
+/// The shortest time between two evaluations: a change right after an evaluation waits
+/// this long at most, so a burst of events is a few evaluations, not one per event.
+pub const MIN_GAP: Duration = Duration::from_millis(20);
 /// How often the evaluator looks whether rules, definitions or webhooks changed.
 pub const RELOAD_EVERY: Duration = Duration::from_millis(250);
 
-/// The key prefixes of the service-level definitions and days (`api::service_levels`).
-pub const SERVICE_LEVEL: &str = "service_level/";
-pub const SERVICE_DAY: &str = "service_day/";
+pub use super::measure::{SERVICE_DAY, SERVICE_LEVEL};
 
 /// What the evaluator needs.
 #[derive(Debug)]
@@ -53,6 +51,32 @@ pub struct Evaluator {
     pub clock: Arc<dyn Clock>,
     pub account_sid: AccountSid,
     pub urls: Urls,
+    /// Alerts that cleared longer ago than this (the event retention) are forgotten, with
+    /// their acknowledgements and dead letters.
+    pub retention_ms: i64,
+}
+
+/// How often the evaluator forgets alerts past the retention.
+pub const FORGET_EVERY: Duration = Duration::from_secs(3600);
+
+/// Deletes the alerts that cleared before `before_ms`, their acknowledgements and dead
+/// letters; returns how many alerts.
+fn forget(d: &mut dyn DocumentStore, before_ms: i64) -> Result<usize, StorageError> {
+    let old: Vec<(WorkspaceSid, String)> = store::list::<Alert>(d, ALERT, None)?
+        .into_iter()
+        .filter(|(_, a)| a.date_cleared.is_some_and(|c| c.timestamp_millis() < before_ms))
+        .map(|(ws, a)| (ws, a.sid))
+        .collect();
+    for (ws, sid) in &old {
+        d.delete(&store::key(ALERT, ws, sid))?;
+        d.delete(&store::key(store::ACK, ws, sid))?;
+    }
+    let dead: Vec<String> =
+        d.list(DEAD)?.into_iter().filter(|doc| doc.updated_ms < before_ms).map(|doc| doc.key).collect();
+    for key in dead {
+        d.delete(&key)?;
+    }
+    Ok(old.len())
 }
 
 /// A stored transition.
@@ -90,24 +114,7 @@ fn load(d: &mut dyn DocumentStore, seen: Option<i64>, with_active: bool) -> Resu
         return Ok(None);
     }
     let rules = store::list::<Rule>(d, RULE, None)?;
-    let mut settings: HashMap<WorkspaceSid, Settings> = HashMap::new();
-    let split = |key: &str, prefix: &str| {
-        let mut parts = key.trim_start_matches(prefix).splitn(2, '/');
-        let ws = WorkspaceSid::parse(parts.next()?).ok()?;
-        Some((ws, parts.next()?.to_owned()))
-    };
-    for doc in d.list(SERVICE_LEVEL)? {
-        let Some((ws, scope)) = split(&doc.key, SERVICE_LEVEL) else { continue };
-        if let Some(def) = serde_json::from_str::<Definition>(&doc.body).ok().and_then(|x| x.validated().ok()) {
-            settings.entry(ws).or_default().definitions.push((scope, def));
-        }
-    }
-    for doc in d.list(SERVICE_DAY)? {
-        let Some((ws, scope)) = split(&doc.key, SERVICE_DAY) else { continue };
-        if let Some(day) = serde_json::from_str::<Day>(&doc.body).ok().filter(|x| crate::shift::check(x).is_ok()) {
-            settings.entry(ws).or_default().days.push((scope, day));
-        }
-    }
+    let settings = measure::stored_settings(d)?;
     let mut webhooks: HashMap<WorkspaceSid, Vec<WebhookConfig>> = HashMap::new();
     for (ws, w) in store::list::<StoredWebhook>(d, store::WEBHOOK, None)? {
         webhooks.entry(ws).or_default().push(w.config());
@@ -151,6 +158,8 @@ impl Evaluator {
             let mut state = State::default();
             let mut loaded = false;
             let mut last_reload: Option<Instant> = None;
+            let mut last_forget: Option<Instant> = None;
+            let mut last_pass: Option<Instant> = None;
             let mut tick = tokio::time::interval(TICK);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
@@ -167,6 +176,13 @@ impl Evaluator {
                     r = changes.changed() => if r.is_err() { return },
                     _ = tick.tick() => {}
                 }
+                if let Some(wait) = last_pass.and_then(|t| MIN_GAP.checked_sub(t.elapsed())) {
+                    tokio::select! {
+                        () = stop.cancelled() => return,
+                        () = tokio::time::sleep(wait) => {}
+                    }
+                }
+                last_pass = Some(Instant::now());
                 if last_reload.is_none_or(|t| t.elapsed() >= RELOAD_EVERY) {
                     last_reload = Some(Instant::now());
                     loaded = self.reload(&mut state, !loaded).await || loaded;
@@ -174,10 +190,14 @@ impl Evaluator {
                 if loaded {
                     self.pass(&mut state).await;
                 }
-                // A burst of changes is one evaluation.
-                tokio::select! {
-                    () = stop.cancelled() => return,
-                    () = tokio::time::sleep(MIN_GAP) => {}
+                if last_forget.is_none_or(|t| t.elapsed() >= FORGET_EVERY) {
+                    last_forget = Some(Instant::now());
+                    let before = self.clock.now_ms() - self.retention_ms;
+                    match with_docs(&self.docs, move |d| forget(d, before)).await {
+                        Ok(0) => {}
+                        Ok(n) => tracing::info!(alerts = n, "forgot alerts past the retention"),
+                        Err(e) => tracing::warn!(error = %e, "cannot forget old alerts; next hour"),
+                    }
                 }
             }
         }
@@ -224,6 +244,11 @@ impl Evaluator {
                 })
                 .collect()
         };
+        for ((ws, rule), value) in state.rules.iter().zip(&values) {
+            if rule.enabled {
+                self.alerts.record(measure::series_key(ws, rule), Sample { at_ms: now_ms, value: *value });
+            }
+        }
         let mut writes = Vec::new();
         let mut states = HashMap::with_capacity(state.rules.len());
         for ((ws, rule), value) in state.rules.iter().zip(values) {
@@ -316,6 +341,49 @@ fn cleared(mut alert: Alert, now_ms: i64) -> Alert {
     alert.status = AlertStatus::Cleared;
     alert.date_cleared = Some(to_datetime(now_ms));
     alert
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::SqliteDocuments;
+    use wallboard_shared::alerts::{Level, Measure, RuleTarget};
+
+    #[test]
+    fn alerts_past_the_retention_are_forgotten() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut d = SqliteDocuments::open_dir(dir.path()).expect("documents");
+        let ws = WorkspaceSid::from_u128(1);
+        let alert = |sid: &str, cleared: Option<i64>| Alert {
+            sid: sid.into(),
+            rule_sid: "AR1".into(),
+            rule_name: "r".into(),
+            target: RuleTarget::Workspace,
+            task_channel: None,
+            measure: Measure::Waiting,
+            level: Level::Warning,
+            description: "d".into(),
+            status: if cleared.is_some() { AlertStatus::Cleared } else { AlertStatus::Firing },
+            value: Some(1.0),
+            date_fired: to_datetime(0),
+            date_cleared: cleared.map(to_datetime),
+            date_acknowledged: None,
+            acknowledged_by: None,
+        };
+        for (sid, cleared) in [("AL1", Some(1_000)), ("AL2", Some(5_000)), ("AL3", None)] {
+            store::put(&mut d, ALERT, &ws, sid, &alert(sid, cleared), 0).expect("put");
+            store::put(&mut d, store::ACK, &ws, sid, &store::Ack { by: "x".into(), at: to_datetime(0) }, 0)
+                .expect("put");
+        }
+        d.put(&format!("{DEAD}{ws}/AW1/0000000000100-AL1-fired"), "{}", 100).expect("put");
+        d.put(&format!("{DEAD}{ws}/AW1/0000000009000-AL2-fired"), "{}", 9_000).expect("put");
+        assert_eq!(forget(&mut d, 2_000).expect("forget"), 1, "only the alert cleared before 2 s");
+        let left: Vec<String> = store::history(&d, &ws).expect("history").into_iter().map(|a| a.sid).collect();
+        assert_eq!(left.len(), 2);
+        assert!(!left.contains(&"AL1".to_owned()), "firing alerts are never forgotten: {left:?}");
+        assert!(d.get(&store::key(store::ACK, &ws, "AL1")).expect("get").is_none());
+        assert_eq!(d.list(DEAD).expect("list").len(), 1);
+    }
 }
 
 /// Dead letters kept in the documents (`alert_dead/{WS}/{AW}/{ms}-{AL}`).

@@ -1,6 +1,8 @@
 //! A rule's value now: its target resolved in the engine's registry, its measure read from
 //! [`Numbers`] (the local engine or the mirror, like every other reader).
 
+use std::collections::HashMap;
+
 use wallboard_shared::alerts::{Measure, Rule, RuleTarget};
 use wallboard_shared::query::{DateBound, WindowSpec};
 use wallboard_shared::service_level::{Day, Definition, WORKSPACE_DEFAULT};
@@ -10,6 +12,45 @@ use wallboard_shared::{TaskQueueSid, WorkflowSid};
 use crate::engine::target::QueueId;
 use crate::engine::{CumulativeSpec, Target, View};
 use crate::source::{Cumulative, Reader, Realtime};
+use crate::storage::{DocumentStore, StorageError};
+
+/// The key prefixes of the service-level definitions and days (`api::service_levels`).
+pub const SERVICE_LEVEL: &str = "service_level/";
+pub const SERVICE_DAY: &str = "service_day/";
+
+/// Every workspace's stored service-level settings (invalid documents skipped).
+pub fn stored_settings(d: &dyn DocumentStore) -> Result<HashMap<WorkspaceSid, Settings>, StorageError> {
+    let mut settings: HashMap<WorkspaceSid, Settings> = HashMap::new();
+    let split = |key: &str, prefix: &str| {
+        let mut parts = key.trim_start_matches(prefix).splitn(2, '/');
+        let ws = WorkspaceSid::parse(parts.next()?).ok()?;
+        Some((ws, parts.next()?.to_owned()))
+    };
+    for doc in d.list(SERVICE_LEVEL)? {
+        let Some((ws, scope)) = split(&doc.key, SERVICE_LEVEL) else { continue };
+        if let Some(def) = serde_json::from_str::<Definition>(&doc.body).ok().and_then(|x| x.validated().ok()) {
+            settings.entry(ws).or_default().definitions.push((scope, def));
+        }
+    }
+    for doc in d.list(SERVICE_DAY)? {
+        let Some((ws, scope)) = split(&doc.key, SERVICE_DAY) else { continue };
+        if let Some(day) = serde_json::from_str::<Day>(&doc.body).ok().filter(|x| crate::shift::check(x).is_ok()) {
+            settings.entry(ws).or_default().days.push((scope, day));
+        }
+    }
+    Ok(settings)
+}
+
+/// The key of a rule's series of values: its workspace, target, channel and measure (rules
+/// that share them share the series).
+pub fn series_key(ws: &WorkspaceSid, rule: &Rule) -> String {
+    format!(
+        "{ws}|{}|{}|{}",
+        rule.target.as_str(),
+        rule.task_channel.as_deref().unwrap_or(""),
+        rule.condition.measure.name()
+    )
+}
 
 /// `N` of the at-risk measure: tasks that breach T within this many seconds.
 pub const AT_RISK_WITHIN_S: u32 = 10;
@@ -35,9 +76,11 @@ impl Settings {
     }
 }
 
-fn today(thresholds: Option<Vec<u32>>, day: &Day, now_ms: i64) -> CumulativeSpec {
-    let start = chrono::DateTime::from_timestamp_millis(crate::shift::today_start_ms(now_ms, day)).unwrap_or_default();
-    CumulativeSpec { window: WindowSpec::Range { start: Some(DateBound::Instant(start)), end: None }, thresholds }
+/// "Today" up to `at_ms`: from the day's start before `at_ms` to `at_ms`.
+fn today(thresholds: Option<Vec<u32>>, day: &Day, at_ms: i64) -> CumulativeSpec {
+    let instant = |ms: i64| DateBound::Instant(chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default());
+    let start = instant(crate::shift::today_start_ms(at_ms, day));
+    CumulativeSpec { window: WindowSpec::Range { start: Some(start), end: Some(instant(at_ms)) }, thresholds }
 }
 
 /// The rule's view, or `None` when its target (or channel) is unknown to the engine.
@@ -115,19 +158,42 @@ pub fn value(reader: &Reader<'_>, ws: &WorkspaceSid, rule: &Rule, settings: &Set
             };
             counts.first().copied().unwrap_or(0) as f64
         }
+        Measure::ServiceLevel | Measure::Abandonment => cumulative(reader, view, rule, settings, now_ms)?,
+    })
+}
+
+/// Whether a measure comes from the cumulative statistics (so it can be computed for any
+/// past instant of the retention).
+pub fn is_cumulative(m: Measure) -> bool {
+    matches!(m, Measure::ServiceLevel | Measure::Abandonment)
+}
+
+/// A cumulative measure's value for "today" as it stood at `at_ms`.
+pub fn cumulative_at(
+    reader: &Reader<'_>,
+    ws: &WorkspaceSid,
+    rule: &Rule,
+    settings: &Settings,
+    at_ms: i64,
+) -> Option<f64> {
+    cumulative(reader, view(reader, ws, rule)?, rule, settings, at_ms)
+}
+
+fn cumulative(reader: &Reader<'_>, view: View, rule: &Rule, settings: &Settings, at_ms: i64) -> Option<f64> {
+    let day = settings.day(scope(rule));
+    match rule.condition.measure {
         Measure::ServiceLevel => {
             let def = settings.definition(scope(rule));
-            let (cumulative, _) =
-                reader.cumulative(view, &today(Some(def.thresholds()), &settings.day(scope(rule)), now_ms));
+            let (cumulative, _) = reader.cumulative(view, &today(Some(def.thresholds()), &day, at_ms));
             let split = match cumulative {
                 Cumulative::Workflow(s) => s.split_by_wait_time,
                 Cumulative::TaskQueue(s) => s.split_by_wait_time,
                 _ => None,
             }?;
-            def.of_split(&split)?.1.value? * 100.0
+            Some(def.of_split(&split)?.1.value? * 100.0)
         }
         Measure::Abandonment => {
-            let (cumulative, _) = reader.cumulative(view, &today(None, &settings.day(scope(rule)), now_ms));
+            let (cumulative, _) = reader.cumulative(view, &today(None, &day, at_ms));
             let (answered, abandoned) = match cumulative {
                 Cumulative::Workflow(s) => (s.reservations_accepted, s.tasks_canceled),
                 Cumulative::TaskQueue(s) => (s.reservations_accepted, s.tasks_canceled),
@@ -135,12 +201,10 @@ pub fn value(reader: &Reader<'_>, ws: &WorkspaceSid, rule: &Rule, settings: &Set
                 Cumulative::Workers(_) => return None,
             };
             let offered = answered + abandoned;
-            if offered == 0 {
-                return None;
-            }
-            abandoned as f64 * 100.0 / offered as f64
+            (offered > 0).then(|| abandoned as f64 * 100.0 / offered as f64)
         }
-    })
+        _ => None,
+    }
 }
 
 /// The task-queue SID of a rule, for the dashboard's tiles.

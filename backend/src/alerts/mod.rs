@@ -13,13 +13,13 @@ pub mod measure;
 pub mod notify;
 pub mod store;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::{Notify, watch};
 use tokio_util::sync::CancellationToken;
-use wallboard_shared::alerts::{Alert, RuleState};
+use wallboard_shared::alerts::{Alert, RuleState, Sample};
 use wallboard_shared::sid::WorkspaceSid;
 
 use crate::storage::{DocumentStore, StorageError};
@@ -67,7 +67,17 @@ pub struct Alerts {
     /// Each rule's last evaluation on this node, by rule SID (empty unless this node
     /// evaluates).
     states: Mutex<HashMap<String, RuleState>>,
+    /// The values recorded for each series (`measure::series_key`) over the last
+    /// [`RECORD_FOR`]: every change, and every [`RECORD_EVERY`] while the value stays; for
+    /// previews.
+    recorded: Mutex<HashMap<String, VecDeque<Sample>>>,
 }
+
+/// How long recorded values are kept (a preview's span), and how close they may be.
+pub const RECORD_FOR: Duration = Duration::from_secs(3600);
+pub const RECORD_EVERY: Duration = Duration::from_secs(5);
+/// The most values kept per series (the evaluator runs at most 10 times a second).
+pub const MAX_RECORDED: usize = 10_000;
 
 impl Alerts {
     pub fn new(docs: Documents) -> Arc<Self> {
@@ -76,7 +86,37 @@ impl Alerts {
             board: watch::Sender::new(Arc::new(Board::default())),
             refresh: Notify::new(),
             states: Mutex::new(HashMap::new()),
+            recorded: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// Records a series' value (kept for [`RECORD_FOR`], at most one per [`RECORD_EVERY`]).
+    pub fn record(&self, key: String, sample: Sample) {
+        let mut recorded = self.recorded.lock().unwrap_or_else(|p| p.into_inner());
+        let series = recorded.entry(key).or_default();
+        // Every change, and the value every RECORD_EVERY while it stays: the tracker's
+        // durations replay exactly, at the evaluator's resolution.
+        if series.back().is_some_and(|last| {
+            last.value == sample.value && sample.at_ms - last.at_ms < RECORD_EVERY.as_millis() as i64
+        }) {
+            return;
+        }
+        series.push_back(sample);
+        if series.len() > MAX_RECORDED {
+            series.pop_front();
+        }
+        let oldest = sample.at_ms - RECORD_FOR.as_millis() as i64;
+        while series.front().is_some_and(|s| s.at_ms < oldest) {
+            series.pop_front();
+        }
+        // Series nobody records any more fade out with their last value.
+        recorded.retain(|_, s| s.back().is_some_and(|last| last.at_ms >= oldest));
+    }
+
+    /// A series' recorded values, oldest first.
+    pub fn recorded(&self, key: &str) -> Vec<Sample> {
+        let recorded = self.recorded.lock().unwrap_or_else(|p| p.into_inner());
+        recorded.get(key).map(|s| s.iter().copied().collect()).unwrap_or_default()
     }
 
     /// A rule's last evaluation on this node.

@@ -5,6 +5,8 @@
 //! - `GET|POST …/AlertRules`, `GET|POST|DELETE …/AlertRules/{AR…}` (form: `Name`, `Target`,
 //!   `TaskChannel`, `Measure`, `Comparison`, `Threshold`, `For`, `ClearThreshold`,
 //!   `ClearFor`, `Level`, `Enabled`: `wallboard_shared::alerts::RuleUpdate`);
+//! - `POST …/AlertRules/Preview` (the same form): what the rule would have done over the
+//!   last hour (`wallboard_shared::alerts::Preview`);
 //! - `GET|POST …/AlertWebhooks` (form: `Url`, `Format` = `json`|`slack`|`teams`; the answer
 //!   that creates one holds its signing secret, never shown again), `GET|DELETE
 //!   …/AlertWebhooks/{AW…}`, `GET …/AlertWebhooks/{AW…}/DeadLetters`.
@@ -19,8 +21,8 @@ use axum::body::Bytes;
 use axum::extract::{Extension, Path, RawQuery, State};
 use axum::http::StatusCode;
 use wallboard_shared::alerts::{
-    AlertPage, AlertResource, AlertStatus, DeadLetterPage, MAX_RULES, MAX_WEBHOOKS, Rule, RulePage, RuleResource,
-    RuleTarget, RuleUpdate, WebhookFormat, WebhookPage, WebhookResource,
+    AlertPage, AlertResource, AlertStatus, DeadLetterPage, MAX_RULES, MAX_WEBHOOKS, Preview, PreviewSource, Rule,
+    RulePage, RuleResource, RuleTarget, RuleUpdate, Sample, WebhookFormat, WebhookPage, WebhookResource, replay,
 };
 use wallboard_shared::resources::PageMeta;
 use wallboard_shared::sid::WorkspaceSid;
@@ -29,7 +31,7 @@ use wallboard_shared::time::to_datetime;
 use super::{ApiError, ApiResult, query_pairs};
 use crate::access::Principal;
 use crate::alerts::store::{self, ACK, ALERT, Ack, RULE, StoredWebhook, WEBHOOK};
-use crate::alerts::with_docs;
+use crate::alerts::{measure, with_docs};
 use crate::engine::Engine;
 use crate::state::AppState;
 use crate::storage::{DocumentStore, StorageError};
@@ -205,6 +207,49 @@ pub(crate) async fn delete_rule(
         Err(rule_not_found(&ws, &rule))
     }
 }
+
+/// `POST …/AlertRules/Preview` (the form of a new rule, or of a changed one): what the rule
+/// would have done over the last hour. Service level and abandonment are computed for each
+/// minute from the cumulative statistics; the other measures come from the values the
+/// evaluator recorded for rules on the same target, channel and measure (on the node that
+/// evaluates), else there is nothing to show (`source: none`).
+pub(crate) async fn preview(
+    State(state): State<AppState>,
+    Path(ws): Path<String>,
+    body: Bytes,
+) -> ApiResult<Json<Preview>> {
+    let pairs = form(&body)?;
+    let update = RuleUpdate::parse(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
+    let sid = workspace(&state, &ws)?;
+    let now = state.clock.now_ms();
+    let rule = update.create("preview".into(), to_datetime(now))?;
+    check_rule(&state, &sid, &rule)?;
+    let ws_sid = sid.clone();
+    let settings = docs(&state, move |d| Ok(measure::stored_settings(d)?.remove(&ws_sid).unwrap_or_default())).await?;
+    let (source, samples): (PreviewSource, Vec<Sample>) = if measure::is_cumulative(rule.condition.measure) {
+        let reader = state.numbers.reader();
+        let samples = (0..=PREVIEW_MINUTES)
+            .map(|i| {
+                let at_ms = now - (PREVIEW_MINUTES - i) * 60_000;
+                Sample { at_ms, value: measure::cumulative_at(&reader, &sid, &rule, &settings, at_ms) }
+            })
+            .collect();
+        (PreviewSource::Computed, samples)
+    } else {
+        let mut recorded = state.alerts.recorded(&measure::series_key(&sid, &rule));
+        let source = if recorded.is_empty() { PreviewSource::None } else { PreviewSource::Recorded };
+        // The last value holds until now (it is recorded again only when it changes).
+        if let Some(last) = recorded.last().copied().filter(|l| l.at_ms < now) {
+            recorded.push(Sample { at_ms: now, value: last.value });
+        }
+        (source, recorded)
+    };
+    let (transitions, firing) = replay(&rule.condition, &samples);
+    Ok(Json(Preview { description: rule.condition.describe(), source, samples, transitions, firing }))
+}
+
+/// The span of a preview, in minutes.
+const PREVIEW_MINUTES: i64 = 60;
 
 fn webhook_resource(state: &AppState, ws: &WorkspaceSid, w: StoredWebhook, show_secret: bool) -> WebhookResource {
     WebhookResource {

@@ -1,7 +1,8 @@
 //! Service levels: the definitions of a workspace's scopes (admin only) and the computed
 //! service level of a task queue or a workflow.
 //!
-//! - `GET …/ServiceLevels`: the stored definitions, by scope;
+//! - `GET …/ServiceLevels`: the stored definitions, by scope (every viewer of the whole
+//!   workspace may read them; only admins may change them);
 //! - `GET …/ServiceLevels/{scope}`: the definition in force for `default` (the workspace's),
 //!   a workflow `WW…` or a task queue `WQ…` (its own, else the workspace's, else the
 //!   built-in); `POST` (form: `Threshold`, `ShortAbandon`, `Abandons`, each optional) stores
@@ -17,7 +18,7 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Extension, Path, RawQuery, State};
 use axum::http::StatusCode;
 use wallboard_shared::query::{DateBound, WindowSpec};
 use wallboard_shared::resources::{PageMeta, SplitByWaitTime};
@@ -30,10 +31,20 @@ use wallboard_shared::{StatisticsQuery, TaskQueueSid, Window, WorkflowSid, Works
 
 use super::statistics::{Answer, answer, channel, cumulative_of, mismatch, workflow};
 use super::{ApiError, ApiResult, query_pairs};
+use crate::access::Principal;
 use crate::engine::{Target, View};
 use crate::source::Cumulative;
 use crate::state::AppState;
 use crate::storage::{Document, DocumentStore, StorageError};
+
+/// Definitions are read by every viewer of the workspace, changed by admins only.
+fn admin_only(principal: &Principal) -> ApiResult<()> {
+    if principal.is_admin() {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden("Only the account credentials or an admin token may change a service-level definition"))
+    }
+}
 
 /// The documents' key prefix of the days ("today" starts) of every workspace.
 pub const DAY_PREFIX: &str = crate::alerts::evaluate::SERVICE_DAY;
@@ -252,9 +263,11 @@ pub(crate) async fn fetch(
 /// scope's own.
 pub(crate) async fn update(
     State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
     Path((ws, scope)): Path<(String, String)>,
     body: Bytes,
 ) -> ApiResult<Json<ServiceLevel>> {
+    admin_only(&principal)?;
     let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body)
         .map_err(|_| ApiError::invalid("the body must be a form (application/x-www-form-urlencoded)"))?;
     let kv = || pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()));
@@ -297,8 +310,10 @@ pub(crate) async fn update(
 
 pub(crate) async fn delete(
     State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
     Path((ws, raw)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
+    admin_only(&principal)?;
     let (sid, scope) = scope_of(&state, &ws, &raw)?;
     let key = format!("{}{}", prefix(&sid), scope.name());
     let day_key = format!("{}{}", day_prefix(&sid), scope.name());

@@ -19,7 +19,9 @@ use wallboard::access::Scope;
 use wallboard::alerts::notify::verify;
 use wallboard::clock::{Clock, ManualClock};
 use wallboard_shared::WorkspaceSid;
-use wallboard_shared::alerts::{AlertPage, AlertStatus, DeadLetterPage, Phase, RulePage, RuleResource};
+use wallboard_shared::alerts::{
+    AlertPage, AlertStatus, DeadLetterPage, NoticeKind, Phase, Preview, PreviewSource, RulePage, RuleResource,
+};
 use wallboard_shared::ws::ServerMessage;
 
 use super::helpers::{ACCOUNT_SID, AUTH_TOKEN, Form, TestApp, serve_args, spawn_app_with};
@@ -281,6 +283,40 @@ async fn a_rule_fires_once_after_its_duration_does_not_flap_and_clears_once() {
     assert!(a.date_cleared.is_some());
     let firing: AlertPage = app.get_json(&path("Alerts?Status=firing")).await;
     assert!(firing.alerts.is_empty());
+
+    // The preview replays what the evaluator recorded for this queue's `waiting`: the same
+    // rule fired once and cleared once; one with a 5-minute duration would never have fired.
+    let mut same: Vec<(&str, &str)> = rule.to_vec();
+    let (status, body) = post(&app, &path("AlertRules/Preview"), &same).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let preview: Preview = serde_json::from_value(body).expect("a preview");
+    assert_eq!(preview.source, PreviewSource::Recorded);
+    let kinds: Vec<NoticeKind> = preview.transitions.iter().map(|t| t.kind).collect();
+    assert_eq!(kinds, [NoticeKind::Fired, NoticeKind::Cleared], "{:?}", preview.samples);
+    same.retain(|(k, _)| *k != "For");
+    same.push(("For", "300"));
+    let (_, body) = post(&app, &path("AlertRules/Preview"), &same).await;
+    let preview: Preview = serde_json::from_value(body).expect("a preview");
+    assert!(preview.transitions.is_empty());
+    // Service level is computed minute by minute; a measure nobody watched has no history.
+    let sl = [
+        ("Name", "SL"),
+        ("Target", target.as_str()),
+        ("Measure", "service_level"),
+        ("Comparison", "<"),
+        ("Threshold", "80"),
+    ];
+    let (_, body) = post(&app, &path("AlertRules/Preview"), &sl).await;
+    let preview: Preview = serde_json::from_value(body).expect("a preview");
+    assert_eq!((preview.source, preview.samples.len()), (PreviewSource::Computed, 61));
+    let unwatched =
+        [("Name", "x"), ("Target", "workspace"), ("Measure", "longest_wait"), ("Comparison", ">"), ("Threshold", "8")];
+    let (_, body) = post(&app, &path("AlertRules/Preview"), &unwatched).await;
+    assert_eq!(body["source"], "none");
+    let (status, _) = post(&app, &path("AlertRules/Preview"), &[("Name", "x")]).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let rules: RulePage = app.get_json(&path("AlertRules")).await;
+    assert_eq!(rules.alert_rules.len(), 1, "a preview stores nothing");
     app.stop().await;
 }
 
@@ -441,5 +477,42 @@ async fn bad_rules_are_refused_and_viewers_cannot_manage_alerts() {
     let del = path(&format!("AlertRules/{rule_sid}"));
     assert_eq!(send(&app, reqwest::Method::DELETE, &del, &[], None).await.0, StatusCode::NO_CONTENT);
     assert_eq!(send(&app, reqwest::Method::DELETE, &del, &[], None).await.0, StatusCode::NOT_FOUND);
+    app.stop().await;
+}
+
+/// Measures how long a breaching callback takes to reach a webhook (the rule has `For` 0):
+/// the callback's 204, the evaluator's wake-up on the change, the store, the signed POST.
+/// `cargo test -p wallboard --release --test api -- --ignored alert_latency --nocapture`
+#[tokio::test]
+#[ignore = "a measurement, not a check"]
+async fn alert_latency() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let clock = Arc::new(ManualClock::new(NOW));
+    let app = app_in(dir.path(), clock.clone()).await;
+    let mut hook = receiver().await;
+    let mut ev = Events { seq: 0 };
+    let target = desk();
+    let rule =
+        [("Name", "Any"), ("Target", target.as_str()), ("Measure", "waiting"), ("Comparison", ">"), ("Threshold", "0")];
+    setup(&app, &hook, &mut ev, &rule).await;
+    let mut took = Vec::new();
+    for n in 1..=50 {
+        let start = Instant::now();
+        event(&app, ev.task("task.created", clock.now_ms(), n)).await;
+        let fired = hook.next().await;
+        took.push(fired.at - start);
+        assert_eq!(serde_json::from_slice::<Value>(&fired.body).expect("json")["type"], "alert.fired");
+        event(&app, ev.task("task.canceled", clock.now_ms(), n)).await;
+        let cleared = hook.next().await;
+        assert_eq!(serde_json::from_slice::<Value>(&cleared.body).expect("json")["type"], "alert.cleared");
+    }
+    took.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!(
+        "callback -> webhook (fired), 50 runs: p50 {:.1} ms, p90 {:.1} ms, max {:.1} ms",
+        ms(took[24]),
+        ms(took[44]),
+        ms(took[49])
+    );
     app.stop().await;
 }

@@ -241,11 +241,14 @@ async fn bad_definitions_change_nothing_and_viewers_cannot_touch_them() {
         assert_eq!(status, StatusCode::BAD_REQUEST, "{q}");
     }
 
-    // A viewer token reads the computed number but not the settings.
+    // A viewer token reads the definitions (the dashboard shows their formulas) and the
+    // computed number, but cannot change them.
     let whole = Scope::Workspace { workspace: WorkspaceSid::parse(&ws()).expect("sid"), workflows: vec![] };
     let (viewer, _) = app.create_token("wall", whole, None, NOW);
     let (status, _) = app.get_bearer(&target, &viewer).await;
-    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(status, StatusCode::OK);
+    let r = app.client.delete(format!("{}{target}", app.base)).bearer_auth(&viewer).send().await.expect("request");
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
     let r = app
         .client
         .post(format!("{}{target}", app.base))
