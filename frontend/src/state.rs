@@ -6,6 +6,7 @@ use crate::api::Listed;
 use crate::browser;
 use crate::model::access::Access;
 use crate::model::agents::Channels;
+use crate::model::alerts::{self, AlertsState, Marks};
 use crate::model::floor::{ActivityInfo, Answer, QueueStats, WorkerInfo};
 use crate::model::link::{Badge, BadgeState};
 use crate::model::snapshots::Snapshots;
@@ -103,6 +104,16 @@ pub struct AppState {
     /// The supervisor's floor: what is read over REST (`crate::floor`); its statistics are
     /// snapshots of the plan's subscriptions.
     pub floor: Floor,
+    /// The workspace shown (`WS…`), once the directory names one.
+    pub workspace: Memo<Option<String>>,
+    /// The latest `alerts` frame per workspace.
+    pub alerts: RwSignal<AlertsState>,
+    /// The places the shown workspace's firing alerts mark.
+    pub marks: Memo<Marks>,
+    /// Whether an alert of the shown workspace fires unacknowledged (`sound=1` beeps then).
+    pub sounding: Memo<bool>,
+    /// Whether the browser keeps the page's audio suspended until a click.
+    pub audio_blocked: RwSignal<bool>,
 }
 
 /// The floor's REST answers, one signal each: the wall does not redraw when the workers change.
@@ -176,6 +187,19 @@ impl AppState {
                 })
             })
         });
+        let workspace = Memo::new(move |_| {
+            directory.with(|d| match d {
+                Remote::Ready(Directory { workspace: Some((ws, _)), .. }) => Some(ws.clone()),
+                _ => None,
+            })
+        });
+        let alerts = RwSignal::new(AlertsState::default());
+        let marks = Memo::new(move |_| {
+            workspace.with(|ws| alerts.with(|a| ws.as_deref().map(|ws| Marks::of(a.list(ws))).unwrap_or_default()))
+        });
+        let sounding = Memo::new(move |_| {
+            workspace.with(|ws| alerts.with(|a| ws.as_deref().is_some_and(|ws| alerts::sounding(a.list(ws)))))
+        });
         Self {
             view,
             directory,
@@ -195,6 +219,11 @@ impl AppState {
             workflow,
             theme: Memo::new(move |_| view.with(|v| v.theme)),
             floor,
+            workspace,
+            alerts,
+            marks,
+            sounding,
+            audio_blocked: RwSignal::new(false),
         }
     }
 

@@ -108,16 +108,27 @@ pub fn AgentBoard() -> impl IntoView {
                 </div>
                 <ul class="activity-bars" data-testid="activity-bars" aria-label="Agents per activity">
                     {move || {
+                        let marks = state.marks.get();
                         bars.get()
                             .into_iter()
                             .map(|b| {
+                                // An alert on the activity's agent count marks its bar.
+                                let mark = marks.activity(&b.sid);
+                                let class = match mark {
+                                    Some(m) => format!("activity presence-{} {}", b.presence.key(), m.class()),
+                                    None => format!("activity presence-{}", b.presence.key()),
+                                };
                                 view! {
                                     <li
-                                        class=format!("activity presence-{}", b.presence.key())
+                                        class=class
                                         data-activity=b.name.clone()
                                         data-value=b.count.to_string()
+                                        data-alert=mark.map(|m| m.key())
                                     >
-                                        <span class="activity-name">{b.name.clone()}</span>
+                                        <span class="activity-name">
+                                            {b.name.clone()}
+                                            {mark.map(|m| view! { <span class=m.badge_class()>{m.badge()}</span> })}
+                                        </span>
                                         <span class="activity-bar">
                                             <span class="activity-fill" style:width=b.width></span>
                                         </span>

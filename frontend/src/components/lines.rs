@@ -26,6 +26,11 @@ pub fn Lines(
                         .zip(&line.cells)
                         .enumerate()
                         .map(|(i, (class, cell))| {
+                            // A firing alert's badge after the row's name.
+                            let badge = line
+                                .alert
+                                .filter(|_| i == 0)
+                                .map(|m| view! { <span class=m.badge_class()>{m.badge()}</span> });
                             view! {
                                 <div
                                     class=*class
@@ -34,12 +39,23 @@ pub fn Lines(
                                     data-value=cell.value.clone()
                                 >
                                     {cell.text.clone()}
+                                    {badge}
                                 </div>
                             }
                         })
                         .collect_view();
+                    let class = match line.alert {
+                        Some(m) => format!("{} {}", line.class, m.class()),
+                        None => line.class.clone(),
+                    };
                     view! {
-                        <div class=line.class.clone() role="row" data-testid=testid data-sid=line.sid.clone()>
+                        <div
+                            class=class
+                            role="row"
+                            data-testid=testid
+                            data-sid=line.sid.clone()
+                            data-alert=line.alert.map(|m| m.key())
+                        >
                             {cells}
                         </div>
                     }

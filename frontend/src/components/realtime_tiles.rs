@@ -22,8 +22,17 @@ pub fn RealtimeTiles() -> impl IntoView {
     });
     // Apart from the ticking figures: the bars are rebuilt only when the counts change.
     let priorities = Memo::new(move |_| figures.with(|f| f.priorities.clone()));
+    // An alert on the shown workflow marks its tiles.
+    let mark = Memo::new(move |_| {
+        let sid = state.workflow.with(|w| w.as_ref().map(|w| w.sid.clone()))?;
+        state.marks.with(|m| m.workflow(&sid))
+    });
     view! {
-        <div class="tiles">
+        <div
+            class=move || mark.get().map_or_else(|| "tiles".to_owned(), |m| format!("tiles {}", m.class()))
+            data-testid="realtime-tiles"
+            data-alert=move || mark.get().map(|m| m.key())
+        >
             <Tile testid="tile-total" label="Total tasks" figure=figure_of(figures, |f| &f.total)/>
             <Tile testid="tile-pending" label="Pending" figure=figure_of(figures, |f| &f.pending)/>
             <Tile testid="tile-reserved" label="Reserved" figure=figure_of(figures, |f| &f.reserved)/>

@@ -1,4 +1,5 @@
-//! A workflow's card on the overview: pending, longest waiting, total, service level.
+//! A workflow's card on the overview: pending, longest waiting, total, service level;
+//! marked while an alert on the workflow fires.
 
 use leptos::prelude::*;
 
@@ -51,11 +52,23 @@ pub fn WorkflowCard(workflow: WorkflowInfo) -> impl IntoView {
             }
         }
     };
+    let mark = {
+        let sid = sid.clone();
+        Memo::new(move |_| state.marks.with(|m| m.workflow(&sid)))
+    };
+    let badge = move || mark.get().map(|m| view! { <span class=m.badge_class()>{m.badge()}</span> });
     view! {
         <article
-            class=move || format!("card card-{}", figures.with(|f| f.worst.key()))
+            class=move || {
+                let worst = figures.with(|f| f.worst.key());
+                match mark.get() {
+                    Some(m) => format!("card card-{worst} {}", m.class()),
+                    None => format!("card card-{worst}"),
+                }
+            }
             data-testid="workflow-card"
             data-workflow-sid=sid.clone()
+            data-alert=move || mark.get().map(|m| m.key())
             data-loaded=move || if figures.with(|f| f.loaded) { "1" } else { "0" }
         >
             {if kiosk {
@@ -63,6 +76,7 @@ pub fn WorkflowCard(workflow: WorkflowInfo) -> impl IntoView {
                 view! {
                     <div class="card-head">
                         <h2 class="card-title">{workflow.name.clone()}</h2>
+                        {badge}
                     </div>
                 }
                     .into_any()
@@ -70,6 +84,7 @@ pub fn WorkflowCard(workflow: WorkflowInfo) -> impl IntoView {
                 view! {
                     <a class="card-head" href=link on:click=open>
                         <h2 class="card-title">{workflow.name.clone()}</h2>
+                        {badge}
                         <span class="card-more">"Details →"</span>
                     </a>
                 }

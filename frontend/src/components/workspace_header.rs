@@ -34,13 +34,20 @@ pub fn WorkspaceHeader() -> impl IntoView {
             s.refusal(&id).map(|r| format!("The workspace's numbers are not shown: {} ({})", r.message, r.code))
         })
     });
+    // The workspace's own firing alerts mark the strip.
+    let mark = Memo::new(move |_| state.marks.with(|m| m.workspace));
     view! {
         <section
-            class="workspace-strip"
+            class=move || match mark.get() {
+                Some(m) => format!("workspace-strip {}", m.class()),
+                None => "workspace-strip".to_owned(),
+            }
             data-testid="workspace-header"
             aria-label="Workspace"
             data-loaded=move || if figures.with(|f| f.loaded) { "1" } else { "0" }
+            data-alert=move || mark.get().map(|m| m.key())
         >
+            {move || mark.get().map(|m| view! { <span class=format!("{} strip-badge", m.badge_class())>{m.badge()}</span> })}
             <Tile testid="ws-waiting" label="Waiting" figure=figure_of(figures, |f| &f.waiting) compact=true/>
             <Tile testid="ws-longest" label="Longest wait" figure=figure_of(figures, |f| &f.longest) compact=true/>
             <Tile
