@@ -12,7 +12,6 @@ use js_sys::futures::JsFuture;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use wallboard_shared::TwilioError;
-use wallboard_shared::alerts::Alert;
 use wasm_bindgen::JsCast;
 use web_sys::{Headers, RequestCache, RequestInit, Response};
 
@@ -206,12 +205,12 @@ pub async fn worker_channels(workspace: &str, worker: &str) -> Result<Vec<Listed
     list(format!("{}/Workers/{worker}/Channels?PageSize=100", Urls::relative().workspace(workspace))).await
 }
 
-/// Acknowledges alert `alert` of `workspace` (`POST …/Alerts/{AL…}`, `Acknowledged=true`):
-/// the alert as it is now. Every dashboard then gets an `alerts` frame saying so.
-pub async fn acknowledge(workspace: &str, alert: &str) -> Result<Alert, Failure> {
+/// Acknowledges alert `alert` of `workspace` (`POST …/Alerts/{AL…}`, `Acknowledged=true`).
+/// The answer (the alert) is not read: every dashboard, this one too, then gets an `alerts`
+/// frame saying who acknowledged it.
+pub async fn acknowledge(workspace: &str, alert: &str) -> Result<(), Failure> {
     let path = format!("{}/Alerts/{alert}", Urls::relative().workspace(workspace));
-    let (body, _) = call(&path, Some("Acknowledged=true")).await?;
-    serde_json::from_str(&body).map_err(|e| Failure::Other(format!("unexpected answer from {path}: {e}")))
+    call(&path, Some("Acknowledged=true")).await.map(drop)
 }
 
 /// The build the server serves now (`GET /build-id`, public), None when it cannot say.

@@ -73,7 +73,7 @@ pub fn App() -> impl IntoView {
     view! {
         {chrome.then(|| view! { <Header/> })}
         <StaleBanner/>
-        {move || (state.access.get() == Access::Granted).then(|| view! { <AlertBanner/> })}
+        <AlertBanner/>
         <main class="main">
             // The workspace's headline numbers on every page (not inside another page's frame).
             {move || (state.access.get() == Access::Granted && !state.view.with_untracked(|v| v.embed))
@@ -155,13 +155,6 @@ fn keep_awake(state: AppState) {
 /// enable sound") resumes it. `<html data-sound>` says what the wall does.
 fn sound(state: AppState) {
     let enabled = state.view.with_untracked(|v| v.sound);
-    Effect::new(move |_| {
-        let sound = Sound::of(enabled, state.sounding.get(), state.audio_blocked.get());
-        browser::set_document_attribute("data-sound", sound.key());
-    });
-    if !enabled {
-        return;
-    }
     let beep = || browser::beep(&BEEP_TONES_HZ, BEEP_TONE_S);
     // Reads the audio context's state (never at once after making it: a context allowed to
     // play starts running a moment later, and is not blocked); beeps when it starts running
@@ -173,39 +166,42 @@ fn sound(state: AppState) {
         if state.audio_blocked.get_untracked() == running {
             state.audio_blocked.set(!running);
         }
-        let beeped = started && state.sounding.get_untracked();
+        let beeped = started && state.marks.with_untracked(|m| m.sounding);
         if beeped {
             beep();
         }
         beeped
     };
-    let on_state = check.clone();
-    let later = check.clone();
-    Effect::new(move |_| {
-        if !state.sounding.get() {
-            return;
-        }
-        let changed = on_state.clone();
-        browser::audio_start(move || {
-            changed();
-        });
-        if browser::audio_running() {
-            if !on_state() {
+    let start = check.clone();
+    Effect::new(move |before: Option<bool>| {
+        let sounding = state.marks.with(|m| m.sounding);
+        let sound = Sound::of(enabled, sounding, state.audio_blocked.get());
+        browser::set_document_attribute("data-sound", sound.key());
+        if enabled && sounding && before != Some(true) {
+            let changed = start.clone();
+            browser::audio_start(move || {
+                changed();
+            });
+            if !browser::audio_running() {
+                let later = start.clone();
+                set_timeout(
+                    move || {
+                        later();
+                    },
+                    Duration::from_millis(400),
+                );
+            } else if !start() {
                 beep();
             }
-        } else {
-            let later = later.clone();
-            set_timeout(
-                move || {
-                    later();
-                },
-                Duration::from_millis(400),
-            );
         }
+        sounding
     });
+    if !enabled {
+        return;
+    }
     set_interval(
         move || {
-            if state.sounding.get_untracked() && !check() {
+            if state.marks.with_untracked(|m| m.sounding) && !check() {
                 beep();
             }
         },

@@ -367,6 +367,13 @@ pub fn set_document_attribute(name: &str, value: &str) {
     }
 }
 
+/// The value of the attribute `name` of the element a click landed on, or of its nearest
+/// ancestor that has it (a click on a button's text counts for the button).
+pub fn clicked_attribute(event: &web_sys::Event, name: &str) -> Option<String> {
+    let target: web_sys::Element = event.target()?.dyn_into().ok()?;
+    target.closest(&format!("[{name}]")).ok()??.get_attribute(name)
+}
+
 /// The page's audio: one `AudioContext`, made when the wall first sounds, and the handler of
 /// its state changes.
 struct Audio {

@@ -6,7 +6,7 @@ use crate::api::Listed;
 use crate::browser;
 use crate::model::access::Access;
 use crate::model::agents::Channels;
-use crate::model::alerts::{self, AlertsState, Marks};
+use crate::model::alerts::{AlertsState, Marks};
 use crate::model::floor::{ActivityInfo, Answer, QueueStats, WorkerInfo};
 use crate::model::link::{Badge, BadgeState};
 use crate::model::snapshots::Snapshots;
@@ -104,14 +104,11 @@ pub struct AppState {
     /// The supervisor's floor: what is read over REST (`crate::floor`); its statistics are
     /// snapshots of the plan's subscriptions.
     pub floor: Floor,
-    /// The workspace shown (`WS…`), once the directory names one.
-    pub workspace: Memo<Option<String>>,
-    /// The latest `alerts` frame per workspace.
+    /// The latest `alerts` frame per workspace, and the acknowledgements under way.
     pub alerts: RwSignal<AlertsState>,
-    /// The places the shown workspace's firing alerts mark.
+    /// The places the shown workspace's firing alerts mark, and whether one fires
+    /// unacknowledged (`sound=1` beeps then).
     pub marks: Memo<Marks>,
-    /// Whether an alert of the shown workspace fires unacknowledged (`sound=1` beeps then).
-    pub sounding: Memo<bool>,
     /// Whether the browser keeps the page's audio suspended until a click.
     pub audio_blocked: RwSignal<bool>,
 }
@@ -187,18 +184,10 @@ impl AppState {
                 })
             })
         });
-        let workspace = Memo::new(move |_| {
-            directory.with(|d| match d {
-                Remote::Ready(Directory { workspace: Some((ws, _)), .. }) => Some(ws.clone()),
-                _ => None,
-            })
-        });
         let alerts = RwSignal::new(AlertsState::default());
         let marks = Memo::new(move |_| {
-            workspace.with(|ws| alerts.with(|a| ws.as_deref().map(|ws| Marks::of(a.list(ws))).unwrap_or_default()))
-        });
-        let sounding = Memo::new(move |_| {
-            workspace.with(|ws| alerts.with(|a| ws.as_deref().is_some_and(|ws| alerts::sounding(a.list(ws)))))
+            let ws = shown_workspace(directory);
+            alerts.with(|a| ws.map(|ws| Marks::of(a.list(&ws))).unwrap_or_default())
         });
         Self {
             view,
@@ -219,10 +208,8 @@ impl AppState {
             workflow,
             theme: Memo::new(move |_| view.with(|v| v.theme)),
             floor,
-            workspace,
             alerts,
             marks,
-            sounding,
             audio_blocked: RwSignal::new(false),
         }
     }
@@ -238,11 +225,28 @@ impl AppState {
         }
     }
 
+    /// The workspace shown (`WS…`), once the directory names one (tracked).
+    pub fn workspace(&self) -> Option<String> {
+        shown_workspace(self.directory)
+    }
+
+    /// [`AppState::workspace`], untracked.
+    pub fn workspace_untracked(&self) -> Option<String> {
+        leptos::prelude::untrack(|| self.workspace())
+    }
+
     /// The chosen zone's UTC offset function (see `ViewState::statistics_query`).
     pub fn zone_offset(&self) -> impl Fn(i64) -> i32 + use<> {
         let zone = self.view.with_untracked(|v| v.time_zone.clone());
         move |at| browser::zone_offset_minutes(zone.as_deref(), at)
     }
+}
+
+fn shown_workspace(directory: RwSignal<Remote<Directory>>) -> Option<String> {
+    directory.with(|d| match d {
+        Remote::Ready(Directory { workspace: Some((ws, _)), .. }) => Some(ws.clone()),
+        _ => None,
+    })
 }
 
 impl Default for AppState {

@@ -97,7 +97,7 @@ impl Client {
         });
         let watching = client.clone();
         Effect::new(move |_| {
-            let workspace = state.workspace.get();
+            let workspace = state.workspace();
             state.alerts.update(|a| a.retain(workspace.as_deref()));
             let mut inner = watching.inner.borrow_mut();
             inner.alerts_wanted = workspace;

@@ -12,6 +12,7 @@ use super::tile::figure_of;
 use super::{ConnectionBadge, Lines, Notice, Tile};
 use crate::browser;
 use crate::model::agents::{BoardFigures, ROW_PX, activity_bars, agent_rows, skills_of, visible_range};
+use crate::model::alerts::Mark;
 use crate::model::figure::Now;
 use crate::model::floor::board_counts;
 use crate::model::format;
@@ -113,11 +114,8 @@ pub fn AgentBoard() -> impl IntoView {
                             .into_iter()
                             .map(|b| {
                                 // An alert on the activity's agent count marks its bar.
-                                let mark = marks.activity(&b.sid);
-                                let class = match mark {
-                                    Some(m) => format!("activity presence-{} {}", b.presence.key(), m.class()),
-                                    None => format!("activity presence-{}", b.presence.key()),
-                                };
+                                let mark = marks.of_sid(&b.sid);
+                                let class = Mark::classes(mark, &format!("activity presence-{}", b.presence.key()));
                                 view! {
                                     <li
                                         class=class
@@ -125,10 +123,7 @@ pub fn AgentBoard() -> impl IntoView {
                                         data-value=b.count.to_string()
                                         data-alert=mark.map(|m| m.key())
                                     >
-                                        <span class="activity-name">
-                                            {b.name.clone()}
-                                            {mark.map(|m| view! { <span class=m.badge_class()>{m.badge()}</span> })}
-                                        </span>
+                                        <span class="activity-name">{b.name.clone()}</span>
                                         <span class="activity-bar">
                                             <span class="activity-fill" style:width=b.width></span>
                                         </span>

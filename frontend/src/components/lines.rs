@@ -5,6 +5,7 @@
 
 use leptos::prelude::*;
 
+use crate::model::alerts::Mark;
 use crate::model::floor::Line;
 
 #[component]
@@ -26,11 +27,6 @@ pub fn Lines(
                         .zip(&line.cells)
                         .enumerate()
                         .map(|(i, (class, cell))| {
-                            // A firing alert's badge after the row's name.
-                            let badge = line
-                                .alert
-                                .filter(|_| i == 0)
-                                .map(|m| view! { <span class=m.badge_class()>{m.badge()}</span> });
                             view! {
                                 <div
                                     class=*class
@@ -39,15 +35,12 @@ pub fn Lines(
                                     data-value=cell.value.clone()
                                 >
                                     {cell.text.clone()}
-                                    {badge}
                                 </div>
                             }
                         })
                         .collect_view();
-                    let class = match line.alert {
-                        Some(m) => format!("{} {}", line.class, m.class()),
-                        None => line.class.clone(),
-                    };
+                    // A firing alert's outline, flash and badge (drawn by the stylesheet).
+                    let class = Mark::classes(line.alert, &line.class);
                     view! {
                         <div
                             class=class

@@ -40,7 +40,7 @@ pub fn QueuesWall() -> impl IntoView {
                         rows.iter()
                             .map(|q| {
                                 let mut line = q.line();
-                                line.alert = marks.queue(&q.sid);
+                                line.alert = marks.of_sid(&q.sid);
                                 line
                             })
                             .collect::<Vec<_>>()

@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use super::tile::figure_of;
 use super::{Tile, href, is_modified_click};
 use crate::browser;
+use crate::model::alerts::Mark;
 use crate::model::figure::{CardFigures, Now};
 use crate::model::view::Page;
 use crate::state::{WorkflowInfo, use_state};
@@ -54,21 +55,15 @@ pub fn WorkflowCard(workflow: WorkflowInfo) -> impl IntoView {
     };
     let mark = {
         let sid = sid.clone();
-        Memo::new(move |_| state.marks.with(|m| m.workflow(&sid)))
+        move || state.marks.with(|m| m.of_sid(&sid))
     };
-    let badge = move || mark.get().map(|m| view! { <span class=m.badge_class()>{m.badge()}</span> });
+    let alert = mark.clone();
     view! {
         <article
-            class=move || {
-                let worst = figures.with(|f| f.worst.key());
-                match mark.get() {
-                    Some(m) => format!("card card-{worst} {}", m.class()),
-                    None => format!("card card-{worst}"),
-                }
-            }
+            class=move || Mark::classes(mark(), &format!("card card-{}", figures.with(|f| f.worst.key())))
             data-testid="workflow-card"
             data-workflow-sid=sid.clone()
-            data-alert=move || mark.get().map(|m| m.key())
+            data-alert=move || alert().map(|m| m.key())
             data-loaded=move || if figures.with(|f| f.loaded) { "1" } else { "0" }
         >
             {if kiosk {
@@ -76,7 +71,6 @@ pub fn WorkflowCard(workflow: WorkflowInfo) -> impl IntoView {
                 view! {
                     <div class="card-head">
                         <h2 class="card-title">{workflow.name.clone()}</h2>
-                        {badge}
                     </div>
                 }
                     .into_any()
@@ -84,7 +78,6 @@ pub fn WorkflowCard(workflow: WorkflowInfo) -> impl IntoView {
                 view! {
                     <a class="card-head" href=link on:click=open>
                         <h2 class="card-title">{workflow.name.clone()}</h2>
-                        {badge}
                         <span class="card-more">"Details →"</span>
                     </a>
                 }

@@ -51,11 +51,6 @@ pub fn WorkflowPage() -> impl IntoView {
         >
             <div class="page-head">
                 <h1>{move || state.workflow.get().map(|w| w.name).unwrap_or_default()}</h1>
-                {move || {
-                    let sid = state.workflow.with(|w| w.as_ref().map(|w| w.sid.clone()))?;
-                    let mark = state.marks.with(|m| m.workflow(&sid))?;
-                    Some(view! { <span class=mark.badge_class()>{mark.badge()}</span> })
-                }}
                 {if kiosk {
                     view! { <ConnectionBadge/> }.into_any()
                 } else {

@@ -7,6 +7,7 @@ use leptos::prelude::*;
 use super::Tile;
 use super::tile::figure_of;
 use crate::browser;
+use crate::model::alerts::Mark;
 use crate::model::figure::Now;
 use crate::model::floor::{HeaderFigures, header_stats};
 use crate::state::use_state;
@@ -35,19 +36,15 @@ pub fn WorkspaceHeader() -> impl IntoView {
         })
     });
     // The workspace's own firing alerts mark the strip.
-    let mark = Memo::new(move |_| state.marks.with(|m| m.workspace));
+    let mark = move || state.marks.with(|m| m.workspace);
     view! {
         <section
-            class=move || match mark.get() {
-                Some(m) => format!("workspace-strip {}", m.class()),
-                None => "workspace-strip".to_owned(),
-            }
+            class=move || Mark::classes(mark(), "workspace-strip")
             data-testid="workspace-header"
             aria-label="Workspace"
             data-loaded=move || if figures.with(|f| f.loaded) { "1" } else { "0" }
-            data-alert=move || mark.get().map(|m| m.key())
+            data-alert=move || mark().map(|m| m.key())
         >
-            {move || mark.get().map(|m| view! { <span class=format!("{} strip-badge", m.badge_class())>{m.badge()}</span> })}
             <Tile testid="ws-waiting" label="Waiting" figure=figure_of(figures, |f| &f.waiting) compact=true/>
             <Tile testid="ws-longest" label="Longest wait" figure=figure_of(figures, |f| &f.longest) compact=true/>
             <Tile

@@ -9,15 +9,15 @@
 //! goes through serde's buffering `Content` path, which would cost the wasm a second copy of
 //! every statistics deserializer. `realtime` and `cumulative` are kept raw until the whole
 //! object is read, then decoded by `target` (absent: a workflow), wherever `target` sits.
-//! An `alerts` frame (sent only after `watch_alerts`, so never by an old server) carries
-//! the shared `Alert`s as they are.
+//! An `alerts` frame (sent only after `watch_alerts`, so never by an old server) is read
+//! into the wall's lean [`AlertInfo`]s.
 //! The tests check this reader against frames written by the shared types.
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
-use wallboard_shared::alerts::Alert;
 use wallboard_shared::resources::{CumulativeStats, RealTimeStats};
 
+use super::alerts::AlertInfo;
 use super::floor::{QueueRealtime, QueueStats, WindowCounts, WorkersRealtime, WorkspaceRealtime, WorkspaceStats};
 
 /// One subscription's state, as a `snapshot` frame carries it.
@@ -96,7 +96,7 @@ pub enum Frame {
     /// The alerts firing now in a workspace (after `watch_alerts`), oldest first.
     Alerts {
         workspace_sid: String,
-        alerts: Vec<Alert>,
+        alerts: Vec<AlertInfo>,
     },
 }
 
@@ -194,7 +194,7 @@ pub fn parse(text: &str) -> Result<Frame, String> {
         Kind::Pong => Frame::Pong,
         Kind::Alerts => Frame::Alerts {
             workspace_sid: raw.workspace_sid,
-            alerts: read(raw.alerts)?.ok_or("an alerts frame without alerts")?,
+            alerts: super::alerts::parse_alerts(raw.alerts.ok_or("an alerts frame without alerts")?.get())?,
         },
     })
 }
@@ -255,7 +255,7 @@ mod tests {
 
     #[test]
     fn alerts_frames_written_by_the_shared_types_read_back() {
-        use wallboard_shared::alerts::{AlertStatus, Level, Measure, RuleTarget};
+        use wallboard_shared::alerts::{Alert, AlertStatus, Level, Measure, RuleTarget};
         let fired = chrono::DateTime::from_timestamp_millis(1_795_770_000_000).expect("valid");
         let alert = Alert {
             sid: format!("AL{:032x}", 1),
@@ -276,7 +276,22 @@ mod tests {
         let ws = WorkspaceSid::from_u128(2).to_string();
         let sent = ServerMessage::Alerts { workspace_sid: ws.clone(), alerts: vec![alert.clone()] };
         let text = serde_json::to_string(&sent).expect("ser");
-        assert_eq!(parse(&text), Ok(Frame::Alerts { workspace_sid: ws.clone(), alerts: vec![alert] }));
+        let Ok(Frame::Alerts { workspace_sid, alerts }) = parse(&text) else { panic!("{text}") };
+        assert_eq!(workspace_sid, ws);
+        let want = AlertInfo {
+            sid: alert.sid.clone(),
+            rule_name: "Busy".into(),
+            target: format!("WQ{:032x}", 3),
+            measure: "longest_wait".into(),
+            level: "critical".into(),
+            description: alert.description.clone(),
+            status: "firing".into(),
+            value: Some(75.0),
+            date_fired: "2026-11-27T09:00:00Z".into(),
+            date_acknowledged: Some("2026-11-27T09:00:00Z".into()),
+            acknowledged_by: Some("Floor manager".into()),
+        };
+        assert_eq!(alerts, [want]);
         let empty = serde_json::to_string(&ServerMessage::Alerts { workspace_sid: ws.clone(), alerts: Vec::new() })
             .expect("ser");
         assert_eq!(parse(&empty), Ok(Frame::Alerts { workspace_sid: ws, alerts: Vec::new() }));
