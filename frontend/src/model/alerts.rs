@@ -331,6 +331,8 @@ impl AlertsState {
         }
         self.pending.push(sid.to_owned());
         self.failure = None;
+        // The banner is drawn again: what it announced, it does not announce again.
+        self.fresh.clear();
         true
     }
 
@@ -843,6 +845,7 @@ mod tests {
         assert!(s.acknowledging(&a.sid));
         assert!(!s.acknowledging(&a.sid), "already under way");
         let html = banner_html(&s, WS, &utc, true);
+        assert!(!html.contains("role=\"alert\""), "announced once: {html}");
         assert!(html.contains("disabled>Acknowledging…</button>"), "{html}");
         assert!(html.contains(r#"data-enable-sound>🔇 click to enable sound</button>"#), "{html}");
         s.acknowledged(&a.sid, Some("403: <no>".into()));
