@@ -2,6 +2,7 @@
 
 mod access_notice;
 mod agent_board;
+mod alert_banner;
 mod chart_canvas;
 mod connection_badge;
 mod cumulative_controls;
@@ -25,6 +26,7 @@ mod workspace_header;
 
 pub use access_notice::AccessNotice;
 pub use agent_board::AgentBoard;
+pub use alert_banner::AlertBanner;
 pub use chart_canvas::{ChartCanvas, painter};
 pub use connection_badge::ConnectionBadge;
 pub use cumulative_controls::CumulativeControls;
