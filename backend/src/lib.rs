@@ -19,6 +19,7 @@ pub mod event;
 pub mod ingest;
 pub mod loadtest;
 pub mod node;
+pub mod service_levels;
 pub mod shift;
 pub mod signature;
 pub mod source;

@@ -22,11 +22,11 @@ use wallboard_shared::sid::{AccountSid, WorkspaceSid};
 use wallboard_shared::time::to_datetime;
 use wallboard_shared::urls::Urls;
 
-use super::measure::Settings;
 use super::notify::{DeadLetters, Notifier, WebhookConfig};
 use super::store::{self, ACTIVE, ALERT, DEAD, RULE, StoredWebhook};
 use super::{Alerts, Documents, measure, with_docs};
 use crate::clock::Clock;
+use crate::service_levels::Settings;
 use crate::source::Numbers;
 use crate::storage::{DocumentStore, StorageError};
 
@@ -37,8 +37,6 @@ pub const TICK: Duration = Duration::from_secs(1);
 pub const MIN_GAP: Duration = Duration::from_millis(20);
 /// How often the evaluator looks whether rules, definitions or webhooks changed.
 pub const RELOAD_EVERY: Duration = Duration::from_millis(250);
-
-pub use super::measure::{SERVICE_DAY, SERVICE_LEVEL};
 
 /// What the evaluator needs.
 #[derive(Debug)]
@@ -114,7 +112,7 @@ fn load(d: &mut dyn DocumentStore, seen: Option<i64>, with_active: bool) -> Resu
         return Ok(None);
     }
     let rules = store::list::<Rule>(d, RULE, None)?;
-    let settings = measure::stored_settings(d)?;
+    let settings = crate::service_levels::load_all(d)?;
     let mut webhooks: HashMap<WorkspaceSid, Vec<WebhookConfig>> = HashMap::new();
     for (ws, w) in store::list::<StoredWebhook>(d, store::WEBHOOK, None)? {
         webhooks.entry(ws).or_default().push(w.config());
