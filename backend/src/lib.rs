@@ -16,6 +16,7 @@ pub mod clock;
 pub mod config;
 pub mod engine;
 pub mod event;
+pub mod eventstreams;
 pub mod ingest;
 pub mod loadtest;
 pub mod node;
