@@ -175,25 +175,7 @@ impl Event {
         let sid = take(&mut data, "sid", "Sid")?;
         let event_type = take(&mut data, "event_type", "EventType")?;
         let workspace_sid = take(&mut data, "workspace_sid", "WorkspaceSid")?;
-        Self::build(sid, event_type, ts_ms, workspace_sid, data)
-    }
-
-    /// From its parts: the event's SID, type, time, workspace, and every other field under
-    /// its snake_case name, as text (Event Streams' payloads, `crate::eventstreams`).
-    pub fn from_parts(
-        sid: String,
-        event_type: String,
-        ts_ms: i64,
-        workspace_sid: String,
-        data: BTreeMap<String, String>,
-    ) -> Result<Self, EventError> {
-        if data.len() > MAX_FIELDS {
-            return Err(err(format!("too many fields ({}; at most {MAX_FIELDS})", data.len())));
-        }
-        if let Some((k, _)) = data.iter().find(|(_, v)| v.len() > MAX_FIELD_LEN) {
-            return Err(err(format!("field {k} is longer than {MAX_FIELD_LEN} bytes")));
-        }
-        Self::build(sid, event_type, ts_ms, workspace_sid, data)
+        Self::from_parts(sid, event_type, ts_ms, workspace_sid, data)
     }
 
     /// From a line of the import format (TaskRouter's Events API resource).
@@ -230,16 +212,25 @@ impl Event {
         if let Some(s) = r.resource_type {
             data.entry("resource_type".into()).or_insert(s);
         }
-        Self::build(sid, event_type, ts_ms, workspace_sid, data)
+        Self::from_parts(sid, event_type, ts_ms, workspace_sid, data)
     }
 
-    fn build(
+    /// From its parts: the event's SID, type, time, workspace, and every other field under
+    /// its snake_case name, as text (every door ends here; Event Streams' payloads come
+    /// straight to it, `crate::eventstreams`).
+    pub fn from_parts(
         sid: String,
         event_type: String,
         ts_ms: i64,
         workspace_sid: String,
         data: BTreeMap<String, String>,
     ) -> Result<Self, EventError> {
+        if data.len() > MAX_FIELDS {
+            return Err(err(format!("too many fields ({}; at most {MAX_FIELDS})", data.len())));
+        }
+        if let Some((k, _)) = data.iter().find(|(_, v)| v.len() > MAX_FIELD_LEN) {
+            return Err(err(format!("field {k} is longer than {MAX_FIELD_LEN} bytes")));
+        }
         let sid = EventSid::parse(&sid).map_err(|e| err(format!("Sid: {e}")))?;
         let workspace_sid = WorkspaceSid::parse(&workspace_sid).map_err(|e| err(format!("WorkspaceSid: {e}")))?;
         if event_type.is_empty() || event_type.len() > 64 || !event_type.bytes().all(|b| b.is_ascii_graphic()) {
@@ -388,7 +379,7 @@ impl Event {
     ) -> Result<Self, EventError> {
         let data: BTreeMap<String, String> =
             serde_json::from_str(data_json).map_err(|e| err(format!("stored event {sid} has bad data: {e}")))?;
-        Self::build(sid.to_owned(), event_type, ts_ms, workspace_sid.to_owned(), data)
+        Self::from_parts(sid.to_owned(), event_type, ts_ms, workspace_sid.to_owned(), data)
     }
 }
 
@@ -421,7 +412,7 @@ impl EventBuilder {
     }
 
     pub fn build(self) -> Result<Event, EventError> {
-        Event::build(self.sid, self.event_type, self.ts_ms, self.workspace_sid, self.data)
+        Event::from_parts(self.sid, self.event_type, self.ts_ms, self.workspace_sid, self.data)
     }
 }
 

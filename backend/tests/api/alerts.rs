@@ -379,18 +379,34 @@ async fn a_failing_receiver_is_retried_with_backoff_then_dead_lettered() {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn rules_and_firing_alerts_survive_a_restart_without_firing_again() {
+/// A server with a receiver answering `script` (then 204), a rule "anything waiting on the
+/// desk" (for 0 s) and one task waiting: the rule fires at the next evaluation. Returns the
+/// data directory, the clock, the server, the receiver and the webhook's secret.
+async fn any_waiting(script: &[u16]) -> (tempfile::TempDir, Arc<ManualClock>, TestApp, Receiver, String) {
     let dir = tempfile::tempdir().expect("temp dir");
     let clock = Arc::new(ManualClock::new(NOW));
     let app = app_in(dir.path(), clock.clone()).await;
-    let mut hook = receiver().await;
+    let hook = receiver().await;
+    hook.script.lock().expect("script").extend(script);
     let mut ev = Events { seq: 0 };
     let target = desk();
     let rule =
         [("Name", "Any"), ("Target", target.as_str()), ("Measure", "waiting"), ("Comparison", ">"), ("Threshold", "0")];
-    let (rule_sid, _) = setup(&app, &hook, &mut ev, &rule).await;
+    let (_, secret) = setup(&app, &hook, &mut ev, &rule).await;
     event(&app, ev.task("task.created", NOW, 1)).await;
+    (dir, clock, app, hook, secret)
+}
+
+/// The SIDs of the workspace's rules.
+async fn rule_sids(app: &TestApp) -> Vec<String> {
+    let rules: RulePage = app.get_json(&path("AlertRules")).await;
+    rules.alert_rules.into_iter().map(|r| r.rule.sid).collect()
+}
+
+#[tokio::test]
+async fn rules_and_firing_alerts_survive_a_restart_without_firing_again() {
+    let (dir, clock, app, mut hook, _) = any_waiting(&[]).await;
+    let rule_sid = rule_sids(&app).await.remove(0);
     let fired = hook.next().await;
     assert_eq!(serde_json::from_slice::<Value>(&fired.body).expect("json")["type"], "alert.fired");
     // Delivered: its outbox entry goes (else the next evaluator would send it again).
@@ -438,17 +454,8 @@ async fn outbox_drains(dir: &std::path::Path) {
 /// repeat; it is not dead-lettered.
 #[tokio::test]
 async fn a_notification_cut_by_a_restart_is_sent_after_it() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let clock = Arc::new(ManualClock::new(NOW));
-    let app = app_in(dir.path(), clock.clone()).await;
-    let mut hook = receiver().await;
-    hook.script.lock().expect("script").push_back(0);
-    let mut ev = Events { seq: 0 };
-    let target = desk();
-    let rule =
-        [("Name", "Any"), ("Target", target.as_str()), ("Measure", "waiting"), ("Comparison", ">"), ("Threshold", "0")];
-    let (_, secret) = setup(&app, &hook, &mut ev, &rule).await;
-    event(&app, ev.task("task.created", NOW, 1)).await;
+    // The receiver never answers the first delivery.
+    let (dir, clock, app, mut hook, secret) = any_waiting(&[0]).await;
     let cut = hook.next().await;
     assert_eq!(outbox(dir.path()).len(), 1, "kept while it is under way");
     app.stop().await;
