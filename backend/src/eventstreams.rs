@@ -10,8 +10,8 @@
 //! | `type` `com.twilio.taskrouter.task.created` (and `payload.eventtype`, which must agree) | `event_type` `task.created` |
 //! | `payload.sid` (else `data.sid`): the TaskRouter event SID `EV…`, the same as a callback's `Sid` | `sid` |
 //! | `payload.workspace_sid` | `workspace_sid` |
-//! | `payload.timestamp_ms`, else `payload.timestamp` (RFC 3339), else the envelope's `time` | `ts_ms` |
-//! | `payload.task_date_created` (RFC 3339) | `task_date_created` (epoch seconds, as callbacks send it) |
+//! | `payload.timestamp_ms`, else `payload.timestamp` (RFC 3339, or epoch seconds), else the envelope's `time` | `ts_ms` |
+//! | `payload.task_date_created` (RFC 3339, or epoch seconds) | `task_date_created` (epoch seconds, as callbacks send it) |
 //! | every other `payload` field: strings as they are, numbers and booleans as text, objects and arrays as JSON text, `null` left out | the field of the same name |
 //!
 //! The event SID is how a delivery is recognised: the same event arriving as a callback and
@@ -95,6 +95,32 @@ fn parse_rfc3339_ms(name: &str, v: &str) -> Result<i64, EventError> {
         .map_err(|_| EventError(format!("{name} '{}' is not an RFC 3339 date", v.chars().take(40).collect::<String>())))
 }
 
+/// What a bare integer of a time field counts.
+#[derive(Debug, Clone, Copy)]
+enum Unit {
+    Seconds,
+    Milliseconds,
+}
+
+/// A time field as milliseconds: an RFC 3339 date (what Event Streams sends), or an
+/// integer (a number or digits) in `unit` (what callbacks send: `Timestamp` in seconds,
+/// `TimestampMs` in milliseconds).
+fn instant_ms(name: &str, v: &Value, unit: Unit) -> Result<i64, EventError> {
+    let integer = match v {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.trim().parse::<i64>().ok(),
+        _ => None,
+    };
+    match (integer, v) {
+        (Some(n), _) => match unit {
+            Unit::Seconds => n.checked_mul(1000).ok_or_else(|| EventError(format!("{name} is out of range"))),
+            Unit::Milliseconds => Ok(n),
+        },
+        (None, Value::String(s)) => parse_rfc3339_ms(name, s),
+        (None, _) => Err(EventError(format!("{name} is neither an RFC 3339 date nor an integer"))),
+    }
+}
+
 /// The CloudEvent Event Streams would deliver for `e` (schema version 4).
 pub fn to_cloud_event(e: &Event, account_sid: &str) -> Value {
     let mut payload = Map::new();
@@ -170,14 +196,10 @@ pub fn from_cloud_event(v: &Value) -> Result<Item, EventError> {
         .or_else(|| data.and_then(|d| d.get("sid")).and_then(Value::as_str))
         .ok_or_else(|| err("missing payload.sid (the event's EV… SID)"))?;
     let workspace_sid = text("workspace_sid").ok_or_else(|| err("missing payload.workspace_sid"))?;
-    let ts_ms = match (payload.get("timestamp_ms"), text("timestamp"), envelope.get("time").and_then(Value::as_str)) {
-        (Some(Value::Number(n)), _, _) => n.as_i64().ok_or_else(|| err("payload.timestamp_ms is not an integer"))?,
-        (Some(Value::String(s)), _, _) => {
-            s.trim().parse::<i64>().map_err(|_| err("payload.timestamp_ms is not an integer"))?
-        }
-        (Some(_), _, _) => return Err(err("payload.timestamp_ms is not an integer")),
-        (None, Some(t), _) => parse_rfc3339_ms("payload.timestamp", t)?,
-        (None, None, Some(t)) => parse_rfc3339_ms("time", t)?,
+    let ts_ms = match (payload.get("timestamp_ms"), payload.get("timestamp"), envelope.get("time")) {
+        (Some(v), _, _) => instant_ms("payload.timestamp_ms", v, Unit::Milliseconds)?,
+        (None, Some(v), _) => instant_ms("payload.timestamp", v, Unit::Seconds)?,
+        (None, None, Some(v)) => instant_ms("time", v, Unit::Seconds)?,
         (None, None, None) => return Err(err("missing payload.timestamp")),
     };
     let mut fields = BTreeMap::new();
@@ -187,7 +209,7 @@ pub fn from_cloud_event(v: &Value) -> Result<Item, EventError> {
         }
         let value = match v {
             Value::Null => continue,
-            Value::String(s) if DATES.contains(&k.as_str()) => (parse_rfc3339_ms(k, s)?.div_euclid(1000)).to_string(),
+            v if DATES.contains(&k.as_str()) => instant_ms(k, v, Unit::Seconds)?.div_euclid(1000).to_string(),
             Value::String(s) => s.clone(),
             Value::Number(n) => n.to_string(),
             Value::Bool(b) => b.to_string(),
@@ -249,5 +271,17 @@ mod tests {
         assert_eq!(e.get("nothing"), None);
         assert_eq!(e.keys().date_created_ms, Some(1_735_689_600_000));
         assert!(e.keys().reservation.is_some());
+
+        // Integers where dates are expected: epoch seconds (milliseconds for `timestamp_ms`).
+        let mut ce = ce;
+        ce["data"]["payload"]["task_date_created"] = json!("1735689600");
+        ce["data"]["payload"]["timestamp"] = json!(1_735_689_601);
+        let Item::Event(e) = from_cloud_event(&ce).expect("reads") else { panic!("not an event") };
+        assert_eq!((e.ts_ms, e.get("task_date_created")), (1_735_689_601_000, Some("1735689600")));
+        ce["data"]["payload"]["timestamp_ms"] = json!("1735689601234");
+        let Item::Event(e) = from_cloud_event(&ce).expect("reads") else { panic!("not an event") };
+        assert_eq!(e.ts_ms, 1_735_689_601_234);
+        ce["data"]["payload"]["timestamp_ms"] = json!(true);
+        assert!(from_cloud_event(&ce).is_err());
     }
 }
