@@ -10,7 +10,7 @@ use leptos::prelude::*;
 use crate::api::{self, Failure};
 use crate::browser;
 use crate::components::{
-    AccessNotice, AgentBoard, Header, Overview, QueuesWall, StaleBanner, WorkflowPage, WorkspaceHeader,
+    AccessNotice, AgentBoard, Header, Overview, QueuesWall, SettingsPage, StaleBanner, WorkflowPage, WorkspaceHeader,
 };
 use crate::model::access::{Access, Stop, next_page};
 use crate::model::view::{Page, ViewState};
@@ -37,6 +37,7 @@ pub fn App() -> impl IntoView {
         crate::floor::start(state);
     }
     follow_directory(state);
+    crate::settings::start(state);
     mark_first_data(state);
     rotate(state);
     keep_awake(state);
@@ -66,6 +67,7 @@ pub fn App() -> impl IntoView {
         (Access::Granted, Page::Workflow) => view! { <WorkflowPage/> }.into_any(),
         (Access::Granted, Page::Queues) => view! { <QueuesWall/> }.into_any(),
         (Access::Granted, Page::Agents) => view! { <AgentBoard/> }.into_any(),
+        (Access::Granted, Page::Settings) => view! { <SettingsPage/> }.into_any(),
         (access, _) => view! { <AccessNotice access=access/> }.into_any(),
     };
     view! {

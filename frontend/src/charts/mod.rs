@@ -7,6 +7,7 @@
 //! [`Surface::draw_mesh`]).
 
 pub mod outcomes;
+pub mod preview;
 pub mod sla;
 pub mod trend;
 pub mod waits;

@@ -82,11 +82,44 @@ pub fn Header() -> impl IntoView {
                         })
                 }}
             </nav>
-            <nav class="tabs" aria-label="Views">{tabs}</nav>
+            <nav class="tabs" aria-label="Views">
+                {tabs}
+                {move || (crate::settings::admin() == Some(true)).then(|| settings_tab(state))}
+            </nav>
             <div class="header-tools">
                 <ConnectionBadge/>
                 <ThemeSwitch/>
             </div>
         </header>
+    }
+}
+
+/// The settings page's tab, for admins.
+fn settings_tab(state: crate::state::AppState) -> impl IntoView {
+    let current = move || state.view.with(|v| v.page == Page::Settings);
+    let link = move || {
+        href(&state.view.with(|v| {
+            let mut v = v.clone();
+            v.page = Page::Settings;
+            v
+        }))
+    };
+    let go = move |ev: leptos::ev::MouseEvent| {
+        if !is_modified_click(&ev) {
+            ev.prevent_default();
+            state.navigate(true, |v| v.page = Page::Settings);
+        }
+    };
+    view! {
+        <a
+            class="tab"
+            class:active=current
+            aria-current=move || current().then_some("page")
+            data-testid="tab-settings"
+            href=link
+            on:click=go
+        >
+            "Settings"
+        </a>
     }
 }

@@ -2,6 +2,7 @@
 
 mod access_notice;
 mod agent_board;
+mod alert_rules_panel;
 mod chart_canvas;
 mod connection_badge;
 mod cumulative_controls;
@@ -14,6 +15,9 @@ mod notice;
 mod overview;
 mod queues_wall;
 mod realtime_tiles;
+mod rule_preview;
+mod service_levels_panel;
+mod settings_page;
 mod sla_table;
 mod stale_banner;
 mod theme_switch;
@@ -25,6 +29,7 @@ mod workspace_header;
 
 pub use access_notice::AccessNotice;
 pub use agent_board::AgentBoard;
+pub use alert_rules_panel::AlertRulesPanel;
 pub use chart_canvas::{ChartCanvas, painter};
 pub use connection_badge::ConnectionBadge;
 pub use cumulative_controls::CumulativeControls;
@@ -37,6 +42,9 @@ pub use notice::Notice;
 pub use overview::Overview;
 pub use queues_wall::QueuesWall;
 pub use realtime_tiles::RealtimeTiles;
+pub use rule_preview::RulePreview;
+pub use service_levels_panel::ServiceLevelsPanel;
+pub use settings_page::SettingsPage;
 pub use sla_table::SlaTable;
 pub use stale_banner::StaleBanner;
 pub use theme_switch::ThemeSwitch;

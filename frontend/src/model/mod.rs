@@ -13,6 +13,7 @@ pub mod format;
 pub mod frame;
 pub mod levels;
 pub mod link;
+pub mod settings;
 pub mod sla;
 pub mod snapshots;
 pub mod subscriptions;
