@@ -14,7 +14,7 @@ use wallboard_shared::TwilioError;
 use wasm_bindgen::JsCast;
 use web_sys::{Headers, RequestCache, RequestInit, Response};
 
-use wallboard_shared::alerts::{Preview, RuleResource, RulePage};
+use wallboard_shared::alerts::{Preview, RulePage, RuleResource};
 use wallboard_shared::service_level::ServiceLevel;
 use wallboard_shared::{StatisticsQuery, Urls};
 

@@ -1004,3 +1004,66 @@ async fn agent_board_frame_time_with_2000_agents() {
     driver.client.clone().close().await.expect("close the browser");
     server.stop().await;
 }
+
+/// The settings page: only an admin's dashboard links to it; a viewer's is told it needs an
+/// admin token; an admin creates an alert rule through the form, sees it previewed while
+/// editing and listed once saved, and sees the service level of each scope.
+#[tokio::test]
+async fn settings_page_creates_a_rule_with_a_live_preview() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let now = chrono::Utc::now().timestamp_millis();
+    let clock = Arc::new(ManualClock::new(now));
+    let server = start(dir.path(), free_port(), clock).await;
+    let ws = server.demo().workspace_sid.to_string();
+    let viewer = viewer_token(&server, "e2e", now);
+    let (admin, _) = server.create_token("e2e admin", Scope::Admin, None, now);
+    let driver = browser().await;
+    let c = &driver.client;
+
+    // A viewer: no settings tab, and the page says why.
+    c.goto(&format!("{}/?page=settings&ws={ws}#token={viewer}", server.base)).await.expect("open as a viewer");
+    until("the refusal", || async {
+        text_of(c, "settings-refused").await.filter(|t| t.contains("Settings need an admin token"))
+    })
+    .await;
+    assert!(c.find(Locator::Css("[data-testid=tab-settings]")).await.is_err(), "no settings tab for a viewer");
+
+    // An admin: the tab, then the page.
+    c.goto(&format!("{}/?ws={ws}#token={admin}", server.base)).await.expect("open as an admin");
+    let tab =
+        until("the settings tab", || async { c.find(Locator::Css("[data-testid=tab-settings]")).await.ok() }).await;
+    tab.click().await.expect("open the settings");
+    until("the workspace's service level", || async {
+        text_of(c, "sl-row-default").await.filter(|t| t.contains("T = 20 s") && t.contains("answered"))
+    })
+    .await;
+
+    // A new rule: previewed while edited, listed once saved.
+    let new =
+        until("the new-rule button", || async { c.find(Locator::Css("[data-testid=rule-new]")).await.ok() }).await;
+    new.click().await.expect("new rule");
+    let field = |name: &'static str| async move {
+        c.find(Locator::Css(&format!("[data-testid=rule-form] [name={name}]"))).await.expect("field")
+    };
+    field("Name").await.send_keys("Queue too long").await.expect("type the name");
+    field("Threshold").await.send_keys("5").await.expect("type the threshold");
+    until("the preview's sentence", || async {
+        text_of(c, "preview-summary").await.filter(|t| t.starts_with("Over the last hour"))
+    })
+    .await;
+    screenshot(c, "settings.png").await;
+    c.find(Locator::Css("[data-testid=rule-save]")).await.expect("save").click().await.expect("save the rule");
+    let listed = until("the rule listed", || async {
+        text_of(c, "rules").await.filter(|t| t.contains("Queue too long") && t.contains("tasks waiting > 5"))
+    })
+    .await;
+    assert!(listed.contains("Workspace"), "{listed}");
+    let (status, body) = server.get(&format!("/v1/Workspaces/{ws}/AlertRules")).await;
+    assert_eq!(status, 200);
+    assert!(body.to_string().contains("Queue too long"), "{body}");
+
+    let errors = console_errors(c).await;
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+    driver.client.clone().close().await.expect("close the browser");
+    server.stop().await;
+}

@@ -51,7 +51,9 @@ pub fn AlertRulesPanel(ws: String) -> impl IntoView {
         let all = targets.get();
         rules.with(|r| match r {
             Remote::Loading => view! { <p class="muted">"Loading the rules…"</p> }.into_any(),
-            Remote::Failed(e) => view! { <p class="control-error" data-testid="rules-error">{e.clone()}</p> }.into_any(),
+            Remote::Failed(e) => {
+                view! { <p class="control-error" data-testid="rules-error">{e.clone()}</p> }.into_any()
+            }
             Remote::Ready(list) if list.is_empty() => view! { <p class="muted">"No alert rules yet."</p> }.into_any(),
             Remote::Ready(list) => {
                 let rows = list
@@ -112,7 +114,7 @@ pub fn AlertRulesPanel(ws: String) -> impl IntoView {
                         </table>
                     </div>
                 }
-                    .into_any()
+                .into_any()
             }
         })
     };
@@ -143,7 +145,7 @@ fn options(choices: Vec<Choice>, current: impl Fn() -> String + Copy + Send + Sy
         .map(|c| {
             let value = c.value.clone();
             view! {
-                <option value=c.value selected=move || current() == value>
+                <option value=c.value prop:selected=move || current() == value>
                     {c.label}
                 </option>
             }

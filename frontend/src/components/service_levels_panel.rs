@@ -186,7 +186,7 @@ fn LevelEditor(
         .into_iter()
         .map(|a| {
             view! {
-                <option value=a.name() selected=move || form.with(|f| f.abandons == a)>
+                <option value=a.name() prop:selected=move || form.with(|f| f.abandons == a)>
                     {abandons_label(a)}
                 </option>
             }

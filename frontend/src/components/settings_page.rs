@@ -17,7 +17,8 @@ pub fn SettingsPage() -> impl IntoView {
     });
     // Until the probe answers, the panels say what their calls answer.
     let refused = Memo::new(move |_| crate::settings::admin() == Some(false));
-    let body = move || match (workspace.get(), refused.get()) {
+    let body = move || {
+        match (workspace.get(), refused.get()) {
         (_, true) => view! {
             <div data-testid="settings-refused">
                 <Notice title=NEED_ADMIN detail="Open the dashboard with an admin token (wallboard token) or the account's."/>
@@ -30,6 +31,7 @@ pub fn SettingsPage() -> impl IntoView {
             <AlertRulesPanel ws/>
         }
         .into_any(),
+    }
     };
     view! {
         <section class="settings-page" data-testid="settings-page">

@@ -4,8 +4,7 @@
 //! it asks), the choices of the selects, and the preview's summary sentence.
 
 use wallboard_shared::alerts::{
-    Comparison, Level, MAX_DURATION, Measure, NoticeKind, Preview, PreviewSource, Rule, RuleTarget, RuleUpdate,
-    number,
+    Comparison, Level, MAX_DURATION, Measure, NoticeKind, Preview, PreviewSource, Rule, RuleTarget, RuleUpdate, number,
 };
 use wallboard_shared::service_level::{Abandons, MAX_THRESHOLD, ServiceLevel, WORKSPACE_DEFAULT, parse_hh_mm};
 
@@ -342,7 +341,8 @@ mod tests {
 
     #[test]
     fn rule_forms_become_checked_parameters() {
-        let mut f = RuleForm { name: " Long wait ".into(), threshold: "60".into(), for_s: "30".into(), ..Default::default() };
+        let mut f =
+            RuleForm { name: " Long wait ".into(), threshold: "60".into(), for_s: "30".into(), ..Default::default() };
         f.set_target(WQ);
         f.measure = Measure::LongestWait;
         let pairs = f.pairs().expect("valid");
@@ -425,7 +425,11 @@ mod tests {
         let loaded = LevelForm::of(&level("built_in"));
         assert_eq!((loaded.threshold.as_str(), loaded.short_abandon.as_str()), ("30", "5"));
         let pairs = loaded.pairs(&loaded).expect("valid");
-        assert_eq!(encode_form(&pairs), "Threshold=30&ShortAbandon=5&Abandons=counted_against", "the day stays inherited");
+        assert_eq!(
+            encode_form(&pairs),
+            "Threshold=30&ShortAbandon=5&Abandons=counted_against",
+            "the day stays inherited"
+        );
         let moved = LevelForm { starts_at: "06:00".into(), time_zone: "Europe/Paris".into(), ..loaded.clone() };
         assert_eq!(
             encode_form(&moved.pairs(&loaded).expect("valid")),
