@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use wallboard_shared::service_level::{Abandons, ServiceLevel};
 
 use crate::api;
-use crate::model::settings::{self, Choice, LevelForm, abandons_label};
+use crate::model::settings::{self, LevelForm, abandons_label};
 use crate::state::{Remote, use_state};
 
 type Levels = BTreeMap<String, Result<ServiceLevel, String>>;
@@ -43,12 +43,12 @@ pub fn ServiceLevelsPanel(ws: String) -> impl IntoView {
     });
     let rows = move || {
         let all = scopes.get();
-        levels.with(|levels| {
+        levels.with(|read| {
             all.iter()
                 .map(|scope| {
                     let value = scope.value.clone();
                     let testid = format!("sl-row-{value}");
-                    let cells = match levels.get(&value) {
+                    let cells = match read.get(&value) {
                         None => view! { <td colspan="4" class="muted">"…"</td> }.into_any(),
                         Some(Err(e)) => view! { <td colspan="4" class="control-error">{e.clone()}</td> }.into_any(),
                         Some(Ok(sl)) => {
@@ -75,7 +75,7 @@ pub fn ServiceLevelsPanel(ws: String) -> impl IntoView {
                                 .into_any()
                         }
                     };
-                    let stored = matches!(levels.get(&value), Some(Ok(sl)) if sl.stored);
+                    let stored = matches!(read.get(&value), Some(Ok(sl)) if sl.stored);
                     let (edit_scope, inherit_scope) = (value.clone(), value.clone());
                     let inherit = move |_| {
                         let (ws, scope) = (ws.get_value(), inherit_scope.clone());
