@@ -14,12 +14,12 @@ use wallboard_shared::TwilioError;
 use wasm_bindgen::JsCast;
 use web_sys::{Headers, RequestCache, RequestInit, Response};
 
-use wallboard_shared::alerts::{Preview, RulePage, RuleResource};
-use wallboard_shared::service_level::ServiceLevel;
+use wallboard_shared::alerts::Preview;
 use wallboard_shared::{StatisticsQuery, Urls};
 
 use crate::model::floor::{Answer, QueueStats};
 use crate::model::link::RATE_LIMIT_WAIT_MS;
+use crate::model::settings::{LevelView, RuleList, RuleView};
 
 /// Most list pages followed (a guard against a `next_page_url` loop).
 const MAX_PAGES: usize = 50;
@@ -250,12 +250,12 @@ async fn settings_json<T: DeserializeOwned>(
 }
 
 /// `GET …/ServiceLevels/{scope}`: the definition in force.
-pub async fn service_level(ws: &str, scope: &str) -> Result<ServiceLevel, Refusal> {
+pub async fn service_level(ws: &str, scope: &str) -> Result<LevelView, Refusal> {
     settings_json("GET", ws, &format!("ServiceLevels/{scope}"), None).await
 }
 
 /// `POST …/ServiceLevels/{scope}` with a form.
-pub async fn set_service_level(ws: &str, scope: &str, form: &str) -> Result<ServiceLevel, Refusal> {
+pub async fn set_service_level(ws: &str, scope: &str, form: &str) -> Result<LevelView, Refusal> {
     settings_json("POST", ws, &format!("ServiceLevels/{scope}"), Some(form)).await
 }
 
@@ -265,12 +265,12 @@ pub async fn inherit_service_level(ws: &str, scope: &str) -> Result<(), Refusal>
 }
 
 /// `GET …/AlertRules` (admins only: the dashboard's way to know it may show the settings).
-pub async fn alert_rules(ws: &str) -> Result<Vec<RuleResource>, Refusal> {
-    settings_json::<RulePage>("GET", ws, "AlertRules", None).await.map(|p| p.alert_rules)
+pub async fn alert_rules(ws: &str) -> Result<Vec<RuleView>, Refusal> {
+    settings_json::<RuleList>("GET", ws, "AlertRules", None).await.map(|p| p.alert_rules)
 }
 
 /// `POST …/AlertRules` (a new rule) or `POST …/AlertRules/{sid}` (a change).
-pub async fn save_alert_rule(ws: &str, sid: Option<&str>, form: &str) -> Result<RuleResource, Refusal> {
+pub async fn save_alert_rule(ws: &str, sid: Option<&str>, form: &str) -> Result<RuleView, Refusal> {
     let rest = sid.map_or_else(|| "AlertRules".to_owned(), |sid| format!("AlertRules/{sid}"));
     settings_json("POST", ws, &rest, Some(form)).await
 }

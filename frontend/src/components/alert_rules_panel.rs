@@ -2,11 +2,11 @@
 //! what fits (the measures of the chosen target), delete, and the form's live preview.
 
 use leptos::prelude::*;
-use wallboard_shared::alerts::{Comparison, Level, Measure, RuleResource};
+use wallboard_shared::alerts::{Comparison, Level, Measure};
 
 use super::RulePreview;
 use crate::api;
-use crate::model::settings::{self, Choice, RuleForm};
+use crate::model::settings::{self, Choice, RuleForm, RuleView};
 use crate::state::{Remote, use_state};
 
 #[component]
@@ -34,7 +34,7 @@ pub fn AlertRulesPanel(ws: String) -> impl IntoView {
         });
         list
     });
-    let rules = RwSignal::new(Remote::<Vec<RuleResource>>::Loading);
+    let rules = RwSignal::new(Remote::<Vec<RuleView>>::Loading);
     let reload = RwSignal::new(0u32);
     let form = RwSignal::new(None::<RuleForm>);
     Effect::new(move |_| {
@@ -59,9 +59,9 @@ pub fn AlertRulesPanel(ws: String) -> impl IntoView {
                 let rows = list
                     .iter()
                     .map(|r| {
-                        let rule = r.rule.clone();
+                        let rule = r.clone();
                         let sid = rule.sid.clone();
-                        let target = settings::label_of(rule.target.as_str(), &all);
+                        let target = settings::label_of(&rule.target, &all);
                         let edit = {
                             let rule = rule.clone();
                             move |_| form.set(Some(RuleForm::of(&rule)))

@@ -4,13 +4,13 @@
 use std::collections::BTreeMap;
 
 use leptos::prelude::*;
-use wallboard_shared::service_level::{Abandons, ServiceLevel};
+use wallboard_shared::service_level::Abandons;
 
 use crate::api;
-use crate::model::settings::{self, LevelForm, abandons_label};
+use crate::model::settings::{self, LevelForm, LevelView, abandons_label};
 use crate::state::{Remote, use_state};
 
-type Levels = BTreeMap<String, Result<ServiceLevel, String>>;
+type Levels = BTreeMap<String, Result<LevelView, String>>;
 
 #[component]
 pub fn ServiceLevelsPanel(ws: String) -> impl IntoView {
@@ -52,7 +52,7 @@ pub fn ServiceLevelsPanel(ws: String) -> impl IntoView {
                         None => view! { <td colspan="4" class="muted">"…"</td> }.into_any(),
                         Some(Err(e)) => view! { <td colspan="4" class="control-error">{e.clone()}</td> }.into_any(),
                         Some(Ok(sl)) => {
-                            let d = &sl.definition;
+                            let d = sl;
                             let definition = format!(
                                 "T = {} s, S = {} s, abandons {}",
                                 d.threshold,
@@ -149,7 +149,7 @@ fn LevelEditor(
     ws: String,
     scope: String,
     label: String,
-    sl: ServiceLevel,
+    sl: LevelView,
     editing: RwSignal<Option<String>>,
     reload: RwSignal<u32>,
 ) -> impl IntoView {

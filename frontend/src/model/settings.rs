@@ -3,15 +3,57 @@
 //! the server's own parsers from `wallboard-shared`, so the page says what is wrong before
 //! it asks), the choices of the selects, and the preview's summary sentence.
 
+use serde::Deserialize;
 use wallboard_shared::alerts::{
-    Comparison, Level, MAX_DURATION, Measure, NoticeKind, Preview, PreviewSource, Rule, RuleTarget, RuleUpdate, number,
+    Comparison, Level, MAX_DURATION, Measure, NoticeKind, Preview, PreviewSource, RuleTarget, RuleUpdate, number,
 };
-use wallboard_shared::service_level::{Abandons, MAX_THRESHOLD, ServiceLevel, WORKSPACE_DEFAULT, parse_hh_mm};
+use wallboard_shared::service_level::{Abandons, Day, MAX_THRESHOLD, WORKSPACE_DEFAULT, parse_hh_mm};
 
 use super::view::encode;
 
 /// The message of a settings call refused with 403.
 pub const NEED_ADMIN: &str = "Settings need an admin token";
+
+/// What the page reads of `wallboard_shared::service_level::ServiceLevel` (a lean copy:
+/// the shared type's flattened fields and dates would cost the wasm far more).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct LevelView {
+    pub scope: String,
+    pub threshold: u32,
+    pub short_abandon: u32,
+    pub abandons: Abandons,
+    pub formula: String,
+    pub defined_by: String,
+    pub stored: bool,
+    pub day: Day,
+    pub day_defined_by: String,
+}
+
+/// What the page reads of `wallboard_shared::alerts::RuleResource` (lean, as above).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct RuleView {
+    pub sid: String,
+    pub name: String,
+    pub target: String,
+    #[serde(default)]
+    pub task_channel: Option<String>,
+    pub measure: Measure,
+    pub comparison: Comparison,
+    pub threshold: f64,
+    #[serde(rename = "for")]
+    pub for_s: u32,
+    pub clear_threshold: f64,
+    pub clear_for: u32,
+    pub level: Level,
+    pub enabled: bool,
+    pub description: String,
+}
+
+/// `GET …/AlertRules` as the page reads it.
+#[derive(Debug, Deserialize)]
+pub struct RuleList {
+    pub alert_rules: Vec<RuleView>,
+}
 
 /// One option of a select: the value sent and the words shown.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,8 +145,8 @@ pub struct LevelForm {
 
 impl LevelForm {
     /// The form of the definition in force.
-    pub fn of(sl: &ServiceLevel) -> Self {
-        let d = &sl.definition;
+    pub fn of(sl: &LevelView) -> Self {
+        let d = sl;
         Self {
             threshold: d.threshold.to_string(),
             short_abandon: d.short_abandon.to_string(),
@@ -195,12 +237,12 @@ impl Default for RuleForm {
 
 impl RuleForm {
     /// The form of a stored rule.
-    pub fn of(rule: &Rule) -> Self {
-        let c = &rule.condition;
+    pub fn of(rule: &RuleView) -> Self {
+        let c = rule;
         Self {
             sid: Some(rule.sid.clone()),
             name: rule.name.clone(),
-            target: rule.target.as_str().to_owned(),
+            target: rule.target.clone(),
             task_channel: rule.task_channel.clone().unwrap_or_default(),
             measure: c.measure,
             comparison: c.comparison,
@@ -296,8 +338,8 @@ pub fn preview_summary(p: &Preview) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use wallboard_shared::alerts::{Condition, PreviewTransition, Sample};
-    use wallboard_shared::service_level::{Day, DefinitionView};
+    use wallboard_shared::alerts::{Condition, PreviewTransition, Rule, RuleResource, Sample};
+    use wallboard_shared::service_level::{DefinitionView, ServiceLevel};
     use wallboard_shared::{AccountSid, WorkspaceSid};
 
     const WW: &str = "WW0123456789abcdef0123456789abcdef";
@@ -390,17 +432,31 @@ mod tests {
             date_created: now,
             date_updated: now,
         };
-        let f = RuleForm::of(&rule(5.0, 10));
+        // Read from the shared type's JSON, as the page reads the server's.
+        let view = |rule: Rule| -> RuleView {
+            let resource = RuleResource {
+                account_sid: AccountSid::from_u128(1),
+                workspace_sid: WorkspaceSid::from_u128(2),
+                description: rule.condition.describe(),
+                state: None,
+                url: String::new(),
+                rule,
+            };
+            serde_json::from_value(serde_json::to_value(&resource).expect("ser")).expect("de")
+        };
+        let f = RuleForm::of(&view(rule(5.0, 10)));
         assert_eq!((f.clear_threshold.as_str(), f.clear_for.as_str()), ("", ""));
         assert_eq!((f.sid.as_deref(), f.target.as_str(), f.task_channel.as_str()), (Some("AR1"), WQ, "voice"));
-        let f = RuleForm::of(&rule(2.5, 60));
+        let v = view(rule(2.5, 60));
+        assert_eq!(v.description, "tasks waiting >= 5 for 10 s");
+        let f = RuleForm::of(&v);
         assert_eq!((f.clear_threshold.as_str(), f.clear_for.as_str()), ("2.5", "60"));
         let pairs = f.pairs().expect("valid");
         assert!(pairs.contains(&("Enabled", "false".into())) && pairs.contains(&("Level", "critical".into())));
     }
 
-    fn level(day_by: &str) -> ServiceLevel {
-        ServiceLevel {
+    fn level(day_by: &str) -> LevelView {
+        let shared = ServiceLevel {
             account_sid: AccountSid::from_u128(1),
             workspace_sid: WorkspaceSid::from_u128(2),
             scope: WQ.into(),
@@ -417,7 +473,8 @@ mod tests {
             day_defined_by: day_by.into(),
             date_updated: None,
             url: String::new(),
-        }
+        };
+        serde_json::from_value(serde_json::to_value(&shared).expect("ser")).expect("de")
     }
 
     #[test]
