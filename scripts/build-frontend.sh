@@ -15,7 +15,7 @@ BINARYEN_VERSION=132
 # The budget was 250 KiB until the supervisor's views (workspace header, queues wall, agent
 # board) came: they cost about 58 KiB gzip (243.7 -> 301.7 KiB), loaded once per build (the
 # files are immutable and cached). BENCHMARKS.md has the figures.
-LIMIT_KIB=310
+LIMIT_KIB=330
 TARGET_DIR=${CARGO_TARGET_DIR:-target}
 DIST=frontend/dist
 

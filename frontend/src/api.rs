@@ -1,7 +1,8 @@
 //! The REST calls of the dashboard: the workspace's workflows and task channels, the
 //! server's build id, and the floor's lists: task queues, activities, workers and their
 //! channels, and the queues' statistics list (only for the queues beyond the wall's
-//! subscriptions). Every other statistic comes over the WebSocket.
+//! subscriptions); and the one write, acknowledging an alert. Every other statistic comes
+//! over the WebSocket.
 //!
 //! Requests go to the page's own origin with the link's viewer token as
 //! `Authorization: Bearer` (`/build-id` is public). They use `fetch` directly: a request
@@ -86,13 +87,24 @@ pub fn same_origin_path(url: &str) -> String {
 
 /// `GET path`, never from the cache; with the token when given.
 async fn get(path: &str, token: Option<&str>) -> Option<Response> {
+    request(path, token, None).await
+}
+
+/// `GET path`, or `POST path` with the form `form`, never from the cache; with the token
+/// when given.
+async fn request(path: &str, token: Option<&str>, form: Option<&str>) -> Option<Response> {
     let init = RequestInit::new();
     init.set_cache(RequestCache::NoStore);
+    let headers = Headers::new().ok()?;
     if let Some(token) = token {
-        let headers = Headers::new().ok()?;
         headers.append("Authorization", &format!("Bearer {token}")).ok()?;
-        init.set_headers(&headers);
     }
+    if let Some(form) = form {
+        init.set_method("POST");
+        headers.append("Content-Type", "application/x-www-form-urlencoded").ok()?;
+        init.set_body(&form.into());
+    }
+    init.set_headers(&headers);
     let promise = web_sys::window()?.fetch_with_str_and_init(path, &init);
     JsFuture::from(promise).await.ok()?.dyn_into().ok()
 }
@@ -114,9 +126,15 @@ async fn get_json<T: DeserializeOwned>(path: &str) -> Result<(T, Option<i64>), F
 /// The body of a successful `GET path` and its `Date` (ms). Not generic: the fetch is in
 /// the wasm once, whatever the answer is read into.
 async fn get_body(path: &str) -> Result<(String, Option<i64>), Failure> {
+    call(path, None).await
+}
+
+/// The body of a successful `GET path` (or `POST path` with `form`) and its `Date` (ms).
+async fn call(path: &str, form: Option<&str>) -> Result<(String, Option<i64>), Failure> {
     let token = crate::browser::token().ok_or(Failure::Refused)?;
-    let response =
-        get(path, Some(&token)).await.ok_or_else(|| Failure::Other("the server cannot be reached".to_owned()))?;
+    let response = request(path, Some(&token), form)
+        .await
+        .ok_or_else(|| Failure::Other("the server cannot be reached".to_owned()))?;
     let headers = response.headers();
     let date = headers.get("date").ok().flatten();
     if let Some(date) = &date {
@@ -187,6 +205,14 @@ pub async fn workers(workspace: &str, query: &str) -> Result<Answer<Vec<Listed>>
 /// `GET …/Workers/{WK}/Channels`.
 pub async fn worker_channels(workspace: &str, worker: &str) -> Result<Vec<Listed>, Failure> {
     list(format!("{}/Workers/{worker}/Channels?PageSize=100", Urls::relative().workspace(workspace))).await
+}
+
+/// Acknowledges alert `alert` of `workspace` (`POST …/Alerts/{AL…}`, `Acknowledged=true`).
+/// The answer (the alert) is not read: every dashboard, this one too, then gets an `alerts`
+/// frame saying who acknowledged it.
+pub async fn acknowledge(workspace: &str, alert: &str) -> Result<(), Failure> {
+    let path = format!("{}/Alerts/{alert}", Urls::relative().workspace(workspace));
+    call(&path, Some("Acknowledged=true")).await.map(drop)
 }
 
 /// The build the server serves now (`GET /build-id`, public), None when it cannot say.

@@ -10,9 +10,11 @@ use leptos::prelude::*;
 use crate::api::{self, Failure};
 use crate::browser;
 use crate::components::{
-    AccessNotice, AgentBoard, Header, Overview, QueuesWall, SettingsPage, StaleBanner, WorkflowPage, WorkspaceHeader,
+    AccessNotice, AgentBoard, AlertBanner, Header, Overview, QueuesWall, SettingsPage, StaleBanner, WorkflowPage,
+    WorkspaceHeader,
 };
 use crate::model::access::{Access, Stop, next_page};
+use crate::model::alerts::{BEEP_EVERY_MS, BEEP_TONE_S, BEEP_TONES_HZ, Sound};
 use crate::model::view::{Page, ViewState};
 use crate::state::{AppState, Directory, Remote};
 use crate::ws;
@@ -42,6 +44,7 @@ pub fn App() -> impl IntoView {
     rotate(state);
     keep_awake(state);
     report_height(state);
+    sound(state);
 
     set_interval(move || leptos::task::spawn_local(ws::check_build()), BUILD_CHECK_EVERY);
     set_interval(move || state.directory_epoch.update(|e| *e += 1), DIRECTORY_EVERY);
@@ -73,6 +76,7 @@ pub fn App() -> impl IntoView {
     view! {
         {chrome.then(|| view! { <Header/> })}
         <StaleBanner/>
+        <AlertBanner/>
         <main class="main">
             // The workspace's headline numbers on every page (not inside another page's frame).
             {move || (state.access.get() == Access::Granted && !state.view.with_untracked(|v| v.embed))
@@ -146,6 +150,71 @@ fn keep_awake(state: AppState) {
     }
     browser::request_wake_lock();
     let _ = window_event_listener(leptos::ev::visibilitychange, |_| browser::request_wake_lock());
+}
+
+/// `sound=1`: a two-tone beep every 2.5 s while an alert of the workspace fires
+/// unacknowledged, until it is acknowledged (on any dashboard) or clears. The browser may
+/// hold the audio until a user gesture: any press on the page (or the banner's "click to
+/// enable sound") resumes it. `<html data-sound>` says what the wall does.
+fn sound(state: AppState) {
+    let enabled = state.view.with_untracked(|v| v.sound);
+    let beep = || browser::beep(&BEEP_TONES_HZ, BEEP_TONE_S);
+    // Reads the audio context's state (never at once after making it: a context allowed to
+    // play starts running a moment later, and is not blocked); beeps when it starts running
+    // while the wall sounds. True when it beeped.
+    let was_running = Rc::new(Cell::new(false));
+    let check = move || {
+        let running = browser::audio_running();
+        let started = running && !was_running.replace(running);
+        if state.audio_blocked.get_untracked() == running {
+            state.audio_blocked.set(!running);
+        }
+        let beeped = started && state.marks.with_untracked(|m| m.sounding);
+        if beeped {
+            beep();
+        }
+        beeped
+    };
+    let start = check.clone();
+    Effect::new(move |before: Option<bool>| {
+        let sounding = state.marks.with(|m| m.sounding);
+        let sound = Sound::of(enabled, sounding, state.audio_blocked.get());
+        browser::set_document_attribute("data-sound", sound.key());
+        if enabled && sounding && before != Some(true) {
+            let changed = start.clone();
+            browser::audio_start(move || {
+                changed();
+            });
+            if !browser::audio_running() {
+                let later = start.clone();
+                set_timeout(
+                    move || {
+                        later();
+                    },
+                    Duration::from_millis(400),
+                );
+            } else if !start() {
+                beep();
+            }
+        }
+        sounding
+    });
+    if !enabled {
+        return;
+    }
+    set_interval(
+        move || {
+            if state.marks.with_untracked(|m| m.sounding) && !check() {
+                beep();
+            }
+        },
+        Duration::from_millis(u64::from(BEEP_EVERY_MS)),
+    );
+    let _ = window_event_listener_untyped("pointerdown", move |_| {
+        if state.audio_blocked.get_untracked() {
+            browser::audio_resume();
+        }
+    });
 }
 
 /// `embed=1` in a frame: posts the page's height to the parent whenever it changes.

@@ -1,4 +1,5 @@
-//! The few browser facts the app needs: clocks, randomness, the URL, time zones, the build id.
+//! The few browser facts the app needs: clocks, randomness, the URL, time zones, the build id,
+//! and the one thing it plays: the alerts' beep (Web Audio).
 //!
 //! Everything reaches the page through these functions, so the rest of the code takes plain
 //! values (the model gets "now" and "random" as arguments).
@@ -355,4 +356,98 @@ fn css_property(element: &web_sys::Element, name: &str) -> Option<String> {
     let value = style.get_property_value(name).ok()?;
     let value = value.trim();
     (!value.is_empty()).then(|| value.to_owned())
+}
+
+/// Sets the attribute `name` of `<html>` to `value` (`data-sound`, read by tests).
+pub fn set_document_attribute(name: &str, value: &str) {
+    if let Some(root) = root()
+        && root.get_attribute(name).as_deref() != Some(value)
+    {
+        let _ = root.set_attribute(name, value);
+    }
+}
+
+/// The value of the attribute `name` of the element a click landed on, or of its nearest
+/// ancestor that has it (a click on a button's text counts for the button).
+pub fn clicked_attribute(event: &web_sys::Event, name: &str) -> Option<String> {
+    let target: web_sys::Element = event.target()?.dyn_into().ok()?;
+    target.closest(&format!("[{name}]")).ok()??.get_attribute(name)
+}
+
+/// The page's audio: one `AudioContext`, made when the wall first sounds, and the handler of
+/// its state changes.
+struct Audio {
+    context: web_sys::AudioContext,
+    _on_state: wasm_bindgen::closure::Closure<dyn FnMut()>,
+}
+
+thread_local! {
+    static AUDIO: std::cell::RefCell<Option<Audio>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Makes the page's audio context (once; `changed` is called whenever its state changes)
+/// and asks it to run. A browser that wants a user gesture first keeps it suspended:
+/// [`audio_running`] then stays false until [`audio_resume`] is called from a click.
+pub fn audio_start(changed: impl FnMut() + 'static) {
+    let made = AUDIO.with_borrow_mut(|audio| {
+        if audio.is_some() {
+            return true;
+        }
+        let Ok(context) = web_sys::AudioContext::new() else { return false };
+        let on_state = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(changed);
+        context.set_onstatechange(Some(on_state.as_ref().unchecked_ref()));
+        *audio = Some(Audio { context, _on_state: on_state });
+        true
+    });
+    if made {
+        audio_resume();
+    }
+}
+
+/// Asks the audio context to run (from a click, the browser lets it).
+pub fn audio_resume() {
+    let promise = AUDIO.with_borrow(|audio| audio.as_ref().and_then(|a| a.context.resume().ok()));
+    if let Some(promise) = promise {
+        // Awaited so that a refusal is handled (not an "unhandled rejection").
+        leptos::task::spawn_local(async move {
+            let _ = js_sys::futures::JsFuture::from(promise).await;
+        });
+    }
+}
+
+/// Whether the audio context exists and runs.
+pub fn audio_running() -> bool {
+    AUDIO.with_borrow(|audio| audio.as_ref().is_some_and(|a| a.context.state() == web_sys::AudioContextState::Running))
+}
+
+/// Plays one beep now: `tones_hz` one after the other, `tone_s` seconds each, through a
+/// gain with short ramps (no clicks). Nothing when the audio context does not run.
+pub fn beep(tones_hz: &[f32], tone_s: f64) {
+    AUDIO.with_borrow(|audio| {
+        let Some(audio) = audio else { return };
+        let context = &audio.context;
+        if context.state() != web_sys::AudioContextState::Running {
+            return;
+        }
+        let play = || -> Result<(), JsValue> {
+            let oscillator = context.create_oscillator()?;
+            let gain = context.create_gain()?;
+            oscillator.set_type(web_sys::OscillatorType::Triangle);
+            let start = context.current_time() + 0.02;
+            let end = start + tone_s * tones_hz.len() as f64;
+            for (i, hz) in tones_hz.iter().enumerate() {
+                oscillator.frequency().set_value_at_time(*hz, start + tone_s * i as f64)?;
+            }
+            let level = gain.gain();
+            level.set_value_at_time(0.0, start)?;
+            level.linear_ramp_to_value_at_time(0.3, start + 0.01)?;
+            level.set_value_at_time(0.3, end - 0.02)?;
+            level.linear_ramp_to_value_at_time(0.0, end)?;
+            oscillator.connect_with_audio_node(&gain)?;
+            gain.connect_with_audio_node(&context.destination())?;
+            oscillator.start_with_when(start)?;
+            oscillator.stop_with_when(end)
+        };
+        let _ = play();
+    });
 }

@@ -6,6 +6,7 @@ use crate::api::Listed;
 use crate::browser;
 use crate::model::access::Access;
 use crate::model::agents::Channels;
+use crate::model::alerts::{AlertsState, Marks};
 use crate::model::floor::{ActivityInfo, Answer, QueueStats, WorkerInfo};
 use crate::model::link::{Badge, BadgeState};
 use crate::model::snapshots::Snapshots;
@@ -103,6 +104,13 @@ pub struct AppState {
     /// The supervisor's floor: what is read over REST (`crate::floor`); its statistics are
     /// snapshots of the plan's subscriptions.
     pub floor: Floor,
+    /// The latest `alerts` frame per workspace, and the acknowledgements under way.
+    pub alerts: RwSignal<AlertsState>,
+    /// The places the shown workspace's firing alerts mark, and whether one fires
+    /// unacknowledged (`sound=1` beeps then).
+    pub marks: Memo<Marks>,
+    /// Whether the browser keeps the page's audio suspended until a click.
+    pub audio_blocked: RwSignal<bool>,
 }
 
 /// The floor's REST answers, one signal each: the wall does not redraw when the workers change.
@@ -176,6 +184,11 @@ impl AppState {
                 })
             })
         });
+        let alerts = RwSignal::new(AlertsState::default());
+        let marks = Memo::new(move |_| {
+            let ws = shown_workspace(directory);
+            alerts.with(|a| ws.map(|ws| Marks::of(a.list(&ws))).unwrap_or_default())
+        });
         Self {
             view,
             directory,
@@ -195,6 +208,9 @@ impl AppState {
             workflow,
             theme: Memo::new(move |_| view.with(|v| v.theme)),
             floor,
+            alerts,
+            marks,
+            audio_blocked: RwSignal::new(false),
         }
     }
 
@@ -209,11 +225,28 @@ impl AppState {
         }
     }
 
+    /// The workspace shown (`WS…`), once the directory names one (tracked).
+    pub fn workspace(&self) -> Option<String> {
+        shown_workspace(self.directory)
+    }
+
+    /// [`AppState::workspace`], untracked.
+    pub fn workspace_untracked(&self) -> Option<String> {
+        leptos::prelude::untrack(|| self.workspace())
+    }
+
     /// The chosen zone's UTC offset function (see `ViewState::statistics_query`).
     pub fn zone_offset(&self) -> impl Fn(i64) -> i32 + use<> {
         let zone = self.view.with_untracked(|v| v.time_zone.clone());
         move |at| browser::zone_offset_minutes(zone.as_deref(), at)
     }
+}
+
+fn shown_workspace(directory: RwSignal<Remote<Directory>>) -> Option<String> {
+    directory.with(|d| match d {
+        Remote::Ready(Directory { workspace: Some((ws, _)), .. }) => Some(ws.clone()),
+        _ => None,
+    })
 }
 
 impl Default for AppState {

@@ -1,7 +1,9 @@
 //! The WebSocket client (protocol v1): connects, authenticates with the link's token (the
 //! first frame), keeps the wanted subscriptions on the server, reduces snapshots into the
-//! state, and reconnects with backoff and jitter, except after the server refused the
-//! token (then never) or limited the rate (then after a minute at least).
+//! state, watches the shown workspace's alerts (`watch_alerts`, again after every reconnect
+//! and for each new workspace) into `AppState::alerts`, and reconnects with backoff and
+//! jitter, except after the server refused the token (then never) or limited the rate
+//! (then after a minute at least).
 //!
 //! Its decisions are made by `model::link::Link` (when to ping, retry, give up) and
 //! `model::snapshots::Snapshots` (which snapshot wins); this module owns the socket, the
@@ -60,6 +62,10 @@ struct Inner {
     sent: Vec<String>,
     /// (workflow sid, subscription id) of the subscriptions that feed trends.
     trend_ids: Vec<(String, String)>,
+    /// The workspace whose alerts the page watches (`watch_alerts`).
+    alerts_wanted: Option<String>,
+    /// The workspace whose alerts are watched on the current socket.
+    alerts_sent: Option<String>,
 }
 
 impl Client {
@@ -75,6 +81,8 @@ impl Client {
             wanted: Vec::new(),
             sent: Vec::new(),
             trend_ids: Vec::new(),
+            alerts_wanted: None,
+            alerts_sent: None,
         }));
         let client = Self { inner };
         client.connect();
@@ -86,6 +94,14 @@ impl Client {
         Effect::new(move |_| {
             let plan = state.plan.get();
             following.want(plan.subscriptions, plan.trends);
+        });
+        let watching = client.clone();
+        Effect::new(move |_| {
+            let workspace = state.workspace();
+            state.alerts.update(|a| a.retain(workspace.as_deref()));
+            let mut inner = watching.inner.borrow_mut();
+            inner.alerts_wanted = workspace;
+            inner.sync();
         });
         client
     }
@@ -146,6 +162,7 @@ impl Client {
         inner.socket = Some(socket);
         inner.handlers = Some(handlers);
         inner.sent.clear();
+        inner.alerts_sent = None;
         drop(inner);
         self.show_badge();
     }
@@ -222,6 +239,13 @@ impl Client {
                 }
                 self.show_badge();
             }
+            Ok(Frame::Alerts { workspace_sid, alerts }) => {
+                if inner.alerts_wanted.as_deref() != Some(workspace_sid.as_str()) {
+                    return; // a workspace the page has left since
+                }
+                drop(inner);
+                state.alerts.update(|a| a.set(&workspace_sid, alerts));
+            }
             Ok(Frame::Pong) => {}
             Err(e) => leptos::logging::warn!("wallboard: unreadable frame ({e})"),
         }
@@ -244,6 +268,7 @@ impl Client {
             inner.retired.push(handlers);
         }
         inner.sent.clear();
+        inner.alerts_sent = None;
         let delay = inner.link.closed(now, &mut browser::random);
         // A later close of the same socket must not schedule a second attempt.
         inner.generation += 1;
@@ -307,7 +332,9 @@ impl Client {
 }
 
 impl Inner {
-    /// Brings the server's subscriptions on this socket in line with `wanted`.
+    /// Brings the server's subscriptions on this socket in line with `wanted`, and the
+    /// watched alerts with `alerts_wanted` (again after every reconnect: a new socket
+    /// watches nothing).
     fn sync(&mut self) {
         if self.link.phase() != Phase::Open {
             return;
@@ -323,6 +350,12 @@ impl Inner {
             if !self.sent.contains(&sub.id) {
                 self.sent.push(sub.id.clone());
                 self.send(&self.wanted[i].message);
+            }
+        }
+        if self.alerts_wanted.is_some() && self.alerts_sent != self.alerts_wanted {
+            self.alerts_sent = self.alerts_wanted.clone();
+            if let Some(workspace_sid) = self.alerts_sent.clone() {
+                self.send(&ClientMessage::WatchAlerts { workspace_sid });
             }
         }
     }

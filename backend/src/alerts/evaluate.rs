@@ -32,8 +32,9 @@ use crate::storage::{DocumentStore, StorageError};
 
 /// The longest time between two evaluations.
 pub const TICK: Duration = Duration::from_secs(1);
-/// The shortest time between two evaluations (a burst of events is one evaluation).
-pub const MIN_GAP: Duration = Duration::from_millis(100);
+/// The shortest time between two evaluations: a change right after an evaluation waits
+/// this long at most, so a burst of events is a few evaluations, not one per event.
+pub const MIN_GAP: Duration = Duration::from_millis(20);
 /// How often the evaluator looks whether rules, definitions or webhooks changed.
 pub const RELOAD_EVERY: Duration = Duration::from_millis(250);
 
@@ -158,6 +159,7 @@ impl Evaluator {
             let mut loaded = false;
             let mut last_reload: Option<Instant> = None;
             let mut last_forget: Option<Instant> = None;
+            let mut last_pass: Option<Instant> = None;
             let mut tick = tokio::time::interval(TICK);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
@@ -174,6 +176,13 @@ impl Evaluator {
                     r = changes.changed() => if r.is_err() { return },
                     _ = tick.tick() => {}
                 }
+                if let Some(wait) = last_pass.and_then(|t| MIN_GAP.checked_sub(t.elapsed())) {
+                    tokio::select! {
+                        () = stop.cancelled() => return,
+                        () = tokio::time::sleep(wait) => {}
+                    }
+                }
+                last_pass = Some(Instant::now());
                 if last_reload.is_none_or(|t| t.elapsed() >= RELOAD_EVERY) {
                     last_reload = Some(Instant::now());
                     loaded = self.reload(&mut state, !loaded).await || loaded;
@@ -189,11 +198,6 @@ impl Evaluator {
                         Ok(n) => tracing::info!(alerts = n, "forgot alerts past the retention"),
                         Err(e) => tracing::warn!(error = %e, "cannot forget old alerts; next hour"),
                     }
-                }
-                // A burst of changes is one evaluation.
-                tokio::select! {
-                    () = stop.cancelled() => return,
-                    () = tokio::time::sleep(MIN_GAP) => {}
                 }
             }
         }

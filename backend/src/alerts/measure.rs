@@ -3,11 +3,11 @@
 
 use std::collections::HashMap;
 
+use wallboard_shared::WorkflowSid;
 use wallboard_shared::alerts::{Measure, Rule, RuleTarget};
 use wallboard_shared::query::{DateBound, WindowSpec};
 use wallboard_shared::service_level::{Day, Definition, WORKSPACE_DEFAULT};
 use wallboard_shared::sid::WorkspaceSid;
-use wallboard_shared::{TaskQueueSid, WorkflowSid};
 
 use crate::engine::target::QueueId;
 use crate::engine::{CumulativeSpec, Target, View};
@@ -144,18 +144,8 @@ pub fn value(reader: &Reader<'_>, ws: &WorkspaceSid, rule: &Rule, settings: &Set
             reader.engine().floor().activities(ws_id.index()).iter().find(|a| a.sid == *sid)?.workers as f64
         }
         Measure::AtRisk => {
-            let def = settings.definition(scope(rule));
-            let cutoff_s = def.threshold.saturating_sub(AT_RISK_WITHIN_S);
-            // age ≥ A (whole seconds) ⇔ created ≤ now − A·1000; A = 0 takes every task.
-            let cutoff = if cutoff_s == 0 { i64::MAX } else { now_ms - i64::from(cutoff_s) * 1000 };
-            let engine = reader.engine();
-            let counts = match view.target {
-                Target::TaskQueue(q) => {
-                    engine.floor().queue_pending_created_by(q.index(), view.channel.map(|c| c.index()), &[cutoff])
-                }
-                Target::Workflow(wf) => engine.workflow_pending_created_by(wf, view.channel, &[cutoff]),
-                Target::Workspace(_) | Target::Workers(_) => return None,
-            };
+            let near = settings.definition(scope(rule)).threshold.saturating_sub(AT_RISK_WITHIN_S);
+            let counts = reader.engine().pending_aged(view, &[near], now_ms)?;
             counts.first().copied().unwrap_or(0) as f64
         }
         Measure::ServiceLevel | Measure::Abandonment => cumulative(reader, view, rule, settings, now_ms)?,
@@ -203,14 +193,6 @@ fn cumulative(reader: &Reader<'_>, view: View, rule: &Rule, settings: &Settings,
             let offered = answered + abandoned;
             (offered > 0).then(|| abandoned as f64 * 100.0 / offered as f64)
         }
-        _ => None,
-    }
-}
-
-/// The task-queue SID of a rule, for the dashboard's tiles.
-pub fn queue_of(rule: &Rule) -> Option<TaskQueueSid> {
-    match &rule.target {
-        RuleTarget::TaskQueue(s) => TaskQueueSid::parse(s).ok(),
         _ => None,
     }
 }

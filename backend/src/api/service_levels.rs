@@ -51,7 +51,7 @@ pub const DAY_PREFIX: &str = crate::alerts::evaluate::SERVICE_DAY;
 
 /// The documents' key prefix of a workspace's definitions.
 fn prefix(ws: &WorkspaceSid) -> String {
-    format!("service_level/{ws}/")
+    format!("{}{ws}/", crate::alerts::measure::SERVICE_LEVEL)
 }
 
 /// What a definition is about.
@@ -106,14 +106,7 @@ async fn with_store<T: Send + 'static>(
     state: &AppState,
     f: impl FnOnce(&mut dyn DocumentStore) -> Result<T, StorageError> + Send + 'static,
 ) -> ApiResult<T> {
-    let store = state.documents.clone();
-    tokio::task::spawn_blocking(move || {
-        let mut store = store.lock().unwrap_or_else(|p| p.into_inner());
-        f(store.as_mut())
-    })
-    .await
-    .map_err(|_| ApiError::unavailable("the service-level definitions cannot be reached; retry later"))?
-    .map_err(storage_error)
+    crate::alerts::with_docs(&state.documents, f).await.map_err(storage_error)
 }
 
 /// The documents' key prefix of a workspace's days ("today" starts).
@@ -340,17 +333,8 @@ fn at_risk(state: &AppState, view: View, def: &Definition, within: u32, now_ms: 
     if state.numbers.mirror().is_some() {
         return None;
     }
-    // age ≥ A (whole seconds, floored) ⇔ created ≤ now − A·1000; A = 0 takes every task.
-    let cutoff = |age_s: u32| if age_s == 0 { i64::MAX } else { now_ms - i64::from(age_s) * 1000 };
-    let cutoffs = [cutoff(def.threshold.saturating_sub(within)), cutoff(def.threshold)];
-    let engine = state.engine();
-    let counts = match view.target {
-        Target::TaskQueue(q) => {
-            engine.floor().queue_pending_created_by(q.index(), view.channel.map(|c| c.index()), &cutoffs)
-        }
-        Target::Workflow(wf) => engine.workflow_pending_created_by(wf, view.channel, &cutoffs),
-        Target::Workspace(_) | Target::Workers(_) => return None,
-    };
+    let ages = [def.threshold.saturating_sub(within), def.threshold];
+    let counts = state.engine().pending_aged(view, &ages, now_ms)?;
     let (near, breached) = (counts[0], counts[1]);
     Some(AtRisk { within, tasks: near - breached, breached })
 }

@@ -649,6 +649,22 @@ impl Engine {
         out
     }
 
+    /// How many pending tasks of a queue's or workflow's view have waited at least each of
+    /// `ages_s` (whole seconds, floored, from creation) at `now_ms`; `None` for the other
+    /// targets (the at-risk counts of a service level).
+    pub fn pending_aged(&self, view: View, ages_s: &[u32], now_ms: i64) -> Option<Vec<u64>> {
+        // age ≥ A ⇔ created ≤ now − A·1000; A = 0 takes every pending task.
+        let cutoffs: Vec<i64> =
+            ages_s.iter().map(|&a| if a == 0 { i64::MAX } else { now_ms - i64::from(a) * 1000 }).collect();
+        match view.target {
+            Target::TaskQueue(q) => {
+                Some(self.floor().queue_pending_created_by(q.index(), view.channel.map(ChannelId::index), &cutoffs))
+            }
+            Target::Workflow(wf) => Some(self.workflow_pending_created_by(wf, view.channel, &cutoffs)),
+            Target::Workspace(_) | Target::Workers(_) => None,
+        }
+    }
+
     /// Cumulative statistics of a workflow over `window`, with splits at `thresholds`
     /// (seconds) when given.
     pub fn cumulative(

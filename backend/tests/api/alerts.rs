@@ -479,3 +479,40 @@ async fn bad_rules_are_refused_and_viewers_cannot_manage_alerts() {
     assert_eq!(send(&app, reqwest::Method::DELETE, &del, &[], None).await.0, StatusCode::NOT_FOUND);
     app.stop().await;
 }
+
+/// Measures how long a breaching callback takes to reach a webhook (the rule has `For` 0):
+/// the callback's 204, the evaluator's wake-up on the change, the store, the signed POST.
+/// `cargo test -p wallboard --release --test api -- --ignored alert_latency --nocapture`
+#[tokio::test]
+#[ignore = "a measurement, not a check"]
+async fn alert_latency() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let clock = Arc::new(ManualClock::new(NOW));
+    let app = app_in(dir.path(), clock.clone()).await;
+    let mut hook = receiver().await;
+    let mut ev = Events { seq: 0 };
+    let target = desk();
+    let rule =
+        [("Name", "Any"), ("Target", target.as_str()), ("Measure", "waiting"), ("Comparison", ">"), ("Threshold", "0")];
+    setup(&app, &hook, &mut ev, &rule).await;
+    let mut took = Vec::new();
+    for n in 1..=50 {
+        let start = Instant::now();
+        event(&app, ev.task("task.created", clock.now_ms(), n)).await;
+        let fired = hook.next().await;
+        took.push(fired.at - start);
+        assert_eq!(serde_json::from_slice::<Value>(&fired.body).expect("json")["type"], "alert.fired");
+        event(&app, ev.task("task.canceled", clock.now_ms(), n)).await;
+        let cleared = hook.next().await;
+        assert_eq!(serde_json::from_slice::<Value>(&cleared.body).expect("json")["type"], "alert.cleared");
+    }
+    took.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!(
+        "callback -> webhook (fired), 50 runs: p50 {:.1} ms, p90 {:.1} ms, max {:.1} ms",
+        ms(took[24]),
+        ms(took[44]),
+        ms(took[49])
+    );
+    app.stop().await;
+}

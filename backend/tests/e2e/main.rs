@@ -195,6 +195,11 @@ impl Drop for Driver {
 }
 
 async fn browser() -> Driver {
+    browser_with(&[]).await
+}
+
+/// A browser launched with Chromium's `extra` arguments too.
+async fn browser_with(extra: &[&str]) -> Driver {
     // reqwest and fantoccini both bring rustls; pick its provider once for the process.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let port = free_port();
@@ -208,19 +213,22 @@ async fn browser() -> Driver {
         .unwrap_or_else(|e| panic!("cannot start {chromedriver}: {e} (scripts/setup.sh installs it)"));
     let profile = tempfile::tempdir().expect("profile dir");
     let chrome = std::env::var("CHROME_BIN").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let mut args = vec![
+        "--headless=new".to_owned(),
+        "--no-sandbox".into(),
+        "--disable-gpu".into(),
+        "--disable-quic".into(),
+        "--no-first-run".into(),
+        "--disable-background-networking".into(),
+        "--disable-component-update".into(),
+        "--disable-sync".into(),
+        "--disable-dev-shm-usage".into(),
+        "--window-size=1400,1000".into(),
+        format!("--user-data-dir={}", profile.path().display()),
+    ];
+    args.extend(extra.iter().map(|a| (*a).to_owned()));
     let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        json!({
-            "binary": chrome,
-            "args": [
-                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-dev-shm-usage", "--window-size=1400,1000",
-                format!("--user-data-dir={}", profile.path().display()),
-            ],
-        }),
-    );
+    caps.insert("goog:chromeOptions".into(), json!({ "binary": chrome, "args": args }));
     let url = format!("http://127.0.0.1:{port}");
     let client = tokio::time::timeout(TIMEOUT, async {
         loop {
@@ -542,6 +550,118 @@ async fn supervisor_views_show_the_servers_numbers_live() {
     let errors = console_errors(c).await;
     assert!(errors.is_empty(), "console errors: {errors:?}");
     driver.client.clone().close().await.expect("close the browser");
+    server.stop().await;
+}
+
+/// The `data-sound` of the page's root element (`playing`, `blocked`, `silent`).
+async fn sound_state(c: &Client) -> Option<String> {
+    let v = c.execute("return document.documentElement.dataset.sound || null;", vec![]).await.ok()?;
+    v.as_str().map(str::to_owned)
+}
+
+/// An alert rule fires on the simulated center: two walls with `sound=1` show it in their
+/// banner, flash the queue's row and beep; one acknowledges it, and the other falls silent
+/// and says who acknowledged it, without a reload.
+#[tokio::test]
+async fn an_alert_sounds_on_every_wall_until_one_acknowledges_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let now = chrono::Utc::now().timestamp_millis();
+    let server = start(dir.path(), free_port(), Arc::new(ManualClock::new(now))).await;
+    let token = viewer_token(&server, "Floor manager", now);
+    let ws = server.demo().workspace_sid.to_string();
+    let queues: TaskQueuePage = server.get_json(&format!("/v1/Workspaces/{ws}/TaskQueues?PageSize=100")).await;
+    let sales =
+        queues.task_queues.iter().find(|q| q.friendly_name == "Sales").expect("the Sales queue").sid.to_string();
+
+    // Two walls; Chromium may play sound without a click, so the beep runs.
+    let walls = [
+        browser_with(&["--autoplay-policy=no-user-gesture-required"]).await,
+        browser_with(&["--autoplay-policy=no-user-gesture-required"]).await,
+    ];
+    let url = format!("{}/?page=queues&ws={ws}&sound=1#token={token}", server.base);
+    for wall in &walls {
+        let c = &wall.client;
+        c.goto(&url).await.expect("open the queues wall");
+        until("a row per queue", || async {
+            (c.find_all(Locator::Css("[data-testid=queue-row]")).await.ok()?.len() == queues.task_queues.len())
+                .then_some(())
+        })
+        .await;
+        assert_eq!(sound_state(c).await.as_deref(), Some("silent"), "nothing fires yet");
+    }
+
+    // A rule that holds at once: Sales has waiting tasks or none, always >= 0.
+    let rule = [
+        ("Name", "Sales is busy"),
+        ("Target", sales.as_str()),
+        ("Measure", "waiting"),
+        ("Comparison", ">="),
+        ("Threshold", "0"),
+        ("Level", "critical"),
+    ];
+    let created = server
+        .client
+        .post(format!("{}/v1/Workspaces/{ws}/AlertRules", server.base))
+        .basic_auth(ACCOUNT_SID, Some(AUTH_TOKEN))
+        .form(&rule)
+        .send()
+        .await
+        .expect("create the rule");
+    assert!(created.status().is_success(), "create the rule: {}", created.text().await.unwrap_or_default());
+
+    let row = format!("[data-testid=queue-row][data-sid='{sales}']");
+    for (n, wall) in walls.iter().enumerate() {
+        let c = &wall.client;
+        let line = until(&format!("wall {n}: the alert in the banner"), || async {
+            let text = c.find(Locator::Css("[data-testid=alert-item]")).await.ok()?.text().await.ok()?;
+            text.contains("Sales is busy").then_some(text)
+        })
+        .await;
+        assert!(line.contains("Critical") && line.contains("⛔"), "level in icon and words: {line}");
+        assert!(line.contains("tasks waiting >= 0"), "the condition: {line}");
+        until(&format!("wall {n}: the Sales row marked critical"), || async {
+            (attr(c, &row, "data-alert").await.as_deref() == Some("critical")).then_some(())
+        })
+        .await;
+        let flashing = attr(c, &row, "class").await.unwrap_or_default();
+        assert!(flashing.contains("alert-flash"), "an unacknowledged alert flashes: {flashing}");
+        until(&format!("wall {n}: sound playing"), || async {
+            (sound_state(c).await.as_deref() == Some("playing")).then_some(())
+        })
+        .await;
+        assert!(c.find(Locator::Css("[data-testid=alert-ack]")).await.is_ok(), "an Acknowledge button");
+    }
+    screenshot(&walls[0].client, "alert-firing.png").await;
+
+    // Wall 0 acknowledges; wall 1 learns it from the server and falls silent.
+    let first = &walls[0].client;
+    first.find(Locator::Css("[data-testid=alert-ack]")).await.expect("the button").click().await.expect("click");
+    for (n, wall) in walls.iter().enumerate().rev() {
+        let c = &wall.client;
+        until(&format!("wall {n}: silent"), || async {
+            (sound_state(c).await.as_deref() == Some("silent")).then_some(())
+        })
+        .await;
+        let acked = until(&format!("wall {n}: who acknowledged"), || async { text_of(c, "alert-acked").await }).await;
+        assert_eq!(acked, "Acknowledged by Floor manager");
+        assert!(c.find(Locator::Css("[data-testid=alert-ack]")).await.is_err(), "no button once acknowledged");
+        // Still firing: still marked, no longer flashing.
+        until(&format!("wall {n}: marked, steady"), || async {
+            let class = attr(c, &row, "class").await?;
+            (attr(c, &row, "data-alert").await.as_deref() == Some("critical") && !class.contains("alert-flash"))
+                .then_some(())
+        })
+        .await;
+    }
+    screenshot(&walls[1].client, "alert-acknowledged.png").await;
+
+    for wall in &walls {
+        let errors = console_errors(&wall.client).await;
+        assert!(errors.is_empty(), "console errors: {errors:?}");
+    }
+    for wall in walls {
+        wall.client.clone().close().await.expect("close the browser");
+    }
     server.stop().await;
 }
 

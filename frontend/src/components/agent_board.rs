@@ -12,6 +12,7 @@ use super::tile::figure_of;
 use super::{ConnectionBadge, Lines, Notice, Tile};
 use crate::browser;
 use crate::model::agents::{BoardFigures, ROW_PX, activity_bars, agent_rows, skills_of, visible_range};
+use crate::model::alerts::Mark;
 use crate::model::figure::Now;
 use crate::model::floor::board_counts;
 use crate::model::format;
@@ -108,14 +109,19 @@ pub fn AgentBoard() -> impl IntoView {
                 </div>
                 <ul class="activity-bars" data-testid="activity-bars" aria-label="Agents per activity">
                     {move || {
+                        let marks = state.marks.get();
                         bars.get()
                             .into_iter()
                             .map(|b| {
+                                // An alert on the activity's agent count marks its bar.
+                                let mark = marks.of_sid(&b.sid);
+                                let class = Mark::classes(mark, &format!("activity presence-{}", b.presence.key()));
                                 view! {
                                     <li
-                                        class=format!("activity presence-{}", b.presence.key())
+                                        class=class
                                         data-activity=b.name.clone()
                                         data-value=b.count.to_string()
+                                        data-alert=mark.map(|m| m.key())
                                     >
                                         <span class="activity-name">{b.name.clone()}</span>
                                         <span class="activity-bar">

@@ -5,6 +5,7 @@
 
 use leptos::prelude::*;
 
+use crate::model::alerts::Mark;
 use crate::model::floor::Line;
 
 #[component]
@@ -38,8 +39,16 @@ pub fn Lines(
                             }
                         })
                         .collect_view();
+                    // A firing alert's outline, flash and badge (drawn by the stylesheet).
+                    let class = Mark::classes(line.alert, &line.class);
                     view! {
-                        <div class=line.class.clone() role="row" data-testid=testid data-sid=line.sid.clone()>
+                        <div
+                            class=class
+                            role="row"
+                            data-testid=testid
+                            data-sid=line.sid.clone()
+                            data-alert=line.alert.map(|m| m.key())
+                        >
                             {cells}
                         </div>
                     }

@@ -2,6 +2,7 @@
 
 mod access_notice;
 mod agent_board;
+mod alert_banner;
 mod alert_rules_panel;
 mod chart_canvas;
 mod connection_badge;
@@ -29,6 +30,7 @@ mod workspace_header;
 
 pub use access_notice::AccessNotice;
 pub use agent_board::AgentBoard;
+pub use alert_banner::AlertBanner;
 pub use alert_rules_panel::AlertRulesPanel;
 pub use chart_canvas::{ChartCanvas, painter};
 pub use connection_badge::ConnectionBadge;

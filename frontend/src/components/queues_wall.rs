@@ -3,7 +3,8 @@
 //! available agent, sortable by each column (not on a kiosk), coloured by the model's levels.
 //! Rows are keyed by queue: a tick or a new snapshot updates their texts, a new order moves them.
 //! Each queue's numbers are the snapshots of its `task_queue` subscription; the queues beyond
-//! the plan's limit come from the REST statistics list (`crate::floor`).
+//! the plan's limit come from the REST statistics list (`crate::floor`). A queue that a
+//! firing alert targets is marked (`data-alert`, flashing, a badge).
 
 use leptos::prelude::*;
 
@@ -35,7 +36,16 @@ pub fn QueuesWall() -> impl IntoView {
                     let rows = floor
                         .activities
                         .with(|a| names.with(|n| queue_rows(&queues, n, a, &levels, threshold, sort, now)));
-                    Some(rows.iter().map(|q| q.line()).collect::<Vec<_>>())
+                    let lines = state.marks.with(|marks| {
+                        rows.iter()
+                            .map(|q| {
+                                let mut line = q.line();
+                                line.alert = marks.of_sid(&q.sid);
+                                line
+                            })
+                            .collect::<Vec<_>>()
+                    });
+                    Some(lines)
                 })
             })
         })

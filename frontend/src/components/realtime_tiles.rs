@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use super::Tile;
 use super::tile::figure_of;
 use crate::browser;
+use crate::model::alerts::Mark;
 use crate::model::figure::{Now, RealtimeFigures};
 use crate::model::format;
 use crate::state::use_state;
@@ -22,8 +23,17 @@ pub fn RealtimeTiles() -> impl IntoView {
     });
     // Apart from the ticking figures: the bars are rebuilt only when the counts change.
     let priorities = Memo::new(move |_| figures.with(|f| f.priorities.clone()));
+    // An alert on the shown workflow marks its tiles.
+    let mark = move || {
+        let sid = state.workflow.with(|w| w.as_ref().map(|w| w.sid.clone()))?;
+        state.marks.with(|m| m.of_sid(&sid))
+    };
     view! {
-        <div class="tiles">
+        <div
+            class=move || Mark::classes(mark(), "tiles")
+            data-testid="realtime-tiles"
+            data-alert=move || mark().map(|m| m.key())
+        >
             <Tile testid="tile-total" label="Total tasks" figure=figure_of(figures, |f| &f.total)/>
             <Tile testid="tile-pending" label="Pending" figure=figure_of(figures, |f| &f.pending)/>
             <Tile testid="tile-reserved" label="Reserved" figure=figure_of(figures, |f| &f.reserved)/>

@@ -1,10 +1,12 @@
-//! A workflow's card on the overview: pending, longest waiting, total, service level.
+//! A workflow's card on the overview: pending, longest waiting, total, service level;
+//! marked while an alert on the workflow fires.
 
 use leptos::prelude::*;
 
 use super::tile::figure_of;
 use super::{Tile, href, is_modified_click};
 use crate::browser;
+use crate::model::alerts::Mark;
 use crate::model::figure::{CardFigures, Now};
 use crate::model::view::Page;
 use crate::state::{WorkflowInfo, use_state};
@@ -51,11 +53,17 @@ pub fn WorkflowCard(workflow: WorkflowInfo) -> impl IntoView {
             }
         }
     };
+    let mark = {
+        let sid = sid.clone();
+        move || state.marks.with(|m| m.of_sid(&sid))
+    };
+    let alert = mark.clone();
     view! {
         <article
-            class=move || format!("card card-{}", figures.with(|f| f.worst.key()))
+            class=move || Mark::classes(mark(), &format!("card card-{}", figures.with(|f| f.worst.key())))
             data-testid="workflow-card"
             data-workflow-sid=sid.clone()
+            data-alert=move || alert().map(|m| m.key())
             data-loaded=move || if figures.with(|f| f.loaded) { "1" } else { "0" }
         >
             {if kiosk {

@@ -7,6 +7,7 @@ use leptos::prelude::*;
 use super::Tile;
 use super::tile::figure_of;
 use crate::browser;
+use crate::model::alerts::Mark;
 use crate::model::figure::Now;
 use crate::model::floor::{HeaderFigures, header_stats};
 use crate::state::use_state;
@@ -34,12 +35,15 @@ pub fn WorkspaceHeader() -> impl IntoView {
             s.refusal(&id).map(|r| format!("The workspace's numbers are not shown: {} ({})", r.message, r.code))
         })
     });
+    // The workspace's own firing alerts mark the strip.
+    let mark = move || state.marks.with(|m| m.workspace);
     view! {
         <section
-            class="workspace-strip"
+            class=move || Mark::classes(mark(), "workspace-strip")
             data-testid="workspace-header"
             aria-label="Workspace"
             data-loaded=move || if figures.with(|f| f.loaded) { "1" } else { "0" }
+            data-alert=move || mark().map(|m| m.key())
         >
             <Tile testid="ws-waiting" label="Waiting" figure=figure_of(figures, |f| &f.waiting) compact=true/>
             <Tile testid="ws-longest" label="Longest wait" figure=figure_of(figures, |f| &f.longest) compact=true/>

@@ -139,6 +139,7 @@ impl AgentRow {
         Line {
             sid: self.sid.clone(),
             class: format!("arow level-{} presence-{}", level.key(), self.presence.key()),
+            alert: None,
             cells: vec![
                 Cell::text(self.name.clone()),
                 Cell::text(self.activity.clone()),

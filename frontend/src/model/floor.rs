@@ -14,6 +14,7 @@ use serde::Deserialize;
 use wallboard_shared::resources::{SplitByWaitTime, TasksByStatus};
 
 use super::age;
+use super::alerts::Mark;
 use super::figure::{Figure, Now};
 use super::levels::{Level, Levels, Metric};
 use super::sla;
@@ -72,6 +73,8 @@ pub struct Line {
     pub sid: String,
     pub class: String,
     pub cells: Vec<Cell>,
+    /// The firing alerts on the row (`data-alert`, a flashing outline and a badge).
+    pub alert: Option<Mark>,
 }
 
 /// A REST answer and when the server gave it.
@@ -434,6 +437,7 @@ impl QueueRow {
         Line {
             sid: self.sid.clone(),
             class: format!("qrow level-{}", l.row.key()),
+            alert: None,
             cells: vec![
                 Cell::text(self.name.clone()),
                 Cell::count(self.waiting).level(l.waiting),

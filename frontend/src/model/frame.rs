@@ -9,12 +9,15 @@
 //! goes through serde's buffering `Content` path, which would cost the wasm a second copy of
 //! every statistics deserializer. `realtime` and `cumulative` are kept raw until the whole
 //! object is read, then decoded by `target` (absent: a workflow), wherever `target` sits.
+//! An `alerts` frame (sent only after `watch_alerts`, so never by an old server) is read
+//! into the wall's lean [`AlertInfo`]s.
 //! The tests check this reader against frames written by the shared types.
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use wallboard_shared::resources::{CumulativeStats, RealTimeStats};
 
+use super::alerts::AlertInfo;
 use super::floor::{QueueRealtime, QueueStats, WindowCounts, WorkersRealtime, WorkspaceRealtime, WorkspaceStats};
 
 /// One subscription's state, as a `snapshot` frame carries it.
@@ -84,8 +87,17 @@ impl Snapshot {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Frame {
     Snapshot(Box<Snapshot>),
-    Error { id: Option<String>, code: u32, message: String },
+    Error {
+        id: Option<String>,
+        code: u32,
+        message: String,
+    },
     Pong,
+    /// The alerts firing now in a workspace (after `watch_alerts`), oldest first.
+    Alerts {
+        workspace_sid: String,
+        alerts: Vec<AlertInfo>,
+    },
 }
 
 #[derive(Deserialize)]
@@ -94,6 +106,7 @@ enum Kind {
     Snapshot,
     Error,
     Pong,
+    Alerts,
 }
 
 /// `target` of a snapshot (`wallboard_shared::ws::TargetKind`).
@@ -130,6 +143,10 @@ struct Raw<'a> {
     code: u32,
     #[serde(default)]
     message: String,
+    #[serde(default)]
+    workspace_sid: String,
+    #[serde(default, borrow)]
+    alerts: Option<&'a RawValue>,
 }
 
 /// `raw` as a `T`; None for JSON `null`.
@@ -175,6 +192,10 @@ pub fn parse(text: &str) -> Result<Frame, String> {
         }
         Kind::Error => Frame::Error { id: raw.id, code: raw.code, message: raw.message },
         Kind::Pong => Frame::Pong,
+        Kind::Alerts => Frame::Alerts {
+            workspace_sid: raw.workspace_sid,
+            alerts: super::alerts::parse_alerts(raw.alerts.ok_or("an alerts frame without alerts")?.get())?,
+        },
     })
 }
 
@@ -230,6 +251,51 @@ mod tests {
             assert_eq!(got.realtime(), sent.realtime.as_workflow().map(|r| &r.stats));
             assert_eq!(got.cumulative(), c.as_ref());
         }
+    }
+
+    #[test]
+    fn alerts_frames_written_by_the_shared_types_read_back() {
+        use wallboard_shared::alerts::{Alert, AlertStatus, Level, Measure, RuleTarget};
+        let fired = chrono::DateTime::from_timestamp_millis(1_795_770_000_000).expect("valid");
+        let alert = Alert {
+            sid: format!("AL{:032x}", 1),
+            rule_sid: format!("AR{:032x}", 1),
+            rule_name: "Busy".into(),
+            target: RuleTarget::TaskQueue(format!("WQ{:032x}", 3)),
+            task_channel: Some("voice".into()),
+            measure: Measure::LongestWait,
+            level: Level::Critical,
+            description: "longest wait > 60 s for 30 s".into(),
+            status: AlertStatus::Firing,
+            value: Some(75.0),
+            date_fired: fired,
+            date_cleared: None,
+            date_acknowledged: Some(fired),
+            acknowledged_by: Some("Floor manager".into()),
+        };
+        let ws = WorkspaceSid::from_u128(2).to_string();
+        let sent = ServerMessage::Alerts { workspace_sid: ws.clone(), alerts: vec![alert.clone()] };
+        let text = serde_json::to_string(&sent).expect("ser");
+        let Ok(Frame::Alerts { workspace_sid, alerts }) = parse(&text) else { panic!("{text}") };
+        assert_eq!(workspace_sid, ws);
+        let want = AlertInfo {
+            sid: alert.sid.clone(),
+            rule_name: "Busy".into(),
+            target: format!("WQ{:032x}", 3),
+            measure: "longest_wait".into(),
+            level: "critical".into(),
+            description: alert.description.clone(),
+            status: "firing".into(),
+            value: Some(75.0),
+            date_fired: "2026-11-27T09:00:00Z".into(),
+            date_acknowledged: Some("2026-11-27T09:00:00Z".into()),
+            acknowledged_by: Some("Floor manager".into()),
+        };
+        assert_eq!(alerts, [want]);
+        let empty = serde_json::to_string(&ServerMessage::Alerts { workspace_sid: ws.clone(), alerts: Vec::new() })
+            .expect("ser");
+        assert_eq!(parse(&empty), Ok(Frame::Alerts { workspace_sid: ws, alerts: Vec::new() }));
+        assert!(parse(r#"{"type":"alerts","workspace_sid":"WS1"}"#).is_err(), "no list");
     }
 
     #[test]

@@ -7,6 +7,7 @@
 pub mod access;
 pub mod age;
 pub mod agents;
+pub mod alerts;
 pub mod figure;
 pub mod floor;
 pub mod format;

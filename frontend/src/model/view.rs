@@ -1,7 +1,8 @@
 //! All view state, and its query string: every link to the wall is shareable.
 //!
 //! `?page=workflow&ws=WS…&wf=WW…&win=4h&ch=voice&sla=20,60&theme=dark&sl=80,60` and so on,
-//! plus the display modes `kiosk=1`, `rotate=30`, `wakelock=1`, `embed=1`, `bg=transparent`;
+//! plus the display modes `kiosk=1`, `rotate=30`, `wakelock=1`, `embed=1`, `bg=transparent`,
+//! `sound=1` (beep while an alert sounds);
 //! parameters at their default are left out. Reading is forgiving (a bad value falls back to
 //! its default, so an edited link still opens); writing then reading gives the same state.
 
@@ -169,6 +170,8 @@ pub struct ViewState {
     pub rotate: Option<u32>,
     /// `wakelock=1`: keep the screen on.
     pub wakelock: bool,
+    /// `sound=1`: beep while an alert fires unacknowledged.
+    pub sound: bool,
     /// `bg=transparent`: no page background (embedding).
     pub transparent: bool,
     /// `sort=-waiting`: the queues wall's order.
@@ -195,6 +198,7 @@ impl Default for ViewState {
             embed: false,
             rotate: None,
             wakelock: false,
+            sound: false,
             transparent: false,
             sort: Sort::default(),
             agent_queue: None,
@@ -273,6 +277,7 @@ impl ViewState {
                 "kiosk" => view.kiosk = flag(value),
                 "embed" => view.embed = flag(value),
                 "wakelock" => view.wakelock = flag(value),
+                "sound" => view.sound = flag(value),
                 "bg" => view.transparent = value == "transparent",
                 "rotate" => {
                     view.rotate = match value.parse::<u32>() {
@@ -362,7 +367,9 @@ impl ViewState {
                 put(metric.param(), &band.to_param());
             }
         }
-        for (on, key) in [(self.kiosk, "kiosk"), (self.embed, "embed"), (self.wakelock, "wakelock")] {
+        for (on, key) in
+            [(self.kiosk, "kiosk"), (self.embed, "embed"), (self.wakelock, "wakelock"), (self.sound, "sound")]
+        {
             if on {
                 put(key, "1");
             }
@@ -572,6 +579,7 @@ mod tests {
                 levels: Levels { time_in_state: Band::new(300.0, 900.0), ..Default::default() },
                 ..Default::default()
             },
+            ViewState { kiosk: true, sound: true, ..Default::default() },
         ]
     }
 
@@ -627,7 +635,11 @@ mod tests {
         assert!(ViewState::default().chrome());
         assert_eq!(ViewState::from_query("rotate=2").rotate, Some(MIN_ROTATE_SECS), "at least 5 s");
         assert_eq!(ViewState::from_query("rotate=999999").rotate, Some(MAX_ROTATE_SECS));
-        for off in ["rotate=0", "rotate=x", "rotate=-5", "rotate=", "bg=red", "wakelock=no"] {
+        let v = ViewState::from_query("kiosk=1&sound=1&page=queues");
+        assert!(v.kiosk && v.sound);
+        assert_eq!(v.to_query(), "page=queues&kiosk=1&sound=1");
+        assert!(ViewState::from_query("sound=yes").sound && !ViewState::from_query("sound=1").kiosk);
+        for off in ["rotate=0", "rotate=x", "rotate=-5", "rotate=", "bg=red", "wakelock=no", "sound=0", "sound="] {
             assert_eq!(ViewState::from_query(off), ViewState::default(), "{off}");
         }
     }
