@@ -1,8 +1,8 @@
 //! The REST calls of the dashboard: the workspace's workflows and task channels, the
 //! server's build id, and the floor's lists: task queues, activities, workers and their
 //! channels, and the queues' statistics list (only for the queues beyond the wall's
-//! subscriptions); and the one write, acknowledging an alert. Every other statistic comes
-//! over the WebSocket.
+//! subscriptions); and the one write, acknowledging an alert; whether the token is an
+//! admin's. Every other statistic comes over the WebSocket.
 //!
 //! Requests go to the page's own origin with the link's viewer token as
 //! `Authorization: Bearer` (`/build-id` is public). They use `fetch` directly: a request
@@ -223,6 +223,19 @@ pub async fn server_build_id() -> Option<String> {
     (!id.is_empty() && id.len() <= 64).then(|| id.to_owned())
 }
 
+/// Whether the link's token is an admin's: `GET …/AlertRules` (admins only) answered 200
+/// (true) or 403 (false; not a failed attempt); None when the server cannot say (no
+/// answer, another status). Only the status is read, not the rules.
+pub async fn is_admin(ws: &str) -> Option<bool> {
+    let token = crate::browser::token()?;
+    let response = get(&format!("{}/AlertRules", Urls::relative().workspace(ws)), Some(&token)).await?;
+    match response.status() {
+        200 => Some(true),
+        403 => Some(false),
+        _ => None,
+    }
+}
+
 /// A refused settings call: the HTTP status (0: no answer) and the server's message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal {
@@ -290,7 +303,7 @@ pub async fn inherit_service_level(ws: &str, scope: &str) -> Result<(), Refusal>
     settings_call("DELETE", ws, &format!("ServiceLevels/{scope}"), None).await.map(drop)
 }
 
-/// `GET …/AlertRules` (admins only: the dashboard's way to know it may show the settings).
+/// `GET …/AlertRules` (admins only).
 pub async fn alert_rules(ws: &str) -> Result<Vec<RuleView>, Refusal> {
     settings_json::<RuleList>("GET", ws, "AlertRules", None).await.map(|p| p.alert_rules)
 }

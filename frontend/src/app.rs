@@ -39,7 +39,6 @@ pub fn App() -> impl IntoView {
         crate::floor::start(state);
     }
     follow_directory(state);
-    crate::settings::start(state);
     mark_first_data(state);
     rotate(state);
     keep_awake(state);
@@ -242,7 +241,8 @@ fn report_height(state: AppState) {
 }
 
 /// Lists the workspace's workflows and channels whenever the workspace in the URL changes
-/// and on every `directory_epoch` bump; retries while there is nothing to show.
+/// and on every `directory_epoch` bump; retries while there is nothing to show. Then asks
+/// whether the token is an admin's, until known (`settings::ask`).
 fn follow_directory(state: AppState) {
     let latest = Rc::new(Cell::new(0u64));
     // After "too many failed attempts": no call before this time (ms).
@@ -276,6 +276,7 @@ fn follow_directory(state: AppState) {
                 }
                 Failure::Other(e) => e,
             });
+            let shown = result.as_ref().ok().and_then(|d| d.workspace.as_ref()).map(|(ws, _)| ws.clone());
             match result {
                 Ok(directory) => {
                     let next = Remote::Ready(directory);
@@ -291,6 +292,9 @@ fn follow_directory(state: AppState) {
             }
             if let Some(delay) = retry {
                 set_timeout(move || state.directory_epoch.update(|e| *e += 1), delay);
+            }
+            if let Some(ws) = shown {
+                crate::settings::ask(state, &ws).await;
             }
         });
     });

@@ -16,7 +16,7 @@ pub fn SettingsPage() -> impl IntoView {
         })
     });
     // Until the probe answers, the panels say what their calls answer.
-    let refused = Memo::new(move |_| crate::settings::admin() == Some(false));
+    let refused = Memo::new(move |_| state.admin.get() == Some(false));
     let body = move || {
         match (workspace.get(), refused.get()) {
         (_, true) => view! {
