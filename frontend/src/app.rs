@@ -9,9 +9,12 @@ use leptos::prelude::*;
 
 use crate::api::{self, Failure};
 use crate::browser;
+#[cfg(not(feature = "admin"))]
+use crate::components::Notice;
+#[cfg(feature = "admin")]
+use crate::components::SettingsPage;
 use crate::components::{
-    AccessNotice, AgentBoard, AlertBanner, Header, Overview, QueuesWall, SettingsPage, StaleBanner, WorkflowPage,
-    WorkspaceHeader,
+    AccessNotice, AgentBoard, AlertBanner, Header, Overview, QueuesWall, StaleBanner, WorkflowPage, WorkspaceHeader,
 };
 use crate::model::access::{Access, Stop, next_page};
 use crate::model::alerts::{BEEP_EVERY_MS, BEEP_TONE_S, BEEP_TONES_HZ, Sound};
@@ -69,7 +72,14 @@ pub fn App() -> impl IntoView {
         (Access::Granted, Page::Workflow) => view! { <WorkflowPage/> }.into_any(),
         (Access::Granted, Page::Queues) => view! { <QueuesWall/> }.into_any(),
         (Access::Granted, Page::Agents) => view! { <AgentBoard/> }.into_any(),
+        #[cfg(feature = "admin")]
         (Access::Granted, Page::Settings) => view! { <SettingsPage/> }.into_any(),
+        // Not in this bundle: the page loads again with the admin bundle.
+        #[cfg(not(feature = "admin"))]
+        (Access::Granted, Page::Settings) => {
+            state.view.with_untracked(crate::settings::open_admin_bundle);
+            view! { <Notice title="Opening the settings…"/> }.into_any()
+        }
         (access, _) => view! { <AccessNotice access=access/> }.into_any(),
     };
     view! {

@@ -4,6 +4,10 @@
 //! server said yes or no: `GET …/AlertRules` (admins only; a 403 does not count as a failed
 //! attempt), reading only the answer's status (`api::is_admin`). The header shows the
 //! settings link only to admins; kiosks and embedded pages never ask.
+//!
+//! The settings page itself is in the admin bundle (feature `admin`). The default bundle
+//! loads the page again for `page=settings` ([`open_admin_bundle`]), and the boot script then
+//! loads the admin bundle (`frontend/boot.js`), which is the whole app plus that page.
 
 use leptos::prelude::*;
 
@@ -20,4 +24,14 @@ pub async fn ask(state: AppState, ws: &str) {
     if let Some(answer) = api::is_admin(ws).await {
         state.admin.set(Some(answer));
     }
+}
+
+/// The default bundle has no settings page: when the page becomes `page=settings` (the
+/// header's link, the history), the address bar gets the canonical query of `view` and the
+/// page is loaded again, and the boot script loads the admin bundle for it. A reload, not a
+/// new location: a URL that differs only by its fragment (the token) would not load.
+#[cfg(not(feature = "admin"))]
+pub fn open_admin_bundle(view: &crate::model::view::ViewState) {
+    crate::browser::set_location_query(&view.to_query(), false);
+    crate::browser::reload();
 }
