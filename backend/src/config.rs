@@ -180,6 +180,17 @@ pub struct SimulateArgs {
     /// Requests in flight at once.
     #[arg(long, default_value_t = 32, requires = "to")]
     pub concurrency: usize,
+
+    /// With --to: the door to send through: `callbacks` (TaskRouter's signed form
+    /// callbacks, /webhooks/taskrouter) or `eventstreams` (Twilio Event Streams' signed JSON
+    /// batches of CloudEvents, /webhooks/eventstreams).
+    #[arg(long, value_enum, default_value_t = crate::ingest::simulator::drive::Format::Callbacks, requires = "to")]
+    pub format: crate::ingest::simulator::drive::Format,
+
+    /// With --format eventstreams: CloudEvents per batch at most (one connection sends
+    /// what its queue holds, up to this many, per request).
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=10_000), requires = "to")]
+    pub batch_size: u32,
     /// Write NDJSON history to this file ("-" for stdout) instead of sending.
     #[arg(long)]
     pub out: Option<String>,

@@ -178,6 +178,24 @@ impl Event {
         Self::build(sid, event_type, ts_ms, workspace_sid, data)
     }
 
+    /// From its parts: the event's SID, type, time, workspace, and every other field under
+    /// its snake_case name, as text (Event Streams' payloads, `crate::eventstreams`).
+    pub fn from_parts(
+        sid: String,
+        event_type: String,
+        ts_ms: i64,
+        workspace_sid: String,
+        data: BTreeMap<String, String>,
+    ) -> Result<Self, EventError> {
+        if data.len() > MAX_FIELDS {
+            return Err(err(format!("too many fields ({}; at most {MAX_FIELDS})", data.len())));
+        }
+        if let Some((k, _)) = data.iter().find(|(_, v)| v.len() > MAX_FIELD_LEN) {
+            return Err(err(format!("field {k} is longer than {MAX_FIELD_LEN} bytes")));
+        }
+        Self::build(sid, event_type, ts_ms, workspace_sid, data)
+    }
+
     /// From a line of the import format (TaskRouter's Events API resource).
     pub fn from_resource(r: EventResource) -> Result<Self, EventError> {
         let sid = r.sid.ok_or_else(|| err("missing sid"))?;

@@ -143,6 +143,8 @@ fn run_simulate(args: SimulateArgs) -> anyhow::Result<ExitCode> {
             seed: args.seed,
             concurrency: args.concurrency.max(1),
             config,
+            format: args.format,
+            batch: args.batch_size as usize,
         },
         Arc::new(SystemClock),
     ))?;

@@ -1,5 +1,7 @@
 //! Twilio request signatures (`X-Twilio-Signature`): HMAC-SHA1 over the URL followed by
-//! the POST parameters sorted by name, keyed by the auth token, base64-encoded.
+//! the POST parameters sorted by name, keyed by the auth token, base64-encoded. A JSON body
+//! (Event Streams) is signed through the URL: its SHA-256 (hex) is the URL's `bodySHA256`
+//! query parameter, and the signature covers the URL alone ([`is_valid_json`]).
 //!
 //! A leaf: it imports nothing of the crate, so the webhook (checking), the simulator's
 //! driver and the load tool (signing) and the tests share it without depending on `api`.
@@ -35,6 +37,35 @@ pub fn is_valid(auth_token: &str, url: &str, params: &[(String, String)], signat
         return false;
     };
     url_variants(url).iter().any(|u| mac(auth_token, u, params).verify_slice(&expected).is_ok())
+}
+
+/// The hex SHA-256 of a body, as the `bodySHA256` parameter carries it.
+pub fn body_sha256(body: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(body).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `url` with the `bodySHA256` parameter of `body` appended, as a sink posting `body` is
+/// addressed (the sender's side of [`is_valid_json`]).
+pub fn with_body_sha256(url: &str, body: &[u8]) -> String {
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}bodySHA256={}", body_sha256(body))
+}
+
+/// Checks the signature of a JSON `body` posted to `url` as Twilio's helper libraries do
+/// (`validateRequestWithBody`): the URL's `bodySHA256` parameter must be the body's hex
+/// SHA-256 (compared without regard to case), and `signature` must sign the URL (with its
+/// port added or removed) and no parameters.
+pub fn is_valid_json(auth_token: &str, url: &str, body: &[u8], signature: &str) -> bool {
+    let query = url.split_once('?').map_or("", |(_, q)| q);
+    let hashes: Vec<String> = serde_urlencoded::from_str::<Vec<(String, String)>>(query)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|(k, _)| k == "bodySHA256")
+        .map(|(_, v)| v)
+        .collect();
+    let [hash] = hashes.as_slice() else { return false };
+    hash.eq_ignore_ascii_case(&body_sha256(body)) && is_valid(auth_token, url, &[], signature)
 }
 
 fn url_variants(url: &str) -> Vec<String> {
@@ -81,6 +112,26 @@ mod tests {
         let url = "https://mycompany.com/myapp.php?foo=1&bar=2";
         assert_eq!(compute("12345", url, &vector_params()), "RSOYDt4T1cUTdK1PDd93/VVr8B8=");
         assert!(is_valid("12345", url, &vector_params(), "RSOYDt4T1cUTdK1PDd93/VVr8B8="));
+    }
+
+    /// The published vectors of the helper libraries' `validateRequestWithBody` tests
+    /// (twilio-node, twilio-python): token `12345`, the body below, its hash, the signature.
+    #[test]
+    fn twilio_json_body_vectors() {
+        let body = br#"{"property": "value", "boolean": true}"#;
+        let hash = "0a1ff7634d9ab3b95db5c9a2dfe9416e41502b283a80c7cf19632632f96e6620";
+        assert_eq!(body_sha256(body), hash);
+        let url = format!("https://mycompany.com/myapp.php?foo=1&bar=2&bodySHA256={hash}");
+        assert_eq!(with_body_sha256("https://mycompany.com/myapp.php?foo=1&bar=2", body), url);
+        let sig = "a9nBmqA0ju/hNViExpshrM61xv4=";
+        assert_eq!(compute("12345", &url, &[]), sig);
+        assert!(is_valid_json("12345", &url, body, sig));
+        assert!(is_valid_json("12345", &url.replace("mycompany.com", "mycompany.com:443"), body, sig), "with the port");
+        assert!(!is_valid_json("12345", &url, br#"{"property": "value", "boolean": false}"#, sig), "another body");
+        assert!(!is_valid_json("12346", &url, body, sig), "another token");
+        assert!(!is_valid_json("12345", "https://mycompany.com/myapp.php?foo=1&bar=2", body, sig), "no hash");
+        let twice = format!("{url}&bodySHA256={hash}");
+        assert!(!is_valid_json("12345", &twice, body, &compute("12345", &twice, &[])), "two hashes");
     }
 
     #[test]

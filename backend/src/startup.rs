@@ -345,6 +345,7 @@ pub fn router(state: AppState, security: headers::SecurityHeaders, assets_dir: s
     Router::new()
         .nest("/v1", v1)
         .route("/webhooks/taskrouter", post(webhook::taskrouter))
+        .route("/webhooks/eventstreams", post(api::eventstreams::eventstreams))
         .route("/ws", get(upgrade::upgrade))
         .route("/healthz", get(|| async { "ok" }))
         .route("/health", get(api::health::health))

@@ -36,6 +36,32 @@ pub struct EventPage {
     pub meta: crate::resources::PageMeta,
 }
 
+/// The answer to a batch of Event Streams CloudEvents (`POST /webhooks/eventstreams`):
+/// how many were received, newly stored, already stored (the same event SID came before,
+/// by either door), and which were refused and why. The good events of a batch are stored
+/// even when others are refused.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct BatchReport {
+    pub received: usize,
+    pub stored: usize,
+    pub duplicates: usize,
+    /// Sink test events (`com.twilio.eventstreams.test-event`), logged with their test id.
+    pub tests: usize,
+    pub refused: Vec<RefusedEvent>,
+}
+
+/// A CloudEvent of a batch that was not stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefusedEvent {
+    /// Its position in the batch, from 0.
+    pub index: usize,
+    /// Its CloudEvents `id` and `type`, when they are strings.
+    pub id: Option<String>,
+    #[serde(rename = "type")]
+    pub event_type: Option<String>,
+    pub reason: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -212,6 +212,87 @@ impl Definition {
     }
 }
 
+/// Where a stored definition applies: a scope (`default`, a workflow `WW…`, a task queue
+/// `WQ…`) and, optionally, one task channel (its unique name, e.g. `voice`): a center whose
+/// calls must be answered in 20 s and chats in 60 s stores one definition per channel.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Place {
+    pub scope: String,
+    /// `None`: every channel of the scope.
+    pub task_channel: Option<String>,
+}
+
+impl Place {
+    pub fn new(scope: impl Into<String>, task_channel: Option<&str>) -> Self {
+        Self { scope: scope.into(), task_channel: task_channel.map(str::to_owned) }
+    }
+
+    /// The place's name in a stored key: `scope` or `scope/channel`.
+    pub fn key(&self) -> String {
+        match &self.task_channel {
+            Some(ch) => format!("{}/{ch}", self.scope),
+            None => self.scope.clone(),
+        }
+    }
+
+    /// The place of a stored key's name ([`Place::key`]); `None` for an empty scope or channel.
+    pub fn from_key(raw: &str) -> Option<Self> {
+        let (scope, channel) = match raw.split_once('/') {
+            Some((scope, channel)) => (scope, Some(channel)),
+            None => (raw, None),
+        };
+        (!scope.is_empty() && channel != Some("")).then(|| Self::new(scope, channel))
+    }
+}
+
+/// The places whose stored definition applies to `scope` for `channel`, most specific
+/// first: the scope for the channel, the scope for every channel, the workspace's default
+/// for the channel, the workspace's default. The first one stored is in force; none
+/// stored means [`Definition::BUILT_IN`]. The server, its alert evaluator and the
+/// dashboard all resolve through this one order.
+pub fn lookup_order(scope: &str, channel: Option<&str>) -> Vec<Place> {
+    let mut order = Vec::with_capacity(4);
+    for s in [scope, WORKSPACE_DEFAULT] {
+        if let Some(ch) = channel {
+            order.push(Place::new(s, Some(ch)));
+        }
+        order.push(Place::new(s, None));
+        if s == WORKSPACE_DEFAULT {
+            break;
+        }
+    }
+    order
+}
+
+/// A workspace's stored definitions by place, resolved in [`lookup_order`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Definitions(pub Vec<(Place, Definition)>);
+
+impl Definitions {
+    /// The stored definitions listed in a `GET …/ServiceLevels` page (entries without a
+    /// definition of their own, a day only, are left out).
+    pub fn from_page(page: &ServiceLevelPage) -> Self {
+        Self(
+            page.service_levels
+                .iter()
+                .filter(|l| l.stored)
+                .map(|l| {
+                    (Place { scope: l.scope.clone(), task_channel: l.task_channel.clone() }, l.definition.definition())
+                })
+                .collect(),
+        )
+    }
+
+    /// The definition in force for `scope` and `channel`, and the place that defines it
+    /// (`None`: the built-in).
+    pub fn in_force(&self, scope: &str, channel: Option<&str>) -> (Definition, Option<&Place>) {
+        lookup_order(scope, channel)
+            .iter()
+            .find_map(|want| self.0.iter().find(|(p, _)| p == want))
+            .map_or((Definition::BUILT_IN, None), |(p, d)| (*d, Some(p)))
+    }
+}
+
 /// The form of `POST …/ServiceLevels/{scope}`: each parameter optional (an absent one keeps
 /// the value in force for the scope).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -406,16 +487,21 @@ pub struct DefinitionView {
     /// The scope whose stored definition is in force: a queue's or workflow's SID,
     /// `default` (the workspace's), or `built_in`.
     pub defined_by: String,
+    /// The task channel of the stored definition in force; null when it is for every channel.
+    #[serde(default)]
+    pub defined_for_channel: Option<String>,
 }
 
 impl DefinitionView {
-    pub fn new(d: &Definition, defined_by: impl Into<String>) -> Self {
+    /// The view of `d`, defined at `place` (`None`: the built-in).
+    pub fn new(d: &Definition, place: Option<&Place>) -> Self {
         Self {
             threshold: d.threshold,
             short_abandon: d.short_abandon,
             abandons: d.abandons,
             formula: d.formula(),
-            defined_by: defined_by.into(),
+            defined_by: place.map_or_else(|| BUILT_IN.to_owned(), |p| p.scope.clone()),
+            defined_for_channel: place.and_then(|p| p.task_channel.clone()),
         }
     }
 
@@ -424,22 +510,27 @@ impl DefinitionView {
     }
 }
 
-/// `GET|POST …/ServiceLevels/{scope}`: the definition in force for a scope (the
-/// workspace's `default`, a workflow `WW…` or a task queue `WQ…`).
+/// `GET|POST …/ServiceLevels/{scope}[?TaskChannel=…]`: the definition in force for a scope
+/// (the workspace's `default`, a workflow `WW…` or a task queue `WQ…`), for every channel
+/// or one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServiceLevel {
     pub account_sid: AccountSid,
     pub workspace_sid: WorkspaceSid,
     /// `default`, a workflow SID or a task queue SID.
     pub scope: String,
+    /// The task channel's unique name; null for every channel of the scope.
+    #[serde(default)]
+    pub task_channel: Option<String>,
     #[serde(flatten)]
     pub definition: DefinitionView,
-    /// Whether this scope has a definition of its own (else `defined_by` names the one it inherits).
+    /// Whether this place (scope and channel) has a definition of its own (else
+    /// `defined_by` and `defined_for_channel` name the one it inherits).
     pub stored: bool,
     /// The store's revision of the scope's own definition; null when it has none.
     pub revision: Option<i64>,
-    /// When "today" starts for this scope ([`Day`]), and the scope whose setting it is
-    /// (`day_defined_by`: the scope, `default` or `built_in`).
+    /// When "today" starts for this scope ([`Day`]: one per scope, for every channel), and
+    /// the scope whose setting it is (`day_defined_by`: the scope, `default` or `built_in`).
     pub day: Day,
     pub day_defined_by: String,
     #[serde(with = "twilio_format_opt")]
@@ -676,5 +767,52 @@ mod tests {
         assert_eq!(parse_within([("Within", "15")]).expect("ok"), Some(15));
         assert_eq!(parse_within([]).expect("ok"), None);
         assert!(parse_within([("Within", "x")]).is_err());
+    }
+
+    #[test]
+    fn a_place_is_named_by_its_scope_and_channel() {
+        let voice = Place::new("WQ1", Some("voice"));
+        assert_eq!(voice.key(), "WQ1/voice");
+        assert_eq!(Place::from_key("WQ1/voice"), Some(voice));
+        assert_eq!(Place::from_key("default"), Some(Place::new("default", None)));
+        assert_eq!(Place::from_key(""), None);
+        assert_eq!(Place::from_key("WQ1/"), None);
+        assert_eq!(Place::from_key("/voice"), None);
+    }
+
+    #[test]
+    fn the_most_specific_stored_place_is_in_force() {
+        let order = |scope, ch| lookup_order(scope, ch).iter().map(Place::key).collect::<Vec<_>>();
+        assert_eq!(order("WQ1", Some("voice")), ["WQ1/voice", "WQ1", "default/voice", "default"]);
+        assert_eq!(order("WQ1", None), ["WQ1", "default"]);
+        assert_eq!(order("default", Some("chat")), ["default/chat", "default"]);
+        assert_eq!(order("default", None), ["default"]);
+
+        let d = |t| def(t, 0, Abandons::Ignored);
+        let stored = Definitions(vec![
+            (Place::new("default", None), d(30)),
+            (Place::new("default", Some("chat")), d(60)),
+            (Place::new("WQ1", None), d(15)),
+            (Place::new("WQ2", Some("voice")), d(10)),
+        ]);
+        let at = |scope, ch| {
+            let (def, by) = stored.in_force(scope, ch);
+            (def.threshold, by.map(Place::key))
+        };
+        assert_eq!(at("WQ1", Some("voice")), (15, Some("WQ1".into())), "the scope's own, every channel");
+        assert_eq!(at("WQ1", Some("chat")), (15, Some("WQ1".into())), "the scope before the default's channel");
+        assert_eq!(at("WQ2", Some("voice")), (10, Some("WQ2/voice".into())));
+        assert_eq!(at("WQ2", Some("chat")), (60, Some("default/chat".into())));
+        assert_eq!(at("WQ2", None), (30, Some("default".into())), "a channel's definition is not every channel's");
+        assert_eq!(Definitions::default().in_force("WQ2", Some("voice")), (Definition::BUILT_IN, None));
+    }
+
+    #[test]
+    fn a_view_names_where_its_definition_comes_from() {
+        let v = DefinitionView::new(&Definition::BUILT_IN, None);
+        assert_eq!((v.defined_by.as_str(), v.defined_for_channel), (BUILT_IN, None));
+        let v = DefinitionView::new(&Definition::BUILT_IN, Some(&Place::new("WW1", Some("sms"))));
+        assert_eq!((v.defined_by.as_str(), v.defined_for_channel.as_deref()), ("WW1", Some("sms")));
+        assert_eq!(v.definition(), Definition::BUILT_IN);
     }
 }

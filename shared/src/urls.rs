@@ -206,6 +206,11 @@ impl Urls {
     pub fn event_callback(&self) -> String {
         format!("{}/webhooks/taskrouter", self.base)
     }
+
+    /// The Event Streams webhook sink's URL (Twilio adds `bodySHA256`).
+    pub fn event_streams(&self) -> String {
+        format!("{}/webhooks/eventstreams", self.base)
+    }
 }
 
 #[cfg(test)]
@@ -227,6 +232,7 @@ mod tests {
         assert_eq!(rel.events("WS1"), "/v1/Workspaces/WS1/Events");
         assert_eq!(rel.event("WS1", "EV4"), "/v1/Workspaces/WS1/Events/EV4");
         assert_eq!(abs.event_callback(), "https://wall.example/webhooks/taskrouter");
+        assert_eq!(abs.event_streams(), "https://wall.example/webhooks/eventstreams");
         assert_eq!(abs.base(), "https://wall.example");
     }
 

@@ -22,11 +22,11 @@ use wallboard_shared::sid::{AccountSid, WorkspaceSid};
 use wallboard_shared::time::to_datetime;
 use wallboard_shared::urls::Urls;
 
-use super::measure::Settings;
 use super::notify::{DeadLetters, Notifier, WebhookConfig};
-use super::store::{self, ACTIVE, ALERT, DEAD, RULE, StoredWebhook};
+use super::store::{self, ACTIVE, ALERT, DEAD, OUTBOX, RULE, StoredWebhook};
 use super::{Alerts, Documents, measure, with_docs};
 use crate::clock::Clock;
+use crate::service_levels::Settings;
 use crate::source::Numbers;
 use crate::storage::{DocumentStore, StorageError};
 
@@ -37,8 +37,6 @@ pub const TICK: Duration = Duration::from_secs(1);
 pub const MIN_GAP: Duration = Duration::from_millis(20);
 /// How often the evaluator looks whether rules, definitions or webhooks changed.
 pub const RELOAD_EVERY: Duration = Duration::from_millis(250);
-
-pub use super::measure::{SERVICE_DAY, SERVICE_LEVEL};
 
 /// What the evaluator needs.
 #[derive(Debug)]
@@ -106,6 +104,16 @@ struct Loaded {
     settings: HashMap<WorkspaceSid, Settings>,
     webhooks: HashMap<WorkspaceSid, Vec<WebhookConfig>>,
     active: Option<Vec<(WorkspaceSid, Alert)>>,
+    /// With the active alerts: the deliveries a previous evaluator left (key, notice).
+    outbox: Vec<(String, Notice)>,
+}
+
+/// A notice for one webhook, kept in the outbox under `key` until settled.
+#[derive(Debug, Clone)]
+struct Outgoing {
+    key: String,
+    webhook: WebhookConfig,
+    notice: Notice,
 }
 
 fn load(d: &mut dyn DocumentStore, seen: Option<i64>, with_active: bool) -> Result<Option<Loaded>, StorageError> {
@@ -114,16 +122,27 @@ fn load(d: &mut dyn DocumentStore, seen: Option<i64>, with_active: bool) -> Resu
         return Ok(None);
     }
     let rules = store::list::<Rule>(d, RULE, None)?;
-    let settings = measure::stored_settings(d)?;
+    let settings = crate::service_levels::load_all(d)?;
     let mut webhooks: HashMap<WorkspaceSid, Vec<WebhookConfig>> = HashMap::new();
     for (ws, w) in store::list::<StoredWebhook>(d, store::WEBHOOK, None)? {
         webhooks.entry(ws).or_default().push(w.config());
     }
     let active = if with_active { Some(store::list::<Alert>(d, ACTIVE, None)?) } else { None };
-    Ok(Some(Loaded { revision, rules, settings, webhooks, active }))
+    let mut outbox = Vec::new();
+    if with_active {
+        for doc in d.list(OUTBOX)? {
+            match serde_json::from_str::<Notice>(&doc.body) {
+                Ok(notice) => outbox.push((doc.key, notice)),
+                Err(e) => tracing::warn!(key = %doc.key, error = %e, "ignoring an alert outbox entry"),
+            }
+        }
+    }
+    Ok(Some(Loaded { revision, rules, settings, webhooks, active, outbox }))
 }
 
-fn save(d: &mut dyn DocumentStore, writes: &[Write], now_ms: i64) -> Result<(), StorageError> {
+/// Stores the transitions, then the deliveries they make (after: a notice is never kept
+/// for an alert that is not stored).
+fn save(d: &mut dyn DocumentStore, writes: &[Write], outgoing: &[Outgoing], now_ms: i64) -> Result<(), StorageError> {
     for w in writes {
         match w {
             Write::Fire(ws, a) => {
@@ -135,6 +154,10 @@ fn save(d: &mut dyn DocumentStore, writes: &[Write], now_ms: i64) -> Result<(), 
                 d.delete(&store::key(ACTIVE, ws, &a.sid))?;
             }
         }
+    }
+    for o in outgoing {
+        let body = serde_json::to_string(&o.notice).map_err(|e| StorageError::Corrupt(e.to_string()))?;
+        d.put(&o.key, &body, now_ms)?;
     }
     Ok(())
 }
@@ -220,11 +243,37 @@ impl Evaluator {
                         state.trackers.insert(alert.rule_sid.clone(), (Tracker::firing(fired_ms), Some((ws, alert))));
                     }
                 }
+                self.resend(state, l.outbox).await;
                 true
             }
             Err(e) => {
                 tracing::warn!(error = %e, "cannot read the alert rules; retrying");
                 false
+            }
+        }
+    }
+
+    /// Sends again what a previous evaluator left in the outbox (it stopped, or its node
+    /// died, before the delivery was over); an entry whose webhook is gone is dropped.
+    async fn resend(&self, state: &State, outbox: Vec<(String, Notice)>) {
+        let mut gone = Vec::new();
+        for (key, notice) in outbox {
+            let ws = notice.workspace_sid.clone();
+            let hook = store::outbox_webhook(&key)
+                .and_then(|sid| state.webhooks.get(&ws)?.iter().find(|h| h.sid == sid))
+                .cloned();
+            match hook {
+                Some(hook) => {
+                    tracing::info!(alert = %notice.alert.sid, webhook = %hook.sid, "sending an alert notification a previous evaluator left");
+                    self.notifier.send_kept(&ws, hook, notice, key);
+                }
+                None => gone.push(key),
+            }
+        }
+        if !gone.is_empty() {
+            let deleted = with_docs(&self.docs, move |d| gone.iter().try_for_each(|k| d.delete(k).map(drop))).await;
+            if let Err(e) = deleted {
+                tracing::warn!(error = %e, "cannot drop outbox entries of deleted webhooks");
             }
         }
     }
@@ -304,26 +353,37 @@ impl Evaluator {
         if writes.is_empty() && state.unsaved.is_empty() {
             return;
         }
-        for w in &writes {
-            self.notify(state, w);
-        }
+        let outgoing: Vec<Outgoing> = writes.iter().flat_map(|w| self.outgoing(state, w)).collect();
         state.unsaved.extend(writes);
         let pending = state.unsaved.clone();
-        match with_docs(&self.docs, move |d| save(d, &pending, now_ms)).await {
+        let kept = outgoing.clone();
+        match with_docs(&self.docs, move |d| save(d, &pending, &kept, now_ms)).await {
             Ok(()) => {
                 state.unsaved.clear();
                 self.alerts.refresh();
+                for o in outgoing {
+                    let ws = o.notice.workspace_sid.clone();
+                    self.notifier.send_kept(&ws, o.webhook, o.notice, o.key);
+                }
             }
-            Err(e) => tracing::warn!(error = %e, pending = state.unsaved.len(), "cannot store alerts; retrying"),
+            Err(e) => {
+                tracing::warn!(error = %e, pending = state.unsaved.len(), "cannot store alerts; retrying");
+                // The store is away (when alerts matter most): notify now, without an outbox.
+                for o in outgoing {
+                    let ws = o.notice.workspace_sid.clone();
+                    self.notifier.send(&ws, o.webhook, o.notice);
+                }
+            }
         }
     }
 
-    fn notify(&self, state: &State, w: &Write) {
+    /// The deliveries a transition makes: one per webhook of its workspace.
+    fn outgoing(&self, state: &State, w: &Write) -> Vec<Outgoing> {
         let (ws, alert, kind) = match w {
             Write::Fire(ws, a) => (ws, a, NoticeKind::Fired),
             Write::Clear(ws, a) => (ws, a, NoticeKind::Cleared),
         };
-        let Some(hooks) = state.webhooks.get(ws) else { return };
+        let Some(hooks) = state.webhooks.get(ws) else { return Vec::new() };
         let notice = Notice {
             kind,
             account_sid: self.account_sid.clone(),
@@ -331,9 +391,14 @@ impl Evaluator {
             alert: alert.clone(),
             url: self.urls.alert(ws, &alert.sid),
         };
-        for hook in hooks {
-            self.notifier.send(ws, hook.clone(), notice.clone());
-        }
+        hooks
+            .iter()
+            .map(|hook| Outgoing {
+                key: store::outbox_key(ws, &hook.sid, &alert.sid, kind),
+                webhook: hook.clone(),
+                notice: notice.clone(),
+            })
+            .collect()
     }
 }
 
@@ -414,6 +479,20 @@ impl DeadLetters for StoredDeadLetters {
         match tokio::runtime::Handle::try_current() {
             Ok(h) => drop(h.spawn_blocking(move || done(write()))),
             Err(_) => done(write()),
+        }
+    }
+
+    fn settled(&self, outbox: &str) {
+        let (docs, key) = (self.docs.clone(), outbox.to_owned());
+        let delete = move || {
+            let mut d = docs.lock().unwrap_or_else(|p| p.into_inner());
+            if let Err(e) = d.delete(&key) {
+                tracing::warn!(error = %e, %key, "cannot drop a settled alert outbox entry");
+            }
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(h) => drop(h.spawn_blocking(delete)),
+            Err(_) => delete(),
         }
     }
 }

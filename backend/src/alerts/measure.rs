@@ -1,8 +1,6 @@
 //! A rule's value now: its target resolved in the engine's registry, its measure read from
 //! [`Numbers`] (the local engine or the mirror, like every other reader).
 
-use std::collections::HashMap;
-
 use wallboard_shared::WorkflowSid;
 use wallboard_shared::alerts::{Measure, Rule, RuleTarget};
 use wallboard_shared::query::{DateBound, WindowSpec};
@@ -11,35 +9,8 @@ use wallboard_shared::sid::WorkspaceSid;
 
 use crate::engine::target::QueueId;
 use crate::engine::{CumulativeSpec, Target, View};
+use crate::service_levels::Settings;
 use crate::source::{Cumulative, Reader, Realtime};
-use crate::storage::{DocumentStore, StorageError};
-
-/// The key prefixes of the service-level definitions and days (`api::service_levels`).
-pub const SERVICE_LEVEL: &str = "service_level/";
-pub const SERVICE_DAY: &str = "service_day/";
-
-/// Every workspace's stored service-level settings (invalid documents skipped).
-pub fn stored_settings(d: &dyn DocumentStore) -> Result<HashMap<WorkspaceSid, Settings>, StorageError> {
-    let mut settings: HashMap<WorkspaceSid, Settings> = HashMap::new();
-    let split = |key: &str, prefix: &str| {
-        let mut parts = key.trim_start_matches(prefix).splitn(2, '/');
-        let ws = WorkspaceSid::parse(parts.next()?).ok()?;
-        Some((ws, parts.next()?.to_owned()))
-    };
-    for doc in d.list(SERVICE_LEVEL)? {
-        let Some((ws, scope)) = split(&doc.key, SERVICE_LEVEL) else { continue };
-        if let Some(def) = serde_json::from_str::<Definition>(&doc.body).ok().and_then(|x| x.validated().ok()) {
-            settings.entry(ws).or_default().definitions.push((scope, def));
-        }
-    }
-    for doc in d.list(SERVICE_DAY)? {
-        let Some((ws, scope)) = split(&doc.key, SERVICE_DAY) else { continue };
-        if let Some(day) = serde_json::from_str::<Day>(&doc.body).ok().filter(|x| crate::shift::check(x).is_ok()) {
-            settings.entry(ws).or_default().days.push((scope, day));
-        }
-    }
-    Ok(settings)
-}
 
 /// The key of a rule's series of values: its workspace, target, channel and measure (rules
 /// that share them share the series).
@@ -54,27 +25,6 @@ pub fn series_key(ws: &WorkspaceSid, rule: &Rule) -> String {
 
 /// `N` of the at-risk measure: tasks that breach T within this many seconds.
 pub const AT_RISK_WITHIN_S: u32 = 10;
-
-/// The service-level settings stored for a workspace, by scope.
-#[derive(Debug, Clone, Default)]
-pub struct Settings {
-    pub definitions: Vec<(String, Definition)>,
-    pub days: Vec<(String, Day)>,
-}
-
-impl Settings {
-    /// The definition in force for a scope (its own, else the workspace's, else the built-in).
-    pub fn definition(&self, scope: &str) -> Definition {
-        let find = |name: &str| self.definitions.iter().find(|(s, _)| s == name).map(|(_, d)| *d);
-        find(scope).or_else(|| find(WORKSPACE_DEFAULT)).unwrap_or(Definition::BUILT_IN)
-    }
-
-    /// The day in force for a scope (the same inheritance; midnight UTC when none).
-    pub fn day(&self, scope: &str) -> Day {
-        let find = |name: &str| self.days.iter().find(|(s, _)| s == name).map(|(_, d)| d.clone());
-        find(scope).or_else(|| find(WORKSPACE_DEFAULT)).unwrap_or_default()
-    }
-}
 
 /// "Today" up to `at_ms`: from the day's start before `at_ms` to `at_ms`.
 fn today(thresholds: Option<Vec<u32>>, day: &Day, at_ms: i64) -> CumulativeSpec {
@@ -108,6 +58,23 @@ fn scope(rule: &Rule) -> &str {
         RuleTarget::Workflow(s) | RuleTarget::TaskQueue(s) => s,
         RuleTarget::Workspace | RuleTarget::Activity(_) => WORKSPACE_DEFAULT,
     }
+}
+
+/// The service-level definition of a rule: its scope's, for its channel (named by SID or
+/// unique name in the rule; definitions name it by unique name).
+fn definition(reader: &Reader<'_>, ws: &WorkspaceSid, settings: &Settings, rule: &Rule) -> Definition {
+    let channel = rule.task_channel.as_deref().map(|c| channel_name(reader, ws, c));
+    settings.definition(scope(rule), channel.as_deref()).0
+}
+
+/// A channel's unique name from its SID or unique name (as given when it is unknown).
+pub fn channel_name(reader: &Reader<'_>, ws: &WorkspaceSid, name_or_sid: &str) -> String {
+    let engine = reader.engine();
+    let registry = engine.registry();
+    registry
+        .resolve_channel(ws, name_or_sid)
+        .and_then(|id| registry.channel(id).known.name.clone())
+        .unwrap_or_else(|| name_or_sid.to_owned())
 }
 
 /// The value of `rule` now (`None`: no number, e.g. an unknown target or no answered task).
@@ -144,11 +111,11 @@ pub fn value(reader: &Reader<'_>, ws: &WorkspaceSid, rule: &Rule, settings: &Set
             reader.engine().floor().activities(ws_id.index()).iter().find(|a| a.sid == *sid)?.workers as f64
         }
         Measure::AtRisk => {
-            let near = settings.definition(scope(rule)).threshold.saturating_sub(AT_RISK_WITHIN_S);
+            let near = definition(reader, ws, settings, rule).threshold.saturating_sub(AT_RISK_WITHIN_S);
             let counts = reader.engine().pending_aged(view, &[near], now_ms)?;
             counts.first().copied().unwrap_or(0) as f64
         }
-        Measure::ServiceLevel | Measure::Abandonment => cumulative(reader, view, rule, settings, now_ms)?,
+        Measure::ServiceLevel | Measure::Abandonment => cumulative(reader, ws, view, rule, settings, now_ms)?,
     })
 }
 
@@ -166,14 +133,21 @@ pub fn cumulative_at(
     settings: &Settings,
     at_ms: i64,
 ) -> Option<f64> {
-    cumulative(reader, view(reader, ws, rule)?, rule, settings, at_ms)
+    cumulative(reader, ws, view(reader, ws, rule)?, rule, settings, at_ms)
 }
 
-fn cumulative(reader: &Reader<'_>, view: View, rule: &Rule, settings: &Settings, at_ms: i64) -> Option<f64> {
-    let day = settings.day(scope(rule));
+fn cumulative(
+    reader: &Reader<'_>,
+    ws: &WorkspaceSid,
+    view: View,
+    rule: &Rule,
+    settings: &Settings,
+    at_ms: i64,
+) -> Option<f64> {
+    let (day, _) = settings.day(scope(rule));
     match rule.condition.measure {
         Measure::ServiceLevel => {
-            let def = settings.definition(scope(rule));
+            let def = definition(reader, ws, settings, rule);
             let (cumulative, _) = reader.cumulative(view, &today(Some(def.thresholds()), &day, at_ms));
             let split = match cumulative {
                 Cumulative::Workflow(s) => s.split_by_wait_time,
@@ -194,27 +168,5 @@ fn cumulative(reader: &Reader<'_>, view: View, rule: &Rule, settings: &Settings,
             (offered > 0).then(|| abandoned as f64 * 100.0 / offered as f64)
         }
         _ => None,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use wallboard_shared::service_level::Abandons;
-
-    #[test]
-    fn settings_are_inherited() {
-        let own = Definition::new(30, 5, Abandons::Ignored).expect("valid");
-        let default = Definition::new(40, 0, Abandons::CountedAsMet).expect("valid");
-        let paris = Day { starts_at: "06:00".into(), time_zone: "Europe/Paris".into() };
-        let s = Settings {
-            definitions: vec![("WQ1".to_owned(), own), (WORKSPACE_DEFAULT.to_owned(), default)],
-            days: vec![(WORKSPACE_DEFAULT.to_owned(), paris.clone())],
-        };
-        assert_eq!(s.definition("WQ1"), own);
-        assert_eq!(s.definition("WQ2"), default);
-        assert_eq!(Settings::default().definition("WQ2"), Definition::BUILT_IN);
-        assert_eq!(s.day("WQ1"), paris);
-        assert_eq!(Settings::default().day("WQ1"), Day::default());
     }
 }

@@ -112,9 +112,15 @@ impl RetryPolicy {
     }
 }
 
-/// Where given-up notices go (the evaluator stores them durably; tests collect them).
+/// Where given-up notices go (the evaluator stores them durably; tests collect them), and
+/// what becomes of a delivery kept in an outbox ([`Notifier::send_kept`]).
 pub trait DeadLetters: Send + Sync + fmt::Debug {
     fn record(&self, workspace: &WorkspaceSid, letter: DeadLetter);
+
+    /// The delivery kept under `outbox` is over (delivered, or dead-lettered): its entry
+    /// can go. Not called when it stops for a shutdown: the entry stays for the next
+    /// evaluator to send.
+    fn settled(&self, _outbox: &str) {}
 }
 
 // ---------------------------------------------------------------------------------------
@@ -382,8 +388,13 @@ struct Job {
     workspace: WorkspaceSid,
     webhook: WebhookConfig,
     notice: Notice,
+    /// The key of its durable outbox entry, if it has one.
+    outbox: Option<String>,
     _slot: OwnedSemaphorePermit,
 }
+
+/// The shutdown's reason of giving up.
+const SHUTDOWN: &str = "shutdown";
 
 /// What the deliveries share.
 #[derive(Debug)]
@@ -397,7 +408,28 @@ struct Shared {
 }
 
 impl Shared {
-    fn give_up(&self, workspace: &WorkspaceSid, webhook: &WebhookConfig, notice: &Notice, attempts: u32, error: &str) {
+    /// Ends a delivery that was not delivered: a dead letter, and its outbox entry goes;
+    /// but one kept in an outbox and stopped by the shutdown stays there, to be sent by the
+    /// evaluator that comes next (here after a restart, or on another node).
+    fn give_up(
+        &self,
+        workspace: &WorkspaceSid,
+        webhook: &WebhookConfig,
+        notice: &Notice,
+        outbox: Option<&str>,
+        attempts: u32,
+        error: &str,
+    ) {
+        if let (Some(_), SHUTDOWN) = (outbox, error) {
+            tracing::info!(
+                workspace = %workspace,
+                webhook = %webhook.sid,
+                alert = %notice.alert.sid,
+                event = event_name(notice.kind),
+                "alert notification left in the outbox for the next evaluator"
+            );
+            return;
+        }
         tracing::error!(
             workspace = %workspace,
             webhook = %webhook.sid,
@@ -417,6 +449,9 @@ impl Shared {
             date_created: to_datetime(self.clock.now_ms()),
         };
         self.dead.record(workspace, letter);
+        if let Some(key) = outbox {
+            self.dead.settled(key);
+        }
     }
 }
 
@@ -457,7 +492,7 @@ enum Failure {
 impl Notifier {
     /// Starts the dispatcher on `tracker`. Deliveries run on `tracker` too, so waiting for
     /// it after cancelling `stop` waits until every pending delivery is delivered or
-    /// dead-lettered ("shutdown").
+    /// dead-lettered (SHUTDOWN).
     pub fn spawn(
         policy: RetryPolicy,
         clock: Arc<dyn Clock>,
@@ -502,19 +537,31 @@ impl Notifier {
 
     /// Queues the delivery of `notice` to `webhook`; never blocks. When the queue is full
     /// or the notifier stopped, the notice is dead-lettered at once ("queue full",
-    /// "shutdown").
+    /// SHUTDOWN).
     pub fn send(&self, workspace: &WorkspaceSid, webhook: WebhookConfig, notice: Notice) {
+        self.queue_job(workspace, webhook, notice, None);
+    }
+
+    /// [`Notifier::send`] for a delivery kept durably under `outbox` (a key of the
+    /// documents): [`DeadLetters::settled`] tells when it is over; a shutdown leaves it
+    /// there. Every attempt, here or after a restart, carries the same
+    /// `X-Wallboard-Delivery` (derived from the key), so a receiver can drop a repeat.
+    pub fn send_kept(&self, workspace: &WorkspaceSid, webhook: WebhookConfig, notice: Notice, outbox: String) {
+        self.queue_job(workspace, webhook, notice, Some(outbox));
+    }
+
+    fn queue_job(&self, workspace: &WorkspaceSid, webhook: WebhookConfig, notice: Notice, outbox: Option<String>) {
         if self.stop.is_cancelled() {
-            self.shared.give_up(workspace, &webhook, &notice, 0, "shutdown");
+            self.shared.give_up(workspace, &webhook, &notice, outbox.as_deref(), 0, SHUTDOWN);
             return;
         }
         let Ok(slot) = self.slots.clone().try_acquire_owned() else {
-            self.shared.give_up(workspace, &webhook, &notice, 0, "queue full");
+            self.shared.give_up(workspace, &webhook, &notice, outbox.as_deref(), 0, "queue full");
             return;
         };
-        let job = Job { workspace: workspace.clone(), webhook, notice, _slot: slot };
+        let job = Job { workspace: workspace.clone(), webhook, notice, outbox, _slot: slot };
         if let Err(mpsc::error::SendError(job)) = self.queue.send(job) {
-            self.shared.give_up(&job.workspace, &job.webhook, &job.notice, 0, "shutdown");
+            self.shared.give_up(&job.workspace, &job.webhook, &job.notice, job.outbox.as_deref(), 0, SHUTDOWN);
         }
     }
 }
@@ -542,15 +589,16 @@ async fn dispatch(
     }
     rx.close();
     while let Some(job) = rx.recv().await {
-        shared.give_up(&job.workspace, &job.webhook, &job.notice, 0, "shutdown");
+        shared.give_up(&job.workspace, &job.webhook, &job.notice, job.outbox.as_deref(), 0, SHUTDOWN);
     }
 }
 
 /// One delivery: attempts with backoff until delivered, refused, out of attempts or
 /// stopped.
 async fn deliver(shared: Arc<Shared>, job: Job, stop: CancellationToken) {
-    let Job { workspace, webhook, notice, _slot } = job;
-    let give_up = |attempts: u32, error: &str| shared.give_up(&workspace, &webhook, &notice, attempts, error);
+    let Job { workspace, webhook, notice, outbox, _slot } = job;
+    let give_up =
+        |attempts: u32, error: &str| shared.give_up(&workspace, &webhook, &notice, outbox.as_deref(), attempts, error);
     let http = match &shared.http {
         Ok(http) => http,
         Err(e) => return give_up(0, e),
@@ -561,23 +609,26 @@ async fn deliver(shared: Arc<Shared>, job: Job, stop: CancellationToken) {
     };
     let host = host_of(&url);
     let body = serde_json::to_vec(&body(webhook.format, &notice)).unwrap_or_default();
-    let delivery = format!("{:032x}", rand::random::<u128>());
+    let delivery = match &outbox {
+        Some(key) => delivery_id(key),
+        None => format!("{:032x}", rand::random::<u128>()),
+    };
     let policy = shared.policy;
     let attempts = policy.attempts.max(1);
     let mut last_error = String::new();
     for n in 1..=attempts {
         let permit = tokio::select! {
             biased;
-            () = stop.cancelled() => return give_up(n - 1, "shutdown"),
+            () = stop.cancelled() => return give_up(n - 1, SHUTDOWN),
             permit = shared.requests.clone().acquire_owned() => permit,
         };
         let Ok(permit) = permit else {
-            return give_up(n - 1, "shutdown");
+            return give_up(n - 1, SHUTDOWN);
         };
         let request = Request { http, url: &url, body: &body, delivery: &delivery, webhook: &webhook, notice: &notice };
         let outcome = tokio::select! {
             biased;
-            () = stop.cancelled() => return give_up(n, "shutdown"),
+            () = stop.cancelled() => return give_up(n, SHUTDOWN),
             outcome = request.send(&shared) => outcome,
         };
         drop(permit);
@@ -589,6 +640,9 @@ async fn deliver(shared: Arc<Shared>, job: Job, stop: CancellationToken) {
                 } else {
                     tracing::debug!(webhook = %webhook.sid, %host, alert = %notice.alert.sid, %status,
                         "alert notification delivered");
+                }
+                if let Some(key) = &outbox {
+                    shared.dead.settled(key);
                 }
                 return;
             }
@@ -608,11 +662,17 @@ async fn deliver(shared: Arc<Shared>, job: Job, stop: CancellationToken) {
         let wait = retry_after.map_or_else(|| policy.backoff(n), |d| d.min(policy.max_backoff));
         tokio::select! {
             biased;
-            () = stop.cancelled() => return give_up(n, "shutdown"),
+            () = stop.cancelled() => return give_up(n, SHUTDOWN),
             () = tokio::time::sleep(wait) => {}
         }
     }
     give_up(attempts, &last_error);
+}
+
+/// The delivery id of an outbox entry: the first 128 bits of SHA-256 of its key, in hex.
+fn delivery_id(key: &str) -> String {
+    use sha2::Digest;
+    Sha256::digest(key.as_bytes()).iter().take(16).map(|b| format!("{b:02x}")).collect()
 }
 
 /// One attempt's request.
@@ -751,17 +811,23 @@ mod tests {
 
     /// Collects dead letters, and lets tests wait for them.
     #[derive(Debug)]
-    struct Collect(mpsc::UnboundedSender<(WorkspaceSid, DeadLetter)>);
+    struct Collect(mpsc::UnboundedSender<(WorkspaceSid, DeadLetter)>, Arc<Mutex<Vec<String>>>);
 
     impl DeadLetters for Collect {
         fn record(&self, workspace: &WorkspaceSid, letter: DeadLetter) {
             let _ = self.0.send((workspace.clone(), letter));
+        }
+
+        fn settled(&self, outbox: &str) {
+            self.1.lock().expect("settled").push(outbox.to_owned());
         }
     }
 
     struct Harness {
         notifier: Notifier,
         dead: mpsc::UnboundedReceiver<(WorkspaceSid, DeadLetter)>,
+        /// The outbox keys settled, in order.
+        settled: Arc<Mutex<Vec<String>>>,
         tracker: TaskTracker,
         stop: CancellationToken,
     }
@@ -776,8 +842,10 @@ mod tests {
             let tracker = TaskTracker::new();
             let stop = CancellationToken::new();
             let clock: Arc<dyn Clock> = Arc::new(ManualClock::new(NOW_MS));
-            let notifier = Notifier::spawn_with(policy, clock, Arc::new(Collect(tx)), &tracker, stop.clone(), limits);
-            Self { notifier, dead, tracker, stop }
+            let settled = Arc::new(Mutex::new(Vec::new()));
+            let dead_letters = Arc::new(Collect(tx, settled.clone()));
+            let notifier = Notifier::spawn_with(policy, clock, dead_letters, &tracker, stop.clone(), limits);
+            Self { notifier, dead, settled, tracker, stop }
         }
 
         fn send(&self, webhook: WebhookConfig) {
@@ -1219,8 +1287,38 @@ mod tests {
         // Stopping ends the hanging delivery at once: dead-lettered "shutdown".
         h.stop.cancel();
         let letter = h.dead_letter().await;
-        assert_eq!((letter.webhook_sid.as_str(), letter.attempts, letter.last_error.as_str()), ("AW1", 1, "shutdown"));
+        assert_eq!((letter.webhook_sid.as_str(), letter.attempts, letter.last_error.as_str()), ("AW1", 1, SHUTDOWN));
         assert!(h.finish().await.is_empty(), "the quick delivery was not dead-lettered");
+    }
+
+    #[tokio::test]
+    async fn a_kept_delivery_is_settled_when_over_and_left_in_the_outbox_by_a_stop() {
+        let (base, mut got) = receiver(&[Reply::Status(204), Reply::Status(400), Reply::Hang]).await;
+        let mut h = Harness::new(RetryPolicy { timeout: Duration::from_secs(30), ..fast(3) });
+        let notifier = h.notifier.clone();
+        let kept = |key: &str| {
+            let n = notice(Level::Critical, NoticeKind::Fired);
+            notifier.send_kept(&workspace(), hook("AW1", &base, WebhookFormat::Json), n, key.to_owned());
+        };
+        kept("k1");
+        let first = next(&mut got).await;
+        assert_eq!(header(&first, "x-wallboard-delivery"), delivery_id("k1"), "the id comes from the key");
+        assert_eq!(delivery_id("k1").len(), 32);
+        h.outstanding(0).await;
+        assert_eq!(*h.settled.lock().expect("settled"), ["k1"], "delivered: settled");
+        kept("k2");
+        next(&mut got).await;
+        let letter = h.dead_letter().await;
+        assert_eq!(letter.attempts, 1, "a 400 is final");
+        h.outstanding(0).await;
+        assert_eq!(*h.settled.lock().expect("settled"), ["k1", "k2"], "dead-lettered: settled");
+        kept("k3");
+        next(&mut got).await;
+        drop(notifier);
+        h.stop.cancel();
+        let settled = h.settled.clone();
+        assert!(h.finish().await.is_empty(), "a kept delivery cut by the stop is no dead letter");
+        assert_eq!(*settled.lock().expect("settled"), ["k1", "k2"], "and stays in the outbox");
     }
 
     #[tokio::test]
@@ -1231,10 +1329,10 @@ mod tests {
         next(&mut got).await;
         h.stop.cancel();
         let letter = h.dead_letter().await;
-        assert_eq!((letter.attempts, letter.last_error.as_str()), (1, "shutdown"));
+        assert_eq!((letter.attempts, letter.last_error.as_str()), (1, SHUTDOWN));
         h.send(hook("AW2", &base, WebhookFormat::Json));
         let letter = h.dead_letter().await;
-        assert_eq!((letter.webhook_sid.as_str(), letter.attempts, letter.last_error.as_str()), ("AW2", 0, "shutdown"));
+        assert_eq!((letter.webhook_sid.as_str(), letter.attempts, letter.last_error.as_str()), ("AW2", 0, SHUTDOWN));
         assert!(h.finish().await.is_empty());
         assert!(got.try_recv().is_err());
     }

@@ -10,6 +10,7 @@
 //! | `alert_ack/{WS}/{AL…}` | [`Ack`] (a document of its own, so an acknowledgement never races the evaluator's writes) |
 //! | `alert_webhook/{WS}/{AW…}` | [`StoredWebhook`] |
 //! | `alert_dead/{WS}/{AW…}/{ms:013}-{AL…}` | [`DeadLetter`] |
+//! | `alert_outbox/{WS}/{AW…}/{AL…}-{fired\|cleared}` | [`wallboard_shared::alerts::Notice`] not yet delivered nor dead-lettered |
 //!
 //! A document that does not parse (written by a newer version, or by hand) is skipped and
 //! logged, never an error for the reader.
@@ -30,6 +31,21 @@ pub const ACTIVE: &str = "alert_active/";
 pub const ACK: &str = "alert_ack/";
 pub const WEBHOOK: &str = "alert_webhook/";
 pub const DEAD: &str = "alert_dead/";
+pub const OUTBOX: &str = "alert_outbox/";
+
+/// The outbox key of the delivery of `alert`'s `kind` notice to webhook `hook`.
+pub fn outbox_key(ws: &WorkspaceSid, hook: &str, alert: &str, kind: wallboard_shared::alerts::NoticeKind) -> String {
+    let kind = match kind {
+        wallboard_shared::alerts::NoticeKind::Fired => "fired",
+        wallboard_shared::alerts::NoticeKind::Cleared => "cleared",
+    };
+    format!("{OUTBOX}{ws}/{hook}/{alert}-{kind}")
+}
+
+/// The webhook SID of an outbox key.
+pub fn outbox_webhook(key: &str) -> Option<&str> {
+    key.strip_prefix(OUTBOX)?.split('/').nth(1)
+}
 
 /// Who acknowledged an alert, and when.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

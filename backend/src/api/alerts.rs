@@ -225,7 +225,7 @@ pub(crate) async fn preview(
     let rule = update.create("preview".into(), to_datetime(now))?;
     check_rule(&state, &sid, &rule)?;
     let ws_sid = sid.clone();
-    let settings = docs(&state, move |d| Ok(measure::stored_settings(d)?.remove(&ws_sid).unwrap_or_default())).await?;
+    let settings = docs(&state, move |d| crate::service_levels::load(d, &ws_sid)).await?;
     let (source, samples): (PreviewSource, Vec<Sample>) = if measure::is_cumulative(rule.condition.measure) {
         let reader = state.numbers.reader();
         let samples = (0..=PREVIEW_MINUTES)

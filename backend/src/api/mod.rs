@@ -8,6 +8,7 @@ pub mod alerts;
 pub mod assets;
 pub mod error;
 pub mod events;
+pub mod eventstreams;
 pub mod headers;
 pub mod health;
 pub mod queues;

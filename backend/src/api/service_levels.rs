@@ -1,19 +1,20 @@
 //! Service levels: the definitions of a workspace's scopes (admin only) and the computed
 //! service level of a task queue or a workflow.
 //!
-//! - `GET …/ServiceLevels`: the stored definitions, by scope (every viewer of the whole
-//!   workspace may read them; only admins may change them);
-//! - `GET …/ServiceLevels/{scope}`: the definition in force for `default` (the workspace's),
-//!   a workflow `WW…` or a task queue `WQ…` (its own, else the workspace's, else the
-//!   built-in); `POST` (form: `Threshold`, `ShortAbandon`, `Abandons`, each optional) stores
-//!   the scope's own; `DELETE` removes it (the scope inherits again);
+//! - `GET …/ServiceLevels`: the stored definitions and days, by scope and channel (every
+//!   viewer of the whole workspace may read them; only admins may change them);
+//! - `GET …/ServiceLevels/{scope}[?TaskChannel=…]`: the definition in force for `default`
+//!   (the workspace's), a workflow `WW…` or a task queue `WQ…`, for every channel or one
+//!   (the first stored of: the scope for the channel, the scope, the workspace's for the
+//!   channel, the workspace's; else the built-in); `POST` (form: `Threshold`,
+//!   `ShortAbandon`, `Abandons`, each optional; `DayStartsAt`, `TimeZone` for the scope's
+//!   day, not per channel) stores that place's own; `DELETE` removes it (it inherits again);
 //! - `GET …/TaskQueues/{WQ}/ServiceLevel` and `…/Workflows/{WW}/ServiceLevel` (window
 //!   parameters as `CumulativeStatistics`, and `Within` for the at-risk count): the number
-//!   under the definition in force, its formula and inputs, from [`crate::source::Numbers`]
-//!   with `SplitByWaitTime` at S and T.
+//!   under the definition in force for the scope and the `TaskChannel` asked for, its
+//!   formula and inputs, from [`crate::source::Numbers`] with `SplitByWaitTime` at S and T.
 //!
-//! Definitions are documents of the [`crate::storage::DocumentStore`] under
-//! `service_level/{WS}/{scope}`, their bodies [`Definition`]'s JSON. The formulas are
+//! The settings are read and keyed by [`crate::service_levels`]; the formulas are
 //! `wallboard_shared::service_level`'s, the same code the dashboard runs.
 
 use axum::Json;
@@ -23,8 +24,8 @@ use axum::http::StatusCode;
 use wallboard_shared::query::{DateBound, WindowSpec};
 use wallboard_shared::resources::{PageMeta, SplitByWaitTime};
 use wallboard_shared::service_level::{
-    AtRisk, BUILT_IN, DEFAULT_AT_RISK_WITHIN, Day, DayUpdate, Definition, DefinitionUpdate, DefinitionView,
-    ServiceLevel, ServiceLevelPage, ServiceLevelStatistics, WORKSPACE_DEFAULT, parse_within,
+    AtRisk, DEFAULT_AT_RISK_WITHIN, DayUpdate, Definition, DefinitionUpdate, DefinitionView, Place, ServiceLevel,
+    ServiceLevelPage, ServiceLevelStatistics, WORKSPACE_DEFAULT, parse_within,
 };
 use wallboard_shared::time::to_datetime;
 use wallboard_shared::{StatisticsQuery, TaskQueueSid, Window, WorkflowSid, WorkspaceSid};
@@ -32,10 +33,11 @@ use wallboard_shared::{StatisticsQuery, TaskQueueSid, Window, WorkflowSid, Works
 use super::statistics::{Answer, answer, channel, cumulative_of, mismatch, workflow};
 use super::{ApiError, ApiResult, query_pairs};
 use crate::access::Principal;
-use crate::engine::{Target, View};
+use crate::engine::{Engine, Target, View};
+use crate::service_levels::{self as settings, Settings, day_key, definition_key};
 use crate::source::Cumulative;
 use crate::state::AppState;
-use crate::storage::{Document, DocumentStore, StorageError};
+use crate::storage::{DocumentStore, StorageError};
 
 /// Definitions are read by every viewer of the workspace, changed by admins only.
 fn admin_only(principal: &Principal) -> ApiResult<()> {
@@ -44,14 +46,6 @@ fn admin_only(principal: &Principal) -> ApiResult<()> {
     } else {
         Err(ApiError::forbidden("Only the account credentials or an admin token may change a service-level definition"))
     }
-}
-
-/// The documents' key prefix of the days ("today" starts) of every workspace.
-pub const DAY_PREFIX: &str = crate::alerts::evaluate::SERVICE_DAY;
-
-/// The documents' key prefix of a workspace's definitions.
-fn prefix(ws: &WorkspaceSid) -> String {
-    format!("{}{ws}/", crate::alerts::measure::SERVICE_LEVEL)
 }
 
 /// What a definition is about.
@@ -75,21 +69,53 @@ impl Scope {
 
 /// The workspace and scope of a path, or 404 (an unknown workspace, workflow or queue, or
 /// anything else).
-fn scope_of(state: &AppState, ws: &str, raw: &str) -> ApiResult<(WorkspaceSid, Scope)> {
-    let engine = state.engine();
-    let (sid, _) = super::resources::workspace_of(&engine, ws)?;
+fn scope_of(engine: &Engine, ws: &str, raw: &str) -> ApiResult<(WorkspaceSid, Scope)> {
+    let (sid, _) = super::resources::workspace_of(engine, ws)?;
     let scope = if raw == WORKSPACE_DEFAULT {
         Scope::Workspace
     } else if raw.starts_with("WW") {
-        let (_, wf, _) = workflow(&engine, ws, raw)?;
+        let (_, wf, _) = workflow(engine, ws, raw)?;
         Scope::Workflow(wf)
     } else if raw.starts_with("WQ") {
-        let (_, q) = super::queues::queue_of(&engine, ws, raw)?;
+        let (_, q) = super::queues::queue_of(engine, ws, raw)?;
         Scope::TaskQueue(TaskQueueSid::parse(&q.sid).map_err(|_| not_found(ws, raw))?)
     } else {
         return Err(not_found(ws, raw));
     };
     Ok((sid, scope))
+}
+
+/// The unique name of a workspace's task channel given by unique name or `TC…` SID (the
+/// name definitions are stored under), or 400.
+fn channel_name(engine: &Engine, ws: &WorkspaceSid, raw: &str) -> ApiResult<String> {
+    let registry = engine.registry();
+    let id = registry
+        .resolve_channel(ws, raw)
+        .ok_or_else(|| ApiError::invalid(format!("TaskChannel '{raw}' is not a task channel of this workspace")))?;
+    Ok(registry.channel(id).known.name.clone().unwrap_or_else(|| raw.to_owned()))
+}
+
+/// The place of a path and its `TaskChannel` parameter (`None` or empty: every channel).
+fn place_of(state: &AppState, ws: &str, raw: &str, channel: Option<&str>) -> ApiResult<(WorkspaceSid, Scope, Place)> {
+    let engine = state.engine();
+    let (sid, scope) = scope_of(&engine, ws, raw)?;
+    let channel = channel.filter(|c| !c.is_empty()).map(|c| channel_name(&engine, &sid, c)).transpose()?;
+    let place = Place { scope: scope.name(), task_channel: channel };
+    Ok((sid, scope, place))
+}
+
+/// The one `TaskChannel` of a query string or form (given twice: 400).
+fn task_channel(pairs: &[(String, String)]) -> ApiResult<Option<&str>> {
+    let mut found = None;
+    for (k, v) in pairs {
+        if k == "TaskChannel" {
+            if found.is_some() {
+                return Err(ApiError::invalid("TaskChannel is given more than once"));
+            }
+            found = Some(v.as_str());
+        }
+    }
+    Ok(found)
 }
 
 fn not_found(ws: &str, scope: &str) -> ApiError {
@@ -109,111 +135,50 @@ async fn with_store<T: Send + 'static>(
     crate::alerts::with_docs(&state.documents, f).await.map_err(storage_error)
 }
 
-/// The documents' key prefix of a workspace's days ("today" starts).
-fn day_prefix(ws: &WorkspaceSid) -> String {
-    format!("{DAY_PREFIX}{ws}/")
+/// A workspace's stored settings.
+async fn stored(state: &AppState, ws: &WorkspaceSid) -> ApiResult<Settings> {
+    let ws = ws.clone();
+    with_store(state, move |d| settings::load(d, &ws)).await
 }
 
-/// A workspace's stored settings: definitions and days, by scope name.
-struct Stored {
-    definitions: Vec<(String, Definition, Document)>,
-    days: Vec<(String, Day, Document)>,
-}
-
-/// A workspace's stored settings. A document that does not hold a valid definition or day
-/// (written by a newer version, or by hand) is skipped and logged.
-async fn stored(state: &AppState, ws: &WorkspaceSid) -> ApiResult<Stored> {
-    let (prefix, days_prefix) = (prefix(ws), day_prefix(ws));
-    let (defs, days) = with_store(state, {
-        let (prefix, days_prefix) = (prefix.clone(), days_prefix.clone());
-        move |s| Ok((s.list(&prefix)?, s.list(&days_prefix)?))
-    })
-    .await?;
-    let definitions = defs
-        .into_iter()
-        .filter_map(|d| {
-            let scope = d.key.strip_prefix(&prefix)?.to_owned();
-            match serde_json::from_str::<Definition>(&d.body)
-                .map_err(|e| e.to_string())
-                .and_then(|x| x.validated().map_err(|e| e.to_string()))
-            {
-                Ok(def) => Some((scope, def, d)),
-                Err(e) => {
-                    tracing::warn!(key = %d.key, error = %e, "ignoring a stored service-level definition");
-                    None
-                }
-            }
-        })
-        .collect();
-    let days = days
-        .into_iter()
-        .filter_map(|d| {
-            let scope = d.key.strip_prefix(&days_prefix)?.to_owned();
-            match serde_json::from_str::<Day>(&d.body)
-                .map_err(|e| e.to_string())
-                .and_then(|x| crate::shift::check(&x).map(|()| x))
-            {
-                Ok(day) => Some((scope, day, d)),
-                Err(e) => {
-                    tracing::warn!(key = %d.key, error = %e, "ignoring a stored day setting");
-                    None
-                }
-            }
-        })
-        .collect();
-    Ok(Stored { definitions, days })
-}
-
-/// The definition in force for `scope` and who defines it: the scope's own, else the
-/// workspace's default, else the built-in; with the scope's own document, if any.
-fn in_force<'a>(all: &'a Stored, scope: &Scope) -> (Definition, String, Option<&'a Document>) {
-    let find = |name: &str| all.definitions.iter().find(|(s, _, _)| s == name);
-    let own = find(&scope.name());
-    let chosen = own.or_else(|| find(WORKSPACE_DEFAULT));
-    match chosen {
-        Some((s, d, _)) => (*d, s.clone(), own.map(|(_, _, doc)| doc)),
-        None => (Definition::BUILT_IN, BUILT_IN.to_owned(), None),
+fn resource(state: &AppState, ws: &WorkspaceSid, place: &Place, all: &Settings) -> ServiceLevel {
+    let (def, by) = all.definition(&place.scope, place.task_channel.as_deref());
+    let (day, day_by) = all.day(&place.scope);
+    let own = all.own_definition(place);
+    // A day is the scope's, for every channel: it dates the every-channel place only.
+    let own_day = all.own_day(&place.scope).filter(|_| place.task_channel.is_none());
+    let newest =
+        own.map(|d| (d.revision, d.updated_ms)).into_iter().chain(own_day.map(|d| (d.revision, d.updated_ms))).max();
+    let mut url = state.urls.service_level(ws, &place.scope);
+    if let Some(ch) = &place.task_channel {
+        url.push_str("?TaskChannel=");
+        url.push_str(&form_encode(ch));
     }
-}
-
-/// The day in force for `scope` and whose setting it is (the same inheritance).
-fn day_in_force(all: &Stored, scope: &Scope) -> (Day, String) {
-    let find = |name: &str| all.days.iter().find(|(s, _, _)| s == name);
-    match find(&scope.name()).or_else(|| find(WORKSPACE_DEFAULT)) {
-        Some((s, d, _)) => (d.clone(), s.clone()),
-        None => (Day::default(), BUILT_IN.to_owned()),
-    }
-}
-
-fn resource(state: &AppState, ws: &WorkspaceSid, scope: &Scope, all: &Stored) -> ServiceLevel {
-    let (def, by, own) = in_force(all, scope);
-    let (day, day_by) = day_in_force(all, scope);
-    let name = scope.name();
-    let own_day = all.days.iter().find(|(s, _, _)| *s == name).map(|(_, _, d)| d);
-    let newest = own.into_iter().chain(own_day).max_by_key(|d| d.revision);
     ServiceLevel {
         account_sid: state.account_sid.clone(),
         workspace_sid: ws.clone(),
-        scope: name.clone(),
-        definition: DefinitionView::new(&def, by),
+        scope: place.scope.clone(),
+        task_channel: place.task_channel.clone(),
+        definition: DefinitionView::new(&def, by.map(|d| &d.place)),
         stored: own.is_some(),
-        revision: newest.map(|d| d.revision),
-        date_updated: newest.map(|d| to_datetime(d.updated_ms)),
+        revision: newest.map(|(r, _)| r),
+        date_updated: newest.map(|(_, ms)| to_datetime(ms)),
         day,
-        day_defined_by: day_by,
-        url: state.urls.service_level(ws, &name),
+        day_defined_by: day_by
+            .map_or_else(|| wallboard_shared::service_level::BUILT_IN.to_owned(), |d| d.scope.clone()),
+        url,
     }
 }
 
-/// A stored scope name as a [`Scope`] (`default`, `WW…`, `WQ…`).
-fn scope_named(name: &str) -> Option<Scope> {
-    if name == WORKSPACE_DEFAULT {
-        Some(Scope::Workspace)
-    } else if name.starts_with("WW") {
-        WorkflowSid::parse(name).ok().map(Scope::Workflow)
-    } else {
-        TaskQueueSid::parse(name).ok().map(Scope::TaskQueue)
-    }
+fn form_encode(raw: &str) -> String {
+    serde_urlencoded::to_string([("", raw)]).map(|s| s[1..].to_owned()).unwrap_or_default()
+}
+
+/// Whether a stored scope name still names a scope (a document written by hand may not).
+fn is_scope_name(name: &str) -> bool {
+    name == WORKSPACE_DEFAULT
+        || (name.starts_with("WW") && WorkflowSid::parse(name).is_ok())
+        || TaskQueueSid::parse(name).is_ok()
 }
 
 pub(crate) async fn list(State(state): State<AppState>, Path(ws): Path<String>) -> ApiResult<Json<ServiceLevelPage>> {
@@ -222,12 +187,16 @@ pub(crate) async fn list(State(state): State<AppState>, Path(ws): Path<String>) 
         super::resources::workspace_of(&engine, &ws)?.0
     };
     let all = stored(&state, &sid).await?;
-    let mut names: Vec<&str> =
-        all.definitions.iter().map(|(s, _, _)| s.as_str()).chain(all.days.iter().map(|(s, _, _)| s.as_str())).collect();
-    names.sort_unstable();
-    names.dedup();
-    let service_levels: Vec<ServiceLevel> =
-        names.into_iter().filter_map(scope_named).map(|scope| resource(&state, &sid, &scope, &all)).collect();
+    let mut places: Vec<Place> = all
+        .definitions
+        .iter()
+        .map(|d| d.place.clone())
+        .chain(all.days.iter().map(|d| Place::new(d.scope.clone(), None)))
+        .filter(|p| is_scope_name(&p.scope))
+        .collect();
+    places.sort_unstable();
+    places.dedup();
+    let service_levels: Vec<ServiceLevel> = places.iter().map(|p| resource(&state, &sid, p, &all)).collect();
     let url = state.urls.service_levels(&sid);
     let meta = PageMeta {
         first_page_url: url.clone(),
@@ -244,44 +213,60 @@ pub(crate) async fn list(State(state): State<AppState>, Path(ws): Path<String>) 
 pub(crate) async fn fetch(
     State(state): State<AppState>,
     Path((ws, scope)): Path<(String, String)>,
+    RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<ServiceLevel>> {
-    let (sid, scope) = scope_of(&state, &ws, &scope)?;
+    let pairs = query_pairs(raw.as_deref())?;
+    let (sid, _, place) = place_of(&state, &ws, &scope, task_channel(&pairs)?)?;
     let all = stored(&state, &sid).await?;
-    Ok(Json(resource(&state, &sid, &scope, &all)))
+    Ok(Json(resource(&state, &sid, &place, &all)))
 }
 
 /// `POST …/ServiceLevels/{scope}`: `Threshold`, `ShortAbandon`, `Abandons` change the
-/// scope's own definition (from the one in force); `DayStartsAt`, `TimeZone` its own day
-/// (both empty: remove it). A form with neither kind stores the definition in force as the
-/// scope's own.
+/// place's own definition (from the one in force); `DayStartsAt`, `TimeZone` the scope's
+/// own day (both empty: remove it; not with a `TaskChannel`: a day is for every channel).
+/// A form with neither kind stores the definition in force as the place's own.
+/// `TaskChannel` may be in the query or the form.
 pub(crate) async fn update(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
     Path((ws, scope)): Path<(String, String)>,
+    RawQuery(raw): RawQuery,
     body: Bytes,
 ) -> ApiResult<Json<ServiceLevel>> {
     admin_only(&principal)?;
     let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body)
         .map_err(|_| ApiError::invalid("the body must be a form (application/x-www-form-urlencoded)"))?;
+    let query = query_pairs(raw.as_deref())?;
+    let channel = match (task_channel(&query)?, task_channel(&pairs)?) {
+        (Some(a), Some(b)) if a != b => {
+            return Err(ApiError::invalid("TaskChannel differs between the query and the form"));
+        }
+        (a, b) => a.or(b),
+    };
     let kv = || pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()));
     let update = DefinitionUpdate::parse(kv())?;
     let day_update = DayUpdate::parse(kv())?;
-    let (sid, scope) = scope_of(&state, &ws, &scope)?;
+    let (sid, _, place) = place_of(&state, &ws, &scope, channel)?;
+    if place.task_channel.is_some() && !day_update.is_empty() {
+        return Err(ApiError::invalid(
+            "DayStartsAt and TimeZone are set per scope, for every channel: send them without TaskChannel",
+        ));
+    }
     let all = stored(&state, &sid).await?;
-    let (base, _, _) = in_force(&all, &scope);
+    let (base, _) = all.definition(&place.scope, place.task_channel.as_deref());
     let def = update.apply(base).map_err(|e| ApiError::invalid(e.0))?;
     let day = if day_update.is_empty() || day_update.removes() {
         None
     } else {
-        let day = day_update.apply(&day_in_force(&all, &scope).0);
+        let day = day_update.apply(&all.day(&place.scope).0);
         crate::shift::check(&day).map_err(ApiError::invalid)?;
         Some(day)
     };
     let write_definition = !update.is_empty() || day_update.is_empty();
     let body = serde_json::to_string(&def).map_err(|_| mismatch())?;
     let day_body = day.as_ref().map(serde_json::to_string).transpose().map_err(|_| mismatch())?;
-    let key = format!("{}{}", prefix(&sid), scope.name());
-    let day_key = format!("{}{}", day_prefix(&sid), scope.name());
+    let key = definition_key(&sid, &place);
+    let day_key = day_key(&sid, &place.scope);
     let removes_day = day_update.removes();
     let now = state.clock.now_ms();
     with_store(&state, move |s| {
@@ -298,22 +283,37 @@ pub(crate) async fn update(
     .await?;
     state.alerts.refresh();
     let all = stored(&state, &sid).await?;
-    Ok(Json(resource(&state, &sid, &scope, &all)))
+    Ok(Json(resource(&state, &sid, &place, &all)))
 }
 
+/// `DELETE …/ServiceLevels/{scope}[?TaskChannel=…]`: the place's own definition (and, for
+/// every channel, the scope's own day) go; it inherits again.
 pub(crate) async fn delete(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
     Path((ws, raw)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
 ) -> ApiResult<StatusCode> {
     admin_only(&principal)?;
-    let (sid, scope) = scope_of(&state, &ws, &raw)?;
-    let key = format!("{}{}", prefix(&sid), scope.name());
-    let day_key = format!("{}{}", day_prefix(&sid), scope.name());
-    if with_store(&state, move |s| Ok(s.delete(&key)? | s.delete(&day_key)?)).await? {
+    let pairs = query_pairs(query.as_deref())?;
+    let (sid, _, place) = place_of(&state, &ws, &raw, task_channel(&pairs)?)?;
+    let key = definition_key(&sid, &place);
+    let day_key = place.task_channel.is_none().then(|| day_key(&sid, &place.scope));
+    let removed = with_store(&state, move |s| {
+        let definition = s.delete(&key)?;
+        let day = match day_key {
+            Some(k) => s.delete(&k)?,
+            None => false,
+        };
+        Ok(definition | day)
+    })
+    .await?;
+    if removed {
+        state.alerts.refresh();
         Ok(StatusCode::NO_CONTENT)
     } else {
-        Err(ApiError::not_found(format!("/Workspaces/{ws}/ServiceLevels/{raw} has no definition of its own")))
+        let what = place.task_channel.as_deref().map_or_else(String::new, |c| format!(" for TaskChannel '{c}'"));
+        Err(ApiError::not_found(format!("/Workspaces/{ws}/ServiceLevels/{raw} has no definition of its own{what}")))
     }
 }
 
@@ -359,11 +359,16 @@ async fn computed(
 ) -> ApiResult<Answer<ServiceLevelStatistics>> {
     let Asked { mut query, mut window, within, today } = asked;
     let all = stored(state, &sid).await?;
-    let (def, by, _) = in_force(&all, &scope);
+    let channel = match query.task_channel.as_deref() {
+        Some(c) => Some(channel_name(&state.engine(), &sid, c)?),
+        None => None,
+    };
+    let (def, by) = all.definition(&scope.name(), channel.as_deref());
+    let by = by.map(|d| d.place.clone());
     if today {
         // No window asked for: "today" as the scope counts it.
         let now = state.clock.now_ms();
-        let start = crate::shift::today_start_ms(now, &day_in_force(&all, &scope).0);
+        let start = crate::shift::today_start_ms(now, &all.day(&scope.name()).0);
         window = Window { start_ms: start, end_ms: now };
         let start = chrono::DateTime::from_timestamp_millis(start).unwrap_or_default();
         query.window = WindowSpec::Range { start: Some(DateBound::Instant(start)), end: None };
@@ -383,7 +388,7 @@ async fn computed(
         task_channel: query.task_channel.clone(),
         start_time: start,
         end_time: end,
-        definition: DefinitionView::new(&def, by),
+        definition: DefinitionView::new(&def, by.as_ref()),
         service_level: outcome.value,
         numerator: outcome.numerator,
         denominator: outcome.denominator,

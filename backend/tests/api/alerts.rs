@@ -18,6 +18,7 @@ use tokio::time::Instant;
 use wallboard::access::Scope;
 use wallboard::alerts::notify::verify;
 use wallboard::clock::{Clock, ManualClock};
+use wallboard::storage::{DocumentStore, SqliteDocuments};
 use wallboard_shared::WorkspaceSid;
 use wallboard_shared::alerts::{
     AlertPage, AlertStatus, DeadLetterPage, NoticeKind, Phase, Preview, PreviewSource, RulePage, RuleResource,
@@ -78,7 +79,8 @@ struct Received {
     body: Bytes,
 }
 
-/// A webhook receiver on loopback answering from a script (then 204).
+/// A webhook receiver on loopback answering from a script (then 204); `0` in the script
+/// never answers (the request hangs until the sender gives up).
 struct Receiver {
     url: String,
     got: mpsc::UnboundedReceiver<Received>,
@@ -96,6 +98,9 @@ async fn receiver() -> Receiver {
             async move {
                 let _ = tx.send(Received { at: Instant::now(), headers, body });
                 let code = answers.lock().expect("script").pop_front().unwrap_or(204);
+                if code == 0 {
+                    std::future::pending::<()>().await;
+                }
                 AxumStatus::from_u16(code).expect("status")
             }
         }),
@@ -388,6 +393,8 @@ async fn rules_and_firing_alerts_survive_a_restart_without_firing_again() {
     event(&app, ev.task("task.created", NOW, 1)).await;
     let fired = hook.next().await;
     assert_eq!(serde_json::from_slice::<Value>(&fired.body).expect("json")["type"], "alert.fired");
+    // Delivered: its outbox entry goes (else the next evaluator would send it again).
+    outbox_drains(dir.path()).await;
     app.stop().await;
 
     let app = app_in(dir.path(), clock.clone()).await;
@@ -404,6 +411,64 @@ async fn rules_and_firing_alerts_survive_a_restart_without_firing_again() {
     assert_eq!(status, StatusCode::NO_CONTENT);
     let cleared = hook.next().await;
     assert_eq!(serde_json::from_slice::<Value>(&cleared.body).expect("json")["type"], "alert.cleared");
+    app.stop().await;
+}
+
+/// The alert outbox's entries in the data directory's documents.
+fn outbox(dir: &std::path::Path) -> Vec<String> {
+    let d = SqliteDocuments::open_dir(dir).expect("the documents");
+    d.list("alert_outbox/").expect("list").into_iter().map(|doc| doc.key).collect()
+}
+
+/// Waits (bounded) until every delivery of the outbox is settled.
+async fn outbox_drains(dir: &std::path::Path) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let left = outbox(dir);
+        if left.is_empty() {
+            return;
+        }
+        assert!(Instant::now() < deadline, "the outbox still holds {left:?} after 10 s");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// A delivery still under way when the server stops stays in the outbox and is sent by the
+/// next evaluator, with the same delivery id: nothing is lost, and a receiver can tell the
+/// repeat; it is not dead-lettered.
+#[tokio::test]
+async fn a_notification_cut_by_a_restart_is_sent_after_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let clock = Arc::new(ManualClock::new(NOW));
+    let app = app_in(dir.path(), clock.clone()).await;
+    let mut hook = receiver().await;
+    hook.script.lock().expect("script").push_back(0);
+    let mut ev = Events { seq: 0 };
+    let target = desk();
+    let rule =
+        [("Name", "Any"), ("Target", target.as_str()), ("Measure", "waiting"), ("Comparison", ">"), ("Threshold", "0")];
+    let (_, secret) = setup(&app, &hook, &mut ev, &rule).await;
+    event(&app, ev.task("task.created", NOW, 1)).await;
+    let cut = hook.next().await;
+    assert_eq!(outbox(dir.path()).len(), 1, "kept while it is under way");
+    app.stop().await;
+    assert_eq!(outbox(dir.path()).len(), 1, "kept through the shutdown");
+
+    let app = app_in(dir.path(), clock.clone()).await;
+    let again = hook.next().await;
+    let (a, b) = (notice(&cut, &secret, clock.now_ms()), notice(&again, &secret, clock.now_ms()));
+    assert_eq!(b["type"], "alert.fired");
+    assert_eq!(a["alert"]["sid"], b["alert"]["sid"], "the same alert, not a second one");
+    let id = |r: &Received| r.headers.get("x-wallboard-delivery").cloned();
+    assert!(id(&cut).is_some() && id(&cut) == id(&again), "the same delivery id");
+    outbox_drains(dir.path()).await;
+    let hooks: Value = app.get_ok(&path("AlertWebhooks")).await;
+    let hook_sid = hooks["alert_webhooks"][0]["sid"].as_str().expect("sid").to_owned();
+    let letters: DeadLetterPage = app.get_json(&path(&format!("AlertWebhooks/{hook_sid}/DeadLetters"))).await;
+    assert!(letters.dead_letters.is_empty(), "not dead-lettered: {:?}", letters.dead_letters);
+    let page: AlertPage = app.get_json(&path("Alerts")).await;
+    assert_eq!(page.alerts.len(), 1);
+    assert!(hook.got.try_recv().is_err(), "sent once more, not twice");
     app.stop().await;
 }
 

@@ -210,6 +210,110 @@ async fn definitions_are_inherited_stored_and_computed_by_hand() {
     assert_eq!((d.definition.defined_by.as_str(), d.definition.threshold, d.stored), ("default", 30, false));
 }
 
+/// A definition per task channel: calls and chats answered against different thresholds.
+/// Every task of the day is a `voice` task.
+#[tokio::test]
+async fn a_channel_has_its_own_definition_and_inherits_the_scopes_otherwise() {
+    let app = app().await;
+    let voice = path(&format!("ServiceLevels/{}?TaskChannel=voice", desk()));
+    // T = 10 s for the queue's calls (S follows T): answered < 10 s = 1 (2 s; 10 s is not
+    // within), abandoned ≥ 10 s = 3 (12 s, 30 s, 60 s): 1 ÷ (5 + 3).
+    let (status, body) = post(&app, &voice, &[("Threshold", "10")]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let own: ServiceLevel = serde_json::from_value(body).expect("a service level");
+    assert_eq!((own.scope.as_str(), own.task_channel.as_deref(), own.stored), (desk().as_str(), Some("voice"), true));
+    assert_eq!(own.definition.defined_for_channel.as_deref(), Some("voice"));
+    assert!(own.url.ends_with("?TaskChannel=voice"), "{}", own.url);
+    // The channel's SID names the same place (the form may carry it too).
+    let by_sid = [("TaskChannel", sid("TC", 0x5300)), ("Threshold", "10".to_owned())];
+    let by_sid: Vec<(&str, &str)> = by_sid.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, body) = post(&app, &path(&format!("ServiceLevels/{}", desk())), &by_sid).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["task_channel"], "voice");
+
+    let stats = |channel: &str| path(&format!("TaskQueues/{}/ServiceLevel?{WINDOW}{channel}", desk()));
+    let q: ServiceLevelStatistics = app.get_json(&stats("&TaskChannel=voice")).await;
+    assert_eq!((q.numerator, q.denominator), (1, 8));
+    assert_eq!(
+        (q.definition.defined_by.as_str(), q.definition.defined_for_channel.as_deref()),
+        (desk().as_str(), Some("voice"))
+    );
+    // All channels together: the queue has no definition for every channel, the built-in.
+    let q: ServiceLevelStatistics = app.get_json(&stats("")).await;
+    assert_eq!((q.numerator, q.denominator, q.definition.defined_by.as_str()), (2, 7, "built_in"));
+
+    // An alert rule on the queue's calls measures with the calls' definition: the preview's
+    // last sample is today's 1 ÷ 8; on every channel, the built-in's 2 ÷ 7.
+    let rule = |channel: &'static str| {
+        let mut form = vec![
+            ("Name", "calls"),
+            ("Target", "x"),
+            ("Measure", "service_level"),
+            ("Comparison", "<"),
+            ("Threshold", "80"),
+        ];
+        if !channel.is_empty() {
+            form.push(("TaskChannel", channel));
+        }
+        form
+    };
+    let target = desk();
+    for (channel, want) in [("voice", 100.0 / 8.0), ("", 200.0 / 7.0)] {
+        let mut form = rule(channel);
+        form[1].1 = target.as_str();
+        let (status, body) = post(&app, &path("AlertRules/Preview"), &form).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let last = body["samples"].as_array().and_then(|s| s.last()).map(|s| s["value"].clone());
+        let value = last.and_then(|v| v.as_f64()).expect("a value at the last sample");
+        assert!((value - want).abs() < 1e-9, "channel {channel:?}: {value} ≠ {want}");
+    }
+
+    // The workspace's default for voice is less specific than the queue's own for every
+    // channel, which is less specific than the queue's for voice.
+    post(&app, &path("ServiceLevels/default?TaskChannel=voice"), &[("Threshold", "40"), ("Abandons", "ignored")]).await;
+    post(&app, &path(&format!("ServiceLevels/{}", desk())), &[("Threshold", "30"), ("ShortAbandon", "5")]).await;
+    let q: ServiceLevelStatistics = app.get_json(&stats("&TaskChannel=voice")).await;
+    assert_eq!(q.definition.threshold, 10);
+    let (status, _) = send(&app, reqwest::Method::DELETE, &voice, &[]).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let q: ServiceLevelStatistics = app.get_json(&stats("&TaskChannel=voice")).await;
+    assert_eq!((q.definition.threshold, q.definition.defined_for_channel.as_deref()), (30, None), "the queue's own");
+    assert_eq!((q.numerator, q.denominator), (3, 9));
+    let w: ServiceLevelStatistics =
+        app.get_json(&path(&format!("Workflows/{}/ServiceLevel?{WINDOW}&TaskChannel=voice", wf()))).await;
+    assert_eq!(
+        (w.definition.defined_by.as_str(), w.definition.defined_for_channel.as_deref()),
+        ("default", Some("voice"))
+    );
+    // Abandons ignored at 40 s: answered < 40 s = 4 of 5.
+    assert_eq!((w.numerator, w.denominator), (4, 5));
+
+    // The list names each place once, the channel's apart.
+    let page: ServiceLevelPage = app.get_json(&path("ServiceLevels")).await;
+    let mut places: Vec<(String, Option<String>)> =
+        page.service_levels.iter().map(|l| (l.scope.clone(), l.task_channel.clone())).collect();
+    places.sort_unstable();
+    assert_eq!(places, [(desk(), None), ("default".to_owned(), Some("voice".to_owned()))]);
+
+    // A channel the workspace does not have, a day per channel, a channel given twice or
+    // differently in the query and the form: 400, nothing stored.
+    let before: ServiceLevelPage = app.get_json(&path("ServiceLevels")).await;
+    for (url, form) in [
+        (path(&format!("ServiceLevels/{}?TaskChannel=fax", desk())), vec![("Threshold", "15")]),
+        (voice.clone(), vec![("DayStartsAt", "06:00"), ("TimeZone", "Europe/Paris")]),
+        (format!("{voice}&TaskChannel=chat"), vec![("Threshold", "15")]),
+        (voice.clone(), vec![("TaskChannel", "chat"), ("Threshold", "15")]),
+    ] {
+        let (status, body) = post(&app, &url, &form).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{url} {form:?}: {body}");
+        assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
+    }
+    let after: ServiceLevelPage = app.get_json(&path("ServiceLevels")).await;
+    assert_eq!(before.service_levels, after.service_levels);
+    let (status, _) = send(&app, reqwest::Method::DELETE, &voice, &[]).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "nothing of its own left");
+}
+
 #[tokio::test]
 async fn bad_definitions_change_nothing_and_viewers_cannot_touch_them() {
     let app = app().await;

@@ -8,6 +8,7 @@ use wallboard::clock::ManualClock;
 use wallboard::config::Source;
 use wallboard::engine::Engine;
 use wallboard::event::Event;
+use wallboard::ingest::simulator::drive::Format;
 use wallboard::ingest::simulator::{DriveOptions, SimConfig, Simulator, drive};
 use wallboard_shared::resources::{
     TaskChannelPage, TasksByStatus, WorkflowCumulativeStatistics, WorkflowPage, WorkflowRealTimeStatistics,
@@ -135,6 +136,16 @@ async fn the_live_center_follows_the_clock_and_survives_a_restart() {
 
 #[tokio::test]
 async fn simulate_to_drives_a_second_instance_and_both_agree() {
+    drives_a_second_instance(Format::Callbacks).await;
+}
+
+/// The same through Event Streams' door: signed batches of CloudEvents.
+#[tokio::test]
+async fn simulate_to_drives_a_second_instance_through_event_streams() {
+    drives_a_second_instance(Format::EventStreams).await;
+}
+
+async fn drives_a_second_instance(format: Format) {
     let dir = tempfile::tempdir().expect("tempdir");
     let now = chrono::Utc::now().timestamp_millis();
     let target = spawn_app_with(serve_args(dir.path()), Arc::new(ManualClock::new(now))).await;
@@ -147,12 +158,16 @@ async fn simulate_to_drives_a_second_instance_and_both_agree() {
             seed: 3,
             concurrency: 16,
             config: SimConfig::default(),
+            format,
+            batch: 100,
         },
         Arc::new(ManualClock::new(now)),
     )
     .await
     .expect("drive");
-    assert!(report.sent > 500, "{report}");
+    // Enough events to cover every kind (how many depends on the machine's load: the
+    // pace is a target, not a promise).
+    assert!(report.sent > 100, "{report}");
     assert_eq!((report.accepted, report.rejected), (report.sent, 0), "{report}");
 
     // The same stream, folded locally.

@@ -12,6 +12,19 @@ use super::proxy::start_proxy;
 use super::{CLUSTER_TIMEOUT, WF, now_ms, post_ok, serial, task_event, three_nodes, until_total, viewer};
 
 const SEED: u64 = 11;
+/// The simulated center of these tests: the default one, 30 times as busy, so that a few
+/// seconds of real time hold events at any hour of the day (the default center is quiet
+/// at night, UTC: a 30 s wait for its next event could see none).
+const SCALE: &str = "scale = 30.0";
+
+/// The simulator configuration of these tests, as TOML and parsed.
+fn busy_center() -> (String, SimConfig) {
+    let default = wallboard::ingest::simulator::config::DEFAULT_TOML;
+    assert!(default.contains("\nscale = 1.0\n"), "simulator.toml sets scale = 1.0");
+    let raw = default.replacen("\nscale = 1.0\n", &format!("\n{SCALE}\n"), 1);
+    let config = toml::from_str(&raw).expect("the busy center's configuration parses");
+    (raw, config)
+}
 
 /// The nodes that hold `role` now; fails if more than one does.
 async fn holders(nodes: &[&Node], role: &str) -> Vec<String> {
@@ -56,9 +69,21 @@ async fn the_simulator_runs_on_one_node_and_moves_when_it_dies() {
     let _serial = serial().await;
     let url = shared_database_url();
     let seed = SEED.to_string();
-    let (a, b, c) =
-        three_nodes(&url, |s| s.source("simulator").arg("--sim-seed").arg(&seed).arg("--sim-history-hours").arg("1"))
-            .await;
+    let (raw, config) = busy_center();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config_path = dir.path().join("simulator.toml");
+    std::fs::write(&config_path, raw).expect("write the simulator configuration");
+    let config_path = config_path.to_str().expect("a UTF-8 temporary path");
+    let (a, b, c) = three_nodes(&url, |s| {
+        s.source("simulator")
+            .arg("--sim-config")
+            .arg(config_path)
+            .arg("--sim-seed")
+            .arg(&seed)
+            .arg("--sim-history-hours")
+            .arg("0")
+    })
+    .await;
     let mut nodes = vec![a, b, c];
     let refs: Vec<&Node> = nodes.iter().collect();
     let first = the_holder(&refs, "simulator").await;
@@ -86,7 +111,7 @@ async fn the_simulator_runs_on_one_node_and_moves_when_it_dies() {
         if let (Some(newest), Some(epoch)) = (newest, epoch)
             && count > count_at_move
         {
-            let mut sim = Simulator::new(SimConfig::default(), SEED, epoch);
+            let mut sim = Simulator::new(config.clone(), SEED, epoch);
             let mut events = Vec::new();
             sim.advance(newest, &mut events);
             // A batch being written may be half visible: try again until it is whole.

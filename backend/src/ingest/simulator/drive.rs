@@ -3,7 +3,10 @@
 //! benchmarks.
 //!
 //! Events are POSTed form-encoded with Twilio's PascalCase field names and an
-//! `X-Twilio-Signature`. Requests are spread over `concurrency` connections, sharded by
+//! `X-Twilio-Signature` ([`Format::Callbacks`]), or as Event Streams would deliver them
+//! ([`Format::EventStreams`]): JSON arrays of up to `batch` CloudEvents to
+//! `/webhooks/eventstreams?bodySHA256=…`, signed over that URL. Requests are spread over
+//! `concurrency` connections, sharded by
 //! task so that the events of one task are sent one after the other, in order; events of
 //! no task (activities, queues, workers) all go, in order, over the first connection.
 //!
@@ -40,6 +43,20 @@ const SHARD_QUEUE: usize = 256;
 /// Rejections kept in full in the report.
 const MAX_SAMPLES: usize = 5;
 
+/// The door events are sent through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Format {
+    /// One signed form per event to `/webhooks/taskrouter` (TaskRouter's event callbacks).
+    #[default]
+    Callbacks,
+    /// Signed JSON batches of CloudEvents to `/webhooks/eventstreams` (Twilio Event Streams).
+    #[value(name = "eventstreams")]
+    EventStreams,
+}
+
+/// The account SID written into simulated CloudEvents (the receiver reads none).
+const SIM_ACCOUNT: &str = "AC00000000000000000000000000000000";
+
 /// What to drive and how hard.
 #[derive(Debug, Clone)]
 pub struct DriveOptions {
@@ -56,6 +73,9 @@ pub struct DriveOptions {
     /// Requests in flight at most (one connection each).
     pub concurrency: usize,
     pub config: SimConfig,
+    pub format: Format,
+    /// CloudEvents per batch at most ([`Format::EventStreams`]).
+    pub batch: usize,
 }
 
 /// What a drive did.
@@ -149,7 +169,12 @@ struct WorkerStats {
     latencies: Vec<Duration>,
 }
 
-async fn worker(client: reqwest::Client, url: Arc<str>, token: Arc<str>, mut rx: mpsc::Receiver<Event>) -> WorkerStats {
+async fn form_worker(
+    client: reqwest::Client,
+    url: Arc<str>,
+    token: Arc<str>,
+    mut rx: mpsc::Receiver<Event>,
+) -> WorkerStats {
     let mut stats = WorkerStats::default();
     while let Some(e) = rx.recv().await {
         let pairs = to_pairs(&e);
@@ -197,6 +222,81 @@ async fn worker(client: reqwest::Client, url: Arc<str>, token: Arc<str>, mut rx:
     stats
 }
 
+/// Sends what its queue holds as Event Streams batches of up to `batch` CloudEvents.
+async fn batch_worker(
+    client: reqwest::Client,
+    url: Arc<str>,
+    token: Arc<str>,
+    batch: usize,
+    mut rx: mpsc::Receiver<Event>,
+) -> WorkerStats {
+    let mut stats = WorkerStats::default();
+    let mut events = Vec::with_capacity(batch);
+    while rx.recv_many(&mut events, batch.max(1)).await > 0 {
+        let n = events.len() as u64;
+        let cloud: Vec<serde_json::Value> =
+            events.iter().map(|e| crate::eventstreams::to_cloud_event(e, SIM_ACCOUNT)).collect();
+        let first = events.first().map(|e| e.sid.to_string()).unwrap_or_default();
+        events.clear();
+        let body = match serde_json::to_vec(&cloud) {
+            Ok(b) => b,
+            Err(err) => {
+                stats.rejected += n;
+                if stats.samples.len() < MAX_SAMPLES {
+                    stats.samples.push((0, format!("cannot encode the batch from {first}: {err}")));
+                }
+                continue;
+            }
+        };
+        let signed_url = signature::with_body_sha256(&url, &body);
+        let sig = signature::compute(&token, &signed_url, &[]);
+        let started = Instant::now();
+        let res = client
+            .post(&signed_url)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header("X-Twilio-Signature", sig)
+            .body(body)
+            .send()
+            .await;
+        let sample = |stats: &mut WorkerStats, status: u16, text: String| {
+            if stats.samples.len() < MAX_SAMPLES {
+                stats.samples.push((status, text));
+            }
+        };
+        match res {
+            Ok(r) if r.status().as_u16() == 200 => {
+                stats.latencies.push(started.elapsed());
+                match r.json::<wallboard_shared::event::BatchReport>().await {
+                    Ok(report) => {
+                        let refused = report.refused.len() as u64;
+                        stats.accepted += n.saturating_sub(refused);
+                        stats.rejected += refused;
+                        for r in report.refused {
+                            sample(&mut stats, 200, format!("{}: {}", r.id.unwrap_or_default(), r.reason));
+                        }
+                    }
+                    Err(err) => {
+                        stats.rejected += n;
+                        sample(&mut stats, 200, format!("batch from {first}: unreadable answer: {err}"));
+                    }
+                }
+            }
+            Ok(r) => {
+                let status = r.status().as_u16();
+                let text = r.text().await.unwrap_or_default();
+                stats.latencies.push(started.elapsed());
+                stats.rejected += n;
+                sample(&mut stats, status, format!("batch of {n} from {first}: {text}"));
+            }
+            Err(err) => {
+                stats.rejected += n;
+                sample(&mut stats, 0, format!("batch of {n} from {first}: {err}"));
+            }
+        }
+    }
+    stats
+}
+
 fn shard_of(e: &Event, shards: usize) -> usize {
     e.get("task_sid").and_then(|s| TaskSid::parse(s).ok()).map_or(0, |t| (t.to_u128() % shards as u128) as usize)
 }
@@ -233,7 +333,10 @@ pub async fn drive(opts: DriveOptions, clock: Arc<dyn Clock>) -> anyhow::Result<
     if !(base.starts_with("http://") || base.starts_with("https://")) {
         anyhow::bail!("the target must be an http:// or https:// URL (got {base})");
     }
-    let url: Arc<str> = Arc::from(format!("{base}/webhooks/taskrouter"));
+    let url: Arc<str> = Arc::from(match opts.format {
+        Format::Callbacks => format!("{base}/webhooks/taskrouter"),
+        Format::EventStreams => format!("{base}/webhooks/eventstreams"),
+    });
     let token: Arc<str> = Arc::from(opts.auth_token.as_str());
     let shards = opts.concurrency.max(1);
     let client = reqwest::Client::builder()
@@ -261,7 +364,12 @@ pub async fn drive(opts: DriveOptions, clock: Arc<dyn Clock>) -> anyhow::Result<
     for _ in 0..shards {
         let (tx, rx) = mpsc::channel(SHARD_QUEUE);
         senders.push(tx);
-        workers.push(tokio::spawn(worker(client.clone(), url.clone(), token.clone(), rx)));
+        workers.push(match opts.format {
+            Format::Callbacks => tokio::spawn(form_worker(client.clone(), url.clone(), token.clone(), rx)),
+            Format::EventStreams => {
+                tokio::spawn(batch_worker(client.clone(), url.clone(), token.clone(), opts.batch, rx))
+            }
+        });
     }
 
     let mut sent = 0u64;

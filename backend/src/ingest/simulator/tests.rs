@@ -13,6 +13,8 @@ use super::drive::pascal_case;
 use super::*;
 use crate::engine::Engine;
 use crate::event::Event;
+use crate::eventstreams::{Item, TEST_EVENT_TYPE, from_cloud_event, parse_batch, to_cloud_event};
+use serde_json::{Value, json};
 
 /// 2024-03-04T00:00:00Z, a Monday.
 const MONDAY_MS: i64 = 1_709_510_400_000;
@@ -1061,6 +1063,8 @@ async fn drive_sends_signed_callbacks_in_task_order() {
         seed: 4,
         concurrency: 4,
         config: SimConfig::default(),
+        format: drive::Format::Callbacks,
+        batch: 100,
     };
     let report = drive(opts, clock).await.expect("drives");
     eprintln!("{report}");
@@ -1090,4 +1094,80 @@ async fn drive_sends_signed_callbacks_in_task_order() {
         assert!(prev <= e.ts_ms, "events of one task out of order");
     }
     server.abort();
+}
+
+// --- Event Streams: the mapping of every simulated event type (crate::eventstreams) ---
+
+const ACCOUNT: &str = "AC00000000000000000000000000000001";
+
+/// What an event keeps through Event Streams: all but the callback's own time fields
+/// (Event Streams carries the time as `timestamp`) and the account.
+fn comparable(e: &Event) -> (String, String, i64, String, BTreeMap<String, String>) {
+    let mut data = e.data().clone();
+    for k in ["timestamp", "timestamp_ms", "account_sid"] {
+        data.remove(k);
+    }
+    (e.sid.to_string(), e.event_type.clone(), e.ts_ms, e.workspace_sid.to_string(), data)
+}
+
+/// Every event type the simulator makes (every type the engine reads: task, reservation,
+/// workflow, task-queue, worker and activity events) survives the mapping both ways.
+#[test]
+fn every_simulated_event_type_maps_both_ways() {
+    let t0 = 1_780_000_000_000;
+    let mut sim = Simulator::new(SimConfig::default(), 7, t0);
+    let mut events = Vec::new();
+    sim.advance(t0 + 6 * 3_600_000, &mut events);
+    let mut types = std::collections::BTreeSet::new();
+    for e in &events {
+        let ce = to_cloud_event(e, ACCOUNT);
+        assert_eq!(ce["type"], format!("com.twilio.taskrouter.{}", e.event_type));
+        let Item::Event(back) = from_cloud_event(&ce).expect("maps back") else { panic!("not an event") };
+        assert_eq!(comparable(&back), comparable(e), "{}", e.event_type);
+        assert_eq!(back.keys(), e.keys(), "{}: the engine reads the same", e.event_type);
+        types.insert(e.event_type.clone());
+    }
+    for t in [
+        "task.created",
+        "task.canceled",
+        "task.completed",
+        "task.wrapup",
+        "reservation.created",
+        "reservation.accepted",
+        "reservation.rejected",
+        "reservation.timeout",
+        "workflow.entered",
+        "workflow.timeout",
+        "task-queue.entered",
+        "worker.activity.update",
+    ] {
+        assert!(types.contains(t), "the simulator made no {t}: {types:?}");
+    }
+}
+
+#[test]
+fn malformed_cloud_events_are_refused_with_a_reason() {
+    let t0 = 1_780_000_000_000;
+    let mut sim = Simulator::new(SimConfig::default(), 7, t0);
+    let mut events = Vec::new();
+    sim.advance(t0 + 3_600_000, &mut events);
+    let good = to_cloud_event(events.iter().find(|e| e.event_type == "task.created").expect("one"), ACCOUNT);
+    let broken = |f: &dyn Fn(&mut Value)| {
+        let mut v = good.clone();
+        f(&mut v);
+        from_cloud_event(&v).expect_err("refused").0
+    };
+    assert!(broken(&|v| v["type"] = json!("com.twilio.messaging.message.sent")).contains("not a TaskRouter"));
+    assert!(broken(&|v| v["data"]["payload"]["eventtype"] = json!("task.completed")).contains("disagrees"));
+    assert!(broken(&|v| v["data"]["payload"]["sid"] = json!("EVnothex")).contains("Sid"));
+    assert!(broken(&|v| v["data"]["payload"]["timestamp"] = json!("yesterday")).contains("RFC 3339"));
+    assert!(broken(&|v| v["data"]["payload"]["task_date_created"] = json!("soon")).contains("RFC 3339"));
+    assert!(broken(&|v| v["data"]["payload"]["task_sid"] = json!(null)).contains("TaskSid"));
+    assert!(broken(&|v| v["data"] = json!("x")).contains("payload"));
+    assert!(from_cloud_event(&json!([1])).is_err());
+    let test = json!({"type": TEST_EVENT_TYPE, "data": {"test_id": "abc"}});
+    assert_eq!(from_cloud_event(&test), Ok(Item::Test { test_id: "abc".into() }));
+    assert_eq!(parse_batch(b"{\"type\":\"x\"}").expect("one").len(), 1);
+    assert!(parse_batch(b"42").is_err());
+    assert!(parse_batch(b"[").is_err());
 }
