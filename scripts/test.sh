@@ -12,7 +12,9 @@ echo "== cargo clippy (native, every crate and target)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo clippy (wasm32: dashboard and wire types)"
 cargo clippy -p wallboard-frontend -p wallboard-shared --target wasm32-unknown-unknown --locked -- -D warnings
-echo "== dashboard build (wasm-release, wasm-bindgen, wasm-opt, size budget)"
+echo "== cargo clippy (wasm32: the dashboard's admin bundle, with the settings page)"
+cargo clippy -p wallboard-frontend --features admin --target wasm32-unknown-unknown --locked -- -D warnings
+echo "== dashboard build (default and admin bundles: wasm-release, wasm-bindgen, wasm-opt, size budgets)"
 scripts/build-frontend.sh
 echo "== cargo test (unit, integration, end-to-end in headless Chromium; PostgreSQL on a throwaway cluster)"
 WALLBOARD_PG_FAST=1 scripts/with-postgres.sh cargo test --workspace --locked

@@ -1,8 +1,9 @@
 //! The REST calls of the dashboard: the workspace's workflows and task channels, the
 //! server's build id, and the floor's lists: task queues, activities, workers and their
 //! channels, and the queues' statistics list (only for the queues beyond the wall's
-//! subscriptions); and the one write, acknowledging an alert. Every other statistic comes
-//! over the WebSocket.
+//! subscriptions); and the one write, acknowledging an alert; whether the token is an
+//! admin's. Every other statistic comes over the WebSocket. The settings page's calls
+//! (`api/settings.rs`) are in the admin bundle only.
 //!
 //! Requests go to the page's own origin with the link's viewer token as
 //! `Authorization: Bearer` (`/build-id` is public). They use `fetch` directly: a request
@@ -220,6 +221,25 @@ pub async fn server_build_id() -> Option<String> {
     let id = text.trim();
     (!id.is_empty() && id.len() <= 64).then(|| id.to_owned())
 }
+
+/// Whether the link's token is an admin's: `GET …/AlertRules` (admins only) answered 200
+/// (true) or 403 (false; not a failed attempt); None when the server cannot say (no
+/// answer, another status). Only the status is read, not the rules.
+pub async fn is_admin(ws: &str) -> Option<bool> {
+    let token = crate::browser::token()?;
+    let response = get(&format!("{}/AlertRules", Urls::relative().workspace(ws)), Some(&token)).await?;
+    match response.status() {
+        200 => Some(true),
+        403 => Some(false),
+        _ => None,
+    }
+}
+
+/// The settings page's calls, in the admin bundle only.
+#[cfg(feature = "admin")]
+mod settings;
+#[cfg(feature = "admin")]
+pub use settings::*;
 
 #[cfg(test)]
 mod tests {

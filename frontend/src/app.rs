@@ -9,6 +9,10 @@ use leptos::prelude::*;
 
 use crate::api::{self, Failure};
 use crate::browser;
+#[cfg(not(feature = "admin"))]
+use crate::components::Notice;
+#[cfg(feature = "admin")]
+use crate::components::SettingsPage;
 use crate::components::{
     AccessNotice, AgentBoard, AlertBanner, Header, Overview, QueuesWall, StaleBanner, WorkflowPage, WorkspaceHeader,
 };
@@ -68,6 +72,14 @@ pub fn App() -> impl IntoView {
         (Access::Granted, Page::Workflow) => view! { <WorkflowPage/> }.into_any(),
         (Access::Granted, Page::Queues) => view! { <QueuesWall/> }.into_any(),
         (Access::Granted, Page::Agents) => view! { <AgentBoard/> }.into_any(),
+        #[cfg(feature = "admin")]
+        (Access::Granted, Page::Settings) => view! { <SettingsPage/> }.into_any(),
+        // Not in this bundle: the page loads again with the admin bundle.
+        #[cfg(not(feature = "admin"))]
+        (Access::Granted, Page::Settings) => {
+            state.view.with_untracked(crate::settings::open_admin_bundle);
+            view! { <Notice title="Opening the settings…"/> }.into_any()
+        }
         (access, _) => view! { <AccessNotice access=access/> }.into_any(),
     };
     view! {
@@ -239,7 +251,8 @@ fn report_height(state: AppState) {
 }
 
 /// Lists the workspace's workflows and channels whenever the workspace in the URL changes
-/// and on every `directory_epoch` bump; retries while there is nothing to show.
+/// and on every `directory_epoch` bump; retries while there is nothing to show. Then asks
+/// whether the token is an admin's, until known (`settings::ask`).
 fn follow_directory(state: AppState) {
     let latest = Rc::new(Cell::new(0u64));
     // After "too many failed attempts": no call before this time (ms).
@@ -273,6 +286,7 @@ fn follow_directory(state: AppState) {
                 }
                 Failure::Other(e) => e,
             });
+            let shown = result.as_ref().ok().and_then(|d| d.workspace.as_ref()).map(|(ws, _)| ws.clone());
             match result {
                 Ok(directory) => {
                     let next = Remote::Ready(directory);
@@ -288,6 +302,9 @@ fn follow_directory(state: AppState) {
             }
             if let Some(delay) = retry {
                 set_timeout(move || state.directory_epoch.update(|e| *e += 1), delay);
+            }
+            if let Some(ws) = shown {
+                crate::settings::ask(state, &ws).await;
             }
         });
     });

@@ -99,7 +99,7 @@ pub fn start(state: AppState) {
                         }
                         floor.channels.update(|c| fetched.into_iter().for_each(|(wk, list)| c.set(wk, list)));
                     }
-                    Page::Overview | Page::Workflow => {}
+                    Page::Overview | Page::Workflow | Page::Settings => {}
                 }
                 Ok(())
             }

@@ -12,5 +12,6 @@ pub mod charts;
 pub mod components;
 pub mod floor;
 pub mod model;
+pub mod settings;
 pub mod state;
 pub mod ws;

@@ -111,6 +111,9 @@ pub struct AppState {
     pub marks: Memo<Marks>,
     /// Whether the browser keeps the page's audio suspended until a click.
     pub audio_blocked: RwSignal<bool>,
+    /// Whether the link's token is an admin's (`settings::ask`): None until known, and on a
+    /// kiosk or an embedded page, which never ask. The header links to the settings for admins.
+    pub admin: RwSignal<Option<bool>>,
 }
 
 /// The floor's REST answers, one signal each: the wall does not redraw when the workers change.
@@ -211,6 +214,7 @@ impl AppState {
             alerts,
             marks,
             audio_blocked: RwSignal::new(false),
+            admin: RwSignal::new(None),
         }
     }
 

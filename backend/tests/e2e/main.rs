@@ -1124,3 +1124,204 @@ async fn agent_board_frame_time_with_2000_agents() {
     driver.client.clone().close().await.expect("close the browser");
     server.stop().await;
 }
+
+/// The paths the page fetched (its resource timing entries: files and REST calls, once
+/// answered), without the leading `/`.
+async fn fetched(c: &Client) -> Vec<String> {
+    let v = c
+        .execute("return performance.getEntriesByType('resource').map(e => new URL(e.name).pathname.slice(1));", vec![])
+        .await
+        .expect("script");
+    v.as_array().map(|a| a.iter().filter_map(|n| n.as_str().map(str::to_owned)).collect()).unwrap_or_default()
+}
+
+/// Whether the header shows the settings tab (the tab stays hidden until the token is
+/// known to be an admin's).
+async fn settings_tab_shown(c: &Client) -> bool {
+    match c.find(Locator::Css("[data-testid=tab-settings]")).await {
+        Ok(tab) => tab.is_displayed().await.expect("displayed?"),
+        Err(_) => false,
+    }
+}
+
+/// Marks the page's document, to tell a new page load (the mark is gone) from a change made
+/// in the app (it stays).
+async fn mark_document(c: &Client) {
+    c.execute("window.__e2eDocument = 'marked';", vec![]).await.expect("script");
+}
+
+async fn document_marked(c: &Client) -> bool {
+    c.execute("return window.__e2eDocument === 'marked';", vec![]).await.expect("script").as_bool() == Some(true)
+}
+
+/// The settings page, the admin bundle's: a viewer who opens it is told it needs an admin
+/// token and has no settings tab; an admin who opens it gets the admin bundle, changes the
+/// workspace's service level and creates an alert rule through the forms (each stored, as
+/// the REST API says), sees the rule's preview drawn while editing and the rule listed once
+/// saved, and goes back to a wall in the app. The default bundle never loads the admin one;
+/// its settings tab (admins only) loads the page again, with the admin bundle. A kiosk has
+/// no settings and never asks whether its token is an admin's.
+#[tokio::test]
+async fn settings_page_is_the_admin_bundle_and_stores_service_levels_and_rules() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let now = chrono::Utc::now().timestamp_millis();
+    let clock = Arc::new(ManualClock::new(now));
+    let server = start(dir.path(), free_port(), clock).await;
+    let ws = server.demo().workspace_sid.to_string();
+    let viewer = viewer_token(&server, "e2e", now);
+    let (admin, _) = server.create_token("e2e admin", Scope::Admin, None, now);
+    let build = server.client.get(format!("{}/build-id", server.base)).send().await.expect("build id");
+    let build = build.text().await.expect("build id").trim().to_owned();
+    let (default_wasm, admin_wasm) = (format!("wallboard-{build}_bg.wasm"), format!("wallboard-admin-{build}_bg.wasm"));
+    let driver = browser().await;
+    let c = &driver.client;
+
+    // A viewer: the admin bundle (chosen by the link), which says the token is not enough,
+    // and no settings tab.
+    c.goto(&format!("{}/?page=settings&ws={ws}#token={viewer}", server.base)).await.expect("open as a viewer");
+    until("the refusal", || async {
+        text_of(c, "settings-refused").await.filter(|t| t.contains("Settings need an admin token"))
+    })
+    .await;
+    assert!(fetched(c).await.contains(&admin_wasm), "the admin bundle: {:?}", fetched(c).await);
+    assert!(!settings_tab_shown(c).await, "no settings tab for a viewer");
+    assert!(c.find(Locator::Css("[data-testid=service-levels]")).await.is_err(), "no panel for a viewer");
+    let errors = console_errors(c).await;
+    assert!(errors.is_empty(), "console errors (viewer): {errors:?}");
+
+    // An admin opens the settings: the admin bundle, its tab current.
+    c.goto(&format!("{}/?page=settings&ws={ws}#token={admin}", server.base)).await.expect("open as an admin");
+    until("the workspace's service level", || async {
+        text_of(c, "sl-row-default").await.filter(|t| t.contains("T = 20 s") && t.contains("answered"))
+    })
+    .await;
+    assert!(fetched(c).await.contains(&admin_wasm), "the admin bundle: {:?}", fetched(c).await);
+    until("the settings tab", || async { settings_tab_shown(c).await.then_some(()) }).await;
+    assert_eq!(attr(c, "[data-testid=tab-settings]", "aria-current").await.as_deref(), Some("page"));
+    mark_document(c).await;
+
+    // The workspace's service level: T from 20 s to 30 s, stored as its own.
+    c.find(Locator::Css("[data-testid=sl-row-default] .settings-actions button"))
+        .await
+        .expect("the Edit button")
+        .click()
+        .await
+        .expect("edit");
+    let t = until("the service-level form", || async {
+        c.find(Locator::Css("[data-testid=sl-form] [name=Threshold]")).await.ok()
+    })
+    .await;
+    t.clear().await.expect("clear T");
+    t.send_keys("30").await.expect("type T");
+    c.find(Locator::Css("[data-testid=sl-form] button[type=submit]")).await.expect("save").click().await.expect("save");
+    let row = until("the new service level", || async {
+        text_of(c, "sl-row-default").await.filter(|t| t.contains("T = 30 s"))
+    })
+    .await;
+    assert!(row.contains("this scope"), "the workspace's own definition: {row}");
+    assert!(c.find(Locator::Css("[data-testid=sl-form]")).await.is_err(), "the form closes once saved");
+    let (status, sl) = server.get(&format!("/v1/Workspaces/{ws}/ServiceLevels/default")).await;
+    assert_eq!(status, 200, "{sl}");
+    assert_eq!((sl["threshold"].as_u64(), sl["stored"].as_bool()), (Some(30), Some(true)), "{sl}");
+
+    // A new rule on the workspace's abandonment (computed for each past minute): previewed
+    // (chart and sentence) while edited, listed and stored once saved.
+    c.find(Locator::Css("[data-testid=rule-new]")).await.expect("the new-rule button").click().await.expect("new");
+    let field = |name: &'static str| async move {
+        until(&format!("the rule form's {name}"), || async {
+            c.find(Locator::Css(&format!("[data-testid=rule-form] [name={name}]"))).await.ok()
+        })
+        .await
+    };
+    field("Name").await.send_keys("Abandonment high").await.expect("type the name");
+    let pick = |select: &'static str, value: &'static str| async move {
+        let css = format!("[data-testid=rule-form] select[name={select}] option[value='{value}']");
+        until(&format!("the option {value} of {select}"), || async { c.find(Locator::Css(&css)).await.ok() })
+            .await
+            .click()
+            .await
+            .expect("pick an option");
+    };
+    pick("Measure", "abandonment").await;
+    pick("Comparison", ">=").await;
+    field("Threshold").await.send_keys("10").await.expect("type the threshold");
+    let summary = until("the preview's sentence", || async {
+        text_of(c, "preview-summary").await.filter(|t| t.starts_with("Over the last hour this rule"))
+    })
+    .await;
+    assert!(summary.contains("computed per minute"), "{summary}");
+    until("the preview drawn", || async {
+        (attr(c, "[data-testid=preview-chart]", "data-drawn").await.as_deref() == Some("1")).then_some(())
+    })
+    .await;
+    screenshot(c, "settings.png").await;
+    c.find(Locator::Css("[data-testid=rule-save]")).await.expect("save").click().await.expect("save the rule");
+    let listed = until("the rule listed", || async {
+        text_of(c, "rules")
+            .await
+            .filter(|t| t.contains("Abandonment high") && t.contains("abandonment >= 10 % for 60 s"))
+    })
+    .await;
+    assert!(listed.contains("Workspace"), "{listed}");
+    let (status, rules) = server.get(&format!("/v1/Workspaces/{ws}/AlertRules")).await;
+    assert_eq!(status, 200, "{rules}");
+    let stored = rules["alert_rules"].as_array().expect("a list");
+    assert_eq!(stored.len(), 1, "{rules}");
+    let rule = &stored[0];
+    assert_eq!(
+        (rule["name"].as_str(), rule["target"].as_str(), rule["measure"].as_str(), rule["comparison"].as_str()),
+        (Some("Abandonment high"), Some("workspace"), Some("abandonment"), Some(">=")),
+        "{rule}"
+    );
+    assert_eq!(rule["threshold"].as_f64(), Some(10.0), "{rule}");
+
+    // Back to a wall, in the app (the admin bundle is the whole app).
+    c.find(Locator::Css("[data-testid=tab-queues]")).await.expect("the queues tab").click().await.expect("queues");
+    until("the queues wall", || async { c.find(Locator::Css("[data-testid=queue-row]")).await.ok() }).await;
+    assert!(document_marked(c).await, "the wall is shown without loading the page again");
+    let errors = console_errors(c).await;
+    assert!(errors.is_empty(), "console errors (admin bundle): {errors:?}");
+
+    // The default bundle: without the admin one; its settings tab loads the page again,
+    // which then runs the admin bundle.
+    c.goto(&format!("{}/?ws={ws}#token={admin}", server.base)).await.expect("open the dashboard");
+    until("the settings tab", || async { settings_tab_shown(c).await.then_some(()) }).await;
+    let paths = fetched(c).await;
+    assert!(paths.contains(&default_wasm) && !paths.contains(&admin_wasm), "only the default bundle: {paths:?}");
+    // The admin question's entry comes once its answer's body is in (the page never reads it).
+    until("the admin question among the fetched paths", || async {
+        fetched(c).await.iter().any(|p| p.ends_with("/AlertRules")).then_some(())
+    })
+    .await;
+    let errors = console_errors(c).await;
+    assert!(errors.is_empty(), "console errors (default bundle): {errors:?}");
+    mark_document(c).await;
+    c.find(Locator::Css("[data-testid=tab-settings]")).await.expect("the tab").click().await.expect("settings");
+    until("the rule, listed by the admin bundle", || async {
+        text_of(c, "rules").await.filter(|t| t.contains("Abandonment high"))
+    })
+    .await;
+    assert!(!document_marked(c).await, "the settings are a new page load");
+    assert!(fetched(c).await.contains(&admin_wasm), "the admin bundle: {:?}", fetched(c).await);
+    let url = c.current_url().await.expect("url");
+    assert!(url.query().unwrap_or_default().contains("page=settings"), "{url}");
+    assert_eq!(url.fragment(), Some(format!("token={admin}").as_str()), "the token is kept");
+    let errors = console_errors(c).await;
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+
+    // A kiosk has no settings, even for `page=settings` and an admin's token: the default
+    // bundle and the overview, and it never asks whether the token is an admin's.
+    c.goto(&format!("{}/?kiosk=1&page=settings&ws={ws}#token={admin}", server.base)).await.expect("open a kiosk");
+    until("three workflow cards", || async {
+        (c.find_all(Locator::Css("[data-testid=workflow-card]")).await.ok()?.len() == 3).then_some(())
+    })
+    .await;
+    let paths = fetched(c).await;
+    assert!(paths.contains(&default_wasm) && !paths.contains(&admin_wasm), "the default bundle: {paths:?}");
+    assert!(!paths.iter().any(|p| p.contains("AlertRules")), "a kiosk never asks: {paths:?}");
+
+    let errors = console_errors(c).await;
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+    driver.client.clone().close().await.expect("close the browser");
+    server.stop().await;
+}

@@ -7,6 +7,9 @@
 //! [`Surface::draw_mesh`]).
 
 pub mod outcomes;
+// The settings page's chart: admin bundle (tests in every native test build).
+#[cfg(any(feature = "admin", test))]
+pub mod preview;
 pub mod sla;
 pub mod trend;
 pub mod waits;

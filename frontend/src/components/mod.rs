@@ -1,8 +1,11 @@
-//! The components, one per file.
+//! The components, one per file. The settings page and its parts are in the admin bundle
+//! only (feature `admin`).
 
 mod access_notice;
 mod agent_board;
 mod alert_banner;
+#[cfg(feature = "admin")]
+mod alert_rules_panel;
 mod chart_canvas;
 mod connection_badge;
 mod cumulative_controls;
@@ -15,6 +18,12 @@ mod notice;
 mod overview;
 mod queues_wall;
 mod realtime_tiles;
+#[cfg(feature = "admin")]
+mod rule_preview;
+#[cfg(feature = "admin")]
+mod service_levels_panel;
+#[cfg(feature = "admin")]
+mod settings_page;
 mod sla_table;
 mod stale_banner;
 mod theme_switch;
@@ -27,6 +36,8 @@ mod workspace_header;
 pub use access_notice::AccessNotice;
 pub use agent_board::AgentBoard;
 pub use alert_banner::AlertBanner;
+#[cfg(feature = "admin")]
+pub use alert_rules_panel::AlertRulesPanel;
 pub use chart_canvas::{ChartCanvas, painter};
 pub use connection_badge::ConnectionBadge;
 pub use cumulative_controls::CumulativeControls;
@@ -39,6 +50,12 @@ pub use notice::Notice;
 pub use overview::Overview;
 pub use queues_wall::QueuesWall;
 pub use realtime_tiles::RealtimeTiles;
+#[cfg(feature = "admin")]
+pub use rule_preview::RulePreview;
+#[cfg(feature = "admin")]
+pub use service_levels_panel::ServiceLevelsPanel;
+#[cfg(feature = "admin")]
+pub use settings_page::SettingsPage;
 pub use sla_table::SlaTable;
 pub use stale_banner::StaleBanner;
 pub use theme_switch::ThemeSwitch;

@@ -14,6 +14,9 @@ pub mod format;
 pub mod frame;
 pub mod levels;
 pub mod link;
+// The settings page's model is in the admin bundle only; its tests run in every native test build.
+#[cfg(any(feature = "admin", test))]
+pub mod settings;
 pub mod sla;
 pub mod snapshots;
 pub mod subscriptions;

@@ -35,6 +35,9 @@ pub enum Page {
     Queues,
     /// The agent board: activities and agents (`page=agents`).
     Agents,
+    /// Service levels and alert rules, for admins (`page=settings`; never on a kiosk or
+    /// embedded).
+    Settings,
 }
 
 impl Page {
@@ -45,6 +48,7 @@ impl Page {
             Self::Workflow => Some("workflow"),
             Self::Queues => Some("queues"),
             Self::Agents => Some("agents"),
+            Self::Settings => Some("settings"),
         }
     }
 }
@@ -247,7 +251,7 @@ impl ViewState {
             let value = value.trim();
             match key {
                 "page" => {
-                    view.page = [Page::Workflow, Page::Queues, Page::Agents]
+                    view.page = [Page::Workflow, Page::Queues, Page::Agents, Page::Settings]
                         .into_iter()
                         .find(|p| p.key() == Some(value))
                         .unwrap_or_default()
@@ -299,6 +303,9 @@ impl ViewState {
             None => WindowChoice::default(),
         };
         view.theme = theme.unwrap_or(view.default_theme());
+        if view.page == Page::Settings && !view.chrome() {
+            view.page = Page::Overview;
+        }
         view
     }
 
@@ -601,6 +608,10 @@ mod tests {
             samples()[10].to_query(),
             "page=agents&tis=300,900&queue=WQ0123456789abcdef0123456789abcdef&skill=spanish%20%26%20billing"
         );
+        assert_eq!(ViewState::from_query("page=settings").page, Page::Settings);
+        assert_eq!(ViewState::from_query("page=settings").to_query(), "page=settings");
+        assert_eq!(ViewState::from_query("page=settings&kiosk=1").page, Page::Overview, "never on a kiosk");
+        assert_eq!(ViewState::from_query("page=settings&embed=1").page, Page::Overview);
         let v = ViewState::from_query("page=queues&sort=bogus&queue=WW1&skill=");
         assert_eq!((v.page, v.sort, v.agent_queue, v.skill), (Page::Queues, Sort::default(), None, None));
     }
