@@ -14,6 +14,7 @@ pub mod format;
 pub mod frame;
 pub mod levels;
 pub mod link;
+pub mod service_levels;
 pub mod sla;
 pub mod snapshots;
 pub mod subscriptions;
