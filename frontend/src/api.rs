@@ -1,9 +1,9 @@
-//! The REST calls of the dashboard: the workspace's workflows and task channels, the
-//! server's build id, and the floor's lists: task queues, activities, workers and their
-//! channels, and the queues' statistics list (only for the queues beyond the wall's
-//! subscriptions); and the one write, acknowledging an alert; whether the token is an
-//! admin's. Every other statistic comes over the WebSocket. The settings page's calls
-//! (`api/settings.rs`) are in the admin bundle only.
+//! The REST calls of the dashboard: the workspace's workflows, task channels and
+//! service-level definitions, the server's build id, and the floor's lists: task queues,
+//! activities, workers and their channels, and the queues' statistics list (only for the
+//! queues beyond the wall's subscriptions); and the one write, acknowledging an alert;
+//! whether the token is an admin's. Every other statistic comes over the WebSocket. The
+//! settings page's calls (`api/settings.rs`) are in the admin bundle only.
 //!
 //! Requests go to the page's own origin with the link's viewer token as
 //! `Authorization: Bearer` (`/build-id` is public). They use `fetch` directly: a request
@@ -20,6 +20,7 @@ use wallboard_shared::{StatisticsQuery, Urls};
 
 use crate::model::floor::{Answer, QueueStats};
 use crate::model::link::RATE_LIMIT_WAIT_MS;
+use crate::model::service_levels::Definitions;
 
 /// Most list pages followed (a guard against a `next_page_url` loop).
 const MAX_PAGES: usize = 50;
@@ -37,7 +38,8 @@ struct Page<T> {
         alias = "task_queues",
         alias = "task_queues_statistics",
         alias = "activities",
-        alias = "workers"
+        alias = "workers",
+        alias = "service_levels"
     )]
     items: Vec<T>,
     meta: PageMeta,
@@ -179,6 +181,13 @@ pub async fn workflows(workspace: &str) -> Result<Vec<Listed>, Failure> {
 
 pub async fn task_channels(workspace: &str) -> Result<Vec<Listed>, Failure> {
     list(format!("/v1/Workspaces/{workspace}/TaskChannels?PageSize=100")).await
+}
+
+/// `GET …/ServiceLevels`: the workspace's stored service-level definitions (one page: the
+/// server lists them all).
+pub async fn service_levels(workspace: &str) -> Result<Definitions, Failure> {
+    let listed = list(Urls::relative().service_levels(workspace)).await?;
+    Ok(Definitions::new(workspace, &listed))
 }
 
 /// `GET …/TaskQueues/Statistics` for `query`: every queue, realtime and cumulative (read
@@ -329,5 +338,31 @@ mod tests {
         let page: Page<Listed> = serde_json::from_value(serde_json::to_value(&channels).expect("ser")).expect("de");
         assert_eq!(page.items[0].unique_name.as_deref(), Some("voice"));
         assert!(page.meta.next_page_url.is_none());
+        use wallboard_shared::service_level::{
+            Abandons, Day, Definition, DefinitionView, Place, ServiceLevel, ServiceLevelPage, WORKSPACE_DEFAULT,
+        };
+        let d = Definition::new(30, 5, Abandons::CountedAsMet).expect("valid");
+        let levels = ServiceLevelPage {
+            service_levels: vec![ServiceLevel {
+                account_sid: AccountSid::from_u128(1),
+                workspace_sid: WorkspaceSid::from_u128(2),
+                scope: WORKSPACE_DEFAULT.into(),
+                task_channel: None,
+                definition: DefinitionView::new(&d, Some(&Place::new(WORKSPACE_DEFAULT, None))),
+                stored: true,
+                revision: Some(4),
+                day: Day::default(),
+                day_defined_by: "built_in".into(),
+                date_updated: None,
+                url: "http://h".into(),
+            }],
+            meta: meta(None),
+        };
+        let page: Page<Listed> = serde_json::from_value(serde_json::to_value(&levels).expect("ser")).expect("de");
+        let l = &page.items[0];
+        assert_eq!((l.sid.as_str(), l.stored), (WORKSPACE_DEFAULT, true), "the scope is read as the sid");
+        assert_eq!((l.threshold, l.short_abandon, l.abandons.as_deref()), (30, 5, Some("counted_as_met")));
+        let defs = Definitions::new("WS1", &page.items);
+        assert_eq!(defs.workspace(), d);
     }
 }

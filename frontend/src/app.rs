@@ -18,6 +18,7 @@ use crate::components::{
 };
 use crate::model::access::{Access, Stop, next_page};
 use crate::model::alerts::{BEEP_EVERY_MS, BEEP_TONE_S, BEEP_TONES_HZ, Sound};
+use crate::model::service_levels::Definitions;
 use crate::model::view::{Page, ViewState};
 use crate::state::{AppState, Directory, Remote};
 use crate::ws;
@@ -272,7 +273,7 @@ fn follow_directory(state: AppState) {
             if latest.get() != seq {
                 return; // a newer load is under way
             }
-            let mut retry = (!matches!(&result, Ok(d) if d.workspace.is_some())).then_some(DIRECTORY_RETRY);
+            let mut retry = (!matches!(&result, Ok((d, _)) if d.workspace.is_some())).then_some(DIRECTORY_RETRY);
             let result = result.map_err(|failure| match failure {
                 Failure::Refused => {
                     retry = None;
@@ -286,9 +287,14 @@ fn follow_directory(state: AppState) {
                 }
                 Failure::Other(e) => e,
             });
-            let shown = result.as_ref().ok().and_then(|d| d.workspace.as_ref()).map(|(ws, _)| ws.clone());
+            let shown = result.as_ref().ok().and_then(|(d, _)| d.workspace.as_ref()).map(|(ws, _)| ws.clone());
             match result {
-                Ok(directory) => {
+                Ok((directory, levels)) => {
+                    // The definitions in force: the last known while they cannot be read.
+                    let ws = directory.workspace.as_ref().map(|w| w.0.as_str());
+                    if let Some(next) = state.definitions.with_untracked(|d| d.after_load(ws, levels)) {
+                        state.definitions.set(next);
+                    }
                     let next = Remote::Ready(directory);
                     if state.directory.with_untracked(|d| *d != next) {
                         state.directory.set(next);
@@ -310,7 +316,9 @@ fn follow_directory(state: AppState) {
     });
 }
 
-async fn load_directory(wanted: Option<String>) -> Result<Directory, Failure> {
+/// The directory, and the workspace's service-level definitions (None when they cannot be
+/// read: a link limited to some workflows gets 403; the page goes on without them).
+async fn load_directory(wanted: Option<String>) -> Result<(Directory, Option<Definitions>), Failure> {
     let workspaces = api::workspaces().await?;
     let workspace = match &wanted {
         Some(sid) => Some(
@@ -321,10 +329,11 @@ async fn load_directory(wanted: Option<String>) -> Result<Directory, Failure> {
         ),
         None => workspaces.first(),
     };
-    let Some(workspace) = workspace else { return Ok(Directory::default()) };
+    let Some(workspace) = workspace else { return Ok((Directory::default(), None)) };
     let sid = workspace.sid.clone();
-    let (workflows, channels) = futures_util::future::join(api::workflows(&sid), api::task_channels(&sid)).await;
-    Ok(Directory::new(Some(workspace), workflows?, channels.unwrap_or_default()))
+    let (workflows, channels, levels) =
+        futures_util::future::join3(api::workflows(&sid), api::task_channels(&sid), api::service_levels(&sid)).await;
+    Ok((Directory::new(Some(workspace), workflows?, channels.unwrap_or_default()), levels.ok()))
 }
 
 /// Sets `window.__wallboard.firstDataMs` once the first snapshot is on screen (after the

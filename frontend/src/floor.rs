@@ -47,8 +47,12 @@ pub fn start(state: AppState) {
         }
         busy.set(true);
         let now = browser::now_ms();
-        let query = state.view.with_untracked(|v| today_query(v, now as i64, &state.zone_offset()));
-        let overflow = state.plan.with_untracked(|p| !p.overflow.is_empty());
+        let (overflow, split) = state.plan.with_untracked(|p| (!p.overflow.is_empty(), p.overflow_split.clone()));
+        // Split at the user's thresholds and the overflow queues' definitions' (the plan's).
+        let query = state.view.with_untracked(|v| today_query(v, now as i64, &state.zone_offset())).map(|mut q| {
+            q.split_by_wait_time = Some(split);
+            q
+        });
         let (busy, lists_at, cursor) = (busy.clone(), lists_at.clone(), cursor.clone());
         leptos::task::spawn_local(async move {
             // Why the queues are not listed yet, if a first attempt failed.

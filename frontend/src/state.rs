@@ -9,6 +9,7 @@ use crate::model::agents::Channels;
 use crate::model::alerts::{AlertsState, Marks};
 use crate::model::floor::{ActivityInfo, Answer, QueueStats, WorkerInfo};
 use crate::model::link::{Badge, BadgeState};
+use crate::model::service_levels::Definitions;
 use crate::model::snapshots::Snapshots;
 use crate::model::subscriptions::{self, Plan};
 use crate::model::trend::Trends;
@@ -83,6 +84,9 @@ pub struct AppState {
     pub directory: RwSignal<Remote<Directory>>,
     /// Bumped to fetch the directory again (reconnects, a timer).
     pub directory_epoch: RwSignal<u64>,
+    /// The workspace's service-level definitions, read with the directory (the last known
+    /// ones while a read fails; none known: the built-in).
+    pub definitions: RwSignal<Definitions>,
     /// The latest snapshot per subscription.
     pub snapshots: RwSignal<Snapshots>,
     /// The last hour of the realtime numbers of the shown workflow (of every workflow on a
@@ -167,6 +171,7 @@ impl AppState {
         // notify, so a sliding window never resubscribes.
         let minute = Memo::new(move |_| (now_ms.get() / 60_000.0).floor() as i64);
         let floor = Floor::new();
+        let definitions = RwSignal::new(Definitions::default());
         let queue_sids =
             Memo::new(move |_| floor.queue_list.with(|l| l.iter().map(|q| q.sid.clone()).collect::<Vec<_>>()));
         let plan = Memo::new(move |_| {
@@ -183,7 +188,7 @@ impl AppState {
                     let offset = move |at: i64| browser::zone_offset_minutes(zone.as_deref(), at);
                     let now = (minute * 60_000).max(browser::now_ms() as i64);
                     let wf = wf.as_ref().map(|w| w.sid.as_str());
-                    subscriptions::plan(v, ws.as_str(), &sids, wf, &queues, now, &offset)
+                    definitions.with(|defs| subscriptions::plan(v, ws.as_str(), &sids, wf, &queues, defs, now, &offset))
                 })
             })
         });
@@ -196,6 +201,7 @@ impl AppState {
             view,
             directory,
             directory_epoch: RwSignal::new(0),
+            definitions,
             snapshots: RwSignal::new(Snapshots::default()),
             trends: RwSignal::new(Trends::default()),
             access: RwSignal::new(Access::of(browser::token().as_deref())),

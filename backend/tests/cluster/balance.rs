@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 use super::helpers::Api;
 use super::node::{Node, NodeSpec};
 use super::postgres::shared_database_url;
-use super::{CLUSTER_TIMEOUT, eventually, now_ms, post_ok, serial, task_event, until_total, viewer};
+use super::{CLUSTER_TIMEOUT, eventually, now_ms, post_ok, serial, task_event, until_total, viewer, workflow_path};
 
 /// The node names that answer `n` fresh connections to `/health` through `at`.
 async fn answering(at: &str, n: usize) -> BTreeSet<String> {
@@ -51,6 +51,14 @@ async fn the_balancer_spreads_over_ready_nodes_and_leaves_a_dead_one_out() {
     // A callback and a WebSocket viewer through the balancer.
     let t0 = now_ms() - 60_000;
     post_ok(&lb, &task_event("task.created", 1, 1, t0)).await;
+    // The viewer's REST check and its socket may reach different nodes: both must know
+    // the workflow first (the other node follows the database within a moment).
+    for node in [&a, &b] {
+        eventually(&format!("{} knows the workflow", node.name()), CLUSTER_TIMEOUT, || async {
+            node.get(&workflow_path("RealTimeStatistics")).await.0 == reqwest::StatusCode::OK
+        })
+        .await;
+    }
     let mut v = viewer(&lb).await;
     until_total(&mut v, 1, false, "through the balancer").await;
     post_ok(&lb, &task_event("task.created", 2, 2, t0 + 1)).await;

@@ -17,7 +17,8 @@ use wallboard::access::Scope;
 use wallboard::clock::ManualClock;
 use wallboard::config::{ServeArgs, Source};
 use wallboard_shared::queues::{TaskQueuePage, TaskQueueRealTimeStatistics};
-use wallboard_shared::resources::WorkflowRealTimeStatistics;
+use wallboard_shared::resources::{WorkflowCumulativeStatistics, WorkflowRealTimeStatistics};
+use wallboard_shared::service_level::{Definition, ServiceLevelStatistics};
 use wallboard_shared::workers::{ActivityPage, Worker, WorkersRealTimeStatistics};
 use wallboard_shared::workspace::WorkspaceRealTimeStatistics;
 
@@ -546,6 +547,132 @@ async fn supervisor_views_show_the_servers_numbers_live() {
     })
     .await;
     screenshot(c, "agent-board.png").await;
+
+    let errors = console_errors(c).await;
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+    driver.client.clone().close().await.expect("close the browser");
+    server.stop().await;
+}
+
+/// A share as the dashboard writes it in `data-value` (`model::format::percent_value`): a
+/// percentage rounded to one decimal, without a trailing `.0`.
+fn percent_value(share: f64) -> String {
+    let t = (share * 100.0 * 10.0).round() as i64;
+    if t % 10 == 0 { format!("{}", t / 10) } else { format!("{}.{}", t / 10, t % 10) }
+}
+
+/// A workflow's own service-level definition, stored through the REST API, is the one its
+/// overview card and its workflow page compute with, and both show its formula; another
+/// workflow keeps the built-in. The tasks are posted, so the number is worked by hand, and
+/// it is the server's `…/Workflows/{WW}/ServiceLevel` over the same window (the last 15
+/// minutes) at the same clock (a manual one: the simulated center stands still).
+#[tokio::test]
+async fn a_workflows_service_level_definition_is_the_one_shown() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let now = chrono::Utc::now().timestamp_millis();
+    let server = start(dir.path(), free_port(), Arc::new(ManualClock::new(now))).await;
+    let token = viewer_token(&server, "e2e", now);
+    let ws = server.demo().workspace_sid.to_string();
+    let (support, _) = server.demo().workflows.iter().find(|(_, n)| n == "Support").expect("Support").clone();
+    let support = support.to_string();
+
+    // A workflow of its own, "Checks": five tasks in the last ten minutes, answered after 2,
+    // 10 and 40 s, abandoned after 3 and 25 s.
+    let wf = format!("WW{:032x}", 0xe2e5_0000u32);
+    let mut n = 0xe2e5_0000u32;
+    for (i, (wait_ms, answered)) in
+        [(2_000, true), (3_000, false), (10_000, true), (25_000, false), (40_000, true)].into_iter().enumerate()
+    {
+        let task = format!("WT{:032x}", 0xe2e5_0000 + i);
+        let created = now - 600_000 + i as i64 * 60_000;
+        let event = |event_type: &str, at: i64, n: u32| {
+            Form::new(event_type, n, at, &ws)
+                .without("WorkspaceName")
+                .with("TaskSid", &task)
+                .with("WorkflowSid", &wf)
+                .with("WorkflowName", "Checks")
+                .with("TaskChannelUniqueName", "voice")
+                .with("TaskPriority", "0")
+        };
+        let mut forms = vec![event("task.created", created, n + 1), event("workflow.entered", created, n + 2)];
+        if answered {
+            let reservation = |f: Form| {
+                f.with("ReservationSid", format!("WR{:032x}", 0xe2e5_0000 + i))
+                    .with("WorkerSid", format!("WK{:032x}", 0xe2e5_0000u32))
+                    .with("WorkerName", "checker")
+            };
+            forms.push(reservation(event("reservation.created", created + wait_ms - 500, n + 3)));
+            forms.push(reservation(event("reservation.accepted", created + wait_ms, n + 4)));
+        } else {
+            forms.push(event("task.canceled", created + wait_ms, n + 3));
+        }
+        n += 10;
+        for form in forms {
+            assert_eq!(server.post_event(&form.0).await, 204);
+        }
+    }
+
+    // Its own definition: T = 30 s, S = 5 s, short abandons met (no workspace default). By
+    // hand: (answered < 30 s: 2 + abandoned < 5 s: 1) ÷ (answered 3 + abandoned 2) = 60 %;
+    // the built-in would say 2 ÷ (3 + 1 abandoned at or after 20 s) = 50 %.
+    let stored = server
+        .client
+        .post(format!("{}/v1/Workspaces/{ws}/ServiceLevels/{wf}", server.base))
+        .basic_auth(ACCOUNT_SID, Some(AUTH_TOKEN))
+        .form(&[("Threshold", "30"), ("ShortAbandon", "5"), ("Abandons", "counted_as_met")])
+        .send()
+        .await
+        .expect("store the definition");
+    assert!(stored.status().is_success(), "store the definition: {}", stored.text().await.unwrap_or_default());
+    let formula = "(answered < 30 s + abandoned < 5 s) ÷ (answered + abandoned)";
+    let level: ServiceLevelStatistics =
+        server.get_json(&format!("/v1/Workspaces/{ws}/Workflows/{wf}/ServiceLevel?Minutes=15")).await;
+    assert_eq!((level.definition.defined_by.as_str(), level.definition.formula.as_str()), (wf.as_str(), formula));
+    assert_eq!((level.numerator, level.denominator), (3, 5), "the server agrees with the hand count");
+    let cumulative: WorkflowCumulativeStatistics = server
+        .get_json(&format!("/v1/Workspaces/{ws}/Workflows/{wf}/CumulativeStatistics?Minutes=15&SplitByWaitTime=20"))
+        .await;
+    let split = cumulative.stats.split_by_wait_time.expect("split at 20 s");
+    let built_in = Definition::BUILT_IN.of_split(&split).and_then(|(_, o)| o.value);
+    assert_eq!(built_in, Some(0.5));
+    let want = percent_value(level.service_level.expect("a number"));
+    assert_eq!(want, "60");
+
+    // The overview: the card of Checks under its definition, its formula as the tile's title
+    // and its T in the hint; the Support card under the built-in.
+    let driver = browser().await;
+    let c = &driver.client;
+    c.goto(&format!("{}/?ws={ws}#token={token}", server.base)).await.expect("open the overview");
+    let tile = |wf: &str| format!("[data-testid=workflow-card][data-workflow-sid='{wf}'] [data-testid=card-sla]");
+    until(&format!("the card of Checks at {want} %"), || async {
+        (attr(c, &tile(&wf), "data-value").await.as_deref() == Some(want.as_str())).then_some(())
+    })
+    .await;
+    assert_eq!(attr(c, &tile(&wf), "title").await.as_deref(), Some(formula));
+    let hint = c.find(Locator::Css(&format!("{} .tile-hint", tile(&wf)))).await.expect("hint").text().await;
+    assert_eq!(hint.expect("text"), "at 30 s · 15 min");
+    assert_eq!(attr(c, &tile(&support), "title").await.as_deref(), Some(Definition::BUILT_IN.formula().as_str()));
+    screenshot(c, "service-level-overview.png").await;
+
+    // The workflow page: the same number in the panel, the formula under the SLA table, and
+    // the table's row at T = 30 s is the figure.
+    c.goto(&format!("{}/?page=workflow&ws={ws}&wf={wf}#token={token}", server.base))
+        .await
+        .expect("open the workflow page");
+    until(&format!("the panel at {want} %"), || async {
+        (attr(c, "[data-testid=kpi-service-level]", "data-value").await.as_deref() == Some(want.as_str())).then_some(())
+    })
+    .await;
+    assert_eq!(attr(c, "[data-testid=kpi-service-level]", "title").await.as_deref(), Some(formula));
+    assert_eq!(text_of(c, "sl-formula").await.as_deref(), Some(formula));
+    let row = until("the SLA table's row at 30 s", || async {
+        let row = c.find(Locator::Css("[data-testid=sla-table] tr[data-threshold='30']")).await.ok()?;
+        row.find(Locator::Css(".sla-percent")).await.ok()?.text().await.ok()
+    })
+    .await;
+    assert_eq!(row, format!("{want} %"));
+    c.execute("document.querySelector('[data-testid=sla-table]').scrollIntoView();", vec![]).await.expect("scroll");
+    screenshot(c, "service-level-workflow.png").await;
 
     let errors = console_errors(c).await;
     assert!(errors.is_empty(), "console errors: {errors:?}");

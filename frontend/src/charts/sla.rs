@@ -1,9 +1,11 @@
 //! SLA splits: one stacked bar per threshold T (accepted < T, accepted ≥ T, canceled ≥ T,
-//! canceled < T) with its service level above it. Formulas in `model::sla`.
+//! canceled < T) with its service level above it (the workflow's definition at T: the rows
+//! of `model::sla`).
 
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 use wallboard_shared::resources::CumulativeStats;
+use wallboard_shared::service_level::Definition;
 use web_sys::HtmlCanvasElement;
 
 use super::{Axes, DrawResult, Layout, Palette, Surface, Tone, axis_max, err};
@@ -17,8 +19,9 @@ pub struct SlaChart {
     pub abandonment: Option<f64>,
 }
 
-pub fn data(stats: &CumulativeStats) -> SlaChart {
-    SlaChart { rows: sla::rows(stats), abandonment: sla::abandonment(stats) }
+/// The chart of `stats`: the rows of the SLA table (see [`sla::rows`]).
+pub fn data(stats: &CumulativeStats, definition: &Definition, shown: &[u32]) -> SlaChart {
+    SlaChart { rows: sla::rows(stats, definition, shown), abandonment: sla::abandonment(stats) }
 }
 
 /// The segments of a bar, bottom to top: (legend label, count, tone).
@@ -73,7 +76,7 @@ mod tests {
     #[test]
     fn stacks_and_levels_per_threshold() {
         let st = stats(20, 2, Some(vec![(20, split(6, 1, 3, 1)), (60, split(9, 2, 0, 0))]));
-        let d = data(&st);
+        let d = data(&st, &Definition::BUILT_IN, &[20, 60]);
         assert_eq!(d.abandonment, Some(0.1));
         assert_eq!(d.rows.len(), 2);
         let seg: Vec<u64> = segments(&d.rows[0]).iter().map(|s| s.1).collect();

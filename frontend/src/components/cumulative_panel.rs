@@ -1,7 +1,9 @@
-//! The cumulative panel: window, channel and thresholds; key figures; the four charts; the
-//! SLA table.
+//! The cumulative panel: window, channel and thresholds; key figures (the service level
+//! under the workflow's definition); the four charts; the SLA table, whose caption says the
+//! definition's formula.
 
 use leptos::prelude::*;
+use wallboard_shared::service_level::WORKSPACE_DEFAULT;
 
 use super::tile::figure_of;
 use super::{ChartCanvas, CumulativeControls, Legend, Notice, SlaTable, Tile, painter};
@@ -45,13 +47,22 @@ pub fn CumulativePanel() -> impl IntoView {
     };
 
     let figures = Memo::new(move |_| {
-        state.view.with(|v| stats.with(|s| CumulativeFigures::new(s.as_ref(), &v.levels, v.headline_threshold())))
+        // The shown workflow's service-level definition for the panel's channel (as its
+        // subscription asks): its own, the workspace's or the built-in.
+        let wf = state.workflow.with(|w| w.as_ref().map(|w| w.sid.clone()));
+        let channel = state.view.with(|v| v.channel.clone());
+        let def =
+            state.definitions.with(|d| d.in_force_for(wf.as_deref().unwrap_or(WORKSPACE_DEFAULT), channel.as_deref()));
+        state.view.with(|v| stats.with(|s| CumulativeFigures::new(s.as_ref(), &v.levels, def)))
     });
 
     let task_outcomes = Memo::new(move |_| stats.with(|s| s.as_ref().map(charts::outcomes::tasks)));
     let reservation_outcomes = Memo::new(move |_| stats.with(|s| s.as_ref().map(charts::outcomes::reservations)));
     let waits = Memo::new(move |_| stats.with(|s| s.as_ref().map(charts::waits::data)));
-    let splits = Memo::new(move |_| stats.with(|s| s.as_ref().map(charts::sla::data)));
+    let splits = Memo::new(move |_| {
+        let def = figures.with(|f| f.definition.0);
+        state.view.with(|v| stats.with(|s| s.as_ref().map(|s| charts::sla::data(s, &def, &v.thresholds))))
+    });
 
     view! {
         <section class="panel" data-testid="cumulative-panel">
@@ -135,7 +146,7 @@ pub fn CumulativePanel() -> impl IntoView {
                     ]/>
                 </figure>
             </div>
-            <SlaTable stats=stats.into()/>
+            <SlaTable stats=stats.into() figures=figures/>
         </section>
     }
 }

@@ -33,6 +33,7 @@ pub fn Lines(
                                     role=if i == 0 { "rowheader" } else { "cell" }
                                     data-level=cell.level.map(|l| l.key())
                                     data-value=cell.value.clone()
+                                    title=cell.title.clone()
                                 >
                                     {cell.text.clone()}
                                 </div>

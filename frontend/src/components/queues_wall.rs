@@ -1,6 +1,7 @@
 //! The queues wall: a row per task queue with waiting tasks, the longest wait (ticking),
-//! today's service level, agents available / busy / unavailable / offline and waiting per
-//! available agent, sortable by each column (not on a kiosk), coloured by the model's levels.
+//! today's service level (under the queue's definition, its formula as the cell's title),
+//! agents available / busy / unavailable / offline and waiting per available agent, sortable
+//! by each column (not on a kiosk), coloured by the model's levels.
 //! Rows are keyed by queue: a tick or a new snapshot updates their texts, a new order moves them.
 //! Each queue's numbers are the snapshots of its `task_queue` subscription; the queues beyond
 //! the plan's limit come from the REST statistics list (`crate::floor`). A queue that a
@@ -25,7 +26,7 @@ pub fn QueuesWall() -> impl IntoView {
     // None until the first answer; the rows as the wall draws them, in order.
     let lines = Memo::new(move |_| {
         let now = Now { ms: state.now_ms.get(), skew_ms: browser::clock_skew_ms() };
-        let (levels, threshold, sort) = state.view.with(|v| (v.levels, v.headline_threshold(), v.sort));
+        let (levels, sort) = state.view.with(|v| (v.levels, v.sort));
         state.plan.with(|plan| {
             state.snapshots.with(|snapshots| {
                 floor.queues.with(|rest| {
@@ -33,9 +34,9 @@ pub fn QueuesWall() -> impl IntoView {
                     if !wall_loaded(floor.queues_listed.get(), plan, queues.len()) {
                         return None;
                     }
-                    let rows = floor
-                        .activities
-                        .with(|a| names.with(|n| queue_rows(&queues, n, a, &levels, threshold, sort, now)));
+                    let rows = floor.activities.with(|a| {
+                        names.with(|n| state.definitions.with(|d| queue_rows(&queues, n, a, &levels, d, sort, now)))
+                    });
                     let lines = state.marks.with(|marks| {
                         rows.iter()
                             .map(|q| {
@@ -109,9 +110,8 @@ pub fn QueuesWall() -> impl IntoView {
                 <p class="page-sub">
                     {move || {
                         format!(
-                            "{} queues · service level today at {} s · agents eligible for each queue",
+                            "{} queues · service level today by each queue's definition · agents eligible for each queue",
                             count(),
-                            state.view.with(|v| v.headline_threshold()),
                         )
                     }}
                 </p>

@@ -24,7 +24,12 @@ pub fn Tile(
     // tile's life: the structure is built once, only the texts follow the figure.
     let (banded, hinted) = figure.with_untracked(|f| (f.level.is_some(), f.hint.is_some()));
     view! {
-        <div class=class data-testid=testid data-value=move || figure.with(|f| f.raw.clone())>
+        <div
+            class=class
+            data-testid=testid
+            data-value=move || figure.with(|f| f.raw.clone())
+            title=move || figure.with(|f| f.title.clone())
+        >
             <div class="tile-label">{label}</div>
             <div class="tile-value">{move || figure.with(|f| f.text.clone())}</div>
             <div class="tile-foot">

@@ -1,5 +1,6 @@
-//! A workflow's card on the overview: pending, longest waiting, total, service level;
-//! marked while an alert on the workflow fires.
+//! A workflow's card on the overview: pending, longest waiting, total, service level (under
+//! the workflow's definition, its formula as the tile's title); marked while an alert on
+//! the workflow fires.
 
 use leptos::prelude::*;
 
@@ -21,10 +22,11 @@ pub fn WorkflowCard(workflow: WorkflowInfo) -> impl IntoView {
         Memo::new(move |_| {
             let id = state.plan.with(|p| p.card(&sid).map(str::to_owned));
             let now = Now { ms: state.now_ms.get(), skew_ms: browser::clock_skew_ms() };
+            let definition = state.definitions.with(|d| d.of(&sid));
             state.view.with(|v| {
                 state.snapshots.with(|s| {
                     let entry = id.as_deref().and_then(|id| s.get(id));
-                    CardFigures::new(entry, &v.levels, v.headline_threshold(), now)
+                    CardFigures::new(entry, &v.levels, &definition, now)
                 })
             })
         })

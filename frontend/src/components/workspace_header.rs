@@ -1,6 +1,7 @@
 //! The workspace header on every page: waiting tasks, the longest wait (ticking), agents
-//! available and today's service level, over the whole workspace: the snapshots of the
-//! plan's `workspace` subscription.
+//! available and today's service level (under the workspace's definition, its formula as
+//! the tile's title), over the whole workspace: the snapshots of the plan's `workspace`
+//! subscription.
 
 use leptos::prelude::*;
 
@@ -18,12 +19,11 @@ pub fn WorkspaceHeader() -> impl IntoView {
     let floor = state.floor;
     let figures = Memo::new(move |_| {
         let now = Now { ms: state.now_ms.get(), skew_ms: browser::clock_skew_ms() };
+        let definition = state.definitions.with(|d| d.workspace());
         state.view.with(|v| {
             floor.activities.with(|a| {
                 state.plan.with(|p| {
-                    state
-                        .snapshots
-                        .with(|s| HeaderFigures::new(header_stats(p, s), a, &v.levels, v.headline_threshold(), now))
+                    state.snapshots.with(|s| HeaderFigures::new(header_stats(p, s), a, &v.levels, &definition, now))
                 })
             })
         })

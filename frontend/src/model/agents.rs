@@ -147,6 +147,7 @@ impl AgentRow {
                     text: secs.map_or_else(|| format::NONE.to_owned(), format::duration),
                     value: secs.map(|s| s.to_string()).unwrap_or_default(),
                     level: Some(level),
+                    title: None,
                 },
                 Cell::text(self.tasks.map_or_else(|| format::NONE.to_owned(), |t| t.to_string())),
                 Cell::text(self.channels.clone()),

@@ -6,11 +6,13 @@
 
 use std::collections::BTreeMap;
 
-use wallboard_shared::resources::{CumulativeStats, RealTimeStats};
+use wallboard_shared::resources::{CumulativeStats, RealTimeStats, SplitByWaitTime};
+use wallboard_shared::service_level::Definition;
 
 use super::age;
 use super::format;
 use super::levels::{Level, Levels, Metric};
+use super::service_levels::{self, Source};
 use super::sla;
 use super::snapshots::Entry;
 use super::subscriptions::OVERVIEW_MINUTES;
@@ -28,6 +30,8 @@ pub struct Figure {
     pub level: Option<Level>,
     /// A line under the number.
     pub hint: Option<String>,
+    /// What the number is (the `title` attribute): a service level's formula.
+    pub title: Option<String>,
 }
 
 impl Figure {
@@ -62,6 +66,19 @@ impl Figure {
     /// With a line under the number.
     pub fn hint(self, hint: impl Into<String>) -> Self {
         Self { hint: Some(hint.into()), ..self }
+    }
+
+    /// A service level under `definition` of a window's splits (None: not arrived): banded,
+    /// its hint `hint` naming T, its formula as the title.
+    pub fn service_level(
+        definition: &Definition,
+        split: Option<&SplitByWaitTime>,
+        levels: &Levels,
+        hint: String,
+    ) -> Self {
+        let sl = service_levels::level(definition, split);
+        Self { hint: Some(hint), title: Some(definition.formula()), ..Self::percent(sl) }
+            .level(levels.classify_share(Metric::ServiceLevel, sl))
     }
 }
 
@@ -100,7 +117,7 @@ pub struct CardFigures {
     pub pending: Figure,
     pub longest: Figure,
     pub total: Figure,
-    /// At the view's headline threshold, over the overview's window.
+    /// Under the workflow's definition, over the overview's window.
     pub service_level: Figure,
     /// The worst level of the card's figures: the card's colour.
     pub worst: Level,
@@ -108,16 +125,14 @@ pub struct CardFigures {
 
 impl CardFigures {
     /// The card of the snapshot `entry` (None: not arrived yet), with the view's `levels`
-    /// and the service level at `threshold`.
-    pub fn new(entry: Option<&Entry>, levels: &Levels, threshold: u32, now: Now) -> Self {
+    /// and the service level under the workflow's `definition`.
+    pub fn new(entry: Option<&Entry>, levels: &Levels, definition: &Definition, now: Now) -> Self {
         let realtime = entry.and_then(|e| e.snapshot.realtime());
-        let cumulative = entry.and_then(|e| e.snapshot.cumulative());
-        let sl = cumulative.and_then(|c| sla::service_level_at(c, threshold));
+        let split = entry.and_then(|e| e.snapshot.cumulative()?.split_by_wait_time.as_ref());
         let pending = pending(realtime, levels);
         let longest = longest(entry, levels, now);
-        let service_level = Figure::percent(sl)
-            .level(levels.classify_share(Metric::ServiceLevel, sl))
-            .hint(format!("at {threshold} s · {OVERVIEW_MINUTES} min"));
+        let hint = format!("at {} s · {OVERVIEW_MINUTES} min", definition.threshold);
+        let service_level = Figure::service_level(definition, split, levels, hint);
         let worst = Level::worst([&pending, &longest, &service_level].into_iter().filter_map(|f| f.level));
         Self {
             loaded: entry.is_some(),
@@ -199,24 +214,27 @@ pub struct CumulativeFigures {
     pub canceled: Figure,
     pub abandonment: Figure,
     pub acceptance: Figure,
-    /// At the view's headline threshold.
+    /// Under the workflow's definition.
     pub service_level: Figure,
+    /// That definition, and where it comes from (the SLA table and chart apply it too).
+    pub definition: (Definition, Source),
 }
 
 impl CumulativeFigures {
-    pub fn new(stats: Option<&CumulativeStats>, levels: &Levels, threshold: u32) -> Self {
+    pub fn new(stats: Option<&CumulativeStats>, levels: &Levels, definition: (Definition, Source)) -> Self {
+        let (definition, source) = definition;
+        let definition = &definition;
         let count = |pick: fn(&CumulativeStats) -> u64| Figure::count(stats.map(pick));
         let abandonment = stats.and_then(sla::abandonment);
-        let sl = stats.and_then(|s| sla::service_level_at(s, threshold));
+        let split = stats.and_then(|s| s.split_by_wait_time.as_ref());
         Self {
             entered: count(|s| s.tasks_entered),
             completed: count(|s| s.tasks_completed),
             canceled: count(|s| s.tasks_canceled),
             abandonment: Figure::percent(abandonment).level(levels.classify_share(Metric::Abandonment, abandonment)),
             acceptance: Figure::duration(stats.map(|s| s.avg_task_acceptance_time)),
-            service_level: Figure::percent(sl)
-                .level(levels.classify_share(Metric::ServiceLevel, sl))
-                .hint(format!("at {threshold} s")),
+            service_level: Figure::service_level(definition, split, levels, format!("at {} s", definition.threshold)),
+            definition: (*definition, source),
         }
     }
 }
@@ -240,6 +258,7 @@ mod tests {
     use crate::model::frame::Stats;
     use crate::model::sla::tests::{split, stats};
     use crate::model::snapshots::tests::snapshot;
+    use wallboard_shared::service_level::Abandons;
 
     /// When the snapshot of `snapshots::tests::snapshot` was computed (its `at`).
     const AT_MS: f64 = 1_795_770_000_000.0;
@@ -277,24 +296,47 @@ mod tests {
         let levels = Levels::default();
         // 2 pending (good), 30 s waiting (good), service level 9 / 10 (good).
         let good = stats(10, 0, Some(vec![(20, split(9, 0, 1, 0))]));
-        let card = CardFigures::new(Some(&entry(2, 30, Some(good.clone()))), &levels, 20, now(0.0));
+        let card = CardFigures::new(Some(&entry(2, 30, Some(good.clone()))), &levels, &Definition::BUILT_IN, now(0.0));
         assert_eq!(card.worst, Level::Good);
         assert!(card.loaded);
         assert_eq!((card.pending.text.as_str(), card.total.text.as_str()), ("2", "2"));
         assert_eq!(card.service_level.text, "90 %");
         assert_eq!(card.service_level.hint.as_deref(), Some("at 20 s · 15 min"));
+        assert_eq!(card.service_level.title.as_deref(), Some("answered < 20 s ÷ (answered + abandoned ≥ 20 s)"));
         assert_eq!(card.total.level, None, "the total has no band");
         // 10 pending: amber.
-        let card = CardFigures::new(Some(&entry(10, 30, Some(good))), &levels, 20, now(0.0));
+        let card = CardFigures::new(Some(&entry(10, 30, Some(good))), &levels, &Definition::BUILT_IN, now(0.0));
         assert_eq!(card.worst, Level::Warn);
         // 200 s waiting: red, whatever the rest.
-        let card = CardFigures::new(Some(&entry(10, 200, None)), &levels, 20, now(0.0));
+        let card = CardFigures::new(Some(&entry(10, 200, None)), &levels, &Definition::BUILT_IN, now(0.0));
         assert_eq!(card.worst, Level::Bad);
         assert_eq!(card.service_level.level, Some(Level::Unknown), "no cumulative statistics");
         // Nothing yet: no colour.
-        let card = CardFigures::new(None, &levels, 20, now(0.0));
+        let card = CardFigures::new(None, &levels, &Definition::BUILT_IN, now(0.0));
         assert_eq!((card.worst, card.loaded), (Level::Unknown, false));
         assert_eq!(card.pending.text, format::NONE);
+    }
+
+    #[test]
+    fn a_card_uses_its_workflows_definition() {
+        // T = 30, S = 5, short abandons met. Waits: answered 2, 10, 29.999, 30, 45 s;
+        // abandoned 1, 4.999, 5, 12, 30, 60 s: (3 + 2) ÷ (5 + 6).
+        let def = Definition::new(30, 5, Abandons::CountedAsMet).expect("valid");
+        let st = stats(11, 6, Some(vec![(5, split(1, 2, 4, 4)), (30, split(3, 4, 2, 2))]));
+        let card = CardFigures::new(Some(&entry(0, 0, Some(st.clone()))), &Levels::default(), &def, now(0.0));
+        assert_eq!((card.service_level.text.as_str(), card.service_level.raw.as_str()), ("45.5 %", "45.5"));
+        assert_eq!(card.service_level.hint.as_deref(), Some("at 30 s · 15 min"));
+        assert_eq!(
+            card.service_level.title.as_deref(),
+            Some("(answered < 30 s + abandoned < 5 s) ÷ (answered + abandoned)")
+        );
+        let panel = CumulativeFigures::new(Some(&st), &Levels::default(), (def, Source::Own));
+        assert_eq!(panel.definition, (def, Source::Own));
+        assert_eq!((panel.service_level.raw.as_str(), panel.service_level.hint.as_deref()), ("45.5", Some("at 30 s")));
+        // Without the split at S (a subscription of before the definition): no number.
+        let only_t = stats(11, 6, Some(vec![(30, split(3, 4, 2, 2))]));
+        let card = CardFigures::new(Some(&entry(0, 0, Some(only_t))), &Levels::default(), &def, now(0.0));
+        assert_eq!(card.service_level.text, format::NONE);
     }
 
     #[test]
@@ -349,13 +391,15 @@ mod tests {
         let mut st = stats(40, 4, Some(vec![(20, split(6, 1, 2, 2))]));
         st.tasks_completed = 30;
         st.avg_task_acceptance_time = 75;
-        let f = CumulativeFigures::new(Some(&st), &Levels::default(), 20);
+        let f = CumulativeFigures::new(Some(&st), &Levels::default(), (Definition::BUILT_IN, Source::BuiltIn));
         assert_eq!([&f.entered.text, &f.completed.text, &f.canceled.text], ["40", "30", "4"]);
         assert_eq!((f.abandonment.text.as_str(), f.abandonment.level), ("10 %", Some(Level::Warn)));
         assert_eq!((f.acceptance.text.as_str(), f.acceptance.raw.as_str()), ("1:15", "75"));
         assert_eq!((f.service_level.text.as_str(), f.service_level.level), ("60 %", Some(Level::Warn)));
         assert_eq!(f.service_level.hint.as_deref(), Some("at 20 s"));
-        let none = CumulativeFigures::new(None, &Levels::default(), 60);
+        assert_eq!(f.service_level.title.as_deref(), Some("answered < 20 s ÷ (answered + abandoned ≥ 20 s)"));
+        let sixty = Definition::new(60, 60, Abandons::CountedAgainst).expect("valid");
+        let none = CumulativeFigures::new(None, &Levels::default(), (sixty, Source::Own));
         assert_eq!(
             (none.abandonment.level, none.service_level.hint.as_deref()),
             (Some(Level::Unknown), Some("at 60 s"))

@@ -17,11 +17,12 @@ use super::age;
 use super::alerts::Mark;
 use super::figure::{Figure, Now};
 use super::levels::{Level, Levels, Metric};
-use super::sla;
+use super::service_levels::{self, Definitions};
 use super::snapshots::{Entry, Snapshots};
 use super::subscriptions::Plan;
 use super::view::{ViewState, WindowChoice};
 use wallboard_shared::StatisticsQuery;
+use wallboard_shared::service_level::Definition;
 
 /// The statistics query of the floor's cumulative numbers: today (since midnight in the
 /// view's zone), all channels, split at the view's thresholds.
@@ -39,8 +40,32 @@ pub fn sort_with<T>(items: Vec<T>, cmp: &dyn Fn(&T, &T) -> std::cmp::Ordering) -
     order.into_iter().filter_map(|i| slots[i].take()).collect()
 }
 
-fn sort_positions(order: &mut [usize], cmp: &dyn Fn(usize, usize) -> std::cmp::Ordering) {
-    order.sort_by(|a, b| cmp(*a, *b));
+/// A bottom-up merge sort, stable (on a tie the earlier run's position goes first):
+/// O(n log n) comparisons for the agent board's thousands of rows, in a few hundred bytes of
+/// wasm where the standard library's stable sort costs kilobytes.
+fn sort_positions(order: &mut Vec<usize>, cmp: &dyn Fn(usize, usize) -> std::cmp::Ordering) {
+    let n = order.len();
+    let mut merged = vec![0usize; n];
+    let mut width = 1;
+    while width < n {
+        let mut start = 0;
+        while start < n {
+            let (mid, end) = ((start + width).min(n), (start + 2 * width).min(n));
+            let (mut a, mut b) = (start, mid);
+            for slot in &mut merged[start..end] {
+                let left = a < mid && (b >= end || cmp(order[a], order[b]).is_le());
+                *slot = if left { order[a] } else { order[b] };
+                if left {
+                    a += 1;
+                } else {
+                    b += 1;
+                }
+            }
+            start = end;
+        }
+        std::mem::swap(order, &mut merged);
+        width *= 2;
+    }
 }
 
 /// One cell of a table row as shown: its text, `data-value`, and level (`data-level`).
@@ -49,6 +74,8 @@ pub struct Cell {
     pub text: String,
     pub value: String,
     pub level: Option<Level>,
+    /// The `title` attribute (a service level's formula).
+    pub title: Option<String>,
 }
 
 impl Cell {
@@ -58,7 +85,7 @@ impl Cell {
 
     /// A count, with its value.
     pub fn count(n: u64) -> Self {
-        Self { text: super::format::count(n), value: n.to_string(), level: None }
+        Self { text: super::format::count(n), value: n.to_string(), ..Self::default() }
     }
 
     pub fn level(self, level: Level) -> Self {
@@ -192,10 +219,10 @@ pub struct WindowCounts {
 }
 
 impl WindowCounts {
-    /// The service level at `threshold` (None: not split there, or nothing to divide by).
-    pub fn service_level(&self, threshold: u32) -> Option<f64> {
-        let splits = self.split_by_wait_time.as_ref()?;
-        splits.0.iter().find(|(t, _)| *t == threshold).and_then(|(_, s)| sla::service_level(s))
+    /// The service level under `definition` (None: not split at its S and T, or nothing to
+    /// divide by).
+    pub fn service_level(&self, definition: &Definition) -> Option<f64> {
+        service_levels::level(definition, self.split_by_wait_time.as_ref())
     }
 }
 
@@ -246,11 +273,13 @@ pub struct QueueStats {
 }
 
 /// An item of any list the dashboard reads (Workspace, Workflow, TaskChannel, TaskQueue,
-/// Activity, Worker, WorkerChannel): the fields it shows, each absent from the resources
-/// that lack it. One type for every list: each deserializer and list loop costs the wasm
-/// its own code.
+/// Activity, Worker, WorkerChannel, ServiceLevel): the fields it shows, each absent from
+/// the resources that lack it. One type for every list: each deserializer and list loop
+/// costs the wasm its own code.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 pub struct Listed {
+    /// A service level's `scope` (`default`, `WW…`, `WQ…`).
+    #[serde(alias = "scope")]
     pub sid: String,
     #[serde(default)]
     pub friendly_name: String,
@@ -272,6 +301,17 @@ pub struct Listed {
     pub assigned_tasks: u32,
     #[serde(default)]
     pub configured_capacity: u32,
+    /// Service levels: whether the scope has a definition of its own, and the one in force
+    /// (`abandons` by its name: `Abandons::parse`).
+    #[serde(default)]
+    pub stored: bool,
+    #[serde(default)]
+    pub threshold: u32,
+    #[serde(default)]
+    pub short_abandon: u32,
+    pub abandons: Option<String>,
+    /// Service levels: the task channel of the place (None: every channel of the scope).
+    pub task_channel: Option<String>,
 }
 
 /// An activity of `GET …/Activities` (`sid`, `friendly_name`, `available`).
@@ -328,7 +368,7 @@ pub fn by_presence(counts: &[ActivityCount], activities: &[ActivityInfo]) -> (u6
 }
 
 /// The workspace header: waiting, longest wait (ticking), agents available, service level
-/// today.
+/// today under the workspace's definition.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HeaderFigures {
     pub loaded: bool,
@@ -343,14 +383,14 @@ impl HeaderFigures {
         stats: Option<(Stamp, &WorkspaceStats)>,
         activities: &[ActivityInfo],
         levels: &Levels,
-        threshold: u32,
+        definition: &Definition,
         now: Now,
     ) -> Self {
         let rt = stats.map(|(_, s)| &s.realtime);
         let waiting = rt.map(|r| r.tasks_by_status.pending);
         let longest = stats.map(|(at, s)| at.age_now(s.realtime.longest_task_waiting_age, now));
         let available = rt.map(|r| by_presence(&r.activity_statistics, activities).0);
-        let sl = stats.and_then(|(_, s)| s.cumulative.service_level(threshold));
+        let split = stats.and_then(|(_, s)| s.cumulative.split_by_wait_time.as_ref());
         Self {
             loaded: stats.is_some(),
             waiting: Figure::count(waiting).level(levels.classify(Metric::Pending, waiting.map(|n| n as f64))),
@@ -359,9 +399,12 @@ impl HeaderFigures {
                 Some(r) => format!("of {} agents", super::format::count(r.total_workers)),
                 None => String::new(),
             }),
-            service_level: Figure::percent(sl)
-                .level(levels.classify_share(Metric::ServiceLevel, sl))
-                .hint(format!("within {threshold} s")),
+            service_level: Figure::service_level(
+                definition,
+                split,
+                levels,
+                format!("within {} s", definition.threshold),
+            ),
         }
     }
 }
@@ -417,6 +460,8 @@ pub struct QueueRow {
     pub offline: u64,
     pub ratio: Option<f64>,
     pub levels: RowLevels,
+    /// The queue's service-level definition (its formula is the cell's title).
+    pub definition: Definition,
 }
 
 /// The levels of a queue row's banded numbers and the row's own (the worst of them).
@@ -441,11 +486,17 @@ impl QueueRow {
             cells: vec![
                 Cell::text(self.name.clone()),
                 Cell::count(self.waiting).level(l.waiting),
-                Cell { text: format::duration(self.longest), value: self.longest.to_string(), level: Some(l.longest) },
+                Cell {
+                    text: format::duration(self.longest),
+                    value: self.longest.to_string(),
+                    level: Some(l.longest),
+                    title: None,
+                },
                 Cell {
                     text: format::percent(self.service_level),
                     value: format::percent_value(self.service_level).unwrap_or_default(),
                     level: Some(l.service_level),
+                    title: Some(self.definition.formula()),
                 },
                 Cell::count(self.available),
                 Cell::count(self.busy),
@@ -457,14 +508,14 @@ impl QueueRow {
     }
 
     /// The row of queue `stats` (computed at `stamp`) named `name`, at `now`, with the
-    /// service level at `threshold`.
+    /// service level under the queue's `definition`.
     pub fn new(
         stamp: Stamp,
         stats: &QueueStats,
         name: &str,
         activities: &[ActivityInfo],
         levels: &Levels,
-        threshold: u32,
+        definition: &Definition,
         now: Now,
     ) -> Self {
         let rt = &stats.realtime;
@@ -474,7 +525,7 @@ impl QueueRow {
         let busy = (status.reserved + status.assigned + status.wrapping).min(available);
         let waiting = status.pending;
         let longest = stamp.age_now(rt.longest_task_waiting_age, now);
-        let service_level = stats.cumulative.service_level(threshold);
+        let service_level = stats.cumulative.service_level(definition);
         let ratio = ratio(waiting, available);
         let w = levels.classify(Metric::Pending, Some(waiting as f64));
         let l = levels.classify(Metric::LongestWait, Some(longest as f64));
@@ -492,18 +543,20 @@ impl QueueRow {
             offline,
             ratio,
             levels: RowLevels { waiting: w, longest: l, service_level: s, ratio: r, row: Level::worst([w, l, s, r]) },
+            definition: *definition,
         }
     }
 }
 
 /// The rows of the wall: every queue of `queues` (see [`wall_stats`]), named from `names`
-/// (sid, name; the sid when a queue is not listed yet), sorted by `sort`.
+/// (sid, name; the sid when a queue is not listed yet), each under its definition of
+/// `definitions`, sorted by `sort`.
 pub fn queue_rows(
     queues: &[(Stamp, &QueueStats)],
     names: &[(String, String)],
     activities: &[ActivityInfo],
     levels: &Levels,
-    threshold: u32,
+    definitions: &Definitions,
     sort: Sort,
     now: Now,
 ) -> Vec<QueueRow> {
@@ -511,7 +564,8 @@ pub fn queue_rows(
         .iter()
         .map(|(stamp, q)| {
             let name = names.iter().find(|(sid, _)| *sid == q.task_queue_sid).map_or(&q.task_queue_sid, |(_, n)| n);
-            QueueRow::new(*stamp, q, name, activities, levels, threshold, now)
+            let definition = definitions.of(&q.task_queue_sid);
+            QueueRow::new(*stamp, q, name, activities, levels, &definition, now)
         })
         .collect();
     sort_rows(rows, sort)
@@ -740,7 +794,13 @@ pub(crate) mod tests {
             cumulative: split(20, 8, 1, 1),
         };
         let a = answer(stats);
-        let h = HeaderFigures::new(Some((a.stamp(), &a.data)), &activities(), &Levels::default(), 20, now(3_000.0));
+        let h = HeaderFigures::new(
+            Some((a.stamp(), &a.data)),
+            &activities(),
+            &Levels::default(),
+            &Definition::BUILT_IN,
+            now(3_000.0),
+        );
         assert!(h.loaded);
         assert_eq!((h.waiting.text.as_str(), h.waiting.level), ("6", Some(Level::Warn)));
         assert_eq!((h.longest.text.as_str(), h.longest.level), ("1:01", Some(Level::Warn)), "58 s + 3 s");
@@ -748,9 +808,11 @@ pub(crate) mod tests {
         assert_eq!((h.service_level.text.as_str(), h.service_level.level), ("80 %", Some(Level::Good)));
         assert_eq!(h.service_level.hint.as_deref(), Some("within 20 s"));
         // Another threshold than the split's: no value.
-        let h = HeaderFigures::new(Some((a.stamp(), &a.data)), &activities(), &Levels::default(), 30, now(0.0));
+        assert_eq!(h.service_level.title.as_deref(), Some("answered < 20 s ÷ (answered + abandoned ≥ 20 s)"));
+        let thirty = Definition::new(30, 30, wallboard_shared::service_level::Abandons::CountedAgainst).expect("valid");
+        let h = HeaderFigures::new(Some((a.stamp(), &a.data)), &activities(), &Levels::default(), &thirty, now(0.0));
         assert_eq!((h.service_level.text.as_str(), h.service_level.level), ("—", Some(Level::Unknown)));
-        let none = HeaderFigures::new(None, &[], &Levels::default(), 20, now(0.0));
+        let none = HeaderFigures::new(None, &[], &Levels::default(), &Definition::BUILT_IN, now(0.0));
         assert!(!none.loaded);
         assert_eq!(none.longest.text, "—");
     }
@@ -787,8 +849,15 @@ pub(crate) mod tests {
         // 4 waiting, 3 tasks assigned, oldest 100 s, 2 available agents; SL 3 / (3+1+0).
         let a = answer(vec![queue("WQ1", 4, 3, 100, 2, split(20, 3, 1, 0))]);
         let names = vec![("WQ1".to_owned(), "Sales".to_owned())];
-        let rows =
-            queue_rows(&listed(&a), &names, &activities(), &Levels::default(), 20, Sort::default(), now(1_500.0));
+        let rows = queue_rows(
+            &listed(&a),
+            &names,
+            &activities(),
+            &Levels::default(),
+            &Definitions::default(),
+            Sort::default(),
+            now(1_500.0),
+        );
         let r = &rows[0];
         assert_eq!((r.name.as_str(), r.waiting, r.longest), ("Sales", 4, 101));
         assert_eq!((r.available, r.busy, r.unavailable, r.offline), (2, 2, 2, 1), "busy is at most the available");
@@ -801,8 +870,66 @@ pub(crate) mod tests {
         );
         assert_eq!(l.row, Level::Warn);
         // A queue not listed yet is named by its sid.
-        let rows = queue_rows(&listed(&a), &[], &activities(), &Levels::default(), 20, Sort::default(), now(0.0));
+        let rows = queue_rows(
+            &listed(&a),
+            &[],
+            &activities(),
+            &Levels::default(),
+            &Definitions::default(),
+            Sort::default(),
+            now(0.0),
+        );
         assert_eq!(rows[0].name, "WQ1");
+    }
+
+    #[test]
+    fn each_queue_row_uses_its_queues_definition() {
+        use wallboard_shared::resources::{Split, SplitCounts};
+        use wallboard_shared::service_level::{Abandons, WORKSPACE_DEFAULT};
+        // Waits: answered 2, 10, 29.999, 30, 45 s; abandoned 1, 4.999, 5, 12, 30, 60 s.
+        let counts = |a_below, c_below, a_above, c_above| Split {
+            below: SplitCounts { reservations_accepted: a_below, tasks_canceled: c_below },
+            above: SplitCounts { reservations_accepted: a_above, tasks_canceled: c_above },
+        };
+        let window = WindowCounts {
+            split_by_wait_time: Some(SplitByWaitTime(vec![
+                (5, counts(1, 2, 4, 4)),
+                (20, counts(2, 4, 3, 2)),
+                (30, counts(3, 4, 2, 2)),
+            ])),
+        };
+        let own = Definition::new(30, 5, Abandons::Ignored).expect("valid");
+        let default = Definition::new(30, 5, Abandons::CountedAgainst).expect("valid");
+        let defs = Definitions {
+            workspace: Some("WS1".into()),
+            stored: vec![
+                (wallboard_shared::service_level::Place::new("WQ1", None), own),
+                (wallboard_shared::service_level::Place::new(WORKSPACE_DEFAULT, None), default),
+            ],
+        };
+        let a = answer(vec![queue("WQ1", 0, 0, 0, 1, window.clone()), queue("WQ2", 0, 0, 0, 1, window)]);
+        let rows = queue_rows(&listed(&a), &[], &activities(), &Levels::default(), &defs, Sort::default(), now(0.0));
+        let by_sid = |sid: &str| rows.iter().find(|r| r.sid == sid).expect("row");
+        // WQ1, its own: 3 ÷ 5. WQ2, the workspace's: 3 ÷ (5 + 6 − 2).
+        assert_eq!(by_sid("WQ1").service_level, Some(0.6));
+        assert_eq!(by_sid("WQ2").service_level, Some(3.0 / 9.0));
+        let cell = |sid: &str| by_sid(sid).line().cells[3].clone();
+        assert_eq!(
+            (cell("WQ1").text.as_str(), cell("WQ1").title.as_deref()),
+            ("60 %", Some("answered < 30 s ÷ answered"))
+        );
+        assert_eq!(cell("WQ2").title.as_deref(), Some("answered < 30 s ÷ (answered + abandoned ≥ 5 s)"));
+        // The built-in (none known): 2 ÷ (2 + 3 + 2) at 20 s.
+        let rows = queue_rows(
+            &listed(&a),
+            &[],
+            &activities(),
+            &Levels::default(),
+            &Definitions::default(),
+            Sort::default(),
+            now(0.0),
+        );
+        assert_eq!(rows[0].service_level, Some(2.0 / 7.0));
     }
 
     #[test]
@@ -817,7 +944,7 @@ pub(crate) mod tests {
             .map(|(s, n)| ((*s).into(), (*n).into()))
             .collect();
         let order = |sort: Sort| -> Vec<String> {
-            queue_rows(&listed(&a), &names, &activities(), &Levels::default(), 20, sort, now(0.0))
+            queue_rows(&listed(&a), &names, &activities(), &Levels::default(), &Definitions::default(), sort, now(0.0))
                 .into_iter()
                 .map(|r| r.name)
                 .collect()
@@ -841,7 +968,15 @@ pub(crate) mod tests {
     #[test]
     fn a_row_is_drawn_from_its_cells() {
         let a = answer(vec![queue("WQ1", 4, 3, 100, 2, split(20, 3, 1, 0))]);
-        let rows = queue_rows(&listed(&a), &[], &activities(), &Levels::default(), 20, Sort::default(), now(0.0));
+        let rows = queue_rows(
+            &listed(&a),
+            &[],
+            &activities(),
+            &Levels::default(),
+            &Definitions::default(),
+            Sort::default(),
+            now(0.0),
+        );
         let line = rows[0].line();
         assert_eq!((line.sid.as_str(), line.class.as_str()), ("WQ1", "qrow level-warn"));
         let texts: Vec<&str> = line.cells.iter().map(|c| c.text.as_str()).collect();
@@ -856,6 +991,19 @@ pub(crate) mod tests {
         let v = vec![(2, 'a'), (1, 'b'), (2, 'c'), (0, 'd')];
         assert_eq!(sort_with(v, &|a, b| a.0.cmp(&b.0)), [(0, 'd'), (1, 'b'), (2, 'a'), (2, 'c')]);
         assert!(sort_with(Vec::<u8>::new(), &|a, b| a.cmp(b)).is_empty());
+        // The same order as the standard library's stable sort, at every length.
+        let mut seed = 7u32;
+        for n in 0..300usize {
+            let items: Vec<(u32, usize)> = (0..n)
+                .map(|i| {
+                    seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                    (seed >> 16 & 15, i)
+                })
+                .collect();
+            let mut want = items.clone();
+            want.sort_by_key(|a| a.0);
+            assert_eq!(sort_with(items, &|a, b| a.0.cmp(&b.0)), want, "{n} items");
+        }
     }
 
     #[test]
@@ -905,7 +1053,7 @@ pub(crate) mod tests {
         let lean: QueueStats = serde_json::from_value(serde_json::to_value(&q).expect("ser")).expect("de");
         assert_eq!(lean.task_queue_sid, TaskQueueSid::from_u128(3).to_string());
         assert_eq!((lean.realtime.longest_task_waiting_age, lean.realtime.total_available_workers), (9, 3));
-        assert_eq!(lean.cumulative.service_level(20), Some(1.0));
+        assert_eq!(lean.cumulative.service_level(&Definition::BUILT_IN), Some(1.0));
         let ws = WorkspaceStatistics {
             account_sid: AccountSid::from_u128(1),
             workspace_sid: WorkspaceSid::from_u128(2),
@@ -999,7 +1147,7 @@ pub(crate) mod tests {
 
         fn plan_of(page: Page, queues: &[String]) -> Plan {
             let view = ViewState { page, ..Default::default() };
-            subscriptions::plan(&view, WS, &[], None, queues, AT_MS, &|_| 0)
+            subscriptions::plan(&view, WS, &[], None, queues, &Definitions::default(), AT_MS, &|_| 0)
         }
 
         #[test]
@@ -1007,7 +1155,13 @@ pub(crate) mod tests {
             let plan = plan_of(Page::Overview, &[]);
             let mut s = Snapshots::default();
             assert!(header_stats(&plan, &s).is_none());
-            let h = HeaderFigures::new(header_stats(&plan, &s), &activities(), &Levels::default(), 20, now(0.0));
+            let h = HeaderFigures::new(
+                header_stats(&plan, &s),
+                &activities(),
+                &Levels::default(),
+                &Definition::BUILT_IN,
+                now(0.0),
+            );
             assert!(!h.loaded);
             let stats = WorkspaceStats {
                 realtime: WorkspaceRealtime {
@@ -1022,7 +1176,13 @@ pub(crate) mod tests {
             arrive(&mut s, plan.header.as_deref().expect("header"), Stats::Workspace(stats), false);
             let (stamp, got) = header_stats(&plan, &s).expect("arrived");
             assert_eq!(stamp, Stamp { at_ms: Some(AT_MS), received_ms: AT_MS as f64 + 200.0 });
-            let h = HeaderFigures::new(Some((stamp, got)), &activities(), &Levels::default(), 20, now(5_200.0));
+            let h = HeaderFigures::new(
+                Some((stamp, got)),
+                &activities(),
+                &Levels::default(),
+                &Definition::BUILT_IN,
+                now(5_200.0),
+            );
             assert!(h.loaded);
             assert_eq!(h.waiting.text, "3");
             assert_eq!(h.longest.text, "45 s", "40 s at 09:00:00, read 5 s later");
@@ -1077,7 +1237,15 @@ pub(crate) mod tests {
             assert!(!wall_loaded(false, &plan, got.len()), "names first");
             // Rows: the first queue waits 30 s at 09:00:00, shown 2 s after it arrived.
             let names = vec![(sids[0].clone(), "Sales".to_owned())];
-            let rows = queue_rows(&got, &names, &activities(), &Levels::default(), 20, Sort::default(), now(2_200.0));
+            let rows = queue_rows(
+                &got,
+                &names,
+                &activities(),
+                &Levels::default(),
+                &Definitions::default(),
+                Sort::default(),
+                now(2_200.0),
+            );
             let first = rows.iter().find(|r| r.name == "Sales").expect("named");
             assert_eq!((first.waiting, first.longest, first.service_level), (2, 32, Some(0.5)));
             // A workspace without queues is loaded once listed.
@@ -1129,7 +1297,7 @@ pub(crate) mod tests {
             assert_eq!(board_counts(&plan, &s, Some(&listed)), Some((w.activity_statistics.clone(), 2000)));
             // Filtered by a queue: the listed (filtered) agents are counted.
             let view = ViewState { page: Page::Agents, agent_queue: Some("WQ1".into()), ..Default::default() };
-            let filtered = subscriptions::plan(&view, WS, &[], None, &[], AT_MS, &|_| 0);
+            let filtered = subscriptions::plan(&view, WS, &[], None, &[], &Definitions::default(), AT_MS, &|_| 0);
             let (c, total) = board_counts(&filtered, &s, Some(&listed)).expect("listed");
             assert_eq!((c, total), (counts(&[("WA2", "Break", 1)]), 1));
             assert_eq!(board_counts(&filtered, &s, None), None);

@@ -382,7 +382,7 @@ mod tests {
         assert_eq!((q.realtime.total_available_workers, q.realtime.total_eligible_workers), (2, 6));
         assert_eq!(q.realtime.activity_statistics[0].workers, 4);
         // 3 accepted below 20 s, 1 above: 75 %.
-        assert_eq!(q.cumulative.service_level(20), Some(0.75));
+        assert_eq!(q.cumulative.service_level(&wallboard_shared::service_level::Definition::BUILT_IN), Some(0.75));
 
         let mut ws_rt = WorkspaceRealTimeStats {
             total_workers: 9,

@@ -14,6 +14,7 @@ pub mod format;
 pub mod frame;
 pub mod levels;
 pub mod link;
+pub mod service_levels;
 // The settings page's model is in the admin bundle only; its tests run in every native test build.
 #[cfg(any(feature = "admin", test))]
 pub mod settings;

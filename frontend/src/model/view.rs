@@ -392,11 +392,6 @@ impl ViewState {
         parts.join("&")
     }
 
-    /// The threshold of the overview cards' service level (the first one, 20 s by default).
-    pub fn headline_threshold(&self) -> u32 {
-        self.thresholds.first().copied().unwrap_or(DEFAULT_THRESHOLDS[0])
-    }
-
     /// The thresholds as the settings show them (`20, 60`).
     pub fn thresholds_text(&self) -> String {
         self.thresholds.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")
@@ -684,7 +679,6 @@ mod tests {
         assert!(v.set_thresholds("30, 10").is_ok());
         assert_eq!(v.thresholds, [10, 30]);
         assert_eq!(v.thresholds_text(), "10, 30");
-        assert_eq!(v.headline_threshold(), 10);
         assert!(v.set_thresholds("10,abc").is_err());
         assert!(v.set_thresholds("").is_err());
         assert_eq!(v.thresholds, [10, 30], "unchanged on error");
