@@ -90,6 +90,9 @@ impl Serialize for SplitByWaitTime {
     }
 }
 
+/// Thresholds a `split_by_wait_time` object may hold when read.
+const MAX_SPLITS: usize = 1000;
+
 impl<'de> Deserialize<'de> for SplitByWaitTime {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct SplitVisitor;
@@ -99,12 +102,17 @@ impl<'de> Deserialize<'de> for SplitByWaitTime {
                 f.write_str("an object keyed by thresholds in seconds")
             }
             fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
-                let mut out = Vec::new();
+                // Ascending as read (a stable insertion: a request has at most 20
+                // thresholds; a body with more than 1,000 is refused rather than sorted).
+                let mut out: Vec<(u32, Split)> = Vec::new();
                 while let Some((k, v)) = m.next_entry::<String, Split>()? {
                     let t = k.parse::<u32>().map_err(serde::de::Error::custom)?;
-                    out.push((t, v));
+                    if out.len() >= MAX_SPLITS {
+                        return Err(serde::de::Error::custom("too many SplitByWaitTime thresholds"));
+                    }
+                    let at = out.partition_point(|(x, _)| *x <= t);
+                    out.insert(at, (t, v));
                 }
-                out.sort_by_key(|(t, _)| *t);
                 Ok(SplitByWaitTime(out))
             }
         }

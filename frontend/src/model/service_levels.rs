@@ -109,11 +109,12 @@ pub fn thresholds(user: &[u32], definitions: &[Definition]) -> Vec<u32> {
     let mut out: Vec<u32> = Vec::with_capacity(MAX_THRESHOLDS);
     let wanted = definitions.iter().flat_map(Definition::thresholds).chain(user.iter().copied());
     for t in wanted {
-        if out.len() < MAX_THRESHOLDS && !out.contains(&t) {
-            out.push(t);
+        if out.len() < MAX_THRESHOLDS
+            && let Err(at) = out.binary_search(&t)
+        {
+            out.insert(at, t);
         }
     }
-    out.sort_unstable();
     out
 }
 
