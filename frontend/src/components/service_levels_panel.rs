@@ -47,8 +47,9 @@ pub fn ServiceLevelsPanel(ws: String) -> impl IntoView {
                 let answer = api::service_level(&ws, &scope.value, &asked).await.map_err(|r| r.text());
                 read.insert(scope.value, answer);
             }
-            // A choice made meanwhile has its own reading under way.
-            if channel.get_untracked() == asked {
+            // A choice made meanwhile has its own reading under way; a panel gone meanwhile
+            // (a viewer's page) reads nothing.
+            if channel.try_get_untracked().as_ref() == Some(&asked) {
                 stored.set(list);
                 levels.set((asked, read));
             }
