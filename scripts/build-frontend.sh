@@ -23,9 +23,10 @@ BINARYEN_VERSION=132
 # files are immutable and cached). BENCHMARKS.md has the figures.
 LIMIT_KIB=330
 # The admin bundle (the whole app and the settings page: service levels, alert rules, their
-# preview), loaded only for `page=settings`: its own budget, the measured size (404.2 KiB)
-# plus ~10 KiB.
-ADMIN_LIMIT_KIB=415
+# preview), loaded only for `page=settings`: its own budget. It was the measured size
+# (404.2 KiB) plus ~10 KiB; service levels per task channel on the page cost 8.9 KiB, so
+# 425 KiB (BENCHMARKS.md has the figures).
+ADMIN_LIMIT_KIB=425
 TARGET_DIR=${CARGO_TARGET_DIR:-target}
 DIST=frontend/dist
 

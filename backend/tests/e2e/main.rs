@@ -1283,11 +1283,12 @@ async fn document_marked(c: &Client) -> bool {
 
 /// The settings page, the admin bundle's: a viewer who opens it is told it needs an admin
 /// token and has no settings tab; an admin who opens it gets the admin bundle, changes the
-/// workspace's service level and creates an alert rule through the forms (each stored, as
-/// the REST API says), sees the rule's preview drawn while editing and the rule listed once
-/// saved, and goes back to a wall in the app. The default bundle never loads the admin one;
-/// its settings tab (admins only) loads the page again, with the admin bundle. A kiosk has
-/// no settings and never asks whether its token is an admin's.
+/// workspace's service level, then its definition for the voice channel alone, and creates
+/// an alert rule through the forms (each stored, as the REST API says), sees the rule's
+/// preview drawn while editing and the rule listed once saved, and goes back to a wall in
+/// the app. The default bundle never loads the admin one; its settings tab (admins only)
+/// loads the page again, with the admin bundle. A kiosk has no settings and never asks
+/// whether its token is an admin's.
 #[tokio::test]
 async fn settings_page_is_the_admin_bundle_and_stores_service_levels_and_rules() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -1350,6 +1351,64 @@ async fn settings_page_is_the_admin_bundle_and_stores_service_levels_and_rules()
     let (status, sl) = server.get(&format!("/v1/Workspaces/{ws}/ServiceLevels/default")).await;
     assert_eq!(status, 200, "{sl}");
     assert_eq!((sl["threshold"].as_u64(), sl["stored"].as_bool()), (Some(30), Some(true)), "{sl}");
+
+    // One channel's definition: the workspace's default for voice, from 30 s (inherited
+    // from every channel's) to 45 s, stored for voice alone; a channel has no day fields
+    // (the day is the scope's), and a workflow's voice says whose definition it inherits.
+    let choose = |value: &'static str| async move {
+        let css = format!("[data-testid=sl-channel] option[value='{value}']");
+        until(&format!("the channel choice '{value}'"), || async { c.find(Locator::Css(&css)).await.ok() })
+            .await
+            .click()
+            .await
+            .expect("choose a channel");
+    };
+    choose("voice").await;
+    let row = until("the workspace's definition for voice", || async {
+        text_of(c, "sl-row-default-voice").await.filter(|t| t.contains("T = 30 s"))
+    })
+    .await;
+    assert!(row.contains("inherited from this scope, all channels"), "{row}");
+    c.find(Locator::Css("[data-testid=sl-row-default-voice] .settings-actions button"))
+        .await
+        .expect("the Edit button of voice")
+        .click()
+        .await
+        .expect("edit voice");
+    let t =
+        until("the voice form", || async { c.find(Locator::Css("[data-testid=sl-form] [name=Threshold]")).await.ok() })
+            .await;
+    assert!(c.find(Locator::Css("[data-testid=sl-form] [name=DayStartsAt]")).await.is_err(), "no day for a channel");
+    t.clear().await.expect("clear T");
+    t.send_keys("45").await.expect("type T");
+    c.find(Locator::Css("[data-testid=sl-form] button[type=submit]")).await.expect("save").click().await.expect("save");
+    let row = until("the voice definition", || async {
+        text_of(c, "sl-row-default-voice").await.filter(|t| t.contains("T = 45 s"))
+    })
+    .await;
+    assert!(row.contains("this scope for voice"), "the channel's own definition: {row}");
+    let workflow = until("a workflow's voice, inherited", || async {
+        let el = c.find(Locator::Css("[data-testid^=sl-row-WW][data-testid$=-voice]")).await.ok()?;
+        el.text().await.ok().filter(|t| t.contains("T = 45 s"))
+    })
+    .await;
+    assert!(workflow.contains("inherited from Workspace (default) for voice"), "{workflow}");
+    let (status, sl) = server.get(&format!("/v1/Workspaces/{ws}/ServiceLevels/default?TaskChannel=voice")).await;
+    assert_eq!(status, 200, "{sl}");
+    assert_eq!(
+        (sl["threshold"].as_u64(), sl["stored"].as_bool(), sl["task_channel"].as_str()),
+        (Some(45), Some(true), Some("voice")),
+        "{sl}"
+    );
+    let (_, every) = server.get(&format!("/v1/Workspaces/{ws}/ServiceLevels/default")).await;
+    assert_eq!(every["threshold"].as_u64(), Some(30), "every channel keeps its own: {every}");
+    // All channels again: the voice definition is a row of its own under the workspace's.
+    choose("").await;
+    until("the voice row under every channel's", || async {
+        let all = text_of(c, "sl-row-default").await.filter(|t| t.contains("T = 30 s"))?;
+        text_of(c, "sl-row-default-voice").await.filter(|t| t.contains("T = 45 s")).map(|v| (all, v))
+    })
+    .await;
 
     // A new rule on the workspace's abandonment (computed for each past minute): previewed
     // (chart and sentence) while edited, listed and stored once saved.

@@ -9,7 +9,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{Headers, RequestCache, RequestInit, Response};
 
 use super::text;
-use crate::model::settings::{LevelView, RuleList, RuleView};
+use crate::model::settings::{LevelList, LevelView, RuleList, RuleView, level_path};
 
 /// A refused settings call: the HTTP status (0: no answer) and the server's message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,19 +63,25 @@ async fn settings_json<T: DeserializeOwned>(
     serde_json::from_str(&body).map_err(|e| Refusal { status: 200, message: format!("unexpected answer: {e}") })
 }
 
-/// `GET …/ServiceLevels/{scope}`: the definition in force.
-pub async fn service_level(ws: &str, scope: &str) -> Result<LevelView, Refusal> {
-    settings_json("GET", ws, &format!("ServiceLevels/{scope}"), None).await
+/// `GET …/ServiceLevels`: every stored place (a scope, for every channel or one).
+pub async fn service_levels(ws: &str) -> Result<Vec<LevelView>, Refusal> {
+    settings_json::<LevelList>("GET", ws, "ServiceLevels", None).await.map(|p| p.service_levels)
 }
 
-/// `POST …/ServiceLevels/{scope}` with a form.
-pub async fn set_service_level(ws: &str, scope: &str, form: &str) -> Result<LevelView, Refusal> {
-    settings_json("POST", ws, &format!("ServiceLevels/{scope}"), Some(form)).await
+/// `GET …/ServiceLevels/{scope}[?TaskChannel=…]`: the definition in force for every
+/// channel (`channel` empty) or one.
+pub async fn service_level(ws: &str, scope: &str, channel: &str) -> Result<LevelView, Refusal> {
+    settings_json("GET", ws, &level_path(scope, channel), None).await
 }
 
-/// `DELETE …/ServiceLevels/{scope}`: the scope inherits again.
-pub async fn inherit_service_level(ws: &str, scope: &str) -> Result<(), Refusal> {
-    settings_call("DELETE", ws, &format!("ServiceLevels/{scope}"), None).await.map(drop)
+/// `POST …/ServiceLevels/{scope}[?TaskChannel=…]` with a form.
+pub async fn set_service_level(ws: &str, scope: &str, channel: &str, form: &str) -> Result<LevelView, Refusal> {
+    settings_json("POST", ws, &level_path(scope, channel), Some(form)).await
+}
+
+/// `DELETE …/ServiceLevels/{scope}[?TaskChannel=…]`: the place inherits again.
+pub async fn inherit_service_level(ws: &str, scope: &str, channel: &str) -> Result<(), Refusal> {
+    settings_call("DELETE", ws, &level_path(scope, channel), None).await.map(drop)
 }
 
 /// `GET …/AlertRules` (admins only).

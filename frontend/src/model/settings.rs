@@ -1,13 +1,16 @@
-//! The settings page (admins only): service-level definitions per scope and alert rules,
-//! as forms of text fields that turn into the server's form parameters (checked here with
-//! the server's own parsers from `wallboard-shared`, so the page says what is wrong before
-//! it asks), the choices of the selects, and the preview's summary sentence.
+//! The settings page (admins only): service-level definitions per scope (for every task
+//! channel or one) and alert rules, as forms of text fields that turn into the server's form
+//! parameters (checked here with the server's own parsers from `wallboard-shared`, so the
+//! page says what is wrong before it asks), the rows of the service-level table, the
+//! choices of the selects, and the preview's summary sentence.
+
+use std::collections::BTreeMap;
 
 use serde::Deserialize;
 use wallboard_shared::alerts::{
     Comparison, Level, MAX_DURATION, Measure, NoticeKind, Preview, PreviewSource, RuleTarget, RuleUpdate, number,
 };
-use wallboard_shared::service_level::{Abandons, Day, MAX_THRESHOLD, WORKSPACE_DEFAULT, parse_hh_mm};
+use wallboard_shared::service_level::{Abandons, BUILT_IN, Day, MAX_THRESHOLD, WORKSPACE_DEFAULT, parse_hh_mm};
 
 use super::view::encode;
 
@@ -19,14 +22,26 @@ pub const NEED_ADMIN: &str = "Settings need an admin token";
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct LevelView {
     pub scope: String,
+    /// The channel's unique name; None: every channel of the scope.
+    #[serde(default)]
+    pub task_channel: Option<String>,
     pub threshold: u32,
     pub short_abandon: u32,
     pub abandons: Abandons,
     pub formula: String,
     pub defined_by: String,
+    /// The channel of the stored definition in force; None: it is for every channel.
+    #[serde(default)]
+    pub defined_for_channel: Option<String>,
     pub stored: bool,
     pub day: Day,
     pub day_defined_by: String,
+}
+
+/// `GET …/ServiceLevels` as the page reads it: every stored place.
+#[derive(Debug, Deserialize)]
+pub struct LevelList {
+    pub service_levels: Vec<LevelView>,
 }
 
 /// What the page reads of `wallboard_shared::alerts::RuleResource` (lean, as above).
@@ -101,13 +116,94 @@ pub fn label_of(value: &str, choices: &[Choice]) -> String {
     choices.iter().find(|c| c.value == value).map_or_else(|| value.to_owned(), |c| c.label.clone())
 }
 
-/// Who defines a scope's setting, in words (`defined_by`, `day_defined_by`).
-pub fn defined_by(scope: &str, by: &str, scopes: &[Choice]) -> String {
-    match by {
-        "built_in" => "built-in".to_owned(),
-        _ if by == scope => "this scope".to_owned(),
-        _ => format!("inherited from {}", label_of(by, scopes)),
+/// Who defines the setting of `scope` for `channel` (empty: every channel), in words:
+/// `by` is `defined_by` (or `day_defined_by`), `by_channel` its `defined_for_channel`.
+pub fn defined_by(scope: &str, channel: &str, by: &str, by_channel: Option<&str>, scopes: &[Choice]) -> String {
+    if by == BUILT_IN {
+        return "built-in".to_owned();
     }
+    let whose = if by == scope { "this scope".to_owned() } else { label_of(by, scopes) };
+    let whose = match by_channel {
+        Some(c) => format!("{whose} for {c}"),
+        None if !channel.is_empty() => format!("{whose}, all channels"),
+        None => whose,
+    };
+    if by == scope && by_channel.unwrap_or_default() == channel { whose } else { format!("inherited from {whose}") }
+}
+
+/// The choices of the channel select: every channel (`""`), then each task channel by its
+/// unique name.
+pub fn channel_choices<'a>(unique_names: impl IntoIterator<Item = &'a str>) -> Vec<Choice> {
+    std::iter::once(Choice::new("", "All channels"))
+        .chain(unique_names.into_iter().map(|n| Choice::new(n, n)))
+        .collect()
+}
+
+/// The path of a place under the workspace: `ServiceLevels/{scope}`, and
+/// `?TaskChannel=…` (percent-encoded) for one channel (`channel` not empty).
+pub fn level_path(scope: &str, channel: &str) -> String {
+    if channel.is_empty() {
+        format!("ServiceLevels/{scope}")
+    } else {
+        format!("ServiceLevels/{scope}?TaskChannel={}", encode(channel))
+    }
+}
+
+/// The definitions in force read for each scope (for the chosen channel), or why not.
+pub type Levels = BTreeMap<String, Result<LevelView, String>>;
+
+/// One row of the service-level table: a place (a scope, for every channel or one) and
+/// what is read of it (None: not yet).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LevelRow {
+    pub scope: String,
+    /// A channel's unique name; empty: every channel.
+    pub channel: String,
+    pub label: String,
+    pub level: Option<Result<LevelView, String>>,
+}
+
+impl LevelRow {
+    /// `sl-row-{scope}`, `sl-row-{scope}-{channel}` for one channel.
+    pub fn testid(&self) -> String {
+        if self.channel.is_empty() {
+            format!("sl-row-{}", self.scope)
+        } else {
+            format!("sl-row-{}-{}", self.scope, self.channel)
+        }
+    }
+
+    /// Whether the place has a definition of its own (it may inherit again).
+    pub fn stored(&self) -> bool {
+        matches!(&self.level, Some(Ok(sl)) if sl.stored)
+    }
+}
+
+/// The rows of the service-level table: each scope for the chosen `channel` (empty: every
+/// channel; `read` holds what is read for it), each followed by the scope's stored
+/// definitions for other channels (from `GET …/ServiceLevels`); then stored channel
+/// definitions of scopes the dashboard does not list.
+pub fn level_rows(scopes: &[Choice], channel: &str, read: &Levels, stored: &[LevelView]) -> Vec<LevelRow> {
+    let row = |scope: &str, label: &str, ch: &str, level: Option<Result<LevelView, String>>| LevelRow {
+        scope: scope.to_owned(),
+        channel: ch.to_owned(),
+        label: if ch.is_empty() { label.to_owned() } else { format!("{label} · {ch}") },
+        level,
+    };
+    let mut rows = Vec::new();
+    for scope in scopes {
+        rows.push(row(&scope.value, &scope.label, channel, read.get(&scope.value).cloned()));
+        for sl in stored.iter().filter(|sl| sl.scope == scope.value) {
+            if let Some(ch) = sl.task_channel.as_deref().filter(|c| *c != channel) {
+                rows.push(row(&scope.value, &scope.label, ch, Some(Ok(sl.clone()))));
+            }
+        }
+    }
+    for sl in stored.iter().filter(|sl| sl.task_channel.is_some() && !scopes.iter().any(|s| s.value == sl.scope)) {
+        let ch = sl.task_channel.as_deref().unwrap_or_default();
+        rows.push(row(&sl.scope, &sl.scope, ch, Some(Ok(sl.clone()))));
+    }
+    rows
 }
 
 /// The measures that have a value for `target` (none for an unknown target).
@@ -133,9 +229,11 @@ pub fn encode_form(pairs: &[(&str, String)]) -> String {
     pairs.iter().map(|(k, v)| format!("{k}={}", encode(v))).collect::<Vec<_>>().join("&")
 }
 
-/// The edit form of one scope's service level, as typed.
+/// The edit form of one place's service level (a scope, for every channel or one), as typed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LevelForm {
+    /// The place's channel (its unique name); empty: every channel, the only place with a day.
+    pub channel: String,
     pub threshold: String,
     pub short_abandon: String,
     pub abandons: Abandons,
@@ -148,6 +246,7 @@ impl LevelForm {
     pub fn of(sl: &LevelView) -> Self {
         let d = sl;
         Self {
+            channel: sl.task_channel.clone().unwrap_or_default(),
             threshold: d.threshold.to_string(),
             short_abandon: d.short_abandon.to_string(),
             abandons: d.abandons,
@@ -157,7 +256,8 @@ impl LevelForm {
     }
 
     /// The parameters of `POST …/ServiceLevels/{scope}`: the definition, and the day only
-    /// when it differs from `loaded`'s (an inherited day stays inherited), or why not.
+    /// when it differs from `loaded`'s (an inherited day stays inherited) and the place is
+    /// for every channel (a day is the scope's), or why not.
     pub fn pairs(&self, loaded: &LevelForm) -> Result<Vec<(&'static str, String)>, String> {
         let secs = |what: &str, raw: &str| -> Result<u32, String> {
             match raw.trim().parse::<u32>() {
@@ -173,7 +273,7 @@ impl LevelForm {
         let mut pairs = vec![("Threshold", t.to_string()), ("ShortAbandon", s.to_string())];
         pairs.push(("Abandons", self.abandons.name().to_owned()));
         let (start, zone) = (self.starts_at.trim(), self.time_zone.trim());
-        if (start, zone) != (loaded.starts_at.trim(), loaded.time_zone.trim()) {
+        if self.channel.is_empty() && (start, zone) != (loaded.starts_at.trim(), loaded.time_zone.trim()) {
             if parse_hh_mm(start).is_none() {
                 return Err("The day starts at HH:MM (00:00 to 23:59)".to_owned());
             }
@@ -361,9 +461,88 @@ mod tests {
         assert_eq!(values, ["workspace", WW, WQ, WA]);
         assert_eq!(label_of(WA, &t), "Activity · Break");
         assert_eq!(label_of("WQ99", &t), "WQ99");
-        assert_eq!(defined_by(WQ, "built_in", &s), "built-in");
-        assert_eq!(defined_by(WQ, WQ, &s), "this scope");
-        assert_eq!(defined_by(WQ, "default", &s), "inherited from Workspace (default)");
+        assert_eq!(defined_by(WQ, "", "built_in", None, &s), "built-in");
+        assert_eq!(defined_by(WQ, "voice", "built_in", None, &s), "built-in");
+        assert_eq!(defined_by(WQ, "", WQ, None, &s), "this scope");
+        assert_eq!(defined_by(WQ, "", "default", None, &s), "inherited from Workspace (default)");
+    }
+
+    #[test]
+    fn who_defines_a_channels_definition() {
+        let s = scopes(&named(WW, "Sales"), &named(WQ, "EN"));
+        assert_eq!(defined_by(WQ, "voice", WQ, Some("voice"), &s), "this scope for voice");
+        assert_eq!(defined_by(WQ, "voice", WQ, None, &s), "inherited from this scope, all channels");
+        assert_eq!(
+            defined_by(WQ, "voice", "default", Some("voice"), &s),
+            "inherited from Workspace (default) for voice"
+        );
+        assert_eq!(defined_by(WQ, "voice", "default", None, &s), "inherited from Workspace (default), all channels");
+        assert_eq!(defined_by(WQ, "", "default", Some("voice"), &s), "inherited from Workspace (default) for voice");
+    }
+
+    #[test]
+    fn channel_choices_and_paths() {
+        let c = channel_choices(["voice", "chat"]);
+        let pairs: Vec<(&str, &str)> = c.iter().map(|c| (c.value.as_str(), c.label.as_str())).collect();
+        assert_eq!(pairs, [("", "All channels"), ("voice", "voice"), ("chat", "chat")]);
+        assert_eq!(level_path(WQ, ""), format!("ServiceLevels/{WQ}"));
+        assert_eq!(level_path("default", "voice"), "ServiceLevels/default?TaskChannel=voice");
+        assert_eq!(level_path("default", "a&b c+d"), "ServiceLevels/default?TaskChannel=a%26b%20c%2Bd");
+    }
+
+    fn at(scope: &str, channel: Option<&str>, stored: bool) -> LevelView {
+        LevelView { scope: scope.into(), task_channel: channel.map(Into::into), stored, ..level("built_in") }
+    }
+
+    #[test]
+    fn rows_of_each_scope_and_its_stored_channels() {
+        let s = scopes(&named(WW, "Sales"), &named(WQ, "EN"));
+        let stored = [
+            at("default", None, true),
+            at("default", Some("chat"), true),
+            at(WQ, Some("voice"), true),
+            at("WQffffffffffffffffffffffffffffffff", Some("sms"), true),
+        ];
+        let mut read = Levels::new();
+        read.insert("default".into(), Ok(at("default", None, true)));
+        read.insert(WQ.into(), Err("refused".into()));
+        let rows = level_rows(&s, "", &read, &stored);
+        let ids: Vec<String> = rows.iter().map(LevelRow::testid).collect();
+        assert_eq!(
+            ids,
+            [
+                "sl-row-default".to_owned(),
+                "sl-row-default-chat".to_owned(),
+                format!("sl-row-{WW}"),
+                format!("sl-row-{WQ}"),
+                format!("sl-row-{WQ}-voice"),
+                "sl-row-WQffffffffffffffffffffffffffffffff-sms".to_owned(),
+            ]
+        );
+        let labels: Vec<&str> = rows.iter().map(|r| r.label.as_str()).collect();
+        assert_eq!(labels[..2], ["Workspace (default)", "Workspace (default) · chat"]);
+        assert_eq!(labels[4], "Queue · EN · voice");
+        assert_eq!(rows[2].level, None, "not read yet");
+        assert_eq!(rows[3].level, Some(Err("refused".into())));
+        assert!(rows[0].stored() && rows[1].stored() && !rows[2].stored() && !rows[3].stored());
+        // For voice: each scope's row is its voice place; the queue's stored voice row is
+        // that row, not another one.
+        let mut read = Levels::new();
+        read.insert(WQ.into(), Ok(at(WQ, Some("voice"), true)));
+        let rows = level_rows(&s, "voice", &read, &stored);
+        let ids: Vec<String> = rows.iter().map(LevelRow::testid).collect();
+        assert_eq!(
+            ids[..4],
+            [
+                "sl-row-default-voice".to_owned(),
+                "sl-row-default-chat".to_owned(),
+                format!("sl-row-{WW}-voice"),
+                format!("sl-row-{WQ}-voice"),
+            ]
+        );
+        assert_eq!(ids.len(), 5);
+        assert!(rows[3].stored());
+        assert_eq!((rows[3].scope.as_str(), rows[3].channel.as_str()), (WQ, "voice"));
     }
 
     #[test]
@@ -493,6 +672,14 @@ mod tests {
         assert_eq!(
             encode_form(&moved.pairs(&loaded).expect("valid")),
             "Threshold=30&ShortAbandon=5&Abandons=counted_against&DayStartsAt=06:00&TimeZone=Europe/Paris"
+        );
+        // A channel's definition: never a day (the server refuses one with a TaskChannel).
+        let voice = LevelForm::of(&LevelView { task_channel: Some("voice".into()), ..level("built_in") });
+        assert_eq!(voice.channel, "voice");
+        let moved = LevelForm { threshold: "60".into(), starts_at: "06:00".into(), ..voice.clone() };
+        assert_eq!(
+            encode_form(&moved.pairs(&voice).expect("valid")),
+            "Threshold=60&ShortAbandon=5&Abandons=counted_against"
         );
         let bad = |f: LevelForm| f.pairs(&loaded).expect_err("invalid");
         assert!(bad(LevelForm { short_abandon: "40".into(), ..loaded.clone() }).contains("must not exceed T"));
