@@ -64,7 +64,7 @@ async fn settings_json<T: DeserializeOwned>(
 }
 
 /// `GET …/ServiceLevels`: every stored place (a scope, for every channel or one).
-pub async fn service_levels(ws: &str) -> Result<Vec<LevelView>, Refusal> {
+pub async fn stored_service_levels(ws: &str) -> Result<Vec<LevelView>, Refusal> {
     settings_json::<LevelList>("GET", ws, "ServiceLevels", None).await.map(|p| p.service_levels)
 }
 

@@ -41,7 +41,7 @@ pub fn ServiceLevelsPanel(ws: String) -> impl IntoView {
         let (scopes, asked) = (scopes.get(), channel.get());
         let ws = ws.get_value();
         leptos::task::spawn_local(async move {
-            let list = api::service_levels(&ws).await.unwrap_or_default();
+            let list = api::stored_service_levels(&ws).await.unwrap_or_default();
             let mut read = Levels::new();
             for scope in scopes {
                 let answer = api::service_level(&ws, &scope.value, &asked).await.map_err(|r| r.text());
