@@ -103,6 +103,14 @@ impl Urls {
         format!("{}/ServiceLevels/{scope}", self.workspace(ws))
     }
 
+    /// A scope's service-level definition for one task channel (`None`: every channel).
+    pub fn service_level_for(&self, ws: impl Display, scope: impl Display, channel: Option<&str>) -> String {
+        match channel {
+            Some(ch) => format!("{}?TaskChannel={}", self.service_level(ws, scope), crate::query::encode(ch)),
+            None => self.service_level(ws, scope),
+        }
+    }
+
     /// A workspace's alert rules.
     pub fn alert_rules(&self, ws: impl Display) -> String {
         format!("{}/AlertRules", self.workspace(ws))
@@ -233,6 +241,11 @@ mod tests {
         assert_eq!(rel.event("WS1", "EV4"), "/v1/Workspaces/WS1/Events/EV4");
         assert_eq!(abs.event_callback(), "https://wall.example/webhooks/taskrouter");
         assert_eq!(abs.event_streams(), "https://wall.example/webhooks/eventstreams");
+        assert_eq!(
+            rel.service_level_for("WS1", "WQ2", Some("a b")),
+            "/v1/Workspaces/WS1/ServiceLevels/WQ2?TaskChannel=a%20b"
+        );
+        assert_eq!(rel.service_level_for("WS1", "default", None), "/v1/Workspaces/WS1/ServiceLevels/default");
         assert_eq!(abs.base(), "https://wall.example");
     }
 

@@ -63,18 +63,12 @@ fn scope(rule: &Rule) -> &str {
 /// The service-level definition of a rule: its scope's, for its channel (named by SID or
 /// unique name in the rule; definitions name it by unique name).
 fn definition(reader: &Reader<'_>, ws: &WorkspaceSid, settings: &Settings, rule: &Rule) -> Definition {
-    let channel = rule.task_channel.as_deref().map(|c| channel_name(reader, ws, c));
+    // An unknown channel (not seen yet) is looked up as given.
+    let channel = rule
+        .task_channel
+        .as_deref()
+        .map(|c| reader.engine().registry().channel_name(ws, c).unwrap_or_else(|| c.to_owned()));
     settings.definition(scope(rule), channel.as_deref()).0
-}
-
-/// A channel's unique name from its SID or unique name (as given when it is unknown).
-pub fn channel_name(reader: &Reader<'_>, ws: &WorkspaceSid, name_or_sid: &str) -> String {
-    let engine = reader.engine();
-    let registry = engine.registry();
-    registry
-        .resolve_channel(ws, name_or_sid)
-        .and_then(|id| registry.channel(id).known.name.clone())
-        .unwrap_or_else(|| name_or_sid.to_owned())
 }
 
 /// The value of `rule` now (`None`: no number, e.g. an unknown target or no answered task).

@@ -88,11 +88,10 @@ fn scope_of(engine: &Engine, ws: &str, raw: &str) -> ApiResult<(WorkspaceSid, Sc
 /// The unique name of a workspace's task channel given by unique name or `TC…` SID (the
 /// name definitions are stored under), or 400.
 fn channel_name(engine: &Engine, ws: &WorkspaceSid, raw: &str) -> ApiResult<String> {
-    let registry = engine.registry();
-    let id = registry
-        .resolve_channel(ws, raw)
-        .ok_or_else(|| ApiError::invalid(format!("TaskChannel '{raw}' is not a task channel of this workspace")))?;
-    Ok(registry.channel(id).known.name.clone().unwrap_or_else(|| raw.to_owned()))
+    engine
+        .registry()
+        .channel_name(ws, raw)
+        .ok_or_else(|| ApiError::invalid(format!("TaskChannel '{raw}' is not a task channel of this workspace")))
 }
 
 /// The place of a path and its `TaskChannel` parameter (`None` or empty: every channel).
@@ -149,11 +148,7 @@ fn resource(state: &AppState, ws: &WorkspaceSid, place: &Place, all: &Settings) 
     let own_day = all.own_day(&place.scope).filter(|_| place.task_channel.is_none());
     let newest =
         own.map(|d| (d.revision, d.updated_ms)).into_iter().chain(own_day.map(|d| (d.revision, d.updated_ms))).max();
-    let mut url = state.urls.service_level(ws, &place.scope);
-    if let Some(ch) = &place.task_channel {
-        url.push_str("?TaskChannel=");
-        url.push_str(&form_encode(ch));
-    }
+    let url = state.urls.service_level_for(ws, &place.scope, place.task_channel.as_deref());
     ServiceLevel {
         account_sid: state.account_sid.clone(),
         workspace_sid: ws.clone(),
@@ -168,10 +163,6 @@ fn resource(state: &AppState, ws: &WorkspaceSid, place: &Place, all: &Settings) 
             .map_or_else(|| wallboard_shared::service_level::BUILT_IN.to_owned(), |d| d.scope.clone()),
         url,
     }
-}
-
-fn form_encode(raw: &str) -> String {
-    serde_urlencoded::to_string([("", raw)]).map(|s| s[1..].to_owned()).unwrap_or_default()
 }
 
 /// Whether a stored scope name still names a scope (a document written by hand may not).

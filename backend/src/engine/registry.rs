@@ -288,6 +288,14 @@ impl Registry {
         self.channel_names.get(&(ws.0, name_or_sid.to_owned())).copied().map(ChannelId)
     }
 
+    /// The unique name of a workspace's channel given by unique name or `TC…` SID (the name
+    /// service-level definitions are stored under); `None` when the workspace has no such
+    /// channel.
+    pub fn channel_name(&self, ws: &WorkspaceSid, name_or_sid: &str) -> Option<String> {
+        let id = self.resolve_channel(ws, name_or_sid)?;
+        Some(self.channel(id).known.name.clone().unwrap_or_else(|| name_or_sid.to_owned()))
+    }
+
     /// A workspace by id (ids come from this registry, so it exists).
     pub fn workspace(&self, id: WorkspaceId) -> &Known<WorkspaceSid> {
         &self.workspaces[id.0 as usize]
