@@ -1,6 +1,6 @@
 //! The WebSocket client (protocol v1): connects, authenticates with the link's token (the
 //! first frame), keeps the wanted subscriptions on the server, reduces snapshots into the
-//! state, watches the shown workspace's alerts (`watch_alerts`, again after every reconnect
+//! state (a trend's subscription asks for the last hour's `history`, which seeds its trend), watches the shown workspace's alerts (`watch_alerts`, again after every reconnect
 //! and for each new workspace) into `AppState::alerts`, and reconnects with backoff and
 //! jitter, except after the server refused the token (then never) or limited the rate
 //! (then after a minute at least).
@@ -246,6 +246,14 @@ impl Client {
                 drop(inner);
                 state.alerts.update(|a| a.set(&workspace_sid, alerts));
             }
+            Ok(Frame::History { id, interval_ms, start, samples }) => {
+                let Some(wf) = inner.trend_ids.iter().find(|(_, i)| *i == id).map(|(wf, _)| wf.clone()) else {
+                    return; // not (or no longer) a trend's subscription
+                };
+                drop(inner);
+                let history = history_samples(&start, interval_ms, &samples, browser::clock_skew_ms() as i64);
+                state.trends.update(|t| t.seed(&wf, &history));
+            }
             Ok(Frame::Pong) => {}
             Err(e) => leptos::logging::warn!("wallboard: unreadable frame ({e})"),
         }
@@ -367,6 +375,22 @@ impl Inner {
             let _ = socket.send_with_str(&text);
         }
     }
+}
+
+/// A `history` frame's rows as trend samples on the browser's clock (`skew_ms` ahead of the
+/// server's): rows are `[pending, reserved, assigned, wrapping, longest_wait_s]`.
+fn history_samples(start: &str, interval_ms: i64, rows: &[[u64; 5]], skew_ms: i64) -> Vec<Sample> {
+    let Some(start_ms) = crate::model::age::parse_at(start) else { return Vec::new() };
+    (0..)
+        .zip(rows)
+        .map(|(i, &[pending, reserved, assigned, wrapping, longest_wait])| Sample {
+            at_ms: start_ms + i * interval_ms + skew_ms,
+            total: pending + reserved + assigned + wrapping,
+            pending,
+            assigned,
+            longest_wait,
+        })
+        .collect()
 }
 
 /// Reloads the page once the server answers (a reload while it is down would leave the

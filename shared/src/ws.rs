@@ -1,4 +1,5 @@
-//! WebSocket protocol v1 (`GET /ws`, JSON text frames), as specified in docs/design.md.
+//! WebSocket protocol v1 (`GET /ws`, JSON text frames), as specified in docs/design.md,
+//! with its additions: targets, alerts and (v1.2) a subscription's history.
 
 use serde::de::{self, MapAccess, Visitor};
 use serde::ser::SerializeMap;
@@ -89,6 +90,10 @@ pub enum ClientMessage {
         /// subscription made with `workflow_sid`, so those frames stay byte-identical.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         target: Option<TargetRequest>,
+        /// Asks for a `history` frame (the last N minutes, 1 to [`MAX_HISTORY_MINUTES`])
+        /// before the first snapshot. Absent: no history frame (protocol v1 clients).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        history_minutes: Option<u32>,
     },
     Unsubscribe {
         id: String,
@@ -381,6 +386,27 @@ impl<'de> Visitor<'de> for SnapshotVisitor {
     }
 }
 
+/// The most history a subscription may ask for: a day (what the server keeps).
+pub const MAX_HISTORY_MINUTES: u32 = 1440;
+
+/// A subscription's realtime numbers at regular instants of the past, sent once right after
+/// a subscribe that asked for it (`history_minutes`), before its first snapshot. Snapshots
+/// are shared between subscribers; a history depends on when one subscribed, so it is a
+/// frame of its own.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct History {
+    pub id: String,
+    /// Between two samples (10 000).
+    pub interval_ms: i64,
+    /// The instant of the first sample (`YYYY-MM-DDTHH:MM:SSZ`); the i-th is
+    /// `start + i × interval_ms`.
+    pub start: String,
+    /// Oldest first, each `[pending, reserved, assigned, wrapping, longest_wait_s]`: the
+    /// live tasks by status and the longest waiting task's age in seconds at that instant.
+    /// Empty when the server keeps none for the target (queues, workers, a mirror).
+    pub samples: Vec<[u64; 5]>,
+}
+
 /// Frames from the server.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -398,6 +424,7 @@ pub enum ServerMessage {
         workspace_sid: String,
         alerts: Vec<crate::alerts::Alert>,
     },
+    History(History),
 }
 
 #[cfg(test)]
@@ -420,6 +447,26 @@ mod tests {
         assert!(serde_json::from_str::<ClientMessage>(r#"{"type":"dance"}"#).is_err());
         let bad = CumulativeRequest { minutes: Some(5), start_date: Some("2026-11-27".into()), ..Default::default() };
         assert!(bad.to_query(None).is_err());
+    }
+
+    #[test]
+    fn history_frames_and_requests() {
+        let h = ServerMessage::History(History {
+            id: "s1".into(),
+            interval_ms: 10_000,
+            start: "2026-11-27T09:00:00Z".into(),
+            samples: vec![[1, 0, 2, 0, 30]],
+        });
+        let json = serde_json::to_string(&h).expect("ser");
+        assert_eq!(
+            json,
+            r#"{"type":"history","id":"s1","interval_ms":10000,"start":"2026-11-27T09:00:00Z","samples":[[1,0,2,0,30]]}"#
+        );
+        assert_eq!(serde_json::from_str::<ServerMessage>(&json).expect("de"), h);
+        let s = r#"{"type":"subscribe","id":"s1","workspace_sid":"WS00000000000000000000000000000001","workflow_sid":"WW00000000000000000000000000000001","history_minutes":60}"#;
+        let m: ClientMessage = serde_json::from_str(s).expect("parse");
+        assert!(matches!(m, ClientMessage::Subscribe { history_minutes: Some(60), .. }), "{m:?}");
+        assert!(serde_json::from_str::<ClientMessage>(&s.replace("60", "-1")).is_err());
     }
 
     #[test]
@@ -529,6 +576,7 @@ mod tests {
                     task_channel: channel,
                     cumulative,
                     target: None,
+                    history_minutes: None,
                 };
                 let old_text = serde_json::to_string(&old).expect("ser");
                 assert_eq!(serde_json::to_string(&new).expect("ser"), old_text);

@@ -9,7 +9,8 @@
 //! contribution is applied to the per-series [`index::CumIndex`] and [`Realtime`] counts.
 //! A *series* is one workflow, or one task queue, on one task channel; workflow-wide and
 //! queue-wide answers add up their series. Queue series have a cumulative index only (the
-//! queues' realtime counts live in the [`Floor`]).
+//! queues' realtime counts live in the [`Floor`]). Workflow series also keep a [`trend`]:
+//! their realtime numbers at every 10-second boundary of the last day, sampled by event time.
 
 pub mod expression;
 pub mod floor;
@@ -18,6 +19,7 @@ pub mod registry;
 mod res_log;
 pub mod target;
 pub mod task;
+pub mod trend;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -148,6 +150,8 @@ struct Series {
     channel: u32,
     index: CumIndex,
     realtime: Realtime,
+    /// Workflow series only: the realtime numbers at past boundaries.
+    trend: Option<trend::Ring>,
 }
 
 /// All series, addressable by (owner, channel): the owner is a workflow id, or a queue id
@@ -166,7 +170,8 @@ impl SeriesSet {
             return id;
         }
         let id = self.all.len() as u32;
-        self.all.push(Series { channel, index: CumIndex::default(), realtime: Realtime::default() });
+        let trend = (owner & QUEUE_SERIES == 0).then(trend::Ring::default);
+        self.all.push(Series { channel, index: CumIndex::default(), realtime: Realtime::default(), trend });
         self.ids.insert((owner, channel), id);
         let (list, at) = if owner & QUEUE_SERIES != 0 {
             (&mut self.by_queue, (owner & !QUEUE_SERIES) as usize)
@@ -262,6 +267,13 @@ pub struct Engine {
     floor_pruned_ms: i64,
     /// The cutoff minute of the last purge of the index.
     purged_minute: Option<i64>,
+    /// The first trend boundary not sampled yet (see [`trend`]); `i64::MIN` before the
+    /// first task event.
+    trend_next: i64,
+    /// Its time: a task event at or after it samples first.
+    trend_next_ms: i64,
+    /// The first boundary ever sampled: earlier ones are unknown, not empty.
+    trend_first: i64,
 }
 
 impl Default for Engine {
@@ -291,6 +303,9 @@ impl Engine {
             floor_version: 0,
             floor_pruned_ms: i64::MIN,
             purged_minute: None,
+            trend_next: i64::MIN,
+            trend_next_ms: i64::MIN,
+            trend_first: i64::MIN,
         }
     }
 
@@ -352,6 +367,9 @@ impl Engine {
             && e.ts_ms < now - self.config.retention_ms
         {
             return Applied { workflow: Some(WorkflowId::from_index(workflow)), workspace, ..Applied::default() };
+        }
+        if e.ts_ms >= self.trend_next_ms {
+            self.sample_trends(e.ts_ms);
         }
         if e.ts_ms > self.newest_ms {
             self.newest_ms = e.ts_ms;
@@ -503,6 +521,72 @@ impl Engine {
             self.series.all[s as usize].index.insert(entry, self.sealed_minute);
         }
         true
+    }
+
+    /// Before a task event at `ts_ms` is applied: records every workflow series' numbers at
+    /// each boundary up to `ts_ms` not sampled yet (the state as of the boundary: every
+    /// event before it applied). The first event starts the trends at the next boundary.
+    fn sample_trends(&mut self, ts_ms: i64) {
+        let last = trend::boundary_at_or_before(ts_ms);
+        if self.trend_next == i64::MIN {
+            self.trend_next = last + 1;
+            self.trend_first = last + 1;
+        } else if last >= self.trend_next {
+            // After a long quiet spell only the last day's boundaries can be kept.
+            let from = self.trend_next.max(last - trend::SLOTS as i64 + 1);
+            for s in &mut self.series.all {
+                let Some(ring) = s.trend.as_mut() else { continue };
+                let oldest = s.realtime.pending.first().map(|&(created, _)| created);
+                for k in from..=last {
+                    ring.record(k, trend::Sample::of(&s.realtime.by_status, oldest, k * trend::INTERVAL_MS));
+                }
+            }
+            self.trend_next = last + 1;
+        }
+        self.trend_next_ms = self.trend_next.saturating_mul(trend::INTERVAL_MS);
+    }
+
+    /// A workflow's or a workspace's realtime numbers (optionally of one channel) at every
+    /// trend boundary from `from_ms` to `now_ms` (both included) that the engine knows: the
+    /// samples taken, then, for the boundaries after the newest event, the current numbers
+    /// (nothing has happened since). None for the other targets (no trend is kept).
+    pub fn history(&self, view: View, from_ms: i64, now_ms: i64) -> Option<trend::History> {
+        let channel = view.channel.map(ChannelId::index);
+        let series: Vec<&Series> = match view.target {
+            Target::Workflow(wf) => self.series.of(wf.index(), channel).collect(),
+            Target::Workspace(ws) => self.workflows_of(ws.index()).flat_map(|wf| self.series.of(wf, channel)).collect(),
+            Target::TaskQueue(_) | Target::Workers(_) => return None,
+        };
+        let mut out = trend::History { interval_ms: trend::INTERVAL_MS, ..trend::History::default() };
+        if self.trend_next == i64::MIN {
+            return Some(out);
+        }
+        let last = trend::boundary_at_or_before(now_ms);
+        // At most a day: what the rings keep, and what a caller may ask for.
+        let kept_from = self.trend_first.max(self.trend_next - trend::SLOTS as i64).max(last - trend::SLOTS as i64 + 1);
+        let first = trend::boundary_at_or_after(from_ms).max(kept_from);
+        out.start_ms = first.saturating_mul(trend::INTERVAL_MS);
+        out.samples.reserve(usize::try_from(last - first + 1).unwrap_or(0).min(trend::SLOTS));
+        for k in first..=last {
+            let mut sum = trend::Sample::default();
+            for s in &series {
+                if k < self.trend_next {
+                    if let Some(sample) = s.trend.as_ref().and_then(|r| r.get(k)) {
+                        sum.add(sample);
+                    }
+                } else {
+                    let oldest = s.realtime.pending.first().map(|&(created, _)| created);
+                    sum.add(&trend::Sample::of(&s.realtime.by_status, oldest, k * trend::INTERVAL_MS));
+                }
+            }
+            out.samples.push(sum);
+        }
+        Some(out)
+    }
+
+    /// Bytes held by the trends of all series (for the benchmarks).
+    pub fn trend_bytes(&self) -> usize {
+        self.series.all.iter().filter_map(|s| s.trend.as_ref()).map(trend::Ring::heap_bytes).sum()
     }
 
     fn advance_seal(&mut self) {
@@ -935,3 +1019,5 @@ fn wait_duration(w: &WaitAgg) -> WaitDuration {
 mod floor_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod trend_tests;

@@ -11,6 +11,7 @@ use super::answer::{Cumulative, Freshness, Realtime, Unavailable};
 use super::cache::RealtimeCache;
 use super::mirror::{Interest, Mirror};
 use crate::clock::Clock;
+use crate::engine::trend::{self, History};
 use crate::engine::{CumulativeSpec, Engine, View};
 use crate::ingest::{DatabaseHealth, SharedEngine};
 
@@ -134,6 +135,19 @@ impl Numbers {
                 std::iter::once(Interest::Realtime(view)).chain(c.map(|c| Interest::Cumulative(view, c.clone())))
             }));
         }
+    }
+
+    /// A view's realtime numbers at every trend boundary of the last `minutes` (see
+    /// [`crate::engine::trend`]), with the instant they were read at. The local engine
+    /// keeps them for workflows and workspaces; other targets, and a mirror (it polls the
+    /// upstream's current numbers and keeps no log), have none: an empty history.
+    pub fn history(&self, view: View, minutes: u32) -> History {
+        let now = self.clock.now_ms();
+        let history = match &self.origin {
+            Origin::Engine => self.engine().history(view, now - i64::from(minutes) * 60_000, now),
+            Origin::Mirror(_) => None,
+        };
+        history.unwrap_or(History { interval_ms: trend::INTERVAL_MS, start_ms: now, samples: Vec::new() })
     }
 
     /// A consistent reading of many views at one instant (the hub's batch), under one

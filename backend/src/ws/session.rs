@@ -22,7 +22,8 @@ use tokio_util::sync::CancellationToken;
 use wallboard_shared::WorkspaceSid;
 use wallboard_shared::error::codes;
 use wallboard_shared::ws::{
-    ClientMessage, CumulativeRequest, ServerMessage, Target as WireTarget, TargetRequest, resolve_target,
+    ClientMessage, CumulativeRequest, History, MAX_HISTORY_MINUTES, ServerMessage, Target as WireTarget, TargetRequest,
+    resolve_target,
 };
 
 use super::hub::{Frame, Hub, SubscribeError, TopicKey};
@@ -31,6 +32,7 @@ use crate::clock::Clock;
 use crate::engine::target::QueueId;
 use crate::engine::{CumulativeSpec, Target, View};
 use crate::source::Numbers;
+use wallboard_shared::time::format_ms;
 
 /// Limits and timings of WebSocket sessions.
 #[derive(Debug, Clone, Copy)]
@@ -296,9 +298,23 @@ async fn handle_text(
             }
             Reply::None
         }
-        ClientMessage::Subscribe { id, workspace_sid, workflow_sid, task_channel, cumulative, target } => {
+        ClientMessage::Subscribe {
+            id,
+            workspace_sid,
+            workflow_sid,
+            task_channel,
+            cumulative,
+            target,
+            history_minutes,
+        } => {
             if id.is_empty() || id.len() > 64 {
                 return Reply::Send(error_text(None, codes::INVALID_PARAMETER, "id must be 1 to 64 characters"));
+            }
+            if let Some(m) = history_minutes
+                && !(1..=MAX_HISTORY_MINUTES).contains(&m)
+            {
+                let msg = format!("history_minutes must be 1 to {MAX_HISTORY_MINUTES} (got {m})");
+                return Reply::Send(error_text(Some(&id), codes::INVALID_PARAMETER, msg));
             }
             if !subscriptions.contains_key(&id) && subscriptions.len() >= config.max_subscriptions {
                 let msg = format!("at most {} subscriptions per connection", config.max_subscriptions);
@@ -328,6 +344,7 @@ async fn handle_text(
             // From a mirror, a first answer so the first snapshot holds numbers; if it is
             // slow the snapshot says stale and the real one follows when it arrives.
             state.numbers.warm_up(key.view, key.cumulative.as_ref(), MIRROR_FIRST_WAIT).await;
+            let key_view = key.view;
             let rx = match state.hub.subscribe(key).await {
                 Ok(rx) => rx,
                 Err(e @ SubscribeError::Stopped) => {
@@ -340,11 +357,35 @@ async fn handle_text(
                     return Reply::Send(error_text(Some(&id), codes::NOT_FOUND, e.to_string()));
                 }
             };
+            // The history goes out with this reply, before the loop forwards the first
+            // snapshot: a client seeds its trend, then goes on with the live numbers.
+            let history = history_minutes.map(|m| history_text(&id, &state.numbers, key_view, m));
             // Replaces an existing subscription with the same id.
             subscriptions.insert(id, WatchStream::new(rx));
-            Reply::None
+            history.map_or(Reply::None, Reply::Send)
         }
     }
+}
+
+/// The `history` frame of subscription `id`: its view's samples of the last `minutes`.
+fn history_text(id: &str, numbers: &Numbers, view: View, minutes: u32) -> String {
+    let h = numbers.history(view, minutes);
+    let samples = h
+        .samples
+        .iter()
+        .map(|s| {
+            let [p, r, a, w] = s.by_status.map(u64::from);
+            [p, r, a, w, u64::from(s.longest_wait_s)]
+        })
+        .collect();
+    let message = ServerMessage::History(History {
+        id: id.to_owned(),
+        interval_ms: h.interval_ms,
+        start: format_ms(h.start_ms),
+        samples,
+    });
+    serde_json::to_string(&message)
+        .unwrap_or_else(|_| error_text(Some(id), codes::INVALID_PARAMETER, "history unavailable"))
 }
 
 /// Validates a subscription and names its topic.

@@ -27,6 +27,7 @@ mod retention;
 mod schema;
 mod simulator;
 mod statistics;
+mod trends;
 mod webhooks;
 mod workers;
 mod workspace;

@@ -680,6 +680,53 @@ async fn a_workflows_service_level_definition_is_the_one_shown() {
     server.stop().await;
 }
 
+/// A workflow page opened fresh shows a full last hour at once: the server's history (one
+/// sample per 10 s, rebuilt from the simulator's four hours of events) seeds the trend
+/// before the first snapshot, instead of a chart that starts when the page opened.
+#[tokio::test]
+async fn a_freshly_opened_workflow_page_shows_a_filled_last_hour() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let now = chrono::Utc::now().timestamp_millis();
+    let clock = Arc::new(ManualClock::new(now));
+    let server = start(dir.path(), free_port(), clock.clone()).await;
+    let token = viewer_token(&server, "trend", now);
+    let ws = server.demo().workspace_sid.clone();
+    let (sales, _) = server.demo().workflows.iter().find(|(_, n)| n == "Sales").expect("Sales").clone();
+    let driver = browser().await;
+    let c = &driver.client;
+    c.goto(&format!("{}/?page=workflow&ws={ws}&wf={sales}#token={token}", server.base))
+        .await
+        .expect("open the workflow page");
+    // The first numbers on screen: the history came before them.
+    until("the first snapshot's tiles", || async { text_of(c, "tile-total").await.and_then(|t| number(&t)) }).await;
+    let trend = c
+        .execute(
+            "const f = document.querySelector('[data-testid=trend-panel]');
+             return f && [Number(f.dataset.samples), Number(f.dataset.oldestMs), Date.now()];",
+            vec![],
+        )
+        .await
+        .expect("script");
+    let [samples, oldest, page_now] = serde_json::from_value::<[f64; 3]>(trend.clone())
+        .unwrap_or_else(|e| panic!("the trend panel's data ({e}): {trend}"));
+    println!(
+        "trend at the first snapshot: {samples} samples, the oldest {:.1} min ago",
+        (page_now - oldest) / 60_000.0
+    );
+    // An hour at one per 10 s is 360 (and the one before it); the first snapshot adds one.
+    assert!(samples >= 355.0, "{samples} samples: the hour is not filled");
+    assert!(page_now - oldest >= 55.0 * 60_000.0, "the oldest sample is {} s old", (page_now - oldest) / 1000.0);
+    until("the trend drawn", || async {
+        (attr(c, "[data-testid=chart-trend]", "data-drawn").await.as_deref() == Some("1")).then_some(())
+    })
+    .await;
+    screenshot(c, "trend-fresh-page.png").await;
+    let errors = console_errors(c).await;
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+    driver.client.clone().close().await.expect("close the browser");
+    server.stop().await;
+}
+
 /// The `data-sound` of the page's root element (`playing`, `blocked`, `silent`).
 async fn sound_state(c: &Client) -> Option<String> {
     let v = c.execute("return document.documentElement.dataset.sound || null;", vec![]).await.ok()?;

@@ -1,4 +1,5 @@
-//! The last hour of the workflow's realtime numbers, as collected from the snapshots.
+//! The last hour of the workflow's realtime numbers: the server's history (one sample per
+//! 10 s, sent when the page subscribes), then every snapshot since.
 
 use leptos::prelude::*;
 
@@ -15,11 +16,14 @@ pub fn TrendPanel() -> impl IntoView {
         let wf = state.workflow.with(|w| w.as_ref().map(|w| w.sid.clone()))?;
         state.trends.with(|t| t.get(&wf).filter(|t| !t.is_empty()).map(|t| charts::trend::data(t, now)))
     });
+    // For the end-to-end tests: how many samples, and when the oldest was (page clock).
+    let count = move || data.with(|d| d.as_ref().map_or(0, |d| d.samples.len()));
+    let oldest = move || data.with(|d| d.as_ref().and_then(|d| d.samples.first()).map(|s| s.at_ms));
     view! {
-        <figure class="chart-card chart-wide">
+        <figure class="chart-card chart-wide" data-testid="trend-panel" data-samples=count data-oldest-ms=oldest>
             <figcaption class="chart-title">
                 "Last hour"
-                <span class="chart-sub">"live tasks, sampled from every update since this page opened"</span>
+                <span class="chart-sub">"live tasks: the server's samples, then every update"</span>
             </figcaption>
             <ChartCanvas
                 testid="chart-trend"

@@ -10,7 +10,8 @@
 //! every statistics deserializer. `realtime` and `cumulative` are kept raw until the whole
 //! object is read, then decoded by `target` (absent: a workflow), wherever `target` sits.
 //! An `alerts` frame (sent only after `watch_alerts`, so never by an old server) is read
-//! into the wall's lean [`AlertInfo`]s.
+//! into the wall's lean [`AlertInfo`]s. A `history` frame (sent only to a subscription that
+//! asked for it) keeps its samples as the wire's rows of five numbers.
 //! The tests check this reader against frames written by the shared types.
 
 use serde::Deserialize;
@@ -98,6 +99,14 @@ pub enum Frame {
         workspace_sid: String,
         alerts: Vec<AlertInfo>,
     },
+    /// A subscription's realtime numbers every `interval_ms` from `start` (server clock),
+    /// oldest first: `[pending, reserved, assigned, wrapping, longest_wait_s]` each.
+    History {
+        id: String,
+        interval_ms: i64,
+        start: String,
+        samples: Vec<[u64; 5]>,
+    },
 }
 
 #[derive(Deserialize)]
@@ -107,6 +116,7 @@ enum Kind {
     Error,
     Pong,
     Alerts,
+    History,
 }
 
 /// `target` of a snapshot (`wallboard_shared::ws::TargetKind`).
@@ -147,6 +157,12 @@ struct Raw<'a> {
     workspace_sid: String,
     #[serde(default, borrow)]
     alerts: Option<&'a RawValue>,
+    #[serde(default)]
+    interval_ms: i64,
+    #[serde(default)]
+    start: String,
+    #[serde(default, borrow)]
+    samples: Option<&'a RawValue>,
 }
 
 /// `raw` as a `T`; None for JSON `null`.
@@ -195,6 +211,12 @@ pub fn parse(text: &str) -> Result<Frame, String> {
         Kind::Alerts => Frame::Alerts {
             workspace_sid: raw.workspace_sid,
             alerts: super::alerts::parse_alerts(raw.alerts.ok_or("an alerts frame without alerts")?.get())?,
+        },
+        Kind::History => Frame::History {
+            id: raw.id.ok_or("a history without id")?,
+            interval_ms: raw.interval_ms,
+            start: raw.start,
+            samples: read(raw.samples)?.unwrap_or_default(),
         },
     })
 }
@@ -296,6 +318,28 @@ mod tests {
             .expect("ser");
         assert_eq!(parse(&empty), Ok(Frame::Alerts { workspace_sid: ws, alerts: Vec::new() }));
         assert!(parse(r#"{"type":"alerts","workspace_sid":"WS1"}"#).is_err(), "no list");
+    }
+
+    #[test]
+    fn history_frames_written_by_the_shared_types_read_back() {
+        let sent = ServerMessage::History(wallboard_shared::ws::History {
+            id: "rt-1".into(),
+            interval_ms: 10_000,
+            start: "2026-11-27T09:00:00Z".into(),
+            samples: vec![[1, 0, 2, 0, 30], [0, 0, 3, 0, 0]],
+        });
+        let text = serde_json::to_string(&sent).expect("ser");
+        assert_eq!(
+            parse(&text),
+            Ok(Frame::History {
+                id: "rt-1".into(),
+                interval_ms: 10_000,
+                start: "2026-11-27T09:00:00Z".into(),
+                samples: vec![[1, 0, 2, 0, 30], [0, 0, 3, 0, 0]],
+            })
+        );
+        assert!(parse(r#"{"type":"history","interval_ms":10000,"start":"x","samples":[]}"#).is_err(), "no id");
+        assert!(parse(r#"{"type":"history","id":"a","samples":[[1,2]]}"#).is_err(), "short row");
     }
 
     #[test]

@@ -34,6 +34,9 @@ pub const MAX_QUEUE_SUBSCRIPTIONS: usize = 60;
 /// their trends), in what the page's own subscriptions leave of [`MAX_SUBSCRIPTIONS`].
 pub const MAX_ROTATION_TRENDS: usize = 12;
 
+/// How much history a trend's subscription asks for: the trend chart's span.
+pub const TREND_HISTORY_MINUTES: u32 = 60;
+
 /// One wanted subscription.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Subscription {
@@ -145,7 +148,7 @@ pub fn plan(
         }
         Page::Workflow => {
             let Some(wf) = workflow else { return plan };
-            let realtime = subscription("rt", workspace, Subject::Workflow(wf), None, None);
+            let realtime = trend_subscription(workspace, wf);
             plan.realtime = Some(realtime.id.clone());
             plan.trends.push((wf.to_owned(), realtime.id.clone()));
             plan.subscriptions.push(realtime);
@@ -198,7 +201,7 @@ pub fn plan(
                 break;
             }
             if plan.trends.iter().all(|(w, _)| w != wf) {
-                let sub = subscription("rt", workspace, Subject::Workflow(wf), None, None);
+                let sub = trend_subscription(workspace, wf);
                 plan.trends.push((wf.clone(), sub.id.clone()));
                 plan.subscriptions.push(sub);
             }
@@ -225,14 +228,33 @@ fn subscription(
         Subject::Workflow(wf) => (wf.to_owned(), None),
         Subject::Target(t) => (String::new(), Some(t)),
     };
-    let mut message = ClientMessage::Subscribe {
+    let message = ClientMessage::Subscribe {
         id: String::new(),
         workspace_sid: workspace.to_owned(),
         workflow_sid,
         task_channel,
         cumulative,
         target,
+        history_minutes: None,
     };
+    with_id(prefix, message)
+}
+
+/// A workflow's realtime numbers (all channels) for the tiles and its trend: it asks for
+/// the last hour's history first, which fills the trend at once.
+fn trend_subscription(workspace: &str, workflow: &str) -> Subscription {
+    let mut message = subscription("rt", workspace, Subject::Workflow(workflow), None, None).message;
+    if let ClientMessage::Subscribe { history_minutes, .. } = &mut message {
+        *history_minutes = Some(TREND_HISTORY_MINUTES);
+    }
+    with_id("rt", message)
+}
+
+/// `message` with the id derived from its content (without its `id`).
+fn with_id(prefix: &str, mut message: ClientMessage) -> Subscription {
+    if let ClientMessage::Subscribe { id, .. } = &mut message {
+        id.clear();
+    }
     let body = serde_json::to_string(&message).unwrap_or_default();
     let id = format!("{prefix}-{:016x}", fnv1a(body.as_bytes()));
     if let ClientMessage::Subscribe { id: slot, .. } = &mut message {

@@ -1,7 +1,9 @@
 //! A bounded ring buffer of the last hour of realtime numbers, for the trend chart.
 //!
 //! The server pushes on change only, so samples are irregular: the chart holds each value
-//! until the next sample (a step line) and extends the last one to "now".
+//! until the next sample (a step line) and extends the last one to "now". A subscription's
+//! `history` frame (the server's samples every 10 s of the last hour) seeds the trend
+//! first, so a page that just opened shows a full hour ([`Trend::seed`]).
 
 use std::collections::VecDeque;
 
@@ -75,6 +77,28 @@ impl Trend {
         self.expire(sample.at_ms);
     }
 
+    /// Puts the server's earlier samples (oldest first) before the ones this page collected:
+    /// only those older than the first held are taken (what the page saw itself wins, and
+    /// no point goes back in time), the newest of them when the buffer would overflow.
+    pub fn seed(&mut self, history: &[Sample]) {
+        let first = self.samples.front().map(|s| s.at_ms);
+        let older = history.iter().rev().filter(|s| first.is_none_or(|f| s.at_ms < f));
+        let mut next = first;
+        for s in older {
+            if self.samples.len() == self.capacity {
+                break;
+            }
+            // Oldest first on the wire; anything out of order is skipped.
+            if next.is_none_or(|n| s.at_ms < n) {
+                self.samples.push_front(*s);
+                next = Some(s.at_ms);
+            }
+        }
+        if let Some(last) = self.samples.back().map(|s| s.at_ms) {
+            self.expire(last);
+        }
+    }
+
     /// Drops samples older than the span before `now_ms`, keeping the newest of them so the
     /// step line still starts at the left edge.
     pub fn expire(&mut self, now_ms: i64) {
@@ -127,6 +151,18 @@ impl Trends {
             None => {
                 let mut trend = Trend::default();
                 trend.push(sample);
+                self.0.push((workflow.to_owned(), trend));
+            }
+        }
+    }
+
+    /// Seeds the trend of `workflow` with the server's history ([`Trend::seed`]).
+    pub fn seed(&mut self, workflow: &str, history: &[Sample]) {
+        match self.0.iter_mut().find(|(wf, _)| wf == workflow) {
+            Some((_, trend)) => trend.seed(history),
+            None => {
+                let mut trend = Trend::default();
+                trend.seed(history);
                 self.0.push((workflow.to_owned(), trend));
             }
         }
@@ -207,6 +243,44 @@ mod tests {
         t.clear();
         assert!(t.is_empty());
         assert_eq!(t.max_count(), 0);
+    }
+
+    #[test]
+    fn history_seeds_before_what_the_page_saw() {
+        let mut t = Trend::default();
+        let history: Vec<Sample> = (0..360).map(|i| s(i * 10_000, i as u64)).collect();
+        t.seed(&history);
+        assert_eq!(t.len(), 360);
+        assert_eq!(t.samples().next().map(|x| x.at_ms), Some(0));
+        // Live snapshots go on after it.
+        t.push(s(3_595_000, 1000));
+        assert_eq!(t.last().map(|x| (x.at_ms, x.total)), Some((3_595_000, 1000)));
+        assert_eq!(t.len(), 361);
+        // A second history (a reconnect) adds only what is older than the first sample held.
+        let mut u = Trend::default();
+        u.push(s(50_000, 7));
+        u.push(s(60_000, 8));
+        u.seed(&[s(30_000, 1), s(40_000, 2), s(50_000, 3), s(70_000, 4)]);
+        let v: Vec<_> = u.samples().map(|x| (x.at_ms, x.total)).collect();
+        assert_eq!(v, [(30_000, 1), (40_000, 2), (50_000, 7), (60_000, 8)]);
+        // Only the span is kept (and the sample before it, for the left edge).
+        let mut w = Trend::new(20_000, 100);
+        w.seed(&[s(0, 1), s(10_000, 2), s(20_000, 3), s(30_000, 4)]);
+        let v: Vec<_> = w.samples().map(|x| x.total).collect();
+        assert_eq!(v, [2, 3, 4]);
+        // Out of order samples never make the trend go back in time.
+        let mut x = Trend::default();
+        x.seed(&[s(0, 1), s(10_000, 2), s(5_000, 3)]);
+        let at: Vec<_> = x.samples().map(|x| x.at_ms).collect();
+        assert!(at.is_sorted_by(|a, b| a < b), "{at:?}");
+    }
+
+    #[test]
+    fn seeding_respects_the_capacity() {
+        let mut t = Trend::new(i64::MAX / 4, 5);
+        let history: Vec<Sample> = (0..50).map(|i| s(i * 10_000, i as u64)).collect();
+        t.seed(&history);
+        assert_eq!(t.samples().map(|x| x.total).collect::<Vec<_>>(), [45, 46, 47, 48, 49]);
     }
 
     #[test]
