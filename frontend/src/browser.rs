@@ -259,6 +259,26 @@ pub fn mark_first_data() {
     }
 }
 
+/// The watchdog's heartbeat: `window.__wallboard.heartbeat = performance.now()`, which
+/// frontend/boot.js reads (monotonic: a pinned or adjusted `Date` does not fool it).
+pub fn heartbeat() {
+    let Some(window) = web_sys::window() else { return };
+    if let Ok(hook) = Reflect::get(&window, &"__wallboard".into())
+        && hook.is_object()
+    {
+        let _ = Reflect::set(&hook, &"heartbeat".into(), &performance_now().into());
+    }
+}
+
+/// Moves a kiosk's layout by `(x, y)` CSS pixels: `--burn-x` and `--burn-y` on `<html>`
+/// (through the CSSOM, which the page's CSP allows), which the kiosk stylesheet reads.
+pub fn set_burn_in((x, y): (i32, i32)) {
+    let Some(root) = root().and_then(|r| r.dyn_into::<web_sys::HtmlElement>().ok()) else { return };
+    let style = root.style();
+    let _ = style.set_property("--burn-x", &format!("{x}px"));
+    let _ = style.set_property("--burn-y", &format!("{y}px"));
+}
+
 fn intl() -> Option<JsValue> {
     Reflect::get(&js_sys::global(), &"Intl".into()).ok().filter(JsValue::is_object)
 }
