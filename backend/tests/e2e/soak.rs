@@ -171,7 +171,14 @@ async fn directory(base: &str) -> (String, Vec<String>) {
 
 /// One viewer: connects, watches a workflow (cumulative window by its number), the
 /// workspace and the alerts, reads for a few minutes, leaves and comes back, until the end.
-async fn viewer(n: usize, ws_url: String, token: String, workspace: String, workflows: Arc<Vec<String>>, frames: Arc<AtomicU64>) {
+async fn viewer(
+    n: usize,
+    ws_url: String,
+    token: String,
+    workspace: String,
+    workflows: Arc<Vec<String>>,
+    frames: Arc<AtomicU64>,
+) {
     let windows = [15, 60, 240, 1440];
     let mut round = 0usize;
     loop {
@@ -200,7 +207,7 @@ async fn viewer(n: usize, ws_url: String, token: String, workspace: String, work
                     frames.fetch_add(1, Ordering::Relaxed);
                 }
                 Ok(Some(Ok(_))) => {}
-                Ok(_) | Err(_) => break,
+                Ok(_) | Err(_) => ok = false,
             }
         }
         let _ = ws.close(None).await;
@@ -228,6 +235,9 @@ struct Sample {
     frames: u64,
     reloads: u32,
 }
+
+/// A series of the samples: its name and how to read it.
+type Series = (&'static str, fn(&Sample) -> f64);
 
 /// A least-squares line through `(x, y)` after the warm-up.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -258,7 +268,8 @@ impl Trend {
         let slope = points.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum::<f64>() / sxx;
         let residual: f64 = points.iter().map(|p| (p.1 - (my + slope * (p.0 - mx))).powi(2)).sum();
         let slope_se = (residual / (n - 2.0) / sxx).sqrt();
-        let span = points.iter().map(|p| p.0).fold(f64::MIN, f64::max) - points.iter().map(|p| p.0).fold(f64::MAX, f64::min);
+        let span =
+            points.iter().map(|p| p.0).fold(f64::MIN, f64::max) - points.iter().map(|p| p.0).fold(f64::MAX, f64::min);
         Some(Self {
             slope,
             slope_se,
@@ -308,11 +319,19 @@ async fn soak() {
     let ws_url = format!("{}/ws", server.base.replacen("http://", "ws://", 1));
     let viewers: Vec<_> = (0..plan.viewers)
         .map(|n| {
-            tokio::spawn(viewer(n, ws_url.clone(), server.token.clone(), workspace.clone(), workflows.clone(), frames.clone()))
+            tokio::spawn(viewer(
+                n,
+                ws_url.clone(),
+                server.token.clone(),
+                workspace.clone(),
+                workflows.clone(),
+                frames.clone(),
+            ))
         })
         .collect();
 
-    let driver = browser_with(&["--enable-precise-memory-info", "--js-flags=--expose-gc", "--window-size=1920,1080"]).await;
+    let driver =
+        browser_with(&["--enable-precise-memory-info", "--js-flags=--expose-gc", "--window-size=1920,1080"]).await;
     let c = &driver.client;
     c.goto(&format!("{}/?kiosk=1&rotate={}#token={}", server.base, plan.rotate_secs, server.token))
         .await
@@ -352,7 +371,15 @@ async fn soak() {
         writeln!(
             csv,
             "{:.1},{:.2},{:.0},{:.0},{:.0},{:.0},{:.0},{},{}",
-            s.minutes, s.sim_days, s.server_rss_kib, s.js_heap_kib, s.wasm_kib, s.dom_nodes, s.browser_rss_kib, s.frames, s.reloads
+            s.minutes,
+            s.sim_days,
+            s.server_rss_kib,
+            s.js_heap_kib,
+            s.wasm_kib,
+            s.dom_nodes,
+            s.browser_rss_kib,
+            s.frames,
+            s.reloads
         )
         .expect("csv");
         println!("{s:?}");
@@ -367,7 +394,7 @@ async fn soak() {
     }
 
     let after: Vec<&Sample> = samples.iter().filter(|s| s.minutes >= plan.warmup_minutes).collect();
-    let series: [(&str, fn(&Sample) -> f64); 5] = [
+    let series: [Series; 5] = [
         ("server RSS (KiB)", |s| s.server_rss_kib),
         ("page JS heap (KiB)", |s| s.js_heap_kib),
         ("page wasm memory (KiB)", |s| s.wasm_kib),
@@ -377,7 +404,7 @@ async fn soak() {
     let mut summary = format!(
         "{} min ({:.1} simulated days, --sim-speed {:.1}), {} viewers, kiosk rotate={} s, retention {} d, {} samples \
          ({} after the {:.0}-min warm-up), {} WebSocket frames to viewers, page reloads: {}\n\n\
-         | series | first | last | min | max (after warm-up) | slope / hour | rise over the span | verdict |\n\
+         | series | first | last | min after warm-up | max after warm-up | slope / hour | rise over the span | verdict |\n\
          | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n",
         plan.minutes,
         plan.sim_days,
@@ -419,7 +446,8 @@ async fn soak() {
 #[test]
 fn a_flat_noisy_series_is_flat_and_a_leak_is_rising() {
     // Noise of ±5 % around 1000, no trend.
-    let flat: Vec<(f64, f64)> = (0..60).map(|i| (f64::from(i), 1000.0 + if i % 2 == 0 { 50.0 } else { -50.0 })).collect();
+    let flat: Vec<(f64, f64)> =
+        (0..60).map(|i| (f64::from(i), 1000.0 + if i % 2 == 0 { 50.0 } else { -50.0 })).collect();
     let t = Trend::fit(&flat).expect("a line");
     assert!(!t.rising(TOLERANCE), "{t:?}");
     // 0.2 % per minute: 12 % over the hour, plus the same noise.
