@@ -259,9 +259,28 @@ pub fn mark_first_data() {
     }
 }
 
+thread_local! {
+    /// Whether the app panicked: its state cannot be trusted any more, even if its timers
+    /// still run (a panic traps the call it happened in, not the instance).
+    static PANICKED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Panics go to the console (`console_error_panic_hook`) and stop the heartbeat for good, so
+/// the watchdog loads the page again.
+pub fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        PANICKED.set(true);
+        console_error_panic_hook::hook(info);
+    }));
+}
+
 /// The watchdog's heartbeat: `window.__wallboard.heartbeat = performance.now()`, which
-/// frontend/boot.js reads (monotonic: a pinned or adjusted `Date` does not fool it).
+/// frontend/boot.js reads (monotonic: a pinned or adjusted `Date` does not fool it). None
+/// after a panic.
 pub fn heartbeat() {
+    if PANICKED.get() {
+        return;
+    }
     let Some(window) = web_sys::window() else { return };
     if let Ok(hook) = Reflect::get(&window, &"__wallboard".into())
         && hook.is_object()
