@@ -1,5 +1,6 @@
 //! The root component: state, the WebSocket client, the directory, timers, the display
-//! modes (kiosk, rotation, wake lock, embedding), and the page.
+//! modes (kiosk, rotation, wake lock, embedding), the kiosk's burn-in protection and the
+//! watchdog's heartbeat, and the page.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -18,6 +19,7 @@ use crate::components::{
 };
 use crate::model::access::{Access, Stop, next_page};
 use crate::model::alerts::{BEEP_EVERY_MS, BEEP_TONE_S, BEEP_TONES_HZ, Sound};
+use crate::model::kiosk::{self, BURN_IN_STEP_SECS};
 use crate::model::service_levels::Definitions;
 use crate::model::view::{Page, ViewState};
 use crate::state::{AppState, Directory, Remote};
@@ -45,6 +47,8 @@ pub fn App() -> impl IntoView {
     follow_directory(state);
     mark_first_data(state);
     rotate(state);
+    burn_in(state);
+    heartbeat(state);
     keep_awake(state);
     report_height(state);
     sound(state);
@@ -149,6 +153,35 @@ fn rotate(state: AppState) {
             });
         },
         Duration::from_secs(u64::from(secs)),
+    );
+}
+
+/// A kiosk's burn-in protection (`model::kiosk`): the layout's offset on the orbit, from the
+/// wall clock, set now and at every step.
+fn burn_in(state: AppState) {
+    let step = state.view.with_untracked(|v| v.kiosk.then(|| v.burn_in.unwrap_or(BURN_IN_STEP_SECS)));
+    let Some(step) = step.filter(|s| *s > 0) else { return };
+    let place = move || browser::set_burn_in(kiosk::burn_in_offset(kiosk::burn_in_step(browser::now_ms(), step)));
+    place();
+    set_interval(place, Duration::from_secs(u64::from(step)));
+}
+
+/// The watchdog's heartbeat (frontend/boot.js loads a kiosk again when it stops): every
+/// second a timer asks for an animation frame, which beats unless the connection is lost
+/// for good. A panic, a main loop that stopped, frames that stopped or a server gone for
+/// ten minutes all stop it.
+fn heartbeat(state: AppState) {
+    let loaded = browser::performance_now();
+    set_interval(
+        move || {
+            request_animation_frame(move || {
+                let since_load = ((browser::performance_now() - loaded) / 1000.0) as u64;
+                if !state.badge.with_untracked(|b| kiosk::connection_lost(b, since_load)) {
+                    browser::heartbeat();
+                }
+            });
+        },
+        Duration::from_secs(1),
     );
 }
 

@@ -259,6 +259,45 @@ pub fn mark_first_data() {
     }
 }
 
+thread_local! {
+    /// Whether the app panicked: its state cannot be trusted any more, even if its timers
+    /// still run (a panic traps the call it happened in, not the instance).
+    static PANICKED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Panics go to the console (`console_error_panic_hook`) and stop the heartbeat for good, so
+/// the watchdog loads the page again.
+pub fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        PANICKED.set(true);
+        console_error_panic_hook::hook(info);
+    }));
+}
+
+/// The watchdog's heartbeat: `window.__wallboard.heartbeat = performance.now()`, which
+/// frontend/boot.js reads (monotonic: a pinned or adjusted `Date` does not fool it). None
+/// after a panic.
+pub fn heartbeat() {
+    if PANICKED.get() {
+        return;
+    }
+    let Some(window) = web_sys::window() else { return };
+    if let Ok(hook) = Reflect::get(&window, &"__wallboard".into())
+        && hook.is_object()
+    {
+        let _ = Reflect::set(&hook, &"heartbeat".into(), &performance_now().into());
+    }
+}
+
+/// Moves a kiosk's layout by `(x, y)` CSS pixels: `--burn-x` and `--burn-y` on `<html>`
+/// (through the CSSOM, which the page's CSP allows), which the kiosk stylesheet reads.
+pub fn set_burn_in((x, y): (i32, i32)) {
+    let Some(root) = root().and_then(|r| r.dyn_into::<web_sys::HtmlElement>().ok()) else { return };
+    let style = root.style();
+    let _ = style.set_property("--burn-x", &format!("{x}px"));
+    let _ = style.set_property("--burn-y", &format!("{y}px"));
+}
+
 fn intl() -> Option<JsValue> {
     Reflect::get(&js_sys::global(), &"Intl".into()).ok().filter(JsValue::is_object)
 }

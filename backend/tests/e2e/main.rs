@@ -30,6 +30,10 @@ mod harness;
 #[allow(dead_code)]
 #[path = "../support/proxy.rs"]
 mod proxy;
+/// The soak (ignored: scripts/soak.sh runs it).
+mod soak;
+/// Burn-in protection and the watchdog of a kiosk left alone.
+mod unattended;
 
 use harness::{ACCOUNT_SID, AUTH_TOKEN, Form, TestApp, free_port, serve_args, spawn_app_with};
 

@@ -12,6 +12,7 @@ pub mod figure;
 pub mod floor;
 pub mod format;
 pub mod frame;
+pub mod kiosk;
 pub mod levels;
 pub mod link;
 pub mod service_levels;

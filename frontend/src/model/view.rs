@@ -2,7 +2,7 @@
 //!
 //! `?page=workflow&ws=WS…&wf=WW…&win=4h&ch=voice&sla=20,60&theme=dark&sl=80,60` and so on,
 //! plus the display modes `kiosk=1`, `rotate=30`, `wakelock=1`, `embed=1`, `bg=transparent`,
-//! `sound=1` (beep while an alert sounds);
+//! `sound=1` (beep while an alert sounds), and a kiosk's `burnin=N` and `watchdog=N`;
 //! parameters at their default are left out. Reading is forgiving (a bad value falls back to
 //! its default, so an edited link still opens); writing then reading gives the same state.
 
@@ -11,12 +11,16 @@ use wallboard_shared::query::{DateBound, MAX_THRESHOLDS, StatisticsQuery, Window
 use wallboard_shared::sid::is_sid;
 
 use super::floor::Sort;
+use super::kiosk::MAX_BURN_IN_STEP_SECS;
 use super::levels::{Band, Levels, Metric};
 
 /// The shortest rotation step of a kiosk (`rotate=`), in seconds.
 pub const MIN_ROTATE_SECS: u32 = 5;
 /// The longest rotation step kept (a day).
 pub const MAX_ROTATE_SECS: u32 = 86_400;
+
+/// The longest watchdog limit kept (a day); frontend/boot.js reads the same bound.
+pub const MAX_WATCHDOG_SECS: u32 = 86_400;
 
 /// Statistics older than this are refused by the server (docs/design.md: 30 days by default).
 pub const RETENTION_MS: i64 = 30 * 86_400_000;
@@ -180,6 +184,11 @@ pub struct ViewState {
     pub agent_queue: Option<String>,
     /// `skill=…`: the agent board shows the agents with this skill.
     pub skill: Option<String>,
+    /// `burnin=N`: a kiosk's burn-in step in seconds (`model::kiosk`), 0 off; None: the default.
+    pub burn_in: Option<u32>,
+    /// `watchdog=N`: seconds without a heartbeat before frontend/boot.js reloads a kiosk, 0
+    /// off; None: the default. Read by the boot script, kept here so the link keeps it.
+    pub watchdog: Option<u32>,
 }
 
 impl Default for ViewState {
@@ -203,6 +212,8 @@ impl Default for ViewState {
             sort: Sort::default(),
             agent_queue: None,
             skill: None,
+            burn_in: None,
+            watchdog: None,
         }
     }
 }
@@ -279,6 +290,8 @@ impl ViewState {
                 "wakelock" => view.wakelock = flag(value),
                 "sound" => view.sound = flag(value),
                 "bg" => view.transparent = value == "transparent",
+                "burnin" => view.burn_in = value.parse::<u32>().ok().map(|n| n.min(MAX_BURN_IN_STEP_SECS)),
+                "watchdog" => view.watchdog = value.parse::<u32>().ok().map(|n| n.min(MAX_WATCHDOG_SECS)),
                 "rotate" => {
                     view.rotate = match value.parse::<u32>() {
                         Ok(0) | Err(_) => None,
@@ -376,6 +389,12 @@ impl ViewState {
         }
         if let Some(n) = self.rotate {
             put("rotate", &n.to_string());
+        }
+        if let Some(n) = self.burn_in {
+            put("burnin", &n.to_string());
+        }
+        if let Some(n) = self.watchdog {
+            put("watchdog", &n.to_string());
         }
         if self.transparent {
             put("bg", "transparent");
@@ -575,6 +594,7 @@ mod tests {
                 ..Default::default()
             },
             ViewState { kiosk: true, sound: true, ..Default::default() },
+            ViewState { kiosk: true, burn_in: Some(0), watchdog: Some(90), ..Default::default() },
         ]
     }
 
@@ -617,6 +637,11 @@ mod tests {
         assert!(v.kiosk && v.wakelock && !v.embed && !v.chrome());
         assert_eq!((v.rotate, v.theme), (Some(30), Theme::Dark), "a kiosk is dark unless the link says");
         assert_eq!(v.to_query(), "kiosk=1&wakelock=1&rotate=30");
+        let v = ViewState::from_query("kiosk=1&burnin=5&watchdog=0");
+        assert_eq!((v.burn_in, v.watchdog), (Some(5), Some(0)), "0 turns them off");
+        assert_eq!(v.to_query(), "kiosk=1&burnin=5&watchdog=0");
+        let v = ViewState::from_query("kiosk=1&burnin=-1&watchdog=99999999");
+        assert_eq!((v.burn_in, v.watchdog), (None, Some(MAX_WATCHDOG_SECS)), "bad values fall back or are bounded");
         let v = ViewState::from_query("kiosk=1&theme=auto");
         assert_eq!(v.theme, Theme::Auto);
         assert_eq!(v.to_query(), "theme=auto&kiosk=1");
