@@ -8,17 +8,19 @@
 # memory, its DOM nodes and the browser's RSS into OUT/soak.csv; at the end it fits a line
 # to each series after the warm-up and fails when one rises beyond noise (or the page
 # stopped showing numbers, or was reloaded). OUT/summary.md holds the table.
-#   scripts/soak.sh [--minutes 60] [--sim-days 7] [--viewers 50] [--rotate 30] [--sample 60]
-#                   [--warmup MINUTES (a quarter of the run)] [--retention-days 1]
+#   scripts/soak.sh [--minutes 150] [--sim-days 7] [--viewers 50] [--rotate 30] [--sample 60]
+#                   [--warmup MINUTES (70, at most half the run)] [--retention-days 1]
 #                   [--out target/soak] [--no-build]
 # Needs Chromium and ChromeDriver (scripts/setup.sh; CHROME_BIN, CHROMEDRIVER override).
 # The retention is short by default so that the server reaches its steady state (a
 # retention's worth of events in memory) early: with the default 30 days it would grow,
-# rightly, for all 7 simulated days.
+# rightly, for all 7 simulated days. The page needs an hour of wall time to warm up (the
+# rotating kiosk's trends keep the last hour, one sample a second per workflow), hence the
+# 70-minute warm-up and the default of 150 minutes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-minutes=60 sim_days=7 viewers=50 rotate=30 sample=60 warmup="" retention=1 out="" build=1
+minutes=150 sim_days=7 viewers=50 rotate=30 sample=60 warmup="" retention=1 out="" build=1
 while [ $# -gt 0 ]; do
     case "$1" in
     --minutes) minutes=$2; shift 2 ;;

@@ -8,9 +8,9 @@
 //! watchdog had to reload it.
 //!
 //! Configured by environment variables (scripts/soak.sh sets them): `SOAK_SERVER_BIN` (the
-//! `wallboard` binary, required), `SOAK_MINUTES` (60), `SOAK_SIM_DAYS` (7: the speed is
+//! `wallboard` binary, required), `SOAK_MINUTES` (150), `SOAK_SIM_DAYS` (7: the speed is
 //! chosen so the run covers them), `SOAK_VIEWERS` (50), `SOAK_ROTATE` (30 s),
-//! `SOAK_SAMPLE_SECS` (60), `SOAK_WARMUP_MINUTES` (a quarter of the run),
+//! `SOAK_SAMPLE_SECS` (60), `SOAK_WARMUP_MINUTES` ([`default_warmup`]),
 //! `SOAK_RETENTION_DAYS` (1), `SOAK_OUT` (a directory: `soak.csv`, `summary.md`, the server's
 //! log).
 
@@ -37,6 +37,15 @@ fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     }
 }
 
+/// The warm-up when none is given: 70 minutes, at most half the run and at least a quarter.
+/// The server needs two simulated days (tasks stay a day past their end, their tombstones a
+/// retention); the page needs an hour of wall time, since the rotating kiosk's trends keep
+/// the last hour of samples, one a second per workflow (`model::trend`: its buffers grow,
+/// by doubling, for that hour, then stay).
+fn default_warmup(minutes: f64) -> f64 {
+    70f64.min(minutes / 2.0).max(minutes / 4.0)
+}
+
 /// What the run does, from the environment.
 struct Plan {
     server_bin: PathBuf,
@@ -55,7 +64,7 @@ impl Plan {
         let server_bin: PathBuf = std::env::var("SOAK_SERVER_BIN")
             .expect("SOAK_SERVER_BIN: the release `wallboard` binary (scripts/soak.sh sets it)")
             .into();
-        let minutes: f64 = env_or("SOAK_MINUTES", 60.0);
+        let minutes: f64 = env_or("SOAK_MINUTES", 150.0);
         assert!(minutes > 0.0, "SOAK_MINUTES must be positive");
         Self {
             server_bin,
@@ -64,7 +73,7 @@ impl Plan {
             viewers: env_or("SOAK_VIEWERS", 50),
             rotate_secs: env_or("SOAK_ROTATE", 30),
             sample: Duration::from_secs_f64(env_or("SOAK_SAMPLE_SECS", 60.0)),
-            warmup_minutes: env_or("SOAK_WARMUP_MINUTES", minutes / 4.0),
+            warmup_minutes: env_or("SOAK_WARMUP_MINUTES", default_warmup(minutes)),
             retention_days: env_or("SOAK_RETENTION_DAYS", 1),
             out: std::env::var("SOAK_OUT").map_or_else(|_| repo_root().join("target/soak"), PathBuf::from),
         }
