@@ -20,8 +20,9 @@ BINDGEN_VERSION=0.2.130
 BINARYEN_VERSION=132
 # The budget was 250 KiB until the supervisor's views (workspace header, queues wall, agent
 # board) came: they cost about 58 KiB gzip (243.7 -> 301.7 KiB), loaded once per build (the
-# files are immutable and cached). BENCHMARKS.md has the figures.
-LIMIT_KIB=330
+# files are immutable and cached). BENCHMARKS.md has the figures. 335 KiB since the trends
+# from the server (issue 15: the history frame, seeding the trend) cost 3.7 KiB (327.9 -> 331.6).
+LIMIT_KIB=335
 # The admin bundle (the whole app and the settings page: service levels, alert rules, their
 # preview), loaded only for `page=settings`: its own budget. It was the measured size
 # (404.2 KiB) plus ~10 KiB; service levels per task channel on the page cost 8.9 KiB, so

@@ -251,7 +251,9 @@ impl Client {
                     return; // not (or no longer) a trend's subscription
                 };
                 drop(inner);
-                let history = history_samples(&start, interval_ms, &samples, browser::clock_skew_ms() as i64);
+                let Some(start_ms) = crate::model::age::parse_at(&start) else { return };
+                let skew_ms = browser::clock_skew_ms() as i64;
+                let history = Sample::from_history(start_ms + skew_ms, interval_ms, &samples);
                 state.trends.update(|t| t.seed(&wf, &history));
             }
             Ok(Frame::Pong) => {}
@@ -375,22 +377,6 @@ impl Inner {
             let _ = socket.send_with_str(&text);
         }
     }
-}
-
-/// A `history` frame's rows as trend samples on the browser's clock (`skew_ms` ahead of the
-/// server's): rows are `[pending, reserved, assigned, wrapping, longest_wait_s]`.
-fn history_samples(start: &str, interval_ms: i64, rows: &[[u64; 5]], skew_ms: i64) -> Vec<Sample> {
-    let Some(start_ms) = crate::model::age::parse_at(start) else { return Vec::new() };
-    (0..)
-        .zip(rows)
-        .map(|(i, &[pending, reserved, assigned, wrapping, longest_wait])| Sample {
-            at_ms: start_ms + i * interval_ms + skew_ms,
-            total: pending + reserved + assigned + wrapping,
-            pending,
-            assigned,
-            longest_wait,
-        })
-        .collect()
 }
 
 /// Reloads the page once the server answers (a reload while it is down would leave the

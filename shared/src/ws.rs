@@ -1,5 +1,5 @@
 //! WebSocket protocol v1 (`GET /ws`, JSON text frames), as specified in docs/design.md,
-//! with its additions: targets, alerts and (v1.2) a subscription's history.
+//! with its additions: targets, alerts and (v1.1) a subscription's history.
 
 use serde::de::{self, MapAccess, Visitor};
 use serde::ser::SerializeMap;

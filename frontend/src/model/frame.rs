@@ -340,6 +340,18 @@ mod tests {
         );
         assert!(parse(r#"{"type":"history","interval_ms":10000,"start":"x","samples":[]}"#).is_err(), "no id");
         assert!(parse(r#"{"type":"history","id":"a","samples":[[1,2]]}"#).is_err(), "short row");
+        assert!(parse(r#"{"type":"history","id":"a","samples":[[1,2,3,4,5,6]]}"#).is_err(), "long row");
+        assert!(parse(r#"{"type":"history","id":"a","samples":[[1,2,3,4,-5]]}"#).is_err(), "negative");
+        assert!(parse(r#"{"type":"history","id":"a","samples":[1,2,3,4,5]}"#).is_err(), "flat");
+        assert!(parse(r#"{"type":"history","id":"a","samples":{}}"#).is_err(), "object");
+        let spaced = r#"{"type":"history","id":"a","samples":[ [1, 2,3,4,5] ,
+            [6,7,8,9,10] ]}"#;
+        assert!(
+            matches!(parse(spaced), Ok(Frame::History { samples, .. }) if samples == [[1, 2, 3, 4, 5], [6, 7, 8, 9, 10]])
+        );
+        assert!(
+            matches!(parse(r#"{"type":"history","id":"a","samples":[]}"#), Ok(Frame::History { samples, .. }) if samples.is_empty())
+        );
     }
 
     #[test]

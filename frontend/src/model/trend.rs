@@ -38,6 +38,23 @@ impl Sample {
     }
 }
 
+impl Sample {
+    /// A `history` frame's rows (`[pending, reserved, assigned, wrapping, longest_wait_s]`,
+    /// row i at `start_ms + i × interval_ms`, on the page's clock) as samples.
+    pub fn from_history(start_ms: i64, interval_ms: i64, rows: &[[u64; 5]]) -> Vec<Sample> {
+        (0..)
+            .zip(rows)
+            .map(|(i, &[pending, reserved, assigned, wrapping, longest_wait])| Sample {
+                at_ms: start_ms + i * interval_ms,
+                total: pending + reserved + assigned + wrapping,
+                pending,
+                assigned,
+                longest_wait,
+            })
+            .collect()
+    }
+}
+
 /// The buffer; samples are kept in time order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Trend {
@@ -273,6 +290,19 @@ mod tests {
         x.seed(&[s(0, 1), s(10_000, 2), s(5_000, 3)]);
         let at: Vec<_> = x.samples().map(|x| x.at_ms).collect();
         assert!(at.is_sorted_by(|a, b| a < b), "{at:?}");
+    }
+
+    #[test]
+    fn history_rows_become_samples_at_their_instants() {
+        let got = Sample::from_history(1_000_000, 10_000, &[[1, 2, 3, 4, 50], [0, 0, 0, 0, 0]]);
+        assert_eq!(
+            got,
+            [
+                Sample { at_ms: 1_000_000, total: 10, pending: 1, assigned: 3, longest_wait: 50 },
+                Sample { at_ms: 1_010_000, total: 0, pending: 0, assigned: 0, longest_wait: 0 },
+            ]
+        );
+        assert!(Sample::from_history(0, 10_000, &[]).is_empty());
     }
 
     #[test]
