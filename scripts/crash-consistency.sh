@@ -11,7 +11,7 @@ cargo test --release --locked -p wallboard --test crash --no-run --quiet
 set +e
 WALLBOARD_CRASH_CYCLES="$cycles" \
     cargo test --release --locked -p wallboard --test crash --quiet -- --nocapture 2>&1 |
-    grep --line-buffered -E "^crash consistency|test result|panicked|cycle [0-9]+:"
+    grep --line-buffered -oE "crash consistency: .*|test result.*|panicked.*|cycle [0-9]+: .*"
 status=${PIPESTATUS[0]}
 set -e
 exit "$status"

@@ -19,7 +19,7 @@ set +e
 # One property at a time, so that each one's time is its own.
 WALLBOARD_FUZZ_CASES="$cases" WALLBOARD_FUZZ_SERVER_CASES="$server_cases" \
     cargo test --release --locked -p wallboard --test fuzz --quiet -- --nocapture --test-threads=1 $filter 2>&1 |
-    grep --line-buffered -E "^fuzz |test result|panicked|FAILED|minimal failing"
+    grep --line-buffered -oE "fuzz [a-z_]+::[a-z_]+: .*|test result.*|panicked.*|FAILED.*|minimal failing.*"
 status=${PIPESTATUS[0]}
 set -e
 echo "fuzz: $(( $(date +%s) - start )) s in all (CASES=$cases, SERVER_CASES=$server_cases, $(nproc) cores)"

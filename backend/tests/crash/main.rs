@@ -222,6 +222,9 @@ async fn kill_9_during_a_stream_of_callbacks_loses_no_acknowledged_event() {
         let l = ledger.lock().await;
         let in_log = check_log(&node, &l, since, cycle).await;
         unacked_in_log = in_log - l.acked.len();
+        if cycle % 10 == 0 {
+            println!("cycle {cycle}: {} acknowledged, {in_log} in the log", l.acked.len());
+        }
         assert!(l.unexpected.is_empty(), "answers other than 204 and 503: {:?}", l.unexpected);
     }
     // TaskRouter retries what was never acknowledged: then every event is there, once.

@@ -134,7 +134,8 @@ fn valid_subscribe() -> impl Strategy<Value = (ClientMessage, Value)> {
             (None, Some(day(start)), end)
         }),
     ];
-    let cumulative = proptest::option::of((window, proptest::option::of(vec(0u32..=3600, 0..=MAX_THRESHOLDS))));
+    // An empty split (`[]`) is refused, as an empty `SplitByWaitTime` is on REST.
+    let cumulative = proptest::option::of((window, proptest::option::of(vec(0u32..=3600, 1..=MAX_THRESHOLDS))));
     ("[A-Za-z0-9_.:-]{1,64}", "[0-9a-f]{32}", "[0-9a-f]{32}", target, proptest::option::of("[a-z]{1,12}"), cumulative)
         .prop_map(|(id, ws, wf, target, task_channel, cumulative)| {
             let cumulative = cumulative.map(|((minutes, start_date, end_date), split)| CumulativeRequest {
