@@ -438,7 +438,8 @@ fn parse_bool(name: &str, v: &str) -> Result<bool, EventError> {
 fn parse_date_ms(v: &str) -> Option<i64> {
     let v = v.trim();
     match v.parse::<i64>() {
-        Ok(n) if n.abs() >= 100_000_000_000 => Some(n),
+        // `unsigned_abs`: `i64::MIN.abs()` overflows (a panic in debug builds).
+        Ok(n) if n.unsigned_abs() >= 100_000_000_000 => Some(n),
         Ok(n) => n.checked_mul(1000),
         Err(_) => chrono::DateTime::parse_from_rfc3339(v).ok().map(|d| d.timestamp_millis()),
     }
@@ -600,6 +601,10 @@ mod tests {
         assert_eq!(parse_date_ms("2023-08-21T13:45:12Z"), Some(1_692_625_512_000));
         assert_eq!(parse_date_ms("1692625512203"), Some(1_692_625_512_203));
         assert_eq!(parse_date_ms("soon"), None);
+        // Integer edges are read or ignored, never a panic.
+        assert_eq!(parse_date_ms("-9223372036854775808"), Some(i64::MIN));
+        assert_eq!(parse_date_ms("9223372036854775807"), Some(i64::MAX));
+        assert_eq!(parse_date_ms("9223372036854775808"), None);
     }
 
     #[test]

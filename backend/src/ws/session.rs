@@ -21,6 +21,7 @@ use tokio_stream::wrappers::WatchStream;
 use tokio_util::sync::CancellationToken;
 use wallboard_shared::WorkspaceSid;
 use wallboard_shared::error::codes;
+use wallboard_shared::query::StatisticsQuery;
 use wallboard_shared::ws::{
     ClientMessage, CumulativeRequest, History, MAX_HISTORY_MINUTES, ServerMessage, Target as WireTarget, TargetRequest,
     resolve_target,
@@ -333,11 +334,19 @@ async fn handle_text(
                 let msg = format!("this token does not give access to {what} of {workspace_sid}");
                 return Reply::Send(error_text(Some(&id), codes::FORBIDDEN, msg));
             }
-            let wanted = match resolve_target(&workflow_sid, target.as_ref()) {
-                Ok(t) => t,
-                Err(e) => return Reply::Send(error_text(Some(&id), codes::INVALID_PARAMETER, e.0)),
+            let now_ms = state.clock.now_ms();
+            let checked = match check_subscription(
+                &workspace_sid,
+                &workflow_sid,
+                target.as_ref(),
+                cumulative.as_ref(),
+                now_ms,
+                state.retention_ms,
+            ) {
+                Ok(c) => c,
+                Err((code, msg)) => return Reply::Send(error_text(Some(&id), code, msg)),
             };
-            let key = match topic(state, &workspace_sid, &wanted, task_channel.as_deref(), cumulative.as_ref()) {
+            let key = match topic(state, checked, task_channel.as_deref()) {
                 Ok(k) => k,
                 Err((code, msg)) => return Reply::Send(error_text(Some(&id), code, msg)),
             };
@@ -388,28 +397,48 @@ fn history_text(id: &str, numbers: &Numbers, view: View, minutes: u32) -> String
         .unwrap_or_else(|_| error_text(Some(id), codes::INVALID_PARAMETER, "history unavailable"))
 }
 
-/// Validates a subscription and names its topic.
-fn topic(
-    state: &Sessions,
-    workspace: &str,
-    wanted: &WireTarget,
-    channel: Option<&str>,
+/// A subscribe frame's subject and window, checked without the engine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckedSubscription {
+    pub workspace: WorkspaceSid,
+    pub target: WireTarget,
+    /// The cumulative parameters, their window valid at the time of the check.
+    pub query: Option<StatisticsQuery>,
+}
+
+/// The checks of a subscribe frame that need no engine: exactly one of `workflow_sid` and
+/// `target` names the subject, the workspace is a SID, the cumulative part passes the REST
+/// parameters' validation and its window resolves at `now_ms` within the retention. An
+/// error is (code, message) of the error frame. Public for `backend/tests/fuzz/`, which
+/// throws arbitrary frames at it.
+pub fn check_subscription(
+    workspace_sid: &str,
+    workflow_sid: &str,
+    target: Option<&TargetRequest>,
     cumulative: Option<&CumulativeRequest>,
-) -> Result<TopicKey, (u32, String)> {
+    now_ms: i64,
+    retention_ms: i64,
+) -> Result<CheckedSubscription, (u32, String)> {
     let invalid = |m: String| (codes::INVALID_PARAMETER, m);
-    let ws = WorkspaceSid::parse(workspace).map_err(|e| invalid(format!("workspace_sid: {e}")))?;
-    let query = match cumulative {
-        Some(c) => Some(c.to_target_query(wanted.kind(), None).map_err(|e| invalid(e.0))?),
-        None => None,
-    };
+    let target = resolve_target(workflow_sid, target).map_err(|e| invalid(e.0))?;
+    let workspace = WorkspaceSid::parse(workspace_sid).map_err(|e| invalid(format!("workspace_sid: {e}")))?;
+    let query = cumulative.map(|c| c.to_target_query(target.kind(), None)).transpose().map_err(|e| invalid(e.0))?;
     if let Some(q) = &query {
-        q.window.resolve(state.clock.now_ms(), state.retention_ms).map_err(|e| invalid(e.0))?;
+        q.window.resolve(now_ms, retention_ms).map_err(|e| invalid(e.0))?;
     }
+    Ok(CheckedSubscription { workspace, target, query })
+}
+
+/// Names the topic of a checked subscription: its workspace, workflow, queue and channel
+/// must be known.
+fn topic(state: &Sessions, checked: CheckedSubscription, channel: Option<&str>) -> Result<TopicKey, (u32, String)> {
+    let invalid = |m: String| (codes::INVALID_PARAMETER, m);
+    let CheckedSubscription { workspace: ws, target: wanted, query } = checked;
     let engine = state.numbers.engine();
     let registry = engine.registry();
     let workspace_id =
         || registry.workspace_id(&ws).ok_or_else(|| (codes::NOT_FOUND, format!("workspace {ws} was not found")));
-    let target = match wanted {
+    let target = match &wanted {
         WireTarget::Workflow(wf) => Target::Workflow(
             registry
                 .workflow_id(&ws, wf)
