@@ -22,6 +22,7 @@ use wallboard_shared::event::{BatchReport, RefusedEvent};
 
 use super::{ApiError, ApiResult};
 use crate::eventstreams::{self, Item};
+use crate::metrics::{CallbackOutcome, Door};
 use crate::signature;
 use crate::state::AppState;
 
@@ -35,8 +36,17 @@ pub(crate) async fn eventstreams(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<BatchReport>, Response> {
-    let body = body.map_err(|e| ApiError::too_large(format!("cannot read the request body: {e}")).into_response())?;
-    authenticate(&state, connect.map(|c| c.0.0), raw_query.as_deref(), &headers, &body).await?;
+    let refused = |outcome: CallbackOutcome| state.metrics.callback(Door::Eventstreams, outcome);
+    let body = body.map_err(|e| {
+        refused(CallbackOutcome::TooLarge);
+        ApiError::too_large(format!("cannot read the request body: {e}")).into_response()
+    })?;
+    authenticate(&state, connect.map(|c| c.0.0), raw_query.as_deref(), &headers, &body).await.map_err(
+        |(outcome, response)| {
+            refused(outcome);
+            response
+        },
+    )?;
     batch(&state, &body).await.map(Json).map_err(IntoResponse::into_response)
 }
 
@@ -47,7 +57,7 @@ async fn authenticate(
     raw_query: Option<&str>,
     headers: &HeaderMap,
     body: &[u8],
-) -> Result<(), Response> {
+) -> Result<(), (CallbackOutcome, Response)> {
     if let Some(sig) = headers.get("x-twilio-signature") {
         let url = match raw_query {
             Some(q) => format!("{}?{q}", state.urls.event_streams()),
@@ -58,9 +68,8 @@ async fn authenticate(
             return Ok(());
         }
         tracing::warn!("refused an Event Streams batch with an invalid X-Twilio-Signature (or bodySHA256)");
-        return Err(
-            ApiError::forbidden("X-Twilio-Signature or the URL's bodySHA256 does not match the body").into_response()
-        );
+        let error = ApiError::forbidden("X-Twilio-Signature or the URL's bodySHA256 does not match the body");
+        return Err((CallbackOutcome::BadSignature, error.into_response()));
     }
     if headers.contains_key(header::AUTHORIZATION) {
         let peer = peer.map(|p| super::client_ip(state, p.ip(), headers));
@@ -68,22 +77,27 @@ async fn authenticate(
             Ok(p) if p.is_admin() => Ok(()),
             Ok(_) => {
                 tracing::warn!("refused an Event Streams batch: the credentials are not the account's");
-                Err(ApiError::forbidden("Event Streams needs the account credentials (or an admin token's)")
-                    .into_response())
+                let error = ApiError::forbidden("Event Streams needs the account credentials (or an admin token's)");
+                Err((CallbackOutcome::Unauthorized, error.into_response()))
             }
             Err(denied) => {
                 tracing::warn!("refused an Event Streams batch with wrong Basic credentials");
-                Err(super::denied_response(&denied, headers))
+                Err((CallbackOutcome::Unauthorized, super::denied_response(&denied, headers)))
             }
         };
     }
     tracing::warn!("refused an Event Streams batch with neither X-Twilio-Signature nor credentials");
-    Err(ApiError::forbidden("X-Twilio-Signature (or Basic credentials in the sink URL) is missing").into_response())
+    let error = ApiError::forbidden("X-Twilio-Signature (or Basic credentials in the sink URL) is missing");
+    Err((CallbackOutcome::BadSignature, error.into_response()))
 }
 
 /// Maps, stores and reports one authenticated batch.
 async fn batch(state: &AppState, body: &[u8]) -> ApiResult<BatchReport> {
-    let items = eventstreams::parse_batch(body).map_err(ApiError::invalid)?;
+    let door = Door::Eventstreams;
+    let items = eventstreams::parse_batch(body).map_err(|e| {
+        state.metrics.callback(door, CallbackOutcome::Malformed);
+        ApiError::invalid(e)
+    })?;
     let mut report = BatchReport { received: items.len(), ..BatchReport::default() };
     let now_ms = state.clock.now_ms();
     let mut events = Vec::with_capacity(items.len());
@@ -94,6 +108,7 @@ async fn batch(state: &AppState, body: &[u8]) -> ApiResult<BatchReport> {
         };
         match eventstreams::from_cloud_event(item) {
             Ok(Item::Event(e)) if e.ts_ms > now_ms + MAX_FUTURE_MS => {
+                state.metrics.callback(door, CallbackOutcome::Future);
                 report.refused.push(refuse("the event's timestamp is in the future".into()));
             }
             Ok(Item::Event(e)) => events.push(*e),
@@ -105,7 +120,10 @@ async fn batch(state: &AppState, body: &[u8]) -> ApiResult<BatchReport> {
                      `twilio api:events:v1:sinks:validate:create --sid DG… --test-id {test_id}`"
                 );
             }
-            Err(e) => report.refused.push(refuse(e.0)),
+            Err(e) => {
+                state.metrics.callback(door, CallbackOutcome::Malformed);
+                report.refused.push(refuse(e.0));
+            }
         }
     }
     for r in &report.refused {
@@ -118,13 +136,15 @@ async fn batch(state: &AppState, body: &[u8]) -> ApiResult<BatchReport> {
         );
     }
     if !events.is_empty() {
-        let fresh = state
-            .ingest
-            .submit(events)
-            .await
-            .map_err(|e| ApiError::unavailable(format!("the batch was not stored, retry later: {e}")))?;
+        let offered = events.len() as u64;
+        let fresh = state.ingest.submit(events).await.map_err(|e| {
+            state.metrics.callbacks(door, CallbackOutcome::Unavailable, offered);
+            ApiError::unavailable(format!("the batch was not stored, retry later: {e}"))
+        })?;
         report.stored = fresh.iter().filter(|f| **f).count();
         report.duplicates = fresh.len() - report.stored;
+        state.metrics.callbacks(door, CallbackOutcome::Accepted, report.stored as u64);
+        state.metrics.callbacks(door, CallbackOutcome::Duplicate, report.duplicates as u64);
     }
     Ok(report)
 }
