@@ -62,8 +62,7 @@ impl Scrape {
         let scrape = prometheus_parse::Scrape::parse(lines).expect("the Prometheus text format");
         let mut values = HashMap::new();
         for sample in scrape.samples {
-            let mut labels: Vec<(String, String)> =
-                sample.labels.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+            let mut labels: Vec<(String, String)> = sample.labels.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
             labels.sort();
             let value = match sample.value {
                 prometheus_parse::Value::Counter(v)
@@ -198,7 +197,10 @@ async fn counters_move_with_callbacks_and_websocket_frames() {
     assert_eq!(after.callbacks("eventstreams", "malformed"), 1.0);
     assert_eq!(after.callbacks("eventstreams", "bad_signature"), 1.0);
     let own = [("origin", "own")];
-    assert_eq!(after.get("wallboard_events_applied_total", &own) - before.get("wallboard_events_applied_total", &own), 4.0);
+    assert_eq!(
+        after.get("wallboard_events_applied_total", &own) - before.get("wallboard_events_applied_total", &own),
+        4.0
+    );
     // One commit per write at least (group commit may join concurrent ones; these were not).
     let commits = after.get("wallboard_commit_duration_seconds", &[]);
     assert!((5.0..=6.0).contains(&commits), "commits: {commits}");
@@ -223,7 +225,8 @@ async fn counters_move_with_callbacks_and_websocket_frames() {
         }
     }
     frames += c.sync().await.len() as f64 + 1.0; // anything else before the pong, and the pong
-    let sent = |s: &Scrape| s.get("wallboard_ws_frames_sent_total", &[]) - before.get("wallboard_ws_frames_sent_total", &[]);
+    let sent =
+        |s: &Scrape| s.get("wallboard_ws_frames_sent_total", &[]) - before.get("wallboard_ws_frames_sent_total", &[]);
     let live = scrape_until(&app, "frames sent", |s| sent(s) >= frames).await;
     assert_eq!(sent(&live), frames, "frames sent");
     assert_eq!(live.get("wallboard_ws_clients", &[]), 1.0);
