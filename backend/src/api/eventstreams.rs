@@ -41,12 +41,7 @@ pub(crate) async fn eventstreams(
         refused(CallbackOutcome::TooLarge);
         ApiError::too_large(format!("cannot read the request body: {e}")).into_response()
     })?;
-    authenticate(&state, connect.map(|c| c.0.0), raw_query.as_deref(), &headers, &body).await.map_err(
-        |(outcome, response)| {
-            refused(outcome);
-            response
-        },
-    )?;
+    authenticate(&state, connect.map(|c| c.0.0), raw_query.as_deref(), &headers, &body).await?;
     batch(&state, &body).await.map(Json).map_err(IntoResponse::into_response)
 }
 
@@ -57,7 +52,8 @@ async fn authenticate(
     raw_query: Option<&str>,
     headers: &HeaderMap,
     body: &[u8],
-) -> Result<(), (CallbackOutcome, Response)> {
+) -> Result<(), Response> {
+    let refused = |outcome: CallbackOutcome| state.metrics.callback(Door::Eventstreams, outcome);
     if let Some(sig) = headers.get("x-twilio-signature") {
         let url = match raw_query {
             Some(q) => format!("{}?{q}", state.urls.event_streams()),
@@ -69,7 +65,8 @@ async fn authenticate(
         }
         tracing::warn!("refused an Event Streams batch with an invalid X-Twilio-Signature (or bodySHA256)");
         let error = ApiError::forbidden("X-Twilio-Signature or the URL's bodySHA256 does not match the body");
-        return Err((CallbackOutcome::BadSignature, error.into_response()));
+        refused(CallbackOutcome::BadSignature);
+        return Err(error.into_response());
     }
     if headers.contains_key(header::AUTHORIZATION) {
         let peer = peer.map(|p| super::client_ip(state, p.ip(), headers));
@@ -78,17 +75,20 @@ async fn authenticate(
             Ok(_) => {
                 tracing::warn!("refused an Event Streams batch: the credentials are not the account's");
                 let error = ApiError::forbidden("Event Streams needs the account credentials (or an admin token's)");
-                Err((CallbackOutcome::Unauthorized, error.into_response()))
+                refused(CallbackOutcome::Unauthorized);
+                Err(error.into_response())
             }
             Err(denied) => {
                 tracing::warn!("refused an Event Streams batch with wrong Basic credentials");
-                Err((CallbackOutcome::Unauthorized, super::denied_response(&denied, headers)))
+                refused(CallbackOutcome::Unauthorized);
+                Err(super::denied_response(&denied, headers))
             }
         };
     }
     tracing::warn!("refused an Event Streams batch with neither X-Twilio-Signature nor credentials");
     let error = ApiError::forbidden("X-Twilio-Signature (or Basic credentials in the sink URL) is missing");
-    Err((CallbackOutcome::BadSignature, error.into_response()))
+    refused(CallbackOutcome::BadSignature);
+    Err(error.into_response())
 }
 
 /// Maps, stores and reports one authenticated batch.

@@ -242,8 +242,8 @@ async fn counters_move_with_callbacks_and_websocket_frames() {
     let mut request = app.ws_url().into_client_request().expect("a URL");
     request.headers_mut().insert("authorization", "Bearer not-a-token".parse().expect("a header"));
     assert!(tokio_tungstenite::connect_async(request).await.is_err());
-    let refused = scrape(&app).await;
-    assert_eq!(refused.get("wallboard_ws_connections_refused_total", &[("reason", "unauthenticated")]), 1.0);
+    let after_refusal = scrape(&app).await;
+    assert_eq!(after_refusal.get("wallboard_ws_connections_refused_total", &[("reason", "unauthenticated")]), 1.0);
     app.stop().await;
 }
 
