@@ -16,6 +16,10 @@ pub struct Cli {
     pub command: Option<Command>,
     #[command(flatten)]
     pub serve: ServeArgs,
+    /// Log lines (on stderr) as human-readable text, or as one JSON object per line for a
+    /// log collector. Every command takes it.
+    #[arg(long, env = "WALLBOARD_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
 }
 
 #[derive(Debug, Subcommand)]
@@ -400,6 +404,34 @@ pub struct ServeArgs {
     /// Seconds between server pings; a client silent for two intervals is closed.
     #[arg(long, env = "WALLBOARD_WS_PING_INTERVAL_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub ws_ping_interval_secs: u64,
+
+    /// A token that may read `GET /metrics` (as `Authorization: Bearer <token>`) besides the
+    /// account credentials, for a Prometheus scraper; it gives access to nothing else.
+    /// At least 16 characters.
+    #[arg(long, env = "WALLBOARD_METRICS_TOKEN", hide_env_values = true, value_parser = parse_metrics_token)]
+    pub metrics_token: Option<String>,
+}
+
+/// How log lines are written (to stderr).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum LogFormat {
+    /// One human-readable line per event.
+    #[default]
+    Text,
+    /// One JSON object per line: `timestamp`, `level`, `target`, `message` and the event's
+    /// fields, and the spans it happened in.
+    Json,
+}
+
+fn parse_metrics_token(raw: &str) -> Result<String, String> {
+    let raw = raw.trim();
+    if raw.len() < 16 {
+        return Err("the metrics token must be at least 16 characters".into());
+    }
+    if !raw.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err("the metrics token must be printable ASCII without spaces".into());
+    }
+    Ok(raw.to_owned())
 }
 
 #[derive(Debug, Clone, Args)]
@@ -504,6 +536,29 @@ mod tests {
         assert_eq!(cli.serve.bind.port(), 0);
         let cli = Cli::try_parse_from(["wallboard", "import", "-"]).expect("parse");
         assert!(matches!(cli.command, Some(Command::Import(a)) if a.file == "-"));
+    }
+
+    #[test]
+    fn log_format_is_global_and_text_by_default() {
+        let cli = Cli::try_parse_from(["wallboard"]).expect("parse");
+        assert_eq!(cli.log_format, LogFormat::Text);
+        for args in [
+            &["wallboard", "--log-format", "json"][..],
+            &["wallboard", "serve", "--log-format", "json"],
+            &["wallboard", "--log-format", "json", "import", "-"],
+        ] {
+            assert_eq!(Cli::try_parse_from(args).expect("parse").log_format, LogFormat::Json, "{args:?}");
+        }
+        assert!(Cli::try_parse_from(["wallboard", "--log-format", "xml"]).is_err());
+    }
+
+    #[test]
+    fn a_metrics_token_is_long_and_printable() {
+        let cli = Cli::try_parse_from(["wallboard", "--metrics-token", "0123456789abcdef"]).expect("parse");
+        assert_eq!(cli.serve.metrics_token.as_deref(), Some("0123456789abcdef"));
+        assert!(Cli::try_parse_from(["wallboard", "--metrics-token", "short"]).is_err());
+        assert!(Cli::try_parse_from(["wallboard", "--metrics-token", "0123456789 abcdef"]).is_err());
+        assert_eq!(Cli::try_parse_from(["wallboard"]).expect("parse").serve.metrics_token, None);
     }
 
     /// The dashboard's queues wall plans up to 64 subscriptions on one connection (the

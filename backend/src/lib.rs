@@ -4,7 +4,7 @@
 //! itself. Events come in through [`api`] (signed event callbacks) or [`ingest`] (the
 //! writer thread and imports); [`storage`] makes them durable and [`engine`] folds them
 //! into numbers; [`source`] decides where numbers come from (the engine or a mirror);
-//! [`ws`] fans them out. [`startup`] is the composition root: [`Application`]'s `build`
+//! [`ws`] fans them out; [`metrics`] counts what operations watch (`GET /metrics`). [`startup`] is the composition root: [`Application`]'s `build`
 //! binds and replays, and `run_until_stopped` serves until the shutdown future resolves.
 
 pub mod access;
@@ -19,6 +19,7 @@ pub mod event;
 pub mod eventstreams;
 pub mod ingest;
 pub mod loadtest;
+pub mod metrics;
 pub mod node;
 pub mod service_levels;
 pub mod shift;

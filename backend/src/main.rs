@@ -9,19 +9,15 @@ use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 use wallboard::clock::SystemClock;
 use wallboard::config::{
-    BackfillArgs, BalanceArgs, Cli, Command, ImportArgs, LoadtestArgs, ServeArgs, SimulateArgs, TokenArgs, TokenCommand,
+    BackfillArgs, BalanceArgs, Cli, Command, ImportArgs, LoadtestArgs, LogFormat, ServeArgs, SimulateArgs, TokenArgs,
+    TokenCommand,
 };
 use wallboard::ingest::import::import;
 use wallboard::storage::Database;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,tower_http=warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    init_logging(cli.log_format);
     let result = match cli.command {
         None => serve(cli.serve),
         Some(Command::Serve(args)) => serve(*args),
@@ -38,6 +34,20 @@ fn main() -> ExitCode {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Logs to stderr (`RUST_LOG`, default `info,tower_http=warn`), as text or JSON lines.
+fn init_logging(format: LogFormat) {
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,tower_http=warn".into()),
+        )
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        // One object per line, the event's fields beside `message` (what collectors index).
+        LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).with_span_list(false).init(),
     }
 }
 

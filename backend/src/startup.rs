@@ -13,6 +13,7 @@ use anyhow::Context;
 use axum::Router;
 use axum::middleware;
 use axum::routing::{get, post};
+use sha2::{Digest, Sha256};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -31,6 +32,7 @@ use crate::config::{ServeArgs, Source};
 use crate::engine::{Engine, EngineConfig};
 use crate::ingest::simulator::SimConfig;
 use crate::ingest::{Ingest, SharedEngine};
+use crate::metrics::Metrics;
 use crate::node::{self, Node, Role};
 use crate::source::Numbers;
 use crate::source::mirror::{Mirror, MirrorConfig};
@@ -88,10 +90,13 @@ impl Application {
             let (args, database, clock) = (args.clone(), database.clone(), clock.clone());
             tokio::task::spawn_blocking(move || open_storage(&args, &database, clock.as_ref())).await??
         };
-        let Opened { log, reader, credentials, engine, replayed, mut center } = opened;
+        let Opened { log, reader, credentials, engine, replayed, replay_seconds, mut center } = opened;
+        let metrics = Arc::new(Metrics::new());
+        metrics.replay_events.set(i64::try_from(replayed).unwrap_or(i64::MAX));
+        metrics.replay_seconds.set(replay_seconds);
         let retention_ms = i64::from(args.retention_days) * DAY_MS;
         let engine: SharedEngine = Arc::new(RwLock::new(engine));
-        let (ingest, writer) = Ingest::start(log, engine.clone());
+        let (ingest, writer) = Ingest::start(log, engine.clone(), metrics.clone());
         // Alone, the node runs the simulator from the start, so it serves its history at
         // once; on a shared database the node holding the simulator's role catches up.
         if let Some(c) = center.as_mut().filter(|_| !database.is_shared()) {
@@ -104,7 +109,7 @@ impl Application {
         let node = Node::new(node_name, database.clone(), ingest.health());
         let public_url = args.public_url_for(bound);
         let urls = Urls::new(public_url.clone());
-        let numbers = numbers(args, &engine, &ingest, clock.clone(), retention_ms).await?;
+        let numbers = numbers(args, &engine, &ingest, clock.clone(), retention_ms, &metrics).await?;
         let mirror_share = if numbers.mirror().is_some() && database.is_shared() {
             let database = database.clone();
             tokio::task::spawn_blocking(move || database.mirror_share())
@@ -117,7 +122,15 @@ impl Application {
         let tasks = TaskTracker::new();
         let stop = CancellationToken::new();
         let identity = Identity { account_sid: credentials.account_sid.clone(), urls: urls.clone() };
-        let hub = Hub::start(numbers.clone(), ingest.changes(), identity, hub_config(args), &tasks, stop.clone());
+        let hub = Hub::start(
+            numbers.clone(),
+            ingest.changes(),
+            identity,
+            hub_config(args),
+            &tasks,
+            stop.clone(),
+            metrics.clone(),
+        );
         let (access, admin_token) = {
             let (args, database, credentials, clock) =
                 (args.clone(), database.clone(), credentials.clone(), clock.clone());
@@ -168,6 +181,7 @@ impl Application {
             retention_ms,
             alerts: alerts.clone(),
             stop: stop.clone(),
+            metrics: metrics.clone(),
         };
         let state = AppState::new(StateInner {
             numbers,
@@ -187,6 +201,8 @@ impl Application {
             trusted_proxies: args.trusted_proxies.clone(),
             access,
             stop,
+            metrics,
+            metrics_token: args.metrics_token.as_deref().map(|t| Sha256::digest(t.as_bytes()).into()),
         });
         let ancestors = headers::FrameAncestors::parse(&args.frame_ancestors)
             .map_err(|e| anyhow::anyhow!("--frame-ancestors: {e}"))?;
@@ -350,6 +366,7 @@ pub fn router(state: AppState, security: headers::SecurityHeaders, assets_dir: s
         .route("/healthz", get(|| async { "ok" }))
         .route("/health", get(api::health::health))
         .route("/ready", get(api::health::ready))
+        .route("/metrics", get(api::metrics::metrics))
         .merge(assets::router(assets_dir))
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -420,6 +437,8 @@ struct Opened {
     credentials: Credentials,
     engine: Engine,
     replayed: u64,
+    /// How long the replay took.
+    replay_seconds: f64,
     center: Option<SimulatedCenter>,
 }
 
@@ -431,10 +450,12 @@ fn open_storage(args: &ServeArgs, database: &Database, clock: &dyn Clock) -> any
     log.track_own_appends();
     let credentials = credentials::resolve(args.account_sid.as_deref(), args.auth_token.as_deref(), log.as_ref())?;
     let retention_ms = i64::from(args.retention_days) * DAY_MS;
+    let started = Instant::now();
     let (engine, replayed) = replay(log.as_ref(), retention_ms, clock)?;
+    let replay_seconds = started.elapsed().as_secs_f64();
     let center = simulated_center(args, log.as_ref(), retention_ms, clock.now_ms())?;
     let reader = database.open().context("cannot open a reader of the event log")?;
-    Ok(Opened { log, reader, credentials, engine, replayed, center })
+    Ok(Opened { log, reader, credentials, engine, replayed, replay_seconds, center })
 }
 
 /// A fresh engine holding the log's events within the retention; how many were replayed.
@@ -562,6 +583,7 @@ async fn numbers(
     ingest: &Ingest,
     clock: Arc<dyn Clock>,
     retention_ms: i64,
+    metrics: &Arc<Metrics>,
 ) -> anyhow::Result<Numbers> {
     if args.source != Source::Twilio {
         return Ok(Numbers::local(engine.clone(), clock, retention_ms).with_health(ingest.health()));
@@ -573,7 +595,8 @@ async fn numbers(
         password,
         requests_per_second: args.upstream_requests_per_second,
         timeout: Duration::from_millis(args.upstream_timeout_ms),
-    })?;
+    })?
+    .with_metrics(metrics.clone());
     let config = MirrorConfig {
         realtime_every: Duration::from_millis(args.poll_realtime_ms),
         cumulative_every: Duration::from_millis(args.poll_cumulative_ms),

@@ -11,6 +11,7 @@ use crate::access::Access;
 use crate::alerts::{Alerts, Documents};
 use crate::clock::Clock;
 use crate::ingest::Ingest;
+use crate::metrics::Metrics;
 use crate::node::Node;
 use crate::source::Numbers;
 use crate::storage::Store;
@@ -51,6 +52,10 @@ pub struct StateInner {
     pub access: Arc<Access>,
     /// Cancelled when the server shuts down; long-lived sessions watch it.
     pub stop: CancellationToken,
+    /// What `GET /metrics` serves; the parts that count hold the same `Arc`.
+    pub metrics: Arc<Metrics>,
+    /// SHA-256 of `--metrics-token`, the scraper's Bearer token for `/metrics` only.
+    pub metrics_token: Option<[u8; 32]>,
 }
 
 impl std::ops::Deref for AppState {

@@ -22,6 +22,7 @@ use wallboard_shared::event::{BatchReport, RefusedEvent};
 
 use super::{ApiError, ApiResult};
 use crate::eventstreams::{self, Item};
+use crate::metrics::{CallbackOutcome, Door};
 use crate::signature;
 use crate::state::AppState;
 
@@ -35,7 +36,11 @@ pub(crate) async fn eventstreams(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<BatchReport>, Response> {
-    let body = body.map_err(|e| ApiError::too_large(format!("cannot read the request body: {e}")).into_response())?;
+    let refused = |outcome: CallbackOutcome| state.metrics.callback(Door::Eventstreams, outcome);
+    let body = body.map_err(|e| {
+        refused(CallbackOutcome::TooLarge);
+        ApiError::too_large(format!("cannot read the request body: {e}")).into_response()
+    })?;
     authenticate(&state, connect.map(|c| c.0.0), raw_query.as_deref(), &headers, &body).await?;
     batch(&state, &body).await.map(Json).map_err(IntoResponse::into_response)
 }
@@ -48,6 +53,7 @@ async fn authenticate(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<(), Response> {
+    let refused = |outcome: CallbackOutcome| state.metrics.callback(Door::Eventstreams, outcome);
     if let Some(sig) = headers.get("x-twilio-signature") {
         let url = match raw_query {
             Some(q) => format!("{}?{q}", state.urls.event_streams()),
@@ -58,9 +64,9 @@ async fn authenticate(
             return Ok(());
         }
         tracing::warn!("refused an Event Streams batch with an invalid X-Twilio-Signature (or bodySHA256)");
-        return Err(
-            ApiError::forbidden("X-Twilio-Signature or the URL's bodySHA256 does not match the body").into_response()
-        );
+        let error = ApiError::forbidden("X-Twilio-Signature or the URL's bodySHA256 does not match the body");
+        refused(CallbackOutcome::BadSignature);
+        return Err(error.into_response());
     }
     if headers.contains_key(header::AUTHORIZATION) {
         let peer = peer.map(|p| super::client_ip(state, p.ip(), headers));
@@ -68,22 +74,30 @@ async fn authenticate(
             Ok(p) if p.is_admin() => Ok(()),
             Ok(_) => {
                 tracing::warn!("refused an Event Streams batch: the credentials are not the account's");
-                Err(ApiError::forbidden("Event Streams needs the account credentials (or an admin token's)")
-                    .into_response())
+                let error = ApiError::forbidden("Event Streams needs the account credentials (or an admin token's)");
+                refused(CallbackOutcome::Unauthorized);
+                Err(error.into_response())
             }
             Err(denied) => {
                 tracing::warn!("refused an Event Streams batch with wrong Basic credentials");
+                refused(CallbackOutcome::Unauthorized);
                 Err(super::denied_response(&denied, headers))
             }
         };
     }
     tracing::warn!("refused an Event Streams batch with neither X-Twilio-Signature nor credentials");
-    Err(ApiError::forbidden("X-Twilio-Signature (or Basic credentials in the sink URL) is missing").into_response())
+    let error = ApiError::forbidden("X-Twilio-Signature (or Basic credentials in the sink URL) is missing");
+    refused(CallbackOutcome::BadSignature);
+    Err(error.into_response())
 }
 
 /// Maps, stores and reports one authenticated batch.
 async fn batch(state: &AppState, body: &[u8]) -> ApiResult<BatchReport> {
-    let items = eventstreams::parse_batch(body).map_err(ApiError::invalid)?;
+    let door = Door::Eventstreams;
+    let items = eventstreams::parse_batch(body).map_err(|e| {
+        state.metrics.callback(door, CallbackOutcome::Malformed);
+        ApiError::invalid(e)
+    })?;
     let mut report = BatchReport { received: items.len(), ..BatchReport::default() };
     let now_ms = state.clock.now_ms();
     let mut events = Vec::with_capacity(items.len());
@@ -94,6 +108,7 @@ async fn batch(state: &AppState, body: &[u8]) -> ApiResult<BatchReport> {
         };
         match eventstreams::from_cloud_event(item) {
             Ok(Item::Event(e)) if e.ts_ms > now_ms + MAX_FUTURE_MS => {
+                state.metrics.callback(door, CallbackOutcome::Future);
                 report.refused.push(refuse("the event's timestamp is in the future".into()));
             }
             Ok(Item::Event(e)) => events.push(*e),
@@ -105,7 +120,10 @@ async fn batch(state: &AppState, body: &[u8]) -> ApiResult<BatchReport> {
                      `twilio api:events:v1:sinks:validate:create --sid DG… --test-id {test_id}`"
                 );
             }
-            Err(e) => report.refused.push(refuse(e.0)),
+            Err(e) => {
+                state.metrics.callback(door, CallbackOutcome::Malformed);
+                report.refused.push(refuse(e.0));
+            }
         }
     }
     for r in &report.refused {
@@ -118,13 +136,15 @@ async fn batch(state: &AppState, body: &[u8]) -> ApiResult<BatchReport> {
         );
     }
     if !events.is_empty() {
-        let fresh = state
-            .ingest
-            .submit(events)
-            .await
-            .map_err(|e| ApiError::unavailable(format!("the batch was not stored, retry later: {e}")))?;
+        let offered = events.len() as u64;
+        let fresh = state.ingest.submit(events).await.map_err(|e| {
+            state.metrics.callbacks(door, CallbackOutcome::Unavailable, offered);
+            ApiError::unavailable(format!("the batch was not stored, retry later: {e}"))
+        })?;
         report.stored = fresh.iter().filter(|f| **f).count();
         report.duplicates = fresh.len() - report.stored;
+        state.metrics.callbacks(door, CallbackOutcome::Accepted, report.stored as u64);
+        state.metrics.callbacks(door, CallbackOutcome::Duplicate, report.duplicates as u64);
     }
     Ok(report)
 }

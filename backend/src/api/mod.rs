@@ -1,5 +1,5 @@
 //! HTTP: the Twilio-compatible REST resources, the event-callback webhook, the HTTP half
-//! of the WebSocket upgrade, and the `authorize` middleware. The routes are assembled by
+//! of the WebSocket upgrade, `/metrics`, and the `authorize` middleware. The routes are assembled by
 //! the composition root ([`crate::startup::router`]).
 //!
 //! This module and [`error`] are the only places that know HTTP status codes.
@@ -11,6 +11,7 @@ pub mod events;
 pub mod eventstreams;
 pub mod headers;
 pub mod health;
+pub mod metrics;
 pub mod queues;
 pub mod resources;
 pub mod service_levels;

@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::{ApiError, client_ip, denied_response};
 use crate::access::Denied;
+use crate::metrics::WsRefusal;
 use crate::state::AppState;
 use crate::ws::session;
 
@@ -24,9 +25,13 @@ pub(crate) async fn upgrade(
     let principal = match state.access.authenticate_headers(&headers, Some(peer.ip())).await {
         Ok(p) => Some(p),
         Err(Denied::Missing) => None,
-        Err(denied) => return denied_response(&denied, &headers).into_response(),
+        Err(denied) => {
+            state.metrics.ws_refused(WsRefusal::Unauthenticated);
+            return denied_response(&denied, &headers).into_response();
+        }
     };
     let Ok(permit) = state.ws_permits.clone().try_acquire_owned() else {
+        state.metrics.ws_refused(WsRefusal::Limit);
         return ApiError::unavailable(format!(
             "too many WebSocket connections (at most {}); retry later",
             state.sessions.config.max_connections

@@ -7,6 +7,7 @@ use axum::http::{HeaderMap, StatusCode};
 
 use super::{ApiError, ApiResult};
 use crate::event::Event;
+use crate::metrics::{CallbackOutcome, Door};
 use crate::signature;
 use crate::state::AppState;
 
@@ -20,9 +21,15 @@ pub(crate) async fn taskrouter(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<StatusCode> {
-    let body = body.map_err(|e| ApiError::too_large(format!("cannot read the request body: {e}")))?;
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body)
-        .map_err(|_| ApiError::invalid("the body is not application/x-www-form-urlencoded"))?;
+    let refused = |outcome: CallbackOutcome| state.metrics.callback(Door::Taskrouter, outcome);
+    let body = body.map_err(|e| {
+        refused(CallbackOutcome::TooLarge);
+        ApiError::too_large(format!("cannot read the request body: {e}"))
+    })?;
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).map_err(|_| {
+        refused(CallbackOutcome::Malformed);
+        ApiError::invalid("the body is not application/x-www-form-urlencoded")
+    })?;
     let url = match &raw_query {
         Some(q) => format!("{}?{q}", state.urls.event_callback()),
         None => state.urls.event_callback(),
@@ -33,16 +40,23 @@ pub(crate) async fn taskrouter(
         .is_some_and(|sig| signature::is_valid(&state.auth_token, &url, &pairs, sig));
     if !signed {
         tracing::warn!("refused an event callback with a missing or invalid X-Twilio-Signature");
+        refused(CallbackOutcome::BadSignature);
         return Err(ApiError::forbidden("X-Twilio-Signature is missing or invalid"));
     }
-    let event = Event::from_form(&pairs).map_err(|e| ApiError::invalid(format!("malformed event: {e}")))?;
+    let event = Event::from_form(&pairs).map_err(|e| {
+        refused(CallbackOutcome::Malformed);
+        ApiError::invalid(format!("malformed event: {e}"))
+    })?;
     if event.ts_ms > state.clock.now_ms() + MAX_FUTURE_MS {
+        refused(CallbackOutcome::Future);
         return Err(ApiError::invalid("the event's TimestampMs is in the future"));
     }
-    state
-        .ingest
-        .submit(vec![event])
-        .await
-        .map_err(|e| ApiError::unavailable(format!("the event was not stored, retry later: {e}")))?;
+    let fresh = state.ingest.submit(vec![event]).await.map_err(|e| {
+        refused(CallbackOutcome::Unavailable);
+        ApiError::unavailable(format!("the event was not stored, retry later: {e}"))
+    })?;
+    let outcome =
+        if fresh.first().copied().unwrap_or(false) { CallbackOutcome::Accepted } else { CallbackOutcome::Duplicate };
+    state.metrics.callback(Door::Taskrouter, outcome);
     Ok(StatusCode::NO_CONTENT)
 }

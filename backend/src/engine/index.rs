@@ -270,6 +270,27 @@ pub struct CumIndex {
 }
 
 impl CumIndex {
+    /// An estimate of the bytes this index holds: its leaves' entries and its nodes' waits
+    /// (tree-node overheads not counted). Linear in its minutes; for `/metrics`.
+    pub fn approx_bytes(&self) -> usize {
+        use std::mem::size_of;
+        let leaves: usize = self
+            .leaves
+            .values()
+            .map(|l| size_of::<(i64, Leaf)>() + l.entries.capacity() * size_of::<LeafEntry>())
+            .sum();
+        let nodes: usize = self
+            .levels
+            .iter()
+            .flat_map(|level| level.values())
+            .map(|n| {
+                let waits = n.accepted.sorted.capacity() + n.canceled.sorted.capacity();
+                size_of::<(i64, Node)>() + (waits + n.accepted_in_queue.sorted.capacity()) * size_of::<u32>()
+            })
+            .sum();
+        leaves + nodes
+    }
+
     pub fn insert(&mut self, e: Entry, sealed: i64) {
         let minute = e.ts_ms.div_euclid(MINUTE_MS);
         let le = LeafEntry { off_ms: e.ts_ms.rem_euclid(MINUTE_MS) as u16, kind: e.kind as u8, wait_ms: e.wait_ms };

@@ -111,6 +111,14 @@ impl Tombs {
     fn remove(&mut self, key: u128) {
         self.shards[Self::shard(key)].remove(&key);
     }
+
+    fn len(&self) -> usize {
+        self.shards.iter().map(|s| s.len()).sum()
+    }
+
+    fn capacity(&self) -> usize {
+        self.shards.iter().map(|s| s.capacity()).sum()
+    }
 }
 
 /// Live tasks of one series.
@@ -236,6 +244,19 @@ impl Applied {
     }
 }
 
+/// What the engine holds ([`Engine::footprint`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Footprint {
+    /// Tasks in memory (live, or ended within the late horizon).
+    pub tasks: usize,
+    /// Evicted tasks remembered for very late events.
+    pub tombstones: usize,
+    /// Series: a workflow or a task queue on one channel.
+    pub series: usize,
+    /// An estimate of the bytes held by the above.
+    pub estimated_bytes: usize,
+}
+
 /// The statistics engine. See the module documentation.
 #[derive(Debug)]
 pub struct Engine {
@@ -347,6 +368,34 @@ impl Engine {
     /// Live tasks held in memory (for metrics and tests).
     pub fn tasks_in_memory(&self) -> usize {
         self.tasks.len()
+    }
+
+    /// What the engine holds and an estimate of its memory (`/metrics`): the tasks and their
+    /// events, the tombstones and every series' cumulative index, from their sizes and
+    /// capacities (allocator and tree-node overheads, and the floor, are not counted).
+    /// Linear in the tasks in memory and the index's minutes: for a scrape, not a hot path.
+    pub fn footprint(&self) -> Footprint {
+        use std::mem::size_of;
+        let tasks: usize = self
+            .tasks
+            .values()
+            .map(|t| t.events.capacity() * size_of::<TaskEv>() + t.contrib.capacity() * size_of::<(u32, Entry)>())
+            .sum::<usize>()
+            + self.tasks.capacity() * (size_of::<(u128, Task)>() + 1);
+        let tombs = self.tombs.capacity() * (size_of::<(u128, Tomb)>() + 1)
+            + (self.tomb_queue.capacity() + self.ended.capacity()) * size_of::<(i64, u128)>();
+        let series: usize = self
+            .series
+            .all
+            .iter()
+            .map(|s| size_of::<Series>() + s.index.approx_bytes() + s.realtime.pending.len() * size_of::<(i64, u128)>())
+            .sum();
+        Footprint {
+            tasks: self.tasks.len(),
+            tombstones: self.tombs.len(),
+            series: self.series.all.len(),
+            estimated_bytes: tasks + tombs + series,
+        }
     }
 
     /// Applies one event. Duplicates (same event SID for a task in memory) change nothing.

@@ -19,6 +19,7 @@ use tokio::sync::{Notify, mpsc, oneshot, watch};
 
 use crate::engine::{Engine, Target};
 use crate::event::Event;
+use crate::metrics::{Metrics, Origin};
 use crate::storage::{EventLog, StorageError};
 
 /// The engine as shared between the writer (write lock) and readers (read lock). Locks
@@ -202,7 +203,8 @@ impl std::fmt::Debug for Command {
 impl Ingest {
     /// Starts the writer thread. It stops once every handle is dropped and the queue is
     /// drained, so nothing acknowledged is lost on shutdown.
-    pub fn start(mut log: Box<dyn EventLog>, engine: SharedEngine) -> (Self, JoinHandle<()>) {
+    /// `metrics` counts commits (their latency and size) and applied events.
+    pub fn start(mut log: Box<dyn EventLog>, engine: SharedEngine, metrics: Arc<Metrics>) -> (Self, JoinHandle<()>) {
         let (tx, mut rx) = mpsc::channel::<Command>(4096);
         let changes = Arc::new(ChangeFeed::default());
         let feed = changes.clone();
@@ -226,7 +228,7 @@ impl Ingest {
                             Err(_) => break,
                         }
                     }
-                    let changed = write_batch(log.as_mut(), &engine, &seen, &mut pending);
+                    let changed = write_batch(log.as_mut(), &engine, &seen, &metrics, &mut pending);
                     if !changed.is_empty() {
                         feed.mark(changed);
                     }
@@ -279,6 +281,7 @@ fn write_batch(
     log: &mut dyn EventLog,
     engine: &SharedEngine,
     health: &DatabaseHealth,
+    metrics: &Metrics,
     pending: &mut Vec<Command>,
 ) -> FxHashSet<Target> {
     let mut events: Vec<Event> = Vec::new();
@@ -306,6 +309,9 @@ fn write_batch(
                 if let Some(done) = done {
                     let _ = done.send(());
                 }
+                if let Ok(n) = &followed {
+                    metrics.applied(Origin::Followed, *n as u64);
+                }
                 match followed {
                     Ok(n) if n > 0 => tracing::debug!(events = n, "applied events stored by another process"),
                     Ok(_) => {}
@@ -320,21 +326,32 @@ fn write_batch(
         engine.read().unwrap_or_else(|p| p.into_inner()).widen(&mut changed);
         return changed;
     }
+    let started = Instant::now();
     let result = log.append(&events);
     health.saw(&result);
+    if result.is_ok() {
+        metrics.commit_seconds.observe(started.elapsed().as_secs_f64());
+        metrics.commit_events.observe(events.len() as f64);
+    } else {
+        metrics.commit_failures.inc();
+    }
     let result = result.map_err(|e: StorageError| {
         tracing::error!(error = %e, events = events.len(), "cannot store events");
         IngestError::Storage(e.to_string())
     });
     if let Ok(fresh) = &result {
         let mut engine = engine.write().unwrap_or_else(|p| p.into_inner());
+        let mut applied_new = 0;
         for (e, &new) in events.iter().zip(fresh) {
             if new {
                 let applied = engine.apply(e);
                 changed.extend(applied.changed_targets());
+                applied_new += 1;
             }
         }
         engine.widen(&mut changed);
+        drop(engine);
+        metrics.applied(Origin::Own, applied_new);
     }
     for (ack, start, len) in acks {
         let _ = ack.send(result.as_ref().map(|f| f[start..start + len].to_vec()).map_err(Clone::clone));

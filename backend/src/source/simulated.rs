@@ -231,7 +231,7 @@ mod tests {
         let mut center =
             SimulatedCenter::prepare(&log, SimConfig::default(), Some(42), HOUR, 7 * 24 * HOUR, T0).expect("prepare");
         let engine = Arc::new(RwLock::new(Engine::new(EngineConfig::default())));
-        let (ingest, writer) = Ingest::start(Box::new(FailSwitch { inner: log, fail }), engine);
+        let (ingest, writer) = Ingest::start(Box::new(FailSwitch { inner: log, fail }), engine, Default::default());
         assert!(center.catch_up(&ingest, T0).await.expect("catch up") > 0);
         (center, ingest, writer)
     }

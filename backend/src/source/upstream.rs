@@ -6,7 +6,7 @@
 //! for a second.
 
 use std::num::NonZeroU32;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
@@ -16,6 +16,8 @@ use tokio::time::Instant;
 use wallboard_shared::queues::{TaskQueue, TaskQueuePage};
 use wallboard_shared::resources::{TaskChannel, TaskChannelPage, Workflow, WorkflowPage, Workspace, WorkspacePage};
 use wallboard_shared::workers::{Activity, ActivityPage};
+
+use crate::metrics::{Metrics, UpstreamOutcome};
 
 /// How the mirror reaches the upstream.
 #[derive(Debug, Clone)]
@@ -89,6 +91,8 @@ pub struct UpstreamClient {
     budget: DefaultDirectRateLimiter,
     /// Set when the upstream said no requests remain: nobody asks before this.
     paused_until: Mutex<Option<Instant>>,
+    /// Counts every request by outcome (the server's; `backfill` counts nothing).
+    metrics: Option<Arc<Metrics>>,
 }
 
 impl UpstreamClient {
@@ -101,7 +105,13 @@ impl UpstreamClient {
         let rate = NonZeroU32::new(config.requests_per_second.max(1)).unwrap_or(NonZeroU32::MIN);
         // A burst of one: requests are spread evenly, never fired together.
         let budget = RateLimiter::direct(Quota::per_second(rate).allow_burst(NonZeroU32::MIN));
-        Ok(Self { http, config, budget, paused_until: Mutex::new(None) })
+        Ok(Self { http, config, budget, paused_until: Mutex::new(None), metrics: None })
+    }
+
+    /// Counts every request in `metrics` (`wallboard_upstream_requests_total`).
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
+        self.metrics = Some(metrics);
+        self
     }
 
     pub fn base_url(&self) -> &str {
@@ -129,6 +139,23 @@ impl UpstreamClient {
 
     /// GET `path_or_url` as [`UpstreamClient::get`] does, the body unparsed.
     pub async fn get_bytes(&self, path_or_url: &str) -> Result<Vec<u8>, UpstreamError> {
+        let result = self.request(path_or_url).await;
+        if let Some(m) = &self.metrics {
+            m.upstream(match &result {
+                Ok(_) => UpstreamOutcome::Ok,
+                Err(UpstreamError::Unauthorized(_)) => UpstreamOutcome::Unauthorized,
+                Err(UpstreamError::RateLimited { .. }) => UpstreamOutcome::RateLimited,
+                Err(UpstreamError::Server(_)) => UpstreamOutcome::ServerError,
+                Err(UpstreamError::Refused { .. } | UpstreamError::Malformed(_)) => UpstreamOutcome::Refused,
+                Err(UpstreamError::Timeout(_)) => UpstreamOutcome::Timeout,
+                Err(UpstreamError::Network(_)) => UpstreamOutcome::Network,
+            });
+        }
+        result
+    }
+
+    /// One GET, its failure classified.
+    async fn request(&self, path_or_url: &str) -> Result<Vec<u8>, UpstreamError> {
         let url = if path_or_url.starts_with("http://") || path_or_url.starts_with("https://") {
             path_or_url.to_owned()
         } else {

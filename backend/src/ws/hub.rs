@@ -27,6 +27,7 @@ use wallboard_shared::{AccountSid, Urls};
 
 use crate::engine::{CumulativeSpec, Engine, Target, View};
 use crate::ingest::ChangeFeed;
+use crate::metrics::Metrics;
 use crate::source::{Cumulative, Freshness, Numbers, Reader, Realtime};
 
 /// Timing of the hub.
@@ -86,7 +87,7 @@ const SNAPSHOT_HEAD: &str = r#"{"type":"snapshot","id":"""#;
 
 impl Frame {
     /// The frame of `snapshot` (whose `id` is ignored: each subscriber's is put in).
-    fn new(mut snapshot: Snapshot) -> Self {
+    pub(crate) fn new(mut snapshot: Snapshot) -> Self {
         snapshot.id.clear();
         let rev = snapshot.rev;
         let message = ServerMessage::Snapshot(Box::new(snapshot));
@@ -164,9 +165,10 @@ impl Hub {
         config: HubConfig,
         tasks: &TaskTracker,
         stop: CancellationToken,
+        metrics: Arc<Metrics>,
     ) -> Self {
         let (tx, rx) = mpsc::channel(1024);
-        let state = HubState { numbers, identity, config, topics: FxHashMap::default() };
+        let state = HubState { numbers, identity, config, topics: FxHashMap::default(), metrics };
         tasks.spawn(state.run(rx, feed, stop));
         Self { tx }
     }
@@ -204,6 +206,8 @@ struct HubState {
     identity: Identity,
     config: HubConfig,
     topics: FxHashMap<TopicKey, Topic>,
+    /// Topics (gauge) and published revisions.
+    metrics: Arc<Metrics>,
 }
 
 const GC_EVERY: Duration = Duration::from_secs(2);
@@ -243,6 +247,7 @@ impl HubState {
 
     /// Tells the source which views are live (a mirror polls exactly these).
     fn watch(&self) {
+        self.metrics.ws_topics.set(self.topics.len() as i64);
         self.numbers.watch(self.topics.keys().map(|k| (k.view, k.cumulative.as_ref())));
     }
 
@@ -333,6 +338,7 @@ impl HubState {
                     topic.content = content;
                     topic.last_publish = now;
                     topic.tx.send_replace(Arc::new(frame));
+                    self.metrics.ws_revisions.inc();
                 }
             }
             topic.cumulative = cumulative;

@@ -8,12 +8,14 @@
 //! closes this connection alone.
 
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::extract::WebSocketUpgrade;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, close_code};
-use futures_util::StreamExt;
+use futures_util::{Stream, StreamExt};
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::Instant;
 use tokio_stream::StreamMap;
@@ -32,6 +34,7 @@ use crate::access::{Access, Denied, Principal};
 use crate::clock::Clock;
 use crate::engine::target::QueueId;
 use crate::engine::{CumulativeSpec, Target, View};
+use crate::metrics::{Held, Metrics};
 use crate::source::Numbers;
 use wallboard_shared::time::format_ms;
 
@@ -75,6 +78,36 @@ pub struct Sessions {
     pub alerts: Arc<crate::alerts::Alerts>,
     /// Cancelled when the server shuts down: every session sends Close (1001).
     pub stop: CancellationToken,
+    /// Clients, frames sent and revisions skipped.
+    pub metrics: Arc<Metrics>,
+}
+
+/// A subscription's snapshots, each with the number of revisions skipped before it (a slow
+/// reader gets the newest only): what `wallboard_ws_frames_dropped_total` counts.
+struct Revisions {
+    frames: WatchStream<Arc<Frame>>,
+    last: Option<u64>,
+}
+
+impl Revisions {
+    fn new(rx: tokio::sync::watch::Receiver<Arc<Frame>>) -> Self {
+        Self { frames: WatchStream::new(rx), last: None }
+    }
+}
+
+impl Stream for Revisions {
+    type Item = (Arc<Frame>, u64);
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        this.frames.poll_next_unpin(cx).map(|next| {
+            next.map(|frame| {
+                let skipped = this.last.map_or(0, |last| frame.rev.saturating_sub(last + 1));
+                this.last = Some(frame.rev);
+                (frame, skipped)
+            })
+        })
+    }
 }
 
 /// With `--source twilio`: how long a subscription waits for the upstream's first answer.
@@ -123,7 +156,8 @@ pub async fn run(
     mut principal: Option<Principal>,
 ) {
     let config = state.config;
-    let mut subscriptions: StreamMap<String, WatchStream<Arc<Frame>>> = StreamMap::new();
+    let _connected = Held::new(&state.metrics.ws_clients);
+    let mut subscriptions: StreamMap<String, Revisions> = StreamMap::new();
     let mut ping = tokio::time::interval_at(Instant::now() + config.ping_interval, config.ping_interval);
     let mut last_heard = Instant::now();
     let stop = state.stop.clone();
@@ -142,7 +176,9 @@ pub async fn run(
     macro_rules! send {
         ($msg:expr) => {
             match tokio::time::timeout(config.send_timeout, socket.send($msg)).await {
-                Ok(Ok(())) => {}
+                Ok(Ok(())) => {
+                    state.metrics.ws_frames_sent.inc();
+                }
                 _ => break, // dead or not reading: drop the connection
             }
         };
@@ -164,7 +200,8 @@ pub async fn run(
                 let _ = tokio::time::timeout(config.send_timeout, socket.send(Message::Close(Some(close)))).await;
                 break;
             }
-            Some((id, frame)) = subscriptions.next(), if !subscriptions.is_empty() => {
+            Some((id, (frame, skipped))) = subscriptions.next(), if !subscriptions.is_empty() => {
+                state.metrics.ws_frames_dropped.inc_by(skipped);
                 send!(Message::Text(frame.text(&id)));
             }
             Ok(()) = board.changed(), if alerts_of.is_some() => {
@@ -232,7 +269,7 @@ fn not_authenticated() -> String {
 async fn handle_text(
     state: &Sessions,
     text: &str,
-    subscriptions: &mut StreamMap<String, WatchStream<Arc<Frame>>>,
+    subscriptions: &mut StreamMap<String, Revisions>,
     principal: &mut Option<Principal>,
     peer: SocketAddr,
     alerts_of: &mut Option<String>,
@@ -370,7 +407,7 @@ async fn handle_text(
             // snapshot: a client seeds its trend, then goes on with the live numbers.
             let history = history_minutes.map(|m| history_text(&id, &state.numbers, key_view, m));
             // Replaces an existing subscription with the same id.
-            subscriptions.insert(id, WatchStream::new(rx));
+            subscriptions.insert(id, Revisions::new(rx));
             history.map_or(Reply::None, Reply::Send)
         }
     }
@@ -486,4 +523,57 @@ fn alerts_text(board: &crate::alerts::Board, ws: &str, who: &Principal) -> Strin
         .collect();
     let message = ServerMessage::Alerts { workspace_sid: ws.to_owned(), alerts };
     serde_json::to_string(&message).unwrap_or_else(|_| error_text(None, codes::INVALID_PARAMETER, "alerts unavailable"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wallboard_shared::resources::{RealTimeStats, TasksByStatus, WorkflowRealTimeStatistics};
+    use wallboard_shared::ws::Snapshot;
+
+    fn frame(rev: u64) -> Arc<Frame> {
+        let stats = RealTimeStats {
+            longest_task_waiting_age: 0,
+            longest_task_waiting_sid: None,
+            tasks_by_priority: Default::default(),
+            tasks_by_status: TasksByStatus::default(),
+            total_tasks: rev,
+        };
+        let realtime = WorkflowRealTimeStatistics {
+            account_sid: wallboard_shared::AccountSid::from_u128(1),
+            workspace_sid: WorkspaceSid::from_u128(2),
+            workflow_sid: wallboard_shared::WorkflowSid::from_u128(3),
+            stats,
+            url: "http://x/v1/Workspaces/WS/Workflows/WW/RealTimeStatistics".into(),
+        };
+        let snapshot = Snapshot {
+            id: String::new(),
+            rev,
+            at: "2026-11-27T18:00:00Z".into(),
+            stale: false,
+            realtime: realtime.into(),
+            cumulative: None,
+        };
+        Arc::new(Frame::new(snapshot))
+    }
+
+    /// A reader that falls behind gets the newest revision, and the ones it skipped are
+    /// counted (`wallboard_ws_frames_dropped_total`); one that keeps up skips nothing.
+    #[tokio::test]
+    async fn revisions_count_what_a_slow_reader_skipped() {
+        let (tx, rx) = tokio::sync::watch::channel(frame(3));
+        let mut revisions = Revisions::new(rx);
+        let (first, skipped) = revisions.next().await.expect("the current frame");
+        assert_eq!((first.rev, skipped), (3, 0), "the first frame skips nothing, whatever its revision");
+        tx.send_replace(frame(4));
+        let (next, skipped) = revisions.next().await.expect("a frame");
+        assert_eq!((next.rev, skipped), (4, 0));
+        for rev in 5..=9 {
+            tx.send_replace(frame(rev));
+        }
+        let (newest, skipped) = revisions.next().await.expect("a frame");
+        assert_eq!((newest.rev, skipped), (9, 4), "revisions 5 to 8 were skipped");
+        drop(tx);
+        assert!(revisions.next().await.is_none(), "the topic is gone");
+    }
 }

@@ -18,6 +18,7 @@ mod events;
 mod eventstreams;
 mod health;
 mod import;
+mod metrics;
 mod mirror;
 mod mirror_cluster;
 mod paths;
