@@ -21,6 +21,7 @@ use tokio_stream::wrappers::WatchStream;
 use tokio_util::sync::CancellationToken;
 use wallboard_shared::WorkspaceSid;
 use wallboard_shared::error::codes;
+use wallboard_shared::time::format_ms;
 use wallboard_shared::ws::{
     ClientMessage, CumulativeRequest, History, MAX_HISTORY_MINUTES, ServerMessage, Target as WireTarget, TargetRequest,
     resolve_target,
@@ -32,7 +33,6 @@ use crate::clock::Clock;
 use crate::engine::target::QueueId;
 use crate::engine::{CumulativeSpec, Target, View};
 use crate::source::Numbers;
-use wallboard_shared::time::format_ms;
 
 /// Limits and timings of WebSocket sessions.
 #[derive(Debug, Clone, Copy)]
