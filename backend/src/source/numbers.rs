@@ -138,8 +138,8 @@ impl Numbers {
     }
 
     /// A view's realtime numbers at every trend boundary of the last `minutes` (see
-    /// [`crate::engine::trend`]), with the instant they were read at. The local engine
-    /// keeps them for workflows and workspaces; other targets, and a mirror (it polls the
+    /// [`crate::engine::trend`]), read now. The local engine keeps them for workflows and
+    /// workspaces; other targets, and a mirror (it polls the
     /// upstream's current numbers and keeps no log), have none: an empty history.
     pub fn history(&self, view: View, minutes: u32) -> History {
         let now = self.clock.now_ms();

@@ -24,6 +24,7 @@ use tokio_util::sync::CancellationToken;
 use wallboard_shared::WorkspaceSid;
 use wallboard_shared::error::codes;
 use wallboard_shared::query::StatisticsQuery;
+use wallboard_shared::time::format_ms;
 use wallboard_shared::ws::{
     ClientMessage, CumulativeRequest, History, MAX_HISTORY_MINUTES, ServerMessage, Target as WireTarget, TargetRequest,
     resolve_target,
@@ -36,7 +37,6 @@ use crate::engine::target::QueueId;
 use crate::engine::{CumulativeSpec, Target, View};
 use crate::metrics::{Held, Metrics};
 use crate::source::Numbers;
-use wallboard_shared::time::format_ms;
 
 /// Limits and timings of WebSocket sessions.
 #[derive(Debug, Clone, Copy)]
