@@ -15,6 +15,7 @@ mod architecture;
 mod dashboard;
 mod errors;
 mod events;
+mod export;
 mod eventstreams;
 mod health;
 mod import;
