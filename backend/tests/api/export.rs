@@ -215,13 +215,13 @@ async fn agents_export_equals_the_workers_and_channels_lists() {
             }
         }
     }
-    // alice: Available since 10 s before now, voice 1/1 (T3) and chat 0/3.
+    // alice: Available since 08:00:10Z (10 s into the day: 35,990 s before 18:00Z), T3 in hand.
     let (header, rows) = csv_rows(&app, &path("Workers/Export?FriendlyName=alice")).await;
     assert_eq!(rows.len(), 1);
     assert_eq!(cell(&header, &rows[0], "sid"), alice());
     assert_eq!(
         (cell(&header, &rows[0], "seconds_in_state"), cell(&header, &rows[0], "tasks")),
-        ("10", "1")
+        ("35990", "1")
     );
     app.stop().await;
 }
