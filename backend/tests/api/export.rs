@@ -139,7 +139,10 @@ async fn cumulative_export_equals_the_json_api_with_thresholds_and_zone() {
 
     // The default zone is UTC.
     let (header, rows) = csv_rows(&app, &sales(&format!("CumulativeStatistics/Export?{query}"))).await;
-    assert_eq!(cell(&header, &rows[0], "start_time (UTC)"), local(json["start_time"].as_str().expect("time"), chrono_tz::UTC));
+    assert_eq!(
+        cell(&header, &rows[0], "start_time (UTC)"),
+        local(json["start_time"].as_str().expect("time"), chrono_tz::UTC)
+    );
     app.stop().await;
 }
 
@@ -219,10 +222,7 @@ async fn agents_export_equals_the_workers_and_channels_lists() {
     let (header, rows) = csv_rows(&app, &path("Workers/Export?FriendlyName=alice")).await;
     assert_eq!(rows.len(), 1);
     assert_eq!(cell(&header, &rows[0], "sid"), alice());
-    assert_eq!(
-        (cell(&header, &rows[0], "seconds_in_state"), cell(&header, &rows[0], "tasks")),
-        ("35990", "1")
-    );
+    assert_eq!((cell(&header, &rows[0], "seconds_in_state"), cell(&header, &rows[0], "tasks")), ("35990", "1"));
     app.stop().await;
 }
 
@@ -368,8 +368,14 @@ async fn bad_parameters_are_400_in_twilios_format_and_unknown_targets_404() {
     for (p, expected) in [
         (format!("/v1/Workspaces/{WS}/Alerts/Export?Status=loud"), StatusCode::BAD_REQUEST),
         (format!("/v1/Workspaces/{WS}/Workers/Export?Ordering=Height:asc"), StatusCode::BAD_REQUEST),
-        (format!("/v1/Workspaces/{WS}/Workflows/WW000000000000000000000000000000ff/CumulativeStatistics/Export"), StatusCode::NOT_FOUND),
-        (format!("/v1/Workspaces/{WS}/TaskQueues/WQ000000000000000000000000000000ff/CumulativeStatistics/Export"), StatusCode::NOT_FOUND),
+        (
+            format!("/v1/Workspaces/{WS}/Workflows/WW000000000000000000000000000000ff/CumulativeStatistics/Export"),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            format!("/v1/Workspaces/{WS}/TaskQueues/WQ000000000000000000000000000000ff/CumulativeStatistics/Export"),
+            StatusCode::NOT_FOUND,
+        ),
     ] {
         let (status, body) = app.get(&p).await;
         let error: TwilioError = decode(body, &p);

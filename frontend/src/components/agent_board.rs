@@ -11,9 +11,7 @@ use leptos::prelude::*;
 use super::tile::figure_of;
 use super::{ConnectionBadge, ExportButton, Lines, Notice, Tile};
 use crate::browser;
-use crate::model::agents::{
-    BoardFigures, ROW_PX, activity_bars, agent_rows, skills_of, visible_range, workers_query,
-};
+use crate::model::agents::{BoardFigures, ROW_PX, activity_bars, agent_rows, skills_of, visible_range, workers_query};
 use crate::model::alerts::Mark;
 use crate::model::figure::Now;
 use crate::model::floor::board_counts;

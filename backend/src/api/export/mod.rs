@@ -37,7 +37,7 @@ use wallboard_shared::workers::{Worker, WorkerChannel};
 
 use self::table::{Cell, Table};
 use super::statistics::parse_statistics_query;
-use super::{ApiError, ApiResult, alerts, queues, query_pairs, resources, statistics, workers, workspace};
+use super::{ApiError, ApiResult, alerts, query_pairs, queues, resources, statistics, workers, workspace};
 use crate::state::AppState;
 
 /// The exports of one workflow's numbers (behind `authorize`, like the workflow's resources).
@@ -138,12 +138,15 @@ fn flatten(stats: &Value) -> Vec<(String, Cell)> {
     for (key, value) in map {
         match (key.as_str(), value) {
             ("start_time" | "end_time" | "split_by_wait_time", _) => {}
-            (_, Value::Object(inner)) => out.extend(inner.iter().map(|(k, v)| (format!("{key}_{k}"), Cell::of_json(v)))),
+            (_, Value::Object(inner)) => {
+                out.extend(inner.iter().map(|(k, v)| (format!("{key}_{k}"), Cell::of_json(v))))
+            }
             _ => out.push((key.clone(), Cell::of_json(value))),
         }
     }
     if let Some(Value::Object(splits)) = map.get("split_by_wait_time") {
-        let mut thresholds: Vec<(u64, &Value)> = splits.iter().filter_map(|(t, s)| Some((t.parse().ok()?, s))).collect();
+        let mut thresholds: Vec<(u64, &Value)> =
+            splits.iter().filter_map(|(t, s)| Some((t.parse().ok()?, s))).collect();
         thresholds.sort_by_key(|(t, _)| *t);
         for (t, split) in thresholds {
             for field in ["reservations_accepted", "tasks_canceled"] {
@@ -169,9 +172,9 @@ fn statistics_table(subject: Subject, rows: Vec<Value>) -> Table {
             Cell::Text(subject.sid.clone()),
             subject.task_channel.clone().map_or(Cell::Empty, Cell::Text),
         ];
-        cells.extend(measures.iter().map(|m| {
-            row.iter().position(|(k, _)| k == m).map_or(Cell::Empty, |i| row.swap_remove(i).1)
-        }));
+        cells.extend(
+            measures.iter().map(|m| row.iter().position(|(k, _)| k == m).map_or(Cell::Empty, |i| row.swap_remove(i).1)),
+        );
         cells
     });
     Table { columns, rows: Box::new(rows) }
@@ -207,7 +210,8 @@ async fn queue_cumulative(
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Response> {
     let params = Params::parse(raw.as_deref())?;
-    let answer = queues::cumulative(State(state.clone()), Path((ws.clone(), wq.clone())), RawQuery(raw.clone())).await?;
+    let answer =
+        queues::cumulative(State(state.clone()), Path((ws.clone(), wq.clone())), RawQuery(raw.clone())).await?;
     let stats = answer.into_body().stats;
     let Json(queue) = queues::fetch_queue(State(state), Path((ws, wq))).await?;
     let stem = window_stem(params, queue.sid.as_str(), stats.start_time, stats.end_time);
@@ -301,7 +305,10 @@ async fn alert_history(
     let (sid, history) = alerts::export_rows(&state, &ws, raw.as_deref()).await?;
     let now = wallboard_shared::time::to_datetime(state.clock.now_ms());
     let stem = format!("{sid}-alerts-{}", params.stamp(now));
-    let table = Table { columns: ALERT_COLUMNS.map(str::to_owned).to_vec(), rows: Box::new(history.into_iter().map(alert_row)) };
+    let table = Table {
+        columns: ALERT_COLUMNS.map(str::to_owned).to_vec(),
+        rows: Box::new(history.into_iter().map(alert_row)),
+    };
     Ok(params.respond(table, &stem))
 }
 

@@ -122,7 +122,9 @@ impl Chunks {
             .headers
             .iter()
             .zip(row)
-            .map(|(name, cell)| format!("{}:{}", json_string(&column_header(name, self.zone.name())), cell.json(self.zone)))
+            .map(|(name, cell)| {
+                format!("{}:{}", json_string(&column_header(name, self.zone.name())), cell.json(self.zone))
+            })
             .collect();
         format!("{{{}}}", fields.join(","))
     }
