@@ -20,8 +20,10 @@ BINDGEN_VERSION=0.2.130
 BINARYEN_VERSION=132
 # The budget was 250 KiB until the supervisor's views (workspace header, queues wall, agent
 # board) came: they cost about 58 KiB gzip (243.7 -> 301.7 KiB), loaded once per build (the
-# files are immutable and cached). BENCHMARKS.md has the figures.
-LIMIT_KIB=330
+# files are immutable and cached). BENCHMARKS.md has the figures. 337 KiB since the Export
+# CSV buttons (cumulative panel, agent board; the fetch with the token header and the Blob
+# download): +7.0 KiB.
+LIMIT_KIB=337
 # The admin bundle (the whole app and the settings page: service levels, alert rules, their
 # preview), loaded only for `page=settings`: its own budget. It was the measured size
 # (404.2 KiB) plus ~10 KiB; service levels per task channel on the page cost 8.9 KiB, so
