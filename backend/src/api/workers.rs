@@ -222,13 +222,16 @@ pub(crate) async fn fetch_worker(
     Ok(Json(worker_resource(&state, &sid, wk_sid, &w, true)))
 }
 
+/// A worker as the Workers list shows it, with its Channels list.
+pub(crate) type WorkerRow = (Worker, Vec<WorkerChannel>);
+
 /// Every worker the Workers list gives for `pairs` (its filters and ordering, all pages),
 /// as the list and the Channels list show them: the rows of the agents table's export.
 pub(crate) fn export_rows(
     state: &AppState,
     ws: &str,
     pairs: &[(String, String)],
-) -> ApiResult<(WorkspaceSid, Vec<(Worker, Vec<WorkerChannel>)>)> {
+) -> ApiResult<(WorkspaceSid, Vec<WorkerRow>)> {
     let q = WorkerListQuery::parse(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
     let (sid, records) = listed_workers(state, ws, &q)?;
     let engine = state.engine();
