@@ -20,9 +20,11 @@ BINDGEN_VERSION=0.2.130
 BINARYEN_VERSION=132
 # The budget was 250 KiB until the supervisor's views (workspace header, queues wall, agent
 # board) came: they cost about 58 KiB gzip (243.7 -> 301.7 KiB), loaded once per build (the
-# files are immutable and cached). BENCHMARKS.md has the figures. 335 KiB since the trends
-# from the server (issue 15: the history frame, seeding the trend) cost 3.7 KiB (327.9 -> 331.6).
-LIMIT_KIB=335
+# files are immutable and cached). BENCHMARKS.md has the figures. Raised in issue 15 (session 8):
+# the trends from the server (the history frame, seeding the trend) cost 3.7 KiB, the Export
+# CSV buttons (cumulative panel, agent board; the fetch with the token header and the Blob
+# download) 7.0 KiB, the kiosk's burn-in and heartbeat 1.1 KiB.
+LIMIT_KIB=345
 # The admin bundle (the whole app and the settings page: service levels, alert rules, their
 # preview), loaded only for `page=settings`: its own budget. It was the measured size
 # (404.2 KiB) plus ~10 KiB; service levels per task channel on the page cost 8.9 KiB, so

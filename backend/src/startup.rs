@@ -354,6 +354,7 @@ pub fn router(state: AppState, security: headers::SecurityHeaders, assets_dir: s
         .route("/Workspaces/{ws}/Workflows/{wf}/RealTimeStatistics", get(statistics::realtime))
         .route("/Workspaces/{ws}/Workflows/{wf}/CumulativeStatistics", get(statistics::cumulative))
         .route("/Workspaces/{ws}/Workflows/{wf}/ServiceLevel", get(service_levels::workflow_level))
+        .merge(api::export::workflow_routes())
         .merge(workspace_wide())
         .merge(settings())
         .route_layer(middleware::from_fn_with_state(state.clone(), api::authorize))
@@ -408,6 +409,7 @@ fn workspace_wide() -> Router<AppState> {
         .route("/Workspaces/{ws}/Workers/{wk}/Statistics", get(workers::worker_statistics))
         .route("/Workspaces/{ws}/Workers/{wk}/Channels", get(workers::list_channels))
         .route("/Workspaces/{ws}/Workers/{wk}/Channels/{wc}", get(workers::fetch_channel))
+        .merge(api::export::workspace_wide_routes())
         .route_layer(middleware::from_fn(api::require_whole_workspace))
 }
 

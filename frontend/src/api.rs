@@ -223,6 +223,29 @@ pub async fn acknowledge(workspace: &str, alert: &str) -> Result<(), Failure> {
     call(&path, Some("Acknowledged=true")).await.map(drop)
 }
 
+/// Downloads the export at `path` (`wallboard_shared::export::export_path`): fetched with
+/// the token in the `Authorization` header (never in a URL), then saved under the name the
+/// server gives (`Content-Disposition`) or `fallback`.
+pub async fn download(path: &str, fallback: &str) -> Result<(), Failure> {
+    let token = crate::browser::token().ok_or(Failure::Refused)?;
+    let response =
+        get(path, Some(&token)).await.ok_or_else(|| Failure::Other("the server cannot be reached".to_owned()))?;
+    let headers = response.headers();
+    if !response.ok() {
+        let body = text(&response).await.unwrap_or_default();
+        let retry_after = headers.get("retry-after").ok().flatten();
+        return Err(Failure::of(response.status(), serde_json::from_str(&body).ok(), retry_after.as_deref()));
+    }
+    let disposition = headers.get("content-disposition").ok().flatten().unwrap_or_default();
+    let name = disposition.split_once("filename=\"").and_then(|(_, r)| r.split('"').next()).unwrap_or(fallback);
+    let blob = match response.blob() {
+        Ok(promise) => JsFuture::from(promise).await.ok(),
+        Err(_) => None,
+    };
+    let saved = blob.is_some_and(|b| crate::browser::save_file(&b.unchecked_into(), name));
+    if saved { Ok(()) } else { Err(Failure::Other("the file cannot be saved".to_owned())) }
+}
+
 /// The build the server serves now (`GET /build-id`, public), None when it cannot say.
 pub async fn server_build_id() -> Option<String> {
     let response = get("/build-id", None).await.filter(Response::ok)?;

@@ -490,3 +490,24 @@ pub fn beep(tones_hz: &[f32], tone_s: f64) {
         let _ = play();
     });
 }
+
+/// Saves `blob` as a file named `name`: an object URL clicked through an `<a download>`,
+/// revoked a minute later (a download that starts reads it first). False when the page
+/// cannot.
+pub fn save_file(blob: &web_sys::Blob, name: &str) -> bool {
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else { return false };
+    let Ok(url) = web_sys::Url::create_object_url_with_blob(blob) else { return false };
+    let Some(link) = document.create_element("a").ok().and_then(|a| a.dyn_into::<web_sys::HtmlElement>().ok()) else {
+        return false;
+    };
+    let _ = link.set_attribute("href", &url);
+    let _ = link.set_attribute("download", name);
+    link.click();
+    leptos::prelude::set_timeout(
+        move || {
+            let _ = web_sys::Url::revoke_object_url(&url);
+        },
+        std::time::Duration::from_secs(60),
+    );
+    true
+}

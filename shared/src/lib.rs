@@ -10,6 +10,7 @@ pub mod alerts;
 pub mod envelope;
 pub mod error;
 pub mod event;
+pub mod export;
 pub mod health;
 pub mod params;
 pub mod query;

@@ -436,16 +436,36 @@ fn history_query(raw: Option<&str>) -> ApiResult<(Option<AlertStatus>, usize, us
     Ok((status, size, page))
 }
 
+/// The alert history (newest first) with the `Status` of `raw`, every page of it.
+async fn history_of(
+    state: &AppState,
+    ws: &str,
+    status: Option<AlertStatus>,
+) -> ApiResult<(WorkspaceSid, Vec<wallboard_shared::alerts::Alert>)> {
+    let sid = workspace(state, ws)?;
+    let ws_sid = sid.clone();
+    let all = docs(state, move |d| store::history(d, &ws_sid)).await?;
+    Ok((sid, all.into_iter().filter(|a| status.is_none_or(|s| a.status == s)).collect()))
+}
+
+/// The alerts the Alerts list gives for `raw` (its `Status`; every page): the rows of the
+/// alert history's export.
+pub(crate) async fn export_rows(
+    state: &AppState,
+    ws: &str,
+    raw: Option<&str>,
+) -> ApiResult<(WorkspaceSid, Vec<wallboard_shared::alerts::Alert>)> {
+    let (status, _, _) = history_query(raw)?;
+    history_of(state, ws, status).await
+}
+
 pub(crate) async fn list_alerts(
     State(state): State<AppState>,
     Path(ws): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<AlertPage>> {
     let (status, size, page) = history_query(raw.as_deref())?;
-    let sid = workspace(&state, &ws)?;
-    let ws_sid = sid.clone();
-    let all = docs(&state, move |d| store::history(d, &ws_sid)).await?;
-    let matching: Vec<_> = all.into_iter().filter(|a| status.is_none_or(|s| a.status == s)).collect();
+    let (sid, matching) = history_of(&state, &ws, status).await?;
     let total = matching.len();
     let alerts: Vec<AlertResource> =
         matching.into_iter().skip(page * size).take(size).map(|a| alert_resource(&state, &sid, a)).collect();

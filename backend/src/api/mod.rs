@@ -9,6 +9,7 @@ pub mod assets;
 pub mod error;
 pub mod events;
 pub mod eventstreams;
+pub mod export;
 pub mod headers;
 pub mod health;
 pub mod metrics;

@@ -25,6 +25,13 @@ pub(crate) struct Answer<T> {
     body: T,
 }
 
+impl<T> Answer<T> {
+    /// The resource itself (an export writes it as rows).
+    pub(crate) fn into_body(self) -> T {
+        self.body
+    }
+}
+
 impl<T: serde::Serialize> axum::response::IntoResponse for Answer<T> {
     fn into_response(self) -> axum::response::Response {
         let mut response = Json(self.body).into_response();

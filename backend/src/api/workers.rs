@@ -160,13 +160,12 @@ fn workers_in_order(engine: &Engine, id: WorkspaceId) -> Vec<WorkerState> {
     workers
 }
 
-pub(crate) async fn list_workers(
-    State(state): State<AppState>,
-    Path(ws): Path<String>,
-    RawQuery(raw): RawQuery,
-) -> ApiResult<Json<WorkerPage>> {
-    let pairs = query_pairs(raw.as_deref())?;
-    let q = WorkerListQuery::parse(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
+/// The workers the Workers list's filters and ordering keep (every page of them).
+fn listed_workers(
+    state: &AppState,
+    ws: &str,
+    q: &WorkerListQuery,
+) -> ApiResult<(WorkspaceSid, Vec<(WorkerSid, WorkerState)>)> {
     let expression = q
         .target_workers_expression
         .as_deref()
@@ -174,7 +173,7 @@ pub(crate) async fn list_workers(
         .transpose()
         .map_err(|e| ApiError::invalid(format!("TargetWorkersExpression is not a TaskRouter expression: {e}")))?;
     let engine = state.engine();
-    let (sid, id) = workspace_of(&engine, &ws)?;
+    let (sid, id) = workspace_of(&engine, ws)?;
     let mut workers = workers_in_order(&engine, id);
     if let Some(name) = &q.activity_name {
         workers.retain(|w| w.activity_name.as_ref() == Some(name));
@@ -197,6 +196,17 @@ pub(crate) async fn list_workers(
         sort_workers(&mut workers, ordering);
     }
     let records: Vec<_> = workers.into_iter().filter_map(|w| Some((WorkerSid::parse(&w.sid).ok()?, w))).collect();
+    Ok((sid, records))
+}
+
+pub(crate) async fn list_workers(
+    State(state): State<AppState>,
+    Path(ws): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Json<WorkerPage>> {
+    let pairs = query_pairs(raw.as_deref())?;
+    let q = WorkerListQuery::parse(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
+    let (sid, records) = listed_workers(&state, &ws, &q)?;
     let resource = |(s, w): (WorkerSid, WorkerState)| worker_resource(&state, &sid, s, &w, false);
     let (workers, meta) =
         list_page_in_order(records, resource, (&q.paging).into(), &state.urls.workers(&sid), &pairs, "workers");
@@ -210,6 +220,29 @@ pub(crate) async fn fetch_worker(
     let engine = state.engine();
     let (sid, _, wk_sid, w) = worker_of(&engine, &ws, &wk)?;
     Ok(Json(worker_resource(&state, &sid, wk_sid, &w, true)))
+}
+
+/// A worker as the Workers list shows it, with its Channels list.
+pub(crate) type WorkerRow = (Worker, Vec<WorkerChannel>);
+
+/// Every worker the Workers list gives for `pairs` (its filters and ordering, all pages),
+/// as the list and the Channels list show them: the rows of the agents table's export.
+pub(crate) fn export_rows(
+    state: &AppState,
+    ws: &str,
+    pairs: &[(String, String)],
+) -> ApiResult<(WorkspaceSid, Vec<WorkerRow>)> {
+    let q = WorkerListQuery::parse(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
+    let (sid, records) = listed_workers(state, ws, &q)?;
+    let engine = state.engine();
+    let rows = records
+        .into_iter()
+        .map(|(wk, w)| {
+            let channels = w.channels.iter().map(|c| channel_resource(state, &engine, &sid, &wk, &w, c)).collect();
+            (worker_resource(state, &sid, wk, &w, false), channels)
+        })
+        .collect();
+    Ok((sid, rows))
 }
 
 /// A worker channel's SID: made up from the worker's and the task channel's numbers (the

@@ -16,6 +16,7 @@ mod dashboard;
 mod errors;
 mod events;
 mod eventstreams;
+mod export;
 mod health;
 mod import;
 mod metrics;

@@ -35,6 +35,9 @@ mod soak;
 /// Burn-in protection and the watchdog of a kiosk left alone.
 mod unattended;
 
+/// Downloads of the Export buttons.
+mod export;
+
 use harness::{ACCOUNT_SID, AUTH_TOKEN, Form, TestApp, free_port, serve_args, spawn_app_with};
 
 /// Bounds every wait on the browser.
@@ -205,6 +208,12 @@ async fn browser() -> Driver {
 
 /// A browser launched with Chromium's `extra` arguments too.
 async fn browser_with(extra: &[&str]) -> Driver {
+    browser_with_prefs(extra, serde_json::Value::Null).await
+}
+
+/// A browser launched with Chromium's `extra` arguments and profile `prefs` (an object, or
+/// null for none: e.g. the download directory).
+async fn browser_with_prefs(extra: &[&str], prefs: serde_json::Value) -> Driver {
     // reqwest and fantoccini both bring rustls; pick its provider once for the process.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let port = free_port();
@@ -233,7 +242,11 @@ async fn browser_with(extra: &[&str]) -> Driver {
     ];
     args.extend(extra.iter().map(|a| (*a).to_owned()));
     let mut caps = serde_json::Map::new();
-    caps.insert("goog:chromeOptions".into(), json!({ "binary": chrome, "args": args }));
+    let mut options = json!({ "binary": chrome, "args": args });
+    if !prefs.is_null() {
+        options["prefs"] = prefs;
+    }
+    caps.insert("goog:chromeOptions".into(), options);
     let url = format!("http://127.0.0.1:{port}");
     let client = tokio::time::timeout(TIMEOUT, async {
         loop {

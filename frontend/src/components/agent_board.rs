@@ -9,9 +9,9 @@ use leptos::html::Div;
 use leptos::prelude::*;
 
 use super::tile::figure_of;
-use super::{ConnectionBadge, Lines, Notice, Tile};
+use super::{ConnectionBadge, ExportButton, Lines, Notice, Tile};
 use crate::browser;
-use crate::model::agents::{BoardFigures, ROW_PX, activity_bars, agent_rows, skills_of, visible_range};
+use crate::model::agents::{BoardFigures, ROW_PX, activity_bars, agent_rows, skills_of, visible_range, workers_query};
 use crate::model::alerts::Mark;
 use crate::model::figure::Now;
 use crate::model::floor::board_counts;
@@ -88,12 +88,20 @@ pub fn AgentBoard() -> impl IntoView {
         _ => None,
     };
     let filters = (!kiosk).then(|| view! { <Filters/> });
+    // The export of the table: the Workers list with the board's filters.
+    let export = Signal::derive(move || {
+        let ws = state.workspace()?;
+        let query = state.view.with(|v| workers_query(v.agent_queue.as_deref(), v.skill.as_deref()));
+        Some(format!("/v1/Workspaces/{ws}/Workers?{query}"))
+    });
+    let export = (!kiosk).then(|| view! { <ExportButton resource=export testid="export-agents"/> });
     view! {
         <section class="agents" data-testid="agent-board">
             <div class="page-head">
                 {kiosk.then(|| view! { <ConnectionBadge/> })}
                 <h1>"Agents"</h1>
                 {filters}
+                {export}
             </div>
             <div class="agents-top">
                 <div class="tiles agents-kpi">

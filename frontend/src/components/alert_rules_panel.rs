@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use wallboard_shared::alerts::{Comparison, Level, Measure};
 
-use super::RulePreview;
+use super::{ExportButton, RulePreview};
 use crate::api;
 use crate::model::settings::{self, Choice, RuleForm, RuleView};
 use crate::state::{Remote, use_state};
@@ -124,6 +124,8 @@ pub fn AlertRulesPanel(ws: String) -> impl IntoView {
         open.get()?;
         Some(view! { <RuleEditor ws=ws.get_value() form targets channels reload/> })
     };
+    // The export of the alert history (every alert of the workspace, newest first).
+    let history = Signal::derive(move || Some(format!("/v1/Workspaces/{}/Alerts", ws.get_value())));
     view! {
         <section class="panel settings-section" data-testid="alert-rules">
             <div class="panel-head">
@@ -131,6 +133,7 @@ pub fn AlertRulesPanel(ws: String) -> impl IntoView {
                 <button type="button" class="seg" data-testid="rule-new" on:click=move |_| form.set(Some(RuleForm::default()))>
                     "New rule"
                 </button>
+                <ExportButton resource=history testid="export-alerts"/>
             </div>
             {list}
             {editor}

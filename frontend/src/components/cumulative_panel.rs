@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use wallboard_shared::service_level::WORKSPACE_DEFAULT;
 
 use super::tile::figure_of;
-use super::{ChartCanvas, CumulativeControls, Legend, Notice, SlaTable, Tile, painter};
+use super::{ChartCanvas, CumulativeControls, ExportButton, Legend, Notice, SlaTable, Tile, painter};
 use crate::charts::{self, Tone};
 use crate::model::figure::CumulativeFigures;
 use crate::model::format;
@@ -46,6 +46,14 @@ pub fn CumulativePanel() -> impl IntoView {
         Some(subscriptions::statistics_path(&ws?, &wf.sid, &query?))
     };
 
+    // The export of the panel's window (its numbers as rows, in the view's zone).
+    let export = Signal::derive(move || {
+        let ws = state.workspace()?;
+        let query = state.plan.with(|p| p.query.clone())?;
+        let wf = state.workflow.get()?;
+        Some(format!("/v1/Workspaces/{ws}/Workflows/{}/CumulativeStatistics?{}", wf.sid, query.to_query_string()))
+    });
+
     let figures = Memo::new(move |_| {
         // The shown workflow's service-level definition for the panel's channel (as its
         // subscription asks): its own, the workspace's or the built-in.
@@ -80,6 +88,7 @@ pub fn CumulativePanel() -> impl IntoView {
                             }
                         })
                 }}
+                {(!kiosk).then(|| view! { <ExportButton resource=export testid="export-cumulative"/> })}
             </div>
             {(!kiosk).then(|| view! { <CumulativeControls/> })}
             {move || problem().map(|p| view! { <Notice title="This window cannot be shown" detail=p/> })}
