@@ -190,6 +190,11 @@ pub async fn service_levels(workspace: &str) -> Result<Definitions, Failure> {
     Ok(Definitions::new(workspace, &listed))
 }
 
+/// `GET path`: a scope's `…/HistoricalStatistics` (the history page; `model::history::path`).
+pub async fn history(path: &str) -> Result<crate::model::history::History, Failure> {
+    get_json(path).await.map(|(h, _)| h)
+}
+
 /// `GET …/TaskQueues/Statistics` for `query`: every queue, realtime and cumulative (read
 /// for the wall's queues beyond its subscriptions).
 pub async fn queue_statistics(workspace: &str, query: &StatisticsQuery) -> Result<Answer<Vec<QueueStats>>, Failure> {

@@ -14,7 +14,7 @@ use crate::components::Notice;
 #[cfg(feature = "admin")]
 use crate::components::SettingsPage;
 use crate::components::{
-    AccessNotice, AgentBoard, AlertBanner, Header, Overview, QueuesWall, StaleBanner, WorkflowPage, WorkspaceHeader,
+    AccessNotice, AgentBoard, AlertBanner, Header, HistoryPage, Overview, QueuesWall, StaleBanner, WorkflowPage, WorkspaceHeader,
 };
 use crate::model::access::{Access, Stop, next_page};
 use crate::model::alerts::{BEEP_EVERY_MS, BEEP_TONE_S, BEEP_TONES_HZ, Sound};
@@ -73,6 +73,7 @@ pub fn App() -> impl IntoView {
         (Access::Granted, Page::Workflow) => view! { <WorkflowPage/> }.into_any(),
         (Access::Granted, Page::Queues) => view! { <QueuesWall/> }.into_any(),
         (Access::Granted, Page::Agents) => view! { <AgentBoard/> }.into_any(),
+        (Access::Granted, Page::History) => view! { <HistoryPage/> }.into_any(),
         #[cfg(feature = "admin")]
         (Access::Granted, Page::Settings) => view! { <SettingsPage/> }.into_any(),
         // Not in this bundle: the page loads again with the admin bundle.

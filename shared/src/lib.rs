@@ -11,6 +11,7 @@ pub mod envelope;
 pub mod error;
 pub mod event;
 pub mod health;
+pub mod history;
 pub mod params;
 pub mod query;
 pub mod queues;

@@ -11,6 +11,7 @@ pub mod events;
 pub mod eventstreams;
 pub mod headers;
 pub mod health;
+pub mod history;
 pub mod queues;
 pub mod resources;
 pub mod service_levels;

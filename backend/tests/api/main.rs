@@ -17,6 +17,7 @@ mod errors;
 mod events;
 mod eventstreams;
 mod health;
+mod history;
 mod import;
 mod mirror;
 mod mirror_cluster;

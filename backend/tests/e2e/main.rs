@@ -31,6 +31,8 @@ mod harness;
 #[path = "../support/proxy.rs"]
 mod proxy;
 
+mod history;
+
 use harness::{ACCOUNT_SID, AUTH_TOKEN, Form, TestApp, free_port, serve_args, spawn_app_with};
 
 /// Bounds every wait on the browser.

@@ -11,6 +11,7 @@ pub mod alerts;
 pub mod figure;
 pub mod floor;
 pub mod format;
+pub mod history;
 pub mod frame;
 pub mod levels;
 pub mod link;

@@ -38,6 +38,9 @@ pub enum Page {
     /// Service levels and alert rules, for admins (`page=settings`; never on a kiosk or
     /// embedded).
     Settings,
+    /// Days (or hours) of a scope: the workspace, the workflow `wf`, or the queue `queue`
+    /// (`page=history`, `by=hour`).
+    History,
 }
 
 impl Page {
@@ -49,6 +52,7 @@ impl Page {
             Self::Queues => Some("queues"),
             Self::Agents => Some("agents"),
             Self::Settings => Some("settings"),
+            Self::History => Some("history"),
         }
     }
 }
@@ -180,6 +184,8 @@ pub struct ViewState {
     pub agent_queue: Option<String>,
     /// `skill=…`: the agent board shows the agents with this skill.
     pub skill: Option<String>,
+    /// `by=hour`: the history page by the hour (the last 7 days) instead of by the day.
+    pub hourly: bool,
 }
 
 impl Default for ViewState {
@@ -203,6 +209,7 @@ impl Default for ViewState {
             sort: Sort::default(),
             agent_queue: None,
             skill: None,
+            hourly: false,
         }
     }
 }
@@ -251,12 +258,13 @@ impl ViewState {
             let value = value.trim();
             match key {
                 "page" => {
-                    view.page = [Page::Workflow, Page::Queues, Page::Agents, Page::Settings]
+                    view.page = [Page::Workflow, Page::Queues, Page::Agents, Page::Settings, Page::History]
                         .into_iter()
                         .find(|p| p.key() == Some(value))
                         .unwrap_or_default()
                 }
                 "sort" => view.sort = Sort::parse(value).unwrap_or_default(),
+                "by" => view.hourly = value == "hour",
                 "queue" if is_sid("WQ", value) => view.agent_queue = Some(value.to_owned()),
                 "skill" if !value.is_empty() && value.len() <= 64 => view.skill = Some(value.to_owned()),
                 "ws" if is_sid("WS", value) => view.workspace = Some(value.to_owned()),
@@ -388,6 +396,9 @@ impl ViewState {
         }
         if let Some(skill) = &self.skill {
             put("skill", skill);
+        }
+        if self.hourly {
+            put("by", "hour");
         }
         parts.join("&")
     }
@@ -604,6 +615,10 @@ mod tests {
             "page=agents&tis=300,900&queue=WQ0123456789abcdef0123456789abcdef&skill=spanish%20%26%20billing"
         );
         assert_eq!(ViewState::from_query("page=settings").page, Page::Settings);
+        let h = ViewState::from_query(&format!("page=history&wf={WF}&by=hour"));
+        assert_eq!((h.page, h.hourly, h.workflow.as_deref()), (Page::History, true, Some(WF)));
+        assert_eq!(h.to_query(), format!("page=history&wf={WF}&by=hour"));
+        assert!(!ViewState::from_query("page=history&by=week").hourly);
         assert_eq!(ViewState::from_query("page=settings").to_query(), "page=settings");
         assert_eq!(ViewState::from_query("page=settings&kiosk=1").page, Page::Overview, "never on a kiosk");
         assert_eq!(ViewState::from_query("page=settings&embed=1").page, Page::Overview);
