@@ -42,8 +42,7 @@ fn main() {
     let days: i64 = std::env::var("WALLBOARD_BENCH_DAYS").ok().and_then(|d| d.parse().ok()).unwrap_or(8);
     let config = SimConfig::default();
     let mut sim = Simulator::try_new(config, SEED, START).expect("the built-in simulator configuration");
-    let mut engine =
-        Engine::new(EngineConfig { retention_ms: (days + 3) * DAY_MS, ..EngineConfig::default() });
+    let mut engine = Engine::new(EngineConfig { retention_ms: (days + 3) * DAY_MS, ..EngineConfig::default() });
     let mut events = Vec::new();
     let mut t = START;
     let mut per_day: Vec<(u64, u64, u64)> = Vec::new(); // (rss KiB, events, tasks created)

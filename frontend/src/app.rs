@@ -9,12 +9,14 @@ use leptos::prelude::*;
 
 use crate::api::{self, Failure};
 use crate::browser;
+#[cfg(feature = "admin")]
+use crate::components::HistoryPage;
 #[cfg(not(feature = "admin"))]
 use crate::components::Notice;
 #[cfg(feature = "admin")]
 use crate::components::SettingsPage;
 use crate::components::{
-    AccessNotice, AgentBoard, AlertBanner, Header, HistoryPage, Overview, QueuesWall, StaleBanner, WorkflowPage, WorkspaceHeader,
+    AccessNotice, AgentBoard, AlertBanner, Header, Overview, QueuesWall, StaleBanner, WorkflowPage, WorkspaceHeader,
 };
 use crate::model::access::{Access, Stop, next_page};
 use crate::model::alerts::{BEEP_EVERY_MS, BEEP_TONE_S, BEEP_TONES_HZ, Sound};
@@ -73,7 +75,6 @@ pub fn App() -> impl IntoView {
         (Access::Granted, Page::Workflow) => view! { <WorkflowPage/> }.into_any(),
         (Access::Granted, Page::Queues) => view! { <QueuesWall/> }.into_any(),
         (Access::Granted, Page::Agents) => view! { <AgentBoard/> }.into_any(),
-        (Access::Granted, Page::History) => view! { <HistoryPage/> }.into_any(),
         #[cfg(feature = "admin")]
         (Access::Granted, Page::Settings) => view! { <SettingsPage/> }.into_any(),
         // Not in this bundle: the page loads again with the admin bundle.
@@ -81,6 +82,14 @@ pub fn App() -> impl IntoView {
         (Access::Granted, Page::Settings) => {
             state.view.with_untracked(crate::settings::open_admin_bundle);
             view! { <Notice title="Opening the settings…"/> }.into_any()
+        }
+        // The history is in the admin bundle too (no wall needs it), for every viewer.
+        #[cfg(feature = "admin")]
+        (Access::Granted, Page::History) => view! { <HistoryPage/> }.into_any(),
+        #[cfg(not(feature = "admin"))]
+        (Access::Granted, Page::History) => {
+            state.view.with_untracked(crate::settings::open_admin_bundle);
+            view! { <Notice title="Opening the history…"/> }.into_any()
         }
         (access, _) => view! { <AccessNotice access=access/> }.into_any(),
     };

@@ -250,8 +250,9 @@ mod tests {
         assert_eq!(HistoryQuery::parse([], 10).expect("short retention").days, 10);
         assert_eq!(HistoryQuery::parse([("Granularity", "hour")], 3).expect("short").days, 3);
         assert_eq!(HistoryQuery::parse([("Days", "90")], 90).expect("long retention").days, 90);
-        let q = parse(&[("Days", "2"), ("Granularity", "hour"), ("TimeZone", "Europe/Paris"), ("TaskChannel", "voice")])
-            .expect("all");
+        let q =
+            parse(&[("Days", "2"), ("Granularity", "hour"), ("TimeZone", "Europe/Paris"), ("TaskChannel", "voice")])
+                .expect("all");
         assert_eq!(q.to_query(), "Granularity=hour&Days=2&TimeZone=Europe%2FParis&TaskChannel=voice");
         assert_eq!(parse(&[]).expect("defaults").to_query(), "");
         assert_eq!(parse(&[("Unknown", "x")]).expect("ignored").days, 30);

@@ -285,13 +285,7 @@ mod tests {
         assert_eq!(rel.activities("WS1"), "/v1/Workspaces/WS1/Activities");
         assert_eq!(rel.activity("WS1", "WA5"), "/v1/Workspaces/WS1/Activities/WA5");
         assert_eq!(rel.historical_statistics("WS1", "default"), "/v1/Workspaces/WS1/HistoricalStatistics");
-        assert_eq!(
-            rel.historical_statistics("WS1", "WW2"),
-            "/v1/Workspaces/WS1/Workflows/WW2/HistoricalStatistics"
-        );
-        assert_eq!(
-            rel.historical_statistics("WS1", "WQ3"),
-            "/v1/Workspaces/WS1/TaskQueues/WQ3/HistoricalStatistics"
-        );
+        assert_eq!(rel.historical_statistics("WS1", "WW2"), "/v1/Workspaces/WS1/Workflows/WW2/HistoricalStatistics");
+        assert_eq!(rel.historical_statistics("WS1", "WQ3"), "/v1/Workspaces/WS1/TaskQueues/WQ3/HistoricalStatistics");
     }
 }

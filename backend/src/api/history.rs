@@ -99,7 +99,9 @@ fn parse(state: &AppState, raw: Option<&str>) -> ApiResult<(HistoryQuery, Tz)> {
 /// until accepted.
 fn figures(c: &Cumulative) -> Option<(u64, Option<&SplitByWaitTime>, &WaitDuration)> {
     match c {
-        Cumulative::Workflow(s) => Some((s.tasks_entered, s.split_by_wait_time.as_ref(), &s.wait_duration_until_accepted)),
+        Cumulative::Workflow(s) => {
+            Some((s.tasks_entered, s.split_by_wait_time.as_ref(), &s.wait_duration_until_accepted))
+        }
         Cumulative::TaskQueue(s) => {
             Some((s.tasks_entered, s.split_by_wait_time.as_ref(), &s.wait_duration_until_accepted))
         }
@@ -120,12 +122,13 @@ async fn history(
     tz: Tz,
 ) -> ApiResult<Answer<HistoricalStatistics>> {
     let all = stored(state, &sid).await?;
-    let channel_name = match query.task_channel.as_deref() {
-        Some(c) => Some(state.engine().registry().channel_name(&sid, c).ok_or_else(|| {
-            ApiError::invalid(format!("TaskChannel '{c}' is not a task channel of this workspace"))
-        })?),
-        None => None,
-    };
+    let channel_name =
+        match query.task_channel.as_deref() {
+            Some(c) => Some(state.engine().registry().channel_name(&sid, c).ok_or_else(|| {
+                ApiError::invalid(format!("TaskChannel '{c}' is not a task channel of this workspace"))
+            })?),
+            None => None,
+        };
     let (def, by) = all.definition(&scope, channel_name.as_deref());
     let now = state.clock.now_ms();
     let oldest = now - state.retention_ms;

@@ -123,7 +123,8 @@ impl Numbers {
         if self.mirror().is_some() {
             return None;
         }
-        let spec = CumulativeSpec { window: wallboard_shared::WindowSpec::default(), thresholds: Some(thresholds.to_vec()) };
+        let spec =
+            CumulativeSpec { window: wallboard_shared::WindowSpec::default(), thresholds: Some(thresholds.to_vec()) };
         let engine = self.engine();
         let numbers = windows.iter().map(|w| compute_cumulative(&engine, view, *w, &spec)).collect();
         Some((numbers, self.engine_freshness(self.clock.now_ms())))

@@ -139,9 +139,7 @@ fn rows(h: &HistoricalStatistics) -> Vec<Row> {
 /// A period's window as `StartDate`/`EndDate` (inclusive: end − 1 ms), in UTC.
 fn window_of(start: &str, end: &str) -> String {
     let utc = |ms: i64| {
-        DateTime::from_timestamp_millis(ms)
-            .expect("time")
-            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+        DateTime::from_timestamp_millis(ms).expect("time").to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
     };
     format!("StartDate={}&EndDate={}", utc(ms(start)), utc(ms(end) - 1))
 }
@@ -151,7 +149,10 @@ async fn days_are_cut_at_local_midnight_and_worked_by_hand() {
     let app = app().await;
     let h: HistoricalStatistics =
         app.get_json(&path(&format!("Workflows/{}/HistoricalStatistics?Days=4&TimeZone=Europe/Paris", wf()))).await;
-    assert_eq!((h.scope.as_str(), h.days, h.granularity, h.time_zone.as_str()), (wf().as_str(), 4, Granularity::Day, "Europe/Paris"));
+    assert_eq!(
+        (h.scope.as_str(), h.days, h.granularity, h.time_zone.as_str()),
+        (wf().as_str(), 4, Granularity::Day, "Europe/Paris")
+    );
     assert_eq!(h.definition.defined_by, "built_in");
     let spans: Vec<(&str, &str)> = h.periods.iter().map(|p| (p.start_time.as_str(), p.end_time.as_str())).collect();
     assert_eq!(
@@ -163,7 +164,10 @@ async fn days_are_cut_at_local_midnight_and_worked_by_hand() {
             ("2026-10-26T00:00:00+01:00", "2026-10-27T00:00:00+01:00"),
         ]
     );
-    assert_eq!((h.start_time.as_str(), h.end_time.as_str()), ("2026-10-23T00:00:00+02:00", "2026-10-27T00:00:00+01:00"));
+    assert_eq!(
+        (h.start_time.as_str(), h.end_time.as_str()),
+        ("2026-10-23T00:00:00+02:00", "2026-10-27T00:00:00+01:00")
+    );
     assert_eq!(
         rows(&h),
         [
@@ -239,8 +243,7 @@ async fn each_days_service_level_is_the_scopes_as_the_service_level_resource_giv
         ),
     ] {
         let sep = if history.contains('?') { '&' } else { '?' };
-        let h: HistoricalStatistics =
-            app.get_json(&path(&format!("{history}{sep}Days=3&TimeZone=Europe/Paris"))).await;
+        let h: HistoricalStatistics = app.get_json(&path(&format!("{history}{sep}Days=3&TimeZone=Europe/Paris"))).await;
         let mut compared = 0;
         for p in h.periods.iter() {
             let sep = if level.contains('?') { '&' } else { '?' };
@@ -325,7 +328,8 @@ async fn a_longer_retention_gives_more_days() {
     let mut args = serve_args(dir.path());
     args.retention_days = 90;
     let app = fill(spawn_app_with(args, std::sync::Arc::new(wallboard::clock::ManualClock::new(now()))).await).await;
-    let h: HistoricalStatistics = app.get_json(&path(&format!("Workflows/{}/HistoricalStatistics?Days=90", wf()))).await;
+    let h: HistoricalStatistics =
+        app.get_json(&path(&format!("Workflows/{}/HistoricalStatistics?Days=90", wf()))).await;
     assert_eq!(h.periods.len(), 90);
     assert_eq!(h.periods.iter().map(|p| p.tasks_entered).sum::<u64>(), 6);
     let (status, _) = app.get(&path(&format!("Workflows/{}/HistoricalStatistics?Days=91", wf()))).await;

@@ -28,8 +28,8 @@ pub fn data(h: &History, hourly: bool) -> HistoryChart {
     HistoryChart {
         labels: p.iter().map(|p| short_label(&p.start_time, hourly)).collect(),
         entered: p.iter().map(|p| p.tasks_entered).collect(),
-        service_level: p.iter().map(|p| p.service_level).collect(),
-        abandonment: p.iter().map(|p| p.abandonment_rate).collect(),
+        service_level: p.iter().map(|p| p.service_level()).collect(),
+        abandonment: p.iter().map(|p| p.abandonment()).collect(),
     }
 }
 
@@ -98,7 +98,10 @@ mod tests {
     #[test]
     fn lines_break_where_a_period_has_no_value() {
         let runs = runs(&[Some(0.5), Some(1.0), None, Some(0.25), Some(f64::NAN), Some(2.0)]);
-        assert_eq!(runs, vec![vec![(0.5, 50), (1.5, 100)], vec![(3.25, 25), (3.75, 25)], vec![(5.25, 100), (5.75, 100)]]);
+        assert_eq!(
+            runs,
+            vec![vec![(0.5, 50), (1.5, 100)], vec![(3.25, 25), (3.75, 25)], vec![(5.25, 100), (5.75, 100)]]
+        );
         assert!(super::runs(&[None, None]).is_empty());
     }
 }

@@ -188,8 +188,8 @@ fn table(h: &History, hourly: bool) -> impl IntoView + use<> {
                 (Some(p.tasks_entered.to_string()), format::count(p.tasks_entered)),
                 (Some(p.tasks_answered.to_string()), format::count(p.tasks_answered)),
                 (Some(p.tasks_abandoned.to_string()), format::count(p.tasks_abandoned)),
-                (format::percent_value(p.abandonment_rate), format::percent(p.abandonment_rate)),
-                (format::percent_value(p.service_level), format::percent(p.service_level)),
+                (format::percent_value(p.abandonment()), format::percent(p.abandonment())),
+                (format::percent_value(p.service_level()), format::percent(p.service_level())),
                 (p.avg_wait_until_accepted.map(|w| w.to_string()), wait),
             ];
             view! {

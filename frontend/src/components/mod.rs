@@ -11,6 +11,7 @@ mod connection_badge;
 mod cumulative_controls;
 mod cumulative_panel;
 mod header;
+#[cfg(feature = "admin")]
 mod history_page;
 mod legend;
 mod level_settings;
@@ -44,6 +45,7 @@ pub use connection_badge::ConnectionBadge;
 pub use cumulative_controls::CumulativeControls;
 pub use cumulative_panel::CumulativePanel;
 pub use header::Header;
+#[cfg(feature = "admin")]
 pub use history_page::HistoryPage;
 pub use legend::Legend;
 pub use level_settings::LevelSettings;

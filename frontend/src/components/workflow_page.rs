@@ -2,7 +2,9 @@
 
 use leptos::prelude::*;
 
-use super::{ConnectionBadge, CumulativePanel, LevelSettings, Notice, RealtimeTiles, TrendPanel, href, is_modified_click};
+use super::{
+    ConnectionBadge, CumulativePanel, LevelSettings, Notice, RealtimeTiles, TrendPanel, href, is_modified_click,
+};
 use crate::model::view::Page;
 use crate::state::{Remote, use_state};
 

@@ -311,7 +311,7 @@ impl ViewState {
             None => WindowChoice::default(),
         };
         view.theme = theme.unwrap_or(view.default_theme());
-        if view.page == Page::Settings && !view.chrome() {
+        if matches!(view.page, Page::Settings | Page::History) && !view.chrome() {
             view.page = Page::Overview;
         }
         view
@@ -619,6 +619,7 @@ mod tests {
         assert_eq!((h.page, h.hourly, h.workflow.as_deref()), (Page::History, true, Some(WF)));
         assert_eq!(h.to_query(), format!("page=history&wf={WF}&by=hour"));
         assert!(!ViewState::from_query("page=history&by=week").hourly);
+        assert_eq!(ViewState::from_query("page=history&kiosk=1").page, Page::Overview, "not a wall's page");
         assert_eq!(ViewState::from_query("page=settings").to_query(), "page=settings");
         assert_eq!(ViewState::from_query("page=settings&kiosk=1").page, Page::Overview, "never on a kiosk");
         assert_eq!(ViewState::from_query("page=settings&embed=1").page, Page::Overview);
