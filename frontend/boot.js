@@ -9,9 +9,10 @@
 // 3. on a kiosk, the watchdog: it loads the page again when the app stopped beating (see
 //    below);
 // 4. then it loads the app (WebAssembly): the admin bundle (the app with the settings page,
-//    wallboard-admin-<id>.js) for page=settings, which is never on a kiosk or embedded (as
-//    model::view reads the link), the default bundle otherwise. The default bundle loads
-//    the page again when it is asked for page=settings, so the two rules must agree.
+//    wallboard-admin-<id>.js) for page=settings and page=history (pages no wall needs),
+//    which are never on a kiosk or embedded (as model::view reads the link), the default
+//    bundle otherwise. The default bundle loads the page again when it is asked for one of
+//    them, so the two rules must agree.
 (function (w) {
   var q = new URLSearchParams(location.search);
   var root = document.documentElement;
@@ -36,7 +37,8 @@
   w.addEventListener("unhandledrejection", function (e) { errors.push("unhandled rejection: " + e.reason); });
 
   // Whole names: scripts/build-frontend.sh checks that both are in the minified script.
-  var admin = q.get("page") === "settings" && !on("kiosk") && !on("embed");
+  var page = q.get("page");
+  var admin = (page === "settings" || page === "history") && !on("kiosk") && !on("embed");
   var files = admin
     ? ["./wallboard-admin-{{BUILD_ID}}.js", "./wallboard-admin-{{BUILD_ID}}_bg.wasm"]
     : ["./wallboard-{{BUILD_ID}}.js", "./wallboard-{{BUILD_ID}}_bg.wasm"];

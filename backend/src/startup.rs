@@ -355,6 +355,7 @@ pub fn router(state: AppState, security: headers::SecurityHeaders, assets_dir: s
         .route("/Workspaces/{ws}/Workflows/{wf}/CumulativeStatistics", get(statistics::cumulative))
         .route("/Workspaces/{ws}/Workflows/{wf}/ServiceLevel", get(service_levels::workflow_level))
         .merge(api::export::workflow_routes())
+        .route("/Workspaces/{ws}/Workflows/{wf}/HistoricalStatistics", get(api::history::workflow))
         .merge(workspace_wide())
         .merge(settings())
         .route_layer(middleware::from_fn_with_state(state.clone(), api::authorize))
@@ -394,6 +395,8 @@ fn workspace_wide() -> Router<AppState> {
         .route("/Workspaces/{ws}/TaskQueues/{wq}/RealTimeStatistics", get(queues::realtime))
         .route("/Workspaces/{ws}/TaskQueues/{wq}/CumulativeStatistics", get(queues::cumulative))
         .route("/Workspaces/{ws}/TaskQueues/{wq}/ServiceLevel", get(service_levels::task_queue))
+        .route("/Workspaces/{ws}/TaskQueues/{wq}/HistoricalStatistics", get(api::history::task_queue))
+        .route("/Workspaces/{ws}/HistoricalStatistics", get(api::history::workspace))
         .route("/Workspaces/{ws}/Alerts", get(alerts::list_alerts))
         .route("/Workspaces/{ws}/ServiceLevels", get(service_levels::list))
         .route(

@@ -190,6 +190,13 @@ pub async fn service_levels(workspace: &str) -> Result<Definitions, Failure> {
     Ok(Definitions::new(workspace, &listed))
 }
 
+#[cfg(feature = "admin")]
+/// `GET path`: a scope's `…/HistoricalStatistics` (the history page; `model::history::path`).
+pub async fn history(path: &str) -> Result<crate::model::history::History, Failure> {
+    let (body, _) = get_body(path).await?;
+    crate::model::history::History::parse(&body).ok_or_else(|| Failure::Other(format!("unexpected answer from {path}")))
+}
+
 /// `GET …/TaskQueues/Statistics` for `query`: every queue, realtime and cumulative (read
 /// for the wall's queues beyond its subscriptions).
 pub async fn queue_statistics(workspace: &str, query: &StatisticsQuery) -> Result<Answer<Vec<QueueStats>>, Failure> {

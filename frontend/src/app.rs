@@ -10,6 +10,8 @@ use leptos::prelude::*;
 
 use crate::api::{self, Failure};
 use crate::browser;
+#[cfg(feature = "admin")]
+use crate::components::HistoryPage;
 #[cfg(not(feature = "admin"))]
 use crate::components::Notice;
 #[cfg(feature = "admin")]
@@ -84,6 +86,14 @@ pub fn App() -> impl IntoView {
         (Access::Granted, Page::Settings) => {
             state.view.with_untracked(crate::settings::open_admin_bundle);
             view! { <Notice title="Opening the settings…"/> }.into_any()
+        }
+        // The history is in the admin bundle too (no wall needs it), for every viewer.
+        #[cfg(feature = "admin")]
+        (Access::Granted, Page::History) => view! { <HistoryPage/> }.into_any(),
+        #[cfg(not(feature = "admin"))]
+        (Access::Granted, Page::History) => {
+            state.view.with_untracked(crate::settings::open_admin_bundle);
+            view! { <Notice title="Opening the history…"/> }.into_any()
         }
         (access, _) => view! { <AccessNotice access=access/> }.into_any(),
     };

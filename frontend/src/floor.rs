@@ -103,7 +103,7 @@ pub fn start(state: AppState) {
                         }
                         floor.channels.update(|c| fetched.into_iter().for_each(|(wk, list)| c.set(wk, list)));
                     }
-                    Page::Overview | Page::Workflow | Page::Settings => {}
+                    Page::Overview | Page::Workflow | Page::Settings | Page::History => {}
                 }
                 Ok(())
             }

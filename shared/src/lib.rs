@@ -12,6 +12,7 @@ pub mod error;
 pub mod event;
 pub mod export;
 pub mod health;
+pub mod history;
 pub mod params;
 pub mod query;
 pub mod queues;

@@ -153,6 +153,17 @@ impl Urls {
         format!("{}/ServiceLevel", self.task_queue(ws, wq))
     }
 
+    /// The history (per day or hour) of a scope: `default` (the workspace), `WW…` or `WQ…`.
+    pub fn historical_statistics(&self, ws: impl Display, scope: &str) -> String {
+        if scope.starts_with("WW") {
+            format!("{}/HistoricalStatistics", self.workflow(ws, scope))
+        } else if scope.starts_with("WQ") {
+            format!("{}/HistoricalStatistics", self.task_queue(ws, scope))
+        } else {
+            format!("{}/HistoricalStatistics", self.workspace(ws))
+        }
+    }
+
     pub fn task_queues(&self, ws: impl Display) -> String {
         format!("{}/TaskQueues", self.workspace(ws))
     }
@@ -273,5 +284,8 @@ mod tests {
         assert_eq!(rel.worker_channel("WS1", "WK3", "WC4"), "/v1/Workspaces/WS1/Workers/WK3/Channels/WC4");
         assert_eq!(rel.activities("WS1"), "/v1/Workspaces/WS1/Activities");
         assert_eq!(rel.activity("WS1", "WA5"), "/v1/Workspaces/WS1/Activities/WA5");
+        assert_eq!(rel.historical_statistics("WS1", "default"), "/v1/Workspaces/WS1/HistoricalStatistics");
+        assert_eq!(rel.historical_statistics("WS1", "WW2"), "/v1/Workspaces/WS1/Workflows/WW2/HistoricalStatistics");
+        assert_eq!(rel.historical_statistics("WS1", "WQ3"), "/v1/Workspaces/WS1/TaskQueues/WQ3/HistoricalStatistics");
     }
 }

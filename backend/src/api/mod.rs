@@ -13,6 +13,7 @@ pub mod export;
 pub mod headers;
 pub mod health;
 pub mod metrics;
+pub mod history;
 pub mod queues;
 pub mod resources;
 pub mod service_levels;

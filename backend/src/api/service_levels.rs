@@ -135,7 +135,7 @@ async fn with_store<T: Send + 'static>(
 }
 
 /// A workspace's stored settings.
-async fn stored(state: &AppState, ws: &WorkspaceSid) -> ApiResult<Settings> {
+pub(crate) async fn stored(state: &AppState, ws: &WorkspaceSid) -> ApiResult<Settings> {
     let ws = ws.clone();
     with_store(state, move |d| settings::load(d, &ws)).await
 }

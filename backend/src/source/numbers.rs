@@ -116,6 +116,21 @@ impl Numbers {
         }
     }
 
+    /// A view's cumulative numbers over each of `windows`, split at `thresholds`, from the
+    /// local engine's cumulative index under one read lock (each window costs O(log) of
+    /// the index, never a scan of events); `None` when the numbers come from an upstream,
+    /// which keeps no history of its own.
+    pub fn history(&self, view: View, windows: &[Window], thresholds: &[u32]) -> Option<(Vec<Cumulative>, Freshness)> {
+        if self.mirror().is_some() {
+            return None;
+        }
+        let spec =
+            CumulativeSpec { window: wallboard_shared::WindowSpec::default(), thresholds: Some(thresholds.to_vec()) };
+        let engine = self.engine();
+        let numbers = windows.iter().map(|w| compute_cumulative(&engine, view, *w, &spec)).collect();
+        Some((numbers, self.engine_freshness(self.clock.now_ms())))
+    }
+
     /// Before a new subscription: from the mirror, waits (bounded) for a first answer so
     /// the first snapshot holds numbers. The local engine always has them.
     pub async fn warm_up(&self, view: View, cumulative: Option<&CumulativeSpec>, wait: Duration) {

@@ -18,6 +18,7 @@ mod events;
 mod eventstreams;
 mod export;
 mod health;
+mod history;
 mod import;
 mod metrics;
 mod mirror;

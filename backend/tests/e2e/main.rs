@@ -38,6 +38,8 @@ mod unattended;
 /// Downloads of the Export buttons.
 mod export;
 
+mod history;
+
 use harness::{ACCOUNT_SID, AUTH_TOKEN, Form, TestApp, free_port, serve_args, spawn_app_with};
 
 /// Bounds every wait on the browser.

@@ -6,6 +6,9 @@
 //! device pixels, fonts), the plot's [`Layout`] on it and the mesh's style ([`Axes`],
 //! [`Surface::draw_mesh`]).
 
+// The history page's chart: admin bundle (tests in every native test build).
+#[cfg(any(feature = "admin", test))]
+pub mod history;
 pub mod outcomes;
 // The settings page's chart: admin bundle (tests in every native test build).
 #[cfg(any(feature = "admin", test))]

@@ -36,6 +36,7 @@ pub fn Header() -> impl IntoView {
         (Page::Overview, "Workflows"),
         (Page::Queues, "Queues"),
         (Page::Agents, "Agents"),
+        (Page::History, "History"),
         (Page::Settings, "Settings"),
     ]
     .into_iter()

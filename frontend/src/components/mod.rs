@@ -12,6 +12,8 @@ mod cumulative_controls;
 mod cumulative_panel;
 mod export_button;
 mod header;
+#[cfg(feature = "admin")]
+mod history_page;
 mod legend;
 mod level_settings;
 mod lines;
@@ -45,6 +47,8 @@ pub use cumulative_controls::CumulativeControls;
 pub use cumulative_panel::CumulativePanel;
 pub use export_button::ExportButton;
 pub use header::Header;
+#[cfg(feature = "admin")]
+pub use history_page::HistoryPage;
 pub use legend::Legend;
 pub use level_settings::LevelSettings;
 pub use lines::Lines;

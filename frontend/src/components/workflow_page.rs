@@ -2,7 +2,9 @@
 
 use leptos::prelude::*;
 
-use super::{ConnectionBadge, CumulativePanel, LevelSettings, Notice, RealtimeTiles, TrendPanel};
+use super::{
+    ConnectionBadge, CumulativePanel, LevelSettings, Notice, RealtimeTiles, TrendPanel, href, is_modified_click,
+};
 use crate::model::view::Page;
 use crate::state::{Remote, use_state};
 
@@ -24,6 +26,27 @@ pub fn WorkflowPage() -> impl IntoView {
             v.page = Page::Workflow;
             v.workflow = Some(sid);
         });
+    };
+    // This workflow's days (`page=history`).
+    let history_href = move || {
+        href(&state.view.with(|v| {
+            let mut v = v.clone();
+            v.page = Page::History;
+            v.workflow = state.workflow.with(|w| w.as_ref().map(|w| w.sid.clone()));
+            v.agent_queue = None;
+            v
+        }))
+    };
+    let to_history = move |ev: leptos::ev::MouseEvent| {
+        if !is_modified_click(&ev) {
+            ev.prevent_default();
+            let wf = state.workflow.with_untracked(|w| w.as_ref().map(|w| w.sid.clone()));
+            state.navigate(true, |v| {
+                v.page = Page::History;
+                v.workflow = wf;
+                v.agent_queue = None;
+            });
+        }
     };
     // Built once while a workflow is shown (a plain `Option` view: `<Show>` costs more wasm).
     let shown = Memo::new(move |_| state.workflow.with(Option::is_some));
@@ -76,6 +99,9 @@ pub fn WorkflowPage() -> impl IntoView {
                                 }}
                             </select>
                         </label>
+                        <a class="tab" data-testid="workflow-history" href=history_href on:click=to_history>
+                            "History · 30 days"
+                        </a>
                     }
                         .into_any()
                 }}

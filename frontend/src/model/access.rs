@@ -79,7 +79,7 @@ pub fn next_page<'a>(
 ) -> Stop<'a> {
     match page {
         Page::Queues => Stop::Agents,
-        Page::Agents | Page::Settings => Stop::Overview,
+        Page::Agents | Page::Settings | Page::History => Stop::Overview,
         Page::Overview => next_stop(None, workflows).map_or(Stop::Queues, Stop::Workflow),
         Page::Workflow => next_stop(current, workflows).map_or(Stop::Queues, Stop::Workflow),
     }

@@ -13,6 +13,9 @@ pub mod floor;
 pub mod format;
 pub mod frame;
 pub mod kiosk;
+// The history page's model: admin bundle (tests in every native test build).
+#[cfg(any(feature = "admin", test))]
+pub mod history;
 pub mod levels;
 pub mod link;
 pub mod service_levels;

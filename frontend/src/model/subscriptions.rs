@@ -192,7 +192,7 @@ pub fn plan(
                 plan.subscriptions.push(sub);
             }
         }
-        Page::Settings => {}
+        Page::Settings | Page::History => {}
     }
     if view.rotate.is_some() {
         // After the page's own subscriptions, in what is left of the limit.

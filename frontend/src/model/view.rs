@@ -42,6 +42,9 @@ pub enum Page {
     /// Service levels and alert rules, for admins (`page=settings`; never on a kiosk or
     /// embedded).
     Settings,
+    /// Days (or hours) of a scope: the workspace, the workflow `wf`, or the queue `queue`
+    /// (`page=history`, `by=hour`).
+    History,
 }
 
 impl Page {
@@ -53,6 +56,7 @@ impl Page {
             Self::Queues => Some("queues"),
             Self::Agents => Some("agents"),
             Self::Settings => Some("settings"),
+            Self::History => Some("history"),
         }
     }
 }
@@ -189,6 +193,8 @@ pub struct ViewState {
     /// `watchdog=N`: seconds without a heartbeat before frontend/boot.js reloads a kiosk, 0
     /// off; None: the default. Read by the boot script, kept here so the link keeps it.
     pub watchdog: Option<u32>,
+    /// `by=hour`: the history page by the hour (the last 7 days) instead of by the day.
+    pub hourly: bool,
 }
 
 impl Default for ViewState {
@@ -214,6 +220,7 @@ impl Default for ViewState {
             skill: None,
             burn_in: None,
             watchdog: None,
+            hourly: false,
         }
     }
 }
@@ -262,12 +269,13 @@ impl ViewState {
             let value = value.trim();
             match key {
                 "page" => {
-                    view.page = [Page::Workflow, Page::Queues, Page::Agents, Page::Settings]
+                    view.page = [Page::Workflow, Page::Queues, Page::Agents, Page::Settings, Page::History]
                         .into_iter()
                         .find(|p| p.key() == Some(value))
                         .unwrap_or_default()
                 }
                 "sort" => view.sort = Sort::parse(value).unwrap_or_default(),
+                "by" => view.hourly = value == "hour",
                 "queue" if is_sid("WQ", value) => view.agent_queue = Some(value.to_owned()),
                 "skill" if !value.is_empty() && value.len() <= 64 => view.skill = Some(value.to_owned()),
                 "ws" if is_sid("WS", value) => view.workspace = Some(value.to_owned()),
@@ -316,7 +324,7 @@ impl ViewState {
             None => WindowChoice::default(),
         };
         view.theme = theme.unwrap_or(view.default_theme());
-        if view.page == Page::Settings && !view.chrome() {
+        if matches!(view.page, Page::Settings | Page::History) && !view.chrome() {
             view.page = Page::Overview;
         }
         view
@@ -407,6 +415,9 @@ impl ViewState {
         }
         if let Some(skill) = &self.skill {
             put("skill", skill);
+        }
+        if self.hourly {
+            put("by", "hour");
         }
         parts.join("&")
     }
@@ -624,6 +635,11 @@ mod tests {
             "page=agents&tis=300,900&queue=WQ0123456789abcdef0123456789abcdef&skill=spanish%20%26%20billing"
         );
         assert_eq!(ViewState::from_query("page=settings").page, Page::Settings);
+        let h = ViewState::from_query(&format!("page=history&wf={WF}&by=hour"));
+        assert_eq!((h.page, h.hourly, h.workflow.as_deref()), (Page::History, true, Some(WF)));
+        assert_eq!(h.to_query(), format!("page=history&wf={WF}&by=hour"));
+        assert!(!ViewState::from_query("page=history&by=week").hourly);
+        assert_eq!(ViewState::from_query("page=history&kiosk=1").page, Page::Overview, "not a wall's page");
         assert_eq!(ViewState::from_query("page=settings").to_query(), "page=settings");
         assert_eq!(ViewState::from_query("page=settings&kiosk=1").page, Page::Overview, "never on a kiosk");
         assert_eq!(ViewState::from_query("page=settings&embed=1").page, Page::Overview);
