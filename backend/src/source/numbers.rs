@@ -156,7 +156,7 @@ impl Numbers {
     /// [`crate::engine::trend`]), read now. The local engine keeps them for workflows and
     /// workspaces; other targets, and a mirror (it polls the
     /// upstream's current numbers and keeps no log), have none: an empty history.
-    pub fn history(&self, view: View, minutes: u32) -> History {
+    pub fn trend(&self, view: View, minutes: u32) -> History {
         let now = self.clock.now_ms();
         let history = match &self.origin {
             Origin::Engine => self.engine().history(view, now - i64::from(minutes) * 60_000, now),

@@ -415,7 +415,7 @@ async fn handle_text(
 
 /// The `history` frame of subscription `id`: its view's samples of the last `minutes`.
 fn history_text(id: &str, numbers: &Numbers, view: View, minutes: u32) -> String {
-    let h = numbers.history(view, minutes);
+    let h = numbers.trend(view, minutes);
     let samples = h
         .samples
         .iter()
