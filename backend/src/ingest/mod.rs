@@ -310,7 +310,7 @@ fn write_batch(
                     let _ = done.send(());
                 }
                 if let Ok(n) = &followed {
-                    metrics.applied(Origin::Followed, *n as u64);
+                    metrics.applied(Origin::Followed, *n);
                 }
                 match followed {
                     Ok(n) if n > 0 => tracing::debug!(events = n, "applied events stored by another process"),
