@@ -71,6 +71,10 @@ pub fn check<S: Strategy>(name: &str, cases: u32, strategy: S, test: impl Fn(S::
         failure_persistence: None,
         // Shrinking a failure of a million-case run must end.
         max_shrink_iters: 10_000,
+        // A few generators filter (a window needs a bound, a reference no keyword): over a
+        // million cases their rejects add up past proptest's default limit.
+        max_local_rejects: u32::MAX,
+        max_global_rejects: u32::MAX,
         ..Config::default()
     };
     let ran = Cell::new(0u64);
