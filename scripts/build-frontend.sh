@@ -28,8 +28,10 @@ LIMIT_KIB=345
 # The admin bundle (the whole app and the settings page: service levels, alert rules, their
 # preview), loaded only for `page=settings`: its own budget. It was the measured size
 # (404.2 KiB) plus ~10 KiB; service levels per task channel on the page cost 8.9 KiB, so
-# 425 KiB (BENCHMARKS.md has the figures).
-ADMIN_LIMIT_KIB=425
+# 425 KiB; the history page (issue 15), which no wall needs, is built into it only (every
+# viewer may load it, for page=history) and costs it 20.5 KiB, so 440 KiB (BENCHMARKS.md
+# has the figures).
+ADMIN_LIMIT_KIB=440
 TARGET_DIR=${CARGO_TARGET_DIR:-target}
 DIST=frontend/dist
 

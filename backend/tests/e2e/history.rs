@@ -1,10 +1,10 @@
 //! The history page shows 30 days of the simulator's history (`--sim-history-hours 720`),
 //! each day's numbers equal to `…/HistoricalStatistics`, and 7 days of hours when asked.
 //!
-//! Simulating and storing 720 hours takes minutes in a debug build (about 11 s per simulated
-//! day on the loaded 2-core machine), longer than the harness's 30 s bound on a start, so
-//! this test starts the application itself, unbounded; everything after the start is
-//! bounded as elsewhere.
+//! Simulating and storing 720 hours takes minutes in a debug build (888 s on the 2-core
+//! machine loaded by five other builds; BENCHMARKS.md), far longer than the harness's 30 s
+//! bound on a start, so this test starts the application itself, unbounded; everything
+//! after the start is bounded as elsewhere.
 
 use std::sync::Arc;
 use std::time::Instant;
