@@ -292,7 +292,7 @@ enum Mutation {
 fn mutation() -> impl Strategy<Value = Mutation> {
     let key = prop_oneof![
         4 => proptest::sample::select(CHECKED_FIELDS).prop_map(str::to_owned),
-        1 => proptest::sample::select(CHECKED_FIELDS).prop_map(|k| wallboard::event::snake_case(k)),
+        1 => proptest::sample::select(CHECKED_FIELDS).prop_map(wallboard::event::snake_case),
         1 => "[A-Za-z_]{1,12}",
         1 => "\\PC{0,8}",
     ];
