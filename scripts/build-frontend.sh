@@ -30,8 +30,9 @@ LIMIT_KIB=345
 # (404.2 KiB) plus ~10 KiB; service levels per task channel on the page cost 8.9 KiB, so
 # 425 KiB; the history page (issue 15), which no wall needs, is built into it only (every
 # viewer may load it, for page=history) and costs it 20.5 KiB, so 440 KiB (BENCHMARKS.md
-# has the figures).
-ADMIN_LIMIT_KIB=440
+# has the figures). With the trends (2.8 KiB) and the Export buttons (6.4 KiB) of the same
+# issue it measured 445.5 KiB, so 450 KiB.
+ADMIN_LIMIT_KIB=450
 TARGET_DIR=${CARGO_TARGET_DIR:-target}
 DIST=frontend/dist
 
