@@ -99,9 +99,15 @@ impl Format {
 /// plus `/Export`, its query kept, with `Format` and `TimeZone` added.
 pub fn export_path(resource: &str, format: Format, time_zone: &str) -> String {
     let (path, query) = resource.split_once('?').unwrap_or((resource, ""));
-    let zone = time_zone.replace('+', "%2B");
     let sep = if query.is_empty() { "" } else { "&" };
-    format!("{path}/{EXPORT}?{query}{sep}{FORMAT}={}&{TIME_ZONE}={zone}", format.extension())
+    // A resource whose own query names the zone (the history cuts its days in it) keeps it:
+    // the parameter may be given once.
+    let zone = if query.split('&').any(|p| p.split('=').next() == Some(TIME_ZONE)) {
+        String::new()
+    } else {
+        format!("&{TIME_ZONE}={}", time_zone.replace('+', "%2B"))
+    };
+    format!("{path}/{EXPORT}?{query}{sep}{FORMAT}={}{zone}", format.extension())
 }
 
 #[cfg(test)]
@@ -117,6 +123,10 @@ mod tests {
         assert_eq!(
             export_path("/v1/Workspaces/WS1/Alerts", Format::Json, "UTC"),
             "/v1/Workspaces/WS1/Alerts/Export?Format=json&TimeZone=UTC"
+        );
+        assert_eq!(
+            export_path("/v1/Workspaces/WS1/HistoricalStatistics?Days=30&TimeZone=Europe%2FParis", Format::Csv, "UTC"),
+            "/v1/Workspaces/WS1/HistoricalStatistics/Export?Days=30&TimeZone=Europe%2FParis&Format=csv"
         );
     }
 

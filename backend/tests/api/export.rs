@@ -33,7 +33,7 @@ async fn download(app: &TestApp, path: &str, token: Option<&str>) -> (StatusCode
 }
 
 /// A CSV export that must succeed: its header row and records.
-async fn csv_rows(app: &TestApp, path: &str) -> (Vec<String>, Vec<Vec<String>>) {
+pub(super) async fn csv_rows(app: &TestApp, path: &str) -> (Vec<String>, Vec<Vec<String>>) {
     let (status, headers, body) = download(app, path, None).await;
     assert_eq!(status, StatusCode::OK, "GET {path}: {body}");
     assert_eq!(headers["content-type"], "text/csv; charset=utf-8");
@@ -48,7 +48,7 @@ fn parse_csv(body: &str) -> (Vec<String>, Vec<Vec<String>>) {
 }
 
 /// The cell of `column` in `row`.
-fn cell<'a>(header: &[String], row: &'a [String], column: &str) -> &'a str {
+pub(super) fn cell<'a>(header: &[String], row: &'a [String], column: &str) -> &'a str {
     let i = header.iter().position(|h| h == column).unwrap_or_else(|| panic!("no column {column} in {header:?}"));
     &row[i]
 }

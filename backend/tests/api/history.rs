@@ -336,3 +336,37 @@ async fn a_longer_retention_gives_more_days() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_history_export_has_the_apis_rows_in_its_zone() {
+    use super::export::{cell, csv_rows};
+    let app = app().await;
+    let query = "Days=4&TimeZone=Europe/Paris";
+    for scope in [format!("Workflows/{}/", wf()), format!("TaskQueues/{}/", desk()), String::new()] {
+        let h: HistoricalStatistics = app.get_json(&path(&format!("{scope}HistoricalStatistics?{query}"))).await;
+        let (header, records) = csv_rows(&app, &path(&format!("{scope}HistoricalStatistics/Export?{query}"))).await;
+        assert_eq!(records.len(), h.periods.len(), "one row per period of {scope}");
+        for (row, period) in records.iter().zip(&h.periods) {
+            // Times in the history's zone, which the header states.
+            let start = DateTime::parse_from_rfc3339(&period.start_time).expect("time");
+            let local = start.with_timezone(&chrono_tz::Europe::Paris).format("%Y-%m-%d %H:%M:%S").to_string();
+            assert_eq!(cell(&header, row, "start_time (Europe/Paris)"), local);
+            assert_eq!(cell(&header, row, "tasks_entered"), period.tasks_entered.to_string());
+            assert_eq!(cell(&header, row, "tasks_abandoned"), period.tasks_abandoned.to_string());
+            assert_eq!(cell(&header, row, "service_level_numerator"), period.service_level_numerator.to_string());
+            let level = cell(&header, row, "service_level");
+            assert_eq!(level.parse::<f64>().ok(), period.service_level, "{scope}: {level}");
+            let wait = cell(&header, row, "avg_wait_until_accepted");
+            assert_eq!(wait.parse::<u64>().ok(), period.avg_wait_until_accepted, "{scope}: {wait}");
+        }
+    }
+    // Bad history parameters are the resource's 400s.
+    let r = app
+        .client
+        .get(format!("{}{}", app.base, path(&format!("Workflows/{}/HistoricalStatistics/Export?Days=0", wf()))))
+        .basic_auth(ACCOUNT_SID, Some(AUTH_TOKEN))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+}

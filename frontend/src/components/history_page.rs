@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 
-use super::{ChartCanvas, Legend, Notice, painter};
+use super::{ChartCanvas, ExportButton, Legend, Notice, painter};
 use crate::api::{self, Failure};
 use crate::browser;
 use crate::charts::history::{self as chart, LEGEND};
@@ -48,6 +48,10 @@ pub fn HistoryPage() -> impl IntoView {
         });
     });
 
+    // The export of what the page shows: the same request, as CSV.
+    let export = Signal::derive(move || {
+        state.workspace().map(|ws| state.view.with(|v| history::path(&ws, v, browser::browser_zone())))
+    });
     let hourly = move || state.view.with(|v| v.hourly);
     let current = move || state.view.with(|v| scope(v).to_owned());
     let pick_scope = move |ev: leptos::ev::Event| {
@@ -146,6 +150,7 @@ pub fn HistoryPage() -> impl IntoView {
                             {granularity(true, "Hours (7 days)")}
                         </div>
                     </div>
+                    <ExportButton resource=export testid="export-history"/>
                 </div>
             </div>
             <figure class="chart-card chart-wide">

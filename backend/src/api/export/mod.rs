@@ -4,7 +4,9 @@
 //! - `…/Workflows/{WW}/CumulativeStatistics/Export`, `…/TaskQueues/{WQ}/CumulativeStatistics/Export`
 //!   and `…/Workspaces/{WS}/CumulativeStatistics/Export`: one row, the window's numbers;
 //! - `…/Workers/Export`: the agents table, one row per worker of the Workers list;
-//! - `…/Alerts/Export`: the alert history, one row per alert, newest first.
+//! - `…/Alerts/Export`: the alert history, one row per alert, newest first;
+//! - `…/HistoricalStatistics/Export` of the workspace, a workflow or a task queue: the daily
+//!   (or hourly) history, one row per period.
 //!
 //! Each export calls the handler of its resource with the same parameters, so it answers
 //! exactly what the JSON API answers (the same numbers, the same 400s and 404s), and is
@@ -12,10 +14,10 @@
 //! for the workspace-wide ones): a token limited to some workflows exports only their
 //! statistics. [`table`] streams the rows.
 //!
-//! Another resource of statistics rows (a daily or hourly history, say) is exported by one
-//! function like [`workflow_cumulative`]: call its handler, turn each row's numbers into a
-//! `serde_json::Value` and hand them to [`statistics_table`], which flattens every row
-//! the same way (one row per interval, the same columns as a cumulative export).
+//! A resource of statistics rows (the daily or hourly history) is exported the same way:
+//! [`history_rows`] calls its handler and hands each period's numbers to [`statistics_table`],
+//! which flattens every row alike (one row per period). The history's `TimeZone` both cuts
+//! its days and is the zone every time column is written in.
 
 pub(crate) mod table;
 
@@ -37,12 +39,14 @@ use wallboard_shared::workers::{Worker, WorkerChannel};
 
 use self::table::{Cell, Table};
 use super::statistics::parse_statistics_query;
-use super::{ApiError, ApiResult, alerts, query_pairs, queues, resources, statistics, workers, workspace};
+use super::{ApiError, ApiResult, alerts, history, query_pairs, queues, resources, statistics, workers, workspace};
 use crate::state::AppState;
 
 /// The exports of one workflow's numbers (behind `authorize`, like the workflow's resources).
 pub fn workflow_routes() -> Router<AppState> {
-    Router::new().route("/Workspaces/{ws}/Workflows/{wf}/CumulativeStatistics/Export", get(workflow_cumulative))
+    Router::new()
+        .route("/Workspaces/{ws}/Workflows/{wf}/CumulativeStatistics/Export", get(workflow_cumulative))
+        .route("/Workspaces/{ws}/Workflows/{wf}/HistoricalStatistics/Export", get(workflow_history))
 }
 
 /// The exports of workspace-wide resources (behind `require_whole_workspace`, like them).
@@ -52,6 +56,8 @@ pub fn workspace_wide_routes() -> Router<AppState> {
         .route("/Workspaces/{ws}/TaskQueues/{wq}/CumulativeStatistics/Export", get(queue_cumulative))
         .route("/Workspaces/{ws}/Workers/Export", get(agents))
         .route("/Workspaces/{ws}/Alerts/Export", get(alert_history))
+        .route("/Workspaces/{ws}/HistoricalStatistics/Export", get(workspace_history))
+        .route("/Workspaces/{ws}/TaskQueues/{wq}/HistoricalStatistics/Export", get(queue_history))
 }
 
 /// `Format` and `TimeZone`; the resource's own parameters are its handler's.
@@ -231,6 +237,69 @@ async fn workspace_cumulative(
     let stem = window_stem(params, space.sid.as_str(), stats.start_time, stats.end_time);
     let subject = Subject::of(space.friendly_name, &space.sid, raw.as_deref())?;
     Ok(params.respond(statistics_table(subject, vec![to_json(&stats)?]), &stem))
+}
+
+/// The rows of a history (one per period) of the subject `name`, and the file's name:
+/// `WW…-history-day-20260601T0000-20260701T0000`, the first period's start to the last's end.
+fn history_rows(
+    params: Params,
+    name: String,
+    sid: &str,
+    answer: statistics::Answer<wallboard_shared::history::HistoricalStatistics>,
+) -> ApiResult<Response> {
+    let h = answer.into_body();
+    let granularity = serde_json::to_value(h.granularity).ok().and_then(|v| v.as_str().map(str::to_owned));
+    let instant = |t: &str| DateTime::parse_from_rfc3339(t).map(|t| params.stamp(t.with_timezone(&Utc))).ok();
+    let span = match (h.periods.first(), h.periods.last()) {
+        (Some(first), Some(last)) => {
+            format!(
+                "-{}-{}",
+                instant(&first.start_time).unwrap_or_default(),
+                instant(&last.end_time).unwrap_or_default()
+            )
+        }
+        _ => String::new(),
+    };
+    let stem = format!("{sid}-history-{}{span}", granularity.unwrap_or_default());
+    let subject = Subject { name, sid: sid.to_owned(), task_channel: h.task_channel.clone() };
+    let rows = h.periods.iter().map(to_json).collect::<ApiResult<Vec<_>>>()?;
+    Ok(params.respond(statistics_table(subject, rows), &stem))
+}
+
+/// `…/Workflows/{WW}/HistoricalStatistics/Export`.
+async fn workflow_history(
+    State(state): State<AppState>,
+    Path((ws, wf)): Path<(String, String)>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
+    let params = Params::parse(raw.as_deref())?;
+    let answer = history::workflow(State(state.clone()), Path((ws.clone(), wf.clone())), RawQuery(raw)).await?;
+    let Json(workflow) = resources::fetch_workflow(State(state), Path((ws, wf))).await?;
+    history_rows(params, workflow.friendly_name, workflow.sid.as_str(), answer)
+}
+
+/// `…/TaskQueues/{WQ}/HistoricalStatistics/Export`.
+async fn queue_history(
+    State(state): State<AppState>,
+    Path((ws, wq)): Path<(String, String)>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
+    let params = Params::parse(raw.as_deref())?;
+    let answer = history::task_queue(State(state.clone()), Path((ws.clone(), wq.clone())), RawQuery(raw)).await?;
+    let Json(queue) = queues::fetch_queue(State(state), Path((ws, wq))).await?;
+    history_rows(params, queue.friendly_name, queue.sid.as_str(), answer)
+}
+
+/// `…/Workspaces/{WS}/HistoricalStatistics/Export`.
+async fn workspace_history(
+    State(state): State<AppState>,
+    Path(ws): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
+    let params = Params::parse(raw.as_deref())?;
+    let answer = history::workspace(State(state.clone()), Path(ws.clone()), RawQuery(raw)).await?;
+    let Json(space) = resources::fetch_workspace(State(state), Path(ws)).await?;
+    history_rows(params, space.friendly_name, space.sid.as_str(), answer)
 }
 
 /// One worker's row: its activity, since when and for how long (at the server's clock),
