@@ -85,9 +85,11 @@ impl History {
     /// another type would cost the wasm more than this). None when it is not one.
     pub fn parse(json: &str) -> Option<Self> {
         let at = json.find("\"periods\":")?;
-        let (head, list) = json.split_at(at);
+        let list = &json[at..];
+        // These keys are the answer's (and its definition's) only: no period has them, so
+        // they are found wherever serde put them.
         let definition =
-            Formula { formula: raw(head, "formula")?.into_owned(), defined_by: raw(head, "defined_by")?.into_owned() };
+            Formula { formula: raw(json, "formula")?.into_owned(), defined_by: raw(json, "defined_by")?.into_owned() };
         // Each period is a flat object: no braces inside it.
         let periods = list
             .split('{')
@@ -107,8 +109,8 @@ impl History {
             })
             .collect::<Option<Vec<_>>>()?;
         Some(Self {
-            scope: raw(head, "scope")?.into_owned(),
-            time_zone: raw(head, "time_zone")?.into_owned(),
+            scope: raw(json, "scope")?.into_owned(),
+            time_zone: raw(json, "time_zone")?.into_owned(),
             definition,
             periods,
         })
