@@ -11,7 +11,7 @@
 //! any module may count without an import cycle.
 
 use std::fmt::Write as _;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
 use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue, LabelValueEncoder};
 use prometheus_client::metrics::counter::Counter;
@@ -192,6 +192,10 @@ struct BuildLabels {
 /// A gauge of seconds (or other fractions).
 pub type FloatGauge = Gauge<f64, AtomicU64>;
 
+/// The engine's memory estimate is taken at most this often (see
+/// [`Metrics::memory_estimate_due`]): a scrape interval.
+pub const MEMORY_ESTIMATE_EVERY_MS: i64 = 15_000;
+
 /// Every metric family of the server. Counting is lock-free (atomics); encoding takes the
 /// families' read locks only.
 #[derive(Debug)]
@@ -215,6 +219,9 @@ pub struct Metrics {
     pub engine_series: Gauge,
     /// An estimate of the engine's memory: tasks, tombstones, the cumulative index.
     pub engine_memory_bytes: Gauge,
+    /// When [`Self::engine_memory_bytes`] was last estimated (ms since the epoch; see
+    /// [`Self::memory_estimate_due`]).
+    memory_estimated_ms: AtomicI64,
     /// Resident memory of the process (Linux; set at scrape time).
     pub resident_memory_bytes: Gauge,
     /// Open WebSocket connections.
@@ -268,6 +275,7 @@ impl Metrics {
             engine_tombstones: Gauge::default(),
             engine_series: Gauge::default(),
             engine_memory_bytes: Gauge::default(),
+            memory_estimated_ms: AtomicI64::new(i64::MIN),
             resident_memory_bytes: Gauge::default(),
             ws_clients: Gauge::default(),
             ws_topics: Gauge::default(),
@@ -369,6 +377,18 @@ impl Metrics {
     /// Sets whether this node holds `role`.
     pub fn set_role(&self, role: RoleLabel, held: bool) {
         self.roles.get_or_create(&RoleLabels { role }).set(i64::from(held));
+    }
+
+    /// Whether the engine's memory estimate (a walk of every task under the engine's read
+    /// lock) should be taken again at `now_ms`: at most once every
+    /// [`MEMORY_ESTIMATE_EVERY_MS`] however often `/metrics` is scraped. True for the caller
+    /// that claims the slot.
+    pub fn memory_estimate_due(&self, now_ms: i64) -> bool {
+        let last = self.memory_estimated_ms.load(Ordering::Relaxed);
+        if last != i64::MIN && now_ms.saturating_sub(last) < MEMORY_ESTIMATE_EVERY_MS && now_ms >= last {
+            return false;
+        }
+        self.memory_estimated_ms.compare_exchange(last, now_ms, Ordering::Relaxed, Ordering::Relaxed).is_ok()
     }
 
     /// Sets the process's resident memory from `/proc/self/statm` (Linux; elsewhere 0).

@@ -16,8 +16,15 @@ pub fn check(day: &Day) -> Result<(), String> {
 }
 
 fn zone(day: &Day) -> Result<Tz, String> {
-    Tz::from_str(&day.time_zone).map_err(|_| {
-        format!("TimeZone '{}' is not an IANA time zone (e.g. Europe/Paris, America/New_York)", day.time_zone)
+    time_zone(&day.time_zone)
+}
+
+/// An IANA time zone by name (`TimeZone` wherever it is a parameter or a setting), or why
+/// not.
+pub fn time_zone(name: &str) -> Result<Tz, String> {
+    Tz::from_str(name).map_err(|_| {
+        let name: String = name.chars().take(64).collect();
+        format!("TimeZone '{name}' is not an IANA time zone (e.g. Europe/Paris, America/New_York)")
     })
 }
 

@@ -12,8 +12,6 @@
 //! midnight in `TimeZone` (chrono-tz, as `shift.rs` cuts "today"): a day is 23, 24 or 25
 //! hours long, and its hours are counted from its midnight.
 
-use std::str::FromStr;
-
 use axum::extract::{Path, RawQuery, State};
 use chrono::{Duration, LocalResult, NaiveDate, SecondsFormat, TimeZone, Utc};
 use chrono_tz::Tz;
@@ -24,7 +22,7 @@ use wallboard_shared::{Window, WorkspaceSid};
 
 use super::service_levels::stored;
 use super::statistics::{Answer, answer, channel, mismatch, workflow as workflow_of};
-use super::{ApiError, ApiResult, query_pairs};
+use super::{ApiError, ApiResult, query_pairs, time_zone};
 use crate::engine::{Target, View};
 use crate::source::Cumulative;
 use crate::state::AppState;
@@ -86,12 +84,7 @@ fn parse(state: &AppState, raw: Option<&str>) -> ApiResult<(HistoryQuery, Tz)> {
     let pairs = query_pairs(raw)?;
     let retention_days = u32::try_from(state.retention_ms / DAY_MS).unwrap_or(u32::MAX).max(1);
     let query = HistoryQuery::parse(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())), retention_days)?;
-    let tz = Tz::from_str(&query.time_zone).map_err(|_| {
-        ApiError::invalid(format!(
-            "TimeZone '{}' is not an IANA time zone (e.g. Europe/Paris, America/New_York)",
-            query.time_zone.chars().take(64).collect::<String>()
-        ))
-    })?;
+    let tz = time_zone(&query.time_zone)?;
     Ok((query, tz))
 }
 
@@ -239,7 +232,7 @@ mod tests {
     }
 
     fn tz(name: &str) -> Tz {
-        Tz::from_str(name).expect("zone")
+        name.parse::<Tz>().expect("zone")
     }
 
     #[test]

@@ -57,12 +57,19 @@ fn is_scrape_token(state: &AppState, headers: &HeaderMap) -> bool {
 /// Sets the gauges about state owned elsewhere: the engine's size, this node, the upstream.
 fn refresh(state: &AppState) {
     let m = &state.metrics;
-    let footprint = state.engine().footprint();
     let gauge = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+    // The counts are exact at every scrape; the memory estimate walks every task under the
+    // engine's lock, so it is taken at most once a scrape interval, whoever scrapes.
+    let footprint = if m.memory_estimate_due(state.clock.now_ms()) {
+        let footprint = state.engine().footprint();
+        m.engine_memory_bytes.set(gauge(footprint.estimated_bytes));
+        footprint
+    } else {
+        state.engine().sizes()
+    };
     m.engine_tasks.set(gauge(footprint.tasks));
     m.engine_tombstones.set(gauge(footprint.tombstones));
     m.engine_series.set(gauge(footprint.series));
-    m.engine_memory_bytes.set(gauge(footprint.estimated_bytes));
     m.refresh_process();
     m.node_ready.set(i64::from(state.node.is_ready()));
     m.database_up.set(i64::from(state.ingest.health().is_up()));

@@ -155,6 +155,22 @@ pub fn denied_response(denied: &Denied, headers: &HeaderMap) -> Response {
     }
 }
 
+/// The value of parameter `name` among `pairs`, which may be given at most once (twice:
+/// a 400).
+pub(crate) fn at_most_once<'a>(pairs: &'a [(String, String)], name: &str) -> ApiResult<Option<&'a str>> {
+    let mut values = pairs.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    let first = values.next();
+    if values.next().is_some() {
+        return Err(ApiError::invalid(format!("{name} was given more than once")));
+    }
+    Ok(first)
+}
+
+/// A `TimeZone` parameter: an IANA zone, or a 400.
+pub(crate) fn time_zone(name: &str) -> ApiResult<chrono_tz::Tz> {
+    crate::shift::time_zone(name).map_err(ApiError::invalid)
+}
+
 /// Decodes a raw query string into pairs, or a 400.
 pub(crate) fn query_pairs(raw: Option<&str>) -> ApiResult<Vec<(String, String)>> {
     serde_urlencoded::from_str(raw.unwrap_or(""))

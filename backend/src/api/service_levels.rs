@@ -31,7 +31,7 @@ use wallboard_shared::time::to_datetime;
 use wallboard_shared::{StatisticsQuery, TaskQueueSid, Window, WorkflowSid, WorkspaceSid};
 
 use super::statistics::{Answer, answer, channel, cumulative_of, mismatch, workflow};
-use super::{ApiError, ApiResult, query_pairs};
+use super::{ApiError, ApiResult, at_most_once, query_pairs};
 use crate::access::Principal;
 use crate::engine::{Engine, Target, View};
 use crate::service_levels::{self as settings, Settings, day_key, definition_key};
@@ -105,16 +105,7 @@ fn place_of(state: &AppState, ws: &str, raw: &str, channel: Option<&str>) -> Api
 
 /// The one `TaskChannel` of a query string or form (given twice: 400).
 fn task_channel(pairs: &[(String, String)]) -> ApiResult<Option<&str>> {
-    let mut found = None;
-    for (k, v) in pairs {
-        if k == "TaskChannel" {
-            if found.is_some() {
-                return Err(ApiError::invalid("TaskChannel is given more than once"));
-            }
-            found = Some(v.as_str());
-        }
-    }
-    Ok(found)
+    at_most_once(pairs, "TaskChannel")
 }
 
 fn not_found(ws: &str, scope: &str) -> ApiError {

@@ -25,6 +25,7 @@ use super::expression::{Expression, ParseError};
 use super::index::CumKind;
 use super::res_log::{self, ResLog};
 use super::task::{Live, Status};
+use super::trend::{INTERVAL_MS, Ring, Sample, Source};
 use super::waiting_age;
 use crate::event::Event;
 
@@ -192,6 +193,8 @@ struct QueueRt {
     pending: BTreeSet<(i64, u128)>,
     /// Pending tasks by (queue entry time, task).
     pending_entered: BTreeSet<(i64, u128)>,
+    /// The counts at past trend boundaries (see [`super::trend`]).
+    trend: Ring,
 }
 
 /// A task's realtime contribution to a queue.
@@ -206,6 +209,12 @@ struct QueueLive {
 }
 
 impl QueueRt {
+    /// The queue's part of a history on this channel.
+    fn trend_source(&self) -> Source<'_> {
+        let oldest_ms = self.pending.first().map(|&(created, _)| created);
+        Source { ring: &self.trend, by_status: &self.by_status, oldest_ms }
+    }
+
     fn add(&mut self, l: &QueueLive, task: u128) {
         self.by_status[l.status as usize] += 1;
         *self.by_priority.entry(l.priority).or_default() += 1;
@@ -1035,6 +1044,32 @@ impl Floor {
             }
         }
         out
+    }
+
+    /// Records every queue's counts, per channel, at boundaries `from..=last` (the engine's
+    /// [`super::Engine`] sampling, before the event that crossed them is applied).
+    pub(super) fn sample_trends(&mut self, from: i64, last: i64) {
+        for (_, rt) in self.queues.iter_mut().flat_map(|q| &mut q.rt) {
+            let oldest = rt.pending.first().map(|&(created, _)| created);
+            for k in from..=last {
+                rt.trend.record(k, Sample::of(&rt.by_status, oldest, k * INTERVAL_MS));
+            }
+        }
+    }
+
+    /// The parts of a queue's history (optionally of one channel), see [`super::trend`].
+    pub(super) fn trend_sources(&self, queue: u32, channel: Option<u32>) -> Vec<Source<'_>> {
+        let q = self.queues.get(queue as usize);
+        q.into_iter()
+            .flat_map(|q| &q.rt)
+            .filter(|(c, _)| channel.is_none_or(|x| x == *c))
+            .map(|(_, rt)| rt.trend_source())
+            .collect()
+    }
+
+    /// Bytes held by the queues' trends.
+    pub(super) fn trend_bytes(&self) -> usize {
+        self.queues.iter().flat_map(|q| &q.rt).map(|(_, rt)| rt.trend.heap_bytes()).sum()
     }
 
     /// Realtime statistics of a queue, optionally of one channel, at `now_ms`.

@@ -9,8 +9,9 @@
 //! contribution is applied to the per-series [`index::CumIndex`] and [`Realtime`] counts.
 //! A *series* is one workflow, or one task queue, on one task channel; workflow-wide and
 //! queue-wide answers add up their series. Queue series have a cumulative index only (the
-//! queues' realtime counts live in the [`Floor`]). Workflow series also keep a [`trend`]:
-//! their realtime numbers at every 10-second boundary of the last day, sampled by event time.
+//! queues' realtime counts live in the [`Floor`]). Workflow series, and the floor's queues,
+//! also keep a [`trend`]: their realtime numbers at every 10-second boundary of the last day,
+//! sampled by event time.
 
 pub mod expression;
 pub mod floor;
@@ -160,6 +161,15 @@ struct Series {
     realtime: Realtime,
     /// Workflow series only: the realtime numbers at past boundaries.
     trend: Option<trend::Ring>,
+}
+
+impl Series {
+    /// The series' part of a history, when it keeps a trend (workflow series).
+    fn trend_source(&self) -> Option<trend::Source<'_>> {
+        let ring = self.trend.as_ref()?;
+        let oldest_ms = self.realtime.pending.first().map(|&(created, _)| created);
+        Some(trend::Source { ring, by_status: &self.realtime.by_status, oldest_ms })
+    }
 }
 
 /// All series, addressable by (owner, channel): the owner is a workflow id, or a queue id
@@ -370,10 +380,22 @@ impl Engine {
         self.tasks.len()
     }
 
+    /// What the engine holds, without the memory estimate (`estimated_bytes` is 0):
+    /// constant time, for every scrape.
+    pub fn sizes(&self) -> Footprint {
+        Footprint {
+            tasks: self.tasks.len(),
+            tombstones: self.tombs.len(),
+            series: self.series.all.len(),
+            estimated_bytes: 0,
+        }
+    }
+
     /// What the engine holds and an estimate of its memory (`/metrics`): the tasks and their
-    /// events, the tombstones and every series' cumulative index, from their sizes and
-    /// capacities (allocator and tree-node overheads, and the floor, are not counted).
-    /// Linear in the tasks in memory and the index's minutes: for a scrape, not a hot path.
+    /// events, the tombstones, every series' cumulative index and the trends, from their
+    /// sizes and capacities (allocator and tree-node overheads, and the rest of the floor,
+    /// are not counted). Linear in the tasks in memory and the index's minutes: not for a
+    /// hot path (`/metrics` takes it at most every [`crate::metrics::MEMORY_ESTIMATE_EVERY_MS`]).
     pub fn footprint(&self) -> Footprint {
         use std::mem::size_of;
         let tasks: usize = self
@@ -390,12 +412,7 @@ impl Engine {
             .iter()
             .map(|s| size_of::<Series>() + s.index.approx_bytes() + s.realtime.pending.len() * size_of::<(i64, u128)>())
             .sum();
-        Footprint {
-            tasks: self.tasks.len(),
-            tombstones: self.tombs.len(),
-            series: self.series.all.len(),
-            estimated_bytes: tasks + tombs + series,
-        }
+        Footprint { estimated_bytes: tasks + tombs + series + self.trend_bytes(), ..self.sizes() }
     }
 
     /// Applies one event. Duplicates (same event SID for a task in memory) change nothing.
@@ -572,9 +589,10 @@ impl Engine {
         true
     }
 
-    /// Before a task event at `ts_ms` is applied: records every workflow series' numbers at
-    /// each boundary up to `ts_ms` not sampled yet (the state as of the boundary: every
-    /// event before it applied). The first event starts the trends at the next boundary.
+    /// Before a task event at `ts_ms` is applied: records every workflow series' and every
+    /// queue's numbers at each boundary up to `ts_ms` not sampled yet (the state as of the
+    /// boundary: every event before it applied). The first event starts the trends at the
+    /// next boundary.
     fn sample_trends(&mut self, ts_ms: i64) {
         let last = trend::boundary_at_or_before(ts_ms);
         if self.trend_next == i64::MIN {
@@ -590,52 +608,36 @@ impl Engine {
                     ring.record(k, trend::Sample::of(&s.realtime.by_status, oldest, k * trend::INTERVAL_MS));
                 }
             }
+            self.floor.sample_trends(from, last);
             self.trend_next = last + 1;
         }
         self.trend_next_ms = self.trend_next.saturating_mul(trend::INTERVAL_MS);
     }
 
-    /// A workflow's or a workspace's realtime numbers (optionally of one channel) at every
-    /// trend boundary from `from_ms` to `now_ms` (both included) that the engine knows: the
-    /// samples taken, then, for the boundaries after the newest event, the current numbers
-    /// (nothing has happened since). None for the other targets (no trend is kept).
+    /// A workflow's, a workspace's or a task queue's realtime numbers (optionally of one
+    /// channel) at every trend boundary from `from_ms` to `now_ms` (both included) that the
+    /// engine knows: the samples taken, then, for the boundaries after the newest event, the
+    /// current numbers (nothing has happened since). None for workers targets (no trend).
     pub fn history(&self, view: View, from_ms: i64, now_ms: i64) -> Option<trend::History> {
         let channel = view.channel.map(ChannelId::index);
-        let series: Vec<&Series> = match view.target {
-            Target::Workflow(wf) => self.series.of(wf.index(), channel).collect(),
-            Target::Workspace(ws) => self.workflows_of(ws.index()).flat_map(|wf| self.series.of(wf, channel)).collect(),
-            Target::TaskQueue(_) | Target::Workers(_) => return None,
+        let sources: Vec<trend::Source<'_>> = match view.target {
+            Target::Workflow(wf) => self.series.of(wf.index(), channel).filter_map(Series::trend_source).collect(),
+            Target::Workspace(ws) => self
+                .workflows_of(ws.index())
+                .flat_map(|wf| self.series.of(wf, channel))
+                .filter_map(Series::trend_source)
+                .collect(),
+            Target::TaskQueue(q) => self.floor.trend_sources(q.index(), channel),
+            Target::Workers(_) => return None,
         };
-        let mut out = trend::History { interval_ms: trend::INTERVAL_MS, ..trend::History::default() };
-        if self.trend_next == i64::MIN {
-            return Some(out);
-        }
-        let last = trend::boundary_at_or_before(now_ms);
-        // At most a day: what the rings keep, and what a caller may ask for.
-        let kept_from = self.trend_first.max(self.trend_next - trend::SLOTS as i64).max(last - trend::SLOTS as i64 + 1);
-        let first = trend::boundary_at_or_after(from_ms).max(kept_from);
-        out.start_ms = first.saturating_mul(trend::INTERVAL_MS);
-        out.samples.reserve(usize::try_from(last - first + 1).unwrap_or(0).min(trend::SLOTS));
-        for k in first..=last {
-            let mut sum = trend::Sample::default();
-            for s in &series {
-                if k < self.trend_next {
-                    if let Some(sample) = s.trend.as_ref().and_then(|r| r.get(k)) {
-                        sum.add(sample);
-                    }
-                } else {
-                    let oldest = s.realtime.pending.first().map(|&(created, _)| created);
-                    sum.add(&trend::Sample::of(&s.realtime.by_status, oldest, k * trend::INTERVAL_MS));
-                }
-            }
-            out.samples.push(sum);
-        }
-        Some(out)
+        let sampled = trend::Sampled { first: self.trend_first, next: self.trend_next };
+        Some(trend::read(&sources, sampled, from_ms, now_ms))
     }
 
-    /// Bytes held by the trends of all series (for the benchmarks).
+    /// Bytes held by the trends of all series and queues.
     pub fn trend_bytes(&self) -> usize {
-        self.series.all.iter().filter_map(|s| s.trend.as_ref()).map(trend::Ring::heap_bytes).sum()
+        self.series.all.iter().filter_map(|s| s.trend.as_ref()).map(trend::Ring::heap_bytes).sum::<usize>()
+            + self.floor.trend_bytes()
     }
 
     fn advance_seal(&mut self) {

@@ -14,8 +14,13 @@
 //! it changes the state, and so the samples from the next boundary on. Replayed in the
 //! log's order, the same late event lands the same way, so restarts still agree.
 //!
+//! Every workflow series (workflow × channel) and every task queue's realtime counts per
+//! channel (kept by the [`super::Floor`]) have a ring; a workflow's, a workspace's or a
+//! queue's history adds up its rings ([`Source`]). Workers targets have none: their numbers
+//! are agents, not tasks.
+//!
 //! Memory is bounded: a ring holds at most [`SLOTS`] samples of [`SAMPLE_BYTES`] (one day
-//! at one per 10 s, 169 KiB), grows only as boundaries pass, and queue series have none.
+//! at one per 10 s, 169 KiB), and grows only as boundaries pass.
 
 use std::collections::VecDeque;
 
@@ -61,7 +66,7 @@ impl Sample {
 
 /// One series' samples: boundary number `first + i` (boundary × [`INTERVAL_MS`] since the
 /// epoch) is at `samples[i]`.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Ring {
     first: i64,
     samples: VecDeque<Sample>,
@@ -106,6 +111,28 @@ impl Ring {
     }
 }
 
+/// One series' part of a view's history: the samples its events closed, and its state now
+/// (for the boundaries after the newest event).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Source<'a> {
+    pub ring: &'a Ring,
+    pub by_status: &'a [u64; 4],
+    /// Creation time of the oldest pending task.
+    pub oldest_ms: Option<i64>,
+}
+
+impl Source<'_> {
+    /// The numbers at boundary `k`, every boundary before `next` being sampled: the sample
+    /// recorded (none: the series did not exist yet, so nothing), or the state now.
+    fn at(&self, k: i64, next: i64) -> Sample {
+        if k < next {
+            self.ring.get(k).copied().unwrap_or_default()
+        } else {
+            Sample::of(self.by_status, self.oldest_ms, k * INTERVAL_MS)
+        }
+    }
+}
+
 /// A view's samples at consecutive boundaries: `samples[i]` is at
 /// `start_ms + i × interval_ms`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -123,4 +150,35 @@ pub fn boundary_at_or_before(ms: i64) -> i64 {
 /// The boundary number at or after `ms`.
 pub fn boundary_at_or_after(ms: i64) -> i64 {
     ms.div_euclid(INTERVAL_MS) + i64::from(ms.rem_euclid(INTERVAL_MS) != 0)
+}
+
+/// Which boundaries the engine has sampled: `first..next` (rings keep the last [`SLOTS`]
+/// of them); `next` is `i64::MIN` before the first task event.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Sampled {
+    pub first: i64,
+    pub next: i64,
+}
+
+/// The history, from `from_ms` to `now_ms` (both included), of the view made of `sources`:
+/// each boundary's numbers added up over the sources. Starts at the first boundary sampled
+/// and covers at most a day (what the rings keep, and what a caller may ask for).
+pub(super) fn read(sources: &[Source<'_>], sampled: Sampled, from_ms: i64, now_ms: i64) -> History {
+    let mut out = History { interval_ms: INTERVAL_MS, ..History::default() };
+    if sampled.next == i64::MIN {
+        return out;
+    }
+    let last = boundary_at_or_before(now_ms);
+    let kept_from = sampled.first.max(sampled.next - SLOTS as i64).max(last - SLOTS as i64 + 1);
+    let first = boundary_at_or_after(from_ms).max(kept_from);
+    out.start_ms = first.saturating_mul(INTERVAL_MS);
+    out.samples.reserve(usize::try_from(last - first + 1).unwrap_or(0).min(SLOTS));
+    for k in first..=last {
+        let mut sum = Sample::default();
+        for source in sources {
+            sum.add(&source.at(k, sampled.next));
+        }
+        out.samples.push(sum);
+    }
+    out
 }

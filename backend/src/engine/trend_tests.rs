@@ -10,6 +10,11 @@ use wallboard_shared::{WorkflowSid, WorkspaceSid};
 const T0: i64 = 1_700_000_000_000;
 
 fn ev(seq: u128, t: &str, ts: i64, task: u128, workflow: u128, channel: &str) -> Event {
+    qev(seq, t, ts, task, workflow, channel, None)
+}
+
+/// [`ev`] of a task in task queue `queue`.
+fn qev(seq: u128, t: &str, ts: i64, task: u128, workflow: u128, channel: &str, queue: Option<u128>) -> Event {
     let res = ReservationSid::from_u128(task).to_string();
     let mut b = EventBuilder::new(t, &EventSid::from_u128(seq), ts, &WorkspaceSid::from_u128(1))
         .field("task_sid", TaskSid::from_u128(task))
@@ -20,7 +25,16 @@ fn ev(seq: u128, t: &str, ts: i64, task: u128, workflow: u128, channel: &str) ->
     if t.starts_with("reservation.") {
         b = b.field("reservation_sid", res);
     }
+    if let Some(q) = queue {
+        b = b.field("task_queue_sid", format!("WQ{q:032x}")).field("task_queue_name", format!("q{q}"));
+    }
     b.build().expect("valid event")
+}
+
+fn queue(e: &Engine, n: u128) -> Target {
+    let space = e.registry().workspace_id(&WorkspaceSid::from_u128(1)).expect("workspace");
+    let id = e.floor().queue_id_of(space.index(), &format!("WQ{n:032x}")).expect("known queue");
+    Target::TaskQueue(target::QueueId::from_index(id))
 }
 
 fn s(pending: u32, reserved: u32, assigned: u32, wait: u32) -> Sample {
@@ -86,7 +100,7 @@ fn samples_at_boundaries_hand_worked() {
 }
 
 #[test]
-fn nothing_before_the_first_event_and_no_trend_for_other_targets() {
+fn nothing_before_the_first_event_and_no_trend_for_workers() {
     let mut e = Engine::default();
     let view = |e: &Engine| View::new(Target::Workflow(workflow(e, 1)), None);
     e.apply(&ev(1, "task.created", T0 + 1_000, 1, 1, "voice"));
@@ -139,6 +153,8 @@ fn stream(tasks: u128) -> Vec<Event> {
     let mut out = Vec::new();
     for task in 1..=tasks {
         let (wf, channel) = (1 + task % 2, ["voice", "chat", "sms"][(task % 3) as usize]);
+        let q = Some(1 + (task / 3) % 2);
+        let ev = |seq, t, ts, task, wf, channel| qev(seq, t, ts, task, wf, channel, q);
         let start = T0 + rnd(2 * 3_600_000);
         let seq = task * 10;
         out.push(ev(seq, "task.created", start, task, wf, channel));
@@ -175,6 +191,8 @@ fn any_order_gives_the_same_samples_after_the_last_event_and_the_same_order_the_
             View::new(Target::Workflow(workflow(e, 1)), None),
             View::new(Target::Workflow(workflow(e, 2)), Some(channel(e, "chat"))),
             View::new(Target::Workspace(space), None),
+            View::new(queue(e, 1), None),
+            View::new(queue(e, 2), Some(channel(e, "voice"))),
         ]
     };
     // Registry ids follow the order resources were first seen: each engine names its own.
@@ -206,6 +224,58 @@ fn any_order_gives_the_same_samples_after_the_last_event_and_the_same_order_the_
             break; // the first few minutes are enough (and cheap)
         }
     }
+    // The same for a queue, against the floor's realtime numbers.
+    let q1 = View::new(queue(&in_order, 1), None);
+    let h = in_order.history(q1, T0, newest).expect("a queue has a trend");
+    let mut live = 0;
+    for (i, sample) in h.samples.iter().enumerate().step_by(7).take(40) {
+        let at = h.start_ms + i as i64 * INTERVAL_MS;
+        let state = engine_of(events.iter().filter(|e| e.ts_ms < at));
+        let space = state.registry().workspace_id(&WorkspaceSid::from_u128(1));
+        let id = space.and_then(|ws| state.floor().queue_id_of(ws.index(), &format!("WQ{:032x}", 1)));
+        let rt = id.map(|q| state.floor().queue_realtime(q, None, at));
+        let (pending, total, wait) =
+            rt.map_or((0, 0, 0), |rt| (rt.tasks_by_status.pending, rt.total_tasks, rt.longest_task_waiting_age));
+        assert_eq!(
+            (u64::from(sample.by_status[0]), sample.total(), u64::from(sample.longest_wait_s)),
+            (pending, total, wait),
+            "queue 1 at {at}"
+        );
+        live += total;
+    }
+    assert!(live > 0, "the queue had tasks at some of the boundaries checked");
+}
+
+/// Task 1 (voice) and task 2 (chat) in queue 1, task 3 (voice) in queue 2; task 1 moves
+/// to queue 2 at 33 s (`task-queue.moved`), task 2 is reserved at 25 s.
+#[test]
+fn queue_samples_hand_worked() {
+    let mut e = Engine::default();
+    for event in [
+        qev(1, "task.created", T0 + 1_000, 1, 1, "voice", Some(1)),
+        qev(2, "task.created", T0 + 12_000, 2, 1, "chat", Some(1)),
+        qev(3, "task.created", T0 + 14_000, 3, 1, "voice", Some(2)),
+        qev(4, "reservation.created", T0 + 25_000, 2, 1, "chat", Some(1)),
+        qev(5, "task-queue.moved", T0 + 33_000, 1, 1, "voice", Some(2)),
+    ] {
+        e.apply(&event);
+    }
+    let q1 = View::new(queue(&e, 1), None);
+    let h = e.history(q1, T0, T0 + 50_000).expect("a queue has a trend");
+    // 10 s: task 1 waits 9 s. 20 s: tasks 1 and 2 wait (19 s the longest). 30 s: task 2
+    // reserved, task 1 waits 29 s. 40 s on (after the newest event): task 1 left for
+    // queue 2, task 2 reserved.
+    assert_eq!(h.start_ms, T0 + 10_000);
+    assert_eq!(h.samples, [s(1, 0, 0, 9), s(2, 0, 0, 19), s(1, 1, 0, 29), s(0, 1, 0, 0), s(0, 1, 0, 0)]);
+    let chat = View::new(queue(&e, 1), Some(channel(&e, "chat")));
+    let h = e.history(chat, T0, T0 + 30_000).expect("trend");
+    assert_eq!(h.samples, [s(0, 0, 0, 0), s(1, 0, 0, 8), s(0, 1, 0, 0)]);
+    // Queue 2 appeared at 14 s: nothing at 10 s; from 40 s both of its voice tasks.
+    let q2 = View::new(queue(&e, 2), None);
+    let h = e.history(q2, T0, T0 + 40_000).expect("trend");
+    assert_eq!(h.samples, [s(0, 0, 0, 0), s(1, 0, 0, 6), s(1, 0, 0, 16), s(2, 0, 0, 39)]);
+    // The queues' rings are counted with the workflow series'.
+    assert!(e.trend_bytes() > 0);
 }
 
 #[test]

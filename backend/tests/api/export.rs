@@ -353,7 +353,7 @@ async fn bad_parameters_are_400_in_twilios_format_and_unknown_targets_404() {
     for (query, words) in [
         ("Format=xlsx", "Format must be csv or json"),
         ("TimeZone=Mars/Olympus", "not an IANA time zone"),
-        ("TimeZone=UTC&TimeZone=Europe/Paris", "TimeZone may be given once"),
+        ("TimeZone=UTC&TimeZone=Europe/Paris", "TimeZone was given more than once"),
         ("Minutes=abc", "Minutes"),
         ("SplitByWaitTime=soon", "SplitByWaitTime"),
         ("TaskChannel=fax", "TaskChannel"),

@@ -15,6 +15,7 @@
 
 use wallboard_shared::alerts::{Level, Measure, RuleTarget};
 
+use super::json::{Reader, Scalar};
 use super::{age, format};
 
 /// A firing (or cleared) alert as the wall reads it from an `alerts` frame
@@ -70,210 +71,43 @@ impl AlertInfo {
 /// Reads the `alerts` of an `alerts` frame: a JSON array of flat objects (unknown keys are
 /// skipped, whatever their value).
 pub fn parse_alerts(json: &str) -> Result<Vec<AlertInfo>, String> {
-    let mut r = Reader { s: json.as_bytes(), at: 0 };
+    let mut r = Reader::new(json, "alerts");
     let mut alerts = Vec::new();
-    r.expect(b'[')?;
-    if !r.eat(b']') {
-        loop {
-            alerts.push(r.alert()?);
-            if r.eat(b']') {
-                break;
-            }
-            r.expect(b',')?;
-        }
-    }
+    r.array(|r| {
+        alerts.push(alert(r)?);
+        Ok(())
+    })?;
     Ok(alerts)
 }
 
-/// A flat JSON value.
-enum Scalar {
-    Text(String),
-    Number(f64),
-    /// `null`, a boolean, an object or an array.
-    Other,
-}
-
-/// A small JSON reader over the bytes of a valid UTF-8 text.
-struct Reader<'a> {
-    s: &'a [u8],
-    at: usize,
-}
-
-impl Reader<'_> {
-    fn skip_space(&mut self) {
-        while self.s.get(self.at).is_some_and(|b| b.is_ascii_whitespace()) {
-            self.at += 1;
-        }
-    }
-
-    /// Skips whitespace, then takes `byte` if it comes next.
-    fn eat(&mut self, byte: u8) -> bool {
-        self.skip_space();
-        let hit = self.s.get(self.at) == Some(&byte);
-        self.at += usize::from(hit);
-        hit
-    }
-
-    fn expect(&mut self, byte: u8) -> Result<(), String> {
-        if self.eat(byte) { Ok(()) } else { Err(format!("alerts: '{}' expected at {}", byte as char, self.at)) }
-    }
-
-    fn alert(&mut self) -> Result<AlertInfo, String> {
-        let mut a = AlertInfo::default();
-        self.expect(b'{')?;
-        if self.eat(b'}') {
-            return Ok(a);
-        }
-        loop {
-            self.skip_space();
-            let key = self.text()?;
-            self.expect(b':')?;
-            match (key.as_str(), self.value()?) {
-                ("value", Scalar::Number(n)) => a.value = Some(n),
-                ("date_acknowledged", Scalar::Text(t)) => a.date_acknowledged = Some(t),
-                ("acknowledged_by", Scalar::Text(t)) => a.acknowledged_by = Some(t),
-                (key, Scalar::Text(t)) => {
-                    let slot = match key {
-                        "sid" => Some(&mut a.sid),
-                        "rule_name" => Some(&mut a.rule_name),
-                        "target" => Some(&mut a.target),
-                        "measure" => Some(&mut a.measure),
-                        "level" => Some(&mut a.level),
-                        "description" => Some(&mut a.description),
-                        "status" => Some(&mut a.status),
-                        "date_fired" => Some(&mut a.date_fired),
-                        _ => None,
-                    };
-                    if let Some(slot) = slot {
-                        *slot = t;
-                    }
-                }
-                _ => {}
-            }
-            if self.eat(b'}') {
-                return Ok(a);
-            }
-            self.expect(b',')?;
-        }
-    }
-
-    fn value(&mut self) -> Result<Scalar, String> {
-        self.skip_space();
-        match self.s.get(self.at) {
-            Some(b'"') => self.text().map(Scalar::Text),
-            Some(b'-' | b'0'..=b'9') => Ok(Scalar::Number(self.number())),
-            Some(b'{' | b'[') => {
-                // Nested: skipped (alerts have none today), strings included.
-                let mut depth = 0usize;
-                loop {
-                    match self.s.get(self.at) {
-                        Some(b'"') => {
-                            self.text()?;
-                            continue;
-                        }
-                        Some(b'{' | b'[') => depth += 1,
-                        Some(b'}' | b']') => depth -= 1,
-                        Some(_) => {}
-                        None => return Err("alerts: unterminated value".into()),
-                    }
-                    self.at += 1;
-                    if depth == 0 {
-                        return Ok(Scalar::Other);
-                    }
+fn alert(r: &mut Reader<'_>) -> Result<AlertInfo, String> {
+    let mut a = AlertInfo::default();
+    r.object(|key, r| {
+        match (key, r.value()?) {
+            ("value", Scalar::Number(n)) => a.value = Some(n),
+            ("date_acknowledged", Scalar::Text(t)) => a.date_acknowledged = Some(t),
+            ("acknowledged_by", Scalar::Text(t)) => a.acknowledged_by = Some(t),
+            (key, Scalar::Text(t)) => {
+                let slot = match key {
+                    "sid" => Some(&mut a.sid),
+                    "rule_name" => Some(&mut a.rule_name),
+                    "target" => Some(&mut a.target),
+                    "measure" => Some(&mut a.measure),
+                    "level" => Some(&mut a.level),
+                    "description" => Some(&mut a.description),
+                    "status" => Some(&mut a.status),
+                    "date_fired" => Some(&mut a.date_fired),
+                    _ => None,
+                };
+                if let Some(slot) = slot {
+                    *slot = t;
                 }
             }
-            Some(_) => {
-                // null, true, false
-                while self.s.get(self.at).is_some_and(u8::is_ascii_alphabetic) {
-                    self.at += 1;
-                }
-                Ok(Scalar::Other)
-            }
-            None => Err("alerts: value expected".into()),
+            _ => {}
         }
-    }
-
-    /// A string at the cursor, escapes decoded. (Leaves the cursor on the closing quote's
-    /// successor.)
-    fn text(&mut self) -> Result<String, String> {
-        if self.s.get(self.at) != Some(&b'"') {
-            return Err(format!("alerts: string expected at {}", self.at));
-        }
-        self.at += 1;
-        let mut out: Vec<u8> = Vec::new();
-        loop {
-            let b = *self.s.get(self.at).ok_or("alerts: unterminated string")?;
-            self.at += 1;
-            match b {
-                b'"' => return String::from_utf8(out).map_err(|e| e.to_string()),
-                b'\\' => {
-                    let e = *self.s.get(self.at).ok_or("alerts: unterminated string")?;
-                    self.at += 1;
-                    let c = match e {
-                        b'n' => '\n',
-                        b't' => '\t',
-                        b'r' => '\r',
-                        b'b' => '\u{8}',
-                        b'f' => '\u{c}',
-                        b'u' => {
-                            let hi = self.hex4()?;
-                            let code =
-                                if (0xd800..0xdc00).contains(&hi) && self.s.get(self.at..self.at + 2) == Some(b"\\u") {
-                                    self.at += 2;
-                                    0x10000 + ((hi - 0xd800) << 10) + (self.hex4()?.wrapping_sub(0xdc00) & 0x3ff)
-                                } else {
-                                    hi
-                                };
-                            char::from_u32(code).unwrap_or('\u{fffd}')
-                        }
-                        other => other as char,
-                    };
-                    out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
-                }
-                b => out.push(b),
-            }
-        }
-    }
-
-    fn hex4(&mut self) -> Result<u32, String> {
-        let digits = self.s.get(self.at..self.at + 4).ok_or("alerts: bad \\u escape")?;
-        self.at += 4;
-        digits.iter().try_fold(0u32, |n, d| Ok(n * 16 + (*d as char).to_digit(16).ok_or("alerts: bad \\u escape")?))
-    }
-
-    /// A JSON number (without a float parser: digits, fraction, exponent).
-    fn number(&mut self) -> f64 {
-        let negative = self.eat(b'-');
-        let (mut mantissa, mut exponent) = (0f64, 0i32);
-        let mut fraction = false;
-        while let Some(&b) = self.s.get(self.at) {
-            match b {
-                b'0'..=b'9' => {
-                    mantissa = mantissa * 10.0 + f64::from(b - b'0');
-                    exponent -= i32::from(fraction);
-                }
-                b'.' => fraction = true,
-                b'e' | b'E' => {
-                    self.at += 1;
-                    let minus = self.eat(b'-');
-                    if !minus {
-                        self.eat(b'+');
-                    }
-                    let mut e = 0i32;
-                    while let Some(d @ b'0'..=b'9') = self.s.get(self.at) {
-                        e = e.saturating_mul(10).saturating_add(i32::from(d - b'0'));
-                        self.at += 1;
-                    }
-                    exponent += if minus { -e } else { e };
-                    break;
-                }
-                _ => break,
-            }
-            self.at += 1;
-        }
-        let v = if exponent < 0 { mantissa / 10f64.powi(-exponent) } else { mantissa * 10f64.powi(exponent) };
-        if negative { -v } else { v }
-    }
+        Ok(())
+    })?;
+    Ok(a)
 }
 
 /// A number as `wallboard_shared::alerts::number` writes it (`60`, `0.5`, `92.35`), with

@@ -7,6 +7,7 @@
 use wallboard_shared::Urls;
 use wallboard_shared::history::{DEFAULT_DAYS, Granularity, HistoryQuery, MAX_HOURLY_DAYS};
 
+use super::json::{Reader, Scalar};
 use super::view::ViewState;
 
 /// The definition the service levels are computed with, as the page names it.
@@ -54,67 +55,93 @@ pub struct History {
     pub periods: Vec<Period>,
 }
 
-/// The raw value of `key` in `json` at its first occurrence: a string's text (its escapes
-/// `\"`, `\\` and `\/` undone), or a number, `true`, `false` or `null` as written.
-fn raw<'a>(json: &'a str, key: &str) -> Option<std::borrow::Cow<'a, str>> {
-    let at = json.find(&format!("\"{key}\":"))? + key.len() + 3;
-    let rest = json[at..].trim_start();
-    if let Some(text) = rest.strip_prefix('"') {
-        let mut end = 0;
-        let bytes = text.as_bytes();
-        while end < bytes.len() && bytes[end] != b'"' {
-            end += if bytes[end] == b'\\' { 2 } else { 1 };
-        }
-        let text = text.get(..end)?;
-        return Some(if text.contains('\\') {
-            text.replace("\\\"", "\"").replace("\\/", "/").replace("\\\\", "\\").into()
-        } else {
-            text.into()
-        });
-    }
-    let end = rest.find([',', '}', ']']).unwrap_or(rest.len());
-    Some(rest[..end].trim().into())
-}
-
-fn whole(json: &str, key: &str) -> Option<u64> {
-    raw(json, key)?.parse().ok()
-}
-
 impl History {
-    /// Reads a `HistoricalStatistics` answer (a hand reader of its few keys: serde's code for
-    /// another type would cost the wasm more than this). None when it is not one.
+    /// Reads a `HistoricalStatistics` answer with the lean reader of [`super::json`] (serde's
+    /// code for another type would cost the wasm more). None when it is not one.
     pub fn parse(json: &str) -> Option<Self> {
-        let at = json.find("\"periods\":")?;
-        let list = &json[at..];
-        // These keys are the answer's (and its definition's) only: no period has them, so
-        // they are found wherever serde put them.
-        let definition =
-            Formula { formula: raw(json, "formula")?.into_owned(), defined_by: raw(json, "defined_by")?.into_owned() };
-        // Each period is a flat object: no braces inside it.
-        let periods = list
-            .split('{')
-            .skip(1)
-            .map(|object| {
-                let o = object.split('}').next().unwrap_or_default();
-                Some(Period {
-                    start_time: raw(o, "start_time")?.into_owned(),
-                    tasks_entered: whole(o, "tasks_entered")?,
-                    tasks_answered: whole(o, "tasks_answered")?,
-                    tasks_abandoned: whole(o, "tasks_abandoned")?,
-                    service_level_numerator: whole(o, "service_level_numerator")?,
-                    service_level_denominator: whole(o, "service_level_denominator")?,
-                    avg_wait_until_accepted: whole(o, "avg_wait_until_accepted"),
-                    complete: raw(o, "complete")? == "true",
-                })
-            })
-            .collect::<Option<Vec<_>>>()?;
-        Some(Self {
-            scope: raw(json, "scope")?.into_owned(),
-            time_zone: raw(json, "time_zone")?.into_owned(),
-            definition,
+        Self::read(json).ok()
+    }
+
+    fn read(json: &str) -> Result<Self, String> {
+        let mut r = Reader::new(json, "history");
+        let (mut scope, mut time_zone, mut formula, mut defined_by) = (None, None, None, None);
+        let mut periods = Vec::new();
+        r.object(|key, r| match key {
+            "scope" => {
+                scope = r.value()?.into_text();
+                Ok(())
+            }
+            "time_zone" => {
+                time_zone = r.value()?.into_text();
+                Ok(())
+            }
+            "definition" => r.object(|key, r| {
+                let value = r.value()?;
+                match key {
+                    "formula" => formula = value.into_text(),
+                    "defined_by" => defined_by = value.into_text(),
+                    _ => {}
+                }
+                Ok(())
+            }),
+            "periods" => r.array(|r| {
+                periods.push(period(r)?);
+                Ok(())
+            }),
+            _ => r.value().map(drop),
+        })?;
+        r.end()?;
+        let missing = |what: &str| format!("history: no {what}");
+        Ok(Self {
+            scope: scope.ok_or_else(|| missing("scope"))?,
+            time_zone: time_zone.ok_or_else(|| missing("time_zone"))?,
+            definition: Formula {
+                formula: formula.ok_or_else(|| missing("definition.formula"))?,
+                defined_by: defined_by.ok_or_else(|| missing("definition.defined_by"))?,
+            },
             periods,
         })
     }
+}
+
+/// One period: its whole numbers and start (the rates are computed from them).
+fn period(r: &mut Reader<'_>) -> Result<Period, String> {
+    let mut start_time = None;
+    let mut whole: [Option<u64>; 6] = [None; 6];
+    let mut complete = None;
+    r.object(|key, r| {
+        let value = r.value()?;
+        let slot = match key {
+            "start_time" => {
+                start_time = value.into_text();
+                return Ok(());
+            }
+            "complete" => {
+                complete = Some(value == Scalar::Bool(true));
+                return Ok(());
+            }
+            "tasks_entered" => 0,
+            "tasks_answered" => 1,
+            "tasks_abandoned" => 2,
+            "service_level_numerator" => 3,
+            "service_level_denominator" => 4,
+            "avg_wait_until_accepted" => 5,
+            _ => return Ok(()),
+        };
+        whole[slot] = value.whole();
+        Ok(())
+    })?;
+    let need = |n: Option<u64>, what: &str| n.ok_or_else(|| format!("history: a period without {what}"));
+    Ok(Period {
+        start_time: start_time.ok_or("history: a period without start_time")?,
+        tasks_entered: need(whole[0], "tasks_entered")?,
+        tasks_answered: need(whole[1], "tasks_answered")?,
+        tasks_abandoned: need(whole[2], "tasks_abandoned")?,
+        service_level_numerator: need(whole[3], "service_level_numerator")?,
+        service_level_denominator: need(whole[4], "service_level_denominator")?,
+        avg_wait_until_accepted: whole[5],
+        complete: complete.ok_or("history: a period without complete")?,
+    })
 }
 
 /// The scope the view's history is about: `WQ…`, `WW…` or `default` (the workspace).
@@ -227,7 +254,18 @@ mod tests {
         wire["definition"]["formula"] = "a \"b\" / c".into();
         let h = History::parse(&wire.to_string()).expect("a history");
         assert_eq!((h.periods[0].avg_wait_until_accepted, h.definition.formula.as_str()), (None, "a \"b\" / c"));
+        // Keys and braces inside strings are text, not structure (a reader that searched
+        // the text for keys was misled by them).
+        wire["url"] = r#"x","scope":"WQ1","periods":[{"#.into();
+        wire["definition"]["formula"] = "{\"defined_by\":\"me\"}".into();
+        let h = History::parse(&wire.to_string()).expect("a history");
+        assert_eq!((h.scope.as_str(), h.periods.len()), ("default", 1));
+        assert_eq!(
+            (h.definition.formula.as_str(), h.definition.defined_by.as_str()),
+            ("{\"defined_by\":\"me\"}", "built_in")
+        );
         assert!(History::parse("{}").is_none());
+        assert!(History::parse(&format!("{json} trailing")).is_none());
         assert!(History::parse(r#"{"periods":[{"start_time":"x"}]}"#).is_none());
     }
 }

@@ -12,6 +12,7 @@ pub mod figure;
 pub mod floor;
 pub mod format;
 pub mod frame;
+pub mod json;
 pub mod kiosk;
 // The history page's model: admin bundle (tests in every native test build).
 #[cfg(any(feature = "admin", test))]

@@ -39,7 +39,10 @@ use wallboard_shared::workers::{Worker, WorkerChannel};
 
 use self::table::{Cell, Table};
 use super::statistics::parse_statistics_query;
-use super::{ApiError, ApiResult, alerts, history, query_pairs, queues, resources, statistics, workers, workspace};
+use super::{
+    ApiError, ApiResult, alerts, at_most_once, history, query_pairs, queues, resources, statistics, time_zone, workers,
+    workspace,
+};
 use crate::state::AppState;
 
 /// The exports of one workflow's numbers (behind `authorize`, like the workflow's resources).
@@ -70,15 +73,12 @@ struct Params {
 impl Params {
     fn parse(raw: Option<&str>) -> ApiResult<Self> {
         let pairs = query_pairs(raw)?;
-        let format = match once(&pairs, FORMAT)? {
+        let format = match at_most_once(&pairs, FORMAT)? {
             None => Format::Csv,
             Some(raw) => Format::parse(raw)
                 .ok_or_else(|| ApiError::invalid(format!("{FORMAT} must be csv or json, got '{}'", clip(raw))))?,
         };
-        let zone = once(&pairs, TIME_ZONE)?.unwrap_or(DEFAULT_TIME_ZONE);
-        let zone = zone.parse::<Tz>().map_err(|_| {
-            ApiError::invalid(format!("{TIME_ZONE} '{}' is not an IANA time zone (e.g. Europe/Paris)", clip(zone)))
-        })?;
+        let zone = time_zone(at_most_once(&pairs, TIME_ZONE)?.unwrap_or(DEFAULT_TIME_ZONE))?;
         Ok(Self { format, zone })
     }
 
@@ -102,16 +102,6 @@ impl Params {
     fn stamp(self, t: DateTime<Utc>) -> String {
         t.with_timezone(&self.zone).format("%Y%m%dT%H%M").to_string()
     }
-}
-
-/// The value of parameter `name`, which may be given at most once.
-fn once<'a>(pairs: &'a [(String, String)], name: &str) -> ApiResult<Option<&'a str>> {
-    let mut values = pairs.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str());
-    let first = values.next();
-    if values.next().is_some() {
-        return Err(ApiError::invalid(format!("{name} may be given once")));
-    }
-    Ok(first)
 }
 
 fn clip(s: &str) -> String {
