@@ -20,11 +20,18 @@ fn event(kind: &str, n: u32, at_s: i64, task: u32, channel: &str) -> Form {
         .with("WorkflowSid", SALES)
         .with("WorkflowName", "Sales")
         .with("TaskChannelUniqueName", channel)
-        .with("TaskPriority", 0);
+        .with("TaskPriority", 0)
+        .with("TaskQueueSid", queue_of(task))
+        .with("TaskQueueName", if task == 3 { "Second line" } else { "First line" });
     if kind.starts_with("reservation.") {
         f = f.with("ReservationSid", format!("WR{:032x}", 9_000 + task));
     }
     f
+}
+
+/// A and B wait in the first line's queue, C in the second's.
+fn queue_of(task: u32) -> String {
+    format!("WQ{:032x}", if task == 3 { 2 } else { 1 })
 }
 
 /// Five minutes of Sales, each event posted when the clock shows its time: A (voice)
@@ -63,7 +70,11 @@ fn expected(t: i64) -> [u64; 5] {
 }
 
 fn subscribe(id: &str, history_minutes: Option<Value>, channel: Option<&str>) -> Value {
-    let mut v = json!({"type": "subscribe", "id": id, "workspace_sid": WS, "workflow_sid": SALES});
+    subscribe_to(id, json!({"kind": "workflow", "sid": SALES}), history_minutes, channel)
+}
+
+fn subscribe_to(id: &str, target: Value, history_minutes: Option<Value>, channel: Option<&str>) -> Value {
+    let mut v = json!({"type": "subscribe", "id": id, "workspace_sid": WS, "target": target});
     if let Some(m) = history_minutes {
         v["history_minutes"] = m;
     }
@@ -76,7 +87,11 @@ fn subscribe(id: &str, history_minutes: Option<Value>, channel: Option<&str>) ->
 /// Subscribes with a history of `minutes`: the next frame is the history, the one after it
 /// the subscription's first snapshot.
 async fn history_then_snapshot(c: &mut WsClient, id: &str, minutes: u32, channel: Option<&str>) -> History {
-    c.send(&subscribe(id, Some(minutes.into()), channel)).await;
+    history_of(c, subscribe(id, Some(minutes.into()), channel), id).await
+}
+
+async fn history_of(c: &mut WsClient, subscribe: Value, id: &str) -> History {
+    c.send(&subscribe).await;
     let ServerMessage::History(h) = c.recv_message().await else { panic!("the history comes first") };
     let next = c.recv_message().await;
     assert!(matches!(&next, ServerMessage::Snapshot(s) if s.id == id), "then the snapshot: {next:?}");
@@ -114,6 +129,24 @@ async fn a_subscription_gets_the_last_minutes_first_and_the_same_after_a_restart
     let chat: Vec<(i64, [u64; 5])> = rows(&h).into_iter().filter(|(_, s)| *s != [0; 5]).collect();
     assert_eq!(chat, (7..=20).map(|i| (i * 10, [1, 0, 0, 0, (i * 10 - 65) as u64])).collect::<Vec<_>>());
 
+    // A task queue's trend: the first line holds A and B (C waits in the second line).
+    let first_line = json!({"kind": "task_queue", "sid": queue_of(1)});
+    let h = history_of(&mut c, subscribe_to("q1", first_line.clone(), Some(json!(5)), None), "q1").await;
+    let first: Vec<(i64, [u64; 5])> = (1..=30)
+        .map(|i| {
+            let t = i * 10;
+            (t, if t >= 260 { [0, 0, 1, 0, 0] } else { expected(t) })
+        })
+        .collect();
+    assert_eq!(rows(&h), first);
+    let second = json!({"kind": "task_queue", "sid": queue_of(3)});
+    let h = history_of(&mut c, subscribe_to("q2", second, Some(json!(5)), Some("voice")), "q2").await;
+    let waiting: Vec<(i64, [u64; 5])> = rows(&h).into_iter().filter(|(_, s)| *s != [0; 5]).collect();
+    assert_eq!(waiting, (26..=30).map(|i| (i * 10, [1, 0, 0, 0, (i * 10 - 250) as u64])).collect::<Vec<_>>());
+    // Workers have no trend: their numbers are agents, not tasks.
+    let h = history_of(&mut c, subscribe_to("w", json!({"kind": "workers"}), Some(json!(5)), None), "w").await;
+    assert!(h.samples.is_empty(), "{h:?}");
+
     // Without `history_minutes` there is no history frame: v1 clients see what they knew.
     c.send(&subscribe("plain", None, None)).await;
     assert!(matches!(c.recv_message().await, ServerMessage::Snapshot(s) if s.id == "plain"));
@@ -124,6 +157,8 @@ async fn a_subscription_gets_the_last_minutes_first_and_the_same_after_a_restart
     let mut c = app.ws().await;
     let again = history_then_snapshot(&mut c, "s1", 5, None).await;
     assert_eq!(rows(&again), want);
+    let again = history_of(&mut c, subscribe_to("q1", first_line, Some(json!(5)), None), "q1").await;
+    assert_eq!(rows(&again), first, "the queue's trend is replayed too");
     app.stop().await;
 }
 
