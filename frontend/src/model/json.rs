@@ -36,6 +36,7 @@ impl Scalar {
 }
 
 /// A cursor over the bytes of a JSON text.
+#[derive(Debug)]
 pub struct Reader<'a> {
     s: &'a [u8],
     at: usize,
