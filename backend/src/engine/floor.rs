@@ -25,7 +25,7 @@ use super::expression::{Expression, ParseError};
 use super::index::CumKind;
 use super::res_log::{self, ResLog};
 use super::task::{Live, Status};
-use super::trend::{INTERVAL_MS, Ring, Sample, Source};
+use super::trend::{Ring, Source};
 use super::waiting_age;
 use crate::event::Event;
 
@@ -1051,9 +1051,7 @@ impl Floor {
     pub(super) fn sample_trends(&mut self, from: i64, last: i64) {
         for (_, rt) in self.queues.iter_mut().flat_map(|q| &mut q.rt) {
             let oldest = rt.pending.first().map(|&(created, _)| created);
-            for k in from..=last {
-                rt.trend.record(k, Sample::of(&rt.by_status, oldest, k * INTERVAL_MS));
-            }
+            rt.trend.record_state(from, last, &rt.by_status, oldest);
         }
     }
 

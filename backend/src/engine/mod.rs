@@ -604,9 +604,7 @@ impl Engine {
             for s in &mut self.series.all {
                 let Some(ring) = s.trend.as_mut() else { continue };
                 let oldest = s.realtime.pending.first().map(|&(created, _)| created);
-                for k in from..=last {
-                    ring.record(k, trend::Sample::of(&s.realtime.by_status, oldest, k * trend::INTERVAL_MS));
-                }
+                ring.record_state(from, last, &s.realtime.by_status, oldest);
             }
             self.floor.sample_trends(from, last);
             self.trend_next = last + 1;

@@ -92,6 +92,14 @@ impl Ring {
         self.samples.push_back(sample);
     }
 
+    /// Records the state of a series (its live tasks by status, the creation time of its
+    /// oldest pending task) at every boundary `from..=last` (nothing happened between them).
+    pub(super) fn record_state(&mut self, from: i64, last: i64, by_status: &[u64; 4], oldest_ms: Option<i64>) {
+        for k in from..=last {
+            self.record(k, Sample::of(by_status, oldest_ms, k * INTERVAL_MS));
+        }
+    }
+
     /// The sample at boundary `k`, if recorded and still kept.
     pub fn get(&self, k: i64) -> Option<&Sample> {
         usize::try_from(k - self.first).ok().and_then(|i| self.samples.get(i))
