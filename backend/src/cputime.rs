@@ -55,7 +55,8 @@ pub fn this_thread() -> Duration {
 
 fn read_stat(path: &str) -> Result<Duration, CpuTimeError> {
     let line = std::fs::read_to_string(path).map_err(|source| CpuTimeError::Read { path: path.to_owned(), source })?;
-    let ticks = stat_ticks(&line).ok_or_else(|| CpuTimeError::Malformed { path: path.to_owned(), line: line.clone() })?;
+    let ticks =
+        stat_ticks(&line).ok_or_else(|| CpuTimeError::Malformed { path: path.to_owned(), line: line.clone() })?;
     Ok(ticks_to_duration(ticks, rustix::param::clock_ticks_per_second()))
 }
 

@@ -256,7 +256,10 @@ mod tests {
     fn server_headers_of_every_length_form() {
         // RFC 6455 § 5.7: an unmasked "Hello"; a 256-byte binary frame; a 64 KiB one.
         assert_eq!(parse_header(&[0x81, 0x05, b'H']).ok().flatten(), Some(Header { opcode: 1, len: 2, payload: 5 }));
-        assert_eq!(parse_header(&[0x82, 0x7E, 0x01, 0x00]).ok().flatten(), Some(Header { opcode: 2, len: 4, payload: 256 }));
+        assert_eq!(
+            parse_header(&[0x82, 0x7E, 0x01, 0x00]).ok().flatten(),
+            Some(Header { opcode: 2, len: 4, payload: 256 })
+        );
         let long = [0x82, 0x7F, 0, 0, 0, 0, 0, 1, 0, 0];
         assert_eq!(parse_header(&long).ok().flatten(), Some(Header { opcode: 2, len: 10, payload: 65_536 }));
         assert_eq!(parse_header(&[0x89, 0x00]).ok().flatten(), Some(Header { opcode: OP_PING, len: 2, payload: 0 }));
@@ -271,7 +274,9 @@ mod tests {
 
     #[test]
     fn what_a_server_must_not_send_is_an_error() {
-        for bad in [&[0x81, 0x85][..], &[0x01, 0x05], &[0x80, 0x05], &[0xC1, 0x05], &[0x82, 0x7F, 0, 0, 0, 0, 0x10, 0, 0, 0]] {
+        for bad in
+            [&[0x81, 0x85][..], &[0x01, 0x05], &[0x80, 0x05], &[0xC1, 0x05], &[0x82, 0x7F, 0, 0, 0, 0, 0x10, 0, 0, 0]]
+        {
             assert!(parse_header(bad).is_err(), "{bad:?}");
         }
     }

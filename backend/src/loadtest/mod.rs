@@ -503,7 +503,13 @@ mod tests {
             rss_idle_kib: 10_036,
             server_cpu: (Duration::from_millis(1_000), Duration::from_millis(1_000) + Duration::from_micros(420)),
             client_cpu: (Duration::from_millis(300), Duration::from_millis(300) + Duration::from_micros(140)),
-            floor: FloorFigures { connections: 4, bytes: 1_204, write_cpu_us: 8.4, write_wall_us: 9.0, read_cpu_us: 2.0 },
+            floor: FloorFigures {
+                connections: 4,
+                bytes: 1_204,
+                write_cpu_us: 8.4,
+                write_wall_us: 9.0,
+                read_cpu_us: 2.0,
+            },
         }
     }
 

@@ -16,7 +16,11 @@ fn loadtest_reports_cpu_per_delivery_next_to_the_floor() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{:?}: {stdout}", out.status);
     let r: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}"));
-    assert_eq!((r["clients"].as_u64(), r["events"].as_u64(), r["missed"].as_u64()), (Some(20), Some(3), Some(0)), "{r}");
+    assert_eq!(
+        (r["clients"].as_u64(), r["events"].as_u64(), r["missed"].as_u64()),
+        (Some(20), Some(3), Some(0)),
+        "{r}"
+    );
     assert!(r["deliveries"].as_u64().is_some_and(|d| d >= 60), "each client got each event's snapshot: {r}");
     let number = |path: &[&str]| path.iter().fold(&r, |v, k| &v[*k]).as_f64();
     assert!(number(&["latency_max_ms"]).is_some_and(|m| m > 0.0), "{r}");
