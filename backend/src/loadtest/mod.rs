@@ -326,15 +326,14 @@ async fn client_task(
         let mut c = Client::connect(addr, "/ws").await?;
         c.send_text(&hello[0]).await?;
         c.send_text(&hello[1]).await?;
-        // The first snapshot: subscribed. Its live tasks are the count events add to.
-        let (base, size) = loop {
-            match c.next_message().await? {
-                Some(f) if markers.is_snapshot(f) => {
-                    break (markers.total_tasks(f).context("a snapshot without total_tasks")?, f.len());
-                }
-                Some(f) => bail!("the server answered {}", String::from_utf8_lossy(f)),
-                None => bail!("closed before the first snapshot"),
+        // The first message is the first snapshot: subscribed. Its live tasks are the count
+        // the events add to.
+        let (base, size) = match c.next_message().await? {
+            Some(f) if markers.is_snapshot(f) => {
+                (markers.total_tasks(f).context("a snapshot without total_tasks")?, f.len())
             }
+            Some(f) => bail!("the server answered {}", String::from_utf8_lossy(f)),
+            None => bail!("closed before the first snapshot"),
         };
         Ok::<_, anyhow::Error>((c, base, size))
     }
