@@ -195,6 +195,10 @@ pub struct SimulateArgs {
     /// what its queue holds, up to this many, per request).
     #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=10_000), requires = "to")]
     pub batch_size: u32,
+    /// With --to: the server's process id on this machine; its CPU time (`/proc/PID/stat`)
+    /// is read before and after the run and reported per accepted event.
+    #[arg(long, requires = "to")]
+    pub server_pid: Option<u32>,
     /// Write NDJSON history to this file ("-" for stdout) instead of sending.
     #[arg(long)]
     pub out: Option<String>,
@@ -229,6 +233,9 @@ pub struct LoadtestArgs {
     /// Server binary to start (default: this executable).
     #[arg(long)]
     pub server_bin: Option<PathBuf>,
+    /// Print the report as one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Where statistics come from.

@@ -14,6 +14,7 @@ pub mod backfill;
 pub mod balance;
 pub mod clock;
 pub mod config;
+pub mod cputime;
 pub mod engine;
 pub mod event;
 pub mod eventstreams;

@@ -144,6 +144,8 @@ fn run_simulate(args: SimulateArgs) -> anyhow::Result<ExitCode> {
     let to = args.to.clone().context("--to or --out is required")?;
     let auth_token = args.auth_token.clone().context("--auth-token is required with --to")?;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    let server_cpu = |pid| wallboard::cputime::process(pid).context("the server's CPU time (--server-pid)");
+    let cpu_before = args.server_pid.map(server_cpu).transpose()?;
     let report = runtime.block_on(drive(
         DriveOptions {
             base_url: to.trim_end_matches('/').to_owned(),
@@ -159,6 +161,15 @@ fn run_simulate(args: SimulateArgs) -> anyhow::Result<ExitCode> {
         Arc::new(SystemClock),
     ))?;
     print!("{report}");
+    if let (Some(pid), Some(before)) = (args.server_pid, cpu_before) {
+        let after = server_cpu(pid)?;
+        println!(
+            "server CPU: {:.1} µs per accepted event ({:.2} s for {} events; pid {pid})",
+            wallboard::cputime::micros_per(before, after, report.accepted),
+            after.saturating_sub(before).as_secs_f64(),
+            report.accepted
+        );
+    }
     Ok(if report.rejected == 0 { ExitCode::SUCCESS } else { ExitCode::from(3) })
 }
 
@@ -171,7 +182,11 @@ fn run_loadtest(args: LoadtestArgs) -> anyhow::Result<ExitCode> {
         connect_concurrency: args.connect_concurrency,
         server_bin: args.server_bin,
     }))?;
-    print!("{report}");
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report).context("the report as JSON")?);
+    } else {
+        print!("{report}");
+    }
     Ok(if report.missed == 0 { ExitCode::SUCCESS } else { ExitCode::from(4) })
 }
 

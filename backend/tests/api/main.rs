@@ -20,6 +20,7 @@ mod export;
 mod health;
 mod history;
 mod import;
+mod loadtest;
 mod metrics;
 mod mirror;
 mod mirror_cluster;
