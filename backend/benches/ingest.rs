@@ -11,10 +11,11 @@
 //! `rows` (the replay's query, every column read, nothing decoded), `replay` (rows decoded
 //! into `Event`s: `EventLog::replay`), `replay_apply` (and applied to a fresh engine: a
 //! start's replay, `startup::replay_into`, reading on one thread and applying on another),
-//! `replay_apply_one_thread` (the same on one thread, as before issue 14). Before the timed runs one replay prints how its
-//! time splits between reading + decoding and `Engine::apply`. `WALLBOARD_BENCH_EVENTS` sets
-//! the number of events (e.g. 100000 under callgrind:
-//! `valgrind --tool=callgrind <ingest bench binary> --bench sqlite_replay/replay_apply --profile-time 1`).
+//! `replay_apply_one_thread` (the same on one thread, as before issue 14). Before the timed
+//! runs one replay prints how its time splits between reading + decoding and `Engine::apply`
+//! (the dropping of the events counted in the latter). `WALLBOARD_BENCH_EVENTS` sets the
+//! number of events (e.g. 20000 under callgrind:
+//! `valgrind --tool=callgrind <ingest bench binary> --test sqlite_replay`, each part run once).
 
 #![allow(clippy::unwrap_used)]
 
