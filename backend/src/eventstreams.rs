@@ -130,19 +130,19 @@ pub fn to_cloud_event(e: &Event, account_sid: &str) -> Value {
     payload.insert("workspace_sid".into(), json!(e.workspace_sid.to_string()));
     payload.insert("timestamp".into(), json!(rfc3339_ms(e.ts_ms)));
     for (k, v) in e.data() {
-        if OWN.contains(&k.as_str()) {
+        if OWN.contains(&k) {
             continue;
         }
-        let value = if NUMBERS.contains(&k.as_str()) {
+        let value = if NUMBERS.contains(&k) {
             v.parse::<i64>().map_or_else(|_| json!(v), |n| json!(n))
-        } else if BOOLEANS.contains(&k.as_str()) {
+        } else if BOOLEANS.contains(&k) {
             v.parse::<bool>().map_or_else(|_| json!(v), |b| json!(b))
-        } else if DATES.contains(&k.as_str()) {
+        } else if DATES.contains(&k) {
             v.parse::<i64>().ok().and_then(|s| s.checked_mul(1000)).map_or_else(|| json!(v), |ms| json!(rfc3339_ms(ms)))
         } else {
             json!(v)
         };
-        payload.insert(k.clone(), value);
+        payload.insert(k.to_owned(), value);
     }
     json!({
         "specversion": "1.0",

@@ -30,6 +30,7 @@ use crate::api::{
 use crate::clock::Clock;
 use crate::config::{ServeArgs, Source};
 use crate::engine::{Engine, EngineConfig};
+use crate::event::Event;
 use crate::ingest::simulator::SimConfig;
 use crate::ingest::{Ingest, SharedEngine};
 use crate::metrics::Metrics;
@@ -39,7 +40,7 @@ use crate::source::mirror::{Mirror, MirrorConfig};
 use crate::source::simulated::{DemoInfo, SimulatedCenter};
 use crate::source::upstream::{UpstreamClient, UpstreamConfig};
 use crate::state::{AppState, StateInner};
-use crate::storage::{Database, MIRROR_CHANNEL, MirrorShare, Store};
+use crate::storage::{Database, EventLog, MIRROR_CHANNEL, MirrorShare, Store};
 use crate::ws::hub::Identity;
 use crate::ws::{Hub, HubConfig, Sessions};
 
@@ -469,12 +470,47 @@ fn replay(log: &dyn Store, retention_ms: i64, clock: &dyn Clock) -> anyhow::Resu
     let now = clock.now_ms();
     engine.maintain(now);
     let started = Instant::now();
-    let replayed = log.replay(now - retention_ms, &mut |e| {
-        engine.apply(&e);
-    })?;
+    let (mut engine, replayed) = replay_into(log, now - retention_ms, engine)?;
     engine.maintain(clock.now_ms());
     tracing::info!(events = replayed, elapsed_ms = started.elapsed().as_millis() as u64, "replayed the event log");
     Ok((engine, replayed))
+}
+
+/// Events per batch handed from the thread reading the log to the one applying them.
+const REPLAY_BATCH: usize = 4_096;
+/// Batches read ahead of the engine: bounds what waits in memory (~16k events).
+const REPLAY_AHEAD: usize = 4;
+
+/// Applies the log's events from `since_ms` (see [`crate::storage::EventLog::replay`]) to
+/// `engine`, in the log's order; how many. This thread reads and decodes while another
+/// applies, through a bounded channel of batches: each costs about what the other does, so a
+/// start uses both cores (issue 14; BENCHMARKS.md, "Replay").
+pub fn replay_into<L: EventLog + ?Sized>(log: &L, since_ms: i64, mut engine: Engine) -> anyhow::Result<(Engine, u64)> {
+    std::thread::scope(|scope| {
+        let (batches, received) = std::sync::mpsc::sync_channel::<Vec<Event>>(REPLAY_AHEAD);
+        let applier = std::thread::Builder::new().name("replay-apply".into()).spawn_scoped(scope, move || {
+            for batch in received {
+                for e in &batch {
+                    engine.apply(e);
+                }
+            }
+            engine
+        })?;
+        let mut batch = Vec::with_capacity(REPLAY_BATCH);
+        let read = log.replay(since_ms, &mut |e| {
+            batch.push(e);
+            if batch.len() == REPLAY_BATCH {
+                // Refused only when the applier is gone (it panicked): `join` says so below.
+                let _ = batches.send(std::mem::replace(&mut batch, Vec::with_capacity(REPLAY_BATCH)));
+            }
+        });
+        if !batch.is_empty() {
+            let _ = batches.send(batch);
+        }
+        drop(batches);
+        let engine = applier.join().map_err(|_| anyhow::anyhow!("the replay's engine thread panicked"))?;
+        Ok((engine, read?))
+    })
 }
 
 /// The built-in contact center, when it is the source (its seed and epoch are stored).

@@ -38,6 +38,7 @@ macro_rules! suite {
             batches_are_atomic,
             follow_sees_other_connections_once_and_not_its_own,
             replay_is_in_time_order_from_a_time,
+            events_read_back_field_for_field,
             purge_deletes_past_retention,
             purge_and_replay_keep_the_floor,
             list_pages_and_filters,
@@ -176,6 +177,44 @@ pub(crate) fn replay_is_in_time_order_from_a_time<H: Harness>() {
     assert_eq!(replayed(log.as_ref(), 0), [(5, 3), (10, 2), (20, 1), (20, 4), (30, 5)], "(time, sid) order");
     assert_eq!(replayed(log.as_ref(), 20), [(20, 1), (20, 4), (30, 5)], "from a time, inclusive");
     assert_eq!(replayed(h.events().as_ref(), 31), [], "another connection, nothing after the newest");
+}
+
+/// Every field comes back from the log as it went in, whatever its text (quotes, escapes,
+/// control characters, any Unicode, empty, 64 KiB), through the replay, `list` and `follow`.
+pub(crate) fn events_read_back_field_for_field<H: Harness>() {
+    let h = H::fresh();
+    let mut log = h.events();
+    let mut reader = h.events();
+    reader.replay(i64::MAX, &mut |_| {}).expect("replay");
+    let awkward = [
+        ("task_attributes", r#"{"from":"+1 \"x\" \\ /","n":[1,2.5e3,null,true]}"#.to_owned()),
+        ("workflow_name", "Ventes – été ☎ 👩‍💼 \u{7f}\u{1}\t\r\n".to_owned()),
+        ("task_queue_name", String::new()),
+        ("task_channel_unique_name", "voice".to_owned()),
+        ("a", "first by name".to_owned()),
+        ("zz_large", "x".repeat(64 * 1024)),
+    ];
+    let events: Vec<Event> = (1..=3u128)
+        .map(|n| {
+            let mut b = EventBuilder::new("task.created", &EventSid::from_u128(n), 100 + n as i64, &ws())
+                .field("task_sid", format!("WT{n:032x}"))
+                .field("workflow_sid", WorkflowSid::from_u128(1));
+            for (k, v) in &awkward[..(n as usize * 2)] {
+                b = b.field(k, v);
+            }
+            b.build().expect("a valid event")
+        })
+        .collect();
+    log.append(&events).expect("append");
+    let mut replayed = Vec::new();
+    h.events().replay(0, &mut |e| replayed.push(e)).expect("replay");
+    assert_eq!(replayed, events, "replay");
+    let all = EventFilter { workspace_sid: ws().to_string(), start_ms: 0, end_ms: i64::MAX, ..EventFilter::default() };
+    let listed = log.list(&all, None, 10).expect("list");
+    assert_eq!(listed, events, "list");
+    let mut followed = Vec::new();
+    reader.follow(&mut |e| followed.push(e)).expect("follow");
+    assert_eq!(followed, events, "follow");
 }
 
 pub(crate) fn purge_deletes_past_retention<H: Harness>() {

@@ -58,13 +58,15 @@ impl SqliteLog {
         &self.path
     }
 
+    /// The event of a row (sid, ts_ms, workspace_sid, event_type, data), its text columns
+    /// read in place (the replay's hot path: only the event type is copied out).
     fn row_to_event(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Event, StorageError>> {
-        let sid: String = r.get(0)?;
+        let sid = text(r, 0)?;
         let ts: i64 = r.get(1)?;
-        let ws: String = r.get(2)?;
+        let ws = text(r, 2)?;
         let et: String = r.get(3)?;
-        let data: String = r.get(4)?;
-        Ok(Event::from_stored(&sid, et, ts, &ws, &data).map_err(|e| StorageError::Corrupt(e.0)))
+        let data = text(r, 4)?;
+        Ok(Event::from_stored(sid, et, ts, ws, data).map_err(|e| StorageError::Corrupt(e.0)))
     }
 
     /// The rows before `before_ms` that still define the floor (see [`super::retention`]),
@@ -95,6 +97,13 @@ impl SqliteLog {
     fn max_rowid(conn: &Connection) -> Result<i64, StorageError> {
         Ok(conn.query_row("SELECT MAX(rowid) FROM events", [], |r| r.get::<_, Option<i64>>(0))?.unwrap_or(0))
     }
+}
+
+/// Column `i` of a row as text, without copying it.
+fn text<'r>(r: &'r rusqlite::Row<'_>, i: usize) -> rusqlite::Result<&'r str> {
+    r.get_ref(i)?
+        .as_str()
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e)))
 }
 
 impl Settings for SqliteLog {

@@ -26,6 +26,7 @@ mod mirror;
 mod mirror_cluster;
 mod paths;
 mod queues;
+mod replay;
 mod restart;
 mod retention;
 mod schema;

@@ -157,7 +157,7 @@ pub fn to_pairs(e: &Event) -> Vec<(String, String)> {
     if !e.data().contains_key("timestamp_ms") {
         pairs.push(("TimestampMs".to_owned(), e.ts_ms.to_string()));
     }
-    pairs.extend(e.data().iter().map(|(k, v)| (pascal_case(k), v.clone())));
+    pairs.extend(e.data().iter().map(|(k, v)| (pascal_case(k), v.to_owned())));
     pairs
 }
 

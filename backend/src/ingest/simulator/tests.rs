@@ -1103,7 +1103,7 @@ const ACCOUNT: &str = "AC00000000000000000000000000000001";
 /// What an event keeps through Event Streams: all but the callback's own time fields
 /// (Event Streams carries the time as `timestamp`) and the account.
 fn comparable(e: &Event) -> (String, String, i64, String, BTreeMap<String, String>) {
-    let mut data = e.data().clone();
+    let mut data = e.data().to_map();
     for k in ["timestamp", "timestamp_ms", "account_sid"] {
         data.remove(k);
     }
