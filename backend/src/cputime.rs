@@ -46,6 +46,15 @@ pub fn this_process() -> Result<Duration, CpuTimeError> {
     read_stat("/proc/self/stat")
 }
 
+/// The resident memory of process `pid` (`None`: this one), in KiB: `VmRSS` of its
+/// `/proc/…/status`, which the kernel states in KiB whatever the page size. `None` when the
+/// process is gone or the line is missing.
+pub fn resident_kib(pid: Option<u32>) -> Option<u64> {
+    let path = pid.map_or_else(|| "/proc/self/status".to_owned(), |p| format!("/proc/{p}/status"));
+    let status = std::fs::read_to_string(path).ok()?;
+    status.lines().find_map(|l| l.strip_prefix("VmRSS:"))?.trim().trim_end_matches("kB").trim().parse().ok()
+}
+
 /// The CPU time the calling thread has used so far (nanosecond resolution). Both this and
 /// [`process`] count the kernel's `sum_exec_runtime`, so their figures compare.
 pub fn this_thread() -> Duration {
@@ -124,5 +133,13 @@ mod tests {
         assert!(p1 >= p0);
         assert!(process(std::process::id()).is_ok());
         assert!(matches!(process(u32::MAX), Err(CpuTimeError::Read { .. })));
+    }
+
+    #[test]
+    fn resident_memory_of_this_process_and_of_none() {
+        let own = resident_kib(None).expect("this process has a VmRSS");
+        assert!(own > 0);
+        assert!(resident_kib(Some(std::process::id())).is_some_and(|kib| kib > 0));
+        assert_eq!(resident_kib(Some(u32::MAX)), None, "no such process");
     }
 }

@@ -391,9 +391,10 @@ impl Metrics {
         self.memory_estimated_ms.compare_exchange(last, now_ms, Ordering::Relaxed, Ordering::Relaxed).is_ok()
     }
 
-    /// Sets the process's resident memory from `/proc/self/statm` (Linux; elsewhere 0).
+    /// Sets the process's resident memory from `/proc/self/status` (Linux; elsewhere 0).
     pub fn refresh_process(&self) {
-        self.resident_memory_bytes.set(resident_bytes().map_or(0, |b| i64::try_from(b).unwrap_or(i64::MAX)));
+        let bytes = crate::cputime::resident_kib(None).map_or(0, |kib| kib.saturating_mul(1024));
+        self.resident_memory_bytes.set(i64::try_from(bytes).unwrap_or(i64::MAX));
     }
 
     /// The whole exposition in the OpenMetrics text format (which Prometheus reads), ending
@@ -424,13 +425,6 @@ impl Drop for Held {
     fn drop(&mut self) {
         self.0.dec();
     }
-}
-
-/// Resident set size in bytes, from `/proc/self/statm` (pages × 4 KiB pages).
-fn resident_bytes() -> Option<u64> {
-    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
-    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
-    Some(pages * 4096)
 }
 
 #[cfg(test)]

@@ -257,12 +257,7 @@ fn start_server(bin: &std::path::Path, max_connections: usize) -> anyhow::Result
 }
 
 fn rss_kib(pid: u32) -> anyhow::Result<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .context("no VmRSS in /proc status")
+    crate::cputime::resident_kib(Some(pid)).with_context(|| format!("no VmRSS in /proc/{pid}/status"))
 }
 
 /// Posts a signed `task.created` callback for a new task of the test workflow.

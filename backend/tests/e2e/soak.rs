@@ -135,8 +135,7 @@ fn start_server(plan: &Plan, data_dir: &std::path::Path) -> Server {
 }
 
 fn rss_kib(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status.lines().find_map(|l| l.strip_prefix("VmRSS:"))?.trim().trim_end_matches("kB").trim().parse().ok()
+    wallboard::cputime::resident_kib(Some(pid))
 }
 
 /// The summed RSS of every process of the process group `group` (ChromeDriver leads the
