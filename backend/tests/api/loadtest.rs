@@ -47,10 +47,13 @@ fn simulate_reports_the_servers_cpu_per_accepted_event() {
         .spawn()
         .expect("the server starts");
     let stdout = server.stdout.take().expect("stdout");
-    let addr = std::io::BufReader::new(stdout)
-        .lines()
+    let mut lines = std::io::BufReader::new(stdout).lines();
+    let addr = lines
+        .by_ref()
         .map_while(Result::ok)
         .find_map(|l| l.strip_prefix("Wallboard is listening on ").map(|a| a.trim().to_owned()));
+    // Keep reading what the server prints: a closed pipe would end it at its next line.
+    std::thread::spawn(move || for _ in lines {});
     let run = |pid: u32| {
         Command::new(env!("CARGO_BIN_EXE_wallboard"))
             .args(["simulate", "--to", &format!("http://{}", addr.as_deref().unwrap_or("?"))])
