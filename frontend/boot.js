@@ -43,10 +43,12 @@
     ? ["./wallboard-admin-{{BUILD_ID}}.js", "./wallboard-admin-{{BUILD_ID}}_bg.wasm"]
     : ["./wallboard-{{BUILD_ID}}.js", "./wallboard-{{BUILD_ID}}_bg.wasm"];
   import(files[0]).then(function (app) {
-    return app.default({ module_or_path: files[1] });
-  }).then(function (wasm) {
-    // The app's memory, for the soak (scripts/soak.sh samples its size).
-    w.__wallboard.memory = wasm.memory;
+    return app.default({ module_or_path: files[1] }).then(function (wasm) {
+      // For the soak (scripts/soak.sh): the app's memory, whose size is the heap's
+      // high-water mark, and the bytes the app holds on it now.
+      w.__wallboard.memory = wasm.memory;
+      w.__wallboard.heapInUse = app.heap_in_use;
+    });
   });
 
   // The watchdog, kiosk pages only (an unattended wall; a person at a desk reloads a page

@@ -50,5 +50,11 @@ export SOAK_MINUTES=$minutes SOAK_SIM_DAYS=$sim_days SOAK_VIEWERS=$viewers SOAK_
 export SOAK_SAMPLE_SECS=$sample SOAK_RETENTION_DAYS=$retention
 [ -n "$warmup" ] && export SOAK_WARMUP_MINUTES=$warmup
 [ -n "$out" ] && export SOAK_OUT=$out
+# The server serves a copy of the dashboard: a build during the hours of the run (a test run,
+# another checkout's script) must not hand the kiosk a new bundle, which it would load.
+assets="${out:-target/soak}/dist"
+rm -rf "$assets" && mkdir -p "$(dirname "$assets")" && cp -r frontend/dist "$assets"
+export SOAK_ASSETS_DIR=$PWD/$assets
+case "$assets" in /*) SOAK_ASSETS_DIR=$assets ;; esac
 echo "== soak: $minutes min, $sim_days simulated days, $viewers viewers, kiosk rotate=$rotate s"
 cargo test --locked -p wallboard --test e2e soak::soak -- --ignored --exact --nocapture

@@ -2,7 +2,8 @@
 //! process with the simulator at a high `--sim-speed` (days of simulated traffic in an hour),
 //! WebSocket viewers that come and go, and a kiosk page (`?kiosk=1&rotate=…`) in headless
 //! Chromium, sampled every interval: the server's RSS, the page's JS heap (after a forced
-//! garbage collection), its WebAssembly memory, its DOM nodes, the browser's RSS. After the
+//! garbage collection), its WebAssembly memory (the heap's high-water mark: it never shrinks)
+//! and the bytes the app holds on that heap now, its DOM nodes, the browser's RSS. After the
 //! warm-up each series gets a least-squares line; the run fails when a line rises beyond
 //! noise (see [`Trend::verdict`]), when the page stopped showing numbers, or when the
 //! watchdog had to reload it.
@@ -12,7 +13,7 @@
 //! chosen so the run covers them), `SOAK_VIEWERS` (50), `SOAK_ROTATE` (30 s),
 //! `SOAK_SAMPLE_SECS` (60), `SOAK_WARMUP_MINUTES` ([`default_warmup`]),
 //! `SOAK_RETENTION_DAYS` (1), `SOAK_OUT` (a directory: `soak.csv`, `summary.md`, the server's
-//! log).
+//! log), `SOAK_ASSETS_DIR` (the dashboard to serve: `frontend/dist`; the script serves a copy).
 
 use std::io::{BufRead, BufReader, Write as _};
 use std::path::PathBuf;
@@ -57,6 +58,8 @@ struct Plan {
     warmup_minutes: f64,
     retention_days: u32,
     out: PathBuf,
+    /// The dashboard the server serves (a copy, so that a build meanwhile changes nothing).
+    assets_dir: PathBuf,
 }
 
 impl Plan {
@@ -76,6 +79,8 @@ impl Plan {
             warmup_minutes: env_or("SOAK_WARMUP_MINUTES", default_warmup(minutes)),
             retention_days: env_or("SOAK_RETENTION_DAYS", 1),
             out: std::env::var("SOAK_OUT").map_or_else(|_| repo_root().join("target/soak"), PathBuf::from),
+            assets_dir: std::env::var("SOAK_ASSETS_DIR")
+                .map_or_else(|_| repo_root().join("frontend/dist"), PathBuf::from),
         }
     }
 
@@ -113,7 +118,7 @@ fn start_server(plan: &Plan, data_dir: &std::path::Path) -> Server {
         .arg("--data-dir")
         .arg(data_dir)
         .arg("--assets-dir")
-        .arg(repo_root().join("frontend/dist"))
+        .arg(&plan.assets_dir)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(log)
@@ -222,13 +227,15 @@ async fn viewer(
     }
 }
 
-/// The page's numbers: `[JS heap bytes, wasm memory bytes, DOM nodes, navigation start, data shown]`.
+/// The page's numbers: `[JS heap bytes, wasm memory bytes, DOM nodes, navigation start, data shown,
+/// wasm heap bytes in use]`.
 const PAGE_PROBE: &str = "
     if (window.gc) window.gc();
     const hook = window.__wallboard || {};
     const wasm = hook.memory && hook.memory.buffer ? hook.memory.buffer.byteLength : 0;
     const shown = document.querySelectorAll('[data-testid=workflow-card], [data-testid^=tile-], [data-testid=queue-row], [data-testid=activity-bars]').length;
-    return [performance.memory.usedJSHeapSize, wasm, document.getElementsByTagName('*').length, performance.timeOrigin, shown];";
+    const used = hook.heapInUse ? hook.heapInUse() : NaN;
+    return [performance.memory.usedJSHeapSize, wasm, document.getElementsByTagName('*').length, performance.timeOrigin, shown, used];";
 
 /// One sample.
 #[derive(Debug, Clone, Copy)]
@@ -238,6 +245,7 @@ struct Sample {
     server_rss_kib: f64,
     js_heap_kib: f64,
     wasm_kib: f64,
+    heap_kib: f64,
     dom_nodes: f64,
     browser_rss_kib: f64,
     frames: u64,
@@ -347,7 +355,7 @@ async fn soak() {
 
     let csv_path = plan.out.join("soak.csv");
     let mut csv = std::fs::File::create(&csv_path).expect("csv");
-    writeln!(csv, "minute,sim_days,server_rss_kib,js_heap_kib,wasm_kib,dom_nodes,browser_rss_kib,ws_frames,reloads")
+    writeln!(csv, "minute,sim_days,server_rss_kib,js_heap_kib,wasm_kib,wasm_heap_in_use_kib,dom_nodes,browser_rss_kib,ws_frames,reloads")
         .expect("csv");
     let started = Instant::now();
     let mut samples = Vec::new();
@@ -371,6 +379,7 @@ async fn soak() {
             server_rss_kib: rss_kib(pid).expect("the server is running") as f64,
             js_heap_kib: num(0) / 1024.0,
             wasm_kib: num(1) / 1024.0,
+            heap_kib: num(5) / 1024.0,
             dom_nodes: num(2),
             browser_rss_kib: group_rss_kib(driver.process.id()) as f64,
             frames: frames.load(Ordering::Relaxed),
@@ -378,12 +387,13 @@ async fn soak() {
         };
         writeln!(
             csv,
-            "{:.1},{:.2},{:.0},{:.0},{:.0},{:.0},{:.0},{},{}",
+            "{:.1},{:.2},{:.0},{:.0},{:.0},{:.0},{:.0},{:.0},{},{}",
             s.minutes,
             s.sim_days,
             s.server_rss_kib,
             s.js_heap_kib,
             s.wasm_kib,
+            s.heap_kib,
             s.dom_nodes,
             s.browser_rss_kib,
             s.frames,
@@ -402,10 +412,11 @@ async fn soak() {
     }
 
     let after: Vec<&Sample> = samples.iter().filter(|s| s.minutes >= plan.warmup_minutes).collect();
-    let series: [Series; 5] = [
+    let series: [Series; 6] = [
         ("server RSS (KiB)", |s| s.server_rss_kib),
         ("page JS heap (KiB)", |s| s.js_heap_kib),
         ("page wasm memory (KiB)", |s| s.wasm_kib),
+        ("page wasm heap in use (KiB)", |s| s.heap_kib),
         ("page DOM nodes", |s| s.dom_nodes),
         ("browser RSS, all processes (KiB)", |s| s.browser_rss_kib),
     ];

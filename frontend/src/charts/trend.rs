@@ -6,37 +6,36 @@ use web_sys::HtmlCanvasElement;
 use super::{Axes, DrawResult, Layout, Palette, Surface, axis_max, err};
 use crate::model::trend::{Sample, Trend};
 
-/// What the trend chart shows at `now_ms`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TrendData {
-    pub now_ms: i64,
-    pub span_ms: i64,
-    pub samples: Vec<Sample>,
-}
-
-pub fn data(trend: &Trend, now_ms: i64) -> TrendData {
-    TrendData { now_ms, span_ms: trend.span_ms(), samples: trend.samples().copied().collect() }
-}
-
 /// A step line of one number: (minutes before now, value), each value held until the next
 /// sample and the last one until now; times before the span are clamped to its left edge.
-pub fn step_points(d: &TrendData, pick: Pick) -> Vec<(f64, u64)> {
-    let left = -(d.span_ms as f64) / 60_000.0;
-    let x = |at: i64| ((at - d.now_ms) as f64 / 60_000.0).clamp(left, 0.0);
-    let mut points = Vec::with_capacity(d.samples.len() * 2 + 1);
+/// An iterator: the chart takes the points straight from the trend, without a copy of it.
+pub fn step_points(trend: &Trend, now_ms: i64, pick: Pick) -> impl Iterator<Item = (f64, u64)> + '_ {
+    let left = -(trend.span_ms() as f64) / 60_000.0;
+    let x = move |at: i64| ((at - now_ms) as f64 / 60_000.0).clamp(left, 0.0);
+    let mut samples = trend.samples().peekable();
     let mut previous: Option<u64> = None;
-    for sample in &d.samples {
-        let value = pick(sample);
-        if let Some(p) = previous {
-            points.push((x(sample.at_ms), p));
+    let mut pending: Option<(f64, u64)> = None;
+    std::iter::from_fn(move || {
+        if let Some(point) = pending.take() {
+            return Some(point);
         }
-        points.push((x(sample.at_ms), value));
-        previous = Some(value);
-    }
-    if let Some(p) = previous {
-        points.push((0.0, p));
-    }
-    points
+        match samples.next() {
+            Some(sample) => {
+                let (at, value) = (x(sample.at_ms), pick(sample));
+                let point = (at, value);
+                match previous.replace(value) {
+                    // The old value up to this sample, then the new one.
+                    Some(p) => {
+                        pending = Some(point);
+                        Some((at, p))
+                    }
+                    None => Some(point),
+                }
+            }
+            // The last value until now, once.
+            None => previous.take().map(|p| (0.0, p)),
+        }
+    })
 }
 
 /// Picks one number of a sample.
@@ -45,10 +44,11 @@ pub type Pick = fn(&Sample) -> u64;
 /// The lines, in legend order: total, pending, assigned.
 pub const LINES: [Pick; 3] = [|s| s.total, |s| s.pending, |s| s.assigned];
 
-pub fn draw(canvas: &HtmlCanvasElement, d: &TrendData, palette: &Palette) -> DrawResult {
+/// Draws `trend` as it is at `now_ms` (the caller reads it from the page's trends in place).
+pub fn draw(canvas: &HtmlCanvasElement, trend: &Trend, now_ms: i64, palette: &Palette) -> DrawResult {
     let s = Surface::new(canvas)?;
-    let max = axis_max(d.samples.iter().map(|x| x.total.max(x.pending).max(x.assigned)).max().unwrap_or(0));
-    let left = -(d.span_ms as f64) / 60_000.0;
+    let max = axis_max(trend.max_count());
+    let left = -(trend.span_ms() as f64) / 60_000.0;
     let narrow = f64::from(s.root.dim_in_pixel().0) / s.scale < 560.0;
     let layout = Layout { top: 10.0, right: 16.0, left: 4.0, x_labels: 26.0, y_labels: 44.0, ..Layout::default() };
     let mut chart = s.chart(layout, left..0f64, 0u64..max)?;
@@ -58,7 +58,7 @@ pub fn draw(canvas: &HtmlCanvasElement, d: &TrendData, palette: &Palette) -> Dra
     s.draw_mesh(&mut chart, palette, axes, Some(&minutes))?;
     let colors = [palette.accent, palette.warn, palette.good];
     for (pick, color) in LINES.into_iter().zip(colors) {
-        let points = step_points(d, pick);
+        let points = step_points(trend, now_ms, pick);
         chart.draw_series(LineSeries::new(points, color.stroke_width(s.px(2.5).max(1) as u32))).map_err(err)?;
     }
     s.present()
@@ -68,24 +68,30 @@ pub fn draw(canvas: &HtmlCanvasElement, d: &TrendData, palette: &Palette) -> Dra
 mod tests {
     use super::*;
 
-    fn sample(at_ms: i64, total: u64) -> Sample {
-        Sample { at_ms, total, pending: 0, assigned: 0, longest_wait: 0 }
+    fn trend(samples: &[(i64, u64)]) -> Trend {
+        let mut t = Trend::new(60 * 60_000, 100);
+        for &(at_ms, total) in samples {
+            t.push(Sample { at_ms, total, pending: 0, assigned: 0, longest_wait: 0 });
+        }
+        t
+    }
+
+    fn points(t: &Trend, now_ms: i64) -> Vec<(f64, u64)> {
+        step_points(t, now_ms, |s| s.total).collect()
     }
 
     #[test]
     fn values_hold_until_the_next_sample_and_until_now() {
-        let now = 10 * 60_000;
-        let d = TrendData { now_ms: now, span_ms: 60 * 60_000, samples: vec![sample(0, 3), sample(5 * 60_000, 7)] };
-        let p = step_points(&d, |s| s.total);
-        assert_eq!(p, [(-10.0, 3), (-5.0, 3), (-5.0, 7), (0.0, 7)]);
+        let t = trend(&[(0, 3), (5 * 60_000, 7)]);
+        assert_eq!(points(&t, 10 * 60_000), [(-10.0, 3), (-5.0, 3), (-5.0, 7), (0.0, 7)]);
+        let t = trend(&[(0, 3), (60_000, 4), (120_000, 5)]);
+        assert_eq!(points(&t, 180_000), [(-3.0, 3), (-2.0, 3), (-2.0, 4), (-1.0, 4), (-1.0, 5), (0.0, 5)]);
     }
 
     #[test]
     fn old_samples_clamp_to_the_left_edge() {
-        let now = 120 * 60_000;
-        let d = TrendData { now_ms: now, span_ms: 60 * 60_000, samples: vec![sample(0, 1)] };
-        assert_eq!(step_points(&d, |s| s.total), [(-60.0, 1), (0.0, 1)]);
-        let empty = TrendData { now_ms: now, span_ms: 60 * 60_000, samples: Vec::new() };
-        assert!(step_points(&empty, |s| s.total).is_empty());
+        let t = trend(&[(0, 1)]);
+        assert_eq!(points(&t, 120 * 60_000), [(-60.0, 1), (0.0, 1)]);
+        assert!(points(&trend(&[]), 120 * 60_000).is_empty());
     }
 }

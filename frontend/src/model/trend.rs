@@ -55,12 +55,16 @@ impl Sample {
     }
 }
 
-/// The buffer; samples are kept in time order.
+/// The buffer; samples are kept in time order. It takes its whole capacity at once (144 KiB
+/// for an hour): a page left open for weeks holds the same block all along instead of
+/// growing it in steps, which would leave holes in the wasm heap that never shrinks.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Trend {
     samples: VecDeque<Sample>,
     span_ms: i64,
     capacity: usize,
+    /// Moves with every change: the chart redraws on it and reads the samples in place.
+    revision: u64,
 }
 
 impl Default for Trend {
@@ -71,13 +75,14 @@ impl Default for Trend {
 
 impl Trend {
     pub fn new(span_ms: i64, capacity: usize) -> Self {
-        Self { samples: VecDeque::with_capacity(capacity.min(1024)), span_ms, capacity: capacity.max(1) }
+        Self { samples: VecDeque::with_capacity(capacity.max(1)), span_ms, capacity: capacity.max(1), revision: 0 }
     }
 
     /// Adds a sample. One that is not after the last is merged into it (same second) or
     /// dropped (older: the clock went back); old samples beyond the span fall out, and the
     /// oldest goes when the buffer is full.
     pub fn push(&mut self, sample: Sample) {
+        self.revision += 1;
         if let Some(last) = self.samples.back_mut() {
             if sample.at_ms < last.at_ms {
                 return;
@@ -98,6 +103,7 @@ impl Trend {
     /// only those older than the first held are taken (what the page saw itself wins, and
     /// no point goes back in time), the newest of them when the buffer would overflow.
     pub fn seed(&mut self, history: &[Sample]) {
+        self.revision += 1;
         let first = self.samples.front().map(|s| s.at_ms);
         let older = history.iter().rev().filter(|s| first.is_none_or(|f| s.at_ms < f));
         let mut next = first;
@@ -119,6 +125,7 @@ impl Trend {
     /// Drops samples older than the span before `now_ms`, keeping the newest of them so the
     /// step line still starts at the left edge.
     pub fn expire(&mut self, now_ms: i64) {
+        self.revision += 1;
         let cutoff = now_ms - self.span_ms;
         while self.samples.len() > 1 && self.samples.get(1).is_some_and(|s| s.at_ms <= cutoff) {
             self.samples.pop_front();
@@ -126,6 +133,7 @@ impl Trend {
     }
 
     pub fn clear(&mut self) {
+        self.revision += 1;
         self.samples.clear();
     }
 
@@ -135,6 +143,15 @@ impl Trend {
 
     pub fn is_empty(&self) -> bool {
         self.samples.is_empty()
+    }
+
+    /// Changes whenever the samples may have (see `revision`).
+    pub fn revision(&self) -> u64 {
+        self.revision
+    }
+
+    pub fn first(&self) -> Option<&Sample> {
+        self.samples.front()
     }
 
     pub fn span_ms(&self) -> i64 {
