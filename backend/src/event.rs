@@ -157,18 +157,31 @@ impl Event {
         }
     }
 
-    /// From the form fields of a TaskRouter event callback.
-    pub fn from_form(pairs: &[(String, String)]) -> Result<Self, EventError> {
+    /// From the form fields of a TaskRouter event callback, in document order (the last of
+    /// a repeated name wins). The pairs are borrowed: the fields are copied once, into
+    /// the event's buffer.
+    pub fn from_form<K: AsRef<str>, V: AsRef<str>>(pairs: &[(K, V)]) -> Result<Self, EventError> {
         if pairs.len() > MAX_FIELDS {
             return Err(err(format!("too many fields ({}; at most {MAX_FIELDS})", pairs.len())));
         }
-        let mut data = BTreeMap::new();
-        for (k, v) in pairs {
-            if v.len() > MAX_FIELD_LEN {
-                return Err(err(format!("field {k} is longer than {MAX_FIELD_LEN} bytes")));
-            }
-            data.insert(snake_case(k), v.clone());
+        if let Some((k, _)) = pairs.iter().find(|(_, v)| v.as_ref().len() > MAX_FIELD_LEN) {
+            return Err(err(format!("field {} is longer than {MAX_FIELD_LEN} bytes", k.as_ref())));
         }
+        // The SID, type and workspace are the event's own, not fields.
+        let (mut sid, mut event_type, mut workspace_sid) = (None, None, None);
+        let data = Fields::from_form(pairs.iter().map(|(k, v)| (k.as_ref(), v.as_ref())).filter(|&(k, v)| {
+            let own = if fields::snake_case_is(k, "sid") {
+                &mut sid
+            } else if fields::snake_case_is(k, "event_type") {
+                &mut event_type
+            } else if fields::snake_case_is(k, "workspace_sid") {
+                &mut workspace_sid
+            } else {
+                return true;
+            };
+            *own = Some(v);
+            false
+        }));
         let ts_ms = match (data.get("timestamp_ms"), data.get("timestamp")) {
             (Some(ms), _) => parse_i64("TimestampMs", ms)?,
             (None, Some(s)) => {
@@ -176,10 +189,10 @@ impl Event {
             }
             (None, None) => return Err(err("missing TimestampMs (or Timestamp)")),
         };
-        let sid = take(&mut data, "sid", "Sid")?;
-        let event_type = take(&mut data, "event_type", "EventType")?;
-        let workspace_sid = take(&mut data, "workspace_sid", "WorkspaceSid")?;
-        Self::from_parts(sid, event_type, ts_ms, workspace_sid, data)
+        let sid = given(sid, "Sid")?;
+        let event_type = given(event_type, "EventType")?.to_owned();
+        let workspace_sid = given(workspace_sid, "WorkspaceSid")?;
+        Self::from_fields(sid, event_type, ts_ms, workspace_sid, data)
     }
 
     /// From a line of the import format (TaskRouter's Events API resource).
@@ -440,8 +453,9 @@ impl EventBuilder {
     }
 }
 
-fn take(data: &mut BTreeMap<String, String>, key: &str, name: &str) -> Result<String, EventError> {
-    data.remove(key).filter(|v| !v.is_empty()).ok_or_else(|| err(format!("missing {name}")))
+/// A given, non-empty value of the form's own field `name`.
+fn given<'a>(v: Option<&'a str>, name: &str) -> Result<&'a str, EventError> {
+    v.filter(|v| !v.is_empty()).ok_or_else(|| err(format!("missing {name}")))
 }
 
 fn parse_i64(name: &str, v: &str) -> Result<i64, EventError> {
@@ -494,16 +508,7 @@ fn sid_number(prefix: &str, value: &str) -> Option<u128> {
 /// `TaskChannelUniqueName` → `task_channel_unique_name`; snake_case input is unchanged.
 pub fn snake_case(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
-    for (i, c) in s.chars().enumerate() {
-        if c.is_ascii_uppercase() {
-            if i > 0 && !out.ends_with('_') {
-                out.push('_');
-            }
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
+    fields::push_snake_case(&mut out, s);
     out
 }
 

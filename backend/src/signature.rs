@@ -15,12 +15,17 @@ type HmacSha1 = Hmac<Sha1>;
 
 /// The signature Twilio would send for `url` and `params`.
 pub fn compute(auth_token: &str, url: &str, params: &[(String, String)]) -> String {
-    STANDARD.encode(mac(auth_token, url, params).finalize().into_bytes())
+    STANDARD.encode(mac(auth_token, url, &sorted(params)).finalize().into_bytes())
 }
 
-fn mac(auth_token: &str, url: &str, params: &[(String, String)]) -> HmacSha1 {
-    let mut sorted: Vec<&(String, String)> = params.iter().collect();
-    sorted.sort();
+/// The parameters in the order they are signed: by name, then by value.
+fn sorted<K: AsRef<str>, V: AsRef<str>>(params: &[(K, V)]) -> Vec<(&str, &str)> {
+    let mut sorted: Vec<(&str, &str)> = params.iter().map(|(k, v)| (k.as_ref(), v.as_ref())).collect();
+    sorted.sort_unstable();
+    sorted
+}
+
+fn mac(auth_token: &str, url: &str, sorted: &[(&str, &str)]) -> HmacSha1 {
     let mut mac = HmacSha1::new_from_slice(auth_token.as_bytes()).expect("HMAC takes keys of any length");
     mac.update(url.as_bytes());
     for (k, v) in sorted {
@@ -32,11 +37,14 @@ fn mac(auth_token: &str, url: &str, params: &[(String, String)]) -> HmacSha1 {
 
 /// Checks `signature` in constant time against `url` as given and with its port added or
 /// removed, as Twilio's helper libraries do (proxies often change the port).
-pub fn is_valid(auth_token: &str, url: &str, params: &[(String, String)], signature: &str) -> bool {
+pub fn is_valid<K: AsRef<str>, V: AsRef<str>>(auth_token: &str, url: &str, params: &[(K, V)], signature: &str) -> bool {
     let Ok(expected) = STANDARD.decode(signature.trim()) else {
         return false;
     };
-    url_variants(url).iter().any(|u| mac(auth_token, u, params).verify_slice(&expected).is_ok())
+    let params = sorted(params);
+    // The URL as given first: the other form only when that fails.
+    mac(auth_token, url, &params).verify_slice(&expected).is_ok()
+        || other_url(url).is_some_and(|u| mac(auth_token, &u, &params).verify_slice(&expected).is_ok())
 }
 
 /// The hex SHA-256 of a body, as the `bodySHA256` parameter carries it.
@@ -65,28 +73,26 @@ pub fn is_valid_json(auth_token: &str, url: &str, body: &[u8], signature: &str) 
         .map(|(_, v)| v)
         .collect();
     let [hash] = hashes.as_slice() else { return false };
-    hash.eq_ignore_ascii_case(&body_sha256(body)) && is_valid(auth_token, url, &[], signature)
+    hash.eq_ignore_ascii_case(&body_sha256(body)) && is_valid::<&str, &str>(auth_token, url, &[], signature)
 }
 
-fn url_variants(url: &str) -> Vec<String> {
-    let mut out = vec![url.to_owned()];
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return out;
-    };
+/// `url` with its port removed (when it has one) or the scheme's default port added:
+/// the other form a proxy may have signed or forwarded. `None` when it is not a URL.
+fn other_url(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
     let (authority, path) = rest.find('/').map_or((rest, ""), |i| rest.split_at(i));
     let (userinfo, host_port) = authority.rsplit_once('@').map_or(("", authority), |(u, h)| (u, h));
     let at = if userinfo.is_empty() { String::new() } else { format!("{userinfo}@") };
-    let has_port =
-        host_port.rsplit_once(':').is_some_and(|(_, p)| p.chars().all(|c| c.is_ascii_digit()) && !p.is_empty())
-            && !host_port.ends_with(']');
-    if has_port {
-        let (host, _) = host_port.rsplit_once(':').expect("checked above");
-        out.push(format!("{scheme}://{at}{host}{path}"));
-    } else {
-        let port = if scheme == "https" { 443 } else { 80 };
-        out.push(format!("{scheme}://{at}{host_port}:{port}{path}"));
-    }
-    out
+    let port = host_port
+        .rsplit_once(':')
+        .filter(|(_, p)| p.chars().all(|c| c.is_ascii_digit()) && !p.is_empty() && !host_port.ends_with(']'));
+    Some(match port {
+        Some((host, _)) => format!("{scheme}://{at}{host}{path}"),
+        None => {
+            let port = if scheme == "https" { 443 } else { 80 };
+            format!("{scheme}://{at}{host_port}:{port}{path}")
+        }
+    })
 }
 
 #[cfg(test)]
