@@ -172,10 +172,9 @@ pub(crate) fn snake_case_is(name: &str, snake: &str) -> bool {
     let mut last = None;
     for (i, c) in name.chars().enumerate() {
         if c.is_ascii_uppercase() {
-            if i > 0 && last != Some('_') {
-                if want.next() != Some('_') {
-                    return false;
-                }
+            // The separator before a capital, unless one is there already.
+            if i > 0 && last != Some('_') && want.next() != Some('_') {
+                return false;
             }
             let lower = c.to_ascii_lowercase();
             if want.next() != Some(lower) {
