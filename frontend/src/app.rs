@@ -51,6 +51,7 @@ pub fn App() -> impl IntoView {
     rotate(state);
     burn_in(state);
     heartbeat(state);
+    daily_refresh(state);
     keep_awake(state);
     report_height(state);
     sound(state);
@@ -71,10 +72,12 @@ pub fn App() -> impl IntoView {
         back.remove();
     });
 
-    let page = move || state.view.with(|v| v.page);
+    // Only a change of page mounts another page (a view change within it, e.g. another
+    // workflow or a filter, is the page's own business).
+    let page = Memo::new(move |_| state.view.with(|v| v.page));
     // Kiosk and embedding are what the link says: decided once.
     let chrome = state.view.with_untracked(ViewState::chrome);
-    let content = move || match (state.access.get(), page()) {
+    let content = move || match (state.access.get(), page.get()) {
         (Access::Granted, Page::Overview) => view! { <Overview/> }.into_any(),
         (Access::Granted, Page::Workflow) => view! { <WorkflowPage/> }.into_any(),
         (Access::Granted, Page::Queues) => view! { <QueuesWall/> }.into_any(),
@@ -174,6 +177,26 @@ fn burn_in(state: AppState) {
     let place = move || browser::set_burn_in(kiosk::burn_in_offset(kiosk::burn_in_step(browser::now_ms(), step)));
     place();
     set_interval(place, Duration::from_secs(u64::from(step)));
+}
+
+/// A kiosk's daily fresh start (`model::kiosk`): at the hour of `refresh=H` (4 by default;
+/// `refresh=off` never) the page loads itself again if its server answers, or waits for the
+/// next day.
+fn daily_refresh(state: AppState) {
+    let hour = state.view.with_untracked(|v| v.kiosk.then(|| v.refresh.unwrap_or(Some(kiosk::REFRESH_HOUR))));
+    let Some(Some(hour)) = hour else { return };
+    let now = browser::now_ms();
+    let wait = kiosk::ms_until_hour(now, browser::zone_offset_minutes(None, now as i64), hour);
+    set_timeout(
+        move || {
+            leptos::task::spawn_local(async move {
+                ws::reload_when_reachable().await;
+                // Still here: the server did not answer. Tomorrow, then.
+                daily_refresh(state);
+            });
+        },
+        Duration::from_millis(wait as u64),
+    );
 }
 
 /// The watchdog's heartbeat (frontend/boot.js loads a kiosk again when it stops): every

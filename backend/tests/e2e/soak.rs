@@ -349,7 +349,8 @@ async fn soak() {
     let driver =
         browser_with(&["--enable-precise-memory-info", "--js-flags=--expose-gc", "--window-size=1920,1080"]).await;
     let c = &driver.client;
-    c.goto(&format!("{}/?kiosk=1&rotate={}#token={}", server.base, plan.rotate_secs, server.token))
+    // refresh=off: the soak measures the page without its daily fresh start.
+    c.goto(&format!("{}/?kiosk=1&rotate={}&refresh=off#token={}", server.base, plan.rotate_secs, server.token))
         .await
         .expect("open the kiosk");
 

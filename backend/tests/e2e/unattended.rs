@@ -130,3 +130,59 @@ async fn the_watchdog_reloads_a_kiosk_whose_app_stopped_rendering() {
     driver.client.clone().close().await.expect("close the browser");
     server.stop().await;
 }
+
+/// The bytes the dashboard holds on its wasm heap (`heap_in_use`, counted by its allocator).
+async fn heap_in_use(c: &Client) -> f64 {
+    let v = c.execute("return window.__wallboard.heapInUse();", vec![]).await.expect("the heap count");
+    v.as_f64().expect("a number")
+}
+
+/// A view change within a page (another workflow on the workflow page, as a rotating kiosk
+/// does every step) updates the page in place: it mounts nothing again, so it holds no more
+/// memory after the hundredth time than after the tenth. (Leptos 0.8 keeps an entry for
+/// every disposed effect in the signals it read, so remounting the page on each change
+/// leaked 3–6 KiB a switch.)
+#[tokio::test]
+async fn switching_workflows_holds_no_more_memory() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let now = chrono::Utc::now().timestamp_millis();
+    let server = start(dir.path(), free_port(), Arc::new(ManualClock::new(now))).await;
+    let token = viewer_token(&server, "e2e", now);
+    let workflows: Vec<String> = server.demo().workflows.iter().map(|(sid, _)| sid.to_string()).collect();
+    let driver = browser().await;
+    let c = &driver.client;
+    c.goto(&format!("{}/?kiosk=1&page=workflow&wf={}#token={token}", server.base, workflows[0]))
+        .await
+        .expect("open the workflow page");
+    let show = |i: usize| {
+        let wf = workflows[i % workflows.len()].clone();
+        async move {
+            // What the rotation does: the URL changes in place and the app follows it.
+            c.execute(
+                "history.replaceState(null, '', '?kiosk=1&page=workflow&wf=' + arguments[0] + location.hash);
+                 window.dispatchEvent(new PopStateEvent('popstate'));",
+                vec![wf.clone().into()],
+            )
+            .await
+            .expect("change the view");
+            until("the workflow shown", || async {
+                let page = c.find(Locator::Css("[data-testid=workflow-page]")).await.ok()?;
+                (page.attr("data-workflow-sid").await.ok()?? == wf).then_some(())
+            })
+            .await;
+        }
+    };
+    // Warm-up: every workflow's snapshots and trend are there, caches are filled.
+    for i in 0..12 {
+        show(i).await;
+    }
+    let before = heap_in_use(c).await;
+    const SWITCHES: usize = 60;
+    for i in 0..SWITCHES {
+        show(i + 1).await;
+    }
+    let after = heap_in_use(c).await;
+    let per_switch = (after - before) / SWITCHES as f64;
+    assert!(per_switch < 256.0, "the heap grew {per_switch:.0} bytes a switch ({before} -> {after} bytes)");
+    assert!(console_errors(c).await.is_empty(), "console errors: {:?}", console_errors(c).await);
+}

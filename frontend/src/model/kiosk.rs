@@ -7,6 +7,12 @@
 //! to the other (the stylesheet's `--burn-x`/`--burn-y`), so nothing grows: no scrollbar, no
 //! cut text. The position follows the wall clock, so a reload continues the orbit.
 //!
+//! **Daily fresh start.** A kiosk loads itself again once a day, at [`REFRESH_HOUR`] of
+//! the browser's local time (`refresh=H`, `refresh=off`), once the server answers: whatever a
+//! long-lived page accumulates (the wasm heap never shrinks; Leptos 0.8 keeps an entry per
+//! disposed effect in the signals it read, about 2 KiB per page a rotation mounts) starts
+//! from zero every day. The last-hour charts come back full from the server's history.
+//!
 //! **Heartbeat.** `frontend/boot.js` (not the wasm it watches) reloads a kiosk whose app
 //! stopped beating; the app beats from an animation frame each second while its connection
 //! is not lost for good ([`connection_lost`]).
@@ -22,6 +28,19 @@ pub const MAX_BURN_IN_STEP_SECS: u32 = 86_400;
 /// Without a word from the server for this long (and not refused), the app stops beating,
 /// so the watchdog loads the page again once the server answers.
 pub const LOST_AFTER_SECS: u64 = 600;
+
+/// The browser's local hour at which a kiosk loads itself again each day, by default.
+pub const REFRESH_HOUR: u8 = 4;
+
+/// Milliseconds from `now_ms` (UTC) to the next `hour`:00 local time, the local time being
+/// UTC + `offset_minutes`; a full day when it is that moment now.
+pub fn ms_until_hour(now_ms: f64, offset_minutes: i32, hour: u8) -> f64 {
+    const DAY_MS: f64 = 86_400_000.0;
+    let local = now_ms + f64::from(offset_minutes) * 60_000.0;
+    let target = (local / DAY_MS).floor() * DAY_MS + f64::from(hour.min(23)) * 3_600_000.0;
+    let wait = target - local;
+    if wait > 0.0 { wait } else { wait + DAY_MS }
+}
 
 /// Steps in one orbit: the outline of the square, one pixel per step.
 pub const ORBIT_STEPS: u64 = 8 * BURN_IN_PX as u64;
@@ -114,5 +133,19 @@ mod tests {
         // Never heard: counted from the page's load.
         assert!(!connection_lost(&badge(BadgeState::Connecting, None), lost - 1));
         assert!(connection_lost(&badge(BadgeState::Connecting, None), lost));
+    }
+
+    #[test]
+    fn the_daily_refresh_is_at_the_next_local_hour() {
+        const H: f64 = 3_600_000.0;
+        // 2026-12-02T01:30Z.
+        let now = 1_796_169_600_000.0 + 1.5 * H;
+        assert_eq!(now % (24.0 * H), 1.5 * H);
+        assert_eq!(ms_until_hour(now, 0, 4), 2.5 * H, "UTC: 04:00 is 2.5 h away");
+        assert_eq!(ms_until_hour(now, 60, 4), 1.5 * H, "UTC+1: it is 02:30 there");
+        assert_eq!(ms_until_hour(now, -300, 4), 7.5 * H, "UTC-5: it is 20:30 the day before");
+        assert_eq!(ms_until_hour(now, 0, 1), 23.5 * H, "01:00 has passed: tomorrow");
+        assert_eq!(ms_until_hour(now - 0.5 * H, 0, 1), 24.0 * H, "exactly 01:00: a day later, not now");
+        assert_eq!(ms_until_hour(now, 0, 99), 21.5 * H, "hours beyond 23 are 23");
     }
 }

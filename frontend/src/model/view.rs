@@ -193,6 +193,10 @@ pub struct ViewState {
     /// `watchdog=N`: seconds without a heartbeat before frontend/boot.js reloads a kiosk, 0
     /// off; None: the default. Read by the boot script, kept here so the link keeps it.
     pub watchdog: Option<u32>,
+    /// `refresh=H`: the browser's local hour (0–23) at which a kiosk loads itself again
+    /// each day, `refresh=off` never (`Some(None)`); None: the default
+    /// ([`super::kiosk::REFRESH_HOUR`]).
+    pub refresh: Option<Option<u8>>,
     /// `by=hour`: the history page by the hour (the last 7 days) instead of by the day.
     pub hourly: bool,
 }
@@ -220,6 +224,7 @@ impl Default for ViewState {
             skill: None,
             burn_in: None,
             watchdog: None,
+            refresh: None,
             hourly: false,
         }
     }
@@ -300,6 +305,8 @@ impl ViewState {
                 "bg" => view.transparent = value == "transparent",
                 "burnin" => view.burn_in = value.parse::<u32>().ok().map(|n| n.min(MAX_BURN_IN_STEP_SECS)),
                 "watchdog" => view.watchdog = value.parse::<u32>().ok().map(|n| n.min(MAX_WATCHDOG_SECS)),
+                "refresh" if value == "off" => view.refresh = Some(None),
+                "refresh" => view.refresh = value.parse::<u8>().ok().filter(|h| *h < 24).map(Some),
                 "rotate" => {
                     view.rotate = match value.parse::<u32>() {
                         Ok(0) | Err(_) => None,
@@ -403,6 +410,11 @@ impl ViewState {
         }
         if let Some(n) = self.watchdog {
             put("watchdog", &n.to_string());
+        }
+        match self.refresh {
+            Some(Some(hour)) => put("refresh", &hour.to_string()),
+            Some(None) => put("refresh", "off"),
+            None => {}
         }
         if self.transparent {
             put("bg", "transparent");
@@ -656,6 +668,15 @@ mod tests {
         let v = ViewState::from_query("kiosk=1&burnin=5&watchdog=0");
         assert_eq!((v.burn_in, v.watchdog), (Some(5), Some(0)), "0 turns them off");
         assert_eq!(v.to_query(), "kiosk=1&burnin=5&watchdog=0");
+        let v = ViewState::from_query("kiosk=1&refresh=3");
+        assert_eq!(v.refresh, Some(Some(3)));
+        assert_eq!(v.to_query(), "kiosk=1&refresh=3");
+        let v = ViewState::from_query("kiosk=1&refresh=off");
+        assert_eq!(v.refresh, Some(None));
+        assert_eq!(v.to_query(), "kiosk=1&refresh=off");
+        for bad in ["24", "-1", "4am", ""] {
+            assert_eq!(ViewState::from_query(&format!("kiosk=1&refresh={bad}")).refresh, None, "{bad}: the default");
+        }
         let v = ViewState::from_query("kiosk=1&burnin=-1&watchdog=99999999");
         assert_eq!((v.burn_in, v.watchdog), (None, Some(MAX_WATCHDOG_SECS)), "bad values fall back or are bounded");
         let v = ViewState::from_query("kiosk=1&theme=auto");
