@@ -12,7 +12,7 @@ use crate::model::trend::{Sample, Trend};
 pub fn step_points(trend: &Trend, now_ms: i64, pick: Pick) -> impl Iterator<Item = (f64, u64)> + '_ {
     let left = -(trend.span_ms() as f64) / 60_000.0;
     let x = move |at: i64| ((at - now_ms) as f64 / 60_000.0).clamp(left, 0.0);
-    let mut samples = trend.samples().peekable();
+    let mut samples = trend.samples();
     let mut previous: Option<u64> = None;
     let mut pending: Option<(f64, u64)> = None;
     std::iter::from_fn(move || {
