@@ -14,13 +14,16 @@
 //!   reports its rate, memory and slowest `apply`/`maintain` calls.
 //! * `workers`: `Engine::workers_cumulative` on that engine, for one worker (its own
 //!   reservation log and activity changes) and for the workers eligible for the busiest queue.
+//! * `snapshot`: the engine's snapshot of that engine (`Engine::write_state`, what a stopping
+//!   server writes; `Engine::read_state`, what a start reads instead of replaying the log),
+//!   and its size (printed).
 //!
 //! `WALLBOARD_BENCH_TASKS` sets the number of tasks of the 30-day engine (default
 //! 10_000_000); e.g. `WALLBOARD_BENCH_TASKS=200000` for a quick run. Under
 //! `cargo test --benches` (criterion's test mode) both data sets are small.
 //!
-//! Run: `cargo bench -p wallboard --bench engine` (`-- apply`, `-- query`, `-- queue` or `-- workers` for
-//! one group).
+//! Run: `cargo bench -p wallboard --bench engine` (`-- apply`, `-- query`, `-- queue`, `-- workers` or
+//! `-- snapshot` for one group).
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -988,5 +991,36 @@ fn bench_workers(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_apply, bench_query, bench_queue, bench_workers);
+/// The snapshot of the 30-day engine: written (a stopping server) and read back (a start).
+fn bench_snapshot(c: &mut Criterion) {
+    let mut g = c.benchmark_group("snapshot");
+    g.sample_size(10).warm_up_time(Duration::from_millis(1)).measurement_time(Duration::from_secs(1));
+    let f = fixture();
+    let mut bytes = Vec::new();
+    f.engine.write_state(&mut bytes).expect("write the state");
+    let held = f.engine.sizes();
+    println!(
+        "snapshot: {} bytes ({:.1} MiB) for 30 days of {} tasks ({} in memory, {} tombstones, {} series)",
+        bytes.len(),
+        bytes.len() as f64 / (1 << 20) as f64,
+        tasks_from_env(),
+        held.tasks,
+        held.tombstones,
+        held.series
+    );
+    g.throughput(Throughput::Bytes(bytes.len() as u64));
+    g.bench_function("write_state", |b| {
+        b.iter_batched_ref(
+            || Vec::with_capacity(bytes.len()),
+            |out| f.engine.write_state(out).map(drop),
+            BatchSize::PerIteration,
+        );
+    });
+    g.bench_function("read_state", |b| {
+        b.iter_with_large_drop(|| Engine::read_state(&bytes).map(|(engine, _)| engine));
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench_apply, bench_query, bench_queue, bench_workers, bench_snapshot);
 criterion_main!(benches);

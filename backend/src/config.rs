@@ -330,6 +330,14 @@ pub struct ServeArgs {
     #[arg(long, env = "TWILIO_API_SECRET", hide_env_values = true, requires = "twilio_api_key")]
     pub twilio_api_secret: Option<String>,
 
+    /// Start by replaying the whole event log, and write no engine snapshot when stopping.
+    /// By default a server on its own SQLite database writes the engine's state to
+    /// `engine.snapshot` in the data directory when it stops, and its next start reads it and
+    /// replays only the events stored after it (seconds instead of minutes for a month of
+    /// events). Not used with --database-url.
+    #[arg(long, env = "WALLBOARD_NO_SNAPSHOT")]
+    pub no_snapshot: bool,
+
     /// After the database was unreachable, re-read the missed events from the upstream's
     /// Events resource (--upstream-base, with the Twilio credentials above; TaskRouter does
     /// not resend a callback we refused). One node of a cluster does it.

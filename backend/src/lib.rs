@@ -25,6 +25,7 @@ pub mod node;
 pub mod service_levels;
 pub mod shift;
 pub mod signature;
+pub mod snapshot;
 pub mod source;
 pub mod startup;
 pub mod state;

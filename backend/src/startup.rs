@@ -35,6 +35,7 @@ use crate::ingest::simulator::SimConfig;
 use crate::ingest::{Ingest, SharedEngine};
 use crate::metrics::Metrics;
 use crate::node::{self, Node, Role};
+use crate::snapshot::{self, SnapshotError};
 use crate::source::Numbers;
 use crate::source::mirror::{Mirror, MirrorConfig};
 use crate::source::simulated::{DemoInfo, SimulatedCenter};
@@ -63,7 +64,11 @@ pub struct Application {
     assets_dir: std::path::PathBuf,
     /// The engine, for housekeeping (the writer applies events to it).
     engine: SharedEngine,
-    writer: std::thread::JoinHandle<()>,
+    /// The writer thread; it hands its log back when it stops.
+    writer: std::thread::JoinHandle<Box<dyn EventLog>>,
+    /// Where the engine's snapshot is read at start and written at the end
+    /// ([`crate::snapshot`]); `None` on a shared database or with `--no-snapshot`.
+    snapshot: Option<std::path::PathBuf>,
     /// Every task the server spawns (hub, housekeeping, token refresh, mirror, simulator).
     tasks: TaskTracker,
     credentials: Credentials,
@@ -91,7 +96,7 @@ impl Application {
             let (args, database, clock) = (args.clone(), database.clone(), clock.clone());
             tokio::task::spawn_blocking(move || open_storage(&args, &database, clock.as_ref())).await??
         };
-        let Opened { log, reader, credentials, engine, replayed, replay_seconds, mut center } = opened;
+        let Opened { log, reader, credentials, engine, replayed, replay_seconds, mut center, snapshot } = opened;
         let metrics = Arc::new(Metrics::new());
         metrics.replay_events.set(i64::try_from(replayed).unwrap_or(i64::MAX));
         metrics.replay_seconds.set(replay_seconds);
@@ -214,6 +219,7 @@ impl Application {
             assets_dir: args.assets_dir.clone(),
             engine,
             writer,
+            snapshot,
             tasks,
             credentials,
             admin_token,
@@ -278,6 +284,7 @@ impl Application {
             assets_dir,
             engine,
             writer,
+            snapshot,
             tasks,
             center,
             gap_backfill,
@@ -286,6 +293,7 @@ impl Application {
             ..
         } = self;
         let stop = state.stop.clone();
+        let state_clock = state.clock.clone();
         let roles = wanted_roles(&state, center.is_some(), gap_backfill.is_some());
         let mut on_ring: Vec<(&'static str, node::OnRing)> = Vec::new();
         if let Some(m) = state.numbers.mirror().filter(|_| mirror_share.is_some()) {
@@ -293,7 +301,7 @@ impl Application {
             on_ring.push((MIRROR_CHANNEL, Arc::new(move || m.published_elsewhere())));
         }
         state.node.start(&state.ingest, &roles, on_ring, &tasks, &stop);
-        tasks.spawn(housekeeping(state.clone(), engine, stop.clone()));
+        tasks.spawn(housekeeping(state.clone(), engine.clone(), stop.clone()));
         tasks.spawn(state.access.clone().follow(stop.clone()));
         match (state.numbers.mirror(), mirror_share) {
             (Some(m), Some(share)) => {
@@ -334,9 +342,13 @@ impl Application {
         tasks.wait().await;
         // The router and every task are gone, so the writer's queue closes: it drains
         // what is left and stops.
-        tokio::task::spawn_blocking(move || writer.join())
+        let log = tokio::task::spawn_blocking(move || writer.join())
             .await?
             .map_err(|_| anyhow::anyhow!("the event writer panicked"))?;
+        if let Some(path) = snapshot {
+            let clock = state_clock;
+            tokio::task::spawn_blocking(move || write_snapshot(&path, &engine, log, clock.as_ref())).await?;
+        }
         result.context("the HTTP server failed")
     }
 }
@@ -446,6 +458,8 @@ struct Opened {
     /// How long the replay took.
     replay_seconds: f64,
     center: Option<SimulatedCenter>,
+    /// Where the engine's snapshot is (see [`Application`]).
+    snapshot: Option<std::path::PathBuf>,
 }
 
 /// Opens the database, settles the credentials and the simulator's seed, replays the log.
@@ -456,17 +470,51 @@ fn open_storage(args: &ServeArgs, database: &Database, clock: &dyn Clock) -> any
     log.track_own_appends();
     let credentials = credentials::resolve(args.account_sid.as_deref(), args.auth_token.as_deref(), log.as_ref())?;
     let retention_ms = i64::from(args.retention_days) * DAY_MS;
+    let snapshot = (!database.is_shared() && !args.no_snapshot).then(|| args.data_dir.join(snapshot::FILE));
     let started = Instant::now();
-    let (engine, replayed) = replay(log.as_ref(), retention_ms, clock)?;
+    let (engine, replayed) = replay(log.as_ref(), retention_ms, clock, snapshot.as_deref())?;
     let replay_seconds = started.elapsed().as_secs_f64();
     let center = simulated_center(args, log.as_ref(), retention_ms, clock.now_ms())?;
     let reader = database.open().context("cannot open a reader of the event log")?;
-    Ok(Opened { log, reader, credentials, engine, replayed, replay_seconds, center })
+    Ok(Opened { log, reader, credentials, engine, replayed, replay_seconds, center, snapshot })
 }
 
-/// A fresh engine holding the log's events within the retention; how many were replayed.
-fn replay(log: &dyn Store, retention_ms: i64, clock: &dyn Clock) -> anyhow::Result<(Engine, u64)> {
-    let mut engine = Engine::new(EngineConfig { retention_ms, ..EngineConfig::default() });
+/// The engine holding the log's events within the retention, and how many events were
+/// replayed: from the snapshot at `snapshot` and the events stored after it when it can be
+/// used, from the whole log otherwise.
+fn replay(
+    log: &dyn Store,
+    retention_ms: i64,
+    clock: &dyn Clock,
+    snapshot: Option<&std::path::Path>,
+) -> anyhow::Result<(Engine, u64)> {
+    let config = EngineConfig { retention_ms, ..EngineConfig::default() };
+    let started = Instant::now();
+    if let Some(path) = snapshot {
+        match snapshot::load(path, &config, clock.now_ms()) {
+            Ok((mut engine, at)) => {
+                let loaded_ms = started.elapsed().as_millis() as u64;
+                engine.maintain(clock.now_ms());
+                let (mut engine, tail) = replay_with(engine, |f| log.replay_after(&at, f))?;
+                if let Some(replayed) = tail {
+                    engine.maintain(clock.now_ms());
+                    tracing::info!(
+                        events = replayed,
+                        loaded_ms,
+                        elapsed_ms = started.elapsed().as_millis() as u64,
+                        "started from the engine snapshot and the events stored after it"
+                    );
+                    return Ok((engine, replayed));
+                }
+                tracing::info!(path = %path.display(), "the engine snapshot does not match the event log: replaying it in full");
+            }
+            Err(SnapshotError::Missing) => {}
+            Err(e) => {
+                tracing::info!(path = %path.display(), reason = %e, "not using the engine snapshot: replaying the event log in full")
+            }
+        }
+    }
+    let mut engine = Engine::new(config);
     let now = clock.now_ms();
     engine.maintain(now);
     let started = Instant::now();
@@ -474,6 +522,24 @@ fn replay(log: &dyn Store, retention_ms: i64, clock: &dyn Clock) -> anyhow::Resu
     engine.maintain(clock.now_ms());
     tracing::info!(events = replayed, elapsed_ms = started.elapsed().as_millis() as u64, "replayed the event log");
     Ok((engine, replayed))
+}
+
+/// Writes the snapshot of a stopping server (after its writer stopped and handed back its
+/// log). A failure costs the next start a full replay, nothing else: it is logged.
+fn write_snapshot(path: &std::path::Path, engine: &SharedEngine, mut log: Box<dyn EventLog>, clock: &dyn Clock) {
+    let started = Instant::now();
+    let mut engine = engine.write().unwrap_or_else(|p| p.into_inner());
+    match snapshot::save_after_follow(path, &mut engine, log.as_mut(), clock.now_ms()) {
+        Ok(bytes) => tracing::info!(
+            path = %path.display(),
+            bytes,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "wrote the engine snapshot"
+        ),
+        Err(e) => {
+            tracing::warn!(path = %path.display(), error = %e, "cannot write the engine snapshot; the next start replays the log in full")
+        }
+    }
 }
 
 /// Events per batch handed from the thread reading the log to the one applying them.
@@ -485,7 +551,17 @@ const REPLAY_AHEAD: usize = 4;
 /// `engine`, in the log's order; how many. This thread reads and decodes while another
 /// applies, through a bounded channel of batches: each costs about what the other does, so a
 /// start uses both cores (issue 14; BENCHMARKS.md, "Replay").
-pub fn replay_into<L: EventLog + ?Sized>(log: &L, since_ms: i64, mut engine: Engine) -> anyhow::Result<(Engine, u64)> {
+pub fn replay_into<L: EventLog + ?Sized>(log: &L, since_ms: i64, engine: Engine) -> anyhow::Result<(Engine, u64)> {
+    let (engine, read) = replay_with(engine, |f| log.replay(since_ms, f))?;
+    Ok((engine, read))
+}
+
+/// Applies what `read` hands out to `engine`, in its order: `read` runs on this thread,
+/// the engine on another (see [`replay_into`]).
+fn replay_with<T: Send>(
+    mut engine: Engine,
+    read: impl FnOnce(&mut dyn FnMut(Event)) -> Result<T, crate::storage::StorageError>,
+) -> anyhow::Result<(Engine, T)> {
     std::thread::scope(|scope| {
         let (batches, received) = std::sync::mpsc::sync_channel::<Vec<Event>>(REPLAY_AHEAD);
         let applier = std::thread::Builder::new().name("replay-apply".into()).spawn_scoped(scope, move || {
@@ -497,7 +573,7 @@ pub fn replay_into<L: EventLog + ?Sized>(log: &L, since_ms: i64, mut engine: Eng
             engine
         })?;
         let mut batch = Vec::with_capacity(REPLAY_BATCH);
-        let read = log.replay(since_ms, &mut |e| {
+        let read = read(&mut |e| {
             batch.push(e);
             if batch.len() == REPLAY_BATCH {
                 // Refused only when the applier is gone (it panicked): `join` says so below.

@@ -33,7 +33,7 @@ use crate::event::Event;
 type Stamp = (i64, u128);
 
 /// A last-writer-wins register.
-#[derive(Debug, Clone, Default)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, Default)]
 struct Reg<T> {
     value: T,
     stamp: Option<Stamp>,
@@ -66,11 +66,30 @@ impl Reg<Option<String>> {
 
 /// Activities whose availability was never told are available when named like one of
 /// TaskRouter's default available activities (see docs/decisions-queues-workers.md).
+/// A JSON value in a snapshot: as its text (the snapshot's format is not self-describing,
+/// so a `Value` cannot be read back from it directly).
+mod reg_json {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use serde_json::Value;
+
+    use super::{Reg, Stamp};
+
+    pub fn serialize<S: Serializer>(reg: &Reg<Value>, s: S) -> Result<S::Ok, S::Error> {
+        (reg.value.to_string(), reg.stamp).serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Reg<Value>, D::Error> {
+        let (text, stamp) = <(String, Option<Stamp>)>::deserialize(d)?;
+        let value = serde_json::from_str(&text).map_err(serde::de::Error::custom)?;
+        Ok(Reg { value, stamp })
+    }
+}
+
 fn default_available(name: Option<&str>) -> bool {
     name.is_some_and(|n| n.eq_ignore_ascii_case("available") || n.eq_ignore_ascii_case("idle"))
 }
 
-#[derive(Debug, Clone)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone)]
 struct ActivityRec {
     workspace: u32,
     sid: String,
@@ -86,7 +105,7 @@ impl ActivityRec {
 }
 
 /// How far a reservation got; it only ever moves forward.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum ResState {
     Reserved,
     Accepted,
@@ -94,7 +113,7 @@ enum ResState {
     Ended,
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, Copy)]
 struct ResRec {
     task: u128,
     channel: u32,
@@ -102,13 +121,13 @@ struct ResRec {
     last_ms: i64,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, Default)]
 struct WorkerChannel {
     capacity: Reg<Option<u64>>,
     available: Reg<Option<bool>>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone)]
 struct WorkerRec {
     workspace: u32,
     sid: String,
@@ -122,6 +141,7 @@ struct WorkerRec {
     activity: Reg<Option<u128>>,
     /// The activity named by any other worker event, for workers whose change was never seen.
     activity_hint: Reg<Option<u128>>,
+    #[serde(with = "reg_json")]
     attributes: Reg<Value>,
     /// The text `attributes` was parsed from.
     attributes_raw: String,
@@ -162,7 +182,7 @@ const NO_ACTIVITY: u32 = u32::MAX;
 
 /// One activity change of a worker; activities are numbered by [`Floor::activity_no`] to
 /// keep the record small (a busy month holds millions).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct Change {
     ts_ms: i64,
     /// The event SID's low 64 bits: the order of changes in one millisecond, and the
@@ -185,7 +205,7 @@ impl WorkerRec {
 }
 
 /// Realtime task counts of one queue on one channel.
-#[derive(Debug, Clone, Default)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, Default)]
 struct QueueRt {
     by_status: [u64; 4],
     by_priority: BTreeMap<i64, u64>,
@@ -198,7 +218,7 @@ struct QueueRt {
 }
 
 /// A task's realtime contribution to a queue.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
 struct QueueLive {
     queue: u32,
     channel: u32,
@@ -239,7 +259,7 @@ impl QueueRt {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone)]
 struct QueueRec {
     workspace: u32,
     sid: String,
@@ -247,7 +267,9 @@ struct QueueRec {
     name: Reg<Option<String>>,
     exists: Reg<bool>,
     expression: Reg<Option<String>>,
-    /// The parsed expression; `None` while it was never told.
+    /// The parsed expression; `None` while it was never told. Not in a snapshot: parsed
+    /// again from `expression` when one is loaded ([`Floor::loaded`]).
+    #[serde(skip)]
     parsed: Option<Result<Expression, ParseError>>,
     eligible: FxHashSet<u128>,
     /// Realtime counts per channel.
@@ -272,7 +294,7 @@ impl QueueRec {
 }
 
 /// A live task's queue membership.
-#[derive(Debug, Clone, Default)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, Default)]
 struct TaskRec {
     /// The queue named by the task's newest event that names one; `None` after a
     /// `task-queue.timeout` (the task left the queue).
@@ -379,7 +401,7 @@ pub struct QueueRealtime {
 }
 
 /// Workers, activities, queues and queue membership of every workspace.
-#[derive(Debug, Default)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Default)]
 pub struct Floor {
     workers: FxHashMap<u128, WorkerRec>,
     activities: FxHashMap<u128, ActivityRec>,
@@ -396,6 +418,13 @@ fn sid_string(prefix: &str, e: &Event, key: &str, n: u128) -> String {
 }
 
 impl Floor {
+    /// Rebuilds what a snapshot leaves out (the queues' parsed expressions).
+    pub(super) fn loaded(&mut self) {
+        for q in &mut self.queues {
+            q.parsed = q.expression.value.as_deref().map(Expression::parse);
+        }
+    }
+
     /// Folds the worker, activity, queue and reservation fields of `e`. `channel` is the
     /// registry's id of the event's task channel.
     pub fn observe(&mut self, e: &Event, workspace: u32, channel: Option<u32>) {

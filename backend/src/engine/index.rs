@@ -20,7 +20,7 @@
 use std::collections::BTreeMap;
 
 /// What a cumulative entry counts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[repr(u8)]
 pub enum CumKind {
     Entered = 0,
@@ -75,28 +75,28 @@ pub const LEVELS: usize = 5;
 /// One cumulative contribution of a task: an event at `ts_ms` of `kind`, with the wait
 /// from task creation in milliseconds for canceled and accepted (from queue entry for
 /// `AcceptedInQueue`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Entry {
     pub ts_ms: i64,
     pub kind: CumKind,
     pub wait_ms: u32,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct LeafEntry {
     off_ms: u16,
     kind: u8,
     wait_ms: u32,
 }
 
-#[derive(Debug, Default)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Default)]
 struct Leaf {
     /// Sorted by offset inside the minute, then kind and wait.
     entries: Vec<LeafEntry>,
     counts: [u32; KINDS],
 }
 
-#[derive(Debug, Default, Clone)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Default, Clone)]
 struct Waits {
     sorted: Vec<u32>,
     sum: u64,
@@ -118,7 +118,7 @@ impl Waits {
     }
 }
 
-#[derive(Debug, Default)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Default)]
 struct Node {
     counts: [u64; KINDS],
     accepted: Waits,
@@ -262,7 +262,7 @@ fn node_span(level: usize) -> i64 {
 
 /// The index of one series. `sealed` (a minute, exclusive) is passed in by the engine,
 /// which keeps one watermark for all series.
-#[derive(Debug, Default)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Default)]
 pub struct CumIndex {
     leaves: BTreeMap<i64, Leaf>,
     /// `levels[k - 1]` holds the sealed, non-empty nodes of level k.

@@ -46,7 +46,7 @@ const FLOOR_PRUNE_EVERY_MS: i64 = 15 * MINUTE_MS;
 const PURGE_EVERY_MINUTES: i64 = 15;
 
 /// Tuning of the engine; the defaults suit a real contact center.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EngineConfig {
     /// How long cumulative statistics are kept (and the oldest window one may ask for).
     pub retention_ms: i64,
@@ -63,7 +63,7 @@ impl Default for EngineConfig {
     }
 }
 
-#[derive(Debug, Default)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Default)]
 struct Task {
     events: Vec<TaskEv>,
     /// The current cumulative contribution: (series, entry), sorted.
@@ -73,7 +73,7 @@ struct Task {
 }
 
 /// What is left of an evicted task: enough to give a very late event its wait.
-#[derive(Debug, Clone, Copy)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, Copy)]
 struct Tomb {
     created_ms: Option<i64>,
     channel: u32,
@@ -83,7 +83,7 @@ struct Tomb {
 /// Tombstones, split into shards by task number: a month of a busy center holds millions,
 /// and one map that size would stall `maintain` for a second whenever it grows (rehash).
 /// A shard is 1/64 of that work.
-#[derive(Debug)]
+#[derive(serde::Serialize, serde::Deserialize, Debug)]
 struct Tombs {
     shards: Vec<FxHashMap<u128, Tomb>>,
 }
@@ -123,7 +123,7 @@ impl Tombs {
 }
 
 /// Live tasks of one series.
-#[derive(Debug, Default)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Default)]
 struct Realtime {
     by_status: [u64; 4],
     by_priority: BTreeMap<i64, u64>,
@@ -154,7 +154,7 @@ impl Realtime {
     }
 }
 
-#[derive(Debug)]
+#[derive(serde::Serialize, serde::Deserialize, Debug)]
 struct Series {
     channel: u32,
     index: CumIndex,
@@ -174,7 +174,7 @@ impl Series {
 
 /// All series, addressable by (owner, channel): the owner is a workflow id, or a queue id
 /// with [`QUEUE_SERIES`] set.
-#[derive(Debug, Default)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Default)]
 struct SeriesSet {
     all: Vec<Series>,
     ids: FxHashMap<(u32, u32), u32>,
@@ -268,7 +268,7 @@ pub struct Footprint {
 }
 
 /// The statistics engine. See the module documentation.
-#[derive(Debug)]
+#[derive(serde::Serialize, serde::Deserialize, Debug)]
 pub struct Engine {
     config: EngineConfig,
     registry: Registry,
@@ -285,7 +285,9 @@ pub struct Engine {
     /// The clock as last told by [`Engine::maintain`]; caps sealing and refuses history
     /// beyond the retention.
     now_ms: Option<i64>,
+    #[serde(skip)]
     scratch: Folded,
+    #[serde(skip)]
     scratch_contrib: Vec<(u32, Entry)>,
     events_applied: u64,
     /// Per workflow id: how many applied events changed it (cache validation).
@@ -413,6 +415,21 @@ impl Engine {
             .map(|s| size_of::<Series>() + s.index.approx_bytes() + s.realtime.pending.len() * size_of::<(i64, u128)>())
             .sum();
         Footprint { estimated_bytes: tasks + tombs + series + self.trend_bytes(), ..self.sizes() }
+    }
+
+    /// Writes the engine's whole state to `out`, in a compact binary form ([`postcard`])
+    /// that only [`Engine::read_state`] of the same build reads back (`crate::snapshot`
+    /// adds the checks around it).
+    pub fn write_state<W: std::io::Write>(&self, out: W) -> Result<W, postcard::Error> {
+        postcard::to_io(self, out)
+    }
+
+    /// An engine from what [`Engine::write_state`] wrote, and the bytes after it: the same
+    /// answers to every question as the engine that wrote it.
+    pub fn read_state(bytes: &[u8]) -> Result<(Self, &[u8]), postcard::Error> {
+        let (mut engine, rest): (Self, _) = postcard::take_from_bytes(bytes)?;
+        engine.floor.loaded();
+        Ok((engine, rest))
     }
 
     /// Applies one event. Duplicates (same event SID for a task in memory) change nothing.

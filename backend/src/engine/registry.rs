@@ -8,7 +8,7 @@ use crate::event::Event;
 
 /// A resource as first and last seen in the events; the name is that of the newest event
 /// that carried one.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq, Eq)]
 pub struct Known<S> {
     pub sid: S,
     pub name: Option<String>,
@@ -44,7 +44,7 @@ impl<S> Known<S> {
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
         pub struct $name(u32);
 
         impl $name {
@@ -73,13 +73,13 @@ id_type!(
     ChannelId
 );
 
-#[derive(Debug, Clone)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone)]
 pub struct WorkflowRec {
     pub workspace: WorkspaceId,
     pub known: Known<WorkflowSid>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone)]
 pub struct ChannelRec {
     pub workspace: WorkspaceId,
     pub known: Known<TaskChannelSid>,
@@ -88,7 +88,7 @@ pub struct ChannelRec {
 }
 
 /// Interned resources: ids are indexes into the vectors and never change.
-#[derive(Debug, Default)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Default)]
 pub struct Registry {
     workspaces: Vec<Known<WorkspaceSid>>,
     workflows: Vec<WorkflowRec>,

@@ -16,7 +16,7 @@ const BLOCK: usize = 64;
 pub const KINDS: usize = 6;
 
 /// One reservation event counted for a worker.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct Record {
     ts_ms: i64,
     /// The registry's id of the task's channel, or the engine's "no channel".
@@ -28,7 +28,7 @@ struct Record {
 const _: () = assert!(std::mem::size_of::<Record>() == 16, "a reservation record stays 16 bytes");
 
 /// A worker's reservation events in time order, with counts per block.
-#[derive(Debug, Clone, Default)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, Default)]
 pub struct ResLog {
     records: Vec<Record>,
     /// `blocks[b]`: the counts of `records[..b * BLOCK]`; `records.len() / BLOCK + 1` of

@@ -18,7 +18,7 @@ pub const QUEUE_SERIES: u32 = 1 << 31;
 
 /// TaskRouter event types that concern a task, in the order they take effect when they
 /// share a millisecond.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Kind {
     TaskCreated,
     WorkflowEntered,
@@ -97,7 +97,7 @@ impl Kind {
 }
 
 /// Live status of a task (the four keys of `tasks_by_status`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Status {
     Pending = 0,
     Reserved = 1,
@@ -106,7 +106,7 @@ pub enum Status {
 }
 
 /// The part of an event a task needs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TaskEv {
     pub ts_ms: i64,
     pub kind: Kind,
@@ -131,7 +131,7 @@ impl TaskEv {
 }
 
 /// A task's realtime contribution.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Live {
     pub workflow: u32,
     pub channel: u32,

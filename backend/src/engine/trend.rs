@@ -32,7 +32,7 @@ pub const SLOTS: usize = 8_640;
 pub const SAMPLE_BYTES: usize = std::mem::size_of::<Sample>();
 
 /// The realtime numbers of a series (or of a view, added up) at one boundary.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Sample {
     /// Live tasks by status: pending, reserved, assigned, wrapping.
     pub by_status: [u32; 4],
@@ -66,7 +66,7 @@ impl Sample {
 
 /// One series' samples: boundary number `first + i` (boundary × [`INTERVAL_MS`] since the
 /// epoch) is at `samples[i]`.
-#[derive(Debug, Clone, Default)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, Default)]
 pub struct Ring {
     first: i64,
     samples: VecDeque<Sample>,

@@ -204,7 +204,11 @@ impl Ingest {
     /// Starts the writer thread. It stops once every handle is dropped and the queue is
     /// drained, so nothing acknowledged is lost on shutdown.
     /// `metrics` counts commits (their latency and size) and applied events.
-    pub fn start(mut log: Box<dyn EventLog>, engine: SharedEngine, metrics: Arc<Metrics>) -> (Self, JoinHandle<()>) {
+    pub fn start(
+        mut log: Box<dyn EventLog>,
+        engine: SharedEngine,
+        metrics: Arc<Metrics>,
+    ) -> (Self, JoinHandle<Box<dyn EventLog>>) {
         let (tx, mut rx) = mpsc::channel::<Command>(4096);
         let changes = Arc::new(ChangeFeed::default());
         let feed = changes.clone();
@@ -234,6 +238,7 @@ impl Ingest {
                     }
                 }
                 tracing::debug!("event writer drained and stopped");
+                log
             })
             .expect("the OS can start a thread");
         (Self { tx, changes, health }, thread)

@@ -226,7 +226,7 @@ mod tests {
     async fn center(
         dir: &std::path::Path,
         fail: Arc<AtomicBool>,
-    ) -> (SimulatedCenter, Ingest, std::thread::JoinHandle<()>) {
+    ) -> (SimulatedCenter, Ingest, std::thread::JoinHandle<Box<dyn EventLog>>) {
         let log = SqliteLog::open_dir(dir).expect("open the log");
         let mut center =
             SimulatedCenter::prepare(&log, SimConfig::default(), Some(42), HOUR, 7 * 24 * HOUR, T0).expect("prepare");
@@ -242,7 +242,7 @@ mod tests {
         out
     }
 
-    async fn stop(ingest: Ingest, writer: std::thread::JoinHandle<()>) {
+    async fn stop(ingest: Ingest, writer: std::thread::JoinHandle<Box<dyn EventLog>>) {
         drop(ingest);
         tokio::task::spawn_blocking(move || writer.join().expect("the writer does not panic")).await.expect("join");
     }

@@ -118,6 +118,17 @@ pub trait Settings {
     }
 }
 
+/// A row of the log, named by the event it holds, so that a reader can tell it is the same
+/// row later (SQLite: rowids only grow, but a purge may remove the newest row, and a
+/// row's number is then given again).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct LogPosition {
+    /// The row's number (SQLite: its rowid).
+    pub row: i64,
+    /// The SID of the event in it.
+    pub sid: String,
+}
+
 /// An append-only, idempotent log of events.
 pub trait EventLog: Send {
     /// Appends a batch atomically. For each event, `true` when it was new and `false`
@@ -152,6 +163,24 @@ pub trait EventLog: Send {
     /// follow, in storage order, each once. Returns how many.
     fn follow(&mut self, _f: &mut dyn FnMut(Event)) -> Result<u64, StorageError> {
         Ok(0)
+    }
+
+    /// The last row this connection has read, by [`EventLog::replay`] or
+    /// [`EventLog::follow`]: every stored event up to it was handed out or was this
+    /// connection's own append. `None` when there is none, or when this backend keeps no
+    /// such position (PostgreSQL: a node there always replays in full). An engine snapshot
+    /// records it ([`crate::snapshot`]).
+    fn position(&self) -> Result<Option<LogPosition>, StorageError> {
+        Ok(None)
+    }
+
+    /// Calls `f` with every event stored after `at`, in storage order, and follows on
+    /// from there (as [`EventLog::replay`] does); returns how many. `None`, having called
+    /// `f` for none, when `at` is not where this log stands any more (its row is gone or
+    /// holds another event), or when the backend keeps no positions: the caller replays
+    /// in full.
+    fn replay_after(&self, _at: &LogPosition, _f: &mut dyn FnMut(Event)) -> Result<Option<u64>, StorageError> {
+        Ok(None)
     }
 
     /// One page of events in (time, sid) order (the Events resource): at most `limit`

@@ -7,7 +7,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use rustc_hash::FxHashSet;
 
 use super::retention::{FloorKeeper, Stamp, is_floor_type};
-use super::{EventFilter, EventLog, Settings, StorageError};
+use super::{EventFilter, EventLog, LogPosition, Settings, StorageError};
 use crate::event::Event;
 
 /// Rows deleted per transaction by [`EventLog::purge`], so that other connections (the
@@ -188,6 +188,37 @@ impl EventLog for SqliteLog {
         tx.commit()?;
         self.seen_rowid.set(max);
         Ok(n)
+    }
+
+    fn position(&self) -> Result<Option<LogPosition>, StorageError> {
+        let row = self.seen_rowid.get();
+        let sid: Option<String> =
+            self.conn.query_row("SELECT sid FROM events WHERE rowid = ?1", [row], |r| r.get(0)).optional()?;
+        Ok(sid.map(|sid| LogPosition { row, sid }))
+    }
+
+    fn replay_after(&self, at: &LogPosition, f: &mut dyn FnMut(Event)) -> Result<Option<u64>, StorageError> {
+        let tx = self.conn.unchecked_transaction()?;
+        let there: Option<String> =
+            tx.query_row("SELECT sid FROM events WHERE rowid = ?1", [at.row], |r| r.get(0)).optional()?;
+        if there.as_deref() != Some(at.sid.as_str()) {
+            return Ok(None);
+        }
+        let max = Self::max_rowid(&tx)?;
+        let mut n = 0;
+        {
+            let mut stmt = tx.prepare(
+                "SELECT sid, ts_ms, workspace_sid, event_type, data FROM events
+                 WHERE rowid > ?1 AND rowid <= ?2 ORDER BY rowid",
+            )?;
+            for row in stmt.query_map([at.row, max], Self::row_to_event)? {
+                f(row??);
+                n += 1;
+            }
+        }
+        tx.commit()?;
+        self.seen_rowid.set(max);
+        Ok(Some(n))
     }
 
     fn track_own_appends(&mut self) {

@@ -31,6 +31,7 @@ mod restart;
 mod retention;
 mod schema;
 mod simulator;
+mod snapshot;
 mod statistics;
 mod trends;
 mod webhooks;

@@ -54,6 +54,9 @@ pub struct TestApp {
     pub admin_token: String,
     /// The simulated center's identity, when the simulator is the source.
     demo: Option<DemoInfo>,
+    /// Events this start replayed from the log (only those after the engine's snapshot
+    /// when it started from one).
+    pub replayed: u64,
     stop: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     _dir: Option<tempfile::TempDir>,
@@ -103,6 +106,7 @@ pub async fn spawn_app_with(args: ServeArgs, clock: Arc<ManualClock>) -> TestApp
     let base = app.public_url().to_owned();
     let admin_token = app.admin_token().to_owned();
     let demo = app.demo().cloned();
+    let replayed = app.replayed();
     let (stop, stopped) = oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until_stopped(async {
         let _ = stopped.await;
@@ -113,6 +117,7 @@ pub async fn spawn_app_with(args: ServeArgs, clock: Arc<ManualClock>) -> TestApp
         clock,
         data_dir: args.data_dir.clone(),
         demo,
+        replayed,
         stop: Some(stop),
         server: Some(server),
         _dir: None,

@@ -1,0 +1,147 @@
+//! The engine's snapshot (`wallboard::snapshot`): a server that stopped starts again from it,
+//! replaying only the events stored after it, and answers exactly as a full replay of the
+//! log does; a snapshot that does not fit (damaged, other settings, a log that moved on
+//! without it) is not used.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use serde_json::Value;
+use wallboard::clock::ManualClock;
+use wallboard::config::Source;
+
+use super::helpers::{TestApp, serve_args, spawn_app_with};
+use super::scenario::NOW;
+
+const MINUTE: i64 = 60_000;
+
+/// A server running the built-in center (three hours of history), the snapshot on or off.
+async fn center(dir: &Path, now_ms: i64, snapshot: bool) -> TestApp {
+    let mut args = serve_args(dir);
+    args.source = Source::Simulator;
+    args.sim_seed = Some(11);
+    args.sim_history_hours = 3;
+    args.no_snapshot = !snapshot;
+    spawn_app_with(args, Arc::new(ManualClock::new(now_ms))).await
+}
+
+/// What a supervisor sees, across every kind of statistics the engine answers: each
+/// workflow, the workspace, the task queues, the workers and their activities. URLs carry
+/// the server's port, which changes with each start: it is taken out.
+async fn answers(app: &TestApp) -> Vec<Value> {
+    let demo = app.demo();
+    let ws = demo.workspace_sid.to_string();
+    let mut paths = vec![
+        format!("/v1/Workspaces/{ws}/Statistics?Minutes=240"),
+        format!("/v1/Workspaces/{ws}/RealTimeStatistics"),
+        format!("/v1/Workspaces/{ws}/TaskQueues/Statistics?Minutes=240&PageSize=1000"),
+        format!("/v1/Workspaces/{ws}/Workers/Statistics?Minutes=240"),
+        format!("/v1/Workspaces/{ws}/Workers?PageSize=1000"),
+        format!("/v1/Workspaces/{ws}/Activities"),
+    ];
+    for (wf, _) in &demo.workflows {
+        paths.push(format!("/v1/Workspaces/{ws}/Workflows/{wf}/Statistics?Minutes=240&SplitByWaitTime=20,60,300"));
+    }
+    let mut out = Vec::new();
+    for path in paths {
+        let body = app.get_ok(&path).await.to_string().replace(&app.base, "BASE");
+        out.push(serde_json::from_str(&body).expect("json"));
+    }
+    out
+}
+
+fn events_stored(dir: &Path) -> u64 {
+    let db = rusqlite::Connection::open(dir.join(wallboard::storage::DB_FILE)).expect("open the database");
+    db.query_row("SELECT COUNT(*) FROM events", [], |r| r.get(0)).expect("count")
+}
+
+#[tokio::test]
+async fn a_start_from_the_snapshot_replays_only_the_tail_and_answers_as_a_full_replay() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let snapshot = dir.path().join(wallboard::snapshot::FILE);
+    let first = center(dir.path(), NOW, true).await;
+    assert_eq!(first.replayed, 0, "a new database");
+    first.stop().await;
+    assert!(snapshot.exists(), "a stopped server leaves its engine's snapshot");
+    let older = std::fs::read(&snapshot).expect("read the snapshot");
+
+    // Half an hour later: the start reads the snapshot and nothing after it; the center then
+    // catches up on the half hour, as it always does.
+    let later = NOW + 30 * MINUTE;
+    let second = center(dir.path(), later, true).await;
+    assert_eq!(second.replayed, 0, "every stored event was in the snapshot");
+    let want = answers(&second).await;
+    second.stop().await;
+    let stored = events_stored(dir.path());
+
+    // As if the server had been killed after the first snapshot: the half hour's events
+    // are the tail, replayed after the snapshot.
+    std::fs::write(&snapshot, &older).expect("put the older snapshot back");
+    let third = center(dir.path(), later, true).await;
+    assert!(third.replayed > 0 && third.replayed < stored, "only the tail is replayed: {} of {stored}", third.replayed);
+    assert_eq!(answers(&third).await, want, "the older snapshot and its tail");
+    third.stop().await;
+
+    // And the whole log, without a snapshot.
+    let fourth = center(dir.path(), later, false).await;
+    assert_eq!(fourth.replayed, stored, "a full replay");
+    assert_eq!(answers(&fourth).await, want, "a full replay");
+    fourth.stop().await;
+}
+
+#[tokio::test]
+async fn a_snapshot_that_does_not_fit_is_not_used() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let snapshot = dir.path().join(wallboard::snapshot::FILE);
+    let app = center(dir.path(), NOW, true).await;
+    let want = answers(&app).await;
+    app.stop().await;
+    let all = events_stored(dir.path());
+
+    // Damaged: one byte of the engine's state changed.
+    let mut bytes = std::fs::read(&snapshot).expect("read the snapshot");
+    let at = bytes.len() / 2;
+    bytes[at] ^= 0x40;
+    std::fs::write(&snapshot, &bytes).expect("damage the snapshot");
+    let app = center(dir.path(), NOW, true).await;
+    assert_eq!(app.replayed, all, "a damaged snapshot is not used");
+    assert_eq!(answers(&app).await, want);
+    app.stop().await;
+
+    // Cut short.
+    let bytes = std::fs::read(&snapshot).expect("read the snapshot");
+    std::fs::write(&snapshot, &bytes[..bytes.len() - 100]).expect("truncate the snapshot");
+    let app = center(dir.path(), NOW, true).await;
+    assert_eq!(app.replayed, all, "a truncated snapshot is not used");
+    app.stop().await;
+
+    // The log moved on without it: the event the snapshot ends on is gone (a purge, a
+    // restored backup). The start replays the log as it is.
+    let app = center(dir.path(), NOW, true).await;
+    assert_eq!(app.replayed, 0, "the snapshot fits again");
+    app.stop().await;
+    let db = rusqlite::Connection::open(dir.path().join(wallboard::storage::DB_FILE)).expect("open the database");
+    db.execute("DELETE FROM events WHERE rowid = (SELECT MAX(rowid) FROM events)", []).expect("delete the newest row");
+    drop(db);
+    let app = center(dir.path(), NOW, true).await;
+    assert_eq!(app.replayed, all - 1, "the log as it is, in full");
+    app.stop().await;
+
+    // Other engine settings (the retention).
+    let mut args = serve_args(dir.path());
+    args.source = Source::Simulator;
+    args.sim_seed = Some(11);
+    args.sim_history_hours = 3;
+    args.retention_days = 7;
+    let app = spawn_app_with(args, Arc::new(ManualClock::new(NOW))).await;
+    assert_eq!(app.replayed, all - 1, "a snapshot of other settings is not used");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn no_snapshot_writes_none() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = center(dir.path(), NOW, false).await;
+    app.stop().await;
+    assert!(!dir.path().join(wallboard::snapshot::FILE).exists());
+}
