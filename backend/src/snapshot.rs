@@ -104,12 +104,14 @@ pub fn save(path: &Path, engine: &Engine, position: LogPosition, now_ms: i64) ->
     let io = |e| SnapshotError::Io(path.to_owned(), e);
     let header = Header { executable: Executable::current()?, config: *engine.config(), written_ms: now_ms, position };
     let tmp = path.with_extension("snapshot.tmp");
-    let file = File::create(&tmp).map_err(io)?;
-    let mut out = Checked { inner: BufWriter::with_capacity(1 << 20, file), crc: crc32fast::Hasher::new(), len: 0 };
-    out.inner.write_all(&[0; PREAMBLE]).map_err(io)?;
+    let mut file = File::create(&tmp).map_err(io)?;
+    file.write_all(&[0; PREAMBLE]).map_err(io)?;
+    // postcard writes a few bytes at a time: the buffer sits before the checksum, which then
+    // sums whole megabytes.
+    let out = BufWriter::with_capacity(1 << 20, Checked { inner: file, crc: crc32fast::Hasher::new(), len: 0 });
     let out = postcard::to_io(&header, out).map_err(|e| SnapshotError::Damaged(e.to_string()))?;
-    let Checked { inner, crc, len } = engine.write_state(out).map_err(|e| SnapshotError::Damaged(e.to_string()))?;
-    let mut file = inner.into_inner().map_err(|e| io(e.into_error()))?;
+    let out = engine.write_state(out).map_err(|e| SnapshotError::Damaged(e.to_string()))?;
+    let Checked { inner: mut file, crc, len } = out.into_inner().map_err(|e| io(e.into_error()))?;
     file.seek(SeekFrom::Start(0)).map_err(io)?;
     file.write_all(&preamble(len, crc.finalize())).map_err(io)?;
     file.sync_all().map_err(io)?;
