@@ -256,7 +256,8 @@ pub struct ServeArgs {
     #[arg(long, env = "WALLBOARD_BIND", default_value = "127.0.0.1:8080")]
     pub bind: SocketAddr,
 
-    /// Directory of the SQLite database (created if missing); unused with --database-url.
+    /// Directory of the SQLite database (created if missing), and of the engine's snapshot
+    /// (with --database-url too).
     #[arg(long, env = "WALLBOARD_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
 
@@ -331,10 +332,10 @@ pub struct ServeArgs {
     pub twilio_api_secret: Option<String>,
 
     /// Start by replaying the whole event log, and write no engine snapshot when stopping.
-    /// By default a server on its own SQLite database writes the engine's state to
+    /// By default a server writes the engine's state to
     /// `engine.snapshot` in the data directory when it stops, and its next start reads it and
     /// replays only the events stored after it (seconds instead of minutes for a month of
-    /// events). Not used with --database-url.
+    /// events); with --database-url the node keeps its own in its --data-dir.
     #[arg(long, env = "WALLBOARD_NO_SNAPSHOT")]
     pub no_snapshot: bool,
 

@@ -17,9 +17,11 @@
 //!   ([`EventLog::replay_after`]): rows after it are read, rows up to it never change but
 //!   for the purge of old ones, which the engine forgets by itself.
 //!
-//! Only a node on its own SQLite database writes one (PostgreSQL nodes share a log whose rows
-//! other nodes add; they replay in full). A node killed without stopping writes none; its
-//! next start uses the last snapshot with a longer tail, or replays in full.
+//! On SQLite the position is a rowid, on PostgreSQL the log's `seq` (commit order): nodes
+//! sharing a database each keep theirs in their own data directory, and any node's snapshot is a
+//! state of the shared log that another node of the same build could start from. A node killed
+//! without stopping writes none; its next start uses the last snapshot with a longer tail, or
+//! replays in full.
 //!
 //! Layout: `WBENGINE`, the format (u32), the body's length (u64) and CRC-32 (u32), all little
 //! endian, then the body: a [`Header`] and the engine's state ([`Engine::write_state`]), in
@@ -103,7 +105,12 @@ impl Executable {
 pub fn save(path: &Path, engine: &Engine, position: LogPosition, now_ms: i64) -> Result<u64, SnapshotError> {
     let io = |e| SnapshotError::Io(path.to_owned(), e);
     let header = Header { executable: Executable::current()?, config: *engine.config(), written_ms: now_ms, position };
-    let tmp = path.with_extension("snapshot.tmp");
+    if let Some(dir) = path.parent() {
+        // A PostgreSQL node's data directory holds nothing else and may not exist yet.
+        std::fs::create_dir_all(dir).map_err(io)?;
+    }
+    // Named by the process: nodes sharing a data directory never write the same file.
+    let tmp = path.with_extension(format!("snapshot.{}.tmp", std::process::id()));
     let mut file = File::create(&tmp).map_err(io)?;
     file.write_all(&[0; PREAMBLE]).map_err(io)?;
     // postcard writes a few bytes at a time: the buffer sits before the checksum, which then
@@ -340,7 +347,7 @@ mod tests {
 
         let bytes = save(&path, &engine, position(), now).expect("save");
         assert_eq!(bytes, std::fs::metadata(&path).expect("the file").len());
-        assert!(!path.with_extension("snapshot.tmp").exists(), "the temporary file is renamed");
+        assert_eq!(std::fs::read_dir(dir.path()).expect("the directory").count(), 1, "the temporary file is renamed");
         let (read, at) = load(&path, engine.config(), now + MAX_AGE_MS).expect("load");
         assert_eq!(at, position());
         assert_eq!(read.sizes(), engine.sizes());

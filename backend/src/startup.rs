@@ -67,7 +67,8 @@ pub struct Application {
     /// The writer thread; it hands its log back when it stops.
     writer: std::thread::JoinHandle<Box<dyn EventLog>>,
     /// Where the engine's snapshot is read at start and written at the end
-    /// ([`crate::snapshot`]); `None` on a shared database or with `--no-snapshot`.
+    /// ([`crate::snapshot`]): `engine.snapshot` in the data directory; `None` with
+    /// `--no-snapshot`.
     snapshot: Option<std::path::PathBuf>,
     /// Every task the server spawns (hub, housekeeping, token refresh, mirror, simulator).
     tasks: TaskTracker,
@@ -470,7 +471,7 @@ fn open_storage(args: &ServeArgs, database: &Database, clock: &dyn Clock) -> any
     log.track_own_appends();
     let credentials = credentials::resolve(args.account_sid.as_deref(), args.auth_token.as_deref(), log.as_ref())?;
     let retention_ms = i64::from(args.retention_days) * DAY_MS;
-    let snapshot = (!database.is_shared() && !args.no_snapshot).then(|| args.data_dir.join(snapshot::FILE));
+    let snapshot = (!args.no_snapshot).then(|| args.data_dir.join(snapshot::FILE));
     let started = Instant::now();
     let (engine, replayed) = replay(log.as_ref(), retention_ms, clock, snapshot.as_deref())?;
     let replay_seconds = started.elapsed().as_secs_f64();

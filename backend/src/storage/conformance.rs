@@ -37,6 +37,7 @@ macro_rules! suite {
             append_is_idempotent_on_sid,
             batches_are_atomic,
             follow_sees_other_connections_once_and_not_its_own,
+            replay_after_a_position_reads_what_came_after,
             replay_is_in_time_order_from_a_time,
             events_read_back_field_for_field,
             purge_deletes_past_retention,
@@ -96,6 +97,46 @@ fn replayed(log: &dyn EventLog, since_ms: i64) -> Vec<(i64, u128)> {
     let n = log.replay(since_ms, &mut |e| out.push((e.ts_ms, e.sid.to_u128()))).expect("replay");
     assert_eq!(n as usize, out.len(), "replay counts what it delivers");
     out
+}
+
+/// What an engine snapshot relies on: `position` names the last row a connection has read
+/// (its own appends included once followed), and `replay_after` hands out, in storage order,
+/// exactly the rows stored after it, whoever stored them; a position whose row is gone or
+/// holds another event is refused.
+pub(crate) fn replay_after_a_position_reads_what_came_after<H: Harness>() {
+    let h = H::fresh();
+    let mut log = h.events();
+    log.track_own_appends();
+    assert_eq!(log.position().expect("position"), None, "an empty log");
+    let e = |n: u128| event(n, 1_000 - n as i64, "worker.activity.update");
+    log.append(&[e(1), e(2)]).expect("append");
+    h.events().append(&[e(3)]).expect("another connection");
+    log.follow(&mut |_| {}).expect("follow");
+    let at = log.position().expect("position").expect("rows were read");
+    assert_eq!(at.sid, EventSid::from_u128(3).to_string(), "the last row stored");
+
+    // After it: an import and this connection's own appends, in the order they were stored
+    // (not in time order: these go back in time).
+    h.events().append(&[e(4), e(5)]).expect("another connection");
+    log.append(&[e(6)]).expect("append");
+    let reader = h.events();
+    let mut after = Vec::new();
+    let n = reader.replay_after(&at, &mut |e| after.push(e.sid.to_u128())).expect("replay after");
+    assert_eq!(n, Some(3));
+    assert_eq!(after, [4, 5, 6]);
+    // And the reader follows on from there.
+    h.events().append(&[e(7)]).expect("another connection");
+    let mut reader = reader;
+    let mut followed = Vec::new();
+    reader.follow(&mut |e| followed.push(e.sid.to_u128())).expect("follow");
+    assert_eq!(followed, [7]);
+    assert_eq!(reader.position().expect("position").map(|p| p.sid), Some(EventSid::from_u128(7).to_string()));
+
+    // A position that is not where it was.
+    let moved = super::LogPosition { sid: EventSid::from_u128(2).to_string(), ..at.clone() };
+    assert_eq!(h.events().replay_after(&moved, &mut |_| panic!("nothing is handed out")).expect("replay"), None);
+    let gone = super::LogPosition { row: at.row + 1_000_000, ..at };
+    assert_eq!(h.events().replay_after(&gone, &mut |_| panic!("nothing is handed out")).expect("replay"), None);
 }
 
 pub(crate) fn append_is_idempotent_on_sid<H: Harness>() {

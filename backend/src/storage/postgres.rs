@@ -22,7 +22,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use sha2::{Digest, Sha256};
 
 use super::retention::{FloorKeeper, Stamp, is_floor_type};
-use super::{EventFilter, EventLog, Settings, StorageError};
+use super::{EventFilter, EventLog, LogPosition, Settings, StorageError};
 use crate::event::Event;
 
 /// Advisory lock (one bigint key) held while the schema is created or migrated.
@@ -469,6 +469,50 @@ impl EventLog for PgLog {
         })?;
         self.seen_seq.store(max, Ordering::Relaxed);
         Ok(n)
+    }
+
+    fn position(&self) -> Result<Option<LogPosition>, StorageError> {
+        let row = self.seen_seq.load(Ordering::Relaxed);
+        let sid: Option<String> = self.conn().run(|c, _| {
+            Ok(c.query_opt("SELECT sid FROM events WHERE seq = $1", &[&row])?.map(|r| r.try_get(0)).transpose()?)
+        })?;
+        Ok(sid.map(|sid| LogPosition { row, sid }))
+    }
+
+    fn replay_after(&self, at: &LogPosition, f: &mut dyn FnMut(Event)) -> Result<Option<u64>, StorageError> {
+        // One REPEATABLE READ snapshot, as `replay`: the check, the rows and the seq
+        // following starts after agree.
+        let read = self.conn().run(|c, _| {
+            let mut tx =
+                c.build_transaction().isolation_level(IsolationLevel::RepeatableRead).read_only(true).start()?;
+            let there: Option<String> =
+                tx.query_opt("SELECT sid FROM events WHERE seq = $1", &[&at.row])?.map(|r| r.try_get(0)).transpose()?;
+            if there.as_deref() != Some(at.sid.as_str()) {
+                return Ok(None);
+            }
+            let max = Self::max_seq(&mut tx)?;
+            let portal = tx.bind(
+                &format!("SELECT {COLUMNS} FROM events WHERE seq > $1 AND seq <= $2 ORDER BY seq"),
+                &[&at.row, &max],
+            )?;
+            let mut n = 0u64;
+            loop {
+                let rows = tx.query_portal(&portal, REPLAY_FETCH)?;
+                for r in &rows {
+                    f(row_event(r, 0)?);
+                    n += 1;
+                }
+                if rows.len() < REPLAY_FETCH as usize {
+                    break;
+                }
+            }
+            tx.commit()?;
+            Ok(Some((n, max)))
+        })?;
+        Ok(read.map(|(n, max)| {
+            self.seen_seq.store(max, Ordering::Relaxed);
+            n
+        }))
     }
 
     fn purge(&mut self, before_ms: i64) -> Result<u64, StorageError> {

@@ -225,3 +225,36 @@ async fn cross_node_latency() {
         );
     }
 }
+
+/// A node stopped gracefully writes its engine's snapshot in its own data directory; started
+/// again, it reads it and replays only what the other nodes stored meanwhile (the shared log's
+/// `seq` after the snapshot's), and answers as the nodes that never stopped.
+#[tokio::test]
+async fn a_node_restarted_gracefully_starts_from_its_snapshot_and_the_rows_after_it() {
+    let _serial = serial().await;
+    let url = shared_database_url();
+    let (a, mut b, _c) = three_nodes(&url, |s| s).await;
+    let t0 = now_ms() - 120_000;
+    for task in 1..=3 {
+        post_ok(&a, &task_event("task.created", task, task, t0 + i64::from(task) * 1000)).await;
+    }
+    answers_like(&b, &a).await;
+    b.terminate().await;
+    let plain = |log: String| regex::Regex::new("\x1b\\[[0-9;]*m").expect("regex").replace_all(&log, "").into_owned();
+    assert!(plain(b.log()).contains("wrote the engine snapshot"), "B wrote its snapshot:\n{}", b.log());
+
+    // Meanwhile the others take two more tasks and a reservation.
+    post_ok(&a, &task_event("task.created", 4, 4, t0 + 4000)).await;
+    post_ok(&a, &task_event("task.created", 5, 5, t0 + 5000)).await;
+    post_ok(&a, &reservation_event("reservation.created", 6, 1, t0 + 6000)).await;
+    b.restart().await;
+    b.wait_ready(CLUSTER_TIMEOUT).await;
+    let log = plain(b.log());
+    let started = log
+        .lines()
+        .rev()
+        .find(|l| l.contains("started from the engine snapshot"))
+        .unwrap_or_else(|| panic!("B started from its snapshot:\n{log}"));
+    assert!(started.contains("events=3"), "the three events stored while B was down: {started}");
+    answers_like(&b, &a).await;
+}
