@@ -309,6 +309,26 @@ impl PgLog {
         Ok(c.query_one("SELECT coalesce(max(seq), 0) FROM events", &[])?.try_get(0)?)
     }
 
+    /// Hands every event of `portal` (rows of [`COLUMNS`]) to `f`, a fetch at a time;
+    /// returns how many.
+    fn hand_out(
+        tx: &mut postgres::Transaction<'_>,
+        portal: &postgres::Portal,
+        f: &mut dyn FnMut(Event),
+    ) -> Result<u64, StorageError> {
+        let mut n = 0;
+        loop {
+            let rows = tx.query_portal(portal, REPLAY_FETCH)?;
+            for r in &rows {
+                f(row_event(r, 0)?);
+                n += 1;
+            }
+            if rows.len() < REPLAY_FETCH as usize {
+                return Ok(n);
+            }
+        }
+    }
+
     /// The floor rows before `before_ms` (see [`super::retention`]) among the rows up to
     /// `max_seq`, in (time, SID) order, read streaming through a portal.
     fn floor_rows(
@@ -454,16 +474,7 @@ impl EventLog for PgLog {
                 &format!("SELECT {COLUMNS} FROM events WHERE ts_ms >= $1 AND seq <= $2 ORDER BY ts_ms, sid"),
                 &[&since_ms, &max],
             )?;
-            loop {
-                let rows = tx.query_portal(&portal, REPLAY_FETCH)?;
-                for r in &rows {
-                    f(row_event(r, 0)?);
-                    n += 1;
-                }
-                if rows.len() < REPLAY_FETCH as usize {
-                    break;
-                }
-            }
+            n += Self::hand_out(&mut tx, &portal, f)?;
             tx.commit()?;
             Ok((n, max))
         })?;
@@ -495,17 +506,7 @@ impl EventLog for PgLog {
                 &format!("SELECT {COLUMNS} FROM events WHERE seq > $1 AND seq <= $2 ORDER BY seq"),
                 &[&at.row, &max],
             )?;
-            let mut n = 0u64;
-            loop {
-                let rows = tx.query_portal(&portal, REPLAY_FETCH)?;
-                for r in &rows {
-                    f(row_event(r, 0)?);
-                    n += 1;
-                }
-                if rows.len() < REPLAY_FETCH as usize {
-                    break;
-                }
-            }
+            let n = Self::hand_out(&mut tx, &portal, f)?;
             tx.commit()?;
             Ok(Some((n, max)))
         })?;
