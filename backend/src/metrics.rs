@@ -244,6 +244,8 @@ pub struct Metrics {
     pub replay_seconds: FloatGauge,
     /// Events the start replayed.
     pub replay_events: Gauge,
+    /// 1 when the start read the engine's snapshot (and replayed only what followed it).
+    pub replay_from_snapshot: Gauge,
     /// 1 once the node has caught up (`/ready`).
     pub node_ready: Gauge,
     /// 1 for each singleton role this node holds.
@@ -287,6 +289,7 @@ impl Metrics {
             upstream_state: Family::default(),
             replay_seconds: FloatGauge::default(),
             replay_events: Gauge::default(),
+            replay_from_snapshot: Gauge::default(),
             node_ready: Gauge::default(),
             roles: Family::default(),
             database_up: Gauge::default(),
@@ -333,6 +336,11 @@ impl Metrics {
         );
         r.register("wallboard_replay_duration_seconds", "Time the start's replay took", m.replay_seconds.clone());
         r.register("wallboard_replay_events", "Events the start replayed", m.replay_events.clone());
+        r.register(
+            "wallboard_replay_from_snapshot",
+            "1 when the start read the engine snapshot and replayed only the events after it",
+            m.replay_from_snapshot.clone(),
+        );
         r.register("wallboard_node_ready", "1 once the node has caught up", m.node_ready.clone());
         r.register("wallboard_node_role", "1 for each singleton role this node holds", m.roles.clone());
         r.register("wallboard_database_up", "1 while the database answers", m.database_up.clone());

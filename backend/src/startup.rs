@@ -97,10 +97,12 @@ impl Application {
             let (args, database, clock) = (args.clone(), database.clone(), clock.clone());
             tokio::task::spawn_blocking(move || open_storage(&args, &database, clock.as_ref())).await??
         };
-        let Opened { log, reader, credentials, engine, replayed, replay_seconds, mut center, snapshot } = opened;
+        let Opened { log, reader, credentials, engine, replayed, from_snapshot, replay_seconds, mut center, snapshot } =
+            opened;
         let metrics = Arc::new(Metrics::new());
         metrics.replay_events.set(i64::try_from(replayed).unwrap_or(i64::MAX));
         metrics.replay_seconds.set(replay_seconds);
+        metrics.replay_from_snapshot.set(i64::from(from_snapshot));
         let retention_ms = i64::from(args.retention_days) * DAY_MS;
         let engine: SharedEngine = Arc::new(RwLock::new(engine));
         let (ingest, writer) = Ingest::start(log, engine.clone(), metrics.clone());
@@ -456,6 +458,8 @@ struct Opened {
     credentials: Credentials,
     engine: Engine,
     replayed: u64,
+    /// Whether the start read the engine snapshot.
+    from_snapshot: bool,
     /// How long the replay took.
     replay_seconds: f64,
     center: Option<SimulatedCenter>,
@@ -473,22 +477,22 @@ fn open_storage(args: &ServeArgs, database: &Database, clock: &dyn Clock) -> any
     let retention_ms = i64::from(args.retention_days) * DAY_MS;
     let snapshot = (!args.no_snapshot).then(|| args.data_dir.join(snapshot::FILE));
     let started = Instant::now();
-    let (engine, replayed) = replay(log.as_ref(), retention_ms, clock, snapshot.as_deref())?;
+    let (engine, replayed, from_snapshot) = replay(log.as_ref(), retention_ms, clock, snapshot.as_deref())?;
     let replay_seconds = started.elapsed().as_secs_f64();
     let center = simulated_center(args, log.as_ref(), retention_ms, clock.now_ms())?;
     let reader = database.open().context("cannot open a reader of the event log")?;
-    Ok(Opened { log, reader, credentials, engine, replayed, replay_seconds, center, snapshot })
+    Ok(Opened { log, reader, credentials, engine, replayed, from_snapshot, replay_seconds, center, snapshot })
 }
 
-/// The engine holding the log's events within the retention, and how many events were
-/// replayed: from the snapshot at `snapshot` and the events stored after it when it can be
-/// used, from the whole log otherwise.
+/// The engine holding the log's events within the retention, how many events were replayed
+/// and whether the snapshot was read: from the snapshot at `snapshot` and the events stored
+/// after it when it can be used, from the whole log otherwise.
 fn replay(
     log: &dyn Store,
     retention_ms: i64,
     clock: &dyn Clock,
     snapshot: Option<&std::path::Path>,
-) -> anyhow::Result<(Engine, u64)> {
+) -> anyhow::Result<(Engine, u64, bool)> {
     let config = EngineConfig { retention_ms, ..EngineConfig::default() };
     let started = Instant::now();
     if let Some(path) = snapshot {
@@ -505,7 +509,7 @@ fn replay(
                         elapsed_ms = started.elapsed().as_millis() as u64,
                         "started from the engine snapshot and the events stored after it"
                     );
-                    return Ok((engine, replayed));
+                    return Ok((engine, replayed, true));
                 }
                 tracing::info!(path = %path.display(), "the engine snapshot does not match the event log: replaying it in full");
             }
@@ -522,7 +526,7 @@ fn replay(
     let (mut engine, replayed) = replay_into(log, now - retention_ms, engine)?;
     engine.maintain(clock.now_ms());
     tracing::info!(events = replayed, elapsed_ms = started.elapsed().as_millis() as u64, "replayed the event log");
-    Ok((engine, replayed))
+    Ok((engine, replayed, false))
 }
 
 /// Writes the snapshot of a stopping server (after its writer stopped and handed back its

@@ -10,7 +10,7 @@ use serde_json::Value;
 use wallboard::clock::ManualClock;
 use wallboard::config::Source;
 
-use super::helpers::{TestApp, serve_args, spawn_app_with};
+use super::helpers::{ACCOUNT_SID, AUTH_TOKEN, TestApp, serve_args, spawn_app_with};
 use super::scenario::NOW;
 
 const MINUTE: i64 = 60_000;
@@ -50,6 +50,22 @@ async fn answers(app: &TestApp) -> Vec<Value> {
     out
 }
 
+/// `wallboard_replay_from_snapshot` on `/metrics`.
+async fn from_snapshot(app: &TestApp) -> bool {
+    let body = app
+        .client
+        .get(format!("{}/metrics", app.base))
+        .basic_auth(ACCOUNT_SID, Some(AUTH_TOKEN))
+        .send()
+        .await
+        .expect("scrape")
+        .text()
+        .await
+        .expect("a body");
+    let line = body.lines().find(|l| l.starts_with("wallboard_replay_from_snapshot ")).expect("the gauge");
+    line.ends_with(" 1")
+}
+
 fn events_stored(dir: &Path) -> u64 {
     let db = rusqlite::Connection::open(dir.join(wallboard::storage::DB_FILE)).expect("open the database");
     db.query_row("SELECT COUNT(*) FROM events", [], |r| r.get(0)).expect("count")
@@ -61,6 +77,7 @@ async fn a_start_from_the_snapshot_replays_only_the_tail_and_answers_as_a_full_r
     let snapshot = dir.path().join(wallboard::snapshot::FILE);
     let first = center(dir.path(), NOW, true).await;
     assert_eq!(first.replayed, 0, "a new database");
+    assert!(!from_snapshot(&first).await);
     first.stop().await;
     assert!(snapshot.exists(), "a stopped server leaves its engine's snapshot");
     let older = std::fs::read(&snapshot).expect("read the snapshot");
@@ -70,6 +87,7 @@ async fn a_start_from_the_snapshot_replays_only_the_tail_and_answers_as_a_full_r
     let later = NOW + 30 * MINUTE;
     let second = center(dir.path(), later, true).await;
     assert_eq!(second.replayed, 0, "every stored event was in the snapshot");
+    assert!(from_snapshot(&second).await, "the start says it read the snapshot");
     let want = answers(&second).await;
     second.stop().await;
     let stored = events_stored(dir.path());
@@ -85,6 +103,7 @@ async fn a_start_from_the_snapshot_replays_only_the_tail_and_answers_as_a_full_r
     // And the whole log, without a snapshot.
     let fourth = center(dir.path(), later, false).await;
     assert_eq!(fourth.replayed, stored, "a full replay");
+    assert!(!from_snapshot(&fourth).await);
     assert_eq!(answers(&fourth).await, want, "a full replay");
     fourth.stop().await;
 }
