@@ -131,6 +131,28 @@ pub fn save(path: &Path, engine: &Engine, position: LogPosition, now_ms: i64) ->
     Ok(PREAMBLE as u64 + len)
 }
 
+/// Deletes what writers that were killed mid-write left next to `path` (their temporary
+/// files, `engine.snapshot.<pid>.tmp`) once older than an hour: no write takes that long, so
+/// none of them is being written. Returns how many were deleted.
+pub fn sweep_temporaries(path: &Path) -> usize {
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name().and_then(|n| n.to_str())) else { return 0 };
+    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
+    let prefix = format!("{name}.");
+    let mut deleted = 0;
+    for entry in entries.flatten() {
+        let file = entry.file_name();
+        let Some(file) = file.to_str() else { continue };
+        if !(file.starts_with(&prefix) && file.ends_with(".tmp")) {
+            continue;
+        }
+        let old = entry.metadata().and_then(|m| m.modified()).ok().and_then(|m| m.elapsed().ok());
+        if old.is_some_and(|age| age.as_secs() > 3_600) && std::fs::remove_file(entry.path()).is_ok() {
+            deleted += 1;
+        }
+    }
+    deleted
+}
+
 /// Writes the snapshot of a stopping server: first applies what other processes stored
 /// meanwhile (`wallboard import`), so the engine holds every row up to the log's position.
 pub fn save_after_follow(
@@ -365,6 +387,16 @@ mod tests {
         assert!(matches!(load(&path, engine.config(), now), Err(SnapshotError::Damaged(_))));
         std::fs::write(&path, &good[..10]).expect("write");
         assert!(matches!(load(&path, engine.config(), now), Err(SnapshotError::Format)));
+        // A killed writer's leftovers go once they are old; a fresh one may be being written.
+        let fresh = dir.path().join(format!("{FILE}.1.tmp"));
+        let stale = dir.path().join(format!("{FILE}.2.tmp"));
+        std::fs::write(&fresh, b"half").expect("write");
+        std::fs::write(&stale, b"half").expect("write");
+        let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3_700);
+        File::options().write(true).open(&stale).and_then(|f| f.set_modified(hour_ago)).expect("age it");
+        assert_eq!(sweep_temporaries(&path), 1);
+        assert!(fresh.exists() && !stale.exists() && path.exists());
+
         let mut other_format = good.clone();
         other_format[8] = 2;
         std::fs::write(&path, &other_format).expect("write");

@@ -496,6 +496,10 @@ fn replay(
     let config = EngineConfig { retention_ms, ..EngineConfig::default() };
     let started = Instant::now();
     if let Some(path) = snapshot {
+        let swept = snapshot::sweep_temporaries(path);
+        if swept > 0 {
+            tracing::info!(files = swept, "deleted what killed snapshot writers left");
+        }
         match snapshot::load(path, &config, clock.now_ms()) {
             Ok((mut engine, at)) => {
                 let loaded_ms = started.elapsed().as_millis() as u64;
