@@ -65,7 +65,7 @@ pub enum SnapshotError {
     OtherSettings,
     #[error("the snapshot is older than a day")]
     TooOld,
-    #[error("the event log has no position to record (empty, or PostgreSQL)")]
+    #[error("the event log is empty: there is nothing to start from")]
     NoPosition,
     #[error("cannot read the event log: {0}")]
     Log(#[from] crate::storage::StorageError),

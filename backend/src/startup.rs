@@ -545,6 +545,7 @@ fn write_snapshot(path: &std::path::Path, engine: &SharedEngine, mut log: Box<dy
             elapsed_ms = started.elapsed().as_millis() as u64,
             "wrote the engine snapshot"
         ),
+        Err(SnapshotError::NoPosition) => tracing::debug!("no engine snapshot: the event log is empty"),
         Err(e) => {
             tracing::warn!(path = %path.display(), error = %e, "cannot write the engine snapshot; the next start replays the log in full")
         }
