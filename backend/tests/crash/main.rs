@@ -8,6 +8,10 @@
 //! in the next cycle, as TaskRouter retries them: some are already in the log, and must
 //! still count once.
 //!
+//! Every third cycle (the 2nd, 5th, …) stops the server gracefully (SIGTERM) instead: it
+//! writes the engine's snapshot, and the starts after the next kills begin from it and the
+//! events stored since (`wallboard::snapshot`), so the numbers are checked on that path too.
+//!
 //! `WALLBOARD_CRASH_CYCLES` (default 3, for `cargo test`) and `WALLBOARD_CRASH_SEED` (the
 //! moments of the kills); `scripts/crash-consistency.sh [cycles]` runs 100 in release:
 //!
@@ -193,6 +197,8 @@ async fn kill_9_during_a_stream_of_callbacks_loses_no_acknowledged_event() {
     let ledger = Arc::new(Mutex::new(Ledger::default()));
     let next = Arc::new(AtomicU32::new(1));
     let mut unacked_in_log = 0usize;
+    let mut stops = 0u64;
+    let mut first_stop: Option<u64> = None;
     for cycle in 1..=cycles {
         // Last cycle's unacknowledged events first, spread over the senders, then new ones.
         let retried: Vec<Form> = std::mem::take(&mut ledger.lock().await.unacked);
@@ -209,7 +215,14 @@ async fn kill_9_during_a_stream_of_callbacks_loses_no_acknowledged_event() {
             .await
             .unwrap_or_else(|_| panic!("cycle {cycle}: {kill_after} acknowledgements within {WAIT:?}"))
             .expect("the senders live");
-        node.kill_9();
+        let graceful = cycle % 3 == 2;
+        if graceful {
+            node.terminate().await;
+            stops += 1;
+            first_stop.get_or_insert(cycle);
+        } else {
+            node.kill_9();
+        }
         for s in senders {
             tokio::time::timeout(WAIT, s).await.expect("a sender stops once the node is gone").expect("join");
         }
@@ -219,6 +232,10 @@ async fn kill_9_during_a_stream_of_callbacks_loses_no_acknowledged_event() {
 
         node.restart().await;
         node.wait_ready(NODE_TIMEOUT).await;
+        // Every start since the first graceful stop began from a snapshot.
+        let from_snapshot = node.log().matches("started from the engine snapshot").count() as u64;
+        let restarts_after_a_stop = if stops == 0 { 0 } else { cycle - first_stop.unwrap_or(cycle) + 1 };
+        assert_eq!(from_snapshot, restarts_after_a_stop, "cycle {cycle}: starts from the snapshot");
         let l = ledger.lock().await;
         let in_log = check_log(&node, &l, since, cycle).await;
         unacked_in_log = in_log - l.acked.len();
@@ -239,9 +256,10 @@ async fn kill_9_during_a_stream_of_callbacks_loses_no_acknowledged_event() {
     let in_log = check_log(&node, &l, since, cycles + 1).await;
     assert_eq!(in_log, l.sent.len(), "every event sent is in the log once");
     println!(
-        "crash consistency: {cycles} kill -9 cycles, {} events sent, {acknowledged} acknowledged, 0 lost, \
+        "crash consistency: {cycles} cycles ({} kill -9, {stops} graceful stops), {} events sent, {acknowledged} acknowledged, 0 lost, \
          0 counted twice; {unacked_in_log} in the log without a 204 after the last kill, {} retried at the end; \
          {:.1} s (seed {seed})",
+        cycles - stops,
         l.sent.len(),
         retried.len(),
         began.elapsed().as_secs_f64()
