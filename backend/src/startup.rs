@@ -10,13 +10,15 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use axum::Router;
-use axum::middleware;
+use axum::extract::ConnectInfo;
+use axum::middleware::{self, AddExtension};
 use axum::routing::{get, post};
+use axum::{Extension, Router};
 use sha2::{Digest, Sha256};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
+use tower::Layer;
 use wallboard_shared::Urls;
 
 use crate::access::{Access, Credentials, FailedAuthLimiter, credentials};
@@ -43,7 +45,7 @@ use crate::source::upstream::{UpstreamClient, UpstreamConfig};
 use crate::state::{AppState, StateInner};
 use crate::storage::{Database, EventLog, MIRROR_CHANNEL, MirrorShare, Store};
 use crate::ws::hub::Identity;
-use crate::ws::{Hub, HubConfig, Sessions};
+use crate::ws::{Fanout, Hub, HubConfig, Sessions, conn};
 
 const DAY_MS: i64 = 86_400_000;
 /// How often the engine seals, evicts and purges in memory.
@@ -184,6 +186,7 @@ impl Application {
         let sessions = Sessions {
             config: ws_config,
             hub,
+            fanout: Fanout::start(ws_config.fanout_workers, &tasks, stop.clone(), metrics.clone()),
             numbers: numbers.clone(),
             access: access.clone(),
             clock: clock.clone(),
@@ -327,15 +330,11 @@ impl Application {
         let (role, changes) = (state.node.role(Role::Alerts), state.ingest.changes().generation());
         tasks.spawn(evaluator.run(role, changes, stop.clone()));
         tasks.close();
-        let app = router(state, security, assets_dir).into_make_service_with_connect_info::<SocketAddr>();
+        let app = Connections(router(state, security, assets_dir));
         // Cancelling the token first lets WebSocket sessions send their Close frames, so
         // the graceful shutdown does not wait on them.
         let stopping = stop.clone();
-        // Snapshots are small and latency matters more than packet count.
-        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-            let _ = tcp.set_nodelay(true);
-        });
-        let result = axum::serve(listener, app)
+        let result = axum::serve(conn::Listener(listener), app)
             .with_graceful_shutdown(async move {
                 shutdown.await;
                 stopping.cancel();
@@ -353,6 +352,26 @@ impl Application {
             tokio::task::spawn_blocking(move || write_snapshot(&path, &engine, log, clock.as_ref())).await?;
         }
         result.context("the HTTP server failed")
+    }
+}
+
+/// Makes each accepted connection's service: the router, with the peer's address (as
+/// `ConnectInfo`) and the connection itself (the WebSocket upgrade hands it to the fan-out).
+#[derive(Clone)]
+struct Connections(Router);
+
+impl<'a> tower::Service<axum::serve::IncomingStream<'a, conn::Listener>> for Connections {
+    type Response = AddExtension<AddExtension<Router, ConnectInfo<SocketAddr>>, Arc<conn::Conn>>;
+    type Error = std::convert::Infallible;
+    type Future = std::future::Ready<Result<Self::Response, Self::Error>>;
+
+    fn poll_ready(&mut self, _: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Self::Error>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, incoming: axum::serve::IncomingStream<'a, conn::Listener>) -> Self::Future {
+        let with_peer = Extension(ConnectInfo(*incoming.remote_addr())).layer(self.0.clone());
+        std::future::ready(Ok(Extension(incoming.io().conn().clone()).layer(with_peer)))
     }
 }
 

@@ -3,7 +3,9 @@
 //! connection limit answers 503, then the session ([`crate::ws::session`]) takes over.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
+use axum::Extension;
 use axum::extract::{ConnectInfo, State, WebSocketUpgrade};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
@@ -12,11 +14,13 @@ use super::{ApiError, client_ip, denied_response};
 use crate::access::Denied;
 use crate::metrics::WsRefusal;
 use crate::state::AppState;
+use crate::ws::conn::Conn;
 use crate::ws::session;
 
 pub(crate) async fn upgrade(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Extension(conn): Extension<Arc<Conn>>,
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
@@ -39,5 +43,5 @@ pub(crate) async fn upgrade(
         .into_response();
     };
     let sessions = state.sessions.clone();
-    session::configure(ws).on_upgrade(move |socket| session::run(socket, sessions, permit, peer, principal))
+    session::configure(ws).on_upgrade(move |socket| session::run(socket, conn, sessions, permit, peer, principal))
 }

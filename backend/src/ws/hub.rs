@@ -13,12 +13,14 @@ use std::collections::hash_map::Entry;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::ws::Utf8Bytes;
+use bytes::Bytes;
 use rustc_hash::FxHashMap;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
+use tungstenite::protocol::frame::FrameHeader;
+use tungstenite::protocol::frame::coding::{Data, OpCode};
 use wallboard_shared::TaskQueueSid;
 use wallboard_shared::envelope::{Subject, TaskQueueSubject, WorkersSubject, WorkflowSubject, WorkspaceSubject};
 use wallboard_shared::time::format_ms;
@@ -67,8 +69,9 @@ pub struct TopicKey {
 }
 
 /// A published snapshot, serialized once. The subscriber's id is spliced in front; the
-/// complete frames of the most common ids are kept, so that thousands of dashboards
-/// using the same subscription id share one buffer.
+/// complete WebSocket frames of the most common ids are kept, so that thousands of
+/// dashboards using the same subscription id share one buffer (server frames are not
+/// masked: the same bytes go to every such subscriber).
 #[derive(Debug)]
 pub struct Frame {
     pub rev: u64,
@@ -76,7 +79,7 @@ pub struct Frame {
     /// not start as expected (then each id's frame is serialized whole).
     tail: Option<String>,
     snapshot: Snapshot,
-    by_id: std::sync::Mutex<Vec<(String, Utf8Bytes)>>,
+    by_id: std::sync::Mutex<Vec<(String, Bytes)>>,
 }
 
 /// Distinct ids whose complete frames are kept per snapshot.
@@ -100,13 +103,28 @@ impl Frame {
         Self { rev, tail, snapshot: *snapshot, by_id: std::sync::Mutex::new(Vec::new()) }
     }
 
-    /// The complete text frame for the subscription `id`.
-    pub fn text(&self, id: &str) -> Utf8Bytes {
+    /// The complete WebSocket text frame (header and payload) for the subscription `id`.
+    pub fn wire(&self, id: &str) -> Bytes {
         let mut shared = self.by_id.lock().unwrap_or_else(|p| p.into_inner());
         if let Some((_, bytes)) = shared.iter().find(|(i, _)| i == id) {
             return bytes.clone();
         }
-        let out = match &self.tail {
+        let payload = self.payload(id);
+        let length = payload.len() as u64;
+        let header = FrameHeader { opcode: OpCode::Data(Data::Text), ..FrameHeader::default() };
+        let mut out = Vec::with_capacity(header.len(length) + payload.len());
+        header.format(length, &mut out).expect("a header formats into a Vec");
+        out.extend_from_slice(payload.as_bytes());
+        let bytes = Bytes::from(out);
+        if shared.len() < SHARED_IDS {
+            shared.push((id.to_owned(), bytes.clone()));
+        }
+        bytes
+    }
+
+    /// The snapshot message of subscription `id`.
+    fn payload(&self, id: &str) -> String {
+        match &self.tail {
             Some(tail) => {
                 let id_json = serde_json::to_string(id).expect("a string serializes");
                 let mut out = String::with_capacity(tail.len() + id_json.len() + SNAPSHOT_HEAD.len());
@@ -119,16 +137,19 @@ impl Frame {
                 let snapshot = Snapshot { id: id.to_owned(), ..self.snapshot.clone() };
                 serde_json::to_string(&ServerMessage::Snapshot(Box::new(snapshot))).expect("a snapshot serializes")
             }
-        };
-        let bytes = Utf8Bytes::from(out);
-        if shared.len() < SHARED_IDS {
-            shared.push((id.to_owned(), bytes.clone()));
         }
-        bytes
     }
 }
 
 pub type FrameRx = watch::Receiver<Arc<Frame>>;
+
+/// A topic's snapshots: its current frame at once, then each new revision.
+#[derive(Debug)]
+pub struct Subscribed {
+    /// The topic, unique in this process.
+    pub topic: u64,
+    pub rx: FrameRx,
+}
 
 /// Fixed facts every snapshot carries.
 #[derive(Debug, Clone)]
@@ -139,7 +160,7 @@ pub struct Identity {
 }
 
 enum Command {
-    Subscribe { key: TopicKey, reply: oneshot::Sender<Result<FrameRx, SubscribeError>> },
+    Subscribe { key: TopicKey, reply: oneshot::Sender<Result<Subscribed, SubscribeError>> },
 }
 
 /// Handle to the hub task.
@@ -168,13 +189,13 @@ impl Hub {
         metrics: Arc<Metrics>,
     ) -> Self {
         let (tx, rx) = mpsc::channel(1024);
-        let state = HubState { numbers, identity, config, topics: FxHashMap::default(), metrics };
+        let state = HubState { numbers, identity, config, topics: FxHashMap::default(), next_topic: 1, metrics };
         tasks.spawn(state.run(rx, feed, stop));
         Self { tx }
     }
 
     /// Subscribes to a topic; the receiver holds the current snapshot at once.
-    pub async fn subscribe(&self, key: TopicKey) -> Result<FrameRx, SubscribeError> {
+    pub async fn subscribe(&self, key: TopicKey) -> Result<Subscribed, SubscribeError> {
         let (reply, rx) = oneshot::channel();
         self.tx.send(Command::Subscribe { key, reply }).await.map_err(|_| SubscribeError::Stopped)?;
         rx.await.map_err(|_| SubscribeError::Stopped)?
@@ -192,6 +213,7 @@ struct Content {
 }
 
 struct Topic {
+    id: u64,
     tx: watch::Sender<Arc<Frame>>,
     rev: u64,
     content: Content,
@@ -206,6 +228,7 @@ struct HubState {
     identity: Identity,
     config: HubConfig,
     topics: FxHashMap<TopicKey, Topic>,
+    next_topic: u64,
     /// Topics (gauge) and published revisions.
     metrics: Arc<Metrics>,
 }
@@ -265,9 +288,9 @@ impl HubState {
             .min()
     }
 
-    fn subscribe(&mut self, key: TopicKey) -> Result<FrameRx, SubscribeError> {
+    fn subscribe(&mut self, key: TopicKey) -> Result<Subscribed, SubscribeError> {
         if let Some(t) = self.topics.get(&key) {
-            return Ok(t.tx.subscribe());
+            return Ok(Subscribed { topic: t.id, rx: t.tx.subscribe() });
         }
         if self.topics.len() >= self.config.max_topics {
             // Topics nobody watches any more do not count.
@@ -287,12 +310,15 @@ impl HubState {
         };
         drop(reader);
         let (tx, rx) = watch::channel(Arc::new(frame));
-        let topic = Topic { tx, rev: 1, content, last_publish: now, dirty: false, cumulative, last_cumulative: now };
+        let id = self.next_topic;
+        self.next_topic += 1;
+        let topic =
+            Topic { id, tx, rev: 1, content, last_publish: now, dirty: false, cumulative, last_cumulative: now };
         if let Entry::Vacant(v) = self.topics.entry(key) {
             v.insert(topic);
         }
         self.watch();
-        Ok(rx)
+        Ok(Subscribed { topic: id, rx })
     }
 
     fn publish_due(&mut self, now: Instant) {
@@ -459,21 +485,37 @@ mod tests {
         }
     }
 
+    /// The message of a complete server frame: one final, unmasked text frame.
+    fn message(wire: &Bytes) -> ServerMessage {
+        let mut cursor = std::io::Cursor::new(wire.as_ref());
+        let (header, length) = FrameHeader::parse(&mut cursor).expect("a header").expect("a whole header");
+        assert!(header.is_final && header.mask.is_none(), "{header:?}");
+        assert_eq!(header.opcode, OpCode::Data(Data::Text));
+        let payload = &wire[cursor.position() as usize..];
+        assert_eq!(payload.len() as u64, length, "the frame is exactly its payload");
+        serde_json::from_slice(payload).expect("a server message")
+    }
+
     #[test]
-    fn frame_text_is_the_shared_snapshot_message_with_each_id() {
+    fn frame_wire_is_the_shared_snapshot_message_with_each_id() {
         let f = Frame::new(snapshot(3));
         assert!(f.tail.is_some(), "the serialized snapshot starts with {SNAPSHOT_HEAD}");
         for _ in 0..2 {
-            let m: ServerMessage = serde_json::from_str(f.text("s\"1").as_str()).expect("a server message");
+            let m = message(&f.wire("s\"1"));
             let ServerMessage::Snapshot(s) = m else { panic!("{m:?}") };
             assert_eq!(*s, Snapshot { id: "s\"1".into(), ..snapshot(3) });
         }
+        assert_eq!(f.wire("a").as_ptr(), f.wire("a").as_ptr(), "one buffer per common id");
         // Many distinct ids still get their own, correct frame.
         for i in 0..20 {
-            let m: ServerMessage = serde_json::from_str(f.text(&format!("x{i}")).as_str()).expect("valid JSON");
+            let m = message(&f.wire(&format!("x{i}")));
             let ServerMessage::Snapshot(s) = m else { panic!("{m:?}") };
             assert_eq!(s.id, format!("x{i}"));
             assert_eq!(s.rev, 3);
         }
+        // A payload past 64 KiB takes the 8-byte length.
+        let long = "y".repeat(70_000);
+        let ServerMessage::Snapshot(s) = message(&f.wire(&long)) else { panic!("a snapshot") };
+        assert_eq!(s.id, long);
     }
 }

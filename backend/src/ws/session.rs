@@ -2,24 +2,21 @@
 //! (authentication of the request, the connection limit) is the api's; this module
 //! knows frames and sessions only.
 //!
-//! The session task reads client frames, forwards its subscriptions' snapshots, pings,
-//! and closes dead or stuck peers. It never blocks anyone else: snapshots come from
-//! `watch` receivers (latest value only) and a send that stalls past the send timeout
-//! closes this connection alone.
+//! The session task reads client frames, answers them, pings, and closes dead or stuck
+//! peers. It does not forward snapshots: the [`fanout`](super::fanout) writes them to the
+//! connection's socket without waking the session. The session wakes only to write out
+//! what a slow socket did not take ([`Conn::flush`]); a peer that takes nothing for the
+//! send timeout is closed, and nobody else ever waits for it.
 
 use std::net::SocketAddr;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::extract::WebSocketUpgrade;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, close_code};
-use futures_util::{Stream, StreamExt};
+use rustc_hash::FxHashMap;
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::Instant;
-use tokio_stream::StreamMap;
-use tokio_stream::wrappers::WatchStream;
 use tokio_util::sync::CancellationToken;
 use wallboard_shared::WorkspaceSid;
 use wallboard_shared::error::codes;
@@ -30,7 +27,9 @@ use wallboard_shared::ws::{
     resolve_target,
 };
 
-use super::hub::{Frame, Hub, SubscribeError, TopicKey};
+use super::conn::Conn;
+use super::fanout::Fanout;
+use super::hub::{Hub, SubscribeError, Subscribed, TopicKey};
 use crate::access::{Access, Denied, Principal};
 use crate::clock::Clock;
 use crate::engine::target::QueueId;
@@ -46,10 +45,13 @@ pub struct WsConfig {
     /// Largest client message handled; larger ones get an error frame.
     pub max_message_bytes: usize,
     pub ping_interval: Duration,
-    /// A send that takes longer closes the connection (the peer stopped reading).
+    /// A connection whose socket takes nothing for this long while frames wait is closed
+    /// (the peer stopped reading).
     pub send_timeout: Duration,
     /// A connection that has not authenticated by then is closed.
     pub auth_timeout: Duration,
+    /// Fan-out workers, each writing the snapshots of a shard of the connections.
+    pub fanout_workers: usize,
 }
 
 impl Default for WsConfig {
@@ -61,6 +63,7 @@ impl Default for WsConfig {
             ping_interval: Duration::from_secs(30),
             send_timeout: Duration::from_secs(10),
             auth_timeout: Duration::from_secs(10),
+            fanout_workers: std::thread::available_parallelism().map_or(1, |n| n.get()),
         }
     }
 }
@@ -70,6 +73,8 @@ impl Default for WsConfig {
 pub struct Sessions {
     pub config: WsConfig,
     pub hub: Hub,
+    /// Writes the topics' snapshots to the subscribed connections.
+    pub fanout: Fanout,
     pub numbers: Numbers,
     pub access: Arc<Access>,
     pub clock: Arc<dyn Clock>,
@@ -80,34 +85,6 @@ pub struct Sessions {
     pub stop: CancellationToken,
     /// Clients, frames sent and revisions skipped.
     pub metrics: Arc<Metrics>,
-}
-
-/// A subscription's snapshots, each with the number of revisions skipped before it (a slow
-/// reader gets the newest only): what `wallboard_ws_frames_dropped_total` counts.
-struct Revisions {
-    frames: WatchStream<Arc<Frame>>,
-    last: Option<u64>,
-}
-
-impl Revisions {
-    fn new(rx: tokio::sync::watch::Receiver<Arc<Frame>>) -> Self {
-        Self { frames: WatchStream::new(rx), last: None }
-    }
-}
-
-impl Stream for Revisions {
-    type Item = (Arc<Frame>, u64);
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = &mut *self;
-        this.frames.poll_next_unpin(cx).map(|next| {
-            next.map(|frame| {
-                let skipped = this.last.map_or(0, |last| frame.rev.saturating_sub(last + 1));
-                this.last = Some(frame.rev);
-                (frame, skipped)
-            })
-        })
-    }
 }
 
 /// With `--source twilio`: how long a subscription waits for the upstream's first answer.
@@ -139,6 +116,12 @@ fn error_text(id: Option<&str>, code: u32, message: impl Into<String>) -> String
 /// What a client frame calls for.
 enum Reply {
     None,
+    /// A subscription was accepted: send its history, if asked for, then its snapshots.
+    Subscribed {
+        id: String,
+        topic: Subscribed,
+        history: Option<String>,
+    },
     /// Start sending the alerts of the workspace now set.
     WatchAlerts,
     Send(String),
@@ -146,10 +129,12 @@ enum Reply {
     Refuse(String),
 }
 
-/// Speaks protocol v1 on an accepted connection until either side ends it. `principal`
-/// is set when the upgrade request itself authenticated; `_permit` counts the connection.
+/// Speaks protocol v1 on an accepted connection (`socket`, upgraded from `conn`) until
+/// either side ends it. `principal` is set when the upgrade request itself authenticated;
+/// `_permit` counts the connection.
 pub async fn run(
     mut socket: WebSocket,
+    conn: Arc<Conn>,
     state: Arc<Sessions>,
     _permit: OwnedSemaphorePermit,
     peer: SocketAddr,
@@ -157,7 +142,9 @@ pub async fn run(
 ) {
     let config = state.config;
     let _connected = Held::new(&state.metrics.ws_clients);
-    let mut subscriptions: StreamMap<String, Revisions> = StreamMap::new();
+    conn.set_framed();
+    // Subscription ids and their slots in the connection.
+    let mut subscriptions: FxHashMap<String, u32> = FxHashMap::default();
     let mut ping = tokio::time::interval_at(Instant::now() + config.ping_interval, config.ping_interval);
     let mut last_heard = Instant::now();
     let stop = state.stop.clone();
@@ -188,6 +175,7 @@ pub async fn run(
             let _ = tokio::time::timeout(config.send_timeout, socket.send(Message::Text($text.into()))).await;
             let close = CloseFrame { code: close_code::POLICY, reason: Utf8Bytes::from_static($reason) };
             let _ = tokio::time::timeout(config.send_timeout, socket.send(Message::Close(Some(close)))).await;
+            let _ = conn.flush(config.send_timeout).await;
             break;
         }};
     }
@@ -198,11 +186,15 @@ pub async fn run(
             () = &mut cancelled => {
                 let close = CloseFrame { code: close_code::AWAY, reason: Utf8Bytes::from_static("server shutting down") };
                 let _ = tokio::time::timeout(config.send_timeout, socket.send(Message::Close(Some(close)))).await;
+                let _ = conn.flush(config.send_timeout).await;
                 break;
             }
-            Some((id, (frame, skipped))) = subscriptions.next(), if !subscriptions.is_empty() => {
-                state.metrics.ws_frames_dropped.inc_by(skipped);
-                send!(Message::Text(frame.text(&id)));
+            () = conn.backlogged() => {
+                // The socket did not take everything: write the rest as it drains.
+                if let Err(e) = conn.flush(config.send_timeout).await {
+                    tracing::debug!(error = %e, "closing a WebSocket whose peer does not read");
+                    break;
+                }
             }
             Ok(()) = board.changed(), if alerts_of.is_some() => {
                 if let (Some(ws), Some(who)) = (&alerts_of, &principal) {
@@ -233,7 +225,7 @@ pub async fn run(
                 last_heard = Instant::now();
                 let reply = match message {
                     Message::Text(text) => {
-                        let reply = handle_text(&state, text.as_str(), &mut subscriptions, &mut principal, peer, &mut alerts_of).await;
+                        let reply = handle_text(&state, text.as_str(), &conn, &mut subscriptions, &mut principal, peer, &mut alerts_of).await;
                         if matches!(reply, Reply::WatchAlerts) {
                             // The current alerts at once, through the branch above.
                             board.mark_changed();
@@ -251,10 +243,26 @@ pub async fn run(
                     Reply::None | Reply::WatchAlerts => {}
                     Reply::Send(text) => send!(Message::Text(text.into())),
                     Reply::Refuse(text) => refuse!(text, "not authenticated"),
+                    Reply::Subscribed { id, topic, history } => {
+                        // The history first: a client seeds its trend, then goes on with the
+                        // live numbers (the outbox keeps the order).
+                        if let Some(text) = history {
+                            send!(Message::Text(text.into()));
+                        }
+                        let slot = conn.open_slot();
+                        // Replaces an existing subscription with the same id.
+                        if let Some(old) = subscriptions.insert(id.clone(), slot) {
+                            conn.end_slot(old);
+                            state.fanout.unsubscribe(&conn, old);
+                        }
+                        state.fanout.subscribe(topic, &conn, slot, &id);
+                    }
                 }
             }
         }
     }
+    conn.close();
+    state.fanout.forget(&conn);
 }
 
 fn not_authenticated() -> String {
@@ -269,7 +277,8 @@ fn not_authenticated() -> String {
 async fn handle_text(
     state: &Sessions,
     text: &str,
-    subscriptions: &mut StreamMap<String, Revisions>,
+    conn: &Conn,
+    subscriptions: &mut FxHashMap<String, u32>,
     principal: &mut Option<Principal>,
     peer: SocketAddr,
     alerts_of: &mut Option<String>,
@@ -331,9 +340,12 @@ async fn handle_text(
             Reply::WatchAlerts
         }
         ClientMessage::Unsubscribe { id } => {
-            if subscriptions.remove(&id).is_none() {
+            let Some(slot) = subscriptions.remove(&id) else {
                 return Reply::Send(error_text(Some(&id), codes::NOT_FOUND, format!("no subscription with id '{id}'")));
-            }
+            };
+            // No frame of it goes out after this, not even one already waiting.
+            conn.end_slot(slot);
+            state.fanout.unsubscribe(conn, slot);
             Reply::None
         }
         ClientMessage::Subscribe {
@@ -391,8 +403,8 @@ async fn handle_text(
             // slow the snapshot says stale and the real one follows when it arrives.
             state.numbers.warm_up(key.view, key.cumulative.as_ref(), MIRROR_FIRST_WAIT).await;
             let key_view = key.view;
-            let rx = match state.hub.subscribe(key).await {
-                Ok(rx) => rx,
+            let topic = match state.hub.subscribe(key).await {
+                Ok(topic) => topic,
                 Err(e @ SubscribeError::Stopped) => {
                     return Reply::Send(error_text(Some(&id), codes::UNAVAILABLE, e.to_string()));
                 }
@@ -403,12 +415,8 @@ async fn handle_text(
                     return Reply::Send(error_text(Some(&id), codes::NOT_FOUND, e.to_string()));
                 }
             };
-            // The history goes out with this reply, before the loop forwards the first
-            // snapshot: a client seeds its trend, then goes on with the live numbers.
             let history = history_minutes.map(|m| history_text(&id, &state.numbers, key_view, m));
-            // Replaces an existing subscription with the same id.
-            subscriptions.insert(id, Revisions::new(rx));
-            history.map_or(Reply::None, Reply::Send)
+            Reply::Subscribed { id, topic, history }
         }
     }
 }
@@ -523,57 +531,4 @@ fn alerts_text(board: &crate::alerts::Board, ws: &str, who: &Principal) -> Strin
         .collect();
     let message = ServerMessage::Alerts { workspace_sid: ws.to_owned(), alerts };
     serde_json::to_string(&message).unwrap_or_else(|_| error_text(None, codes::INVALID_PARAMETER, "alerts unavailable"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use wallboard_shared::resources::{RealTimeStats, TasksByStatus, WorkflowRealTimeStatistics};
-    use wallboard_shared::ws::Snapshot;
-
-    fn frame(rev: u64) -> Arc<Frame> {
-        let stats = RealTimeStats {
-            longest_task_waiting_age: 0,
-            longest_task_waiting_sid: None,
-            tasks_by_priority: Default::default(),
-            tasks_by_status: TasksByStatus::default(),
-            total_tasks: rev,
-        };
-        let realtime = WorkflowRealTimeStatistics {
-            account_sid: wallboard_shared::AccountSid::from_u128(1),
-            workspace_sid: WorkspaceSid::from_u128(2),
-            workflow_sid: wallboard_shared::WorkflowSid::from_u128(3),
-            stats,
-            url: "http://x/v1/Workspaces/WS/Workflows/WW/RealTimeStatistics".into(),
-        };
-        let snapshot = Snapshot {
-            id: String::new(),
-            rev,
-            at: "2026-11-27T18:00:00Z".into(),
-            stale: false,
-            realtime: realtime.into(),
-            cumulative: None,
-        };
-        Arc::new(Frame::new(snapshot))
-    }
-
-    /// A reader that falls behind gets the newest revision, and the ones it skipped are
-    /// counted (`wallboard_ws_frames_dropped_total`); one that keeps up skips nothing.
-    #[tokio::test]
-    async fn revisions_count_what_a_slow_reader_skipped() {
-        let (tx, rx) = tokio::sync::watch::channel(frame(3));
-        let mut revisions = Revisions::new(rx);
-        let (first, skipped) = revisions.next().await.expect("the current frame");
-        assert_eq!((first.rev, skipped), (3, 0), "the first frame skips nothing, whatever its revision");
-        tx.send_replace(frame(4));
-        let (next, skipped) = revisions.next().await.expect("a frame");
-        assert_eq!((next.rev, skipped), (4, 0));
-        for rev in 5..=9 {
-            tx.send_replace(frame(rev));
-        }
-        let (newest, skipped) = revisions.next().await.expect("a frame");
-        assert_eq!((newest.rev, skipped), (9, 4), "revisions 5 to 8 were skipped");
-        drop(tx);
-        assert!(revisions.next().await.is_none(), "the topic is gone");
-    }
 }
