@@ -34,7 +34,7 @@ pub struct Fanout {
 
 #[derive(Debug)]
 enum Command {
-    Subscribe { topic: u64, rx: FrameRx, sub: Sub },
+    Subscribe { topic: u64, rx: FrameRx, id: Arc<str>, sub: Sub },
     Unsubscribe { conn: u64, slot: u32 },
     Forget { conn: u64 },
 }
@@ -44,9 +44,15 @@ enum Command {
 struct Sub {
     conn: Arc<Conn>,
     slot: u32,
-    id: Arc<str>,
     /// The revision last handed to the connection.
     last_rev: u64,
+}
+
+/// A topic's subscribers here that use the same subscription id: one frame for them all.
+#[derive(Debug)]
+struct Group {
+    id: Arc<str>,
+    subs: Vec<Sub>,
 }
 
 /// A worker writes this many frames, then lets other tasks run.
@@ -81,8 +87,8 @@ impl Fanout {
     /// Sends the topic's snapshots to `conn` as subscription `id` (open in `slot`), the
     /// current one at once.
     pub fn subscribe(&self, subscribed: Subscribed, conn: &Arc<Conn>, slot: u32, id: &str) {
-        let sub = Sub { conn: conn.clone(), slot, id: id.into(), last_rev: 0 };
-        self.send(conn.id(), Command::Subscribe { topic: subscribed.topic, rx: subscribed.rx, sub });
+        let sub = Sub { conn: conn.clone(), slot, last_rev: 0 };
+        self.send(conn.id(), Command::Subscribe { topic: subscribed.topic, rx: subscribed.rx, id: id.into(), sub });
     }
 
     /// Ends a subscription; call [`Conn::end_slot`] first, which stops its frames at once.
@@ -105,7 +111,8 @@ struct ShardTopic {
     /// Tells a late change of an earlier entry of the same topic from this one's.
     generation: u64,
     current: Arc<Frame>,
-    subs: Vec<Sub>,
+    /// Most topics have one group, a few a handful (dashboards use fixed ids).
+    groups: Vec<Group>,
     /// Dropped with the entry: ends its watch, which drops the receiver.
     _alive: oneshot::Sender<()>,
 }
@@ -145,7 +152,7 @@ impl Shard {
 
     fn command(&mut self, command: Command) {
         match command {
-            Command::Subscribe { topic, mut rx, mut sub } => {
+            Command::Subscribe { topic, mut rx, id, mut sub } => {
                 let newest = rx.borrow_and_update().clone();
                 let entry = match self.topics.entry(topic) {
                     Entry::Occupied(o) => o.into_mut(),
@@ -154,13 +161,13 @@ impl Shard {
                         self.next_gen += 1;
                         let (alive, alive_rx) = oneshot::channel();
                         self.changes.push(watch(topic, generation, rx, alive_rx));
-                        v.insert(ShardTopic { generation, current: newest.clone(), subs: Vec::new(), _alive: alive })
+                        v.insert(ShardTopic { generation, current: newest.clone(), groups: Vec::new(), _alive: alive })
                     }
                 };
                 // This shard may not have seen the newest revision yet; it goes out when it does.
                 let first = if newest.rev > entry.current.rev { newest } else { entry.current.clone() };
                 self.by_conn.entry(sub.conn.id()).or_default().push((topic, sub.slot));
-                let bytes = first.wire(&sub.id);
+                let bytes = first.wire(&id);
                 sub.last_rev = first.rev;
                 match sub.conn.push_snapshot(sub.slot, &bytes) {
                     Pushed::Written | Pushed::Queued { replaced: false } => {
@@ -171,7 +178,10 @@ impl Shard {
                     }
                     Pushed::Ended | Pushed::Closed => {}
                 }
-                entry.subs.push(sub);
+                match entry.groups.iter_mut().find(|g| g.id == id) {
+                    Some(group) => group.subs.push(sub),
+                    None => entry.groups.push(Group { id, subs: vec![sub] }),
+                }
             }
             Command::Unsubscribe { conn, slot } => {
                 if let Some(pairs) = self.by_conn.get_mut(&conn) {
@@ -203,8 +213,12 @@ impl Shard {
     /// goes when nobody here follows it.
     fn remove(&mut self, topic: u64, conn: u64, slot: Option<u32>) {
         if let Entry::Occupied(mut o) = self.topics.entry(topic) {
-            o.get_mut().subs.retain(|s| s.conn.id() != conn || slot.is_some_and(|slot| s.slot != slot));
-            if o.get().subs.is_empty() {
+            let groups = &mut o.get_mut().groups;
+            for group in groups.iter_mut() {
+                group.subs.retain(|s| s.conn.id() != conn || slot.is_some_and(|slot| s.slot != slot));
+            }
+            groups.retain(|g| !g.subs.is_empty());
+            if groups.is_empty() {
                 o.remove();
             }
         }
@@ -224,18 +238,21 @@ impl Shard {
         self.changes.push(watch(topic, generation, rx, alive));
         let entry = o.get_mut();
         entry.current = frame.clone();
-        deliver(&mut entry.subs, &frame, &self.metrics).await;
-        if entry.subs.is_empty() {
+        for group in &mut entry.groups {
+            deliver(group, &frame, &self.metrics).await;
+        }
+        entry.groups.retain(|g| !g.subs.is_empty());
+        if entry.groups.is_empty() {
             o.remove();
         }
     }
 }
 
-/// Hands `frame` to every subscriber that has not had it; drops those whose connection
-/// or subscription ended.
-async fn deliver(subs: &mut Vec<Sub>, frame: &Frame, metrics: &Metrics) {
-    // Most subscribers of a topic use the same id: its frame is looked up once.
-    let mut shared: Option<(Arc<str>, Bytes)> = None;
+/// Hands `frame` to every subscriber of a group that has not had it; drops those whose
+/// connection or subscription ended.
+async fn deliver(group: &mut Group, frame: &Frame, metrics: &Metrics) {
+    let subs = &mut group.subs;
+    let mut bytes: Option<Bytes> = None;
     let (mut sent, mut dropped) = (0, 0);
     let (mut i, mut since_yield) = (0, 0);
     while i < subs.len() {
@@ -244,18 +261,11 @@ async fn deliver(subs: &mut Vec<Sub>, frame: &Frame, metrics: &Metrics) {
             i += 1;
             continue;
         }
-        let bytes = match &shared {
-            Some((id, bytes)) if **id == *sub.id => bytes.clone(),
-            _ => {
-                let bytes = frame.wire(&sub.id);
-                shared = Some((sub.id.clone(), bytes.clone()));
-                bytes
-            }
-        };
+        let bytes = bytes.get_or_insert_with(|| frame.wire(&group.id));
         // Revisions published while this worker was busy.
         dropped += frame.rev - sub.last_rev - 1;
         sub.last_rev = frame.rev;
-        match sub.conn.push_snapshot(sub.slot, &bytes) {
+        match sub.conn.push_snapshot(sub.slot, bytes) {
             Pushed::Written | Pushed::Queued { replaced: false } => sent += 1,
             // The one it replaced was counted as sent.
             Pushed::Queued { replaced: true } => dropped += 1,
@@ -273,4 +283,150 @@ async fn deliver(subs: &mut Vec<Sub>, frame: &Frame, metrics: &Metrics) {
     }
     metrics.ws_frames_sent.inc_by(sent);
     metrics.ws_frames_dropped.inc_by(dropped);
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use tokio::io::AsyncReadExt;
+    use tokio::net::{TcpListener, TcpStream};
+    use tokio::sync::watch;
+    use tungstenite::protocol::frame::FrameHeader;
+    use wallboard_shared::resources::{RealTimeStats, TasksByStatus, WorkflowRealTimeStatistics};
+    use wallboard_shared::ws::{ServerMessage, Snapshot};
+
+    use super::*;
+
+    fn frame(rev: u64) -> Arc<Frame> {
+        let stats = RealTimeStats {
+            longest_task_waiting_age: 0,
+            longest_task_waiting_sid: None,
+            tasks_by_priority: Default::default(),
+            tasks_by_status: TasksByStatus::default(),
+            total_tasks: rev,
+        };
+        let realtime = WorkflowRealTimeStatistics {
+            account_sid: wallboard_shared::AccountSid::from_u128(1),
+            workspace_sid: wallboard_shared::WorkspaceSid::from_u128(2),
+            workflow_sid: wallboard_shared::WorkflowSid::from_u128(3),
+            stats,
+            url: "http://x/v1/Workspaces/WS/Workflows/WW/RealTimeStatistics".into(),
+        };
+        let snapshot = Snapshot {
+            id: String::new(),
+            rev,
+            at: "2026-11-27T18:00:00Z".into(),
+            stale: false,
+            realtime: realtime.into(),
+            cumulative: None,
+        };
+        Arc::new(Frame::new(snapshot))
+    }
+
+    /// A server connection (framed, as after an upgrade) and its client end.
+    async fn pair(listener: &TcpListener) -> (Arc<Conn>, TcpStream) {
+        let client = TcpStream::connect(listener.local_addr().expect("addr")).await.expect("connect");
+        let (server, _) = listener.accept().await.expect("accept");
+        let conn = Conn::new(server);
+        conn.set_framed();
+        (conn, client)
+    }
+
+    /// Reads whole frames until `n` snapshots came; returns their (id, rev).
+    async fn snapshots(client: &mut TcpStream, n: usize) -> Vec<(String, u64)> {
+        let mut buf = Vec::new();
+        let mut out = Vec::new();
+        while out.len() < n {
+            let mut cursor = std::io::Cursor::new(&buf);
+            if let Some((_, length)) = FrameHeader::parse(&mut cursor).expect("a frame header") {
+                let start = cursor.position() as usize;
+                let end = start + length as usize;
+                if buf.len() >= end {
+                    let m: ServerMessage = serde_json::from_slice(&buf[start..end]).expect("a server message");
+                    let ServerMessage::Snapshot(s) = m else { panic!("not a snapshot: {m:?}") };
+                    out.push((s.id, s.rev));
+                    buf.drain(..end);
+                    continue;
+                }
+            }
+            let mut chunk = [0; 4096];
+            let read = tokio::time::timeout(Duration::from_secs(10), client.read(&mut chunk)).await;
+            let n = read.expect("a frame within 10 s").expect("read");
+            assert!(n > 0, "the connection closed");
+            buf.extend_from_slice(&chunk[..n]);
+        }
+        out
+    }
+
+    fn start(workers: usize) -> (Fanout, Arc<Metrics>, TaskTracker, CancellationToken) {
+        let (tasks, stop, metrics) = (TaskTracker::new(), CancellationToken::new(), Arc::new(Metrics::default()));
+        (Fanout::start(workers, &tasks, stop.clone(), metrics.clone()), metrics, tasks, stop)
+    }
+
+    /// Every subscriber, whatever its shard, gets the current snapshot at once and then each
+    /// revision once, in order, under its own id.
+    #[tokio::test]
+    async fn every_subscriber_gets_each_revision_once_in_order() {
+        let (fanout, metrics, _tasks, stop) = start(2);
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let (tx, _) = watch::channel(frame(1));
+        let mut clients = Vec::new();
+        for i in 0..20 {
+            let (conn, client) = pair(&listener).await;
+            let id = if i % 2 == 0 { "w" } else { "other" };
+            let slot = conn.open_slot();
+            fanout.subscribe(Subscribed { topic: 7, rx: tx.subscribe() }, &conn, slot, id);
+            clients.push((conn, client, id));
+        }
+        for (_, client, id) in &mut clients {
+            assert_eq!(snapshots(client, 1).await, [(id.to_string(), 1)]);
+        }
+        for rev in 2..=4 {
+            tx.send_replace(frame(rev));
+            for (_, client, id) in &mut clients {
+                assert_eq!(snapshots(client, 1).await, [(id.to_string(), rev)]);
+            }
+        }
+        assert_eq!(metrics.ws_frames_sent.get(), 80);
+        stop.cancel();
+    }
+
+    /// A client that reads nothing holds one waiting snapshot, the newest, and delays no one;
+    /// what it skipped is counted as dropped. Ending the subscriptions drops the topic's
+    /// receivers, so the hub can let the topic go.
+    #[tokio::test]
+    async fn a_client_that_reads_nothing_skips_to_the_newest_and_delays_no_one() {
+        let (fanout, metrics, _tasks, stop) = start(1);
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        // Snapshots big enough to fill the stuck client's socket buffers quickly.
+        let big = |rev: u64| {
+            let mut snapshot = frame(rev).snapshot_for_tests().clone();
+            if let wallboard_shared::ws::RealTime::Workflow(w) = &mut snapshot.realtime {
+                w.url = "u".repeat(256 * 1024);
+            }
+            Arc::new(Frame::new(snapshot))
+        };
+        let (tx, _) = watch::channel(big(1));
+        let (stuck, _stuck_client) = pair(&listener).await;
+        let (live, mut live_client) = pair(&listener).await;
+        let (stuck_slot, live_slot) = (stuck.open_slot(), live.open_slot());
+        fanout.subscribe(Subscribed { topic: 1, rx: tx.subscribe() }, &stuck, stuck_slot, "s");
+        fanout.subscribe(Subscribed { topic: 1, rx: tx.subscribe() }, &live, live_slot, "s");
+        assert_eq!(snapshots(&mut live_client, 1).await, [("s".to_owned(), 1)]);
+        for rev in 2..=30 {
+            tx.send_replace(big(rev));
+            // The live client gets every revision although the other reads nothing.
+            assert_eq!(snapshots(&mut live_client, 1).await, [("s".to_owned(), rev)]);
+        }
+        let waiting = stuck.backlog_bytes();
+        assert!(waiting > 0, "the stuck client's socket is full");
+        assert!(waiting < 2 * 256 * 1024 + 1024, "at most the one started and the newest wait: {waiting}");
+        assert!(metrics.ws_frames_dropped.get() > 0, "the stuck client's skipped snapshots are counted");
+        fanout.forget(&stuck);
+        live.end_slot(live_slot);
+        fanout.unsubscribe(&live, live_slot);
+        tokio::time::timeout(Duration::from_secs(10), tx.closed()).await.expect("every receiver dropped");
+        stop.cancel();
+    }
 }

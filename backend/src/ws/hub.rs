@@ -122,6 +122,11 @@ impl Frame {
         bytes
     }
 
+    #[cfg(test)]
+    pub(crate) fn snapshot_for_tests(&self) -> &Snapshot {
+        &self.snapshot
+    }
+
     /// The snapshot message of subscription `id`.
     fn payload(&self, id: &str) -> String {
         match &self.tail {
