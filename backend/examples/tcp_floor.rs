@@ -3,11 +3,13 @@
 //! runtime, no scheduling). Each `write` also runs the receiving side's TCP processing on
 //! loopback, so this is the least any server on this machine can spend per delivery.
 //! `wallboard loadtest` measures the same thing (`wallboard::loadtest::floor`) in its own run.
+//! Then the same writes while every receiver waits for its message, as clients do, so each
+//! write also wakes it (`measure_waiting`).
 //!
 //! `cargo run --release -p wallboard --example tcp_floor -- [CONNECTIONS] [BYTES]`
 //! (default 9,000 connections of 1,200 bytes; two descriptors per connection).
 
-use wallboard::loadtest::floor::{FloorOptions, measure};
+use wallboard::loadtest::floor::{FloorOptions, measure, measure_waiting};
 
 fn main() -> std::io::Result<()> {
     let mut args = std::env::args().skip(1);
@@ -34,6 +36,14 @@ fn main() -> std::io::Result<()> {
         floor.write_cpu_us(),
         floor.write_wall_us(),
         floor.read_cpu_us()
+    );
+    let waiting = measure_waiting(FloorOptions { connections: n, bytes, rounds: 5 })?;
+    println!(
+        "receivers waiting, rounds 2-{}: {:.1} µs CPU per write ({:.1} µs wall), the receivers' runtime {:.1} µs CPU per message",
+        waiting.rounds.len(),
+        waiting.write_cpu_us(),
+        waiting.write_wall_us(),
+        waiting.read_cpu_us()
     );
     Ok(())
 }

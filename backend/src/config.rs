@@ -421,6 +421,11 @@ pub struct ServeArgs {
     #[arg(long, env = "WALLBOARD_WS_PING_INTERVAL_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub ws_ping_interval_secs: u64,
 
+    /// Fan-out workers: each writes every new snapshot to its share of the WebSocket
+    /// connections (default: one per core).
+    #[arg(long, env = "WALLBOARD_WS_FANOUT_WORKERS", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub ws_fanout_workers: Option<u16>,
+
     /// A token that may read `GET /metrics` (as `Authorization: Bearer <token>`) besides the
     /// account credentials, for a Prometheus scraper; it gives access to nothing else.
     /// At least 16 characters.
@@ -525,6 +530,9 @@ impl ServeArgs {
             max_subscriptions: self.ws_max_subscriptions as usize,
             max_message_bytes: self.ws_max_message_bytes as usize,
             ping_interval: std::time::Duration::from_secs(self.ws_ping_interval_secs),
+            fanout_workers: self
+                .ws_fanout_workers
+                .map_or_else(|| crate::ws::WsConfig::default().fanout_workers, |n| usize::from(n)),
             ..crate::ws::WsConfig::default()
         }
     }

@@ -9,7 +9,8 @@
 //! second, the server's resident memory per idle client, and the CPU per delivered snapshot
 //! of the server and of the load tool itself (`/proc`, over the events phase), next to the
 //! kernel's own cost of a loopback write of the same size measured in the same run
-//! ([`floor`]) and the server's ratio to it.
+//! ([`floor`]), with receivers idle and with receivers waiting as clients do, and the
+//! server's ratio to each.
 //!
 //! The clients ([`client`]) are made cheap so the shared machine's time goes to the server:
 //! one reused buffer per connection, the live-task count read straight from the frame's
@@ -107,6 +108,10 @@ pub struct LoadReport {
     pub floor: FloorFigures,
     /// Server CPU per delivery over the floor's CPU per write (the target: ≤ 1.5).
     pub server_to_floor: f64,
+    /// The floor with each receiver waiting for its message, as the clients do: each write
+    /// also wakes the receiver ([`floor::measure_waiting`]).
+    pub floor_waiting: FloorFigures,
+    pub server_to_floor_waiting: f64,
 }
 
 /// The raw readings a report is computed from.
@@ -125,6 +130,7 @@ struct Measured {
     server_cpu: (Duration, Duration),
     client_cpu: (Duration, Duration),
     floor: FloorFigures,
+    floor_waiting: FloorFigures,
 }
 
 impl LoadReport {
@@ -158,6 +164,8 @@ impl LoadReport {
             client_cpu_us_per_delivery: cputime::micros_per(m.client_cpu.0, m.client_cpu.1, m.deliveries),
             floor: m.floor,
             server_to_floor: server_us / m.floor.write_cpu_us,
+            floor_waiting: m.floor_waiting,
+            server_to_floor_waiting: server_us / m.floor_waiting.write_cpu_us,
         }
     }
 }
@@ -183,6 +191,13 @@ impl std::fmt::Display for LoadReport {
             fl.write_cpu_us, fl.bytes, fl.write_wall_us, fl.read_cpu_us, fl.connections
         )?;
         writeln!(f, "server / floor: {:.2}×", self.server_to_floor)?;
+        let fw = &self.floor_waiting;
+        writeln!(
+            f,
+            "floor with waiting receivers: {:.1} µs CPU per write ({:.1} µs wall; the receivers' runtime {:.1} µs CPU per message)",
+            fw.write_cpu_us, fw.write_wall_us, fw.read_cpu_us
+        )?;
+        writeln!(f, "server / floor with waiting receivers: {:.2}×", self.server_to_floor_waiting)?;
         writeln!(
             f,
             "load tool CPU: {:.1} µs per delivery ({:.2} s; the clients' side)",
@@ -439,6 +454,10 @@ pub async fn run(opts: LoadOptions) -> anyhow::Result<LoadReport> {
         .await
         .context("the floor measurement panicked")?
         .context("the floor measurement failed")?;
+    let floor_waiting = tokio::task::spawn_blocking(move || floor::measure_waiting(floor_opts))
+        .await
+        .context("the floor measurement panicked")?
+        .context("the floor measurement (waiting receivers) failed")?;
 
     let server_cpu_before = cputime::process(pid)?;
     let client_cpu_before = cputime::this_process()?;
@@ -477,6 +496,7 @@ pub async fn run(opts: LoadOptions) -> anyhow::Result<LoadReport> {
         server_cpu: (server_cpu_before, server_cpu_after),
         client_cpu: (client_cpu_before, client_cpu_after),
         floor: FloorFigures::from(&floor),
+        floor_waiting: FloorFigures::from(&floor_waiting),
     }))
 }
 
@@ -504,6 +524,13 @@ mod tests {
                 write_wall_us: 9.0,
                 read_cpu_us: 2.0,
             },
+            floor_waiting: FloorFigures {
+                connections: 4,
+                bytes: 1_204,
+                write_cpu_us: 16.8,
+                write_wall_us: 18.0,
+                read_cpu_us: 3.0,
+            },
         }
     }
 
@@ -524,6 +551,9 @@ mod tests {
         let text = r.to_string();
         assert!(text.contains("server CPU: 21.0 µs per delivered snapshot"), "{text}");
         assert!(text.contains("server / floor: 2.50×"), "{text}");
+        // Against the floor that also wakes its receivers: 21 / 16.8.
+        assert!((r.server_to_floor_waiting - 1.25).abs() < 1e-9, "{}", r.server_to_floor_waiting);
+        assert!(text.contains("server / floor with waiting receivers: 1.25×"), "{text}");
         assert!(text.contains("load tool CPU: 7.0 µs per delivery"), "{text}");
     }
 
