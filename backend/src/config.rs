@@ -532,7 +532,7 @@ impl ServeArgs {
             ping_interval: std::time::Duration::from_secs(self.ws_ping_interval_secs),
             fanout_workers: self
                 .ws_fanout_workers
-                .map_or_else(|| crate::ws::WsConfig::default().fanout_workers, |n| usize::from(n)),
+                .map_or_else(|| crate::ws::WsConfig::default().fanout_workers, usize::from),
             ..crate::ws::WsConfig::default()
         }
     }
