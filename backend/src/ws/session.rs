@@ -143,6 +143,8 @@ pub async fn run(
     let config = state.config;
     let _connected = Held::new(&state.metrics.ws_clients);
     conn.set_framed();
+    // However the session ends, the connection takes no more frames and the fan-out lets it go.
+    let _release = Release { conn: &conn, fanout: &state.fanout };
     // Subscription ids and their slots in the connection.
     let mut subscriptions: FxHashMap<String, u32> = FxHashMap::default();
     let mut ping = tokio::time::interval_at(Instant::now() + config.ping_interval, config.ping_interval);
@@ -261,8 +263,19 @@ pub async fn run(
             }
         }
     }
-    conn.close();
-    state.fanout.forget(&conn);
+}
+
+/// Closes a session's connection to the fan-out when the session ends.
+struct Release<'a> {
+    conn: &'a Conn,
+    fanout: &'a Fanout,
+}
+
+impl Drop for Release<'_> {
+    fn drop(&mut self) {
+        self.conn.close();
+        self.fanout.forget(self.conn);
+    }
 }
 
 fn not_authenticated() -> String {
