@@ -164,3 +164,36 @@ async fn no_snapshot_writes_none() {
     app.stop().await;
     assert!(!dir.path().join(wallboard::snapshot::FILE).exists());
 }
+
+/// A start that replayed the log in full saves its engine at once: a server killed before its
+/// next graceful stop (which would write the snapshot) starts from that one and the events
+/// stored since, and answers as a full replay does. A start from a snapshot with a short
+/// tail leaves the file as it is.
+#[tokio::test]
+async fn a_full_replay_saves_the_engine_so_a_kill_before_the_next_stop_starts_from_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let snapshot = dir.path().join(wallboard::snapshot::FILE);
+    let first = center(dir.path(), NOW, true).await;
+    first.stop().await;
+    std::fs::remove_file(&snapshot).expect("no snapshot: the next start replays in full");
+    let stored = events_stored(dir.path());
+
+    let later = NOW + 30 * MINUTE;
+    let second = center(dir.path(), later, true).await;
+    assert_eq!(second.replayed, stored, "a full replay");
+    let saved = std::fs::read(&snapshot).expect("the start saved its engine before serving");
+    // The center catches up on the half hour; then the server "dies": its stop-time snapshot
+    // is replaced by the one the start saved.
+    let want = answers(&second).await;
+    second.stop().await;
+    let all = events_stored(dir.path());
+    assert!(all > stored, "the half hour's events");
+    std::fs::write(&snapshot, &saved).expect("as if killed: the start's snapshot");
+
+    let third = center(dir.path(), later, true).await;
+    assert!(from_snapshot(&third).await, "started from the start's snapshot");
+    assert_eq!(third.replayed, all - stored, "only the events stored after the start");
+    assert_eq!(std::fs::read(&snapshot).expect("read"), saved, "a short tail saves nothing new");
+    assert_eq!(answers(&third).await, want, "as a full replay");
+    third.stop().await;
+}
