@@ -31,6 +31,12 @@ fn loadtest_reports_cpu_per_delivery_next_to_the_floor() {
     assert!(r["floor"]["bytes"].as_u64().is_some_and(|b| b > 200), "a snapshot's size: {r}");
     assert!(number(&["floor", "write_cpu_us"]).is_some_and(|c| c > 0.0), "{r}");
     assert!(number(&["server_to_floor"]).is_some(), "{r}");
+    // The second floor: the same writes to receivers waiting as clients do.
+    assert_eq!(r["floor_waiting"]["connections"].as_u64(), Some(20), "{r}");
+    assert_eq!(r["floor_waiting"]["bytes"], r["floor"]["bytes"], "{r}");
+    assert!(number(&["floor_waiting", "write_cpu_us"]).is_some_and(|c| c > 0.0), "{r}");
+    assert!(number(&["floor_waiting", "read_cpu_us"]).is_some_and(|c| c > 0.0), "the receivers' runtime: {r}");
+    assert!(number(&["server_to_floor_waiting"]).is_some(), "{r}");
 }
 
 #[test]
