@@ -107,7 +107,11 @@ impl Application {
         metrics.replay_from_snapshot.set(i64::from(from_snapshot));
         let retention_ms = i64::from(args.retention_days) * DAY_MS;
         let engine: SharedEngine = Arc::new(RwLock::new(engine));
-        let (ingest, writer) = Ingest::start(log, engine.clone(), metrics.clone());
+        let periodic = snapshot.clone().filter(|_| args.engine_snapshot_hours > 0).map(|path| {
+            let every_ms = i64::from(args.engine_snapshot_hours) * 3_600_000;
+            periodic_snapshot(path, every_ms, clock.clone())
+        });
+        let (ingest, writer) = Ingest::start_with(log, engine.clone(), metrics.clone(), periodic);
         // Alone, the node runs the simulator from the start, so it serves its history at
         // once; on a shared database the node holding the simulator's role catches up.
         if let Some(c) = center.as_mut().filter(|_| !database.is_shared()) {
@@ -582,6 +586,43 @@ fn snapshot_at_start(path: &std::path::Path, engine: &Engine, log: &dyn Store, c
         Err(SnapshotError::NoPosition) => {}
         Err(e) => tracing::warn!(path = %path.display(), error = %e, "cannot write the engine snapshot at start"),
     }
+}
+
+/// The writer's periodic snapshot: every `every_ms` by the clock (counted from the start),
+/// after a batch, it applies what other processes stored (so the log position covers exactly
+/// what the engine holds; the targets that changed are returned for the hub), then writes
+/// the engine under a read lock: readers go on, callbacks wait for the write.
+fn periodic_snapshot(path: std::path::PathBuf, every_ms: i64, clock: Arc<dyn Clock>) -> crate::ingest::Between {
+    let mut last = clock.now_ms();
+    Box::new(move |log, engine| {
+        let mut changed = rustc_hash::FxHashSet::default();
+        let now = clock.now_ms();
+        if now - last < every_ms {
+            return changed;
+        }
+        last = now;
+        let started = Instant::now();
+        let followed = {
+            let mut engine = engine.write().unwrap_or_else(|p| p.into_inner());
+            log.follow(&mut |e| changed.extend(engine.apply(&e).changed_targets()))
+        };
+        let written = followed
+            .map_err(SnapshotError::from)
+            .and_then(|_| log.position().map_err(SnapshotError::from))
+            .and_then(|at| at.ok_or(SnapshotError::NoPosition))
+            .and_then(|at| snapshot::save(&path, &engine.read().unwrap_or_else(|p| p.into_inner()), at, now));
+        match written {
+            Ok(bytes) => tracing::info!(
+                path = %path.display(),
+                bytes,
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "wrote the periodic engine snapshot"
+            ),
+            Err(SnapshotError::NoPosition) => {}
+            Err(e) => tracing::warn!(path = %path.display(), error = %e, "cannot write the periodic engine snapshot"),
+        }
+        changed
+    })
 }
 
 /// Writes the snapshot of a stopping server (after its writer stopped and handed back its

@@ -200,14 +200,29 @@ impl std::fmt::Debug for Command {
     }
 }
 
+/// Work the writer does between batches: see [`Ingest::start_with`].
+pub type Between = Box<dyn FnMut(&mut dyn EventLog, &SharedEngine) -> FxHashSet<Target> + Send>;
+
 impl Ingest {
     /// Starts the writer thread. It stops once every handle is dropped and the queue is
     /// drained, so nothing acknowledged is lost on shutdown.
     /// `metrics` counts commits (their latency and size) and applied events.
     pub fn start(
+        log: Box<dyn EventLog>,
+        engine: SharedEngine,
+        metrics: Arc<Metrics>,
+    ) -> (Self, JoinHandle<Box<dyn EventLog>>) {
+        Self::start_with(log, engine, metrics, None)
+    }
+
+    /// [`Ingest::start`], with `between` run by the writer after each batch (the periodic
+    /// engine snapshot): it may follow the log and apply what it reads, and returns the
+    /// targets that changed.
+    pub fn start_with(
         mut log: Box<dyn EventLog>,
         engine: SharedEngine,
         metrics: Arc<Metrics>,
+        mut between: Option<Between>,
     ) -> (Self, JoinHandle<Box<dyn EventLog>>) {
         let (tx, mut rx) = mpsc::channel::<Command>(4096);
         let changes = Arc::new(ChangeFeed::default());
@@ -232,7 +247,10 @@ impl Ingest {
                             Err(_) => break,
                         }
                     }
-                    let changed = write_batch(log.as_mut(), &engine, &seen, &metrics, &mut pending);
+                    let mut changed = write_batch(log.as_mut(), &engine, &seen, &metrics, &mut pending);
+                    if let Some(between) = between.as_mut() {
+                        changed.extend(between(log.as_mut(), &engine));
+                    }
                     if !changed.is_empty() {
                         feed.mark(changed);
                     }

@@ -197,3 +197,60 @@ async fn a_full_replay_saves_the_engine_so_a_kill_before_the_next_stop_starts_fr
     assert_eq!(answers(&third).await, want, "as a full replay");
     third.stop().await;
 }
+
+/// While it runs, a server writes a snapshot every `--engine-snapshot-hours` by its clock,
+/// after the batch that finds it due. Killed later, before a graceful stop, it starts from
+/// that snapshot and the events stored after it, and answers as a full replay does.
+#[tokio::test]
+async fn a_running_server_writes_a_snapshot_every_few_hours() {
+    use super::scenario::{self, SUPPORT, WS, sales};
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let snapshot = dir.path().join(wallboard::snapshot::FILE);
+    let args = || {
+        let mut args = serve_args(dir.path());
+        args.engine_snapshot_hours = 1;
+        args
+    };
+    let clock = Arc::new(ManualClock::new(NOW));
+    let app = spawn_app_with(args(), clock.clone()).await;
+    let events = scenario::events();
+    let half = events.len() / 2;
+    for f in &events[..half] {
+        assert_eq!(app.post_event(&f.0).await, reqwest::StatusCode::NO_CONTENT);
+    }
+    assert!(!snapshot.exists(), "not due within the hour (a new database: none at start)");
+
+    clock.advance(60 * MINUTE);
+    // The batch of this event finds the snapshot due; the next event's answer comes after the
+    // writer finished that loop, snapshot included.
+    assert_eq!(app.post_event(&events[half].0).await, reqwest::StatusCode::NO_CONTENT);
+    let at_snapshot = events_stored(dir.path());
+    assert_eq!(app.post_event(&events[half + 1].0).await, reqwest::StatusCode::NO_CONTENT);
+    let saved = std::fs::read(&snapshot).expect("the periodic snapshot");
+    for f in &events[half + 2..] {
+        assert_eq!(app.post_event(&f.0).await, reqwest::StatusCode::NO_CONTENT);
+    }
+    let paths = [
+        sales("Statistics?Minutes=600&SplitByWaitTime=20,60"),
+        sales("RealTimeStatistics"),
+        format!("/v1/Workspaces/{WS}/Workflows/{SUPPORT}/Statistics?Minutes=600"),
+        format!("/v1/Workspaces/{WS}/Statistics?Minutes=600"),
+    ];
+    let mut want = Vec::new();
+    for p in &paths {
+        want.push(app.get_ok(p).await.to_string().replace(&app.base, "BASE"));
+    }
+    app.stop().await;
+    let all = events_stored(dir.path());
+    // As if killed: the stop's snapshot never written, the periodic one is the newest.
+    std::fs::write(&snapshot, &saved).expect("put the periodic snapshot back");
+
+    let again = spawn_app_with(args(), clock.clone()).await;
+    assert!(from_snapshot(&again).await, "started from the periodic snapshot");
+    assert_eq!(again.replayed, all - at_snapshot, "only the events stored after it");
+    for (p, want) in paths.iter().zip(&want) {
+        assert_eq!(&again.get_ok(p).await.to_string().replace(&again.base, "BASE"), want, "{p}");
+    }
+    again.stop().await;
+}
