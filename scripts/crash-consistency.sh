@@ -2,8 +2,9 @@
 # Crash consistency on SQLite (backend/tests/crash/): `wallboard serve` (release) on one data
 # directory is killed with SIGKILL during a stream of signed callbacks from 4 concurrent
 # senders, at a seeded moment, then restarted; after every restart each acknowledged event
-# must be in the log and counted once. Every third cycle stops it gracefully instead, so the
-# starts after it begin from the engine snapshot and the events stored since.
+# must be in the log and counted once. Every third cycle stops it gracefully instead (which
+# writes the engine snapshot); a start that replayed in full saves one too, so every start
+# after the first restart begins from a snapshot and the events stored since, kills included.
 # Prints the totals (cycles, events acknowledged, lost: 0).
 #   scripts/crash-consistency.sh [CYCLES]      (default 100; WALLBOARD_CRASH_SEED picks the moments)
 set -euo pipefail
