@@ -81,14 +81,14 @@ echo "full replay: ready in $ready_s s ($(grep -o 'replayed the event log.*' <(l
 # Once more with the snapshot on: it replays in full (there is none yet), saves the engine
 # before it is ready, and is killed (no snapshot at stop); the next start reads the saved one.
 start
-echo "full replay, the engine saved at start: ready in $ready_s s ($(grep -o 'saved the replayed engine.*' <(log) | tail -1))"
+echo "full replay, the engine saved at start: ready in $ready_s s ($(grep -o 'wrote the engine snapshot (the replayed engine, at start).*' <(log) | tail -1))"
 kill -KILL "$pid"
 wait "$pid" 2>/dev/null || true
 pid=""
 start
 echo "after kill -9, from the start's snapshot: ready in $ready_s s ($(grep -o 'started from the engine snapshot.*' <(log) | tail -1))"
 stop
-echo "stopping: $(grep -o 'wrote the engine snapshot.*' <(log) | tail -1)"
+echo "stopping: $(grep -o 'wrote the engine snapshot (at stop).*' <(log) | tail -1)"
 grep -i "WARN.*snapshot" <(log) || true
 echo "  the file: $(stat -c %s "$work/data/engine.snapshot") bytes"
 start

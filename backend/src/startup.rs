@@ -565,27 +565,44 @@ fn replay(
 /// [`snapshot_at_start`]); a full replay always does.
 const RESNAPSHOT_TAIL: u64 = 100_000;
 
-/// Writes the snapshot of the engine a start just replayed, before it serves: a kill -9 or a
-/// power loss before the next graceful stop then starts from it and the events stored
-/// since, not from the whole log. It costs the start the write (about 0.2 s for a million
-/// events; BENCHMARKS.md) and nobody else, as nothing runs yet. A failure is logged.
-fn snapshot_at_start(path: &std::path::Path, engine: &Engine, log: &dyn Store, clock: &dyn Clock) {
-    let started = Instant::now();
-    let written = log
-        .position()
-        .map_err(SnapshotError::from)
-        .and_then(|at| at.ok_or(SnapshotError::NoPosition))
-        .and_then(|at| snapshot::save(path, engine, at, clock.now_ms()));
+/// Writes `engine`, which holds exactly the rows `log` has seen, as of `log`'s position.
+fn save_at_position(
+    path: &std::path::Path,
+    engine: &Engine,
+    log: &dyn EventLog,
+    now_ms: i64,
+) -> Result<u64, SnapshotError> {
+    let at = log.position()?.ok_or(SnapshotError::NoPosition)?;
+    snapshot::save(path, engine, at, now_ms)
+}
+
+/// Logs what became of writing the snapshot (`what`: which one). A failure costs a later
+/// start a longer replay, nothing else.
+fn report_snapshot(path: &std::path::Path, what: &str, started: Instant, written: Result<u64, SnapshotError>) {
     match written {
         Ok(bytes) => tracing::info!(
             path = %path.display(),
             bytes,
             elapsed_ms = started.elapsed().as_millis() as u64,
-            "saved the replayed engine in its snapshot file"
+            "wrote the engine snapshot ({what})"
         ),
-        Err(SnapshotError::NoPosition) => {}
-        Err(e) => tracing::warn!(path = %path.display(), error = %e, "cannot write the engine snapshot at start"),
+        Err(SnapshotError::NoPosition) => tracing::debug!("no engine snapshot ({what}): the event log is empty"),
+        Err(e) => tracing::warn!(path = %path.display(), error = %e, "cannot write the engine snapshot ({what})"),
     }
+}
+
+/// Writes the snapshot of the engine a start just replayed, before it serves: a kill -9 or a
+/// power loss before the next snapshot then starts from it and the events stored since,
+/// not from the whole log. It costs the start the write (about 0.15 s for a million events;
+/// BENCHMARKS.md) and nobody else, as nothing runs yet.
+fn snapshot_at_start(path: &std::path::Path, engine: &Engine, log: &dyn EventLog, clock: &dyn Clock) {
+    let started = Instant::now();
+    report_snapshot(
+        path,
+        "the replayed engine, at start",
+        started,
+        save_at_position(path, engine, log, clock.now_ms()),
+    );
 }
 
 /// The writer's periodic snapshot: every `every_ms` by the clock (counted from the start),
@@ -608,40 +625,19 @@ fn periodic_snapshot(path: std::path::PathBuf, every_ms: i64, clock: Arc<dyn Clo
         };
         let written = followed
             .map_err(SnapshotError::from)
-            .and_then(|_| log.position().map_err(SnapshotError::from))
-            .and_then(|at| at.ok_or(SnapshotError::NoPosition))
-            .and_then(|at| snapshot::save(&path, &engine.read().unwrap_or_else(|p| p.into_inner()), at, now));
-        match written {
-            Ok(bytes) => tracing::info!(
-                path = %path.display(),
-                bytes,
-                elapsed_ms = started.elapsed().as_millis() as u64,
-                "wrote the periodic engine snapshot"
-            ),
-            Err(SnapshotError::NoPosition) => {}
-            Err(e) => tracing::warn!(path = %path.display(), error = %e, "cannot write the periodic engine snapshot"),
-        }
+            .and_then(|_| save_at_position(&path, &engine.read().unwrap_or_else(|p| p.into_inner()), log, now));
+        report_snapshot(&path, "periodic", started, written);
         changed
     })
 }
 
 /// Writes the snapshot of a stopping server (after its writer stopped and handed back its
-/// log). A failure costs the next start a full replay, nothing else: it is logged.
+/// log), once it applied what other processes stored.
 fn write_snapshot(path: &std::path::Path, engine: &SharedEngine, mut log: Box<dyn EventLog>, clock: &dyn Clock) {
     let started = Instant::now();
     let mut engine = engine.write().unwrap_or_else(|p| p.into_inner());
-    match snapshot::save_after_follow(path, &mut engine, log.as_mut(), clock.now_ms()) {
-        Ok(bytes) => tracing::info!(
-            path = %path.display(),
-            bytes,
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            "wrote the engine snapshot"
-        ),
-        Err(SnapshotError::NoPosition) => tracing::debug!("no engine snapshot: the event log is empty"),
-        Err(e) => {
-            tracing::warn!(path = %path.display(), error = %e, "cannot write the engine snapshot; the next start replays the log in full")
-        }
-    }
+    let written = snapshot::save_after_follow(path, &mut engine, log.as_mut(), clock.now_ms());
+    report_snapshot(path, "at stop", started, written);
 }
 
 /// Events per batch handed from the thread reading the log to the one applying them.

@@ -241,7 +241,7 @@ async fn a_node_restarted_gracefully_starts_from_its_snapshot_and_the_rows_after
     answers_like(&b, &a).await;
     b.terminate().await;
     let plain = |log: String| regex::Regex::new("\x1b\\[[0-9;]*m").expect("regex").replace_all(&log, "").into_owned();
-    assert!(plain(b.log()).contains("wrote the engine snapshot"), "B wrote its snapshot:\n{}", b.log());
+    assert!(plain(b.log()).contains("wrote the engine snapshot (at stop)"), "B wrote its snapshot:\n{}", b.log());
 
     // Meanwhile the others take two more tasks and a reservation.
     post_ok(&a, &task_event("task.created", 4, 4, t0 + 4000)).await;

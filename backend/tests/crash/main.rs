@@ -237,7 +237,8 @@ async fn kill_9_during_a_stream_of_callbacks_loses_no_acknowledged_event() {
         // from a snapshot.
         let from_snapshot = node.log().matches("started from the engine snapshot").count() as u64;
         assert_eq!(from_snapshot, cycle - 1, "cycle {cycle}: starts from a snapshot");
-        let saved_at_start = node.log().matches("saved the replayed engine in its snapshot file").count() as u64;
+        let saved_at_start =
+            node.log().matches("wrote the engine snapshot (the replayed engine, at start)").count() as u64;
         assert_eq!(saved_at_start, 1, "cycle {cycle}: only the full replay saves the engine at start");
         let l = ledger.lock().await;
         let in_log = check_log(&node, &l, since, cycle).await;
