@@ -164,8 +164,13 @@ pub fn save_after_follow(
     log.follow(&mut |e| {
         engine.apply(&e);
     })?;
-    let position = log.position()?.ok_or(SnapshotError::NoPosition)?;
-    save(path, engine, position, now_ms)
+    save_at_position(path, engine, log, now_ms)
+}
+
+/// Writes `engine`, which must hold exactly the rows `log` has seen, as of `log`'s position.
+pub fn save_at_position(path: &Path, engine: &Engine, log: &dyn EventLog, now_ms: i64) -> Result<u64, SnapshotError> {
+    let at = log.position()?.ok_or(SnapshotError::NoPosition)?;
+    save(path, engine, at, now_ms)
 }
 
 /// Reads the snapshot at `path` if this executable wrote it with `config` at most

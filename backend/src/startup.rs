@@ -565,17 +565,6 @@ fn replay(
 /// [`snapshot_at_start`]); a full replay always does.
 const RESNAPSHOT_TAIL: u64 = 100_000;
 
-/// Writes `engine`, which holds exactly the rows `log` has seen, as of `log`'s position.
-fn save_at_position(
-    path: &std::path::Path,
-    engine: &Engine,
-    log: &dyn EventLog,
-    now_ms: i64,
-) -> Result<u64, SnapshotError> {
-    let at = log.position()?.ok_or(SnapshotError::NoPosition)?;
-    snapshot::save(path, engine, at, now_ms)
-}
-
 /// Logs what became of writing the snapshot (`what`: which one). A failure costs a later
 /// start a longer replay, nothing else.
 fn report_snapshot(path: &std::path::Path, what: &str, started: Instant, written: Result<u64, SnapshotError>) {
@@ -601,7 +590,7 @@ fn snapshot_at_start(path: &std::path::Path, engine: &Engine, log: &dyn EventLog
         path,
         "the replayed engine, at start",
         started,
-        save_at_position(path, engine, log, clock.now_ms()),
+        snapshot::save_at_position(path, engine, log, clock.now_ms()),
     );
 }
 
@@ -623,9 +612,9 @@ fn periodic_snapshot(path: std::path::PathBuf, every_ms: i64, clock: Arc<dyn Clo
             let mut engine = engine.write().unwrap_or_else(|p| p.into_inner());
             log.follow(&mut |e| changed.extend(engine.apply(&e).changed_targets()))
         };
-        let written = followed
-            .map_err(SnapshotError::from)
-            .and_then(|_| save_at_position(&path, &engine.read().unwrap_or_else(|p| p.into_inner()), log, now));
+        let written = followed.map_err(SnapshotError::from).and_then(|_| {
+            snapshot::save_at_position(&path, &engine.read().unwrap_or_else(|p| p.into_inner()), log, now)
+        });
         report_snapshot(&path, "periodic", started, written);
         changed
     })

@@ -18,7 +18,7 @@ use std::collections::VecDeque;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
@@ -38,6 +38,8 @@ pub const MAX_BACKLOG: usize = 1 << 20;
 pub struct Conn {
     id: u64,
     tcp: TcpStream,
+    /// Set once, when the session starts: from then on writes are whole frames.
+    framed: AtomicBool,
     out: Mutex<Outbox>,
     /// Notified when bytes are left in the outbox (or it was closed): the session writes
     /// them as the socket drains.
@@ -46,7 +48,6 @@ pub struct Conn {
 
 #[derive(Debug, Default)]
 struct Outbox {
-    framed: bool,
     closed: bool,
     items: VecDeque<Item>,
     /// Bytes of the first item already written.
@@ -86,6 +87,7 @@ impl Conn {
         Arc::new(Self {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             tcp,
+            framed: AtomicBool::new(false),
             out: Mutex::new(Outbox::default()),
             backlog: Notify::new(),
         })
@@ -102,7 +104,7 @@ impl Conn {
 
     /// From now on writes are whole WebSocket frames (the session started).
     pub fn set_framed(&self) {
-        self.outbox().framed = true;
+        self.framed.store(true, Ordering::Release);
     }
 
     /// A new subscription's slot: its snapshots are taken until [`Conn::end_slot`].
@@ -273,7 +275,8 @@ impl Conn {
     }
 
     /// Bytes waiting in the outbox.
-    pub fn backlog_bytes(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn backlog_bytes(&self) -> usize {
         self.outbox().queued
     }
 
@@ -296,7 +299,7 @@ impl Conn {
     }
 
     fn framed(&self) -> bool {
-        self.outbox().framed
+        self.framed.load(Ordering::Acquire)
     }
 }
 

@@ -164,8 +164,10 @@ pub async fn run(
 
     macro_rules! send {
         ($msg:expr) => {
-            match tokio::time::timeout(config.send_timeout, socket.send($msg)).await {
-                Ok(Ok(())) => {
+            // Never waits: a framed connection takes every byte (what the socket does not,
+            // waits in its outbox for `flush`), so no timer is needed here.
+            match socket.send($msg).await {
+                Ok(()) => {
                     state.metrics.ws_frames_sent.inc();
                 }
                 _ => break, // dead or not reading: drop the connection
@@ -174,9 +176,9 @@ pub async fn run(
     }
     macro_rules! refuse {
         ($text:expr, $reason:expr) => {{
-            let _ = tokio::time::timeout(config.send_timeout, socket.send(Message::Text($text.into()))).await;
+            let _ = socket.send(Message::Text($text.into())).await;
             let close = CloseFrame { code: close_code::POLICY, reason: Utf8Bytes::from_static($reason) };
-            let _ = tokio::time::timeout(config.send_timeout, socket.send(Message::Close(Some(close)))).await;
+            let _ = socket.send(Message::Close(Some(close))).await;
             let _ = conn.flush(config.send_timeout).await;
             break;
         }};
@@ -187,7 +189,7 @@ pub async fn run(
         tokio::select! {
             () = &mut cancelled => {
                 let close = CloseFrame { code: close_code::AWAY, reason: Utf8Bytes::from_static("server shutting down") };
-                let _ = tokio::time::timeout(config.send_timeout, socket.send(Message::Close(Some(close)))).await;
+                let _ = socket.send(Message::Close(Some(close))).await;
                 let _ = conn.flush(config.send_timeout).await;
                 break;
             }
