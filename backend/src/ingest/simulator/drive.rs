@@ -6,9 +6,8 @@
 //! `X-Twilio-Signature` ([`Format::Callbacks`]), or as Event Streams would deliver them
 //! ([`Format::EventStreams`]): JSON arrays of up to `batch` CloudEvents to
 //! `/webhooks/eventstreams?bodySHA256=…`, signed over that URL. Requests are spread over
-//! `concurrency` connections, sharded by
-//! task so that the events of one task are sent one after the other, in order; events of
-//! no task (activities, queues, workers) all go, in order, over the first connection.
+//! `concurrency` connections by task, worker or other resource (an activity, a queue), so
+//! that the events of each are sent one after the other, in order.
 //!
 //! Without a rate the center runs at the pace of the clock from an empty start at "now".
 //! With a rate, simulated time runs as fast as needed: the simulation starts far enough
@@ -23,7 +22,7 @@ use std::time::Duration;
 use anyhow::Context;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
-use wallboard_shared::sid::{TaskSid, WorkspaceSid};
+use wallboard_shared::sid::WorkspaceSid;
 
 use super::config::SimConfig;
 use super::model::Simulator;
@@ -297,8 +296,16 @@ async fn batch_worker(
     stats
 }
 
+/// The connection an event goes over: the same for every event of one task, of one worker
+/// (its activity, capacity and attribute changes), and of one other resource (an activity,
+/// a queue), so that each of those arrives in order. The events of no task are spread by
+/// their worker or resource, not all sent over one connection: the producer waits whenever
+/// one connection's queue is full, so the busiest connection sets the pace of all of them.
 fn shard_of(e: &Event, shards: usize) -> usize {
-    e.get("task_sid").and_then(|s| TaskSid::parse(s).ok()).map_or(0, |t| (t.to_u128() % shards as u128) as usize)
+    use std::hash::BuildHasher;
+    let key = ["task_sid", "worker_sid", "resource_sid"].iter().find_map(|k| e.get(k)).unwrap_or_default();
+    let hash = std::hash::BuildHasherDefault::<std::hash::DefaultHasher>::default().hash_one(key);
+    (hash % shards as u64) as usize
 }
 
 /// Where a rate-paced run starts so that about `events` events end near `now_ms`:

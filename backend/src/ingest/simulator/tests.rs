@@ -1025,7 +1025,7 @@ fn a_simulated_week_does_not_drift() {
 // The remote driver, against a minimal signed-webhook receiver
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn drive_sends_signed_callbacks_in_task_order() {
+async fn drive_sends_signed_callbacks_in_task_and_worker_order() {
     use axum::extract::State;
     use axum::http::{HeaderMap, StatusCode};
 
@@ -1093,6 +1093,17 @@ async fn drive_sends_signed_callbacks_in_task_order() {
         let prev = last.insert(task, e.ts_ms).unwrap_or(i64::MIN);
         assert!(prev <= e.ts_ms, "events of one task out of order");
     }
+    // So do each worker's own events (activity, capacity, attributes), spread over the
+    // connections by worker rather than all sent over one.
+    let mut last: HashMap<String, i64> = HashMap::new();
+    let mut workers = 0;
+    for e in seen.iter().filter(|e| e.get("task_sid").is_none()) {
+        let Some(worker) = e.get("worker_sid") else { continue };
+        workers += 1;
+        let prev = last.insert(worker.to_owned(), e.ts_ms).unwrap_or(i64::MIN);
+        assert!(prev <= e.ts_ms, "events of one worker out of order");
+    }
+    assert!(workers > 0 && last.len() > 1, "workers' own events were sent");
     server.abort();
 }
 
