@@ -15,7 +15,14 @@ type HmacSha1 = Hmac<Sha1>;
 
 /// The signature Twilio would send for `url` and `params`.
 pub fn compute(auth_token: &str, url: &str, params: &[(String, String)]) -> String {
-    STANDARD.encode(mac(auth_token, url, &sorted(params)).finalize().into_bytes())
+    compute_sorted(auth_token, url, &sorted(params))
+}
+
+/// [`compute`] of parameters already in the order they are signed (sorted by name, then
+/// value), without copying them.
+pub fn compute_sorted(auth_token: &str, url: &str, sorted: &[(&str, &str)]) -> String {
+    debug_assert!(sorted.is_sorted(), "the parameters are signed in order");
+    STANDARD.encode(mac(auth_token, url, sorted).finalize().into_bytes())
 }
 
 /// The parameters in the order they are signed: by name, then by value.

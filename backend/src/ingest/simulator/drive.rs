@@ -14,7 +14,7 @@
 //! in the past for `rate × duration` events to end near now (never beyond the clock, as
 //! the server refuses future events), and sends are paced to the rate.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -160,6 +160,42 @@ pub fn to_pairs(e: &Event) -> Vec<(String, String)> {
     pairs
 }
 
+/// Encodes events as signed callback forms: the body and the `X-Twilio-Signature` of
+/// [`to_pairs`] signed with [`signature::compute`], without an owned copy of every name and
+/// value per event (the load generator should cost less than the server it measures).
+#[derive(Debug, Default)]
+pub(super) struct CallbackForm {
+    /// Twilio's PascalCase name of each snake_case field name seen so far.
+    names: HashMap<String, Box<str>>,
+}
+
+impl CallbackForm {
+    /// `(body, signature)` of `e`'s callback to `url`.
+    pub(super) fn encode(&mut self, token: &str, url: &str, e: &Event) -> (String, String) {
+        for (k, _) in e.data().iter() {
+            if !self.names.contains_key(k) {
+                self.names.insert(k.to_owned(), pascal_case(k).into());
+            }
+        }
+        let sid = e.sid.to_string();
+        let ts = e.ts_ms.to_string();
+        let mut pairs: Vec<(&str, &str)> = Vec::with_capacity(e.data().len() + 4);
+        pairs.push(("EventType", &e.event_type));
+        pairs.push(("Sid", &sid));
+        pairs.push(("WorkspaceSid", e.workspace_sid.as_str()));
+        if !e.data().contains_key("timestamp_ms") {
+            pairs.push(("TimestampMs", &ts));
+        }
+        pairs.extend(e.data().iter().map(|(k, v)| (&*self.names[k], v)));
+        pairs.sort_unstable();
+        let sig = signature::compute_sorted(token, url, &pairs);
+        let size = pairs.iter().map(|(k, v)| k.len() + v.len() + 2).sum::<usize>();
+        let body =
+            form_urlencoded::Serializer::new(String::with_capacity(size + size / 2)).extend_pairs(&pairs).finish();
+        (body, sig)
+    }
+}
+
 #[derive(Debug, Default)]
 struct WorkerStats {
     accepted: u64,
@@ -170,28 +206,32 @@ struct WorkerStats {
 
 async fn form_worker(
     client: reqwest::Client,
-    url: Arc<str>,
+    (url, target): (Arc<str>, reqwest::Url),
     token: Arc<str>,
     mut rx: mpsc::Receiver<Event>,
 ) -> WorkerStats {
     let mut stats = WorkerStats::default();
+    let mut form = CallbackForm::default();
     while let Some(e) = rx.recv().await {
-        let pairs = to_pairs(&e);
-        let sig = signature::compute(&token, &url, &pairs);
-        let body = match serde_urlencoded::to_string(&pairs) {
-            Ok(b) => b,
+        // Signed over the URL as given, as before: the parsed one may be normalized.
+        let (body, sig) = form.encode(&token, &url, &e);
+        let sig = match reqwest::header::HeaderValue::try_from(sig) {
+            Ok(sig) => sig,
             Err(err) => {
                 stats.rejected += 1;
                 if stats.samples.len() < MAX_SAMPLES {
-                    stats.samples.push((0, format!("cannot encode event {}: {err}", e.sid)));
+                    stats.samples.push((0, format!("cannot sign event {}: {err}", e.sid)));
                 }
                 continue;
             }
         };
         let started = Instant::now();
         let res = client
-            .post(&*url)
-            .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .post(target.clone())
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                reqwest::header::HeaderValue::from_static("application/x-www-form-urlencoded"),
+            )
             .header("X-Twilio-Signature", sig)
             .body(body)
             .send()
@@ -344,6 +384,7 @@ pub async fn drive(opts: DriveOptions, clock: Arc<dyn Clock>) -> anyhow::Result<
         Format::Callbacks => format!("{base}/webhooks/taskrouter"),
         Format::EventStreams => format!("{base}/webhooks/eventstreams"),
     });
+    let target = reqwest::Url::parse(&url).with_context(|| format!("the target {url} is not a valid URL"))?;
     let token: Arc<str> = Arc::from(opts.auth_token.as_str());
     let shards = opts.concurrency.max(1);
     let client = reqwest::Client::builder()
@@ -372,7 +413,9 @@ pub async fn drive(opts: DriveOptions, clock: Arc<dyn Clock>) -> anyhow::Result<
         let (tx, rx) = mpsc::channel(SHARD_QUEUE);
         senders.push(tx);
         workers.push(match opts.format {
-            Format::Callbacks => tokio::spawn(form_worker(client.clone(), url.clone(), token.clone(), rx)),
+            Format::Callbacks => {
+                tokio::spawn(form_worker(client.clone(), (url.clone(), target.clone()), token.clone(), rx))
+            }
             Format::EventStreams => {
                 tokio::spawn(batch_worker(client.clone(), url.clone(), token.clone(), opts.batch, rx))
             }
