@@ -43,7 +43,7 @@ use crate::source::mirror::{Mirror, MirrorConfig};
 use crate::source::simulated::{DemoInfo, SimulatedCenter};
 use crate::source::upstream::{UpstreamClient, UpstreamConfig};
 use crate::state::{AppState, StateInner};
-use crate::storage::{Database, EventLog, MIRROR_CHANNEL, MirrorShare, Store};
+use crate::storage::{Database, EventLog, MIRROR_CHANNEL, MirrorShare, StorageError, Store, StoredRow};
 use crate::ws::hub::Identity;
 use crate::ws::{Fanout, Hub, HubConfig, Sessions, conn};
 
@@ -532,7 +532,7 @@ fn replay(
             Ok((mut engine, at)) => {
                 let loaded_ms = started.elapsed().as_millis() as u64;
                 engine.maintain(clock.now_ms());
-                let (mut engine, tail) = replay_with(engine, |f| log.replay_after(&at, f))?;
+                let (mut engine, tail) = replay_with(engine, |f| log.replay_rows_after(&at, f))?;
                 if let Some(replayed) = tail {
                     engine.maintain(clock.now_ms());
                     tracing::info!(
@@ -629,49 +629,147 @@ fn write_snapshot(path: &std::path::Path, engine: &SharedEngine, mut log: Box<dy
     report_snapshot(path, "at stop", started, written);
 }
 
-/// Events per batch handed from the thread reading the log to the one applying them.
+/// Rows per batch handed from the thread reading the log to a decoder.
 const REPLAY_BATCH: usize = 4_096;
-/// Batches read ahead of the engine: bounds what waits in memory (~16k events).
-const REPLAY_AHEAD: usize = 4;
+/// ... or fewer, when their text reaches this many bytes (fields may be large).
+const REPLAY_BATCH_BYTES: usize = 16 << 20;
+/// Batches each decoder holds ahead, on either side: bounds what waits in memory.
+const REPLAY_AHEAD: usize = 2;
+/// Decoding threads at most (one per core up to this).
+const MAX_DECODERS: usize = 4;
 
 /// Applies the log's events from `since_ms` (see [`crate::storage::EventLog::replay`]) to
-/// `engine`, in the log's order; how many. This thread reads and decodes while another
-/// applies, through a bounded channel of batches: each costs about what the other does, so a
-/// start uses both cores (issue 14; BENCHMARKS.md, "Replay").
+/// `engine`, in the log's order; how many. See [`replay_with`].
 pub fn replay_into<L: EventLog + ?Sized>(log: &L, since_ms: i64, engine: Engine) -> anyhow::Result<(Engine, u64)> {
-    let (engine, read) = replay_with(engine, |f| log.replay(since_ms, f))?;
+    let (engine, read) = replay_with(engine, |f| log.replay_rows(since_ms, f))?;
     Ok((engine, read))
 }
 
-/// Applies what `read` hands out to `engine`, in its order: `read` runs on this thread,
-/// the engine on another (see [`replay_into`]).
+/// Rows as the log stores them, copied out for a decoder: their text in one buffer.
+#[derive(Debug, Default)]
+struct RowBatch {
+    text: String,
+    /// Per row, where its SID, workspace SID, type and data end in `text` (each starts
+    /// where the one before ends), and its time.
+    rows: Vec<([usize; 4], i64)>,
+}
+
+impl RowBatch {
+    fn with_capacity(text: usize) -> Self {
+        Self { text: String::with_capacity(text), rows: Vec::with_capacity(REPLAY_BATCH) }
+    }
+
+    fn push(&mut self, row: StoredRow<'_>) {
+        let mut ends = [0; 4];
+        for (end, part) in ends.iter_mut().zip([row.sid, row.workspace_sid, row.event_type, row.data]) {
+            self.text.push_str(part);
+            *end = self.text.len();
+        }
+        self.rows.push((ends, row.ts_ms));
+    }
+
+    fn is_full(&self) -> bool {
+        self.rows.len() >= REPLAY_BATCH || self.text.len() >= REPLAY_BATCH_BYTES
+    }
+
+    /// The events, in the batch's order; the first row that holds none ends it.
+    fn decode(&self) -> Result<Vec<Event>, StorageError> {
+        let mut start = 0;
+        let part = |from: usize, to: usize| self.text.get(from..to).unwrap_or_default();
+        self.rows
+            .iter()
+            .map(|&([sid, ws, event_type, data], ts_ms)| {
+                let row = StoredRow {
+                    sid: part(start, sid),
+                    ts_ms,
+                    workspace_sid: part(sid, ws),
+                    event_type: part(ws, event_type),
+                    data: part(event_type, data),
+                };
+                start = data;
+                row.decode()
+            })
+            .collect()
+    }
+}
+
+/// Applies the rows `read` hands out to `engine`, in their order, and returns what `read`
+/// returned. `read` runs on this thread and only copies each row's text out; one decoder
+/// per core (up to [`MAX_DECODERS`]) turns batches of rows into events, dealt in turn, and
+/// one more thread takes them back in the same turn and applies them, so the log's order
+/// is kept. Reading a row from SQLite costs about a quarter of decoding it, and applying
+/// about as much again (BENCHMARKS.md, "Replay"): a start keeps every core busy. A row
+/// that holds no valid event ends the replay with its error, the events before it applied.
 fn replay_with<T: Send>(
     mut engine: Engine,
-    read: impl FnOnce(&mut dyn FnMut(Event)) -> Result<T, crate::storage::StorageError>,
+    read: impl FnOnce(&mut dyn FnMut(StoredRow<'_>) -> Result<(), StorageError>) -> Result<T, StorageError>,
 ) -> anyhow::Result<(Engine, T)> {
+    let decoders = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, MAX_DECODERS);
     std::thread::scope(|scope| {
-        let (batches, received) = std::sync::mpsc::sync_channel::<Vec<Event>>(REPLAY_AHEAD);
+        let (mut to_decode, mut decoded, mut decoding) = (Vec::new(), Vec::new(), Vec::new());
+        for i in 0..decoders {
+            let (batches, received) = std::sync::mpsc::sync_channel::<RowBatch>(REPLAY_AHEAD);
+            let (events, done) = std::sync::mpsc::sync_channel::<Result<Vec<Event>, StorageError>>(REPLAY_AHEAD);
+            decoding.push(std::thread::Builder::new().name(format!("replay-decode-{i}")).spawn_scoped(
+                scope,
+                move || {
+                    for batch in received {
+                        let out = batch.decode();
+                        let failed = out.is_err();
+                        if events.send(out).is_err() || failed {
+                            break;
+                        }
+                    }
+                },
+            )?);
+            to_decode.push(batches);
+            decoded.push(done);
+        }
         let applier = std::thread::Builder::new().name("replay-apply".into()).spawn_scoped(scope, move || {
-            for batch in received {
-                for e in &batch {
-                    engine.apply(e);
+            // Batch k went to decoder k % decoders: a decoder that ends without batch k
+            // was dealt none, so every batch was applied.
+            for k in 0usize.. {
+                match decoded.get(k % decoders).map(|d| d.recv()) {
+                    Some(Ok(Ok(events))) => {
+                        for e in &events {
+                            engine.apply(e);
+                        }
+                    }
+                    Some(Ok(Err(e))) => return (engine, Err(e)),
+                    Some(Err(_)) | None => break,
                 }
             }
-            engine
+            (engine, Ok(()))
         })?;
-        let mut batch = Vec::with_capacity(REPLAY_BATCH);
-        let read = read(&mut |e| {
-            batch.push(e);
-            if batch.len() == REPLAY_BATCH {
-                // Refused only when the applier is gone (it panicked): `join` says so below.
-                let _ = batches.send(std::mem::replace(&mut batch, Vec::with_capacity(REPLAY_BATCH)));
+        let mut dealt = 0usize;
+        let mut deal = |batch: RowBatch| {
+            let sent = to_decode.get(dealt % decoders).is_some_and(|d| d.send(batch).is_ok());
+            dealt += 1;
+            sent
+        };
+        let mut batch = RowBatch::with_capacity(0);
+        let read = read(&mut |row| {
+            batch.push(row);
+            if batch.is_full() {
+                let next = RowBatch::with_capacity(batch.text.len());
+                if !deal(std::mem::replace(&mut batch, next)) {
+                    // A decoder stopped at a row it could not decode: the applier says which.
+                    return Err(StorageError::Corrupt("the replay stopped at a row it could not decode".into()));
+                }
             }
+            Ok(())
         });
-        if !batch.is_empty() {
-            let _ = batches.send(batch);
+        if read.is_ok() && !batch.rows.is_empty() {
+            deal(batch);
         }
-        drop(batches);
-        let engine = applier.join().map_err(|_| anyhow::anyhow!("the replay's engine thread panicked"))?;
+        drop(to_decode);
+        let panicked = |what: &str| anyhow::anyhow!("the replay's {what} thread panicked");
+        let (engine, applied) = applier.join().map_err(|_| panicked("applying"))?;
+        for d in decoding {
+            d.join().map_err(|_| panicked("decoding"))?;
+        }
+        // The decoding error first: it is why the reading stopped, if it did.
+        applied?;
         Ok((engine, read?))
     })
 }
@@ -860,5 +958,87 @@ async fn housekeeping(state: AppState, engine: SharedEngine, stop: CancellationT
             state.ingest.purge(now - state.retention_ms).await;
             last_purge = Some(Instant::now());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::simulator::Simulator;
+
+    const MONDAY_MS: i64 = 1_709_510_400_000;
+    const HOUR_MS: i64 = 3_600_000;
+
+    /// A weekday morning of the demo center: several batches of rows.
+    fn morning() -> Vec<Event> {
+        let start = MONDAY_MS + 7 * HOUR_MS;
+        let mut sim = Simulator::new(SimConfig::default(), 11, start);
+        let mut events = Vec::new();
+        for step in 1..=6 * 12 {
+            sim.advance(start + step * 5 * 60_000, &mut events);
+        }
+        assert!(events.len() > 3 * REPLAY_BATCH + 1, "{} events", events.len());
+        events
+    }
+
+    /// Hands out `events` as stored rows, the `bad`th one's data replaced by `{not json`.
+    fn hand_out(
+        events: &[Event],
+        bad: Option<usize>,
+        f: &mut dyn FnMut(StoredRow<'_>) -> Result<(), StorageError>,
+    ) -> Result<u64, StorageError> {
+        for (i, e) in events.iter().enumerate() {
+            let data = if bad == Some(i) { "{not json".to_owned() } else { e.data_json() };
+            f(StoredRow {
+                sid: e.sid.as_ref(),
+                ts_ms: e.ts_ms,
+                workspace_sid: e.workspace_sid.as_str(),
+                event_type: &e.event_type,
+                data: &data,
+            })?;
+        }
+        Ok(events.len() as u64)
+    }
+
+    fn state(engine: &Engine) -> Vec<u8> {
+        engine.write_state(Vec::new()).expect("the engine's state")
+    }
+
+    /// Rows decoded on several threads are applied in the order they were read: the
+    /// engine ends byte for byte as one fed the events one by one.
+    #[test]
+    fn the_replay_applies_every_row_in_the_order_read() {
+        let events = morning();
+        let mut one_by_one = Engine::new(EngineConfig::default());
+        for e in &events {
+            one_by_one.apply(e);
+        }
+        let (replayed, read) =
+            replay_with(Engine::new(EngineConfig::default()), |f| hand_out(&events, None, f)).expect("replay");
+        assert_eq!(read, events.len() as u64);
+        assert!(state(&replayed) == state(&one_by_one), "the replayed engine differs");
+    }
+
+    /// A row that holds no event ends the replay with its own error, not with the
+    /// reader's "stopped" that follows it.
+    #[test]
+    fn a_row_that_holds_no_event_ends_the_replay_with_its_error() {
+        let events = morning();
+        let err = replay_with(Engine::new(EngineConfig::default()), |f| hand_out(&events, Some(REPLAY_BATCH + 5), f))
+            .expect_err("a corrupt row");
+        let text = err.to_string();
+        assert!(text.contains("corrupt") && !text.contains("the replay stopped"), "{text}");
+    }
+
+    /// The reader's own error (the database gone) is the replay's.
+    #[test]
+    fn a_failing_read_is_the_replays_error() {
+        let events = morning();
+        let err = replay_with(Engine::new(EngineConfig::default()), |f| {
+            hand_out(&events[..REPLAY_BATCH + 100], None, f)?;
+            Err::<u64, _>(StorageError::Unavailable("gone".into()))
+        })
+        .expect_err("a failing read");
+        assert!(err.to_string().contains("unavailable: gone"), "{err}");
     }
 }

@@ -200,8 +200,12 @@ mod tests {
             }
             self.inner.append(events)
         }
-        fn replay(&self, since_ms: i64, f: &mut dyn FnMut(Event)) -> Result<u64, StorageError> {
-            self.inner.replay(since_ms, f)
+        fn replay_rows(
+            &self,
+            since_ms: i64,
+            f: &mut dyn FnMut(crate::storage::StoredRow<'_>) -> Result<(), StorageError>,
+        ) -> Result<u64, StorageError> {
+            self.inner.replay_rows(since_ms, f)
         }
         fn purge(&mut self, before_ms: i64) -> Result<u64, StorageError> {
             self.inner.purge(before_ms)

@@ -118,6 +118,26 @@ pub trait Settings {
     }
 }
 
+/// An event as its row stores it, not decoded yet: what [`EventLog::replay_rows`] hands
+/// out, so that a start can decode rows on other threads than the one reading them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoredRow<'a> {
+    pub sid: &'a str,
+    pub ts_ms: i64,
+    pub workspace_sid: &'a str,
+    pub event_type: &'a str,
+    /// The event's other fields, as stored (JSON).
+    pub data: &'a str,
+}
+
+impl StoredRow<'_> {
+    /// The event; [`StorageError::Corrupt`] when the row does not hold a valid one.
+    pub fn decode(&self) -> Result<Event, StorageError> {
+        Event::from_stored(self.sid, self.event_type.to_owned(), self.ts_ms, self.workspace_sid, self.data)
+            .map_err(|e| StorageError::Corrupt(e.0))
+    }
+}
+
 /// A row of the log, named by the event it holds, so that a reader can tell it is the same
 /// row later (SQLite: rowids only grow, but a purge may remove the newest row, and a
 /// row's number is then given again).
@@ -139,8 +159,22 @@ pub trait EventLog: Send {
     /// Calls `f` with every event at or after `since_ms`, in (time, sid) order, preceded
     /// (in the same order) by the events before `since_ms` that still define the floor,
     /// those [`EventLog::purge`] of `since_ms` keeps (see [`retention`]), whether or not a
-    /// purge ran. Returns how many.
-    fn replay(&self, since_ms: i64, f: &mut dyn FnMut(Event)) -> Result<u64, StorageError>;
+    /// purge ran. Returns how many. A row that holds no valid event ends the replay with
+    /// [`StorageError::Corrupt`].
+    fn replay(&self, since_ms: i64, f: &mut dyn FnMut(Event)) -> Result<u64, StorageError> {
+        self.replay_rows(since_ms, &mut |row| {
+            f(row.decode()?);
+            Ok(())
+        })
+    }
+
+    /// [`EventLog::replay`], the rows not decoded. An error from `f` ends the replay
+    /// with that error.
+    fn replay_rows(
+        &self,
+        since_ms: i64,
+        f: &mut dyn FnMut(StoredRow<'_>) -> Result<(), StorageError>,
+    ) -> Result<u64, StorageError>;
 
     /// Deletes the events before `before_ms` but those that still define the floor: per
     /// worker, activity and task queue (per worker channel for channel events) the newest
@@ -179,7 +213,20 @@ pub trait EventLog: Send {
     /// `f` for none, when `at` is not where this log stands any more (its row is gone or
     /// holds another event), or when the backend keeps no positions: the caller replays
     /// in full.
-    fn replay_after(&self, _at: &LogPosition, _f: &mut dyn FnMut(Event)) -> Result<Option<u64>, StorageError> {
+    fn replay_after(&self, at: &LogPosition, f: &mut dyn FnMut(Event)) -> Result<Option<u64>, StorageError> {
+        self.replay_rows_after(at, &mut |row| {
+            f(row.decode()?);
+            Ok(())
+        })
+    }
+
+    /// [`EventLog::replay_after`], the rows not decoded. An error from `f` ends the
+    /// replay with that error.
+    fn replay_rows_after(
+        &self,
+        _at: &LogPosition,
+        _f: &mut dyn FnMut(StoredRow<'_>) -> Result<(), StorageError>,
+    ) -> Result<Option<u64>, StorageError> {
         Ok(None)
     }
 

@@ -22,7 +22,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use sha2::{Digest, Sha256};
 
 use super::retention::{FloorKeeper, Stamp, is_floor_type};
-use super::{EventFilter, EventLog, LogPosition, Settings, StorageError};
+use super::{EventFilter, EventLog, LogPosition, Settings, StorageError, StoredRow};
 use crate::event::Event;
 
 /// Advisory lock (one bigint key) held while the schema is created or migrated.
@@ -285,12 +285,18 @@ pub struct PgLog {
 const COLUMNS: &str = "sid, ts_ms, workspace_sid, event_type, data";
 
 fn row_event(r: &postgres::Row, first: usize) -> Result<Event, StorageError> {
-    let sid: &str = r.try_get(first)?;
-    let ts: i64 = r.try_get(first + 1)?;
-    let ws: &str = r.try_get(first + 2)?;
-    let et: String = r.try_get(first + 3)?;
-    let data: &str = r.try_get(first + 4)?;
-    Event::from_stored(sid, et, ts, ws, data).map_err(|e| StorageError::Corrupt(e.0))
+    stored_row(r, first)?.decode()
+}
+
+/// The [`COLUMNS`] of `r` from column `first` on, read in place.
+fn stored_row(r: &postgres::Row, first: usize) -> Result<StoredRow<'_>, StorageError> {
+    Ok(StoredRow {
+        sid: r.try_get(first)?,
+        ts_ms: r.try_get(first + 1)?,
+        workspace_sid: r.try_get(first + 2)?,
+        event_type: r.try_get(first + 3)?,
+        data: r.try_get(first + 4)?,
+    })
 }
 
 impl PgLog {
@@ -314,13 +320,13 @@ impl PgLog {
     fn hand_out(
         tx: &mut postgres::Transaction<'_>,
         portal: &postgres::Portal,
-        f: &mut dyn FnMut(Event),
+        f: &mut dyn FnMut(StoredRow<'_>) -> Result<(), StorageError>,
     ) -> Result<u64, StorageError> {
         let mut n = 0;
         loop {
             let rows = tx.query_portal(portal, REPLAY_FETCH)?;
             for r in &rows {
-                f(row_event(r, 0)?);
+                f(stored_row(r, 0)?)?;
                 n += 1;
             }
             if rows.len() < REPLAY_FETCH as usize {
@@ -446,7 +452,11 @@ impl EventLog for PgLog {
         Ok(fresh)
     }
 
-    fn replay(&self, since_ms: i64, f: &mut dyn FnMut(Event)) -> Result<u64, StorageError> {
+    fn replay_rows(
+        &self,
+        since_ms: i64,
+        f: &mut dyn FnMut(StoredRow<'_>) -> Result<(), StorageError>,
+    ) -> Result<u64, StorageError> {
         // One REPEATABLE READ snapshot: the rows replayed and the seq following starts
         // after are the same, so no event is applied twice or missed.
         let (n, max) = self.conn().run(|c, _| {
@@ -458,15 +468,15 @@ impl EventLog for PgLog {
             let floor = Self::floor_rows(&mut tx, since_ms, max)?;
             if !floor.is_empty() {
                 let seqs: Vec<i64> = floor.iter().map(|&(_, seq)| seq).collect();
-                let mut by_seq: FxHashMap<i64, Event> = FxHashMap::default();
+                let mut by_seq: FxHashMap<i64, postgres::Row> = FxHashMap::default();
                 for r in tx.query(&format!("SELECT seq, {COLUMNS} FROM events WHERE seq = ANY($1)"), &[&seqs])? {
-                    by_seq.insert(r.try_get(0)?, row_event(&r, 1)?);
+                    by_seq.insert(r.try_get(0)?, r);
                 }
                 for seq in seqs {
-                    let e = by_seq
+                    let r = by_seq
                         .remove(&seq)
                         .ok_or_else(|| StorageError::Corrupt(format!("event {seq} vanished from a snapshot")))?;
-                    f(e);
+                    f(stored_row(&r, 1)?)?;
                     n += 1;
                 }
             }
@@ -490,7 +500,11 @@ impl EventLog for PgLog {
         Ok(sid.map(|sid| LogPosition { row, sid }))
     }
 
-    fn replay_after(&self, at: &LogPosition, f: &mut dyn FnMut(Event)) -> Result<Option<u64>, StorageError> {
+    fn replay_rows_after(
+        &self,
+        at: &LogPosition,
+        f: &mut dyn FnMut(StoredRow<'_>) -> Result<(), StorageError>,
+    ) -> Result<Option<u64>, StorageError> {
         // One REPEATABLE READ snapshot, as `replay`: the check, the rows and the seq
         // following starts after agree.
         let read = self.conn().run(|c, _| {

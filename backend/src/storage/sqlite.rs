@@ -7,12 +7,16 @@ use rusqlite::{Connection, OptionalExtension, params};
 use rustc_hash::FxHashSet;
 
 use super::retention::{FloorKeeper, Stamp, is_floor_type};
-use super::{EventFilter, EventLog, LogPosition, Settings, StorageError};
+use super::{EventFilter, EventLog, LogPosition, Settings, StorageError, StoredRow};
 use crate::event::Event;
 
 /// Rows deleted per transaction by [`EventLog::purge`], so that other connections (the
 /// server's readers, `wallboard import`) never wait long for the database.
 const PURGE_BATCH: usize = 2_000;
+
+/// How much of the file [`EventLog::replay_rows`] maps (SQLite caps it at its build's
+/// maximum, 2 GiB here; the rest is read as usual).
+const REPLAY_MMAP_BYTES: i64 = 1 << 40;
 
 /// File name of the database inside the data directory.
 pub const DB_FILE: &str = "wallboard.db";
@@ -58,15 +62,47 @@ impl SqliteLog {
         &self.path
     }
 
+    /// [`EventLog::replay_rows`], through whatever page reads the connection is set to.
+    fn replay_rows_read(
+        &self,
+        since_ms: i64,
+        f: &mut dyn FnMut(StoredRow<'_>) -> Result<(), StorageError>,
+    ) -> Result<u64, StorageError> {
+        // One read transaction: the rows replayed and the rowid following starts after are
+        // the same snapshot, so no event is applied twice or missed.
+        let tx = self.conn.unchecked_transaction()?;
+        let max = Self::max_rowid(&tx)?;
+        let mut n = 0;
+        {
+            // The floor events before `since_ms` that a purge keeps, then the rest.
+            let mut by_row =
+                tx.prepare_cached("SELECT sid, ts_ms, workspace_sid, event_type, data FROM events WHERE rowid = ?1")?;
+            for (_, row) in Self::floor_rows(&tx, since_ms, max)? {
+                let mut rows = by_row.query([row])?;
+                let r =
+                    rows.next()?.ok_or_else(|| StorageError::Corrupt(format!("row {row} vanished from a snapshot")))?;
+                f(stored_row(r)?)?;
+                n += 1;
+            }
+            let mut stmt = tx.prepare(
+                "SELECT sid, ts_ms, workspace_sid, event_type, data FROM events
+                 WHERE ts_ms >= ?1 ORDER BY ts_ms, sid",
+            )?;
+            let mut rows = stmt.query([since_ms])?;
+            while let Some(r) = rows.next()? {
+                f(stored_row(r)?)?;
+                n += 1;
+            }
+        }
+        tx.commit()?;
+        self.seen_rowid.set(max);
+        Ok(n)
+    }
+
     /// The event of a row (sid, ts_ms, workspace_sid, event_type, data), its text columns
     /// read in place (the replay's hot path: only the event type is copied out).
     fn row_to_event(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Event, StorageError>> {
-        let sid = text(r, 0)?;
-        let ts: i64 = r.get(1)?;
-        let ws = text(r, 2)?;
-        let et: String = r.get(3)?;
-        let data = text(r, 4)?;
-        Ok(Event::from_stored(sid, et, ts, ws, data).map_err(|e| StorageError::Corrupt(e.0)))
+        Ok(stored_row(r)?.decode())
     }
 
     /// The rows before `before_ms` that still define the floor (see [`super::retention`]),
@@ -100,6 +136,17 @@ impl SqliteLog {
 }
 
 /// Column `i` of a row as text, without copying it.
+/// A row of `SELECT sid, ts_ms, workspace_sid, event_type, data`, its text read in place.
+fn stored_row<'r>(r: &'r rusqlite::Row<'_>) -> rusqlite::Result<StoredRow<'r>> {
+    Ok(StoredRow {
+        sid: text(r, 0)?,
+        ts_ms: r.get(1)?,
+        workspace_sid: text(r, 2)?,
+        event_type: text(r, 3)?,
+        data: text(r, 4)?,
+    })
+}
+
 fn text<'r>(r: &'r rusqlite::Row<'_>, i: usize) -> rusqlite::Result<&'r str> {
     r.get_ref(i)?
         .as_str()
@@ -162,32 +209,20 @@ impl EventLog for SqliteLog {
         Ok(fresh)
     }
 
-    fn replay(&self, since_ms: i64, f: &mut dyn FnMut(Event)) -> Result<u64, StorageError> {
-        // One read transaction: the rows replayed and the rowid following starts after are
-        // the same snapshot, so no event is applied twice or missed.
-        let tx = self.conn.unchecked_transaction()?;
-        let max = Self::max_rowid(&tx)?;
-        let mut n = 0;
-        {
-            // The floor events before `since_ms` that a purge keeps, then the rest.
-            let mut by_row =
-                tx.prepare_cached("SELECT sid, ts_ms, workspace_sid, event_type, data FROM events WHERE rowid = ?1")?;
-            for (_, row) in Self::floor_rows(&tx, since_ms, max)? {
-                f(by_row.query_row([row], Self::row_to_event)??);
-                n += 1;
-            }
-            let mut stmt = tx.prepare(
-                "SELECT sid, ts_ms, workspace_sid, event_type, data FROM events
-                 WHERE ts_ms >= ?1 ORDER BY ts_ms, sid",
-            )?;
-            for row in stmt.query_map([since_ms], Self::row_to_event)? {
-                f(row??);
-                n += 1;
-            }
-        }
-        tx.commit()?;
-        self.seen_rowid.set(max);
-        Ok(n)
+    fn replay_rows(
+        &self,
+        since_ms: i64,
+        f: &mut dyn FnMut(StoredRow<'_>) -> Result<(), StorageError>,
+    ) -> Result<u64, StorageError> {
+        // A replay reads most of the file once. Through a memory mapping SQLite reads its
+        // pages in place, without a `pread` and a copy each (BENCHMARKS.md, "Replay on every
+        // core"). Only for the replay: an I/O error on a mapped page is a signal rather
+        // than an error, and the writer that uses this connection afterwards reads and
+        // writes through the file as before.
+        self.conn.pragma_update(None, "mmap_size", REPLAY_MMAP_BYTES)?;
+        let replayed = self.replay_rows_read(since_ms, f);
+        self.conn.pragma_update(None, "mmap_size", 0)?;
+        replayed
     }
 
     fn position(&self) -> Result<Option<LogPosition>, StorageError> {
@@ -197,7 +232,11 @@ impl EventLog for SqliteLog {
         Ok(sid.map(|sid| LogPosition { row, sid }))
     }
 
-    fn replay_after(&self, at: &LogPosition, f: &mut dyn FnMut(Event)) -> Result<Option<u64>, StorageError> {
+    fn replay_rows_after(
+        &self,
+        at: &LogPosition,
+        f: &mut dyn FnMut(StoredRow<'_>) -> Result<(), StorageError>,
+    ) -> Result<Option<u64>, StorageError> {
         let tx = self.conn.unchecked_transaction()?;
         let there: Option<String> =
             tx.query_row("SELECT sid FROM events WHERE rowid = ?1", [at.row], |r| r.get(0)).optional()?;
@@ -211,8 +250,9 @@ impl EventLog for SqliteLog {
                 "SELECT sid, ts_ms, workspace_sid, event_type, data FROM events
                  WHERE rowid > ?1 AND rowid <= ?2 ORDER BY rowid",
             )?;
-            for row in stmt.query_map([at.row, max], Self::row_to_event)? {
-                f(row??);
+            let mut rows = stmt.query([at.row, max])?;
+            while let Some(r) = rows.next()? {
+                f(stored_row(r)?)?;
                 n += 1;
             }
         }
@@ -388,6 +428,28 @@ mod tests {
     }
 
     conformance::suite!(Sqlite);
+
+    /// The replay reads through a memory mapping and leaves the connection without one
+    /// for the writer that uses it next.
+    #[test]
+    fn a_replay_maps_the_file_only_while_it_reads() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut log = SqliteLog::open_dir(dir.path()).expect("open");
+        log.append(&[conformance::event(1, 10, "worker.activity.update")]).expect("append");
+        let mmap =
+            |log: &SqliteLog| log.conn.query_row("PRAGMA mmap_size", [], |r| r.get::<_, i64>(0)).expect("mmap_size");
+        let mut during = Vec::new();
+        let replayed = log.replay_rows(0, &mut |_| {
+            during.push(mmap(&log));
+            Ok(())
+        });
+        assert_eq!(replayed.expect("replay"), 1);
+        assert!(during.iter().all(|&m| m > 0), "{during:?}");
+        assert_eq!(mmap(&log), 0);
+        let failed = log.replay_rows(0, &mut |_| Err(StorageError::Corrupt("stop".into())));
+        assert!(failed.is_err());
+        assert_eq!(mmap(&log), 0);
+    }
 
     #[test]
     fn reopening_keeps_what_was_stored() {
