@@ -146,23 +146,15 @@ pub fn pascal_case(s: &str) -> String {
     out
 }
 
-/// The form fields of the event callback TaskRouter would send for `e`.
-/// [`Event::from_form`] gives `e` back.
+/// The form fields of the event callback TaskRouter would send for `e`, sorted as they are
+/// signed. [`Event::from_form`] gives `e` back.
 pub fn to_pairs(e: &Event) -> Vec<(String, String)> {
-    let mut pairs = Vec::with_capacity(e.data().len() + 4);
-    pairs.push(("EventType".to_owned(), e.event_type.clone()));
-    pairs.push(("Sid".to_owned(), e.sid.to_string()));
-    pairs.push(("WorkspaceSid".to_owned(), e.workspace_sid.to_string()));
-    if !e.data().contains_key("timestamp_ms") {
-        pairs.push(("TimestampMs".to_owned(), e.ts_ms.to_string()));
-    }
-    pairs.extend(e.data().iter().map(|(k, v)| (pascal_case(k), v.to_owned())));
-    pairs
+    let (sid, ts) = (e.sid.to_string(), e.ts_ms.to_string());
+    CallbackForm::default().pairs(e, &sid, &ts).into_iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect()
 }
 
-/// Encodes events as signed callback forms: the body and the `X-Twilio-Signature` of
-/// [`to_pairs`] signed with [`signature::compute`], without an owned copy of every name and
-/// value per event (the load generator should cost less than the server it measures).
+/// Encodes events as signed callback forms without an owned copy of every name and value
+/// per event (the load generator should cost less than the server it measures).
 #[derive(Debug, Default)]
 pub(super) struct CallbackForm {
     /// Twilio's PascalCase name of each snake_case field name seen so far.
@@ -170,24 +162,32 @@ pub(super) struct CallbackForm {
 }
 
 impl CallbackForm {
-    /// `(body, signature)` of `e`'s callback to `url`.
-    pub(super) fn encode(&mut self, token: &str, url: &str, e: &Event) -> (String, String) {
+    /// The form's fields, sorted by name then value (the order they are signed in),
+    /// borrowing `e`, its SID and time as text, and the cached names.
+    fn pairs<'a>(&'a mut self, e: &'a Event, sid: &'a str, ts: &'a str) -> Vec<(&'a str, &'a str)> {
         for (k, _) in e.data().iter() {
             if !self.names.contains_key(k) {
                 self.names.insert(k.to_owned(), pascal_case(k).into());
             }
         }
-        let sid = e.sid.to_string();
-        let ts = e.ts_ms.to_string();
         let mut pairs: Vec<(&str, &str)> = Vec::with_capacity(e.data().len() + 4);
         pairs.push(("EventType", &e.event_type));
-        pairs.push(("Sid", &sid));
+        pairs.push(("Sid", sid));
         pairs.push(("WorkspaceSid", e.workspace_sid.as_str()));
         if !e.data().contains_key("timestamp_ms") {
-            pairs.push(("TimestampMs", &ts));
+            pairs.push(("TimestampMs", ts));
         }
-        pairs.extend(e.data().iter().map(|(k, v)| (&*self.names[k], v)));
+        let names = &self.names;
+        pairs.extend(e.data().iter().map(|(k, v)| (names.get(k).map_or(k, |n| &**n), v)));
         pairs.sort_unstable();
+        pairs
+    }
+
+    /// `(body, signature)` of `e`'s callback to `url`: the form of [`to_pairs`], signed as
+    /// [`signature::compute`] signs it.
+    pub(super) fn encode(&mut self, token: &str, url: &str, e: &Event) -> (String, String) {
+        let (sid, ts) = (e.sid.to_string(), e.ts_ms.to_string());
+        let pairs = self.pairs(e, &sid, &ts);
         let sig = signature::compute_sorted(token, url, &pairs);
         let size = pairs.iter().map(|(k, v)| k.len() + v.len() + 2).sum::<usize>();
         let body =
