@@ -13,7 +13,7 @@ use wallboard::clock::ManualClock;
 use wallboard_shared::workers::WorkerPage;
 
 use super::harness::free_port;
-use super::{attr, browser_with_prefs, start, until, viewer_token};
+use super::{attr, browser_with_prefs, click, start, until, viewer_token};
 
 /// The CSV file whose name starts with `prefix` in `dir`, once Chromium has finished it.
 fn finished(dir: &Path, prefix: &str) -> Option<PathBuf> {
@@ -35,8 +35,8 @@ fn finished(dir: &Path, prefix: &str) -> Option<PathBuf> {
 /// and records, parsed with the csv crate.
 async fn export(c: &Client, testid: &str, dir: &Path, prefix: &str) -> (Vec<String>, Vec<Vec<String>>) {
     let css = format!("[data-testid={testid}]:not([disabled])");
-    let button = until(&format!("{testid} enabled"), || async { c.find(Locator::Css(&css)).await.ok() }).await;
-    button.click().await.expect("click Export");
+    until(&format!("{testid} enabled"), || async { c.find(Locator::Css(&css)).await.ok() }).await;
+    click(c, &css, testid).await;
     let file = until(&format!("the file {prefix}….csv"), || async { finished(dir, prefix) }).await;
     let text = std::fs::read_to_string(&file).expect("the downloaded file");
     let mut reader = csv::Reader::from_reader(text.as_bytes());

@@ -10,7 +10,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use fantoccini::{Client, Locator};
+use fantoccini::Client;
 use wallboard::clock::ManualClock;
 use wallboard_shared::history::HistoricalStatistics;
 
@@ -18,7 +18,7 @@ use wallboard::Application;
 use wallboard::access::Scope;
 
 use super::harness::{Api, create_token, free_port};
-use super::{args, attr, browser, console_errors, percent_value, screenshot, until};
+use super::{args, attr, browser, click, console_errors, percent_value, screenshot, until};
 
 /// The table's rows, oldest first: (start, entered, answered, abandoned, abandonment,
 /// service level, wait), each cell's `data-value` (None when the cell has none).
@@ -109,7 +109,7 @@ async fn the_history_page_shows_30_days_of_the_simulators_history() {
     screenshot(c, "history-days.png").await;
 
     // By the hour: the last 7 days, 168 rows in UTC, equal to the server's.
-    c.find(Locator::Css("[data-testid=history-hours]")).await.expect("the hours button").click().await.expect("click");
+    click(c, "[data-testid=history-hours]", "the hours button").await;
     let hourly: HistoricalStatistics = server.get_json(&format!("{rest}?TimeZone=UTC&Granularity=hour")).await;
     assert_eq!(hourly.periods.len(), 7 * 24);
     let want = expected(&hourly);
@@ -119,9 +119,7 @@ async fn the_history_page_shows_30_days_of_the_simulators_history() {
 
     // The workflow page links to its history.
     c.goto(&format!("{}/?page=workflow&ws={ws}&wf={support}#token={token}", server.base)).await.expect("open");
-    let link =
-        until("the history link", || async { c.find(Locator::Css("[data-testid=workflow-history]")).await.ok() }).await;
-    link.click().await.expect("click");
+    click(c, "[data-testid=workflow-history]", "the history link").await;
     until("the history page of the workflow", || async {
         let url = c.current_url().await.ok()?;
         (url.as_str().contains("page=history") && url.as_str().contains(&support.to_string())).then_some(())

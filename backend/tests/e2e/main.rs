@@ -11,6 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
+use fantoccini::error::{CmdError, ErrorStatus};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 use wallboard::access::Scope;
@@ -281,6 +282,41 @@ where
     .unwrap_or_else(|_| panic!("timed out waiting for {what}"))
 }
 
+/// Clicks the element `css` once it takes the click. A page still laying out (a section
+/// above growing as its list arrives) can move the element between WebDriver's scrolling
+/// it into view and its click, which Chromium reports as intercepted (or the element as
+/// stale or not interactable): then nothing was clicked, so the click is tried again,
+/// within the timeout. Any other error fails at once; a timeout names the last refusal.
+async fn click(c: &Client, css: &str, what: &str) {
+    let mut last = String::from("never found");
+    let tried = tokio::time::timeout(TIMEOUT, async {
+        loop {
+            match c.find(Locator::Css(css)).await {
+                Err(e) => last = e.to_string(),
+                Ok(el) => match el.click().await {
+                    Ok(()) => return,
+                    Err(CmdError::Standard(e))
+                        if matches!(
+                            e.error,
+                            ErrorStatus::ElementClickIntercepted
+                                | ErrorStatus::StaleElementReference
+                                | ErrorStatus::ElementNotInteractable
+                        ) =>
+                    {
+                        last = e.to_string()
+                    }
+                    Err(e) => panic!("click {what}: {e}"),
+                },
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+    if tried.is_err() {
+        panic!("timed out clicking {what}: {last}");
+    }
+}
+
 async fn text_of(c: &Client, testid: &str) -> Option<String> {
     let el = c.find(Locator::Css(&format!("[data-testid={testid}]"))).await.ok()?;
     el.text().await.ok()
@@ -346,11 +382,7 @@ async fn dashboard_end_to_end() {
     // Workflow page: same numbers as the REST API.
     let (sales, _) = server.demo().workflows.iter().find(|(_, n)| n == "Sales").expect("Sales").clone();
     let sales = sales.to_string();
-    let card = c
-        .find(Locator::Css(&format!("[data-testid=workflow-card][data-workflow-sid='{sales}']")))
-        .await
-        .expect("Sales card");
-    card.find(Locator::Css("a")).await.expect("the card links to its workflow").click().await.expect("open Sales");
+    click(c, &format!("[data-testid=workflow-card][data-workflow-sid='{sales}'] a"), "the Sales card's link").await;
     let rt_path = format!("/v1/Workspaces/{}/Workflows/{sales}/RealTimeStatistics", server.demo().workspace_sid);
     let rest: WorkflowRealTimeStatistics = server.get_json(&rt_path).await;
     let by_status = rest.stats.tasks_by_status;
@@ -828,7 +860,7 @@ async fn an_alert_sounds_on_every_wall_until_one_acknowledges_it() {
 
     // Wall 0 acknowledges; wall 1 learns it from the server and falls silent.
     let first = &walls[0].client;
-    first.find(Locator::Css("[data-testid=alert-ack]")).await.expect("the button").click().await.expect("click");
+    click(first, "[data-testid=alert-ack]", "Acknowledge").await;
     for (n, wall) in walls.iter().enumerate().rev() {
         let c = &wall.client;
         until(&format!("wall {n}: silent"), || async {
@@ -1395,19 +1427,14 @@ async fn settings_page_is_the_admin_bundle_and_stores_service_levels_and_rules()
     mark_document(c).await;
 
     // The workspace's service level: T from 20 s to 30 s, stored as its own.
-    c.find(Locator::Css("[data-testid=sl-row-default] .settings-actions button"))
-        .await
-        .expect("the Edit button")
-        .click()
-        .await
-        .expect("edit");
+    click(c, "[data-testid=sl-row-default] .settings-actions button", "the Edit button").await;
     let t = until("the service-level form", || async {
         c.find(Locator::Css("[data-testid=sl-form] [name=Threshold]")).await.ok()
     })
     .await;
     t.clear().await.expect("clear T");
     t.send_keys("30").await.expect("type T");
-    c.find(Locator::Css("[data-testid=sl-form] button[type=submit]")).await.expect("save").click().await.expect("save");
+    click(c, "[data-testid=sl-form] button[type=submit]", "save").await;
     let row = until("the new service level", || async {
         text_of(c, "sl-row-default").await.filter(|t| t.contains("T = 30 s"))
     })
@@ -1423,11 +1450,7 @@ async fn settings_page_is_the_admin_bundle_and_stores_service_levels_and_rules()
     // (the day is the scope's), and a workflow's voice says whose definition it inherits.
     let choose = |value: &'static str| async move {
         let css = format!("[data-testid=sl-channel] option[value='{value}']");
-        until(&format!("the channel choice '{value}'"), || async { c.find(Locator::Css(&css)).await.ok() })
-            .await
-            .click()
-            .await
-            .expect("choose a channel");
+        click(c, &css, &format!("the channel choice '{value}'")).await;
     };
     choose("voice").await;
     let row = until("the workspace's definition for voice", || async {
@@ -1435,19 +1458,14 @@ async fn settings_page_is_the_admin_bundle_and_stores_service_levels_and_rules()
     })
     .await;
     assert!(row.contains("inherited from this scope, all channels"), "{row}");
-    c.find(Locator::Css("[data-testid=sl-row-default-voice] .settings-actions button"))
-        .await
-        .expect("the Edit button of voice")
-        .click()
-        .await
-        .expect("edit voice");
+    click(c, "[data-testid=sl-row-default-voice] .settings-actions button", "the Edit button of voice").await;
     let t =
         until("the voice form", || async { c.find(Locator::Css("[data-testid=sl-form] [name=Threshold]")).await.ok() })
             .await;
     assert!(c.find(Locator::Css("[data-testid=sl-form] [name=DayStartsAt]")).await.is_err(), "no day for a channel");
     t.clear().await.expect("clear T");
     t.send_keys("45").await.expect("type T");
-    c.find(Locator::Css("[data-testid=sl-form] button[type=submit]")).await.expect("save").click().await.expect("save");
+    click(c, "[data-testid=sl-form] button[type=submit]", "save").await;
     let row = until("the voice definition", || async {
         text_of(c, "sl-row-default-voice").await.filter(|t| t.contains("T = 45 s"))
     })
@@ -1478,7 +1496,7 @@ async fn settings_page_is_the_admin_bundle_and_stores_service_levels_and_rules()
 
     // A new rule on the workspace's abandonment (computed for each past minute): previewed
     // (chart and sentence) while edited, listed and stored once saved.
-    c.find(Locator::Css("[data-testid=rule-new]")).await.expect("the new-rule button").click().await.expect("new");
+    click(c, "[data-testid=rule-new]", "the new-rule button").await;
     let field = |name: &'static str| async move {
         until(&format!("the rule form's {name}"), || async {
             c.find(Locator::Css(&format!("[data-testid=rule-form] [name={name}]"))).await.ok()
@@ -1488,11 +1506,7 @@ async fn settings_page_is_the_admin_bundle_and_stores_service_levels_and_rules()
     field("Name").await.send_keys("Abandonment high").await.expect("type the name");
     let pick = |select: &'static str, value: &'static str| async move {
         let css = format!("[data-testid=rule-form] select[name={select}] option[value='{value}']");
-        until(&format!("the option {value} of {select}"), || async { c.find(Locator::Css(&css)).await.ok() })
-            .await
-            .click()
-            .await
-            .expect("pick an option");
+        click(c, &css, &format!("the option {value} of {select}")).await;
     };
     pick("Measure", "abandonment").await;
     pick("Comparison", ">=").await;
@@ -1507,7 +1521,7 @@ async fn settings_page_is_the_admin_bundle_and_stores_service_levels_and_rules()
     })
     .await;
     screenshot(c, "settings.png").await;
-    c.find(Locator::Css("[data-testid=rule-save]")).await.expect("save").click().await.expect("save the rule");
+    click(c, "[data-testid=rule-save]", "save").await;
     let listed = until("the rule listed", || async {
         text_of(c, "rules")
             .await
@@ -1528,7 +1542,7 @@ async fn settings_page_is_the_admin_bundle_and_stores_service_levels_and_rules()
     assert_eq!(rule["threshold"].as_f64(), Some(10.0), "{rule}");
 
     // Back to a wall, in the app (the admin bundle is the whole app).
-    c.find(Locator::Css("[data-testid=tab-queues]")).await.expect("the queues tab").click().await.expect("queues");
+    click(c, "[data-testid=tab-queues]", "the queues tab").await;
     until("the queues wall", || async { c.find(Locator::Css("[data-testid=queue-row]")).await.ok() }).await;
     assert!(document_marked(c).await, "the wall is shown without loading the page again");
     let errors = console_errors(c).await;
@@ -1548,7 +1562,7 @@ async fn settings_page_is_the_admin_bundle_and_stores_service_levels_and_rules()
     let errors = console_errors(c).await;
     assert!(errors.is_empty(), "console errors (default bundle): {errors:?}");
     mark_document(c).await;
-    c.find(Locator::Css("[data-testid=tab-settings]")).await.expect("the tab").click().await.expect("settings");
+    click(c, "[data-testid=tab-settings]", "the tab").await;
     until("the rule, listed by the admin bundle", || async {
         text_of(c, "rules").await.filter(|t| t.contains("Abandonment high"))
     })
