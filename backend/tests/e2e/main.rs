@@ -362,18 +362,23 @@ async fn dashboard_end_to_end() {
 
     // Overview: every workflow as a card.
     c.goto(&format!("{}/#token={token}", server.base)).await.expect("open the dashboard");
-    let cards = until("three workflow cards", || async {
+    // The texts are read in the same look as the cards are found: a card drawn again in
+    // between would be a stale element.
+    let names = until("three workflow cards", || async {
         let cards = c.find_all(Locator::Css("[data-testid=workflow-card]")).await.ok()?;
-        (cards.len() == 3).then_some(cards)
+        if cards.len() != 3 {
+            return None;
+        }
+        let mut names = Vec::new();
+        for card in &cards {
+            names.push(card.text().await.ok()?);
+        }
+        Some(names)
     })
     .await;
     let first_ms =
         c.execute("return window.__wallboard && window.__wallboard.firstDataMs;", vec![]).await.expect("script");
     println!("first numbers on screen after {first_ms} ms (from navigation start)");
-    let mut names = Vec::new();
-    for card in &cards {
-        names.push(card.text().await.expect("text"));
-    }
     for wf in ["Sales", "Support", "Billing"] {
         assert!(names.iter().any(|t| t.contains(wf)), "{wf} card in {names:?}");
     }
@@ -700,8 +705,10 @@ async fn a_workflows_service_level_definition_is_the_one_shown() {
     })
     .await;
     assert_eq!(attr(c, &tile(&wf), "title").await.as_deref(), Some(formula));
-    let hint = c.find(Locator::Css(&format!("{} .tile-hint", tile(&wf)))).await.expect("hint").text().await;
-    assert_eq!(hint.expect("text"), "at 30 s · 15 min");
+    let hint_css = format!("{} .tile-hint", tile(&wf));
+    let hint =
+        until("the tile's hint", || async { c.find(Locator::Css(&hint_css)).await.ok()?.text().await.ok() }).await;
+    assert_eq!(hint, "at 30 s · 15 min");
     assert_eq!(attr(c, &tile(&support), "title").await.as_deref(), Some(Definition::BUILT_IN.formula().as_str()));
     screenshot(c, "service-level-overview.png").await;
 
