@@ -311,7 +311,7 @@ impl Application {
             on_ring.push((MIRROR_CHANNEL, Arc::new(move || m.published_elsewhere())));
         }
         state.node.start(&state.ingest, &roles, on_ring, &tasks, &stop);
-        tasks.spawn(housekeeping(state.clone(), engine.clone(), stop.clone()));
+        tasks.spawn(housekeeping(state.clone(), stop.clone()));
         tasks.spawn(state.access.clone().follow(stop.clone()));
         match (state.numbers.mirror(), mirror_share) {
             (Some(m), Some(share)) => {
@@ -597,7 +597,8 @@ fn snapshot_at_start(path: &std::path::Path, engine: &Engine, log: &dyn EventLog
 /// The writer's periodic snapshot: every `every_ms` by the clock (counted from the start),
 /// after a batch, it applies what other processes stored (so the log position covers exactly
 /// what the engine holds; the targets that changed are returned for the hub), then writes
-/// the engine under a read lock: readers go on, callbacks wait for the write.
+/// the engine under a read lock: readers go on, callbacks and maintenance wait in the
+/// writer's queue (no one waits for the write lock meanwhile, so readers never queue behind).
 fn periodic_snapshot(path: std::path::PathBuf, every_ms: i64, clock: Arc<dyn Clock>) -> crate::ingest::Between {
     let mut last = clock.now_ms();
     Box::new(move |log, engine| {
@@ -958,8 +959,8 @@ fn access(
 }
 
 /// Periodic housekeeping: engine maintenance, following other processes' events, and
-/// the purge of old events.
-async fn housekeeping(state: AppState, engine: SharedEngine, stop: CancellationToken) {
+/// the purge of old events, each done by the writer thread (the engine's only writer).
+async fn housekeeping(state: AppState, stop: CancellationToken) {
     let mut tick = tokio::time::interval(MAINTAIN_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut follow = tokio::time::interval(FOLLOW_EVERY);
@@ -975,7 +976,7 @@ async fn housekeeping(state: AppState, engine: SharedEngine, stop: CancellationT
             }
         }
         let now = state.clock.now_ms();
-        engine.write().unwrap_or_else(|p| p.into_inner()).maintain(now);
+        state.ingest.maintain(now).await;
         if state.node.holds(Role::Purge) && last_purge.is_none_or(|t| t.elapsed() >= PURGE_EVERY) {
             state.ingest.purge(now - state.retention_ms).await;
             last_purge = Some(Instant::now());

@@ -671,6 +671,11 @@ impl Engine {
         }
     }
 
+    /// The clock's time of the last [`Engine::maintain`], if any.
+    pub fn maintained_at(&self) -> Option<i64> {
+        self.now_ms
+    }
+
     /// Housekeeping at `now_ms`: seal the index, evict ended tasks past the late horizon,
     /// drop statistics past the retention. Cheap when there is nothing to do.
     pub fn maintain(&mut self, now_ms: i64) {

@@ -4,7 +4,11 @@
 //! One OS thread owns the event log. Callers hand it events through a channel and wait
 //! for the acknowledgement, which comes only after the batch is committed to disk and
 //! applied to the engine. The thread drains whatever is queued into one transaction
-//! (group commit), so many concurrent webhooks cost one fsync.
+//! (group commit), so many concurrent webhooks cost one fsync. It is also the engine's writer
+//! once the server runs (events, other processes' events, the clock's maintenance; besides it
+//! only a mirror's discovery, on an engine without events): no one waits for the engine's
+//! write lock while the thread holds a read lock to write the engine snapshot, so readers
+//! (REST, the hub) never queue behind such a waiter.
 
 pub mod import;
 pub mod simulator;
@@ -49,6 +53,10 @@ enum Command {
     /// look; `done` is told when it is applied.
     Follow {
         done: Option<oneshot::Sender<()>>,
+    },
+    /// The clock's maintenance of the engine ([`Engine::maintain`]).
+    Maintain {
+        now_ms: i64,
     },
 }
 
@@ -196,6 +204,7 @@ impl std::fmt::Debug for Command {
             Self::Write { events, .. } => write!(f, "Write({} events)", events.len()),
             Self::Purge { before_ms } => write!(f, "Purge({before_ms})"),
             Self::Follow { .. } => write!(f, "Follow"),
+            Self::Maintain { now_ms } => write!(f, "Maintain({now_ms})"),
         }
     }
 }
@@ -274,6 +283,12 @@ impl Ingest {
         let _ = self.tx.send(Command::Purge { before_ms }).await;
     }
 
+    /// Asks the writer to maintain the engine as of `now_ms` (sealing and evicting what the
+    /// clock has passed). Returns once it is queued: the caller never waits for the engine.
+    pub async fn maintain(&self, now_ms: i64) {
+        let _ = self.tx.send(Command::Maintain { now_ms }).await;
+    }
+
     /// Asks the writer to apply events other processes stored (`wallboard import` or
     /// `backfill` while the server runs, other nodes on a shared database).
     pub async fn follow(&self) {
@@ -316,6 +331,7 @@ fn write_batch(
                 acks.push((ack, events.len(), batch.len()));
                 events.append(&mut batch);
             }
+            Command::Maintain { now_ms } => engine.write().unwrap_or_else(|p| p.into_inner()).maintain(now_ms),
             Command::Purge { before_ms } => match log.purge(before_ms) {
                 Ok(n) if n > 0 => tracing::info!(deleted = n, "purged events past the retention"),
                 Ok(_) => {}
@@ -380,4 +396,54 @@ fn write_batch(
         let _ = ack.send(result.as_ref().map(|f| f[start..start + len].to_vec()).map_err(Clone::clone));
     }
     changed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::SqliteLog;
+    use std::sync::mpsc as std_mpsc;
+
+    const WAIT: Duration = Duration::from_secs(20);
+
+    /// While the writer holds the engine for reading, as it does to write the engine snapshot,
+    /// maintenance asked of it is queued (the caller does not wait) and readers are not made
+    /// to queue behind a waiting writer; it is done once the writer is free.
+    #[tokio::test]
+    async fn maintenance_waits_for_the_writer_not_the_readers() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let log = SqliteLog::open_dir(dir.path()).expect("open the log");
+        let engine: SharedEngine = Arc::new(RwLock::new(Engine::default()));
+        let (held_tx, held) = std_mpsc::channel::<()>();
+        let (release, release_rx) = std_mpsc::channel::<()>();
+        let mut first = true;
+        let between: Between = Box::new(move |_log, engine| {
+            if std::mem::take(&mut first) {
+                let _reading = engine.read().unwrap_or_else(|p| p.into_inner());
+                held_tx.send(()).expect("the test waits");
+                release_rx.recv_timeout(WAIT).expect("released");
+            }
+            FxHashSet::default()
+        });
+        let (ingest, writer) = Ingest::start_with(Box::new(log), engine.clone(), Arc::default(), Some(between));
+        ingest.follow().await;
+        tokio::task::spawn_blocking(move || held.recv_timeout(WAIT)).await.expect("join").expect("the writer reads");
+
+        tokio::time::timeout(WAIT, ingest.maintain(1_000)).await.expect("queued without waiting for the engine");
+        assert!(engine.try_read().is_ok(), "a reader gets in while the writer is busy");
+        assert_eq!(engine.read().expect("read").maintained_at(), None, "not yet: the writer is busy");
+
+        release.send(()).expect("the writer waits");
+        assert!(
+            tokio::task::spawn_blocking({
+                let ingest = ingest.clone();
+                move || ingest.follow_blocking()
+            })
+            .await
+            .expect("join")
+        );
+        assert_eq!(engine.read().expect("read").maintained_at(), Some(1_000), "done by the writer");
+        drop(ingest);
+        tokio::task::spawn_blocking(move || writer.join().expect("the writer does not panic")).await.expect("join");
+    }
 }

@@ -621,6 +621,56 @@ fn dependency_violations(manifests: &[(&str, &str)]) -> Vec<String> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// f. No async code takes the engine's write lock.
+
+/// Files whose async code may take the engine's write lock: a mirror's discovery, whose engine
+/// holds no events (its snapshot is written in milliseconds).
+const ASYNC_ENGINE_WRITERS: &[&str] = &["source/mirror.rs"];
+
+/// `engine.write()` in the body of an `async fn` or an `async` block or closure. A runtime
+/// thread waiting there waits for every reader, and std's lock then makes each new reader wait
+/// behind it: while the writer thread holds a read lock to write the engine snapshot (seconds
+/// for a busy center), REST and the hub would stop. The writer thread is the engine's writer.
+fn async_engine_write_violations(files: &[SourceFile]) -> Vec<String> {
+    let mut out = Vec::new();
+    for file in files.iter().filter(|f| !ASYNC_ENGINE_WRITERS.contains(&f.path.as_str())) {
+        let t = tokens(&file.text);
+        let text = |i: usize| t.get(i).map_or("", |x: &Token| x.text.as_str());
+        // The brace depths at which async bodies opened, innermost last.
+        let (mut depth, mut bodies, mut after_async) = (0usize, Vec::<usize>::new(), false);
+        for (i, token) in t.iter().enumerate() {
+            match token.text.as_str() {
+                "async" => after_async = true,
+                // A body-less `async fn` of a trait.
+                ";" => after_async = false,
+                "{" => {
+                    depth += 1;
+                    if std::mem::take(&mut after_async) {
+                        bodies.push(depth);
+                    }
+                }
+                "}" => {
+                    if bodies.last() == Some(&depth) {
+                        bodies.pop();
+                    }
+                    depth = depth.saturating_sub(1);
+                }
+                "engine"
+                    if !bodies.is_empty() && text(i + 1) == "." && text(i + 2) == "write" && text(i + 3) == "(" =>
+                {
+                    let site = Site { path: file.path.clone(), line: t[i].line };
+                    out.push(format!(
+                        "{site}: the engine's write lock taken in async code (ask the writer thread: `Ingest`)"
+                    ));
+                }
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
 // e. Nothing outside the repository is read or cited.
 
 /// The folder beside the repository that once held the contract; spelled in two parts so that this
@@ -725,6 +775,11 @@ fn wire_formats_only_in_shared() {
     let refs: Vec<(&str, &str)> = manifests.iter().map(|(p, t)| (*p, t.as_str())).collect();
     violations.extend(dependency_violations(&refs));
     assert_none("wire formats only in wallboard-shared", &violations);
+}
+
+#[test]
+fn no_async_code_takes_the_engines_write_lock() {
+    assert_none("the writer thread is the engine's writer", &async_engine_write_violations(&backend_sources()));
 }
 
 #[test]
@@ -898,4 +953,16 @@ fn citations_outside_the_repository_are_flagged() {
     assert_eq!(v.len(), 2, "{v:#?}");
     assert!(v[0].starts_with("README.md:2: cites"), "{}", v[0]);
     assert!(v[1].starts_with("backend/tests/api/x.rs:1: cites"), "{}", v[1]);
+}
+
+#[test]
+fn the_async_write_lock_check_sees_async_bodies_only() {
+    let code = "trait T { async fn later(&self); }\n\
+                fn sync(engine: &E) { engine.write().unwrap().maintain(1); }\n\
+                async fn handler(engine: E) { let n = 1; { engine.write().unwrap(); } }\n\
+                fn spawns() { tokio::spawn(async move { self.engine.write(); }); }\n\
+                fn after() { engine.write(); engine.read(); } // engine.write() in a comment\n";
+    let found = async_engine_write_violations(&files(&[("x.rs", code), ("source/mirror.rs", code)]));
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert!(found[0].starts_with("backend/src/x.rs:3:") && found[1].starts_with("backend/src/x.rs:4:"), "{found:?}");
 }
