@@ -339,8 +339,8 @@ pub struct ServeArgs {
     #[arg(long, env = "WALLBOARD_NO_SNAPSHOT")]
     pub no_snapshot: bool,
 
-    /// Hours between engine snapshots written while the server runs (0: only at start and
-    /// stop). A server killed (or cut off by a power loss) starts from the newest one and
+    /// Hours between engine snapshots written while the server runs, counted from the newest
+    /// (the one the start read or wrote; 0: only at start and stop). A server killed (or cut off by a power loss) starts from the newest one and
     /// the events stored since; writing one holds callbacks for its length (about 0.15 s
     /// for a million events). Under 24: a snapshot older than a day is not used.
     #[arg(long, env = "WALLBOARD_ENGINE_SNAPSHOT_HOURS", default_value_t = 6, value_parser = clap::value_parser!(u32).range(0..=23))]

@@ -203,10 +203,20 @@ pub fn save_at_position(path: &Path, engine: &Engine, log: &dyn EventLog, now_ms
     save(path, engine, at, now_ms)
 }
 
+/// A snapshot read back.
+#[derive(Debug)]
+pub struct Loaded {
+    pub engine: Engine,
+    /// The last row of the log the engine holds.
+    pub position: LogPosition,
+    /// When it was written, by the server's clock.
+    pub written_ms: i64,
+}
+
 /// Reads the snapshot at `path` if this executable wrote it with `config` at most
-/// [`MAX_AGE_MS`] before `now_ms`: the engine and where in the log it stands (see the
-/// module's documentation for the checks).
-pub fn load(path: &Path, config: &EngineConfig, now_ms: i64) -> Result<(Engine, LogPosition), SnapshotError> {
+/// [`MAX_AGE_MS`] before `now_ms`: the engine, where in the log it stands and when it was
+/// written (see the module's documentation for the checks).
+pub fn load(path: &Path, config: &EngineConfig, now_ms: i64) -> Result<Loaded, SnapshotError> {
     let mut file = match File::open(path) {
         Ok(file) => file,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(SnapshotError::Missing),
@@ -236,7 +246,7 @@ pub fn load(path: &Path, config: &EngineConfig, now_ms: i64) -> Result<(Engine, 
     if !rest.is_empty() {
         return Err(SnapshotError::Damaged(format!("{} bytes after the engine", rest.len())));
     }
-    Ok((engine, header.position))
+    Ok(Loaded { engine, position: header.position, written_ms: header.written_ms })
 }
 
 fn preamble(len: u64, crc: u32) -> [u8; PREAMBLE] {
@@ -411,9 +421,9 @@ mod tests {
         let bytes = save(&path, &engine, position(), now).expect("save");
         assert_eq!(bytes, std::fs::metadata(&path).expect("the file").len());
         assert_eq!(std::fs::read_dir(dir.path()).expect("the directory").count(), 1, "the temporary file is renamed");
-        let (read, at) = load(&path, engine.config(), now + MAX_AGE_MS).expect("load");
-        assert_eq!(at, position());
-        assert_eq!(read.sizes(), engine.sizes());
+        let read = load(&path, engine.config(), now + MAX_AGE_MS).expect("load");
+        assert_eq!((read.position, read.written_ms), (position(), now));
+        assert_eq!(read.engine.sizes(), engine.sizes());
 
         assert!(matches!(load(&path, engine.config(), now + MAX_AGE_MS + 1), Err(SnapshotError::TooOld)));
         let other = EngineConfig { retention_ms: 7 * 86_400_000, ..*engine.config() };

@@ -99,8 +99,18 @@ impl Application {
             let (args, database, clock) = (args.clone(), database.clone(), clock.clone());
             tokio::task::spawn_blocking(move || open_storage(&args, &database, clock.as_ref())).await??
         };
-        let Opened { log, reader, credentials, engine, replayed, from_snapshot, replay_seconds, mut center, snapshot } =
-            opened;
+        let Opened {
+            log,
+            reader,
+            credentials,
+            engine,
+            replayed,
+            from_snapshot,
+            replay_seconds,
+            mut center,
+            snapshot,
+            newest_snapshot_ms,
+        } = opened;
         let metrics = Arc::new(Metrics::new());
         metrics.replay_events.set(i64::try_from(replayed).unwrap_or(i64::MAX));
         metrics.replay_seconds.set(replay_seconds);
@@ -109,7 +119,7 @@ impl Application {
         let engine: SharedEngine = Arc::new(RwLock::new(engine));
         let periodic = snapshot.clone().filter(|_| args.engine_snapshot_hours > 0).map(|path| {
             let every_ms = i64::from(args.engine_snapshot_hours) * 3_600_000;
-            periodic_snapshot(path, every_ms, clock.clone())
+            periodic_snapshot(path, every_ms, newest_snapshot_ms, clock.clone())
         });
         let (ingest, writer) = Ingest::start_with(log, engine.clone(), metrics.clone(), periodic);
         // Alone, the node runs the simulator from the start, so it serves its history at
@@ -488,6 +498,8 @@ struct Opened {
     center: Option<SimulatedCenter>,
     /// Where the engine's snapshot is (see [`Application`]).
     snapshot: Option<std::path::PathBuf>,
+    /// When the newest snapshot was written (the one the start read, or wrote), by the clock.
+    newest_snapshot_ms: Option<i64>,
 }
 
 /// Opens the database, settles the credentials and the simulator's seed, replays the log.
@@ -500,16 +512,31 @@ fn open_storage(args: &ServeArgs, database: &Database, clock: &dyn Clock) -> any
     let retention_ms = i64::from(args.retention_days) * DAY_MS;
     let snapshot = (!args.no_snapshot).then(|| args.data_dir.join(snapshot::FILE));
     let started = Instant::now();
-    let (engine, replayed, from_snapshot) = replay(log.as_ref(), retention_ms, clock, snapshot.as_deref())?;
+    let Replayed { engine, events: replayed, snapshot_ms } =
+        replay(log.as_ref(), retention_ms, clock, snapshot.as_deref())?;
+    let from_snapshot = snapshot_ms.is_some();
     let replay_seconds = started.elapsed().as_secs_f64();
+    let mut newest_snapshot_ms = snapshot_ms;
     if let Some(path) = snapshot.as_deref()
         && (!from_snapshot || replayed >= RESNAPSHOT_TAIL)
+        && snapshot_at_start(path, &engine, log.as_ref(), clock)
     {
-        snapshot_at_start(path, &engine, log.as_ref(), clock);
+        newest_snapshot_ms = Some(clock.now_ms());
     }
     let center = simulated_center(args, log.as_ref(), retention_ms, clock.now_ms())?;
     let reader = database.open().context("cannot open a reader of the event log")?;
-    Ok(Opened { log, reader, credentials, engine, replayed, from_snapshot, replay_seconds, center, snapshot })
+    Ok(Opened {
+        log,
+        reader,
+        credentials,
+        engine,
+        replayed,
+        from_snapshot,
+        replay_seconds,
+        center,
+        snapshot,
+        newest_snapshot_ms,
+    })
 }
 
 /// The engine holding the log's events within the retention, how many events were replayed
@@ -520,7 +547,7 @@ fn replay(
     retention_ms: i64,
     clock: &dyn Clock,
     snapshot: Option<&std::path::Path>,
-) -> anyhow::Result<(Engine, u64, bool)> {
+) -> anyhow::Result<Replayed> {
     let config = EngineConfig { retention_ms, ..EngineConfig::default() };
     let started = Instant::now();
     if let Some(path) = snapshot {
@@ -529,7 +556,7 @@ fn replay(
             tracing::info!(files = swept, "deleted what killed snapshot writers left");
         }
         match snapshot::load(path, &config, clock.now_ms()) {
-            Ok((mut engine, at)) => {
+            Ok(snapshot::Loaded { mut engine, position: at, written_ms }) => {
                 let loaded_ms = started.elapsed().as_millis() as u64;
                 engine.maintain(clock.now_ms());
                 let (mut engine, tail) = replay_with(engine, |f| log.replay_rows_after(&at, f))?;
@@ -541,7 +568,7 @@ fn replay(
                         elapsed_ms = started.elapsed().as_millis() as u64,
                         "started from the engine snapshot and the events stored after it"
                     );
-                    return Ok((engine, replayed, true));
+                    return Ok(Replayed { engine, events: replayed, snapshot_ms: Some(written_ms) });
                 }
                 tracing::info!(path = %path.display(), "the engine snapshot does not match the event log: replaying it in full");
             }
@@ -558,7 +585,16 @@ fn replay(
     let (mut engine, replayed) = replay_into(log, now - retention_ms, engine)?;
     engine.maintain(clock.now_ms());
     tracing::info!(events = replayed, elapsed_ms = started.elapsed().as_millis() as u64, "replayed the event log");
-    Ok((engine, replayed, false))
+    Ok(Replayed { engine, events: replayed, snapshot_ms: None })
+}
+
+/// What a start's replay gave.
+struct Replayed {
+    engine: Engine,
+    /// Events replayed (after the snapshot, when it started from one).
+    events: u64,
+    /// When the snapshot it started from was written, if it started from one.
+    snapshot_ms: Option<i64>,
 }
 
 /// A start that read this many events after the snapshot writes a new one (see
@@ -583,24 +619,29 @@ fn report_snapshot(path: &std::path::Path, what: &str, started: Instant, written
 /// Writes the snapshot of the engine a start just replayed, before it serves: a kill -9 or a
 /// power loss before the next snapshot then starts from it and the events stored since,
 /// not from the whole log. It costs the start the write (about 0.15 s for a million events;
-/// BENCHMARKS.md) and nobody else, as nothing runs yet.
-fn snapshot_at_start(path: &std::path::Path, engine: &Engine, log: &dyn EventLog, clock: &dyn Clock) {
+/// BENCHMARKS.md) and nobody else, as nothing runs yet. Returns whether it was written.
+fn snapshot_at_start(path: &std::path::Path, engine: &Engine, log: &dyn EventLog, clock: &dyn Clock) -> bool {
     let started = Instant::now();
-    report_snapshot(
-        path,
-        "the replayed engine, at start",
-        started,
-        snapshot::save_at_position(path, engine, log, clock.now_ms()),
-    );
+    let written = snapshot::save_at_position(path, engine, log, clock.now_ms());
+    let ok = written.is_ok();
+    report_snapshot(path, "the replayed engine, at start", started, written);
+    ok
 }
 
-/// The writer's periodic snapshot: every `every_ms` by the clock (counted from the start),
+/// The writer's periodic snapshot: every `every_ms` by the clock, counted from the newest
+/// snapshot (`newest_ms`: the one the start read or wrote; else from the start), so a kill
+/// finds one about `every_ms` old at most, however often the server restarts;
 /// after a batch, it applies what other processes stored (so the log position covers exactly
 /// what the engine holds; the targets that changed are returned for the hub), then writes
 /// the engine under a read lock: readers go on, callbacks and maintenance wait in the
 /// writer's queue (no one waits for the write lock meanwhile, so readers never queue behind).
-fn periodic_snapshot(path: std::path::PathBuf, every_ms: i64, clock: Arc<dyn Clock>) -> crate::ingest::Between {
-    let mut last = clock.now_ms();
+fn periodic_snapshot(
+    path: std::path::PathBuf,
+    every_ms: i64,
+    newest_ms: Option<i64>,
+    clock: Arc<dyn Clock>,
+) -> crate::ingest::Between {
+    let mut last = newest_ms.unwrap_or_else(|| clock.now_ms());
     Box::new(move |log, engine| {
         let mut changed = rustc_hash::FxHashSet::default();
         let now = clock.now_ms();

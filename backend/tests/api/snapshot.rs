@@ -198,6 +198,52 @@ async fn a_full_replay_saves_the_engine_so_a_kill_before_the_next_stop_starts_fr
     third.stop().await;
 }
 
+/// The periodic snapshot counts from the newest snapshot, not from the start: a server that
+/// starts 50 minutes after its last snapshot (a short tail: it writes none at start) writes
+/// the next one 10 minutes later with `--engine-snapshot-hours 1`, so a server restarted
+/// often never runs on a snapshot older than the interval.
+#[tokio::test]
+async fn the_periodic_snapshot_counts_from_the_newest_one() {
+    use super::scenario;
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let snapshot = dir.path().join(wallboard::snapshot::FILE);
+    let args = || {
+        let mut args = serve_args(dir.path());
+        args.engine_snapshot_hours = 1;
+        args
+    };
+    let clock = Arc::new(ManualClock::new(NOW));
+    let events = scenario::events();
+    let (first, rest) = events.split_at(events.len() / 2);
+    let app = spawn_app_with(args(), clock.clone()).await;
+    for f in first {
+        assert_eq!(app.post_event(&f.0).await, reqwest::StatusCode::NO_CONTENT);
+    }
+    app.stop().await;
+    let at_stop = std::fs::read(&snapshot).expect("the stop's snapshot");
+
+    clock.advance(50 * MINUTE);
+    let again = spawn_app_with(args(), clock.clone()).await;
+    assert!(from_snapshot(&again).await, "started from the stop's snapshot");
+    assert_eq!(std::fs::read(&snapshot).expect("read"), at_stop, "a short tail writes none at start");
+    // Each event's batch checks whether a snapshot is due; an answer comes after the check
+    // of the batch before it.
+    assert_eq!(again.post_event(&rest[0].0).await, reqwest::StatusCode::NO_CONTENT);
+    assert_eq!(again.post_event(&rest[1].0).await, reqwest::StatusCode::NO_CONTENT);
+    assert_eq!(std::fs::read(&snapshot).expect("read"), at_stop, "not due 50 minutes after the newest");
+
+    clock.advance(10 * MINUTE);
+    assert_eq!(again.post_event(&rest[2].0).await, reqwest::StatusCode::NO_CONTENT);
+    assert_eq!(again.post_event(&rest[3].0).await, reqwest::StatusCode::NO_CONTENT);
+    assert_ne!(
+        std::fs::read(&snapshot).expect("read"),
+        at_stop,
+        "due an hour after the newest, 10 minutes after the start"
+    );
+    again.stop().await;
+}
+
 /// While it runs, a server writes a snapshot every `--engine-snapshot-hours` by its clock,
 /// after the batch that finds it due. Killed later, before a graceful stop, it starts from
 /// that snapshot and the events stored after it, and answers as a full replay does.
