@@ -198,6 +198,13 @@ async fn a_full_replay_saves_the_engine_so_a_kill_before_the_next_stop_starts_fr
     third.stop().await;
 }
 
+/// A server's arguments over `dir` with a snapshot every hour while it runs.
+fn hourly(dir: &Path) -> wallboard::config::ServeArgs {
+    let mut args = serve_args(dir);
+    args.engine_snapshot_hours = 1;
+    args
+}
+
 /// The periodic snapshot counts from the newest snapshot, not from the start: a server that
 /// starts 50 minutes after its last snapshot (a short tail: it writes none at start) writes
 /// the next one 10 minutes later with `--engine-snapshot-hours 1`, so a server restarted
@@ -208,11 +215,7 @@ async fn the_periodic_snapshot_counts_from_the_newest_one() {
 
     let dir = tempfile::tempdir().expect("tempdir");
     let snapshot = dir.path().join(wallboard::snapshot::FILE);
-    let args = || {
-        let mut args = serve_args(dir.path());
-        args.engine_snapshot_hours = 1;
-        args
-    };
+    let args = || hourly(dir.path());
     let clock = Arc::new(ManualClock::new(NOW));
     let events = scenario::events();
     let (first, rest) = events.split_at(events.len() / 2);
@@ -253,11 +256,7 @@ async fn a_running_server_writes_a_snapshot_every_few_hours() {
 
     let dir = tempfile::tempdir().expect("tempdir");
     let snapshot = dir.path().join(wallboard::snapshot::FILE);
-    let args = || {
-        let mut args = serve_args(dir.path());
-        args.engine_snapshot_hours = 1;
-        args
-    };
+    let args = || hourly(dir.path());
     let clock = Arc::new(ManualClock::new(NOW));
     let app = spawn_app_with(args(), clock.clone()).await;
     let events = scenario::events();
