@@ -21,7 +21,7 @@ use wallboard::source::upstream::{UpstreamClient, UpstreamConfig};
 use wallboard::storage::PgMirrorShare;
 use wallboard_shared::resources::WorkflowRealTimeStatistics;
 
-use super::helpers::{ACCOUNT_SID, AUTH_TOKEN, Form, TIMEOUT, spawn_app};
+use super::helpers::{ACCOUNT_SID, AUTH_TOKEN, Form, spawn_app, until};
 use super::proxy::{FAILING, OK, Proxy, start_proxy};
 use super::scenario::{self, NOW, SALES, WS, sales, task_sid};
 
@@ -109,17 +109,6 @@ impl Node {
         self.tasks.close();
         self.tasks.wait().await;
     }
-}
-
-/// Waits until `f` holds (bounded).
-async fn until(what: &str, mut f: impl FnMut() -> bool) {
-    tokio::time::timeout(TIMEOUT, async {
-        while !f() {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    })
-    .await
-    .unwrap_or_else(|_| panic!("timed out waiting until {what}"));
 }
 
 fn statistics_requests(nodes: &[Node]) -> Vec<usize> {

@@ -10,7 +10,7 @@ use serde_json::Value;
 use wallboard::clock::ManualClock;
 use wallboard::config::Source;
 
-use super::helpers::{ACCOUNT_SID, AUTH_TOKEN, TIMEOUT, TestApp, serve_args, spawn_app_with};
+use super::helpers::{ACCOUNT_SID, AUTH_TOKEN, TestApp, serve_args, spawn_app_with, until};
 use super::scenario::NOW;
 
 const MINUTE: i64 = 60_000;
@@ -198,20 +198,6 @@ async fn a_full_replay_saves_the_engine_so_a_kill_before_the_next_stop_starts_fr
     third.stop().await;
 }
 
-/// The snapshot file at `path` once it exists (written whole: it is renamed into place).
-async fn written(path: &Path) -> Vec<u8> {
-    tokio::time::timeout(TIMEOUT, async {
-        loop {
-            if let Ok(bytes) = std::fs::read(path) {
-                return bytes;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
-    })
-    .await
-    .expect("the periodic snapshot, written in time")
-}
-
 /// A server's arguments over `dir` with a snapshot every hour while it runs.
 fn hourly(dir: &Path) -> wallboard::config::ServeArgs {
     let mut args = serve_args(dir);
@@ -284,7 +270,9 @@ async fn a_running_server_writes_a_snapshot_every_few_hours() {
     // The writer's next batch finds the snapshot due. Nothing is posted until it is written:
     // the batch may be the housekeeping's (its follow every second, its maintenance), so the
     // snapshot holds exactly the events stored so far.
-    let saved = written(&snapshot).await;
+    // The file is whole once it exists: it is renamed into place.
+    until("the periodic snapshot is written", || snapshot.exists()).await;
+    let saved = std::fs::read(&snapshot).expect("the periodic snapshot");
     let at_snapshot = events_stored(dir.path());
     for f in &events[half..] {
         assert_eq!(app.post_event(&f.0).await, reqwest::StatusCode::NO_CONTENT);

@@ -62,6 +62,17 @@ pub struct TestApp {
     _dir: Option<tempfile::TempDir>,
 }
 
+/// Waits until `f` holds, looking every 20 ms, for at most [`TIMEOUT`].
+pub async fn until(what: &str, mut f: impl FnMut() -> bool) {
+    tokio::time::timeout(TIMEOUT, async {
+        while !f() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("timed out waiting until {what}"));
+}
+
 /// The arguments of `wallboard serve` on `data_dir`: port 0, the test account, and scripted
 /// events only (the simulator has its own tests; set `source` to use it).
 pub fn serve_args(data_dir: &Path) -> ServeArgs {
